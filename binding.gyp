@@ -1,0 +1,23 @@
+{
+  "targets": [
+    {
+      "target_name": "netsnap",
+      "sources": [
+        "native/inet_parser.cc",
+        "native/unix_parser.cc",
+        "native/socket_link.cc",
+        "native/file_reader.cc",
+        "native/fd_scan.cc",
+        "native/sample.cc",
+        "native/module.cc"
+      ],
+      "include_dirs": ["native"],
+      "dependencies": [
+        "<!(node -p \"require('node-addon-api').targets\"):node_addon_api"
+      ],
+      "cflags_cc": ["-std=c++17", "-O2", "-fno-exceptions", "-fstack-protector-strong", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags_cc!": ["-fno-rtti"],
+      "defines": ["NAPI_VERSION=8", "_FORTIFY_SOURCE=2"]
+    }
+  ]
+}

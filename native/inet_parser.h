@@ -1,0 +1,27 @@
+// /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}: bytes in, columns out.
+// Pure C++ (no Node-API) so fuzz harnesses can link it on its own.
+#ifndef NETSNAP_INET_PARSER_H_
+#define NETSNAP_INET_PARSER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace netsnap {
+
+// Parses `bytes` with exactly the algorithm of src/backends/js/net_inet.ts.
+//
+// want_drops: the file is not tcp, so lines carry 13 fields and the 13th is `drops`.
+// little_endian: how the kernel printed each 32-bit address word (the host's byte order).
+// out: zero-filled, at least inet_layout(capacity).byte_length bytes. Rows are written
+//   straight into its columns; rows the parser does not fill stay zero.
+// capacity: normally row_capacity(bytes, len), which bounds the number of rows. Rows beyond
+//   `capacity` are never written (that can only happen when a caller passes a smaller value).
+// problems: receives (1-based line number, problem code) pairs for skipped lines.
+// Returns the number of rows written. `bytes` may hold anything (NULs, no final newline).
+size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, uint8_t* out,
+                  size_t capacity, std::vector<uint32_t>& problems);
+
+}  // namespace netsnap
+
+#endif  // NETSNAP_INET_PARSER_H_

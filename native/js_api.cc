@@ -1,0 +1,254 @@
+#include "js_api.h"
+
+#include <fcntl.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "file_reader.h"
+#include "socket_link.h"
+
+namespace netsnap {
+namespace js {
+namespace {
+
+// Throws the error napi reported for a failed call. With C++ exceptions disabled every
+// Node-API failure has to be turned into a pending JavaScript exception by hand.
+bool check(Napi::Env env, napi_status status) {
+  if (status == napi_ok) return true;
+  Napi::Error::New(env).ThrowAsJavaScriptException();
+  return false;
+}
+
+// An ArrayBuffer that owns malloc'd `data` and frees it when collected. Takes ownership even
+// on failure (then frees at once). Zero-length data gets an ordinary empty ArrayBuffer: V8 may
+// not accept a null external pointer, and there is nothing to share.
+napi_value adopt_malloc(Napi::Env env, void* data, size_t len) {
+  napi_value ab = nullptr;
+  if (len == 0 || data == nullptr) {
+    std::free(data);
+    void* unused = nullptr;
+    return check(env, napi_create_arraybuffer(env, 0, &unused, &ab)) ? ab : nullptr;
+  }
+  const napi_status s = napi_create_external_arraybuffer(
+      env, data, len, [](napi_env, void* d, void*) { std::free(d); }, nullptr, &ab);
+  if (s != napi_ok) {
+    std::free(data);
+    check(env, s);
+    return nullptr;
+  }
+  return ab;
+}
+
+// The same for a vector's storage: the vector moves to the heap and dies with the ArrayBuffer.
+template <typename T>
+napi_value adopt_vector(Napi::Env env, std::vector<T>&& v) {
+  napi_value ab = nullptr;
+  if (v.empty()) {
+    void* unused = nullptr;
+    return check(env, napi_create_arraybuffer(env, 0, &unused, &ab)) ? ab : nullptr;
+  }
+  auto* owned = new std::vector<T>(std::move(v));
+  const napi_status s = napi_create_external_arraybuffer(
+      env, owned->data(), owned->size() * sizeof(T),
+      [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); }, owned, &ab);
+  if (s != napi_ok) {
+    delete owned;
+    check(env, s);
+    return nullptr;
+  }
+  return ab;
+}
+
+napi_value typed_array(Napi::Env env, napi_typedarray_type type, size_t length, napi_value ab) {
+  if (ab == nullptr) return nullptr;
+  napi_value out = nullptr;
+  return check(env, napi_create_typedarray(env, type, length, ab, 0, &out)) ? out : nullptr;
+}
+
+template <typename T>
+napi_value vector_to_typed_array(Napi::Env env, napi_typedarray_type type, std::vector<T>&& v) {
+  const size_t length = v.size();
+  return typed_array(env, type, length, adopt_vector(env, std::move(v)));
+}
+
+// Sets obj[key] = value unless an earlier step already failed (value null, exception pending).
+bool set(Napi::Env env, Napi::Object obj, const char* key, napi_value value) {
+  if (value == nullptr || env.IsExceptionPending()) return false;
+  return check(env, napi_set_named_property(env, obj, key, value));
+}
+
+napi_value number(Napi::Env env, double v) { return Napi::Number::New(env, v); }
+
+// Per-thread because the addon can be loaded by several worker_threads at once; it grows to
+// the largest file read and is reused, as the TypeScript reader's scratch buffer is.
+std::vector<uint8_t>& main_scratch() {
+  static thread_local std::vector<uint8_t> scratch;
+  return scratch;
+}
+
+// Reads a Uint8Array argument (any byteOffset; napi's data pointer already includes it).
+// The bytes stay valid for the duration of the synchronous call that asked for them.
+bool get_bytes(Napi::Env env, Napi::Value v, const char* what, const uint8_t** data, size_t* len) {
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* d = nullptr;
+  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &type, &length, &d, nullptr, nullptr) != napi_ok ||
+      type != napi_uint8_array) {
+    throw_type_error(env, std::string(what) + " must be a Uint8Array");
+    return false;
+  }
+  *data = static_cast<const uint8_t*>(d);
+  *len = d == nullptr ? 0 : length;  // a detached buffer has no data
+  return true;
+}
+
+bool get_string(Napi::Env env, Napi::Value v, const char* what, std::string* out) {
+  if (!v.IsString()) {
+    throw_type_error(env, std::string(what) + " must be a string");
+    return false;
+  }
+  *out = v.As<Napi::String>().Utf8Value();
+  return !env.IsExceptionPending();
+}
+
+bool get_boolean(Napi::Env env, Napi::Value v, const char* what, bool* out) {
+  if (!v.IsBoolean()) {
+    throw_type_error(env, std::string(what) + " must be a boolean");
+    return false;
+  }
+  *out = v.As<Napi::Boolean>().Value();
+  return true;
+}
+
+}  // namespace
+
+void throw_type_error(Napi::Env env, const std::string& message) {
+  Napi::TypeError::New(env, message).ThrowAsJavaScriptException();
+}
+
+Napi::Error allocation_failed_error(Napi::Env env) {
+  return Napi::RangeError::New(env, "Array buffer allocation failed");
+}
+
+void throw_allocation_failed(Napi::Env env) { allocation_failed_error(env).ThrowAsJavaScriptException(); }
+
+Napi::Value table_to_js(Napi::Env env, Table& table) {
+  Napi::Object obj = Napi::Object::New(env);
+  // Property order as in net_inet.ts / net_unix.ts.
+  const size_t byte_length = table.byte_length;
+  set(env, obj, "buffer", adopt_malloc(env, table.release_buffer(), byte_length));
+  set(env, obj, "capacity", number(env, static_cast<double>(table.capacity)));
+  set(env, obj, "count", number(env, static_cast<double>(table.count)));
+  set(env, obj, "problems", vector_to_typed_array(env, napi_uint32_array, std::move(table.problems)));
+  if (table.is_unix) {
+    const size_t pool_length = table.pool_length;
+    napi_value pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));
+    set(env, obj, "pool", pool);
+  }
+  if (env.IsExceptionPending()) return Napi::Value();
+  return obj;
+}
+
+Napi::Value owners_to_js(Napi::Env env, Owners& o) {
+  Napi::Object obj = Napi::Object::New(env);
+  // Property order and element types as in RawOwners (src/model.ts).
+  set(env, obj, "inodes", vector_to_typed_array(env, napi_float64_array, std::move(o.inodes)));
+  set(env, obj, "pids", vector_to_typed_array(env, napi_int32_array, std::move(o.pids)));
+  set(env, obj, "fds", vector_to_typed_array(env, napi_int32_array, std::move(o.fds)));
+  set(env, obj, "procPids", vector_to_typed_array(env, napi_int32_array, std::move(o.proc_pids)));
+  set(env, obj, "procUids", vector_to_typed_array(env, napi_uint32_array, std::move(o.proc_uids)));
+  set(env, obj, "nameStart", vector_to_typed_array(env, napi_uint32_array, std::move(o.name_start)));
+  set(env, obj, "nameLen", vector_to_typed_array(env, napi_uint32_array, std::move(o.name_len)));
+  set(env, obj, "commStart", vector_to_typed_array(env, napi_uint32_array, std::move(o.comm_start)));
+  set(env, obj, "commLen", vector_to_typed_array(env, napi_uint32_array, std::move(o.comm_len)));
+  set(env, obj, "strings", vector_to_typed_array(env, napi_uint8_array, std::move(o.strings)));
+  set(env, obj, "pidsScanned", number(env, static_cast<double>(o.pids_scanned)));
+  set(env, obj, "pidsVanished", number(env, static_cast<double>(o.pids_vanished)));
+  set(env, obj, "pidsDenied", number(env, static_cast<double>(o.pids_denied)));
+  set(env, obj, "socketFds", number(env, static_cast<double>(o.socket_fds)));
+  if (env.IsExceptionPending()) return Napi::Value();
+  return obj;
+}
+
+Napi::Value ParseInet(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  std::string proto;
+  bool little_endian = false;
+  if (!get_bytes(env, info[0], "parseInet: bytes", &bytes, &len)) return Napi::Value();
+  if (!get_string(env, info[1], "parseInet: proto", &proto)) return Napi::Value();
+  if (proto != "tcp" && proto != "udp" && proto != "udplite" && proto != "raw") {
+    throw_type_error(env, "parseInet: proto must be 'tcp', 'udp', 'udplite' or 'raw', got '" + proto + "'");
+    return Napi::Value();
+  }
+  if (!get_boolean(env, info[2], "parseInet: littleEndian", &little_endian)) return Napi::Value();
+  Table table;
+  if (!build_inet_table(bytes, len, proto != "tcp", little_endian, &table)) {
+    throw_allocation_failed(env);
+    return Napi::Value();
+  }
+  return table_to_js(env, table);
+}
+
+Napi::Value ParseUnix(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  if (!get_bytes(env, info[0], "parseUnix: bytes", &bytes, &len)) return Napi::Value();
+  Table table;
+  if (!build_unix_table(bytes, len, &table)) {
+    throw_allocation_failed(env);
+    return Napi::Value();
+  }
+  return table_to_js(env, table);
+}
+
+Napi::Value ParseSocketLink(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  if (!get_bytes(env, info[0], "parseSocketLink: link", &bytes, &len)) return Napi::Value();
+  return Napi::Number::New(env, parse_socket_link(bytes, len));
+}
+
+Napi::Value ReadProcFile(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  if (!get_string(env, info[0], "readProcFile: path", &path)) return Napi::Value();
+  Napi::Object result = Napi::Object::New(env);
+  const auto failed = [&](const char* code) -> Napi::Value {
+    result.Set("ok", false);
+    result.Set("code", code);
+    return result;
+  };
+  if (has_nul(path)) return failed(kInvalidPathCode);
+  std::vector<uint8_t>& scratch = main_scratch();
+  size_t used = 0;
+  const int err = read_whole_file(AT_FDCWD, path.c_str(), scratch, &used);
+  if (err != 0) return failed(errno_code(err));
+  // A copy the caller owns, exactly `used` bytes: the scratch buffer is reused by the next call.
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, used);
+  if (env.IsExceptionPending()) return Napi::Value();
+  if (used > 0) std::memcpy(ab.Data(), scratch.data(), used);
+  Napi::Uint8Array bytes = Napi::Uint8Array::New(env, used, ab, 0);
+  if (env.IsExceptionPending()) return Napi::Value();
+  result.Set("ok", true);
+  result.Set("bytes", bytes);
+  return result;
+}
+
+Napi::Value ScanOwners(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string proc_root;
+  if (!get_string(env, info[0], "scanOwners: procRoot", &proc_root)) return Napi::Value();
+  Owners owners;
+  scan_owners(proc_root, main_scratch(), &owners);
+  return owners_to_js(env, owners);
+}
+
+}  // namespace js
+}  // namespace netsnap

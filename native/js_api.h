@@ -1,0 +1,39 @@
+// The Node-API side of the addon: argument checks, turning native results into the JavaScript
+// shapes of src/model.ts, and the one-step exports. Memory produced by the native code is
+// handed to JavaScript as external ArrayBuffers, never copied.
+#ifndef NETSNAP_JS_API_H_
+#define NETSNAP_JS_API_H_
+
+#include <napi.h>
+
+#include <string>
+
+#include "fd_scan.h"
+#include "table.h"
+
+namespace netsnap {
+namespace js {
+
+void throw_type_error(Napi::Env env, const std::string& message);
+// What V8 throws when an ArrayBuffer cannot be allocated, so both backends fail alike.
+void throw_allocation_failed(Napi::Env env);
+Napi::Error allocation_failed_error(Napi::Env env);
+
+// Take ownership of the table's / owners' memory and build RawInetTable / RawUnixTable /
+// RawOwners. On failure they return an empty value with a JavaScript exception pending; the
+// memory not yet handed over stays with (and is freed by) `table` / `owners`.
+Napi::Value table_to_js(Napi::Env env, Table& table);
+Napi::Value owners_to_js(Napi::Env env, Owners& owners);
+
+// parseInet(bytes, proto, littleEndian), parseUnix(bytes), parseSocketLink(bytes),
+// readProcFile(path), scanOwners(procRoot): see the Backend interface in src/model.ts.
+Napi::Value ParseInet(const Napi::CallbackInfo& info);
+Napi::Value ParseUnix(const Napi::CallbackInfo& info);
+Napi::Value ParseSocketLink(const Napi::CallbackInfo& info);
+Napi::Value ReadProcFile(const Napi::CallbackInfo& info);
+Napi::Value ScanOwners(const Napi::CallbackInfo& info);
+
+}  // namespace js
+}  // namespace netsnap
+
+#endif  // NETSNAP_JS_API_H_

@@ -1,0 +1,39 @@
+// Why a /proc/net line was skipped. The numbers cross the native boundary and are turned into
+// text by PROBLEM_REASONS in src/model.ts, so they must stay equal to the keys there.
+#ifndef NETSNAP_PROBLEMS_H_
+#define NETSNAP_PROBLEMS_H_
+
+#include <cstdint>
+
+namespace netsnap {
+namespace problem {
+
+// /proc/net/{tcp,udp,udplite,raw}{,6}
+constexpr uint32_t kInetTooFewFields = 1;
+constexpr uint32_t kInetBadSlot = 2;
+constexpr uint32_t kInetBadLocal = 3;
+constexpr uint32_t kInetBadRemote = 4;
+constexpr uint32_t kInetFamilyMismatch = 5;
+constexpr uint32_t kInetBadState = 6;
+constexpr uint32_t kInetBadQueues = 7;
+constexpr uint32_t kInetBadTimer = 8;
+constexpr uint32_t kInetBadRetransmits = 9;
+constexpr uint32_t kInetBadUid = 10;
+constexpr uint32_t kInetBadTimeout = 11;
+constexpr uint32_t kInetBadInode = 12;
+constexpr uint32_t kInetBadDrops = 13;
+
+// /proc/net/unix
+constexpr uint32_t kUnixTooFewFields = 20;
+constexpr uint32_t kUnixBadNum = 21;
+constexpr uint32_t kUnixBadRefCount = 22;
+constexpr uint32_t kUnixBadProtocol = 23;
+constexpr uint32_t kUnixBadFlags = 24;
+constexpr uint32_t kUnixBadType = 25;
+constexpr uint32_t kUnixBadState = 26;
+constexpr uint32_t kUnixBadInode = 27;
+
+}  // namespace problem
+}  // namespace netsnap
+
+#endif  // NETSNAP_PROBLEMS_H_

@@ -1,0 +1,80 @@
+#include "table.h"
+
+#include "inet_parser.h"
+#include "layout.h"
+#include "unix_parser.h"
+
+namespace netsnap {
+
+Table& Table::operator=(Table&& other) noexcept {
+  if (this != &other) {
+    std::free(buffer);
+    std::free(pool);
+    is_unix = other.is_unix;
+    buffer = other.release_buffer();
+    byte_length = other.byte_length;
+    capacity = other.capacity;
+    count = other.count;
+    problems = std::move(other.problems);
+    pool = other.release_pool();
+    pool_length = other.pool_length;
+    other.byte_length = other.capacity = other.count = other.pool_length = 0;
+  }
+  return *this;
+}
+
+bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out) {
+  const size_t capacity = row_capacity(bytes, len);
+  if (!inet_capacity_fits(capacity)) return false;
+  const InetLayout L = inet_layout(capacity);
+  uint8_t* buffer = nullptr;
+  if (L.byte_length > 0) {
+    // Zeroed: rows the parser does not fill must read as zero, like a fresh ArrayBuffer.
+    buffer = static_cast<uint8_t*>(std::calloc(L.byte_length, 1));
+    if (buffer == nullptr) return false;
+  }
+  Table t;
+  t.is_unix = false;
+  t.buffer = buffer;
+  t.byte_length = L.byte_length;
+  t.capacity = capacity;
+  t.count = parse_inet(bytes, len, want_drops, little_endian, buffer, capacity, t.problems);
+  *out = std::move(t);
+  return true;
+}
+
+bool build_unix_table(const uint8_t* bytes, size_t len, Table* out) {
+  const size_t capacity = row_capacity(bytes, len);
+  if (!unix_capacity_fits(capacity)) return false;
+  const UnixLayout L = unix_layout(capacity);
+  Table t;
+  t.is_unix = true;
+  if (L.byte_length > 0) {
+    t.buffer = static_cast<uint8_t*>(std::calloc(L.byte_length, 1));
+    if (t.buffer == nullptr) return false;
+  }
+  t.byte_length = L.byte_length;
+  t.capacity = capacity;
+  // Paths are pieces of distinct lines, so the input length always suffices.
+  if (len > 0) {
+    t.pool = static_cast<uint8_t*>(std::malloc(len));
+    if (t.pool == nullptr) return false;
+  }
+  size_t rows = 0;
+  const size_t used = parse_unix(bytes, len, t.buffer, capacity, t.pool, len, t.problems, &rows);
+  t.count = rows;
+  t.pool_length = used;
+  if (used == 0) {
+    std::free(t.pool);
+    t.pool = nullptr;
+  } else if (used < len) {
+    // JavaScript keeps the pool alive as long as the table; give back what paths did not use.
+    // Shrinking in place rarely fails, and when it does the bigger block is still valid.
+    void* smaller = std::realloc(t.pool, used);
+    if (smaller != nullptr) t.pool = static_cast<uint8_t*>(smaller);
+  }
+  *out = std::move(t);
+  return true;
+}
+
+}  // namespace netsnap

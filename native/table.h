@@ -1,0 +1,60 @@
+// One parsed /proc/net table with its own memory: the buffers the JavaScript side receives
+// without a copy. Pure C++ (no Node-API): tables are built on the libuv pool for sampleAsync.
+#ifndef NETSNAP_TABLE_H_
+#define NETSNAP_TABLE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <utility>
+#include <vector>
+
+namespace netsnap {
+
+struct Table {
+  bool is_unix = false;
+  // malloc'd column buffer in the layout of layout.h for `capacity` rows, or null when
+  // byte_length is 0. Owned until release_buffer().
+  uint8_t* buffer = nullptr;
+  size_t byte_length = 0;
+  size_t capacity = 0;
+  size_t count = 0;
+  // (1-based line number, problem code) pairs.
+  std::vector<uint32_t> problems;
+  // Unix tables only: malloc'd path bytes, pool_length long, or null when empty.
+  uint8_t* pool = nullptr;
+  size_t pool_length = 0;
+
+  Table() = default;
+  Table(const Table&) = delete;
+  Table& operator=(const Table&) = delete;
+  Table(Table&& other) noexcept { *this = std::move(other); }
+  Table& operator=(Table&& other) noexcept;
+  ~Table() {
+    std::free(buffer);
+    std::free(pool);
+  }
+
+  // Hand the malloc'd memory to a new owner, who must free() it.
+  uint8_t* release_buffer() {
+    uint8_t* b = buffer;
+    buffer = nullptr;
+    return b;
+  }
+  uint8_t* release_pool() {
+    uint8_t* p = pool;
+    pool = nullptr;
+    return p;
+  }
+};
+
+// Allocate a zeroed table sized by row_capacity() and parse into it (inet_parser.h,
+// unix_parser.h). Return false only when the memory cannot be had: a table is ~75 bytes per
+// input line, so a huge input can ask for more than the machine has. `bytes` may be null when
+// len is 0.
+bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out);
+bool build_unix_table(const uint8_t* bytes, size_t len, Table* out);
+
+}  // namespace netsnap
+
+#endif  // NETSNAP_TABLE_H_

@@ -1,0 +1,171 @@
+// PROCROOT/[0-9]*/fd scan: inode -> every (pid, fd) that holds it, plus per owning process its
+// netstat program name, comm and uid. Processes that vanish or deny access are counted, not thrown.
+import * as fs from 'node:fs';
+import type { RawOwners } from '../../model';
+import { parseSocketLink } from './fd_link';
+import { readIntoScratch } from './read';
+
+const PID_MAX = 0x7fffffff;
+
+function isPidName(name: string): boolean {
+  if (name.length === 0 || name.length > 10) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return Number(name) <= PID_MAX;
+}
+
+function isFdName(name: string): boolean {
+  if (name.length === 0 || name.length > 10) return false;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return Number(name) <= PID_MAX;
+}
+
+const DENIED = new Set(['EACCES', 'EPERM']);
+
+/** Limits shared with native/fd_scan.cc: how much of cmdline/comm/status is read. */
+export const CMDLINE_MAX = 4096;
+export const COMM_MAX = 64;
+export const STATUS_MAX = 8192;
+
+function head(path: string, max: number): Uint8Array {
+  const r = readIntoScratch(path);
+  if (!r.ok) return new Uint8Array(0);
+  return r.bytes.subarray(0, Math.min(max, r.bytes.length));
+}
+
+/** netstat's program name: argv[0], cut to its basename when it starts with '/'. */
+export function programName(cmdline: Uint8Array): Uint8Array {
+  let end = cmdline.indexOf(0);
+  if (end === -1) end = cmdline.length;
+  const argv0 = cmdline.subarray(0, end);
+  if (argv0[0] === 47) return argv0.subarray(argv0.lastIndexOf(47) + 1);
+  return argv0;
+}
+
+/** comm without its trailing newline. */
+export function commName(comm: Uint8Array): Uint8Array {
+  return comm.length > 0 && comm[comm.length - 1] === 10 ? comm.subarray(0, comm.length - 1) : comm;
+}
+
+/** Effective uid: the second number of the "Uid:" line of /proc/PID/status; 0xffffffff if absent. */
+export function statusUid(status: Uint8Array): number {
+  const UNKNOWN = 0xffffffff;
+  let pos = 0;
+  while (pos < status.length) {
+    let eol = status.indexOf(10, pos);
+    if (eol === -1) eol = status.length;
+    if (eol - pos > 4 && status[pos] === 85 && status[pos + 1] === 105 && status[pos + 2] === 100 && status[pos + 3] === 58) {
+      let i = pos + 4;
+      let field = 0;
+      while (i < eol) {
+        while (i < eol && (status[i] === 9 || status[i] === 32)) i++;
+        const s = i;
+        let v = 0;
+        while (i < eol && status[i]! >= 48 && status[i]! <= 57 && i - s < 10) v = v * 10 + status[i++]! - 48;
+        if (i === s || (i < eol && status[i] !== 9 && status[i] !== 32) || v > 0xffffffff) return UNKNOWN;
+        if (field === 1) return v;
+        field++;
+      }
+      return UNKNOWN;
+    }
+    pos = eol + 1;
+  }
+  return UNKNOWN;
+}
+
+export function scanOwners(procRoot: string): RawOwners {
+  let pidsScanned = 0;
+  let pidsVanished = 0;
+  let pidsDenied = 0;
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(procRoot);
+  } catch {
+    entries = [];
+  }
+  const found: Array<{ inode: number; pid: number; fd: number }> = [];
+  const owningPids: number[] = [];
+  for (const name of entries) {
+    if (!isPidName(name)) continue;
+    const pid = Number(name);
+    const fdDir = `${procRoot}/${name}/fd`;
+    let fds: string[];
+    try {
+      fds = fs.readdirSync(fdDir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      // Anything but a permission error means the process is gone (or never had fds).
+      if (DENIED.has(code)) pidsDenied++;
+      else pidsVanished++;
+      continue;
+    }
+    pidsScanned++;
+    let any = false;
+    for (const fdName of fds) {
+      if (!isFdName(fdName)) continue;
+      let link: Buffer;
+      try {
+        link = fs.readlinkSync(`${fdDir}/${fdName}`, { encoding: 'buffer' });
+      } catch {
+        continue; // the fd was closed, or is not a link
+      }
+      const inode = parseSocketLink(link);
+      if (inode < 0) continue;
+      found.push({ inode, pid, fd: Number(fdName) });
+      any = true;
+    }
+    if (any) owningPids.push(pid);
+  }
+  found.sort((a, b) => a.inode - b.inode || a.pid - b.pid || a.fd - b.fd);
+  owningPids.sort((a, b) => a - b);
+
+  const n = found.length;
+  const inodes = new Float64Array(n);
+  const pids = new Int32Array(n);
+  const fdsCol = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const f = found[i]!;
+    inodes[i] = f.inode;
+    pids[i] = f.pid;
+    fdsCol[i] = f.fd;
+  }
+
+  const p = owningPids.length;
+  const procPids = Int32Array.from(owningPids);
+  const procUids = new Uint32Array(p);
+  const nameStart = new Uint32Array(p);
+  const nameLen = new Uint32Array(p);
+  const commStart = new Uint32Array(p);
+  const commLen = new Uint32Array(p);
+  const chunks: Uint8Array[] = [];
+  let used = 0;
+  for (let i = 0; i < p; i++) {
+    const dir = `${procRoot}/${procPids[i]}`;
+    const name = programName(head(`${dir}/cmdline`, CMDLINE_MAX)).slice();
+    nameStart[i] = used;
+    nameLen[i] = name.length;
+    chunks.push(name);
+    used += name.length;
+    const comm = commName(head(`${dir}/comm`, COMM_MAX)).slice();
+    commStart[i] = used;
+    commLen[i] = comm.length;
+    chunks.push(comm);
+    used += comm.length;
+    procUids[i] = statusUid(head(`${dir}/status`, STATUS_MAX));
+  }
+  const strings = new Uint8Array(used);
+  let o = 0;
+  for (const c of chunks) {
+    strings.set(c, o);
+    o += c.length;
+  }
+  return {
+    inodes, pids, fds: fdsCol, procPids, procUids, nameStart, nameLen, commStart, commLen, strings,
+    pidsScanned, pidsVanished, pidsDenied, socketFds: n,
+  };
+}

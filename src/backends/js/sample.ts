@@ -1,0 +1,46 @@
+// The whole sample (read + parse + scan) in TypeScript.
+import type { InetProto, RawFileResult, RawSample, SampleRequest } from '../../model';
+import { parseInet } from './net_inet';
+import { parseUnix } from './net_unix';
+import { scanOwners } from './owners';
+import { readIntoScratch } from './read';
+
+export function protoOfFile(name: string): InetProto | 'unix' | null {
+  switch (name) {
+    case 'tcp': case 'tcp6': return 'tcp';
+    case 'udp': case 'udp6': return 'udp';
+    case 'udplite': case 'udplite6': return 'udplite';
+    case 'raw': case 'raw6': return 'raw';
+    case 'unix': return 'unix';
+    default: return null;
+  }
+}
+
+export function sample(request: SampleRequest): RawSample {
+  const files: RawFileResult[] = [];
+  for (const name of request.files) {
+    const proto = protoOfFile(name);
+    if (proto === null) throw new TypeError(`unknown /proc/net file: ${name}`);
+    const r = readIntoScratch(`${request.netDir}/${name}`);
+    if (!r.ok) {
+      files.push({ name, error: r.code, table: null });
+      continue;
+    }
+    const table = proto === 'unix' ? parseUnix(r.bytes) : parseInet(r.bytes, proto, request.littleEndian);
+    files.push({ name, error: null, table });
+  }
+  return { files, owners: request.owners ? scanOwners(request.procRoot) : null };
+}
+
+export function sampleAsync(request: SampleRequest): Promise<RawSample> {
+  // The TypeScript backend has no thread pool of its own: it yields once, then samples.
+  return new Promise((resolve, reject) => {
+    setImmediate(() => {
+      try {
+        resolve(sample(request));
+      } catch (err) {
+        reject(err);
+      }
+    });
+  });
+}

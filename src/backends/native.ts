@@ -1,0 +1,53 @@
+// A boring, honest loader: a fixed list of candidates, anything but "not found" is rethrown.
+import * as path from 'node:path';
+import type { Backend, InetProto, RawSample, SampleRequest } from '../model';
+
+const CANDIDATES = [
+  path.join(__dirname, '..', '..', 'build', 'Release', 'netsnap.node'),
+  path.join(__dirname, '..', '..', 'build', 'Debug', 'netsnap.node'),
+];
+
+interface Addon {
+  parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean): ReturnType<Backend['parseInet']>;
+  parseUnix(bytes: Uint8Array): ReturnType<Backend['parseUnix']>;
+  parseSocketLink(link: Uint8Array): number;
+  readProcFile(path: string): ReturnType<Backend['readProcFile']>;
+  scanOwners(procRoot: string): ReturnType<Backend['scanOwners']>;
+  sample(request: SampleRequest): RawSample;
+  sampleAsync(request: SampleRequest): Promise<RawSample>;
+}
+
+export type NativeLoad = { ok: true; backend: Backend; path: string } | { ok: false; tried: string[] };
+
+let cached: NativeLoad | undefined;
+
+export function loadNative(): NativeLoad {
+  if (cached) return cached;
+  const tried: string[] = [];
+  for (const candidate of CANDIDATES) {
+    let addon: Addon;
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      addon = require(candidate) as Addon;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'MODULE_NOT_FOUND') throw err;
+      tried.push(`${candidate}: not found`);
+      continue;
+    }
+    const backend: Backend = {
+      name: 'native',
+      parseInet: (bytes, proto, littleEndian) => addon.parseInet(bytes, proto, littleEndian),
+      parseUnix: (bytes) => addon.parseUnix(bytes),
+      parseSocketLink: (link) => addon.parseSocketLink(link),
+      readProcFile: (p) => addon.readProcFile(p),
+      scanOwners: (root) => addon.scanOwners(root),
+      sample: (request) => addon.sample(request),
+      sampleAsync: (request) => addon.sampleAsync(request),
+    };
+    cached = { ok: true, backend, path: candidate };
+    return cached;
+  }
+  cached = { ok: false, tried };
+  return cached;
+}

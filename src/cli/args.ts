@@ -1,0 +1,219 @@
+// netstat's command line (getopt_long with "A:CFMacdeghilnNoprsStuUvVWwx64?Z"), plus netsnap's own
+// long options. Exported so tests can call it without spawning a process.
+
+export interface CliOptions {
+  tcp: boolean;
+  udp: boolean;
+  udplite: boolean;
+  raw: boolean;
+  sctp: boolean;
+  unix: boolean;
+  inet: boolean;
+  inet6: boolean;
+  all: boolean;
+  listening: boolean;
+  extend: number;
+  programs: boolean;
+  timers: boolean;
+  wide: boolean;
+  numericHosts: boolean;
+  numericPorts: boolean;
+  numericUsers: boolean;
+  symbolic: boolean;
+  verbose: boolean;
+  continuous: boolean;
+  route: number;
+  interfaces: number;
+  statistics: number;
+  masquerade: number;
+  groups: boolean;
+  context: boolean;
+  cache: boolean;
+  fib: boolean;
+  procRoot: string;
+}
+
+export type ParseResult =
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'error'; message: string; exitCode: number; usage: boolean };
+
+const SHORT_WITH_ARG = new Set(['A']);
+const SHORT = new Set('ACFMacdeghilnNoprsStuUvVWwx64Z'.split(''));
+
+/** Long options: name -> [short-equivalent or internal key, takes an argument]. */
+const LONG: ReadonlyArray<[string, string, boolean]> = [
+  ['version', 'V', false], ['interfaces', 'i', false], ['help', 'h', false], ['route', 'r', false],
+  ['masquerade', 'M', false], ['protocol', 'A', true], ['tcp', 't', false], ['sctp', 'S', false],
+  ['udp', 'u', false], ['udplite', 'U', false], ['raw', 'w', false], ['unix', 'x', false],
+  ['listening', 'l', false], ['all', 'a', false], ['timers', 'o', false], ['continuous', 'c', false],
+  ['extend', 'e', false], ['programs', 'p', false], ['verbose', 'v', false], ['statistics', 's', false],
+  ['wide', 'W', false], ['numeric', 'n', false], ['numeric-hosts', '!', false], ['numeric-ports', '@', false],
+  ['numeric-users', '#', false], ['symbolic', 'N', false], ['cache', 'C', false], ['fib', 'F', false],
+  ['groups', 'g', false], ['context', 'Z', false],
+  // address-family long options (AFTRANS_OPTS)
+  ['inet', '4', false], ['ip', '4', false], ['inet6', '6', false],
+  // netsnap's own
+  ['proc-root', 'proc-root', true],
+];
+
+export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|--version|-h|--help}
+       netsnap [-vWnNcaeol] [<Socket> ...]
+       netsnap { [-vWeenNac] -i | [-cnNe] -M | -s [-6tuw] }
+
+        -r, --route              display routing table
+        -i, --interfaces         display interface table
+        -g, --groups             display multicast group memberships
+        -s, --statistics         display networking statistics (like SNMP)
+        -M, --masquerade         display masqueraded connections
+
+        -v, --verbose            be verbose
+        -W, --wide               don't truncate IP addresses
+        -n, --numeric            don't resolve names
+        --numeric-hosts          don't resolve host names
+        --numeric-ports          don't resolve port names
+        --numeric-users          don't resolve user names
+        -N, --symbolic           resolve hardware names
+        -e, --extend             display other/more information
+        -p, --programs           display PID/Program name for sockets
+        -o, --timers             display timers
+        -c, --continuous         continuous listing
+
+        -l, --listening          display listening server sockets
+        -a, --all                display all sockets (default: connected)
+        -F, --fib                display Forwarding Information Base (default)
+        -C, --cache              display routing cache instead of FIB
+        -Z, --context            display SELinux security context for sockets
+
+  <Socket>={-t|--tcp} {-u|--udp} {-U|--udplite} {-S|--sctp} {-w|--raw}
+           {-x|--unix}
+  <AF>=Use '-6|-4' or '-A <af>' or '--<af>'; default: inet
+  List of possible address families: inet (IPv4), inet6 (IPv6), unix (UNIX domain)
+
+netsnap options:
+        --proc-root DIR          read /proc from DIR (default /proc)
+        -V, --version            print the version and the backend in use (native or js)
+        -h, --help               print this help
+
+Environment: NETSNAP_BACKEND=js|native forces a backend.
+`;
+
+export function defaultOptions(): CliOptions {
+  return {
+    tcp: false, udp: false, udplite: false, raw: false, sctp: false, unix: false, inet: false, inet6: false,
+    all: false, listening: false, extend: 0, programs: false, timers: false, wide: false,
+    numericHosts: false, numericPorts: false, numericUsers: false, symbolic: false, verbose: false,
+    continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
+    cache: false, fib: false, procRoot: '/proc',
+  };
+}
+
+function addressFamilies(o: CliOptions, list: string): string | null {
+  for (const af of list.split(',')) {
+    switch (af) {
+      case 'inet': o.inet = true; break;
+      case 'inet6': o.inet6 = true; break;
+      case 'unix': o.unix = true; break;
+      default: return `Unknown address family \`${af}'.`;
+    }
+  }
+  return null;
+}
+
+/** Applies one option; returns an error text, 'help', 'version' or null. */
+function apply(o: CliOptions, key: string, arg: string | undefined): string | null {
+  switch (key) {
+    case 'A': return addressFamilies(o, arg ?? '');
+    case 'proc-root': o.procRoot = arg ?? ''; return o.procRoot === '' ? '--proc-root needs a directory' : null;
+    case 'M': o.masquerade++; return null;
+    case 'a': o.all = true; return null;
+    case 'l': o.listening = true; return null;
+    case 'c': o.continuous = true; return null;
+    case 'd': return null;
+    case 'g': o.groups = true; return null;
+    case 'e': o.extend++; return null;
+    case 'p': o.programs = true; return null;
+    case 'i': o.interfaces++; return null;
+    case 'W': o.wide = true; return null;
+    case 'n': o.numericHosts = o.numericPorts = o.numericUsers = true; return null;
+    case '!': o.numericHosts = true; return null;
+    case '@': o.numericPorts = true; return null;
+    case '#': o.numericUsers = true; return null;
+    case 'N': o.symbolic = true; return null;
+    case 'C': o.cache = true; return null;
+    case 'F': o.fib = true; return null;
+    case 'o': o.timers = true; return null;
+    case '6': o.inet6 = true; return null;
+    case '4': o.inet = true; return null;
+    case 'V': return 'version';
+    case 'v': o.verbose = true; return null;
+    case 'r': o.route++; return null;
+    case 't': o.tcp = true; return null;
+    case 'S': o.sctp = true; return null;
+    case 'u': o.udp = true; return null;
+    case 'U': o.udplite = true; return null;
+    case 'w': o.raw = true; return null;
+    case 'x': o.unix = true; return null;
+    case 'Z': o.context = true; return null;
+    case 'h': return 'help';
+    case 's': o.statistics++; return null;
+    default: return `internal error: unhandled option ${key}`;
+  }
+}
+
+export function parseArgs(argv: readonly string[]): ParseResult {
+  const o = defaultOptions();
+  const usageError = (message: string): ParseResult => ({ kind: 'error', message, exitCode: 3, usage: true });
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break; // everything after is positional, and netstat ignores positionals
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const name = a.slice(2, eq < 0 ? undefined : eq);
+      const exact = LONG.find(([n]) => n === name);
+      const matches = exact ? [exact] : LONG.filter(([n]) => n.startsWith(name));
+      const distinct = new Set(matches.map(([, k]) => k));
+      if (matches.length === 0) return usageError(`netsnap: unrecognized option '${a}'`);
+      if (distinct.size > 1) return usageError(`netsnap: option '${a}' is ambiguous`);
+      const [long, key, takesArg] = matches[0]!;
+      let arg: string | undefined;
+      if (takesArg) {
+        if (eq >= 0) arg = a.slice(eq + 1);
+        else if (i + 1 < argv.length) arg = argv[++i];
+        else return usageError(`netsnap: option '--${long}' requires an argument`);
+      } else if (eq >= 0) {
+        return usageError(`netsnap: option '--${long}' doesn't allow an argument`);
+      }
+      const r = apply(o, key, arg);
+      if (r === 'help') return { kind: 'help' };
+      if (r === 'version') return { kind: 'version' };
+      if (r !== null) return r.startsWith('Unknown address family') ? { kind: 'error', message: r, exitCode: 1, usage: false } : usageError(`netsnap: ${r}`);
+      continue;
+    }
+    if (a.startsWith('-') && a.length > 1) {
+      for (let j = 1; j < a.length; j++) {
+        const c = a[j]!;
+        if (c === '?') return { kind: 'help' };
+        if (!SHORT.has(c)) return usageError(`netsnap: invalid option -- '${c}'`);
+        let arg: string | undefined;
+        if (SHORT_WITH_ARG.has(c)) {
+          if (j + 1 < a.length) arg = a.slice(j + 1);
+          else if (i + 1 < argv.length) arg = argv[++i];
+          else return usageError(`netsnap: option requires an argument -- '${c}'`);
+          j = a.length;
+        }
+        const r = apply(o, c, arg);
+        if (r === 'help') return { kind: 'help' };
+        if (r === 'version') return { kind: 'version' };
+        if (r !== null) return r.startsWith('Unknown address family') ? { kind: 'error', message: r, exitCode: 1, usage: false } : usageError(`netsnap: ${r}`);
+      }
+      continue;
+    }
+    // Stray positional arguments are ignored, as netstat does (`netstat -c 5`).
+  }
+  if (o.interfaces + o.route + o.masquerade + o.statistics > 1) {
+    return usageError('netsnap: -r, -i, -s and -M exclude each other');
+  }
+  return { kind: 'run', options: o };
+}

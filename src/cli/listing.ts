@@ -1,0 +1,147 @@
+// The socket listing: netstat's table selection, headers and rows over one snapshot.
+import * as fs from 'node:fs';
+import { snapshot, type Snapshot } from '../snapshot';
+import type { CliOptions } from './args';
+import type { Proto } from '../model';
+import { inetHeader, inetRow, inetRowShown, unixHeader, unixRow, unixRowShown, type NetstatListingOptions } from '../format/netstat';
+
+export interface Output {
+  out(text: string): void;
+  err(text: string): void;
+}
+
+interface Selection {
+  protos: Array<'tcp' | 'udp' | 'udplite' | 'raw'>;
+  inet: boolean;
+  inet6: boolean;
+  unix: boolean;
+  /** netstat's flag_arg: a protocol or family table was asked for explicitly. */
+  explicit: boolean;
+  /** netstat's flag_noprot: the protocols were implied by -4/-6, so a missing table is silent. */
+  impliedProtocols: boolean;
+  sctp: boolean;
+  inetHeader: boolean;
+}
+
+/** netstat's main(): which tables a set of flags prints. */
+export function selectTables(o: CliOptions): Selection {
+  let { tcp, udp, udplite, raw, inet, inet6 } = o;
+  let { sctp } = o;
+  let impliedProtocols = false;
+  if ((inet || inet6) && !(tcp || sctp || udp || udplite || raw)) impliedProtocols = tcp = sctp = udp = udplite = raw = true;
+  if ((tcp || sctp || udp || udplite || raw || o.groups) && !(inet || inet6)) inet = inet6 = true;
+  const explicit = tcp || sctp || udp || udplite || raw || o.unix || o.groups;
+  const protos: Selection['protos'] = [];
+  // sctp has no table of ours; it is handled after tcp, where netstat prints it.
+  if (!explicit || tcp) protos.push('tcp');
+  if (!explicit || udp) protos.push('udp');
+  if (!explicit || udplite) protos.push('udplite');
+  if (!explicit || raw) protos.push('raw');
+  return {
+    protos,
+    inet: !explicit || inet,
+    inet6: !explicit || inet6,
+    unix: !explicit || o.unix,
+    explicit,
+    impliedProtocols,
+    sctp: !explicit || sctp,
+    inetHeader: !explicit || tcp || sctp || udp || udplite || raw,
+  };
+}
+
+export function listingFormat(o: CliOptions): NetstatListingOptions {
+  return {
+    all: o.all, listening: o.listening, extend: o.extend > 0, programs: o.programs, timers: o.timers, wide: o.wide,
+    numericHosts: o.numericHosts, numericPorts: o.numericPorts, numericUsers: o.numericUsers,
+  };
+}
+
+const AF_NAMES: Record<string, string> = { tcp: 'AF INET (tcp)', udp: 'AF INET (udp)', udplite: 'AF INET (udplite)', raw: 'AF INET (raw)', unix: 'AF UNIX' };
+
+/** Prints one listing; returns netstat's exit status. */
+export function runListing(o: CliOptions, io: Output): number {
+  const sel = selectTables(o);
+  const fmt = listingFormat(o);
+  const protocols: Proto[] = [...sel.protos];
+  if (sel.unix) protocols.push('unix');
+  const families: Array<4 | 6> = [];
+  if (sel.inet) families.push(4);
+  if (sel.inet6) families.push(6);
+  const snap: Snapshot = snapshot({ protocols, families, owners: o.programs, procRoot: o.procRoot });
+
+  for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
+  if (o.programs && snap.owners && snap.owners.pidsDenied > 0) {
+    if (snap.owners.count === 0) {
+      io.err(`(No info could be read for "-p": geteuid()=${process.geteuid?.() ?? -1} but you should be root.)\n`);
+    } else {
+      io.err('(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)\n');
+    }
+  }
+
+  const chunks: string[] = [];
+  const flush = () => {
+    if (chunks.length) io.out(chunks.join(''));
+    chunks.length = 0;
+  };
+  const unreadable = new Map(snap.unreadable.map((u) => [u.file, u.code]));
+  // A missing table is silent unless asked for (ENOENT and EACCES, as netstat); other errors are reported.
+  const failure = (file: string, name: string, ipv4: boolean): number => {
+    const code = unreadable.get(file);
+    if (code === undefined) return 0;
+    if (code !== 'ENOENT' && code !== 'EACCES') {
+      flush();
+      io.err(`${snap.netDir}/${file}: ${code}\n`);
+      return 255;
+    }
+    if (ipv4 && !sel.impliedProtocols && (sel.explicit || o.verbose)) {
+      flush();
+      io.err(`netsnap: no support for \`${name}' on this system.\n`);
+    }
+    return ipv4 && !sel.impliedProtocols && sel.explicit ? 1 : 0;
+  };
+
+  if (sel.inetHeader) chunks.push(inetHeader(fmt));
+  for (const proto of sel.protos) {
+    let rc = 0;
+    for (const [file, wanted, ipv4] of [[proto, sel.inet, true], [`${proto}6`, sel.inet6, false]] as const) {
+      if (!wanted) continue;
+      const t = snap.table(file);
+      if (!t) {
+        const r = failure(file, AF_NAMES[proto]!, ipv4);
+        if (r === 255) return 255;
+        rc ||= r;
+        continue;
+      }
+      for (let i = 0; i < t.count; i++) if (inetRowShown(t, i, fmt)) chunks.push(inetRow(t, i, fmt, snap.owners));
+    }
+    if (rc) {
+      flush();
+      return rc;
+    }
+    if (proto === 'tcp' && sel.sctp) {
+      // netstat lists SCTP after TCP. We do not parse /proc/net/sctp yet; where it is missing (the
+      // usual case) we behave as netstat does, and where it exists we say what we skipped.
+      if (fs.existsSync(`${snap.netDir}/sctp`)) {
+        flush();
+        io.err('netsnap: SCTP sockets are not listed yet\n');
+      } else if (!sel.impliedProtocols && (sel.explicit || o.verbose)) {
+        flush();
+        io.err("netsnap: no support for `AF INET (sctp)' on this system.\n");
+        if (sel.explicit) return 1;
+      }
+    }
+  }
+  if (sel.unix) {
+    chunks.push(unixHeader(fmt));
+    const t = snap.unix;
+    if (!t) {
+      const r = failure('unix', AF_NAMES.unix!, true);
+      flush();
+      if (r) return r;
+    } else {
+      for (let i = 0; i < t.count; i++) if (unixRowShown(t, i, fmt)) chunks.push(unixRow(t, i, fmt, snap.owners));
+    }
+  }
+  flush();
+  return 0;
+}

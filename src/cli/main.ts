@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+// netsnap's command line: parse, call the library, print. Nothing else lives here.
+import * as fs from 'node:fs';
+import { parseArgs, USAGE } from './args';
+import { runListing, type Output } from './listing';
+import { backendName } from '../backend';
+import { NetsnapError } from '../errors';
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version: string };
+  return `netsnap ${pkg.version} (backend: ${backendName()}, node ${process.version})\n`;
+}
+
+// Output strings are binary (latin1) strings: one char per byte from /proc.
+function writeAll(fd: number, text: string): void {
+  const buf = Buffer.from(text, 'latin1');
+  let off = 0;
+  while (off < buf.length) {
+    try {
+      off += fs.writeSync(fd, buf, off, buf.length - off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') continue;
+      if (code === 'EPIPE') process.exit(0); // reader went away (`netsnap | head`)
+      throw err;
+    }
+  }
+}
+
+const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t) };
+
+export function main(argv: string[]): number {
+  const parsed = parseArgs(argv);
+  switch (parsed.kind) {
+    case 'help':
+      io.out(USAGE);
+      return 0;
+    case 'version':
+      io.out(version());
+      return 0;
+    case 'error':
+      io.err(`${parsed.message}\n`);
+      if (parsed.usage) io.err(USAGE);
+      return parsed.exitCode;
+    case 'run':
+      break;
+  }
+  const o = parsed.options;
+  if (o.masquerade) {
+    io.err("netsnap: no support for `ip_masquerade' on this system.\n");
+    return 1;
+  }
+  if (o.context) {
+    io.err('SELinux is not enabled on this machine.\n');
+    return 1;
+  }
+  const pending: Array<[boolean, string]> = [
+    [o.route > 0, '-r (routing table)'],
+    [o.interfaces > 0, '-i (interface table)'],
+    [o.statistics > 0, '-s (statistics)'],
+    [o.groups, '-g (multicast groups)'],
+    [o.continuous, '-c (continuous listing)'],
+  ];
+  for (const [on, what] of pending) {
+    if (on) {
+      io.err(`netsnap: ${what} is not supported yet\n`);
+      return 1;
+    }
+  }
+  return runListing(o, io);
+}
+
+if (require.main === module) {
+  try {
+    process.exitCode = main(process.argv.slice(2));
+  } catch (err) {
+    if (err instanceof NetsnapError) {
+      io.err(`netsnap: ${err.message}\n`);
+      process.exitCode = 1;
+    } else {
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,10 @@
+export { snapshot, sample, Snapshot } from './snapshot';
+export type { SnapshotOptions, Problem, InetSocket, UnixSocket } from './snapshot';
+export { InetTable, UnixTable, OwnerIndex } from './tables';
+export type { Owner, ProcessInfo } from './tables';
+export { backendName, getBackend } from './backend';
+export type { BackendName } from './backend';
+export { NetsnapError } from './errors';
+export { tcpStateName, udpStateName, unixStateName, unixTypeName } from './states';
+export { addressText, ipv4Text, ipv6Text } from './format/address';
+export type { Backend, Family, InetProto, Proto, RawInetTable, RawUnixTable, RawOwners, RawSample, SampleRequest } from './model';

@@ -1,0 +1,198 @@
+// The columnar model shared by both backends. A parser fills one ArrayBuffer per table,
+// laid out column after column (widest element first, so every column is aligned); the
+// views below read it without copying. Both backends must produce the same bytes.
+
+export type InetProto = 'tcp' | 'udp' | 'udplite' | 'raw';
+export type Proto = InetProto | 'unix';
+export type Family = 4 | 6;
+
+/** /proc/net files, in netstat's order: IPv4 file, then IPv6 file, per protocol. */
+export const INET_FILES: ReadonlyArray<{ file: string; proto: InetProto; ipv6: boolean }> = [
+  { file: 'tcp', proto: 'tcp', ipv6: false },
+  { file: 'tcp6', proto: 'tcp', ipv6: true },
+  { file: 'udp', proto: 'udp', ipv6: false },
+  { file: 'udp6', proto: 'udp', ipv6: true },
+  { file: 'udplite', proto: 'udplite', ipv6: false },
+  { file: 'udplite6', proto: 'udplite', ipv6: true },
+  { file: 'raw', proto: 'raw', ipv6: false },
+  { file: 'raw6', proto: 'raw', ipv6: true },
+];
+
+/** Byte offsets of each column for a table of `capacity` rows. */
+export function inetLayout(capacity: number) {
+  const c = capacity;
+  let o = 0;
+  const at = (bytes: number) => {
+    const start = o;
+    o += bytes * c;
+    return start;
+  };
+  const layout = {
+    inode: at(8),
+    txQueue: at(4),
+    rxQueue: at(4),
+    timerJiffies: at(4),
+    retransmits: at(4),
+    uid: at(4),
+    timeout: at(4),
+    drops: at(4),
+    localPort: at(2),
+    remotePort: at(2),
+    localAddr: at(16),
+    remoteAddr: at(16),
+    family: at(1),
+    state: at(1),
+    timerKind: at(1),
+    byteLength: 0,
+  };
+  layout.byteLength = o;
+  return layout;
+}
+
+export function unixLayout(capacity: number) {
+  const c = capacity;
+  let o = 0;
+  const at = (bytes: number) => {
+    const start = o;
+    o += bytes * c;
+    return start;
+  };
+  const layout = {
+    inode: at(8),
+    refCount: at(4),
+    protocol: at(4),
+    flags: at(4),
+    pathStart: at(4),
+    pathLen: at(4),
+    type: at(2),
+    state: at(1),
+    byteLength: 0,
+  };
+  layout.byteLength = o;
+  return layout;
+}
+
+/**
+ * Upper bound on the rows of a /proc/net file: every line but the header. Both backends size
+ * their tables with this, so equal input gives equal buffers.
+ */
+export function rowCapacity(bytes: Uint8Array): number {
+  let lines = 0;
+  let i = bytes.indexOf(10);
+  while (i !== -1) {
+    lines++;
+    i = bytes.indexOf(10, i + 1);
+  }
+  if (bytes.length > 0 && bytes[bytes.length - 1] !== 10) lines++;
+  return lines > 1 ? lines - 1 : 0;
+}
+
+/**
+ * Why a line was skipped. Codes cross the native boundary; the text is defined once, here.
+ * Keep in sync with native/problems.h.
+ */
+export const PROBLEM_REASONS: Readonly<Record<number, string>> = {
+  1: 'too few fields',
+  2: 'bad slot number',
+  3: 'bad local address',
+  4: 'bad remote address',
+  5: 'local and remote address families differ',
+  6: 'bad state',
+  7: 'bad tx_queue:rx_queue',
+  8: 'bad timer (tr:tm->when)',
+  9: 'bad retransmit count',
+  10: 'bad uid',
+  11: 'bad timeout',
+  12: 'bad inode (not a decimal below 2^53)',
+  13: 'bad drops',
+  20: 'too few fields',
+  21: 'bad socket address (Num)',
+  22: 'bad reference count',
+  23: 'bad protocol',
+  24: 'bad flags',
+  25: 'bad type',
+  26: 'bad state',
+  27: 'bad inode (not a decimal below 2^53)',
+};
+
+export function problemReason(code: number): string {
+  return PROBLEM_REASONS[code] ?? `unknown problem ${code}`;
+}
+
+/** What a backend's parser returns: one buffer in the layout above, plus skipped lines. */
+export interface RawInetTable {
+  buffer: ArrayBuffer;
+  capacity: number;
+  count: number;
+  /** Pairs of (1-based line number, problem code). */
+  problems: Uint32Array;
+}
+
+export interface RawUnixTable extends RawInetTable {
+  /** Path bytes of all rows, as printed by the kernel (abstract names start with `@`). */
+  pool: Uint8Array;
+}
+
+export interface RawOwners {
+  /** Sorted by (inode, pid, fd). */
+  inodes: Float64Array;
+  pids: Int32Array;
+  fds: Int32Array;
+  /** One record per owning process, sorted by pid. */
+  procPids: Int32Array;
+  /** Effective uid from /proc/PID/status; 0xffffffff when unreadable. */
+  procUids: Uint32Array;
+  /** Byte offsets into `strings` of the netstat program name and of comm. */
+  nameStart: Uint32Array;
+  nameLen: Uint32Array;
+  commStart: Uint32Array;
+  commLen: Uint32Array;
+  strings: Uint8Array;
+  /** Processes whose fd directory was read. */
+  pidsScanned: number;
+  /** Processes that vanished during the scan (ENOENT, ESRCH) or had no fd directory. */
+  pidsVanished: number;
+  /** Processes whose fds we may not read (EACCES, EPERM). */
+  pidsDenied: number;
+  /** Socket links found. */
+  socketFds: number;
+}
+
+export interface SampleRequest {
+  /** Directory holding tcp, tcp6, …, unix: `${procRoot}/net` or `/proc/PID/net`. */
+  netDir: string;
+  /** File names under netDir, e.g. ['tcp', 'tcp6', 'unix']. */
+  files: string[];
+  /** Scan PROCROOT/[0-9]*\/fd for owners. */
+  owners: boolean;
+  procRoot: string;
+  littleEndian: boolean;
+}
+
+export interface RawFileResult {
+  name: string;
+  /** errno name when the file could not be read (ENOENT when missing). */
+  error: string | null;
+  table: RawInetTable | RawUnixTable | null;
+}
+
+export interface RawSample {
+  files: RawFileResult[];
+  owners: RawOwners | null;
+}
+
+export type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; code: string };
+
+/** The contract both backends implement, function for function. */
+export interface Backend {
+  readonly name: 'native' | 'js';
+  parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean): RawInetTable;
+  parseUnix(bytes: Uint8Array): RawUnixTable;
+  /** Inode of a `socket:[N]` or `[0000]:N` fd link, or -1. */
+  parseSocketLink(link: Uint8Array): number;
+  /** Reads a whole file; the bytes are a copy the caller owns. */
+  readProcFile(path: string): ReadResult;
+  scanOwners(procRoot: string): RawOwners;
+  sample(request: SampleRequest): RawSample;
+  sampleAsync(request: SampleRequest): Promise<RawSample>;
+}
