@@ -8,6 +8,8 @@
         "native/socket_link.cc",
         "native/file_reader.cc",
         "native/fd_scan.cc",
+        "native/table.cc",
+        "native/js_api.cc",
         "native/sample.cc",
         "native/module.cc"
       ],

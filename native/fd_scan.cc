@@ -18,16 +18,17 @@ namespace {
 constexpr uint64_t kPidMax = 0x7fffffff;
 constexpr uint32_t kUnknownUid = 0xffffffff;
 
-// A directory entry name that passed is_small_number(): at most 10 digits, kept as text
-// because owners.ts opens paths built from the name itself ("007" stays "007").
+// A directory entry name that passed is_small_number(): at most 10 digits, kept as text to
+// build paths from.
 struct NumberName {
   char text[11];
   int32_t value;
 };
 
-// isPidName()/isFdName() of owners.ts: 1..10 decimal digits, value <= 0x7fffffff.
+// isPidName()/isFdName() of owners.ts: 1..10 decimal digits, no leading zero (the kernel never
+// writes one, and "007" would name pid 7 twice), value <= 0x7fffffff.
 bool is_small_number(const char* name, size_t len, NumberName* out) {
-  if (len == 0 || len > 10) return false;
+  if (len == 0 || len > 10 || (name[0] == '0' && len > 1)) return false;
   uint64_t v = 0;
   for (size_t i = 0; i < len; i++) {
     const char c = name[i];

@@ -22,44 +22,38 @@ bool check(Napi::Env env, napi_status status) {
   return false;
 }
 
-// An ArrayBuffer that owns malloc'd `data` and frees it when collected. Takes ownership even
-// on failure (then frees at once). Zero-length data gets an ordinary empty ArrayBuffer: V8 may
-// not accept a null external pointer, and there is nothing to share.
-napi_value adopt_malloc(Napi::Env env, void* data, size_t len) {
+// An ArrayBuffer over `data` that calls finalize(env, data, hint) when collected: the memory
+// the native code filled goes to JavaScript without a copy. Ownership passes in every case:
+// zero-length data (V8 may refuse a null external pointer, and there is nothing to share) and
+// runtimes that forbid external buffers (V8 sandbox, e.g. Electron) get an ordinary
+// ArrayBuffer, a copy, and `data` is finalized at once; so is it on failure.
+napi_value adopt(Napi::Env env, void* data, size_t len, napi_finalize finalize, void* hint) {
   napi_value ab = nullptr;
-  if (len == 0 || data == nullptr) {
-    std::free(data);
-    void* unused = nullptr;
-    return check(env, napi_create_arraybuffer(env, 0, &unused, &ab)) ? ab : nullptr;
+  napi_status s = napi_generic_failure;
+  if (len > 0) {
+    s = napi_create_external_arraybuffer(env, data, len, finalize, hint, &ab);
+    if (s == napi_ok) return ab;
   }
-  const napi_status s = napi_create_external_arraybuffer(
-      env, data, len, [](napi_env, void* d, void*) { std::free(d); }, nullptr, &ab);
-  if (s != napi_ok) {
-    std::free(data);
-    check(env, s);
-    return nullptr;
+  if (len == 0 || s == napi_no_external_buffers_allowed) {
+    void* copy = nullptr;
+    s = napi_create_arraybuffer(env, len, &copy, &ab);
+    if (s == napi_ok && len > 0) std::memcpy(copy, data, len);
   }
-  return ab;
+  finalize(env, data, hint);
+  return check(env, s) ? ab : nullptr;
 }
 
-// The same for a vector's storage: the vector moves to the heap and dies with the ArrayBuffer.
+// For malloc'd memory (may be null when len is 0).
+napi_value adopt_malloc(Napi::Env env, void* data, size_t len) {
+  return adopt(env, data, len, [](napi_env, void* d, void*) { std::free(d); }, nullptr);
+}
+
+// For a vector's storage: the vector moves to the heap and dies with the ArrayBuffer.
 template <typename T>
 napi_value adopt_vector(Napi::Env env, std::vector<T>&& v) {
-  napi_value ab = nullptr;
-  if (v.empty()) {
-    void* unused = nullptr;
-    return check(env, napi_create_arraybuffer(env, 0, &unused, &ab)) ? ab : nullptr;
-  }
   auto* owned = new std::vector<T>(std::move(v));
-  const napi_status s = napi_create_external_arraybuffer(
-      env, owned->data(), owned->size() * sizeof(T),
-      [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); }, owned, &ab);
-  if (s != napi_ok) {
-    delete owned;
-    check(env, s);
-    return nullptr;
-  }
-  return ab;
+  return adopt(env, owned->data(), owned->size() * sizeof(T),
+               [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); }, owned);
 }
 
 napi_value typed_array(Napi::Env env, napi_typedarray_type type, size_t length, napi_value ab) {
@@ -89,19 +83,37 @@ std::vector<uint8_t>& main_scratch() {
   return scratch;
 }
 
+enum class Detached { kThrow, kEmpty };
+
 // Reads a Uint8Array argument (any byteOffset; napi's data pointer already includes it).
 // The bytes stay valid for the duration of the synchronous call that asked for them.
-bool get_bytes(Napi::Env env, Napi::Value v, const char* what, const uint8_t** data, size_t* len) {
+// A view on a detached buffer reads as empty (kEmpty) or throws the TypeError V8 throws when
+// the TypeScript code calls indexOf() on it (kThrow): each export does what its TypeScript
+// twin does.
+bool get_bytes(Napi::Env env, Napi::Value v, const char* what, Detached detached, const uint8_t** data,
+               size_t* len) {
   napi_typedarray_type type;
   size_t length = 0;
   void* d = nullptr;
-  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &type, &length, &d, nullptr, nullptr) != napi_ok ||
+  napi_value ab = nullptr;
+  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &type, &length, &d, &ab, nullptr) != napi_ok ||
       type != napi_uint8_array) {
     throw_type_error(env, std::string(what) + " must be a Uint8Array");
     return false;
   }
+  bool is_detached = false;
+  if (!check(env, napi_is_detached_arraybuffer(env, ab, &is_detached))) return false;
+  if (is_detached || d == nullptr) {
+    if (is_detached && detached == Detached::kThrow) {
+      throw_type_error(env, std::string(what) + " is a view on a detached ArrayBuffer");
+      return false;
+    }
+    *data = nullptr;
+    *len = 0;
+    return true;
+  }
   *data = static_cast<const uint8_t*>(d);
-  *len = d == nullptr ? 0 : length;  // a detached buffer has no data
+  *len = length;
   return true;
 }
 
@@ -179,7 +191,7 @@ Napi::Value ParseInet(const Napi::CallbackInfo& info) {
   size_t len = 0;
   std::string proto;
   bool little_endian = false;
-  if (!get_bytes(env, info[0], "parseInet: bytes", &bytes, &len)) return Napi::Value();
+  if (!get_bytes(env, info[0], "parseInet: bytes", Detached::kThrow, &bytes, &len)) return Napi::Value();
   if (!get_string(env, info[1], "parseInet: proto", &proto)) return Napi::Value();
   if (proto != "tcp" && proto != "udp" && proto != "udplite" && proto != "raw") {
     throw_type_error(env, "parseInet: proto must be 'tcp', 'udp', 'udplite' or 'raw', got '" + proto + "'");
@@ -198,7 +210,7 @@ Napi::Value ParseUnix(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint8_t* bytes = nullptr;
   size_t len = 0;
-  if (!get_bytes(env, info[0], "parseUnix: bytes", &bytes, &len)) return Napi::Value();
+  if (!get_bytes(env, info[0], "parseUnix: bytes", Detached::kThrow, &bytes, &len)) return Napi::Value();
   Table table;
   if (!build_unix_table(bytes, len, &table)) {
     throw_allocation_failed(env);
@@ -211,7 +223,7 @@ Napi::Value ParseSocketLink(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint8_t* bytes = nullptr;
   size_t len = 0;
-  if (!get_bytes(env, info[0], "parseSocketLink: link", &bytes, &len)) return Napi::Value();
+  if (!get_bytes(env, info[0], "parseSocketLink: link", Detached::kEmpty, &bytes, &len)) return Napi::Value();
   return Napi::Number::New(env, parse_socket_link(bytes, len));
 }
 

@@ -7,8 +7,9 @@ import { readIntoScratch } from './read';
 
 const PID_MAX = 0x7fffffff;
 
-function isPidName(name: string): boolean {
-  if (name.length === 0 || name.length > 10) return false;
+/** 1..10 decimal digits, no leading zero (the kernel never writes one), at most 0x7fffffff. */
+function isSmallNumber(name: string): boolean {
+  if (name.length === 0 || name.length > 10 || (name.charCodeAt(0) === 48 && name.length > 1)) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c < 48 || c > 57) return false;
@@ -16,14 +17,8 @@ function isPidName(name: string): boolean {
   return Number(name) <= PID_MAX;
 }
 
-function isFdName(name: string): boolean {
-  if (name.length === 0 || name.length > 10) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return Number(name) <= PID_MAX;
-}
+const isPidName = isSmallNumber;
+const isFdName = isSmallNumber;
 
 const DENIED = new Set(['EACCES', 'EPERM']);
 

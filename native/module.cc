@@ -1,0 +1,24 @@
+// Entry point of netsnap.node: registers the exports, nothing else. The exports implement the
+// Backend interface of src/model.ts, function for function, byte for byte.
+#include <napi.h>
+
+#include "js_api.h"
+#include "sample.h"
+
+namespace {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using namespace netsnap;
+  exports.Set("parseInet", Napi::Function::New(env, js::ParseInet, "parseInet"));
+  exports.Set("parseUnix", Napi::Function::New(env, js::ParseUnix, "parseUnix"));
+  exports.Set("parseSocketLink", Napi::Function::New(env, js::ParseSocketLink, "parseSocketLink"));
+  exports.Set("readProcFile", Napi::Function::New(env, js::ReadProcFile, "readProcFile"));
+  exports.Set("scanOwners", Napi::Function::New(env, js::ScanOwners, "scanOwners"));
+  exports.Set("sample", Napi::Function::New(env, Sample, "sample"));
+  exports.Set("sampleAsync", Napi::Function::New(env, SampleAsync, "sampleAsync"));
+  return exports;
+}
+
+}  // namespace
+
+NODE_API_MODULE(netsnap, Init)

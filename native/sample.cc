@@ -1,0 +1,216 @@
+#include "sample.h"
+
+#include <fcntl.h>
+
+#include <memory>
+#include <utility>
+
+#include "file_reader.h"
+#include "js_api.h"
+
+namespace netsnap {
+
+bool net_file_kind(const std::string& name, NetFile* kind) {
+  if (name == "tcp" || name == "tcp6") *kind = NetFile::kTcp;
+  else if (name == "udp" || name == "udp6") *kind = NetFile::kUdp;
+  else if (name == "udplite" || name == "udplite6") *kind = NetFile::kUdplite;
+  else if (name == "raw" || name == "raw6") *kind = NetFile::kRaw;
+  else if (name == "unix") *kind = NetFile::kUnix;
+  else return false;
+  return true;
+}
+
+void run_sample(SampleBaton& baton) {
+  const SampleRequest& req = baton.request;
+  baton.files.clear();
+  baton.files.resize(req.files.size());
+  for (size_t i = 0; i < req.files.size(); i++) {
+    FileOutcome& outcome = baton.files[i];
+    const std::string path = req.net_dir + "/" + req.files[i];
+    if (has_nul(path)) {
+      outcome.error = kInvalidPathCode;
+      continue;
+    }
+    size_t used = 0;
+    const int err = read_whole_file(AT_FDCWD, path.c_str(), baton.scratch, &used);
+    if (err != 0) {
+      outcome.error = errno_code(err);
+      continue;
+    }
+    const NetFile kind = req.kinds[i];
+    // The tables copy what they keep (paths go to their own pool), so the scratch buffer is
+    // free for the next file as soon as the parse returns.
+    const bool ok = kind == NetFile::kUnix
+                        ? build_unix_table(baton.scratch.data(), used, &outcome.table)
+                        : build_inet_table(baton.scratch.data(), used, kind != NetFile::kTcp, req.little_endian,
+                                           &outcome.table);
+    if (!ok) {
+      baton.out_of_memory = true;
+      return;
+    }
+  }
+  if (req.owners) scan_owners(req.proc_root, baton.scratch, &baton.owners);
+}
+
+namespace {
+
+// Message for a rejected request, or empty when the request is valid and now in `out`.
+// Strict types (the TypeScript backend coerces); unknown file names fail exactly as in sample.ts.
+// `who` names the export in messages, except for the unknown-file message, which is sample.ts's
+// text exactly.
+std::string read_request(Napi::Env env, Napi::Value value, const std::string& who, SampleRequest* out) {
+  if (!value.IsObject() || value.IsArray() || value.IsFunction()) return who + "request must be an object";
+  Napi::Object obj = value.As<Napi::Object>();
+
+  Napi::Value net_dir = obj.Get("netDir");
+  if (env.IsExceptionPending()) return std::string();
+  if (!net_dir.IsString()) return who + "request.netDir must be a string";
+  out->net_dir = net_dir.As<Napi::String>().Utf8Value();
+
+  Napi::Value files = obj.Get("files");
+  if (env.IsExceptionPending()) return std::string();
+  if (!files.IsArray()) return who + "request.files must be an array of strings";
+  Napi::Array arr = files.As<Napi::Array>();
+  const uint32_t n = arr.Length();
+  out->files.reserve(n);
+  out->kinds.reserve(n);
+  for (uint32_t i = 0; i < n; i++) {
+    Napi::Value name = arr.Get(i);
+    if (env.IsExceptionPending()) return std::string();
+    if (!name.IsString()) return who + "request.files[" + std::to_string(i) + "] must be a string";
+    std::string s = name.As<Napi::String>().Utf8Value();
+    NetFile kind;
+    if (!net_file_kind(s, &kind)) return "unknown /proc/net file: " + s;
+    out->files.push_back(std::move(s));
+    out->kinds.push_back(kind);
+  }
+
+  Napi::Value owners = obj.Get("owners");
+  if (env.IsExceptionPending()) return std::string();
+  if (!owners.IsBoolean()) return who + "request.owners must be a boolean";
+  out->owners = owners.As<Napi::Boolean>().Value();
+
+  Napi::Value proc_root = obj.Get("procRoot");
+  if (env.IsExceptionPending()) return std::string();
+  if (proc_root.IsString()) {
+    out->proc_root = proc_root.As<Napi::String>().Utf8Value();
+  } else if (out->owners) {
+    // Only needed for the owner scan; sample.ts never looks at it otherwise.
+    return who + "request.procRoot must be a string";
+  }
+
+  Napi::Value little_endian = obj.Get("littleEndian");
+  if (env.IsExceptionPending()) return std::string();
+  if (!little_endian.IsBoolean()) return who + "request.littleEndian must be a boolean";
+  out->little_endian = little_endian.As<Napi::Boolean>().Value();
+  return std::string();
+}
+
+// RawSample from a finished baton; takes the memory of its tables and owners. Empty value
+// with an exception pending on failure.
+Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton) {
+  if (baton.out_of_memory) {
+    js::throw_allocation_failed(env);
+    return Napi::Value();
+  }
+  const SampleRequest& req = baton.request;
+  Napi::Array files = Napi::Array::New(env, req.files.size());
+  for (size_t i = 0; i < req.files.size(); i++) {
+    FileOutcome& outcome = baton.files[i];
+    Napi::Object file = Napi::Object::New(env);
+    file.Set("name", req.files[i]);
+    if (outcome.error != nullptr) {
+      file.Set("error", outcome.error);
+      file.Set("table", env.Null());
+    } else {
+      Napi::Value table = js::table_to_js(env, outcome.table);
+      if (env.IsExceptionPending()) return Napi::Value();
+      file.Set("error", env.Null());
+      file.Set("table", table);
+    }
+    files.Set(static_cast<uint32_t>(i), file);
+    if (env.IsExceptionPending()) return Napi::Value();
+  }
+  Napi::Value owners = env.Null();
+  if (req.owners) {
+    owners = js::owners_to_js(env, baton.owners);
+    if (env.IsExceptionPending()) return Napi::Value();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  result.Set("files", files);
+  result.Set("owners", owners);
+  if (env.IsExceptionPending()) return Napi::Value();
+  return result;
+}
+
+// sampleAsync: Execute() runs run_sample on the libuv pool and touches nothing of Node-API;
+// the JavaScript result is built back on the main thread in OnOK().
+class SampleWorker : public Napi::AsyncWorker {
+ public:
+  SampleWorker(Napi::Env env, std::unique_ptr<SampleBaton> baton)
+      : Napi::AsyncWorker(env, "netsnap.sampleAsync"), deferred_(Napi::Promise::Deferred::New(env)),
+        baton_(std::move(baton)) {}
+
+  Napi::Promise promise() { return deferred_.Promise(); }
+
+ protected:
+  void Execute() override {
+    run_sample(*baton_);
+    // Recorded as data; OnError() turns it into the same RangeError sample() would throw.
+    if (baton_->out_of_memory) SetError("Array buffer allocation failed");
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    Napi::Value result = baton_to_js(env, *baton_);
+    if (env.IsExceptionPending()) {
+      deferred_.Reject(env.GetAndClearPendingException().Value());
+      return;
+    }
+    deferred_.Resolve(result);
+  }
+
+  void OnError(const Napi::Error&) override {
+    deferred_.Reject(js::allocation_failed_error(Env()).Value());
+  }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  std::unique_ptr<SampleBaton> baton_;
+};
+
+}  // namespace
+
+Napi::Value Sample(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SampleBaton baton;
+  const std::string problem = read_request(env, info[0], "sample: ", &baton.request);
+  if (env.IsExceptionPending()) return Napi::Value();
+  if (!problem.empty()) {
+    js::throw_type_error(env, problem);
+    return Napi::Value();
+  }
+  run_sample(baton);
+  return baton_to_js(env, baton);
+}
+
+Napi::Value SampleAsync(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  // Like the TypeScript backend, sampleAsync reports every failure through its promise and
+  // never throws: a bad request is a rejection with the TypeError sample() would throw.
+  auto baton = std::make_unique<SampleBaton>();
+  const std::string problem = read_request(env, info[0], "sampleAsync: ", &baton->request);
+  if (env.IsExceptionPending() || !problem.empty()) {
+    Napi::Value error = env.IsExceptionPending() ? env.GetAndClearPendingException().Value()
+                                                 : Napi::TypeError::New(env, problem).Value();
+    Napi::Promise::Deferred deferred = Napi::Promise::Deferred::New(env);
+    deferred.Reject(error);
+    return deferred.Promise();
+  }
+  auto* worker = new SampleWorker(env, std::move(baton));  // deletes itself after OnOK/OnError
+  Napi::Promise promise = worker->promise();
+  worker->Queue();
+  return promise;
+}
+
+}  // namespace netsnap

@@ -1,0 +1,54 @@
+// The whole sample: read the requested /proc/net files, parse them, optionally scan fd owners.
+// The work itself (run_sample) is plain C++ over a "baton" and never touches Node-API, so the
+// asynchronous variant can run it on the libuv pool; sample.cc converts the baton to JavaScript.
+#ifndef NETSNAP_SAMPLE_H_
+#define NETSNAP_SAMPLE_H_
+
+#include <napi.h>
+
+#include <string>
+#include <vector>
+
+#include "fd_scan.h"
+#include "table.h"
+
+namespace netsnap {
+
+enum class NetFile { kTcp, kUdp, kUdplite, kRaw, kUnix };
+
+// protoOfFile() of src/backends/js/sample.ts; false for a name it does not know.
+bool net_file_kind(const std::string& name, NetFile* kind);
+
+// SampleRequest of src/model.ts, checked and copied off the JavaScript heap.
+struct SampleRequest {
+  std::string net_dir;
+  std::vector<std::string> files;
+  std::vector<NetFile> kinds;  // parallel to `files`
+  bool owners = false;
+  std::string proc_root;
+  bool little_endian = false;
+};
+
+struct FileOutcome {
+  const char* error = nullptr;  // Node's err.code (static string), or null when read
+  Table table;                  // meaningful when error is null
+};
+
+struct SampleBaton {
+  SampleRequest request;
+  std::vector<FileOutcome> files;  // filled by run_sample, parallel to request.files
+  Owners owners;                   // filled when request.owners
+  bool out_of_memory = false;      // a table could not be allocated; nothing else is valid
+  std::vector<uint8_t> scratch;    // this sample's file buffer, reused from file to file
+};
+
+// Does the work for a validated request. Thread-safe with respect to other batons.
+void run_sample(SampleBaton& baton);
+
+// sample(request) -> RawSample and sampleAsync(request) -> Promise<RawSample>.
+Napi::Value Sample(const Napi::CallbackInfo& info);
+Napi::Value SampleAsync(const Napi::CallbackInfo& info);
+
+}  // namespace netsnap
+
+#endif  // NETSNAP_SAMPLE_H_

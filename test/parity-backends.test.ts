@@ -1,0 +1,160 @@
+// The native and TypeScript backends must fill identical bytes for identical input.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { jsBackend } from '../src/backends/js/index';
+import { loadNative } from '../src/backends/native';
+import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '../src/model';
+import { FIXTURES, BASIC } from './helpers/env';
+import { file, Gen, rng } from './helpers/generate';
+
+const loaded = loadNative();
+if (!loaded.ok) throw new Error(`the parity suite needs the native addon; tried:\n${loaded.tried.join('\n')}`);
+const native: Backend = loaded.backend;
+const js: Backend = jsBackend;
+
+const bytes = (b: ArrayBuffer | ArrayBufferView) =>
+  b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+
+function sameTable(a: RawInetTable | RawUnixTable, b: RawInetTable | RawUnixTable, what: string) {
+  expect(a.capacity, what).toBe(b.capacity);
+  expect(a.count, what).toBe(b.count);
+  expect(bytes(a.problems).equals(bytes(b.problems)), `${what}: problems`).toBe(true);
+  expect(bytes(a.buffer).equals(bytes(b.buffer)), `${what}: columns`).toBe(true);
+  if ('pool' in a || 'pool' in b) {
+    expect(bytes((a as RawUnixTable).pool).equals(bytes((b as RawUnixTable).pool)), `${what}: path pool`).toBe(true);
+  }
+}
+
+function sameOwners(a: RawOwners, b: RawOwners) {
+  for (const k of ['inodes', 'pids', 'fds', 'procPids', 'procUids', 'nameStart', 'nameLen', 'commStart', 'commLen', 'strings'] as const) {
+    expect(a[k].constructor, k).toBe(b[k].constructor);
+    expect(bytes(a[k]).equals(bytes(b[k])), k).toBe(true);
+  }
+  for (const k of ['pidsScanned', 'pidsVanished', 'pidsDenied', 'socketFds'] as const) expect(a[k], k).toBe(b[k]);
+}
+
+function sameSample(a: RawSample, b: RawSample) {
+  expect(a.files.map((f) => [f.name, f.error])).toEqual(b.files.map((f) => [f.name, f.error]));
+  a.files.forEach((f, i) => {
+    const g = b.files[i]!;
+    if (f.table && g.table) sameTable(f.table, g.table, f.name);
+    else expect(f.table).toBe(g.table);
+  });
+  if (a.owners && b.owners) sameOwners(a.owners, b.owners);
+  else expect(a.owners).toBe(b.owners);
+}
+
+const PROTO: Record<string, 'tcp' | 'udp' | 'udplite' | 'raw' | 'unix'> = {
+  tcp: 'tcp', tcp6: 'tcp', udp: 'udp', udp6: 'udp', udplite: 'udplite', udplite6: 'udplite', raw: 'raw', raw6: 'raw', unix: 'unix',
+};
+
+function fixtureFiles(): string[] {
+  const out: string[] = [];
+  for (const set of fs.readdirSync(FIXTURES)) {
+    const dir = path.join(FIXTURES, set, 'proc', 'net');
+    if (!fs.existsSync(dir)) continue;
+    for (const f of fs.readdirSync(dir)) if (PROTO[f]) out.push(path.join(dir, f));
+  }
+  return out;
+}
+
+function parseBoth(data: Uint8Array, name: string, littleEndian: boolean, what: string) {
+  const proto = PROTO[name]!;
+  if (proto === 'unix') sameTable(native.parseUnix(data), js.parseUnix(data), what);
+  else sameTable(native.parseInet(data, proto, littleEndian), js.parseInet(data, proto, littleEndian), what);
+}
+
+describe('native and TypeScript backends agree byte for byte', () => {
+  it('on every fixture file, both endiannesses', () => {
+    const files = fixtureFiles();
+    expect(files.length).toBeGreaterThanOrEqual(9);
+    for (const f of files) {
+      const r = js.readProcFile(f);
+      const n = native.readProcFile(f);
+      if (!r.ok || !n.ok) throw new Error(`cannot read ${f}`);
+      expect(bytes(n.bytes).equals(bytes(r.bytes))).toBe(true);
+      for (const le of [true, false]) parseBoth(r.bytes, path.basename(f), le, `${f} le=${le}`);
+    }
+  });
+
+  it('on the live /proc/net files of this machine (read once, parsed by both)', () => {
+    for (const name of Object.keys(PROTO)) {
+      const r = js.readProcFile(`/proc/net/${name}`);
+      if (!r.ok) continue;
+      for (const le of [true, false]) parseBoth(r.bytes, name, le, `/proc/net/${name} le=${le}`);
+    }
+  });
+
+  it('on 3,000 generated files of valid and broken lines, both endiannesses', () => {
+    const seed = Number(process.env.NETSNAP_PARITY_SEED ?? 20261121);
+    const g = new Gen(rng(seed));
+    let rows = 0;
+    let problems = 0;
+    for (let i = 0; i < 3000; i++) {
+      const kind = g.pick(['tcp', 'udp', 'unix'] as const);
+      const data = file(g, kind, 1 + g.int(12));
+      const le = g.next() < 0.5;
+      const what = `seed ${seed}, file ${i} (${kind}, le=${le}): ${JSON.stringify(Buffer.from(data).toString('latin1'))}`;
+      if (kind === 'unix') {
+        const a = native.parseUnix(data);
+        sameTable(a, js.parseUnix(data), what);
+        rows += a.count;
+        problems += a.problems.length / 2;
+      } else {
+        const a = native.parseInet(data, kind, le);
+        sameTable(a, js.parseInet(data, kind, le), what);
+        rows += a.count;
+        problems += a.problems.length / 2;
+      }
+    }
+    // The generator must exercise both paths, or the loop proves little.
+    expect(rows).toBeGreaterThan(5000);
+    expect(problems).toBeGreaterThan(3000);
+  });
+
+  it('on random bytes', () => {
+    const g = new Gen(rng(7));
+    for (let i = 0; i < 1000; i++) {
+      const data = new Uint8Array(g.int(400));
+      for (let j = 0; j < data.length; j++) data[j] = g.next() < 0.2 ? 10 : g.int(256);
+      parseBoth(data, g.pick(['tcp', 'udp6', 'unix']), g.next() < 0.5, `random ${i}`);
+    }
+  });
+
+  it('on fd link targets', () => {
+    const links = ['socket:[1]', 'socket:[0]', 'socket:[]', 'socket:[12', 'socket:[9007199254740991]', 'socket:[9007199254740992]',
+      '[0000]:77', '[0000]:', 'pipe:[5]', 'socket:[1 ]', '/dev/null', '', 'socket:[00012]', 'anon_inode:[eventfd]'];
+    for (const l of links) {
+      const b = Buffer.from(l);
+      expect(native.parseSocketLink(b), l).toBe(js.parseSocketLink(b));
+    }
+    expect(js.parseSocketLink(Buffer.from('socket:[4242]'))).toBe(4242);
+    expect(js.parseSocketLink(Buffer.from('[0000]:77'))).toBe(77);
+    expect(js.parseSocketLink(Buffer.from('pipe:[5]'))).toBe(-1);
+  });
+
+  it('on the owner scan of the fixture tree', () => {
+    sameOwners(native.scanOwners(BASIC), js.scanOwners(BASIC));
+  });
+
+  it('on whole samples, sync and async, with missing files', async () => {
+    const request = {
+      netDir: `${BASIC}/net`, procRoot: BASIC, owners: true, littleEndian: true,
+      files: ['tcp', 'tcp6', 'udp', 'udp6', 'udplite', 'udplite6', 'raw', 'raw6', 'unix'],
+    };
+    const n = native.sample(request);
+    sameSample(n, js.sample(request));
+    sameSample(await native.sampleAsync(request), n);
+    sameSample(await js.sampleAsync(request), n);
+    expect(n.files.filter((f) => f.error).map((f) => `${f.name}:${f.error}`)).toEqual(['udplite:ENOENT', 'udplite6:ENOENT', 'raw6:ENOENT']);
+  });
+
+  it('reject bad arguments with TypeErrors', () => {
+    expect(() => native.parseInet('x' as never, 'tcp', true)).toThrow(TypeError);
+    expect(() => native.parseInet(Buffer.from(''), 'sctp' as never, true)).toThrow(TypeError);
+    expect(() => native.scanOwners(5 as never)).toThrow(TypeError);
+    expect(() => native.sample({ netDir: '/proc/net', files: ['nope'], owners: false, procRoot: '/proc', littleEndian: true })).toThrow(TypeError);
+    expect(() => js.sample({ netDir: '/proc/net', files: ['nope'], owners: false, procRoot: '/proc', littleEndian: true })).toThrow(TypeError);
+  });
+});
