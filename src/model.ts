@@ -18,58 +18,37 @@ export const INET_FILES: ReadonlyArray<{ file: string; proto: InetProto; ipv6: b
   { file: 'raw6', proto: 'raw', ipv6: true },
 ];
 
-/** Byte offsets of each column for a table of `capacity` rows. */
-export function inetLayout(capacity: number) {
-  const c = capacity;
+/**
+ * Lays columns out one after the other, each `bytes` wide per row; callers list the widest
+ * element first so every column stays aligned. Returns each column's byte offset.
+ */
+function layout<K extends string>(capacity: number, columns: ReadonlyArray<readonly [K, number]>): Record<K, number> & { byteLength: number } {
+  const offsets = {} as Record<K, number>;
   let o = 0;
-  const at = (bytes: number) => {
-    const start = o;
-    o += bytes * c;
-    return start;
-  };
-  const layout = {
-    inode: at(8),
-    txQueue: at(4),
-    rxQueue: at(4),
-    timerJiffies: at(4),
-    retransmits: at(4),
-    uid: at(4),
-    timeout: at(4),
-    drops: at(4),
-    localPort: at(2),
-    remotePort: at(2),
-    localAddr: at(16),
-    remoteAddr: at(16),
-    family: at(1),
-    state: at(1),
-    timerKind: at(1),
-    byteLength: 0,
-  };
-  layout.byteLength = o;
-  return layout;
+  for (const [name, bytes] of columns) {
+    offsets[name] = o;
+    o += bytes * capacity;
+  }
+  return Object.assign(offsets, { byteLength: o });
+}
+
+const INET_COLUMNS = [
+  ['inode', 8], ['txQueue', 4], ['rxQueue', 4], ['timerJiffies', 4], ['retransmits', 4], ['uid', 4], ['timeout', 4],
+  ['drops', 4], ['localPort', 2], ['remotePort', 2], ['localAddr', 16], ['remoteAddr', 16], ['family', 1], ['state', 1],
+  ['timerKind', 1],
+] as const;
+
+const UNIX_COLUMNS = [
+  ['inode', 8], ['refCount', 4], ['protocol', 4], ['flags', 4], ['pathStart', 4], ['pathLen', 4], ['type', 2], ['state', 1],
+] as const;
+
+/** Byte offsets of each column of an inet table of `capacity` rows (native/layout.h mirrors it). */
+export function inetLayout(capacity: number) {
+  return layout(capacity, INET_COLUMNS);
 }
 
 export function unixLayout(capacity: number) {
-  const c = capacity;
-  let o = 0;
-  const at = (bytes: number) => {
-    const start = o;
-    o += bytes * c;
-    return start;
-  };
-  const layout = {
-    inode: at(8),
-    refCount: at(4),
-    protocol: at(4),
-    flags: at(4),
-    pathStart: at(4),
-    pathLen: at(4),
-    type: at(2),
-    state: at(1),
-    byteLength: 0,
-  };
-  layout.byteLength = o;
-  return layout;
+  return layout(capacity, UNIX_COLUMNS);
 }
 
 /**

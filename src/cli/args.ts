@@ -165,6 +165,15 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
 export function parseArgs(argv: readonly string[]): ParseResult {
   const o = defaultOptions();
   const usageError = (message: string): ParseResult => ({ kind: 'error', message, exitCode: 3, usage: true });
+  // What apply() said: nothing (go on), help, version, or an error (netstat exits 1 for an
+  // unknown address family and 3, with the usage, for everything else).
+  const outcome = (r: string | null): ParseResult | null => {
+    if (r === null) return null;
+    if (r === 'help') return { kind: 'help' };
+    if (r === 'version') return { kind: 'version' };
+    if (r.startsWith('Unknown address family')) return { kind: 'error', message: r, exitCode: 1, usage: false };
+    return usageError(`netsnap: ${r}`);
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === '--') break; // everything after is positional, and netstat ignores positionals
@@ -185,10 +194,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       } else if (eq >= 0) {
         return usageError(`netsnap: option '--${long}' doesn't allow an argument`);
       }
-      const r = apply(o, key, arg);
-      if (r === 'help') return { kind: 'help' };
-      if (r === 'version') return { kind: 'version' };
-      if (r !== null) return r.startsWith('Unknown address family') ? { kind: 'error', message: r, exitCode: 1, usage: false } : usageError(`netsnap: ${r}`);
+      const r = outcome(apply(o, key, arg));
+      if (r) return r;
       continue;
     }
     if (a.startsWith('-') && a.length > 1) {
@@ -203,10 +210,8 @@ export function parseArgs(argv: readonly string[]): ParseResult {
           else return usageError(`netsnap: option requires an argument -- '${c}'`);
           j = a.length;
         }
-        const r = apply(o, c, arg);
-        if (r === 'help') return { kind: 'help' };
-        if (r === 'version') return { kind: 'version' };
-        if (r !== null) return r.startsWith('Unknown address family') ? { kind: 'error', message: r, exitCode: 1, usage: false } : usageError(`netsnap: ${r}`);
+        const r = outcome(apply(o, c, arg));
+        if (r) return r;
       }
       continue;
     }
