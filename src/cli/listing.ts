@@ -5,10 +5,8 @@ import type { CliOptions } from './args';
 import type { Proto } from '../model';
 import { inetHeader, inetRow, inetRowShown, unixHeader, unixRow, unixRowShown, type NetstatListingOptions } from '../format/netstat';
 
-export interface Output {
-  out(text: string): void;
-  err(text: string): void;
-}
+import type { Output } from './output';
+import { printGroups } from './groups';
 
 interface Selection {
   protos: Array<'tcp' | 'udp' | 'udplite' | 'raw'>;
@@ -130,6 +128,12 @@ export function runListing(o: CliOptions, io: Output): number {
         if (sel.explicit) return 1;
       }
     }
+  }
+  if (o.groups) {
+    // netstat prints the group memberships after the inet tables and before the UNIX table.
+    flush();
+    const r = printGroups(o, io);
+    if (r) return r;
   }
   if (sel.unix) {
     chunks.push(unixHeader(fmt));

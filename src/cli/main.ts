@@ -2,7 +2,11 @@
 // netsnap's command line: parse, call the library, print. Nothing else lives here.
 import * as fs from 'node:fs';
 import { parseArgs, USAGE } from './args';
-import { runListing, type Output } from './listing';
+import { runListing } from './listing';
+import type { Output } from './output';
+import { runRoutes } from './routes';
+import { runInterfaces } from './interfaces';
+import { runStatistics } from './statistics';
 import { backendName } from '../backend';
 import { NetsnapError } from '../errors';
 
@@ -54,19 +58,14 @@ export function main(argv: string[]): number {
     io.err('SELinux is not enabled on this machine.\n');
     return 1;
   }
-  const pending: Array<[boolean, string]> = [
-    [o.route > 0, '-r (routing table)'],
-    [o.interfaces > 0, '-i (interface table)'],
-    [o.statistics > 0, '-s (statistics)'],
-    [o.groups, '-g (multicast groups)'],
-    [o.continuous, '-c (continuous listing)'],
-  ];
-  for (const [on, what] of pending) {
-    if (on) {
-      io.err(`netsnap: ${what} is not supported yet\n`);
-      return 1;
-    }
+  // netstat's order of precedence: statistics, routes, interfaces, then the socket listing.
+  if (o.statistics) return runStatistics(o, io);
+  if (o.continuous) {
+    io.err('netsnap: -c (continuous listing) is not supported yet\n');
+    return 1;
   }
+  if (o.route) return runRoutes(o, io, true);
+  if (o.interfaces) return runInterfaces(o, io, true);
   return runListing(o, io);
 }
 

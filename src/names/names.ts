@@ -1,0 +1,154 @@
+// Name lookups for non-numeric output: hosts, networks, services and protocols from the usual
+// files (what glibc's "files" source gives netstat), plus reverse DNS answers fetched ahead of
+// time by prefetchHosts() within a time budget. Every lookup here is synchronous and cached;
+// null means "no name: print the number".
+import * as fs from 'node:fs';
+import { ipv4Text, ipv6Text } from '../format/address';
+
+export interface NamesOptions {
+  hostsFile?: string;
+  networksFile?: string;
+  servicesFile?: string;
+  protocolsFile?: string;
+}
+
+function readLines(file: string): string[] {
+  try {
+    return fs.readFileSync(file, 'latin1').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+/** Fields of a line, comments stripped. */
+function fields(line: string): string[] {
+  const hash = line.indexOf('#');
+  return (hash >= 0 ? line.slice(0, hash) : line).trim().split(/\s+/).filter(Boolean);
+}
+
+export class Names {
+  private hosts?: Map<string, string>;
+  private networks?: Map<string, string>;
+  private services?: Map<string, string>;
+  private protocols?: Map<number, string>;
+  /** Reverse DNS answers by numeric address text; null = looked up, no name. */
+  readonly dns = new Map<string, string | null>();
+
+  constructor(private readonly opts: NamesOptions = {}) {}
+
+  private hostsMap(): Map<string, string> {
+    if (!this.hosts) {
+      this.hosts = new Map();
+      for (const line of readLines(this.opts.hostsFile ?? '/etc/hosts')) {
+        const f = fields(line);
+        if (f.length < 2) continue;
+        const key = canonicalAddress(f[0]!);
+        // gethostbyaddr returns the first entry for an address, its canonical (first) name.
+        if (key !== null && !this.hosts.has(key)) this.hosts.set(key, f[1]!);
+      }
+    }
+    return this.hosts;
+  }
+
+  /** Host name of an address (network byte order, at `off`), from the hosts file or DNS. */
+  host(addr: Uint8Array, off: number, family: 4 | 6): string | null {
+    const text = family === 4 ? ipv4Text(addr, off) : ipv6Text(addr, off);
+    return this.hostsMap().get(text) ?? this.dns.get(text) ?? null;
+  }
+
+  /** /etc/networks name of an IPv4 network number (e.g. 127.0.0.0 -> loopback). */
+  network(addr: Uint8Array, off: number): string | null {
+    if (!this.networks) {
+      this.networks = new Map();
+      for (const line of readLines(this.opts.networksFile ?? '/etc/networks')) {
+        const f = fields(line);
+        if (f.length < 2) continue;
+        const parts = f[1]!.split('.');
+        if (parts.length > 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) continue;
+        // "127" means 127.0.0.0 and "169.254" means 169.254.0.0: trailing parts are zero.
+        while (parts.length < 4) parts.push('0');
+        const key = parts.map(Number).join('.');
+        if (!this.networks.has(key)) this.networks.set(key, f[0]!);
+      }
+    }
+    return this.networks.get(ipv4Text(addr, off)) ?? null;
+  }
+
+  /** /etc/services name of a port for tcp or udp. */
+  service(port: number, proto: 'tcp' | 'udp'): string | null {
+    if (!this.services) {
+      this.services = new Map();
+      for (const line of readLines(this.opts.servicesFile ?? '/etc/services')) {
+        const f = fields(line);
+        const m = f[1]?.match(/^(\d+)\/(\w+)$/);
+        if (!m) continue;
+        const key = `${Number(m[1])}/${m[2]}`;
+        if (!this.services.has(key)) this.services.set(key, f[0]!);
+      }
+    }
+    return this.services.get(`${port}/${proto}`) ?? null;
+  }
+
+  /** /etc/protocols name of an IP protocol number (raw sockets' "port"). */
+  protocol(num: number): string | null {
+    if (!this.protocols) {
+      this.protocols = new Map();
+      for (const line of readLines(this.opts.protocolsFile ?? '/etc/protocols')) {
+        const f = fields(line);
+        if (f.length < 2 || !/^\d+$/.test(f[1]!)) continue;
+        const n = Number(f[1]);
+        if (!this.protocols.has(n)) this.protocols.set(n, f[0]!);
+      }
+    }
+    return this.protocols.get(num) ?? null;
+  }
+}
+
+/** The numeric text our formatters produce for an address written in a hosts file, or null. */
+export function canonicalAddress(text: string): string | null {
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
+    const p = text.split('.').map(Number);
+    return p.every((x) => x <= 255) ? p.join('.') : null;
+  }
+  if (text.includes(':')) {
+    const bytes = parseIpv6(text);
+    return bytes ? ipv6Text(bytes, 0) : null;
+  }
+  return null;
+}
+
+function parseIpv6(text: string): Uint8Array | null {
+  const out = new Uint8Array(16);
+  const pct = text.indexOf('%');
+  if (pct >= 0) text = text.slice(0, pct);
+  const halves = text.split('::');
+  if (halves.length > 2) return null;
+  const parse = (s: string): number[] | null => {
+    if (s === '') return [];
+    const words: number[] = [];
+    const parts = s.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]!;
+      if (i === parts.length - 1 && p.includes('.')) {
+        const v4 = canonicalAddress(p);
+        if (!v4 || !/^\d/.test(v4)) return null;
+        const b = v4.split('.').map(Number);
+        words.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
+      } else {
+        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
+        words.push(parseInt(p, 16));
+      }
+    }
+    return words;
+  };
+  const head = parse(halves[0]!);
+  const tail = halves.length === 2 ? parse(halves[1]!) : [];
+  if (!head || !tail) return null;
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return null;
+  const words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
+  words.forEach((w, i) => {
+    out[2 * i] = w >> 8;
+    out[2 * i + 1] = w & 0xff;
+  });
+  return out;
+}
