@@ -31,6 +31,12 @@ export interface CliOptions {
   cache: boolean;
   fib: boolean;
   procRoot: string;
+  /** Seconds between cycles of -c (netstat: always 1). */
+  interval: number;
+  /** Stop -c after this many cycles (0: run until killed). */
+  count: number;
+  /** Budget for name resolution of one listing, in seconds. */
+  resolveTimeout: number;
 }
 
 export type ParseResult =
@@ -55,7 +61,8 @@ const LONG: ReadonlyArray<[string, string, boolean]> = [
   // address-family long options (AFTRANS_OPTS)
   ['inet', '4', false], ['ip', '4', false], ['inet6', '6', false],
   // netsnap's own
-  ['proc-root', 'proc-root', true],
+  ['proc-root', 'proc-root', true], ['interval', 'interval', true], ['count', 'count', true],
+  ['resolve-timeout', 'resolve-timeout', true],
 ];
 
 export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|--version|-h|--help}
@@ -78,7 +85,7 @@ export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|
         -e, --extend             display other/more information
         -p, --programs           display PID/Program name for sockets
         -o, --timers             display timers
-        -c, --continuous         continuous listing
+        -c, --continuous [SECS]  continuous listing, every SECS (default 1; sub-second allowed: -c 0.25)
 
         -l, --listening          display listening server sockets
         -a, --all                display all sockets (default: connected)
@@ -93,6 +100,10 @@ export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|
 
 netsnap options:
         --proc-root DIR          read /proc from DIR (default /proc)
+        --interval TIME          -c interval: 250ms, 0.5s, 2 (seconds)
+        --count N                stop -c after N cycles
+        --resolve-timeout TIME   time budget for name lookups of one listing (default 300ms);
+                                 what is not resolved by then prints numerically
         -V, --version            print the version and the backend in use (native or js)
         -h, --help               print this help
 
@@ -105,7 +116,7 @@ export function defaultOptions(): CliOptions {
     all: false, listening: false, extend: 0, programs: false, timers: false, wide: false,
     numericHosts: false, numericPorts: false, numericUsers: false, symbolic: false, verbose: false,
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
-    cache: false, fib: false, procRoot: '/proc',
+    cache: false, fib: false, procRoot: '/proc', interval: 1, count: 0, resolveTimeout: 0.3,
   };
 }
 
@@ -130,6 +141,23 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
     case 'a': o.all = true; return null;
     case 'l': o.listening = true; return null;
     case 'c': o.continuous = true; return null;
+    case 'interval': {
+      const t = parseDuration(arg ?? '');
+      if (t === null || t <= 0) return `invalid interval '${arg}' (use e.g. 250ms, 0.5s or 2)`;
+      o.continuous = true;
+      o.interval = t;
+      return null;
+    }
+    case 'count':
+      if (!/^\d{1,9}$/.test(arg ?? '') || Number(arg) < 1) return `invalid count '${arg}'`;
+      o.count = Number(arg);
+      return null;
+    case 'resolve-timeout': {
+      const t = parseDuration(arg ?? '');
+      if (t === null) return `invalid resolve timeout '${arg}' (use e.g. 300ms or 1s)`;
+      o.resolveTimeout = t;
+      return null;
+    }
     case 'd': return null;
     case 'g': o.groups = true; return null;
     case 'e': o.extend++; return null;
@@ -160,6 +188,14 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
     case 's': o.statistics++; return null;
     default: return `internal error: unhandled option ${key}`;
   }
+}
+
+/** "250ms", "0.5s", "2" (seconds) -> seconds; null when malformed. */
+export function parseDuration(text: string): number | null {
+  const m = /^(\d+(?:\.\d*)?|\.\d+)(ms|s)?$/.exec(text);
+  if (!m) return null;
+  const v = Number(m[1]);
+  return m[2] === 'ms' ? v / 1000 : v;
 }
 
 export function parseArgs(argv: readonly string[]): ParseResult {
@@ -212,6 +248,14 @@ export function parseArgs(argv: readonly string[]): ParseResult {
         }
         const r = outcome(apply(o, c, arg));
         if (r) return r;
+        if (c === 'c' && j === a.length - 1 && i + 1 < argv.length) {
+          // `-c 0.25`: an interval right after -c (netstat would ignore the stray number).
+          const t = parseDuration(argv[i + 1]!);
+          if (t !== null && t > 0) {
+            o.interval = t;
+            i++;
+          }
+        }
       }
       continue;
     }

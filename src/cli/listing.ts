@@ -3,7 +3,9 @@ import * as fs from 'node:fs';
 import { snapshot, type Snapshot } from '../snapshot';
 import type { CliOptions } from './args';
 import type { Proto } from '../model';
-import { inetHeader, inetRow, inetRowShown, unixHeader, unixRow, unixRowShown, type NetstatListingOptions } from '../format/netstat';
+import { Names } from '../names/names';
+import { prefetchHosts } from '../names/dns';
+import { inetHeader, inetRow, lookupCandidate, inetRowShown, unixHeader, unixRow, unixRowShown, type NetstatListingOptions } from '../format/netstat';
 
 import type { Output } from './output';
 import { printGroups } from './groups';
@@ -48,18 +50,19 @@ export function selectTables(o: CliOptions): Selection {
 }
 
 export function listingFormat(o: CliOptions): NetstatListingOptions {
-  return {
+  const fmt: NetstatListingOptions = {
     all: o.all, listening: o.listening, extend: o.extend > 0, programs: o.programs, timers: o.timers, wide: o.wide,
     numericHosts: o.numericHosts, numericPorts: o.numericPorts, numericUsers: o.numericUsers,
   };
+  if (!(o.numericHosts && o.numericPorts)) fmt.names = new Names();
+  return fmt;
 }
 
 const AF_NAMES: Record<string, string> = { tcp: 'AF INET (tcp)', udp: 'AF INET (udp)', udplite: 'AF INET (udplite)', raw: 'AF INET (raw)', unix: 'AF UNIX' };
 
 /** Prints one listing; returns netstat's exit status. */
-export function runListing(o: CliOptions, io: Output): number {
+export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingOptions = listingFormat(o)): Promise<number> {
   const sel = selectTables(o);
-  const fmt = listingFormat(o);
   const protocols: Proto[] = [...sel.protos];
   if (sel.unix) protocols.push('unix');
   const families: Array<4 | 6> = [];
@@ -74,6 +77,21 @@ export function runListing(o: CliOptions, io: Output): number {
     } else {
       io.err('(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)\n');
     }
+  }
+
+  if (fmt.names && !fmt.numericHosts) {
+    // Resolve every shown address at once, within the budget, before printing anything.
+    const wanted: string[] = [];
+    for (const t of snap.inet) {
+      for (let i = 0; i < t.count; i++) {
+        if (!inetRowShown(t, i, fmt)) continue;
+        for (const a of [t.localAddr, t.remoteAddr]) {
+          const text = lookupCandidate(a, i * 16, t.family[i]!);
+          if (text !== null && fmt.names.host(a, i * 16, t.family[i] === 6 ? 6 : 4) === null) wanted.push(text);
+        }
+      }
+    }
+    await prefetchHosts(fmt.names, wanted, o.resolveTimeout);
   }
 
   const chunks: string[] = [];

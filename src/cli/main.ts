@@ -7,6 +7,7 @@ import type { Output } from './output';
 import { runRoutes } from './routes';
 import { runInterfaces } from './interfaces';
 import { runStatistics } from './statistics';
+import { runContinuous } from './continuous';
 import { backendName } from '../backend';
 import { NetsnapError } from '../errors';
 
@@ -33,7 +34,7 @@ function writeAll(fd: number, text: string): void {
 
 const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t) };
 
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':
@@ -59,25 +60,26 @@ export function main(argv: string[]): number {
     return 1;
   }
   // netstat's order of precedence: statistics, routes, interfaces, then the socket listing.
+  // netstat's order of precedence: statistics (which ignores -c), routes, interfaces, then the
+  // socket listing.
   if (o.statistics) return runStatistics(o, io);
-  if (o.continuous) {
-    io.err('netsnap: -c (continuous listing) is not supported yet\n');
-    return 1;
-  }
-  if (o.route) return runRoutes(o, io, true);
-  if (o.interfaces) return runInterfaces(o, io, true);
-  return runListing(o, io);
+  const cycle = o.route
+    ? (first: boolean) => runRoutes(o, io, first)
+    : o.interfaces
+      ? (first: boolean) => runInterfaces(o, io, first)
+      : () => runListing(o, io);
+  return o.continuous ? runContinuous(o, cycle) : cycle(true);
 }
 
 if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (err) {
-    if (err instanceof NetsnapError) {
+  main(process.argv.slice(2)).then(
+    (status) => {
+      process.exitCode = status;
+    },
+    (err: unknown) => {
+      if (!(err instanceof NetsnapError)) throw err;
       io.err(`netsnap: ${err.message}\n`);
       process.exitCode = 1;
-    } else {
-      throw err;
-    }
-  }
+    },
+  );
 }

@@ -6,6 +6,8 @@ import { ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from './address';
 import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../states';
 import { TCP_STATES } from '../states';
 import { userName } from '../names/users';
+import type { Names } from '../names/names';
+import type { InetProto } from '../model';
 
 export interface NetstatListingOptions {
   all: boolean;
@@ -20,6 +22,8 @@ export interface NetstatListingOptions {
   /** USER_HZ; netstat divides TCP timer jiffies by it. */
   clockTicks?: number;
   passwdFile?: string;
+  /** Lookups for non-numeric output; without it names fall back to numbers. */
+  names?: Names;
 }
 
 const latin1 = new TextDecoder('latin1');
@@ -62,23 +66,44 @@ export function unixRowShown(t: UnixTable, i: number, o: NetstatListingOptions):
   return o.listening ? server : !server;
 }
 
-function hostText(addr: Uint8Array, off: number, family: number, o: NetstatListingOptions): string {
-  if (family === 4) return ipv4Text(addr, off);
-  // netstat drops the ::ffff: prefix of IPv4-mapped addresses in both modes.
-  if (isV4Mapped(addr, off)) return ipv4Text(addr, off + 12);
-  if (!o.numericHosts && isUnspecified(addr, off)) return '[::]';
+/** Does netstat look this address up by name when not numeric? Returns the numeric text if so. */
+export function lookupCandidate(addr: Uint8Array, off: number, family: number): string | null {
+  if (family === 4) {
+    // 0.0.0.0 stays as it is; x.y.z.0 is looked up in /etc/networks, not in DNS.
+    return addr[off + 3] === 0 ? null : ipv4Text(addr, off);
+  }
+  if (isV4Mapped(addr, off) || isUnspecified(addr, off)) return null;
   return ipv6Text(addr, off);
-  // Name resolution (hosts, DNS) arrives with the names issue; until then names are numeric.
 }
 
-function portText(port: number): string {
-  return port === 0 ? '*' : String(port);
+function hostText(addr: Uint8Array, off: number, family: number, o: NetstatListingOptions): string {
+  if (family === 4) {
+    const numeric = ipv4Text(addr, off);
+    if (o.numericHosts || !o.names) return numeric;
+    if (addr[off] === 0 && addr[off + 1] === 0 && addr[off + 2] === 0 && addr[off + 3] === 0) return numeric;
+    // netstat's INET_rresolve: a host part of 0 (last octet, mask 255.255.255.0) names a network.
+    if (addr[off + 3] === 0) return o.names.network(addr, off) ?? numeric;
+    return o.names.host(addr, off, 4) ?? numeric;
+  }
+  // netstat drops the ::ffff: prefix of IPv4-mapped addresses, and never names them.
+  if (isV4Mapped(addr, off)) return ipv4Text(addr, off + 12);
+  if (o.numericHosts) return ipv6Text(addr, off);
+  if (isUnspecified(addr, off)) return '[::]';
+  return o.names?.host(addr, off, 6) ?? ipv6Text(addr, off);
+}
+
+function portText(port: number, proto: InetProto, o: NetstatListingOptions): string {
+  if (port === 0) return '*';
+  if (o.numericPorts || !o.names) return String(port);
+  // RAW sockets' "port" is the IP protocol; UDP-Lite uses the udp service names.
+  if (proto === 'raw') return o.names.protocol(port) ?? String(port);
+  return o.names.service(port, proto === 'tcp' ? 'tcp' : 'udp') ?? String(port);
 }
 
 /** netstat's addr_do_one: "host:port", cut to 23 characters unless -W. */
-export function endpointText(addr: Uint8Array, off: number, family: number, port: number, o: NetstatListingOptions): string {
+export function endpointText(addr: Uint8Array, off: number, family: number, port: number, o: NetstatListingOptions, proto: InetProto = 'tcp'): string {
   const host = hostText(addr, off, family, o);
-  const serv = portText(port);
+  const serv = portText(port, proto, o);
   if (!o.wide && host.length + serv.length > 22) {
     const portLen = Math.min(serv.length, 18);
     return `${host.slice(0, 22 - portLen)}:${serv.slice(0, portLen)}`;
@@ -143,8 +168,8 @@ function tail(t: InetTable, i: number, o: NetstatListingOptions, owners: OwnerIn
 
 export function inetRow(t: InetTable, i: number, o: NetstatListingOptions, owners: OwnerIndex | null): string {
   const family = t.family[i]!;
-  const local = endpointText(t.localAddr, i * 16, family, t.localPort[i]!, o);
-  const remote = endpointText(t.remoteAddr, i * 16, family, t.remotePort[i]!, o);
+  const local = endpointText(t.localAddr, i * 16, family, t.localPort[i]!, o, t.proto);
+  const remote = endpointText(t.remoteAddr, i * 16, family, t.remotePort[i]!, o, t.proto);
   const rx = String(t.rxQueue[i]!).padStart(6);
   const tx = String(t.txQueue[i]!).padStart(6);
   const label = protoLabel(t);
