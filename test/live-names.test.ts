@@ -50,6 +50,7 @@ const connectFrom = (port: number, host: string, localAddress: string) =>
 describe.skipIf(!canUnshare)(`names as netstat prints them (${backend.name})`, () => {
   let port = 0;
   let udpPort = 0;
+  let port6 = 0;
   beforeAll(async () => {
     const server = net.createServer();
     port = await listen(server, 0, '127.0.0.2');
@@ -57,24 +58,28 @@ describe.skipIf(!canUnshare)(`names as netstat prints them (${backend.name})`, (
     const udp = dgram.createSocket('udp4');
     await new Promise<void>((resolve) => udp.bind(0, '127.0.0.2', () => resolve()));
     udpPort = udp.address().port;
-    closers.push(() => { client.destroy(); server.close(); udp.close(); });
+    const server6 = net.createServer();
+    port6 = await listen(server6, 0, '::1');
+    const client6 = await connectFrom(port6, '::1', '::1');
+    closers.push(() => { client.destroy(); server.close(); udp.close(); client6.destroy(); server6.close(); });
   });
 
   it('resolves hosts from /etc/hosts, cuts long names, and matches netstat -tua line for line', () => {
-    const hosts = '127.0.0.1 localhost\n127.0.0.2 netsnap-peer-two alias\n127.0.0.3 a-very-very-long-hostname-for-cutting\n::1 ip6-localhost\n';
+    const hosts = '127.0.0.1 localhost\n127.0.0.2 netsnap-peer-two alias\n127.0.0.3 a-very-very-long-hostname-for-cutting\n::1 localhost ip6-localhost ip6-loopback\n';
     // Nothing listens on 127.0.0.53:53 here: lookups of other addresses fail at once.
     const r = inMountNs(hosts, 'nameserver 127.0.0.53\n', `netstat -tua; echo =====; '${process.execPath}' '${CLI}' -tua`, 120_000);
     expect(r.status).toBe(0);
     const [theirs, ours] = r.stdout.split('=====\n') as [string, string];
     // Our sockets: the ones on our two ports (older runs may have left TIME_WAIT entries).
     const mine = (text: string) =>
-      text.split('\n').filter((l) => (l.includes(`:${port} `) || l.includes(`:${udpPort} `)) && !l.includes('TIME_WAIT'));
+      text.split('\n').filter((l) => [port, udpPort, port6].some((p) => l.includes(`:${p} `)) && !l.includes('TIME_WAIT'));
     const expected = mine(theirs);
-    expect(expected).toHaveLength(4); // listener, both ends of the connection, the udp socket
+    expect(expected).toHaveLength(7); // per family: listener and both ends of the connection; the udp socket
     expect(mine(ours)).toEqual(expected);
     expect(expected.some((l) => l.includes(`netsnap-peer-two:${port} `))).toBe(true);
     expect(expected.some((l) => l.includes(`netsnap-peer-two:${udpPort} `))).toBe(true);
     expect(expected.some((l) => l.includes('a-very-very-long-:'))).toBe(true);
+    expect(expected.some((l) => l.startsWith('tcp6') && l.includes(`localhost:${port6} `))).toBe(true);
     // The headers agree too.
     expect(ours.split('\n').slice(0, 2)).toEqual(theirs.split('\n').slice(0, 2));
   });
