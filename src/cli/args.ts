@@ -31,6 +31,8 @@ export interface CliOptions {
   cache: boolean;
   fib: boolean;
   procRoot: string;
+  /** Address families in command-line order, repeats kept (netstat's afname: -4, -6, -x, -A). */
+  families: string[];
   /** Seconds between cycles of -c (netstat: always 1). */
   interval: number;
   /** Stop -c after this many cycles (0: run until killed). */
@@ -116,16 +118,16 @@ export function defaultOptions(): CliOptions {
     all: false, listening: false, extend: 0, programs: false, timers: false, wide: false,
     numericHosts: false, numericPorts: false, numericUsers: false, symbolic: false, verbose: false,
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
-    cache: false, fib: false, procRoot: '/proc', interval: 1, count: 0, resolveTimeout: 0.3,
+    cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
   };
 }
 
 function addressFamilies(o: CliOptions, list: string): string | null {
   for (const af of list.split(',')) {
     switch (af) {
-      case 'inet': o.inet = true; break;
-      case 'inet6': o.inet6 = true; break;
-      case 'unix': o.unix = true; break;
+      case 'inet': o.inet = true; o.families.push(af); break;
+      case 'inet6': o.inet6 = true; o.families.push(af); break;
+      case 'unix': o.unix = true; o.families.push(af); break;
       default: return `Unknown address family \`${af}'.`;
     }
   }
@@ -172,8 +174,8 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
     case 'C': o.cache = true; return null;
     case 'F': o.fib = true; return null;
     case 'o': o.timers = true; return null;
-    case '6': o.inet6 = true; return null;
-    case '4': o.inet = true; return null;
+    case '6': o.inet6 = true; o.families.push('inet6'); return null;
+    case '4': o.inet = true; o.families.push('inet'); return null;
     case 'V': return 'version';
     case 'v': o.verbose = true; return null;
     case 'r': o.route++; return null;
@@ -182,7 +184,7 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
     case 'u': o.udp = true; return null;
     case 'U': o.udplite = true; return null;
     case 'w': o.raw = true; return null;
-    case 'x': o.unix = true; return null;
+    case 'x': o.unix = true; o.families.push('unix'); return null;
     case 'Z': o.context = true; return null;
     case 'h': return 'help';
     case 's': o.statistics++; return null;

@@ -1,8 +1,138 @@
+// netstat -s: which counter files to read for the address family asked for, in netstat's order,
+// with netstat's messages when one cannot be read. Parsing and printing live in tables/statistics.
+import * as fs from 'node:fs';
 import type { CliOptions } from './args';
 import type { Output } from './output';
+import {
+  StatisticsPrinter, parseCounterTables, parseSctpSnmp, parseSnmp6, type StatisticsFilter,
+} from '../tables/statistics';
+
+/** A /proc file as netstat's fopen() and reads see it. */
+type ProcFile =
+  | { kind: 'read'; text: string }
+  /** fopen() failed: netstat says `cannot open …` or stays silent, depending on the file. */
+  | { kind: 'unopenable'; code: string }
+  /** fopen() worked but reading did not (a directory): netstat perror()s the path and goes on. */
+  | { kind: 'unreadable'; code: string };
+
+function readProcFile(path: string): ProcFile {
+  try {
+    return { kind: 'read', text: fs.readFileSync(path, 'latin1') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
+    return code === 'EISDIR' ? { kind: 'unreadable', code } : { kind: 'unopenable', code };
+  }
+}
+
+/** glibc's strerror() texts for what opening or reading a /proc file can run into. */
+const STRERROR: Record<string, string> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  EMFILE: 'Too many open files',
+  ENFILE: 'Too many open files in system',
+  ENOMEM: 'Cannot allocate memory',
+  EIO: 'Input/output error',
+  EINVAL: 'Invalid argument',
+  ENXIO: 'No such device or address',
+  ENODEV: 'No such device',
+};
+
+function strerror(code: string): string {
+  return STRERROR[code] ?? code;
+}
+
+/**
+ * netstat's afname: the families given with -4, -6, -x, -A, in command-line order with repeats,
+ * joined by commas; `inet` when none.
+ */
+function addressFamilies(o: CliOptions): string {
+  return o.families.length === 0 ? 'inet' : o.families.join(',');
+}
+
+/** netstat turns every protocol on when -s comes without -t, -u, -U, -S or -w. */
+function statisticsFilter(o: CliOptions): StatisticsFilter {
+  const none = !(o.tcp || o.sctp || o.udp || o.udplite || o.raw);
+  return { raw: o.raw || none, tcp: o.tcp || none, udp: o.udp || none, sctp: o.sctp || none };
+}
 
 export function runStatistics(o: CliOptions, io: Output): number {
-  void o;
-  io.err('netsnap: -s (statistics) is not supported yet\n');
-  return 1;
+  const families = addressFamilies(o);
+  const printer = new StatisticsPrinter(statisticsFilter(o));
+  const net = `${o.procRoot}/net`;
+  // stdout goes out before each message on stderr, so that a terminal shows them in netstat's order.
+  const report = (message: string) => {
+    io.out(printer.take());
+    io.err(message);
+  };
+  if (families === 'inet') inetStatistics(net, printer, report);
+  else if (families === 'inet6') inet6Statistics(net, printer, report);
+  else {
+    // netstat prints this one on stdout.
+    io.out(`netsnap: No statistics support for specified address family: ${families}\n`);
+    return 1;
+  }
+  io.out(printer.take());
+  return 0;
+}
+
+type Report = (message: string) => void;
+
+/** netstat's parsesnmp(): /proc/net/snmp, then netstat, then sctp/snmp where they exist. */
+function inetStatistics(net: string, printer: StatisticsPrinter, report: Report): void {
+  const snmpPath = `${net}/snmp`;
+  const snmp = readProcFile(snmpPath);
+  if (snmp.kind === 'unopenable') {
+    report(`cannot open ${snmpPath}: ${strerror(snmp.code)}\n`);
+    return;
+  }
+  counterTablesFile(snmpPath, snmp, printer, report);
+
+  const netstatPath = `${net}/netstat`;
+  const netstat = readProcFile(netstatPath);
+  if (netstat.kind !== 'unopenable') counterTablesFile(netstatPath, netstat, printer, report);
+
+  const sctpPath = `${net}/sctp/snmp`;
+  const sctp = readProcFile(sctpPath);
+  if (sctp.kind === 'read') printer.sctp(parseSctpSnmp(sctp.text));
+  else if (sctp.kind === 'unreadable') {
+    printer.sctp([]);
+    report(`${sctpPath}: ${strerror(sctp.code)}\n`);
+  }
+}
+
+function counterTablesFile(path: string, file: ProcFile, printer: StatisticsPrinter, report: Report): void {
+  if (file.kind === 'read') {
+    const parsed = parseCounterTables(file.text);
+    printer.counterTables(parsed.tables);
+    if (parsed.malformed) report(`Problem while parsing ${path}\n`);
+  } else if (file.kind === 'unreadable') {
+    report(`${path}: ${strerror(file.code)}\n`);
+  }
+}
+
+/** netstat's parsesnmp6(): /proc/net/snmp6, then the `Tcp` table of /proc/net/snmp. */
+function inet6Statistics(net: string, printer: StatisticsPrinter, report: Report): void {
+  const snmp6Path = `${net}/snmp6`;
+  const snmp6 = readProcFile(snmp6Path);
+  if (snmp6.kind === 'unopenable') {
+    report(`cannot open ${snmp6Path}: ${strerror(snmp6.code)}\n`);
+    return;
+  }
+  if (snmp6.kind === 'read') printer.snmp6(parseSnmp6(snmp6.text));
+  else report(`${snmp6Path}: ${strerror(snmp6.code)}\n`);
+
+  const snmpPath = `${net}/snmp`;
+  const snmp = readProcFile(snmpPath);
+  if (snmp.kind === 'unopenable') {
+    report(`cannot open ${snmpPath}: ${strerror(snmp.code)}\n`);
+    return;
+  }
+  // netstat ignores a parse problem here: no message, the tables before it are printed.
+  if (snmp.kind === 'read') printer.counterTables(parseCounterTables(snmp.text).tables, 'Tcp');
+  else report(`${snmpPath}: ${strerror(snmp.code)}\n`);
 }
