@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import type { CliOptions } from './args';
 import type { Output } from './output';
+import { strerror } from './strerror';
 import {
   StatisticsPrinter, parseCounterTables, parseSctpSnmp, parseSnmp6, type StatisticsFilter,
 } from '../tables/statistics';
@@ -24,27 +25,6 @@ function readProcFile(path: string): ProcFile {
   }
 }
 
-/** glibc's strerror() texts for what opening or reading a /proc file can run into. */
-const STRERROR: Record<string, string> = {
-  ENOENT: 'No such file or directory',
-  EACCES: 'Permission denied',
-  EPERM: 'Operation not permitted',
-  ENOTDIR: 'Not a directory',
-  EISDIR: 'Is a directory',
-  ELOOP: 'Too many levels of symbolic links',
-  ENAMETOOLONG: 'File name too long',
-  EMFILE: 'Too many open files',
-  ENFILE: 'Too many open files in system',
-  ENOMEM: 'Cannot allocate memory',
-  EIO: 'Input/output error',
-  EINVAL: 'Invalid argument',
-  ENXIO: 'No such device or address',
-  ENODEV: 'No such device',
-};
-
-function strerror(code: string): string {
-  return STRERROR[code] ?? code;
-}
 
 /**
  * netstat's afname: the families given with -4, -6, -x, -A, in command-line order with repeats,
