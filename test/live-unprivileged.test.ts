@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import * as net from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, CLI } from './helpers/env';
 
 const isRoot = process.getuid?.() === 0;
@@ -23,11 +24,25 @@ function asNobody(args: string[]): Out {
 }
 
 describe.skipIf(!canRun)(`-p as an unprivileged user (${backend.name})`, () => {
+  // A listener of root's that nobody may not attribute.
+  const rootServer = net.createServer();
+  let rootPort = 0;
+  beforeAll(() => new Promise<void>((resolve) => rootServer.listen(0, '127.0.0.1', () => {
+    rootPort = (rootServer.address() as net.AddressInfo).port;
+    resolve();
+  })));
+  afterAll(() => rootServer.close());
+
   it("prints netstat's note on stderr, maps the user's own sockets, and shows '-' for the rest", () => {
     const o = asNobody(['-tlnp']);
     expect(o.netsnap.status).toBe(0);
     expect(o.netsnap.stderr).toBe(o.netstat.stderr);
     expect(o.netsnap.stderr).toBe('(Not all processes could be identified, non-owned process info\n will not be shown, you would have to be root to see it all.)\n');
+    // Every listener is listed, with '-' where the owner is another user's (listeners are stable
+    // between the two runs, so the whole tables must agree).
+    expect(o.netsnap.stdout).toBe(o.netstat.stdout);
+    const rootLine = o.netsnap.stdout.split('\n').find((l) => l.includes(`127.0.0.1:${rootPort} `));
+    expect(rootLine).toMatch(/LISTEN      -\s+$/);
     const line = (s: string) => s.split('\n').find((l) => l.includes(`127.0.0.1:${o.port} `));
     expect(line(o.netsnap.stdout)).toBe(line(o.netstat.stdout));
     expect(line(o.netsnap.stdout)).toContain(` ${o.pid}/node `);
