@@ -1,8 +1,141 @@
+// netstat -r: the IPv4 and IPv6 routing tables (and, with -C, the routing caches), one address
+// family after the other in command-line order, as net-tools 2.10's route_info() walks them.
+import * as fs from 'node:fs';
 import type { CliOptions } from './args';
 import type { Output } from './output';
+import { strerror } from './strerror';
+import { Names } from '../names/names';
+import {
+  IPV4_CACHE_TITLE, IPV4_ROUTE_TITLE, IPV6_ROUTE_COLUMNS, ipv4CacheColumns, ipv4CacheRow, ipv4RouteColumns,
+  ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, parseIpv6Route, parseRoute,
+  parseRtCache, routeLayout, type LineProblem,
+} from '../tables/routes';
 
-export function runRoutes(o: CliOptions, io: Output, first: boolean): number {
-  void o;
-  io.err('netsnap: -r (routing table) is not supported yet\n');
+export type ProcRead = { ok: true; text: string } | { ok: false; code: string };
+
+/**
+ * One /proc file as latin1 text. A directory reads as empty: netstat's fopen() succeeds on one
+ * and its first fgets() fails, which is what an empty file gives too.
+ */
+export function readProcText(file: string): ProcRead {
+  try {
+    return { ok: true, text: fs.readFileSync(file, 'latin1') };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR') return { ok: true, text: '' };
+    return { ok: false, code: typeof code === 'string' ? code : 'EIO' };
+  }
+}
+
+export function reportProblems(io: Output, file: string, problems: readonly LineProblem[]): void {
+  for (const p of problems) io.err(`netsnap: ${file}:${p.line}: line skipped: ${p.reason}\n`);
+}
+
+interface RouteRun {
+  io: Output;
+  netDir: string;
+  /** routeLayout() of the -e count. */
+  layout: number;
+  /** null: numeric (-n, --numeric-hosts, -N). */
+  names: Names | null;
+}
+
+/** rprint_fib()/rprint_cache()/rprint_fib6() open failure: perror, a line on stdout, status 1. */
+function notConfigured(run: RouteRun, file: string, code: string, family: 'INET (IPv4)' | 'INET6 (IPv6)'): number {
+  run.io.err(`${file}: ${strerror(code)}\n`);
+  run.io.out(`${family} not configured in this system.\n`);
   return 1;
+}
+
+function printIpv4Fib(run: RouteRun): number {
+  const file = `${run.netDir}/route`;
+  const read = readProcText(file);
+  if (!read.ok) return notConfigured(run, file, read.code, 'INET (IPv4)');
+  // The title and the column line come before netstat looks at the file's header.
+  let out = IPV4_ROUTE_TITLE + ipv4RouteColumns(run.layout);
+  const table = parseRoute(read.text);
+  if (!table.ok) {
+    run.io.out(out);
+    if (table.missingField !== null) run.io.err(`warning: ${file} does not contain required field ${table.missingField}\n`);
+    return 1;
+  }
+  reportProblems(run.io, file, table.problems);
+  for (const r of table.routes) if (ipv4RouteShown(r)) out += ipv4RouteRow(r, run.layout, run.names);
+  run.io.out(out);
+  return 0;
+}
+
+function printIpv4Cache(run: RouteRun): number {
+  const file = `${run.netDir}/rt_cache`;
+  const read = readProcText(file);
+  if (!read.ok) return notConfigured(run, file, read.code, 'INET (IPv4)');
+  const table = parseRtCache(read.text);
+  if (!table) {
+    // No header line: netstat prints the title, then perror() with whatever errno was left from
+    // earlier (ENOENT on our machines), and exits -1.
+    run.io.out(IPV4_CACHE_TITLE);
+    run.io.err(`${file}: ${strerror('ENOENT')}\n`);
+    return 255;
+  }
+  let out = IPV4_CACHE_TITLE;
+  if (table.layout === null) out += `ERROR: proc_guess_fmt(${file},... returned: ${table.headerMask}\n`;
+  out += ipv4CacheColumns(run.layout, table.layout);
+  if (table.layout === null) {
+    // netstat goes on to scan rows with no format at all and prints garbage; we print none.
+    run.io.out(out);
+    return 0;
+  }
+  if (table.missingField !== null) {
+    run.io.out(out);
+    run.io.err(`warning: ${file} does not contain required field ${table.missingField}\n`);
+    return 1;
+  }
+  reportProblems(run.io, file, table.problems);
+  for (const e of table.entries) out += ipv4CacheRow(e, run.layout, table.layout, run.names);
+  run.io.out(out);
+  return 0;
+}
+
+/** The IPv6 FIB, or with cache the cached clones: both come from ipv6_route. */
+function printIpv6(run: RouteRun, cache: boolean): number {
+  const file = `${run.netDir}/ipv6_route`;
+  const read = readProcText(file);
+  if (!read.ok) return notConfigured(run, file, read.code, 'INET6 (IPv6)');
+  const table = parseIpv6Route(read.text);
+  reportProblems(run.io, file, table.problems);
+  // -e does not change the IPv6 layout.
+  let out = ipv6RouteTitle(cache) + IPV6_ROUTE_COLUMNS;
+  for (const r of table.routes) if (ipv6RouteShown(r, cache)) out += ipv6RouteRow(r, run.names);
+  run.io.out(out);
+  return 0;
+}
+
+/** Prints the routing tables -r asks for; returns netstat's exit status. */
+export function runRoutes(o: CliOptions, io: Output, first: boolean): number {
+  void first; // -rc repeats the title and the column line every cycle: no cycle is special
+  const run: RouteRun = {
+    io,
+    netDir: `${o.procRoot}/net`,
+    layout: routeLayout(o.extend),
+    // -N (symbolic) makes routes numeric too, but --numeric-ports/--numeric-users do not.
+    names: o.numericHosts || o.symbolic ? null : new Names(),
+  };
+  // -C alone is the cache only, -F the FIB (the default), -CF both.
+  const fib = o.fib || !o.cache;
+  const families = o.families.length > 0 ? o.families : ['inet'];
+  for (const af of families) {
+    let rc = 0;
+    if (af === 'inet') {
+      if (fib) rc = printIpv4Fib(run);
+      if (!rc && o.cache) rc = printIpv4Cache(run);
+    } else if (af === 'inet6') {
+      if (fib) rc = printIpv6(run, false);
+      if (!rc && o.cache) rc = printIpv6(run, true);
+    } else {
+      io.err(`No routing for address family \`${af}'.\n`);
+      return 3;
+    }
+    if (rc) return rc;
+  }
+  return 0;
 }
