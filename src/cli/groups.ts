@@ -11,14 +11,17 @@ function rows(parsed: GroupsParse, family: 4 | 6, names: Names | null, io: Outpu
   return parsed.groups.map((g) => groupRow(g, names)).join('');
 }
 
+/** Only --numeric-hosts (or -n) counts here: -N does not make the group table numeric. */
+export function groupNames(o: CliOptions): Names | null {
+  return o.numericHosts ? null : new Names();
+}
+
 /** Prints the multicast group table (-g); returns netstat's status. */
-export function printGroups(o: CliOptions, io: Output): number {
+export function printGroups(o: CliOptions, io: Output, names: Names | null = groupNames(o)): number {
   // -g alone means both families; -4/-6 (or -A) pick, and then also turn the Internet table on
   // with its protocols implied (netstat's flag_noprot), which makes a missing igmp file silent.
   const both = !o.inet && !o.inet6;
   const impliedProtocols = !both && !(o.tcp || o.sctp || o.udp || o.udplite || o.raw);
-  // Only --numeric-hosts (or -n) counts here: -N does not make the group table numeric.
-  const names = o.numericHosts ? null : new Names();
   const netDir = `${o.procRoot}/net`;
   let rc = 0;
   io.out(GROUPS_HEADER);

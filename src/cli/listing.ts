@@ -4,10 +4,10 @@ import { snapshot, type Snapshot } from '../snapshot';
 import type { CliOptions } from './args';
 import type { Proto } from '../model';
 import { Names } from '../names/names';
-import { prefetchHosts } from '../names/dns';
-import { inetHeader, inetRow, lookupCandidate, inetRowShown, unixHeader, unixRow, unixRowShown, type NetstatListingOptions } from '../format/netstat';
+import { withResolvedHosts } from '../names/dns';
+import { inetHeader, inetRow, inetRowShown, unixHeader, unixRow, unixRowShown, type NetstatListingOptions } from '../format/netstat';
 
-import type { Output } from './output';
+import { SILENT, type Output } from './output';
 import { printGroups } from './groups';
 
 interface Selection {
@@ -79,91 +79,81 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
     }
   }
 
-  if (fmt.names && !fmt.numericHosts) {
-    // Resolve every shown address at once, within the budget, before printing anything.
-    const wanted: string[] = [];
-    for (const t of snap.inet) {
-      for (let i = 0; i < t.count; i++) {
-        if (!inetRowShown(t, i, fmt)) continue;
-        for (const a of [t.localAddr, t.remoteAddr]) {
-          const text = lookupCandidate(a, i * 16, t.family[i]!);
-          if (text !== null && fmt.names.host(a, i * 16, t.family[i] === 6 ? 6 : 4) === null) wanted.push(text);
+  // Rendering reads only the snapshot; a dry run first tells which addresses need DNS, then all
+  // of them are resolved at once within the budget (see withResolvedHosts).
+  const render = (io: Output): number => {
+    const chunks: string[] = [];
+    const flush = () => {
+      if (chunks.length) io.out(chunks.join(''));
+      chunks.length = 0;
+    };
+    const unreadable = new Map(snap.unreadable.map((u) => [u.file, u.code]));
+    // A missing table is silent unless asked for (ENOENT and EACCES, as netstat); other errors are reported.
+    const failure = (file: string, name: string, ipv4: boolean): number => {
+      const code = unreadable.get(file);
+      if (code === undefined) return 0;
+      if (code !== 'ENOENT' && code !== 'EACCES') {
+        flush();
+        io.err(`${snap.netDir}/${file}: ${code}\n`);
+        return 255;
+      }
+      if (ipv4 && !sel.impliedProtocols && (sel.explicit || o.verbose)) {
+        flush();
+        io.err(`netsnap: no support for \`${name}' on this system.\n`);
+      }
+      return ipv4 && !sel.impliedProtocols && sel.explicit ? 1 : 0;
+    };
+
+    if (sel.inetHeader) chunks.push(inetHeader(fmt));
+    for (const proto of sel.protos) {
+      let rc = 0;
+      for (const [file, wanted, ipv4] of [[proto, sel.inet, true], [`${proto}6`, sel.inet6, false]] as const) {
+        if (!wanted) continue;
+        const t = snap.table(file);
+        if (!t) {
+          const r = failure(file, AF_NAMES[proto]!, ipv4);
+          if (r === 255) return 255;
+          rc ||= r;
+          continue;
+        }
+        for (let i = 0; i < t.count; i++) if (inetRowShown(t, i, fmt)) chunks.push(inetRow(t, i, fmt, snap.owners));
+      }
+      if (rc) {
+        flush();
+        return rc;
+      }
+      if (proto === 'tcp' && sel.sctp) {
+        // netstat lists SCTP after TCP. We do not parse /proc/net/sctp yet; where it is missing (the
+        // usual case) we behave as netstat does, and where it exists we say what we skipped.
+        if (fs.existsSync(`${snap.netDir}/sctp`)) {
+          flush();
+          io.err('netsnap: SCTP sockets are not listed yet\n');
+        } else if (!sel.impliedProtocols && (sel.explicit || o.verbose)) {
+          flush();
+          io.err("netsnap: no support for `AF INET (sctp)' on this system.\n");
+          if (sel.explicit) return 1;
         }
       }
     }
-    await prefetchHosts(fmt.names, wanted, o.resolveTimeout);
-  }
-
-  const chunks: string[] = [];
-  const flush = () => {
-    if (chunks.length) io.out(chunks.join(''));
-    chunks.length = 0;
-  };
-  const unreadable = new Map(snap.unreadable.map((u) => [u.file, u.code]));
-  // A missing table is silent unless asked for (ENOENT and EACCES, as netstat); other errors are reported.
-  const failure = (file: string, name: string, ipv4: boolean): number => {
-    const code = unreadable.get(file);
-    if (code === undefined) return 0;
-    if (code !== 'ENOENT' && code !== 'EACCES') {
+    if (o.groups) {
+      // netstat prints the group memberships after the inet tables and before the UNIX table.
       flush();
-      io.err(`${snap.netDir}/${file}: ${code}\n`);
-      return 255;
-    }
-    if (ipv4 && !sel.impliedProtocols && (sel.explicit || o.verbose)) {
-      flush();
-      io.err(`netsnap: no support for \`${name}' on this system.\n`);
-    }
-    return ipv4 && !sel.impliedProtocols && sel.explicit ? 1 : 0;
-  };
-
-  if (sel.inetHeader) chunks.push(inetHeader(fmt));
-  for (const proto of sel.protos) {
-    let rc = 0;
-    for (const [file, wanted, ipv4] of [[proto, sel.inet, true], [`${proto}6`, sel.inet6, false]] as const) {
-      if (!wanted) continue;
-      const t = snap.table(file);
-      if (!t) {
-        const r = failure(file, AF_NAMES[proto]!, ipv4);
-        if (r === 255) return 255;
-        rc ||= r;
-        continue;
-      }
-      for (let i = 0; i < t.count; i++) if (inetRowShown(t, i, fmt)) chunks.push(inetRow(t, i, fmt, snap.owners));
-    }
-    if (rc) {
-      flush();
-      return rc;
-    }
-    if (proto === 'tcp' && sel.sctp) {
-      // netstat lists SCTP after TCP. We do not parse /proc/net/sctp yet; where it is missing (the
-      // usual case) we behave as netstat does, and where it exists we say what we skipped.
-      if (fs.existsSync(`${snap.netDir}/sctp`)) {
-        flush();
-        io.err('netsnap: SCTP sockets are not listed yet\n');
-      } else if (!sel.impliedProtocols && (sel.explicit || o.verbose)) {
-        flush();
-        io.err("netsnap: no support for `AF INET (sctp)' on this system.\n");
-        if (sel.explicit) return 1;
-      }
-    }
-  }
-  if (o.groups) {
-    // netstat prints the group memberships after the inet tables and before the UNIX table.
-    flush();
-    const r = printGroups(o, io);
-    if (r) return r;
-  }
-  if (sel.unix) {
-    chunks.push(unixHeader(fmt));
-    const t = snap.unix;
-    if (!t) {
-      const r = failure('unix', AF_NAMES.unix!, true);
-      flush();
+      const r = printGroups(o, io, o.numericHosts ? null : (fmt.names ?? null));
       if (r) return r;
-    } else {
-      for (let i = 0; i < t.count; i++) if (unixRowShown(t, i, fmt)) chunks.push(unixRow(t, i, fmt, snap.owners));
     }
-  }
-  flush();
-  return 0;
+    if (sel.unix) {
+      chunks.push(unixHeader(fmt));
+      const t = snap.unix;
+      if (!t) {
+        const r = failure('unix', AF_NAMES.unix!, true);
+        flush();
+        if (r) return r;
+      } else {
+        for (let i = 0; i < t.count; i++) if (unixRowShown(t, i, fmt)) chunks.push(unixRow(t, i, fmt, snap.owners));
+      }
+    }
+    flush();
+    return 0;
+  };
+  return withResolvedHosts(o.numericHosts ? null : (fmt.names ?? null), o.resolveTimeout, (dry) => render(dry ? SILENT : io));
 }

@@ -3,8 +3,9 @@
 import * as fs from 'node:fs';
 import { parseArgs, USAGE } from './args';
 import { runListing } from './listing';
-import type { Output } from './output';
-import { runRoutes } from './routes';
+import { SILENT, type Output } from './output';
+import { routeNames, runRoutes } from './routes';
+import { withResolvedHosts } from '../names/dns';
 import { runInterfaces } from './interfaces';
 import { runStatistics } from './statistics';
 import { runContinuous } from './continuous';
@@ -63,8 +64,12 @@ export async function main(argv: string[]): Promise<number> {
   // netstat's order of precedence: statistics (which ignores -c), routes, interfaces, then the
   // socket listing.
   if (o.statistics) return runStatistics(o, io);
+  const routeCycle = (first: boolean) => {
+    const names = routeNames(o);
+    return withResolvedHosts(names, o.resolveTimeout, (dry) => runRoutes(o, dry ? SILENT : io, first, names));
+  };
   const cycle = o.route
-    ? (first: boolean) => runRoutes(o, io, first)
+    ? routeCycle
     : o.interfaces
       ? (first: boolean) => runInterfaces(o, io, first)
       : () => runListing(o, io);

@@ -3,3 +3,6 @@ export interface Output {
   out(text: string): void;
   err(text: string): void;
 }
+
+/** Discards everything: for a dry run of a mode. */
+export const SILENT: Output = { out: () => {}, err: () => {} };

@@ -110,15 +110,19 @@ function printIpv6(run: RouteRun, cache: boolean): number {
   return 0;
 }
 
+/** -N (symbolic) makes routes numeric too, but --numeric-ports/--numeric-users do not. */
+export function routeNames(o: CliOptions): Names | null {
+  return o.numericHosts || o.symbolic ? null : new Names();
+}
+
 /** Prints the routing tables -r asks for; returns netstat's exit status. */
-export function runRoutes(o: CliOptions, io: Output, first: boolean): number {
+export function runRoutes(o: CliOptions, io: Output, first: boolean, names: Names | null = routeNames(o)): number {
   void first; // -rc repeats the title and the column line every cycle: no cycle is special
   const run: RouteRun = {
     io,
     netDir: `${o.procRoot}/net`,
     layout: routeLayout(o.extend),
-    // -N (symbolic) makes routes numeric too, but --numeric-ports/--numeric-users do not.
-    names: o.numericHosts || o.symbolic ? null : new Names(),
+    names,
   };
   // -C alone is the cache only, -F the FIB (the default), -CF both.
   const fib = o.fib || !o.cache;

@@ -7,7 +7,7 @@ import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../states';
 import { TCP_STATES } from '../states';
 import { userName } from '../names/users';
 import type { Names } from '../names/names';
-import { inetSprint, sprintMask } from '../tables/routes';
+import { inetSprint } from '../tables/routes';
 import * as os from 'node:os';
 import type { InetProto } from '../model';
 
@@ -69,29 +69,14 @@ export function unixRowShown(t: UnixTable, i: number, o: NetstatListingOptions):
 }
 
 const HOST_ORDER_LE = os.endianness() === 'LE';
-// INET_sprint()'s mask (0xffffff00 in host order over a network-order address): which octets
-// make an IPv4 address a host (looked up with gethostbyaddr) rather than a network (/etc/networks).
-const SPRINT_MASK = sprintMask(HOST_ORDER_LE);
-
-function isHostAddress(addr: Uint8Array, off: number): boolean {
-  for (let i = 0; i < 4; i++) if ((addr[off + i]! & ~SPRINT_MASK[i]!) !== 0) return true;
-  return false;
-}
-
-/** Does netstat look this address up by host name when not numeric? Returns the numeric text if so. */
-export function lookupCandidate(addr: Uint8Array, off: number, family: number): string | null {
-  if (family === 4) return isHostAddress(addr, off) ? ipv4Text(addr, off) : null;
-  if (isV4Mapped(addr, off) || isUnspecified(addr, off)) return null;
-  return ipv6Text(addr, off);
-}
 
 function hostText(addr: Uint8Array, off: number, family: number, o: NetstatListingOptions): string {
   if (family === 4) {
     if (o.numericHosts || !o.names) return ipv4Text(addr, off);
     return inetSprint(addr.subarray(off, off + 4), o.names, HOST_ORDER_LE);
   }
-  // netstat drops the ::ffff: prefix of IPv4-mapped addresses, and never names them.
-  if (isV4Mapped(addr, off)) return ipv4Text(addr, off + 12);
+  // netstat drops the ::ffff: prefix of IPv4-mapped addresses; only DNS can name them.
+  if (isV4Mapped(addr, off)) return (!o.numericHosts && o.names?.mappedHost(addr, off)) || ipv4Text(addr, off + 12);
   if (o.numericHosts) return ipv6Text(addr, off);
   if (isUnspecified(addr, off)) return '[::]';
   return o.names?.host(addr, off, 6) ?? ipv6Text(addr, off);

@@ -33,6 +33,8 @@ export class Names {
   private protocols?: Map<number, string>;
   /** Reverse DNS answers by numeric address text; null = looked up, no name. */
   readonly dns = new Map<string, string | null>();
+  /** Told of every host lookup that neither the hosts file nor the DNS cache could answer. */
+  onMiss: ((address: string) => void) | undefined;
 
   constructor(private readonly opts: NamesOptions = {}) {}
 
@@ -53,7 +55,20 @@ export class Names {
   /** Host name of an address (network byte order, at `off`), from the hosts file or DNS. */
   host(addr: Uint8Array, off: number, family: 4 | 6): string | null {
     const text = family === 4 ? ipv4Text(addr, off) : ipv6Text(addr, off);
-    return this.hostsMap().get(text) ?? this.dns.get(text) ?? null;
+    const name = this.hostsMap().get(text) ?? this.dns.get(text);
+    if (name === undefined) this.onMiss?.(text);
+    return name ?? null;
+  }
+
+  /**
+   * Name of an IPv4-mapped IPv6 address: glibc's getnameinfo asks DNS for the IPv4 address but
+   * finds no /etc/hosts entry for it (the files backend compares the IPv6 form).
+   */
+  mappedHost(addr: Uint8Array, off: number): string | null {
+    const text = ipv4Text(addr, off + 12);
+    const name = this.dns.get(text);
+    if (name === undefined) this.onMiss?.(text);
+    return name ?? null;
   }
 
   /** /etc/networks name of an IPv4 network number (e.g. 127.0.0.0 -> loopback). */
@@ -117,7 +132,7 @@ export function canonicalAddress(text: string): string | null {
   return null;
 }
 
-function parseIpv6(text: string): Uint8Array | null {
+export function parseIpv6(text: string): Uint8Array | null {
   const out = new Uint8Array(16);
   const pct = text.indexOf('%');
   if (pct >= 0) text = text.slice(0, pct);
