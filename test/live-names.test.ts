@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, CLI } from './helpers/env';
 
 const isRoot = process.getuid?.() === 0;
+// One address per backend: the two project runs may overlap, and each binds port 53 on it.
+const BLACKHOLE = backend.name === 'js' ? '127.0.0.54' : '127.0.0.64';
 const canUnshare = isRoot && spawnSync('unshare', ['-m', 'true']).status === 0;
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-names-'));
@@ -97,7 +99,7 @@ describe.skipIf(!canUnshare)(`names as netstat prints them (${backend.name})`, (
     const blackhole = dgram.createSocket('udp4');
     let queries = 0;
     blackhole.on('message', () => queries++);
-    await new Promise<void>((resolve) => blackhole.bind(53, '127.0.0.54', () => resolve()));
+    await new Promise<void>((resolve) => blackhole.bind(53, BLACKHOLE, () => resolve()));
     closers.push(() => blackhole.close());
     const server = net.createServer();
     const p = await listen(server, 0, '127.0.1.1');
@@ -105,7 +107,7 @@ describe.skipIf(!canUnshare)(`names as netstat prints them (${backend.name})`, (
     closers.push(() => { for (const s of sockets) s.destroy(); server.close(); });
     for (let i = 0; i < 500; i++) sockets.push(await connectFrom(p, '127.0.1.1', `127.0.${2 + (i % 200)}.${1 + Math.floor(i / 200)}`));
     // spawnSync keeps the event loop from counting queries; the child runs under its own budget.
-    const child = inMountNs('127.0.0.1 localhost\n', 'nameserver 127.0.0.54\noptions timeout:5 attempts:2\n', `'${process.execPath}' '${CLI}' -ta --resolve-timeout 300ms`, 30_000);
+    const child = inMountNs('127.0.0.1 localhost\n', `nameserver ${BLACKHOLE}\noptions timeout:5 attempts:2\n`, `'${process.execPath}' '${CLI}' -ta --resolve-timeout 300ms`, 30_000);
     expect(child.error).toBeUndefined(); // not killed by the 30 s guard
     expect(child.status).toBe(0);
     const lines = child.stdout.split('\n').filter((l) => l.includes(`127.0.1.1:${p} `) && l.includes('ESTABLISHED'));

@@ -10,7 +10,8 @@ import { CLI, FIXTURES, backend } from './helpers/env';
 import { oracleAvailable } from './helpers/oracle';
 import { startFakeDns, type FakeDns } from './helpers/fake-dns';
 
-const DNS_HOST = '127.0.0.55';
+// One address per backend: the two project runs may overlap, and each binds port 53 on it.
+const DNS_HOST = backend.name === 'js' ? '127.0.0.55' : '127.0.0.65';
 const canRun = oracleAvailable(path.join(FIXTURES, 'routes', 'proc'), 'net/route');
 const etc = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-dns-'));
 
