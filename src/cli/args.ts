@@ -39,6 +39,24 @@ export interface CliOptions {
   count: number;
   /** Budget for name resolution of one listing, in seconds. */
   resolveTimeout: number;
+  /** Output format: netstat's text, one JSON document, or one JSON object per line. */
+  format: 'text' | 'json' | 'ndjson';
+  /** --summary (-y): counts by protocol and state, top-N by port, peer and process, warnings. */
+  summary: boolean;
+  /** How many entries each top-N list of the summary shows. */
+  top: number;
+  /** --watch: print what changed between samples (every `interval` seconds). */
+  watch: boolean;
+  /** --save-baseline FILE */
+  saveBaseline: string | null;
+  /** --compare FILE */
+  compare: string | null;
+  /** --netns NAME (a name under /run/netns) */
+  netns: string | null;
+  /** --pid PID: that process's network namespace */
+  pid: number | null;
+  /** --all-netns: every network namespace, labelled */
+  allNetns: boolean;
 }
 
 export type ParseResult =
@@ -48,7 +66,8 @@ export type ParseResult =
   | { kind: 'error'; message: string; exitCode: number; usage: boolean };
 
 const SHORT_WITH_ARG = new Set(['A']);
-const SHORT = new Set('ACFMacdeghilnNoprsStuUvVWwx64Z'.split(''));
+// netstat's letters plus -y (--summary), a letter netstat does not use.
+const SHORT = new Set('ACFMacdeghilnNoprsStuUvVWwx64Zy'.split(''));
 
 /** Long options: name -> [short-equivalent or internal key, takes an argument]. */
 const LONG: ReadonlyArray<[string, string, boolean]> = [
@@ -65,6 +84,9 @@ const LONG: ReadonlyArray<[string, string, boolean]> = [
   // netsnap's own
   ['proc-root', 'proc-root', true], ['interval', 'interval', true], ['count', 'count', true],
   ['resolve-timeout', 'resolve-timeout', true],
+  ['json', 'json', false], ['ndjson', 'ndjson', false], ['summary', 'y', false], ['top', 'top', true],
+  ['watch', 'watch', false], ['save-baseline', 'save-baseline', true], ['compare', 'compare', true],
+  ['netns', 'netns', true], ['pid', 'pid', true], ['all-netns', 'all-netns', false],
 ];
 
 export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|--version|-h|--help}
@@ -106,6 +128,15 @@ netsnap options:
         --count N                stop -c after N cycles
         --resolve-timeout TIME   time budget for name lookups of one listing (default 300ms);
                                  what is not resolved by then prints numerically
+        --json, --ndjson         every field as one JSON document, or one JSON object per line
+        -y, --summary            counts by protocol and state, top ports, peers and processes, warnings
+        --top N                  entries in each top list of --summary (default 10)
+        --watch [SECS]           print the sockets opened (+), closed (-) and changed (~) between samples
+        --save-baseline FILE     record listeners, their owners and usual peers
+        --compare FILE           report what differs from a saved baseline (exit 1 when anything does)
+        --netns NAME             the sockets of network namespace NAME (/run/netns/NAME)
+        --pid PID                the sockets of the network namespace of process PID
+        --all-netns              the sockets of every network namespace, labelled
         -V, --version            print the version and the backend in use (native or js)
         -h, --help               print this help
 
@@ -119,6 +150,8 @@ export function defaultOptions(): CliOptions {
     numericHosts: false, numericPorts: false, numericUsers: false, symbolic: false, verbose: false,
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
     cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
+    format: 'text', summary: false, top: 10, watch: false, saveBaseline: null, compare: null, netns: null, pid: null,
+    allNetns: false,
   };
 }
 
@@ -154,6 +187,25 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
       if (!/^\d{1,9}$/.test(arg ?? '') || Number(arg) < 1) return `invalid count '${arg}'`;
       o.count = Number(arg);
       return null;
+    case 'json': o.format = 'json'; return null;
+    case 'ndjson': o.format = 'ndjson'; return null;
+    case 'y': o.summary = true; return null;
+    case 'top':
+      if (!/^\d{1,6}$/.test(arg ?? '') || Number(arg) < 1) return `invalid --top '${arg}'`;
+      o.top = Number(arg);
+      return null;
+    case 'watch': o.watch = true; return null;
+    case 'save-baseline': o.saveBaseline = arg ?? ''; return o.saveBaseline === '' ? '--save-baseline needs a file' : null;
+    case 'compare': o.compare = arg ?? ''; return o.compare === '' ? '--compare needs a file' : null;
+    case 'netns':
+      if (!arg || arg.includes('/') || arg === '.' || arg === '..') return `invalid network namespace name '${arg ?? ''}'`;
+      o.netns = arg;
+      return null;
+    case 'pid':
+      if (!/^[1-9]\d{0,9}$/.test(arg ?? '') || Number(arg) > 0x7fffffff) return `invalid pid '${arg}'`;
+      o.pid = Number(arg);
+      return null;
+    case 'all-netns': o.allNetns = true; return null;
     case 'resolve-timeout': {
       const t = parseDuration(arg ?? '');
       if (t === null) return `invalid resolve timeout '${arg}' (use e.g. 300ms or 1s)`;
@@ -234,6 +286,14 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       }
       const r = outcome(apply(o, key, arg));
       if (r) return r;
+      if (key === 'watch' && eq < 0 && i + 1 < argv.length) {
+        // `--watch 0.5`: an optional interval, as for -c.
+        const t = parseDuration(argv[i + 1]!);
+        if (t !== null && t > 0) {
+          o.interval = t;
+          i++;
+        }
+      }
       continue;
     }
     if (a.startsWith('-') && a.length > 1) {

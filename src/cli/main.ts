@@ -9,6 +9,12 @@ import { withResolvedHosts } from '../names/dns';
 import { runInterfaces } from './interfaces';
 import { runStatistics } from './statistics';
 import { runContinuous } from './continuous';
+import type { CliOptions } from './args';
+import { runListingJson } from './json';
+import { runSummary } from './summary';
+import { runBaseline } from './baseline';
+import { runWatch } from './watch';
+import { runNamespaced } from './namespaces';
 import { backendName } from '../backend';
 import { NetsnapError } from '../errors';
 
@@ -35,6 +41,30 @@ function writeAll(fd: number, text: string): void {
 
 const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t) };
 
+/** One run of whatever mode the options select, in the current (or --proc-root's) namespace. */
+export async function runMode(o: CliOptions, io: Output): Promise<number> {
+  // netstat's order of precedence: statistics (which ignores -c), routes, interfaces, then the
+  // socket listing; netsnap's own socket modes come before netstat's listing.
+  if (o.statistics) return runStatistics(o, io);
+  const routeCycle = (first: boolean) => {
+    const names = routeNames(o);
+    return withResolvedHosts(names, o.resolveTimeout, (dry) => runRoutes(o, dry ? SILENT : io, first, names));
+  };
+  if (!o.route && !o.interfaces) {
+    if (o.saveBaseline !== null || o.compare !== null) return runBaseline(o, io);
+    if (o.watch) return runWatch(o, io);
+    if (o.summary) return runSummary(o, io);
+  }
+  const cycle = o.route
+    ? routeCycle
+    : o.interfaces
+      ? (first: boolean) => runInterfaces(o, io, first)
+      : o.format !== 'text'
+        ? () => runListingJson(o, io)
+        : () => runListing(o, io);
+  return o.continuous ? runContinuous(o, cycle) : cycle(true);
+}
+
 export async function main(argv: string[]): Promise<number> {
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
@@ -60,20 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     io.err('SELinux is not enabled on this machine.\n');
     return 1;
   }
-  // netstat's order of precedence: statistics, routes, interfaces, then the socket listing.
-  // netstat's order of precedence: statistics (which ignores -c), routes, interfaces, then the
-  // socket listing.
-  if (o.statistics) return runStatistics(o, io);
-  const routeCycle = (first: boolean) => {
-    const names = routeNames(o);
-    return withResolvedHosts(names, o.resolveTimeout, (dry) => runRoutes(o, dry ? SILENT : io, first, names));
-  };
-  const cycle = o.route
-    ? routeCycle
-    : o.interfaces
-      ? (first: boolean) => runInterfaces(o, io, first)
-      : () => runListing(o, io);
-  return o.continuous ? runContinuous(o, cycle) : cycle(true);
+  if (o.netns !== null || o.pid !== null || o.allNetns) return runNamespaced(o, io, runMode);
+  return runMode(o, io);
 }
 
 if (require.main === module) {
