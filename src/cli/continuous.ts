@@ -1,18 +1,8 @@
-// -c: run one mode again and again. Cycles start on a fixed grid (start + k * interval), so the
-// cost of a sample does not push later cycles back; a cycle that overruns the grid is followed
-// at once by the next, and the missed slots are skipped rather than run in a burst.
+// -c: run one mode again and again, on the fixed grid of src/schedule.ts.
 import type { CliOptions } from './args';
+import { delayUntilCycle, nextCycle } from '../schedule';
 
-/** Milliseconds to wait before cycle k (0-based) may start, given when cycle 0 started. */
-export function delayUntilCycle(startMs: number, k: number, intervalMs: number, nowMs: number): number {
-  return Math.max(0, startMs + k * intervalMs - nowMs);
-}
-
-/** The index of the next cycle to run after cycle `done` ended at `nowMs`: missed slots are skipped. */
-export function nextCycle(startMs: number, done: number, intervalMs: number, nowMs: number): number {
-  const due = Math.floor((nowMs - startMs) / intervalMs) + 1;
-  return Math.max(done + 1, due);
-}
+export { delayUntilCycle, nextCycle };
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 

@@ -1,0 +1,135 @@
+// createSampler(): polling for services and tools. Each tick is one async sample (off the event
+// loop with the native backend) plus owner resolution that is incremental between periodic full
+// scans (see incremental_owners.ts for the accuracy trade-off), and the diff from the last tick.
+import * as os from 'node:os';
+import { getBackend, type BackendName } from './backend';
+import { diffSnapshots, type SnapshotDiff } from './diff';
+import { IncrementalOwners, type IncrementalStats } from './incremental_owners';
+import { INET_FILES, type Family, type Proto, type SampleRequest } from './model';
+import { Snapshot } from './snapshot';
+import { delayUntilCycle, nextCycle } from './schedule';
+
+export interface SamplerOptions {
+  /** Seconds between ticks (sub-second allowed); 0 = as fast as the caller iterates. Default 1. */
+  interval?: number;
+  protocols?: readonly Proto[];
+  families?: readonly Family[];
+  /** Map owners (incrementally between full scans). Default false. */
+  owners?: boolean;
+  /** A full owner scan every N ticks (1 = every tick, exact but slow). Default 10. */
+  fullScanEvery?: number;
+  procRoot?: string;
+  netDir?: string;
+  backend?: BackendName;
+}
+
+export interface Tick {
+  tick: number;
+  snapshot: Snapshot;
+  /** Changes since the previous tick (everything counts as opened on the first). */
+  diff: SnapshotDiff;
+}
+
+export interface Sampler extends AsyncIterable<Tick> {
+  /** Takes the next sample now, whatever the interval. */
+  next(): Promise<Tick>;
+  readonly ownerStats: IncrementalStats | null;
+  close(): void;
+}
+
+const ALL: readonly Proto[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
+
+export function createSampler(options: SamplerOptions = {}): Sampler {
+  const interval = options.interval ?? 1;
+  if (typeof interval !== 'number' || !(interval >= 0)) throw new TypeError('interval must be a number of seconds >= 0');
+  const fullScanEvery = options.fullScanEvery ?? 10;
+  if (!Number.isInteger(fullScanEvery) || fullScanEvery < 1) throw new TypeError('fullScanEvery must be an integer >= 1');
+  const protocols = options.protocols ?? ALL;
+  const families = options.families ?? [4, 6];
+  for (const p of protocols) if (!ALL.includes(p)) throw new TypeError(`unknown protocol ${JSON.stringify(p)}`);
+  const procRoot = options.procRoot ?? '/proc';
+  const backend = getBackend(options.backend);
+  const files = INET_FILES.filter((f) => protocols.includes(f.proto) && families.includes(f.ipv6 ? 6 : 4)).map((f) => f.file);
+  if (protocols.includes('unix')) files.push('unix');
+  const request: SampleRequest = {
+    netDir: options.netDir ?? `${procRoot}/net`, files, owners: false, procRoot, littleEndian: os.endianness() === 'LE',
+  };
+  const owners = options.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
+  let previous: Snapshot | null = null;
+  let count = 0;
+  let closed = false;
+  let start = 0;
+  let slot = 0;
+
+  async function take(): Promise<Tick> {
+    const takenAt = Date.now();
+    const raw = await backend.sampleAsync(request);
+    let snap = new Snapshot(backend.name, request, raw, takenAt);
+    if (owners) {
+      const inodes: number[] = [];
+      for (const t of snap.inet) for (let i = 0; i < t.count; i++) inodes.push(t.inode[i]!);
+      if (snap.unix) for (let i = 0; i < snap.unix.count; i++) inodes.push(snap.unix.inode[i]!);
+      const listeners = listenerOwnersByPort(snap);
+      raw.owners = owners.resolve(inodes, (inode, known) => hintsFor(snap, inode, listeners, known));
+      snap = new Snapshot(backend.name, request, raw, takenAt);
+    }
+    const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
+    const tick: Tick = { tick: count++, snapshot: snap, diff: diffSnapshots(previous ?? empty, snap) };
+    previous = snap;
+    return tick;
+  }
+
+  return {
+    next: take,
+    get ownerStats() {
+      return owners?.stats ?? null;
+    },
+    close() {
+      closed = true;
+    },
+    async *[Symbol.asyncIterator]() {
+      start = performance.now();
+      slot = 0;
+      while (!closed) {
+        yield await take();
+        if (closed) return;
+        const ms = interval * 1000;
+        if (ms > 0) {
+          slot = nextCycle(start, slot, ms, performance.now());
+          await new Promise((r) => setTimeout(r, delayUntilCycle(start, slot, ms, performance.now())));
+        }
+      }
+    },
+  };
+}
+
+/** Local port -> inodes of LISTEN sockets on it (an accepted connection's likeliest holders). */
+function listenerOwnersByPort(s: Snapshot): Map<number, number[]> {
+  const out = new Map<number, number[]>();
+  for (const t of s.inet) {
+    if (t.proto !== 'tcp') continue;
+    for (let i = 0; i < t.count; i++) {
+      if (t.state[i] !== 10) continue;
+      const list = out.get(t.localPort[i]!) ?? [];
+      list.push(t.inode[i]!);
+      out.set(t.localPort[i]!, list);
+    }
+  }
+  return out;
+}
+
+const inodeRows = new WeakMap<Snapshot, Map<number, number>>();
+
+function hintsFor(s: Snapshot, inode: number, listeners: Map<number, number[]>, known: (inode: number) => Array<{ pid: number }> | undefined): number[] {
+  let ports = inodeRows.get(s);
+  if (!ports) {
+    ports = new Map();
+    for (const t of s.inet) for (let i = 0; i < t.count; i++) ports.set(t.inode[i]!, t.localPort[i]!);
+    inodeRows.set(s, ports);
+  }
+  const port = ports.get(inode);
+  if (port === undefined) return [];
+  const pids: number[] = [];
+  for (const l of listeners.get(port) ?? []) for (const o of known(l) ?? []) pids.push(o.pid);
+  return pids;
+}

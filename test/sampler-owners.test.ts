@@ -1,0 +1,83 @@
+// Incremental owners equal full-scan owners at every tick while child processes churn
+// connections (between ticks, so both reads see the same sockets).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSampler } from '../src/sampler';
+import { snapshot, type Snapshot } from '../src/snapshot';
+import { backend } from './helpers/env';
+
+interface Child {
+  proc: ChildProcessWithoutNullStreams;
+  port: number;
+  ask(line: string): Promise<void>;
+}
+
+async function startChild(): Promise<Child> {
+  const proc = spawn(process.execPath, [path.join(__dirname, 'helpers', 'churner.js')]);
+  const lines = readline.createInterface({ input: proc.stdout });
+  const waiting: Array<(l: string) => void> = [];
+  lines.on('line', (l) => waiting.shift()?.(l));
+  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
+  const port = Number(await next());
+  return {
+    proc,
+    port,
+    async ask(line: string) {
+      const reply = next();
+      proc.stdin.write(`${line}\n`);
+      expect(await reply).toBe('ok');
+    },
+  };
+}
+
+/** inode -> "pid/fd,pid/fd" for the TCP sockets of the snapshot that any of `pids` holds. */
+function ownersOf(s: Snapshot, pids: Set<number>): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const r of s.inetSockets()) {
+    if (!r.owners.some((o) => pids.has(o.pid))) continue;
+    out.set(r.inode, r.owners.map((x) => `${x.pid}/${x.fd}`).join(','));
+  }
+  return out;
+}
+
+let children: Child[] = [];
+beforeAll(async () => {
+  children = await Promise.all([startChild(), startChild(), startChild()]);
+});
+afterAll(() => {
+  for (const c of children) c.proc.stdin.end();
+});
+
+describe(`incremental owner resolution (${backend.name})`, () => {
+  it('matches a full scan at every tick of 25 ticks of churn among 3 processes', async () => {
+    const pids = new Set(children.map((c) => c.proc.pid!));
+    // One full scan at the start, incremental after that.
+    const sampler = createSampler({ owners: true, protocols: ['tcp'], fullScanEvery: 1000, interval: 0 });
+    let seen = 0;
+    for (let tick = 0; tick < 25; tick++) {
+      // Churn: every child connects to the next one's listener, and every other tick closes one.
+      for (const [i, c] of children.entries()) {
+        await c.ask(`connect ${children[(i + 1) % children.length]!.port}`);
+        if (tick % 2 === 1) await c.ask('close');
+      }
+      const inc = (await sampler.next()).snapshot;
+      const full = snapshot({ owners: true, protocols: ['tcp'] });
+      // A connection accepted between the two reads has inode 0 in the first: compare the
+      // sockets both reads saw.
+      const both = (m: Map<number, string>, other: Snapshot) => {
+        const there = new Set([...other.inetSockets()].map((r) => r.inode));
+        return new Map([...m].filter(([inode]) => there.has(inode)));
+      };
+      const a = both(ownersOf(inc, pids), full);
+      const b = both(ownersOf(full, pids), inc);
+      expect(a, `tick ${tick}`).toEqual(b);
+      seen = Math.max(seen, b.size);
+    }
+    // 3 listeners plus both ends of the connections still open: the test did churn.
+    expect(seen).toBeGreaterThan(20);
+    expect(sampler.ownerStats!.fullScans).toBe(1);
+    expect(sampler.ownerStats!.incrementalScans).toBe(24);
+  });
+});
