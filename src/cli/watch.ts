@@ -1,8 +1,87 @@
+// --watch: one sample per interval; each tick prints the sockets opened (+), closed (-) and
+// changed (~) since the previous one, and the counts by protocol and state. On a terminal the view
+// is redrawn in place; otherwise (a pipe, a file) every tick is appended. --ndjson gives events.
+// Addresses are numeric (no DNS per tick); all sockets of the chosen tables count, listeners too.
 import type { CliOptions } from './args';
 import type { Output } from './output';
+import { selectTables } from './listing';
+import { createSampler } from '../sampler';
+import type { Proto } from '../model';
+import type { Snapshot } from '../snapshot';
+import type { AnySocket, SnapshotDiff } from '../diff';
+
+function endpoint(address: string, port: number, family: number): string {
+  return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** One line for a socket: proto, endpoints (or path), state, first owner. */
+export function socketLine(s: AnySocket): string {
+  const owner = s.owners[0] ? ` ${s.owners[0].pid}/${s.owners[0].name}` : '';
+  if (s.proto === 'unix') return `unix  ${s.typeName} ${s.path ?? `inode ${s.inode}`} ${s.stateName}${owner}`;
+  const label = s.file.padEnd(5);
+  return `${label} ${endpoint(s.localAddress, s.localPort, s.family)} ${endpoint(s.remoteAddress, s.remotePort, s.family)} ${s.stateName}${owner}`;
+}
+
+/** "tcp: ESTABLISHED 5, LISTEN 3; udp: CLOSE 2" */
+export function countsLine(snap: Snapshot): string {
+  const counts = new Map<string, Map<string, number>>();
+  const add = (proto: string, state: string) => {
+    const m = counts.get(proto) ?? new Map<string, number>();
+    m.set(state, (m.get(state) ?? 0) + 1);
+    counts.set(proto, m);
+  };
+  for (const r of snap.inetSockets()) add(r.proto, r.stateName);
+  for (const r of snap.unixSockets()) add('unix', r.stateName);
+  return [...counts].map(([p, m]) => `${p}: ${[...m].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} ${n}`).join(', ')}`).join('; ');
+}
+
+export function diffLines(diff: SnapshotDiff): string[] {
+  return [
+    ...diff.opened.map((s) => `+ ${socketLine(s)}`),
+    ...diff.closed.map((s) => `- ${socketLine(s)}`),
+    ...diff.changed.map((c) => `~ ${socketLine(c.socket)} (was ${c.from})`),
+  ];
+}
+
+function jsonSocket(s: AnySocket): unknown {
+  return s;
+}
 
 export async function runWatch(o: CliOptions, io: Output): Promise<number> {
-  void o;
-  io.err('netsnap: --watch is not supported yet\n');
-  return 1;
+  const sel = selectTables(o);
+  const protocols: Proto[] = [...sel.protos];
+  if (sel.unix) protocols.push('unix');
+  const families: Array<4 | 6> = [];
+  if (sel.inet) families.push(4);
+  if (sel.inet6) families.push(6);
+  const sampler = createSampler({ interval: o.interval, protocols, families, owners: o.programs, procRoot: o.procRoot });
+  const tty = o.format === 'text' && process.stdout.isTTY === true;
+  const recent: string[] = [];
+  for await (const t of sampler) {
+    const time = new Date(t.snapshot.takenAt).toISOString();
+    if (o.format !== 'text') {
+      const events: string[] = [];
+      if (t.tick > 0) {
+        for (const s of t.diff.opened) events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'event', event: 'opened', tick: t.tick, time, socket: jsonSocket(s) }));
+        for (const s of t.diff.closed) events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'event', event: 'closed', tick: t.tick, time, socket: jsonSocket(s) }));
+        for (const c of t.diff.changed) events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'event', event: 'changed', tick: t.tick, time, from: c.from, to: c.to, socket: jsonSocket(c.socket) }));
+      }
+      events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'tick', tick: t.tick, time, counts: countsLine(t.snapshot) }));
+      io.out(`${events.join('\n')}\n`);
+    } else {
+      // The first tick is the starting point: its sockets are counted, not listed as opened.
+      const lines = t.tick === 0 ? [] : diffLines(t.diff);
+      const head = `--- ${time} tick ${t.tick}: +${t.tick ? t.diff.opened.length : 0} -${t.diff.closed.length} ~${t.diff.changed.length} | ${countsLine(t.snapshot)}`;
+      if (tty) {
+        recent.push(...lines);
+        const room = Math.max(5, (process.stdout.rows ?? 24) - 3);
+        recent.splice(0, Math.max(0, recent.length - room));
+        io.out(`\x1b[H\x1b[2J${head}\n${recent.join('\n')}\n`);
+      } else {
+        io.out(`${head}\n${lines.map((l) => `${l}\n`).join('')}`);
+      }
+    }
+    if (o.count > 0 && t.tick + 1 >= o.count) sampler.close();
+  }
+  return 0;
 }
