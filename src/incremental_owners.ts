@@ -111,17 +111,25 @@ export class IncrementalOwners {
    * Owners of `inodes` (the sockets of this tick). `hints` maps an inode to pids likely to hold it
    * (e.g. the owners of the listener on its local port).
    */
-  resolve(inodes: Iterable<number>, hints: (inode: number, known: (inode: number) => Link[] | undefined) => number[]): RawOwners {
+  resolve(
+    inodes: Iterable<number>,
+    hints: (inode: number, known: (inode: number) => Link[] | undefined) => number[],
+    fullScan?: RawOwners,
+  ): RawOwners {
     const wanted = new Set<number>();
     for (const i of inodes) if (i !== 0) wanted.add(i);
-    if (this.tick++ % this.fullScanEvery === 0) this.fullScan(wanted);
+    if (this.tick++ % this.fullScanEvery === 0) this.fullScan(wanted, fullScan ?? this.backend.scanOwners(this.procRoot));
     else this.incremental(wanted, hints);
     return this.toRaw(wanted);
   }
 
-  private fullScan(wanted: Set<number>): void {
+  /** Will the next resolve() be a full scan? (The sampler then has the backend do it off the event loop.) */
+  get fullScanDue(): boolean {
+    return this.tick % this.fullScanEvery === 0;
+  }
+
+  private fullScan(wanted: Set<number>, raw: RawOwners): void {
     this.stats.fullScans++;
-    const raw = this.backend.scanOwners(this.procRoot);
     this.links.clear();
     const alive = new Map<number, ProcessRecord>();
     for (let k = 0; k < raw.inodes.length; k++) {

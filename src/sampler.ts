@@ -63,14 +63,18 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
 
   async function take(): Promise<Tick> {
     const takenAt = Date.now();
-    const raw = await backend.sampleAsync(request);
+    // On full-scan ticks the backend scans owners with the sample (native: on the libuv pool).
+    const full = owners?.fullScanDue ?? false;
+    const raw = await backend.sampleAsync(full ? { ...request, owners: true } : request);
+    const scanned = raw.owners ?? undefined;
+    raw.owners = null;
     let snap = new Snapshot(backend.name, request, raw, takenAt);
     if (owners) {
       const inodes: number[] = [];
       for (const t of snap.inet) for (let i = 0; i < t.count; i++) inodes.push(t.inode[i]!);
       if (snap.unix) for (let i = 0; i < snap.unix.count; i++) inodes.push(snap.unix.inode[i]!);
       const listeners = listenerOwnersByPort(snap);
-      raw.owners = owners.resolve(inodes, (inode, known) => hintsFor(snap, inode, listeners, known));
+      raw.owners = owners.resolve(inodes, (inode, known) => hintsFor(snap, inode, listeners, known), scanned);
       snap = new Snapshot(backend.name, request, raw, takenAt);
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
