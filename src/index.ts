@@ -8,3 +8,8 @@ export { NetsnapError } from './errors';
 export { tcpStateName, udpStateName, unixStateName, unixTypeName } from './states';
 export { addressText, ipv4Text, ipv6Text } from './format/address';
 export type { Backend, Family, InetProto, Proto, RawInetTable, RawUnixTable, RawOwners, RawSample, SampleRequest } from './model';
+export { createSampler } from './sampler';
+export type { Sampler, SamplerOptions, Tick } from './sampler';
+export { diffSnapshots } from './diff';
+export type { SnapshotDiff, SocketChange, AnySocket } from './diff';
+export type { IncrementalStats } from './incremental_owners';
