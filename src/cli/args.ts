@@ -57,6 +57,8 @@ export interface CliOptions {
   pid: number | null;
   /** --all-netns: every network namespace, labelled */
   allNetns: boolean;
+  /** Directory of the socket tables when not `${procRoot}/net` (set by --pid/--netns: /proc/PID/net). */
+  netDir: string | null;
 }
 
 export type ParseResult =
@@ -151,7 +153,7 @@ export function defaultOptions(): CliOptions {
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
     cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
     format: 'text', summary: false, top: 10, watch: false, saveBaseline: null, compare: null, netns: null, pid: null,
-    allNetns: false,
+    allNetns: false, netDir: null,
   };
 }
 

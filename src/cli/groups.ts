@@ -22,7 +22,7 @@ export function printGroups(o: CliOptions, io: Output, names: Names | null = gro
   // with its protocols implied (netstat's flag_noprot), which makes a missing igmp file silent.
   const both = !o.inet && !o.inet6;
   const impliedProtocols = !both && !(o.tcp || o.sctp || o.udp || o.udplite || o.raw);
-  const netDir = `${o.procRoot}/net`;
+  const netDir = o.netDir ?? `${o.procRoot}/net`;
   let rc = 0;
   io.out(GROUPS_HEADER);
   if (both || o.inet) {

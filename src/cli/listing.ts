@@ -68,7 +68,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   const families: Array<4 | 6> = [];
   if (sel.inet) families.push(4);
   if (sel.inet6) families.push(6);
-  const snap: Snapshot = snapshot({ protocols, families, owners: o.programs, procRoot: o.procRoot });
+  const snap: Snapshot = snapshot({ protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
 
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   if (o.programs && snap.owners && snap.owners.pidsDenied > 0) {

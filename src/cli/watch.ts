@@ -54,7 +54,9 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
   const families: Array<4 | 6> = [];
   if (sel.inet) families.push(4);
   if (sel.inet6) families.push(6);
-  const sampler = createSampler({ interval: o.interval, protocols, families, owners: o.programs, procRoot: o.procRoot });
+  const sampler = createSampler({
+    interval: o.interval, protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined,
+  });
   const tty = o.format === 'text' && process.stdout.isTTY === true;
   const recent: string[] = [];
   for await (const t of sampler) {
