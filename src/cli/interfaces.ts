@@ -12,6 +12,7 @@ import {
   TABLE_HEADER, TABLE_TITLE, baseDevice, guessIpv4Config, interfaceBlock, interfaceList, interfaceRow,
   interfaceShown, ioctlFlags, parseIfInet6, parseNetDev, type Inet6Entry, type InterfaceInfo, type Ipv4Config,
 } from '../tables/interfaces';
+import { interfaceJson, interfacesDocument, type JsonObject, writeJson } from '../format/json';
 
 type Read = { ok: true; text: string } | { ok: false; code: string };
 
@@ -120,6 +121,7 @@ function readLink(sysRoot: string, dev: string): { ok: true; link: Link } | { ok
  * line (table form only), then a row or block per interface in nstrcmp order.
  */
 export function runInterfaces(o: CliOptions, io: Output, first: boolean): number {
+  if (o.format !== 'text') return runInterfacesJson(o, io);
   const long = o.extend > 0;
   let out = first ? TABLE_TITLE : '';
   if (!long) out += TABLE_HEADER;
@@ -152,5 +154,38 @@ export function runInterfaces(o: CliOptions, io: Output, first: boolean): number
     out += long ? interfaceBlock(info, inet6) : interfaceRow(info);
   }
   io.out(out);
+  return 0;
+}
+
+/**
+ * --json / --ndjson of -i: the rows the text would list (UP only unless -a), every field, IPv6
+ * addresses always included. A device that cannot be fetched (it vanished) is an entry of
+ * `errors`, and the list goes on instead of stopping as netstat does.
+ */
+function runInterfacesJson(o: CliOptions, io: Output): number {
+  const devPath = `${o.procRoot}/net/dev`;
+  const dev = readText(devPath);
+  const errors: JsonObject[] = [];
+  if (!dev.ok) errors.push({ file: devPath, name: null, code: dev.code });
+  const ipv4 = isLiveProc(o.procRoot) ? liveIpv4() : new Map<string, Ipv4Config>();
+  const list = interfaceList(dev.ok ? parseNetDev(dev.text) : [], [...ipv4.keys()]);
+  const f = readText(`${o.procRoot}/net/if_inet6`);
+  const inet6: Inet6Entry[] = f.ok ? parseIfInet6(f.text) : [];
+  const sysRoot = sysRootFor(o.procRoot);
+  const interfaces: JsonObject[] = [];
+  for (const item of list) {
+    const r = readLink(sysRoot, baseDevice(item.name));
+    if (!r.ok) {
+      errors.push({ file: null, name: item.name, code: r.code });
+      continue;
+    }
+    const info: InterfaceInfo = { name: item.name, ...r.link, stats: item.stats, ipv4: ipv4.get(item.name) ?? null };
+    if (interfaceShown(info, o.all)) interfaces.push(interfaceJson(info, inet6));
+  }
+  const doc = interfacesDocument(o.procRoot, interfaces, errors);
+  writeJson(o, io, doc, () => [
+    ...interfaces.map((i) => ({ schema: 'netsnap/v1', kind: 'interface', ...i })),
+    ...errors.map((e) => ({ schema: 'netsnap/v1', kind: 'interfaceError', ...e })),
+  ]);
   return 0;
 }

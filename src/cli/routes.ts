@@ -5,6 +5,7 @@ import type { CliOptions } from './args';
 import type { Output } from './output';
 import { strerror } from './strerror';
 import { Names } from '../names/names';
+import { ipv4RouteJson, ipv6RouteJson, lineProblemsJson, routeCacheJson, routesDocument, type RouteTableJson, writeJson } from '../format/json';
 import {
   IPV4_CACHE_TITLE, IPV4_ROUTE_TITLE, IPV6_ROUTE_COLUMNS, ipv4CacheColumns, ipv4CacheRow, ipv4RouteColumns,
   ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, parseIpv6Route, parseRoute,
@@ -117,6 +118,7 @@ export function routeNames(o: CliOptions): Names | null {
 
 /** Prints the routing tables -r asks for; returns netstat's exit status. */
 export function runRoutes(o: CliOptions, io: Output, first: boolean, names: Names | null = routeNames(o)): number {
+  if (o.format !== 'text') return runRoutesJson(o, io);
   void first; // -rc repeats the title and the column line every cycle: no cycle is special
   const run: RouteRun = {
     io,
@@ -141,5 +143,77 @@ export function runRoutes(o: CliOptions, io: Output, first: boolean, names: Name
     }
     if (rc) return rc;
   }
+  return 0;
+}
+
+/**
+ * --json / --ndjson of -r: the tables the text would print (same families, -F/-C, same rows),
+ * every parsed field, addresses numeric. A file that cannot be read is a table with `error`.
+ */
+function runRoutesJson(o: CliOptions, io: Output): number {
+  const netDir = `${o.procRoot}/net`;
+  const fib = o.fib || !o.cache;
+  const families = o.families.length > 0 ? o.families : ['inet'];
+  const tables: RouteTableJson[] = [];
+  const table = (family: 'inet' | 'inet6', kind: 'fib' | 'cache', name: string): RouteTableJson => {
+    const t: RouteTableJson = { family, table: kind, file: `${netDir}/${name}`, error: null, routes: [], problems: [] };
+    tables.push(t);
+    return t;
+  };
+  for (const af of families) {
+    if (af === 'inet') {
+      if (fib) {
+        const t = table('inet', 'fib', 'route');
+        const read = readProcText(t.file);
+        if (!read.ok) t.error = read.code;
+        else {
+          const parsed = parseRoute(read.text);
+          if (!parsed.ok) t.error = parsed.missingField === null ? 'ENODATA' : `missing field ${parsed.missingField}`;
+          else {
+            t.routes = parsed.routes.filter(ipv4RouteShown).map(ipv4RouteJson);
+            t.problems = lineProblemsJson(t.file, parsed.problems);
+          }
+        }
+      }
+      if (o.cache) {
+        const t = table('inet', 'cache', 'rt_cache');
+        const read = readProcText(t.file);
+        if (!read.ok) t.error = read.code;
+        else {
+          const parsed = parseRtCache(read.text);
+          if (!parsed) t.error = 'ENODATA';
+          else if (parsed.layout === null) t.error = `unknown layout (header mask ${parsed.headerMask})`;
+          else if (parsed.missingField !== null) t.error = `missing field ${parsed.missingField}`;
+          else {
+            const layout = parsed.layout;
+            t.routes = parsed.entries.map((e) => routeCacheJson(e, layout));
+            t.problems = lineProblemsJson(t.file, parsed.problems);
+          }
+        }
+      }
+    } else if (af === 'inet6') {
+      for (const cache of fib ? (o.cache ? [false, true] : [false]) : [true]) {
+        const t = table('inet6', cache ? 'cache' : 'fib', 'ipv6_route');
+        const read = readProcText(t.file);
+        if (!read.ok) t.error = read.code;
+        else {
+          const parsed = parseIpv6Route(read.text);
+          t.routes = parsed.routes.filter((r) => ipv6RouteShown(r, cache)).map(ipv6RouteJson);
+          t.problems = lineProblemsJson(t.file, parsed.problems);
+        }
+      }
+    } else {
+      io.err(`No routing for address family \`${af}'.\n`);
+      return 3;
+    }
+  }
+  const doc = routesDocument(o.procRoot, tables);
+  writeJson(o, io, doc, () =>
+    tables.flatMap((t) => [
+      ...t.routes.map((r) => ({ schema: 'netsnap/v1', kind: 'route', family: t.family, table: t.table, ...r })),
+      ...t.problems.map((p) => ({ schema: 'netsnap/v1', kind: 'problem', ...p })),
+      ...(t.error !== null ? [{ schema: 'netsnap/v1', kind: 'unreadable', file: t.file, code: t.error }] : []),
+    ]),
+  );
   return 0;
 }

@@ -7,6 +7,7 @@ import { strerror } from './strerror';
 import {
   StatisticsPrinter, parseCounterTables, parseSctpSnmp, parseSnmp6, type StatisticsFilter,
 } from '../tables/statistics';
+import { counterTablesJson, countersJson, statisticsDocument, type StatisticsSourceJson, writeJson } from '../format/json';
 
 /** A /proc file as netstat's fopen() and reads see it. */
 type ProcFile =
@@ -41,6 +42,7 @@ function statisticsFilter(o: CliOptions): StatisticsFilter {
 }
 
 export function runStatistics(o: CliOptions, io: Output): number {
+  if (o.format !== 'text') return runStatisticsJson(o, io);
   const families = addressFamilies(o);
   const printer = new StatisticsPrinter(statisticsFilter(o));
   const net = `${o.procRoot}/net`;
@@ -115,4 +117,48 @@ function inet6Statistics(net: string, printer: StatisticsPrinter, report: Report
   // netstat ignores a parse problem here: no message, the tables before it are printed.
   if (snmp.kind === 'read') printer.counterTables(parseCounterTables(snmp.text).tables, 'Tcp');
   else report(`${snmpPath}: ${strerror(snmp.code)}\n`);
+}
+
+/**
+ * --json / --ndjson of -s: every counter of the files the text reads for the family (inet:
+ * snmp, netstat, sctp/snmp; inet6: snmp6, snmp), unfiltered by -t/-u/-w/-S. Files that do not
+ * exist are left out, except snmp / snmp6, which show up with their `error`.
+ */
+function runStatisticsJson(o: CliOptions, io: Output): number {
+  const families = addressFamilies(o);
+  const net = `${o.procRoot}/net`;
+  const sources: StatisticsSourceJson[] = [];
+  const source = (name: string, required: boolean, parse: (text: string) => { tables: StatisticsSourceJson['tables']; malformed: boolean }) => {
+    const file = `${net}/${name}`;
+    const read = readProcFile(file);
+    if (read.kind !== 'read') {
+      if (required || read.kind === 'unreadable') sources.push({ file, error: read.code, malformed: false, tables: [] });
+      return;
+    }
+    sources.push({ file, error: null, ...parse(read.text) });
+  };
+  const counterFile = (text: string) => {
+    const parsed = parseCounterTables(text);
+    return { tables: counterTablesJson(parsed.tables), malformed: parsed.malformed };
+  };
+  if (families === 'inet') {
+    source('snmp', true, counterFile);
+    source('netstat', false, counterFile);
+    source('sctp/snmp', false, (text) => ({ tables: [{ title: null, counters: countersJson(parseSctpSnmp(text)) }], malformed: false }));
+  } else if (families === 'inet6') {
+    source('snmp6', true, (text) => ({ tables: [{ title: null, counters: countersJson(parseSnmp6(text)) }], malformed: false }));
+    source('snmp', true, counterFile);
+  } else {
+    io.err(`netsnap: No statistics support for specified address family: ${families}\n`);
+    return 1;
+  }
+  const doc = statisticsDocument(o.procRoot, families, sources);
+  writeJson(o, io, doc, () =>
+    sources.flatMap((s) => [
+      ...s.tables.map((t) => ({ schema: 'netsnap/v1', kind: 'counterTable', file: s.file, ...t })),
+      ...(s.error !== null ? [{ schema: 'netsnap/v1', kind: 'unreadable', file: s.file, code: s.error }] : []),
+      ...(s.malformed ? [{ schema: 'netsnap/v1', kind: 'problem', file: s.file, line: 0, reason: 'malformed pair of lines: parsing stopped' }] : []),
+    ]),
+  );
+  return 0;
 }
