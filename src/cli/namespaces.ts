@@ -96,6 +96,11 @@ export async function runNamespaced(o: CliOptions, io: Output, run: Run): Promis
     io.err('netsnap: --netns, --pid and --all-netns exclude each other\n');
     return 3;
   }
+  if (o.interfaces) {
+    // MTU and flags come from sysfs, which shows the namespace it was mounted in, not the one read.
+    io.err('netsnap: -i does not combine with --netns/--pid/--all-netns (sysfs shows the mounting namespace); use `ip netns exec NAME netsnap -i`\n');
+    return 1;
+  }
   if (!o.allNetns) {
     const t = target(o);
     if ('error' in t) {
