@@ -13,3 +13,7 @@ export type { Sampler, SamplerOptions, Tick } from './sampler';
 export { diffSnapshots } from './diff';
 export type { SnapshotDiff, SocketChange, AnySocket } from './diff';
 export type { IncrementalStats } from './incremental_owners';
+export { summarize, summaryText, classifyAddress, classifyAddressText, classifyIPv4, parseAddress, CLOSE_WAIT_THRESHOLD } from './aggregate';
+export type { Summary, SummaryOptions, ProtocolCount, PortEntry, PeerEntry, ProcessEntry, Warning, AddressClass } from './aggregate';
+export { buildBaseline, compareBaseline, parseBaseline, comparisonText, differenceText, listenerKey, networkOf, BaselineError, BASELINE_SCHEMA } from './baseline';
+export type { Baseline, BaselineListener, BaselineNetwork, Comparison, Difference } from './baseline';

@@ -1,8 +1,79 @@
+// --save-baseline FILE and --compare FILE.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { snapshot } from '../snapshot';
+import { BaselineError, buildBaseline, compareBaseline, comparisonText, parseBaseline, type Baseline } from '../baseline';
 import type { CliOptions } from './args';
+import { selectTables } from './listing';
 import type { Output } from './output';
 
+/** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
+const bytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
+import type { Proto } from '../model';
+
+/** Reads and validates a baseline; an error text when it is unreadable or invalid. */
+export function readBaseline(file: string): Baseline | string {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    return `cannot read baseline ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    return `invalid baseline ${file}: not JSON (${(err as Error).message})`;
+  }
+  try {
+    return parseBaseline(value);
+  } catch (err) {
+    if (err instanceof BaselineError) return `invalid baseline ${file}: ${err.message}`;
+    throw err;
+  }
+}
+
+/** Exit status: 0 nothing differs (or saved), 1 something differs, 2 bad baseline file or write error. */
 export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
-  void o;
-  io.err('netsnap: --save-baseline/--compare is not supported yet\n');
-  return 1;
+  // Read the old baseline before anything is written (--compare F --save-baseline F compares first).
+  let base: Baseline | null = null;
+  if (o.compare !== null) {
+    const r = readBaseline(o.compare);
+    if (typeof r === 'string') {
+      io.err(bytes(`netsnap: ${r}\n`));
+      return 2;
+    }
+    base = r;
+  }
+  const sel = selectTables(o);
+  const protocols: Proto[] = sel.protos.filter((p) => p !== 'raw');
+  const families: Array<4 | 6> = [];
+  if (sel.inet) families.push(4);
+  if (sel.inet6) families.push(6);
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
+  for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
+  const now = buildBaseline(snap);
+  let status = 0;
+  if (base) {
+    const c = compareBaseline(base, now);
+    if (o.format === 'text') io.out(bytes(comparisonText(c)));
+    else io.out(bytes(`${JSON.stringify(c, null, o.format === 'json' ? 2 : undefined)}\n`));
+    status = c.differences.length ? 1 : 0;
+  }
+  if (o.saveBaseline !== null) {
+    const file = o.saveBaseline;
+    const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
+    try {
+      fs.writeFileSync(tmp, `${JSON.stringify(now, null, 2)}\n`);
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
+      io.err(bytes(`netsnap: cannot write baseline ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`));
+      return 2;
+    }
+    const msg = `Baseline saved to ${file}: ${now.listeners.length} listener(s), ${now.networks.length} remote network(s).\n`;
+    if (base || o.format !== 'text') io.err(bytes(msg));
+    else io.out(bytes(msg));
+  }
+  return status;
 }
