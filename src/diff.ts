@@ -43,8 +43,17 @@ function keys(s: Snapshot): Map<string, { table: InetTable | UnixTable; row: num
   return out;
 }
 
+const origins = new WeakMap<AnySocket, { table: InetTable | UnixTable; row: number }>();
+
+/** The table and row a socket of a diff was built from (for formatters that read the columns). */
+export function originOf(s: AnySocket): { table: InetTable | UnixTable; row: number } | undefined {
+  return origins.get(s);
+}
+
 function row(s: Snapshot, at: { table: InetTable | UnixTable; row: number }): AnySocket {
-  return 'proto' in at.table ? s.inetSocket(at.table, at.row) : s.unixSocket(at.table, at.row);
+  const socket = 'proto' in at.table ? s.inetSocket(at.table, at.row) : s.unixSocket(at.table, at.row);
+  origins.set(socket, { table: at.table, row: at.row });
+  return socket;
 }
 
 export function diffSnapshots(prev: Snapshot, next: Snapshot): SnapshotDiff {

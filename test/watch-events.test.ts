@@ -2,10 +2,25 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createSampler } from '../src/sampler';
-import { diffLines } from '../src/cli/watch';
+import { diffLines, eventLines } from '../src/cli/watch';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { ROOT } from './helpers/env';
 import type { AnySocket, SnapshotDiff } from '../src/diff';
 import { backend } from './helpers/env';
 import { netsnap } from './helpers/cli';
+
+const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'netsnap-v1.schema.json'), 'utf8')) as object;
+const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
+/** The --ndjson lines of a tick, each checked against the schema. */
+function validLines(lines: string[]): Array<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+  return lines.map((l) => {
+    const x = JSON.parse(l) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    if (!validate(x)) throw new Error(`schema violation: ${JSON.stringify(validate.errors?.slice(0, 3))} in ${l.slice(0, 300)}`);
+    return x;
+  });
+}
 
 const closeOf = (s: net.Socket) => new Promise<void>((r) => (s.destroyed ? r() : s.once('close', () => r())));
 
@@ -36,6 +51,8 @@ describe(`watch events (${backend.name})`, () => {
     expect(mine(t1.diff, P)).toEqual({ opened: [`${P}>${c} ESTABLISHED`, `${c}>${P} ESTABLISHED`].sort(), closed: [], changed: [] });
     const opened = t1.diff.opened.find((s) => s.proto !== 'unix' && s.localPort === c)!;
     expect(opened.owners.map((o) => o.pid)).toEqual([process.pid]);
+    const ev1 = validLines(eventLines(t1)).filter((e) => e.kind === 'event' && (e.socket.local.port === c || e.socket.remote?.port === c));
+    expect(ev1.map((e) => `${e.event} ${e.socket.local.port}>${e.socket.remote.port}`).sort()).toEqual([`opened ${P}>${c}`, `opened ${c}>${P}`].sort());
     expect(diffLines(t1.diff)).toContain(`+ tcp   127.0.0.1:${c} 127.0.0.1:${P} ESTABLISHED ${process.pid}/${opened.owners[0]!.name}`);
 
     // The client closes first: its end waits in TIME_WAIT, the server's end goes away.
@@ -44,6 +61,8 @@ describe(`watch events (${backend.name})`, () => {
     await Promise.all([closeOf(client), closeOf(serverSide)]);
     const t2 = await sampler.next();
     expect(mine(t2.diff, P)).toEqual({ opened: [], closed: [`${P}>${c} ESTABLISHED`], changed: [`${c}>${P} TIME_WAIT was ESTABLISHED`] });
+    const ev2 = validLines(eventLines(t2)).filter((e) => e.kind === 'event' && e.socket.local?.port === c);
+    expect(ev2.map((e) => [e.event, e.from, e.to])).toEqual([['changed', 'ESTABLISHED', 'TIME_WAIT']]);
 
     await new Promise<void>((r) => server.close(() => r()));
     const t3 = await sampler.next();
@@ -57,7 +76,7 @@ describe(`watch events (${backend.name})`, () => {
     const heads = r.stdout.split('\n').filter((l) => l.startsWith('--- '));
     expect(heads.map((h) => /tick (\d+):/.exec(h)![1])).toEqual(['0', '1', '2']);
     const nd = netsnap(['--watch', '0.05', '--count', '2', '-tn', '--ndjson']);
-    const ticks = nd.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; tick: number }).filter((e) => e.kind === 'tick');
+    const ticks = validLines(nd.stdout.trim().split('\n')).filter((e) => e.kind === 'tick');
     expect(ticks.map((t) => t.tick)).toEqual([0, 1]);
   });
 });

@@ -8,7 +8,10 @@ import { selectTables } from './listing';
 import { createSampler } from '../sampler';
 import type { Proto } from '../model';
 import type { Snapshot } from '../snapshot';
-import type { AnySocket, SnapshotDiff } from '../diff';
+import { originOf, type AnySocket, type SnapshotDiff } from '../diff';
+import { inetSocketJson, stringifyJson, unixSocketJson, type Json } from '../format/json';
+import type { Tick } from '../sampler';
+import type { InetTable, UnixTable } from '../tables';
 
 function endpoint(address: string, port: number, family: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
@@ -24,15 +27,9 @@ export function socketLine(s: AnySocket): string {
 
 /** "tcp: ESTABLISHED 5, LISTEN 3; udp: CLOSE 2" */
 export function countsLine(snap: Snapshot): string {
-  const counts = new Map<string, Map<string, number>>();
-  const add = (proto: string, state: string) => {
-    const m = counts.get(proto) ?? new Map<string, number>();
-    m.set(state, (m.get(state) ?? 0) + 1);
-    counts.set(proto, m);
-  };
-  for (const r of snap.inetSockets()) add(r.proto, r.stateName);
-  for (const r of snap.unixSockets()) add('unix', r.stateName);
-  return [...counts].map(([p, m]) => `${p}: ${[...m].sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} ${n}`).join(', ')}`).join('; ');
+  return Object.entries(counts(snap))
+    .map(([p, m]) => `${p}: ${Object.entries(m).sort((a, b) => b[1] - a[1]).map(([s, n]) => `${s} ${n}`).join(', ')}`)
+    .join('; ');
 }
 
 export function diffLines(diff: SnapshotDiff): string[] {
@@ -43,8 +40,36 @@ export function diffLines(diff: SnapshotDiff): string[] {
   ];
 }
 
-function jsonSocket(s: AnySocket): unknown {
-  return s;
+/** The socket as the schema's socket object (numeric: no DNS per tick). */
+function jsonSocket(s: AnySocket): Json {
+  const at = originOf(s)!;
+  return s.proto === 'unix' ? unixSocketJson(s, at.table as UnixTable, at.row) : inetSocketJson(s, at.table as InetTable, at.row, { numericHosts: true, numericPorts: true });
+}
+
+/** Protocol -> state -> count. */
+export function counts(snap: Snapshot): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  const add = (proto: string, state: string) => {
+    const m = (out[proto] ??= {});
+    m[state] = (m[state] ?? 0) + 1;
+  };
+  for (const r of snap.inetSockets()) add(r.proto, r.stateName);
+  for (const r of snap.unixSockets()) add('unix', r.stateName);
+  return out;
+}
+
+/** --ndjson lines of one tick: its events (none on the first tick), then the tick line. */
+export function eventLines(t: Tick): string[] {
+  const time = new Date(t.snapshot.takenAt).toISOString();
+  const base = { schema: 'netsnap/v1', kind: 'event', tick: t.tick, time };
+  const lines: string[] = [];
+  if (t.tick > 0) {
+    for (const s of t.diff.opened) lines.push(stringifyJson({ ...base, event: 'opened', socket: jsonSocket(s) } as Json));
+    for (const s of t.diff.closed) lines.push(stringifyJson({ ...base, event: 'closed', socket: jsonSocket(s) } as Json));
+    for (const c of t.diff.changed) lines.push(stringifyJson({ ...base, event: 'changed', from: c.from, to: c.to, socket: jsonSocket(c.socket) } as Json));
+  }
+  lines.push(stringifyJson({ schema: 'netsnap/v1', kind: 'tick', tick: t.tick, time, counts: counts(t.snapshot) } as Json));
+  return lines;
 }
 
 export async function runWatch(o: CliOptions, io: Output): Promise<number> {
@@ -62,14 +87,7 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
   for await (const t of sampler) {
     const time = new Date(t.snapshot.takenAt).toISOString();
     if (o.format !== 'text') {
-      const events: string[] = [];
-      if (t.tick > 0) {
-        for (const s of t.diff.opened) events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'event', event: 'opened', tick: t.tick, time, socket: jsonSocket(s) }));
-        for (const s of t.diff.closed) events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'event', event: 'closed', tick: t.tick, time, socket: jsonSocket(s) }));
-        for (const c of t.diff.changed) events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'event', event: 'changed', tick: t.tick, time, from: c.from, to: c.to, socket: jsonSocket(c.socket) }));
-      }
-      events.push(JSON.stringify({ schema: 'netsnap/v1', kind: 'tick', tick: t.tick, time, counts: countsLine(t.snapshot) }));
-      io.out(`${events.join('\n')}\n`);
+      io.out(`${eventLines(t).join('\n')}\n`);
     } else {
       // The first tick is the starting point: its sockets are counted, not listed as opened.
       const lines = t.tick === 0 ? [] : diffLines(t.diff);
