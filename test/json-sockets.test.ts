@@ -226,3 +226,22 @@ describe(`live machine (${backend.name})`, () => {
     }
   });
 });
+
+describe(`-g --json carries the group memberships (${backend.name})`, () => {
+  const GROUPS = path.join(ROOT, 'fixtures', 'groups', 'proc');
+  it('as the document\'s groups and as ndjson group lines, in the text table\'s order', () => {
+    const r = netsnap(['-gn', '--json', '--proc-root', GROUPS]);
+    expect(r.status).toBe(0);
+    const doc = JSON.parse(r.stdout) as { groups: Array<{ family: number; interface: string; refCount: number; group: string }> };
+    valid(doc);
+    const text = netsnap(['-gn', '--proc-root', GROUPS]).stdout.split('\n').slice(3).filter(Boolean);
+    expect(doc.groups.map((g) => `${g.interface.padEnd(15)} ${String(g.refCount).padEnd(6)} ${g.group}`)).toEqual(text);
+    expect(doc.groups.slice(0, 2)).toEqual([
+      { family: 4, interface: 'lo', refCount: 1, group: '224.0.0.1' },
+      { family: 4, interface: 'eth0', refCount: 2, group: '239.1.2.3' },
+    ]);
+    const lines = netsnap(['-gn', '--ndjson', '--proc-root', GROUPS]).stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+    lines.forEach(valid);
+    expect(lines.filter((l) => l.kind === 'group')).toHaveLength(doc.groups.length);
+  });
+});

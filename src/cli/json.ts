@@ -8,7 +8,38 @@ import { SILENT, type Output } from './output';
 import { listingFormat, selectTables } from './listing';
 import { withResolvedHosts } from '../names/dns';
 import { inetRowShown, unixRowShown } from '../format/netstat';
-import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson } from '../format/json';
+import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
+import * as fs from 'node:fs';
+import { parseIgmp, parseIgmp6, type GroupMembership } from '../tables/groups';
+import { ipv4Text, ipv6Text } from '../format/address';
+import type { Names } from '../names/names';
+
+/** -g's memberships: both families unless -4/-6 (or -A) chose; missing files give none. */
+function readGroups(o: CliOptions): GroupMembership[] {
+  const netDir = o.netDir ?? `${o.procRoot}/net`;
+  const both = !o.inet && !o.inet6;
+  const out: GroupMembership[] = [];
+  const read = (f: string) => {
+    try {
+      return fs.readFileSync(`${netDir}/${f}`, 'latin1');
+    } catch {
+      return null;
+    }
+  };
+  const v4 = both || o.inet ? read('igmp') : null;
+  if (v4 !== null) out.push(...parseIgmp(v4).groups);
+  const v6 = both || o.inet6 ? read('igmp6') : null;
+  if (v6 !== null) out.push(...parseIgmp6(v6).groups);
+  return out;
+}
+
+function groupJson(g: GroupMembership, names: Names | null): JsonObject {
+  const address = g.family === 4 ? ipv4Text(g.group, 0) : ipv6Text(g.group, 0);
+  const out: JsonObject = { family: g.family, interface: g.device.trimEnd(), refCount: g.users, group: address };
+  const name = names ? names.host(g.group, 0, g.family) : null;
+  if (name !== null) out.name = name;
+  return out;
+}
 
 export async function runListingJson(o: CliOptions, io: Output): Promise<number> {
   const sel = selectTables(o);
@@ -26,6 +57,7 @@ export async function runListingJson(o: CliOptions, io: Output): Promise<number>
     if (sel.inet) files.push(p);
     if (sel.inet6) files.push(`${p}6`);
   }
+  const groups = o.groups ? readGroups(o) : null;
   const build = () =>
     socketsJson(
       snap,
@@ -36,7 +68,16 @@ export async function runListingJson(o: CliOptions, io: Output): Promise<number>
   return withResolvedHosts(o.numericHosts ? null : names, o.resolveTimeout, (dry) => {
     const sockets = build();
     const doc = socketsDocument(snap, sockets);
-    writeJson(o, dry ? SILENT : io, doc, () => socketsNdjsonLines(doc));
+    if (!groups) {
+      writeJson(o, dry ? SILENT : io, doc, () => socketsNdjsonLines(doc));
+      return 0;
+    }
+    // -g: the group memberships ride along, as in the text listing.
+    const list = groups.map((g) => groupJson(g, o.numericHosts ? null : names));
+    writeJson(o, dry ? SILENT : io, { ...doc, groups: list }, () => [
+      ...socketsNdjsonLines(doc),
+      ...list.map((g) => ({ schema: 'netsnap/v1', kind: 'group', ...g })),
+    ]);
     return 0;
   });
 }
