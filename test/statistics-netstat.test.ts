@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { rng } from './helpers/generate';
 import { FIXTURES, backend } from './helpers/env';
 import { netsnap, type Run } from './helpers/cli';
 import { parseArgs } from '../src/cli/args';
@@ -138,16 +139,7 @@ describe.skipIf(!canMountOverProc)(`netsnap -s against netstat -s on the same fi
 
 type Random = () => number;
 
-function mulberry32(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const mulberry32: (seed: number) => Random = rng;
 
 const pick = <T>(random: Random, items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
 

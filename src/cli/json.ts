@@ -2,10 +2,9 @@
 // (netstat's table selection and its -a / -l rules), every field of every row. Owners are always
 // mapped (all of them, not only the first as in netstat's column). Shape: schema/netsnap-v1.schema.json.
 import { snapshot } from '../snapshot';
-import type { Proto } from '../model';
 import type { CliOptions } from './args';
 import { SILENT, type Output } from './output';
-import { listingFormat, selectTables } from './listing';
+import { listingFormat, tableRequest } from './listing';
 import { withResolvedHosts } from '../names/dns';
 import { inetRowShown, unixRowShown } from '../format/netstat';
 import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
@@ -42,12 +41,7 @@ function groupJson(g: GroupMembership, names: Names | null): JsonObject {
 }
 
 export async function runListingJson(o: CliOptions, io: Output): Promise<number> {
-  const sel = selectTables(o);
-  const protocols: Proto[] = [...sel.protos];
-  if (sel.unix) protocols.push('unix');
-  const families: Array<4 | 6> = [];
-  if (sel.inet) families.push(4);
-  if (sel.inet6) families.push(6);
+  const { sel, protocols, families } = tableRequest(o);
   const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
   const fmt = listingFormat(o);
   const names = o.numericHosts && o.numericPorts ? null : (fmt.names ?? null);

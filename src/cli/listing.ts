@@ -60,14 +60,20 @@ export function listingFormat(o: CliOptions): NetstatListingOptions {
 
 const AF_NAMES: Record<string, string> = { tcp: 'AF INET (tcp)', udp: 'AF INET (udp)', udplite: 'AF INET (udplite)', raw: 'AF INET (raw)', unix: 'AF UNIX' };
 
-/** Prints one listing; returns netstat's exit status. */
-export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingOptions = listingFormat(o)): Promise<number> {
+/** The protocols and families of the tables the options select (for snapshot() and the sampler). */
+export function tableRequest(o: CliOptions): { sel: Selection; protocols: Proto[]; families: Array<4 | 6> } {
   const sel = selectTables(o);
   const protocols: Proto[] = [...sel.protos];
   if (sel.unix) protocols.push('unix');
   const families: Array<4 | 6> = [];
   if (sel.inet) families.push(4);
   if (sel.inet6) families.push(6);
+  return { sel, protocols, families };
+}
+
+/** Prints one listing; returns netstat's exit status. */
+export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingOptions = listingFormat(o)): Promise<number> {
+  const { sel, protocols, families } = tableRequest(o);
   const snap: Snapshot = snapshot({ protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
 
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);

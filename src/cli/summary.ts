@@ -1,21 +1,15 @@
 // --summary (-y): counts by protocol and state, top ports, peers and processes, and warnings.
 import { snapshot } from '../snapshot';
-import type { Proto } from '../model';
 import { summarize, summaryText } from '../aggregate';
 import type { CliOptions } from './args';
-import { selectTables } from './listing';
+import { tableRequest } from './listing';
 import type { Output } from './output';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
 const bytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
 
 export async function runSummary(o: CliOptions, io: Output): Promise<number> {
-  const sel = selectTables(o);
-  const protocols: Proto[] = [...sel.protos];
-  if (sel.unix) protocols.push('unix');
-  const families: Array<4 | 6> = [];
-  if (sel.inet) families.push(4);
-  if (sel.inet6) families.push(6);
+  const { protocols, families } = tableRequest(o);
   const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   for (const u of snap.unreadable) {

@@ -4,9 +4,8 @@
 // Addresses are numeric (no DNS per tick); all sockets of the chosen tables count, listeners too.
 import type { CliOptions } from './args';
 import type { Output } from './output';
-import { selectTables } from './listing';
+import { tableRequest } from './listing';
 import { createSampler } from '../sampler';
-import type { Proto } from '../model';
 import type { Snapshot } from '../snapshot';
 import { originOf, type AnySocket, type SnapshotDiff } from '../diff';
 import { inetSocketJson, stringifyJson, unixSocketJson, type Json } from '../format/json';
@@ -73,12 +72,7 @@ export function eventLines(t: Tick): string[] {
 }
 
 export async function runWatch(o: CliOptions, io: Output): Promise<number> {
-  const sel = selectTables(o);
-  const protocols: Proto[] = [...sel.protos];
-  if (sel.unix) protocols.push('unix');
-  const families: Array<4 | 6> = [];
-  if (sel.inet) families.push(4);
-  if (sel.inet6) families.push(6);
+  const { protocols, families } = tableRequest(o);
   const sampler = createSampler({
     interval: o.interval, protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined,
   });
