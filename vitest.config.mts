@@ -10,7 +10,8 @@ const shared = {
   pool: 'forks' as const,
 };
 
-const nativeBuilt = existsSync(new URL('./build/Release/netsnap.node', import.meta.url));
+// vitest runs from the package root.
+const nativeBuilt = existsSync('build/Release/netsnap.node');
 if (!nativeBuilt && process.env.CI !== 'true') {
   console.warn('netsnap: the native addon is not built; running the TypeScript backend suite only.');
 }
