@@ -147,17 +147,30 @@ Napi::Error allocation_failed_error(Napi::Env env) {
 
 void throw_allocation_failed(Napi::Env env) { allocation_failed_error(env).ThrowAsJavaScriptException(); }
 
-Napi::Value table_to_js(Napi::Env env, Table& table) {
+Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   Napi::Object obj = Napi::Object::New(env);
   // Property order as in net_inet.ts / net_unix.ts.
   const size_t byte_length = table.byte_length;
-  set(env, obj, "buffer", adopt_malloc(env, table.release_buffer(), byte_length));
+  if (table.buffer_reused) {
+    // Filled in place: hand back the very ArrayBuffer the caller lent (read_request checked it).
+    table.release_buffer();
+    set(env, obj, "buffer", reuse.As<Napi::Object>().Get("buffer"));
+  } else {
+    set(env, obj, "buffer", adopt_malloc(env, table.release_buffer(), byte_length));
+  }
   set(env, obj, "capacity", number(env, static_cast<double>(table.capacity)));
   set(env, obj, "count", number(env, static_cast<double>(table.count)));
   set(env, obj, "problems", vector_to_typed_array(env, napi_uint32_array, std::move(table.problems)));
   if (table.is_unix) {
     const size_t pool_length = table.pool_length;
-    napi_value pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));
+    napi_value pool;
+    if (table.pool_reused) {
+      table.release_pool();
+      Napi::TypedArray old = reuse.As<Napi::Object>().Get("pool").As<Napi::TypedArray>();
+      pool = Napi::Uint8Array::New(env, pool_length, old.ArrayBuffer(), old.ByteOffset());
+    } else {
+      pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));
+    }
     set(env, obj, "pool", pool);
   }
   if (env.IsExceptionPending()) return Napi::Value();

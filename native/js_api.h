@@ -22,7 +22,8 @@ Napi::Error allocation_failed_error(Napi::Env env);
 // Take ownership of the table's / owners' memory and build RawInetTable / RawUnixTable /
 // RawOwners. On failure they return an empty value with a JavaScript exception pending; the
 // memory not yet handed over stays with (and is freed by) `table` / `owners`.
-Napi::Value table_to_js(Napi::Env env, Table& table);
+// `reuse` is the JavaScript table whose memory `table` was built in, when it was (see Reuse).
+Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse = Napi::Value());
 Napi::Value owners_to_js(Napi::Env env, Owners& owners);
 
 // parseInet(bytes, proto, littleEndian), parseUnix(bytes), parseSocketLink(bytes),

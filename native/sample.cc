@@ -22,6 +22,9 @@ bool net_file_kind(const std::string& name, NetFile* kind) {
 
 void run_sample(SampleBaton& baton) {
   const SampleRequest& req = baton.request;
+  // One read buffer per thread (the main thread, or a libuv pool thread), kept between samples:
+  // steady polling reads into memory it already has. It grows to the largest file read.
+  thread_local std::vector<uint8_t> scratch;
   baton.files.clear();
   baton.files.resize(req.files.size());
   for (size_t i = 0; i < req.files.size(); i++) {
@@ -32,7 +35,7 @@ void run_sample(SampleBaton& baton) {
       continue;
     }
     size_t used = 0;
-    const int err = read_whole_file(AT_FDCWD, path.c_str(), baton.scratch, &used);
+    const int err = read_whole_file(AT_FDCWD, path.c_str(), scratch, &used);
     if (err != 0) {
       outcome.error = errno_code(err);
       continue;
@@ -40,16 +43,17 @@ void run_sample(SampleBaton& baton) {
     const NetFile kind = req.kinds[i];
     // The tables copy what they keep (paths go to their own pool), so the scratch buffer is
     // free for the next file as soon as the parse returns.
+    const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
     const bool ok = kind == NetFile::kUnix
-                        ? build_unix_table(baton.scratch.data(), used, &outcome.table)
-                        : build_inet_table(baton.scratch.data(), used, kind != NetFile::kTcp, req.little_endian,
-                                           &outcome.table);
+                        ? build_unix_table(scratch.data(), used, &outcome.table, reuse)
+                        : build_inet_table(scratch.data(), used, kind != NetFile::kTcp, req.little_endian,
+                                           &outcome.table, reuse);
     if (!ok) {
       baton.out_of_memory = true;
       return;
     }
   }
-  if (req.owners) scan_owners(req.proc_root, baton.scratch, &baton.owners);
+  if (req.owners) scan_owners(req.proc_root, scratch, &baton.owners);
 }
 
 namespace {
@@ -103,12 +107,52 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
   if (env.IsExceptionPending()) return std::string();
   if (!little_endian.IsBoolean()) return who + "request.littleEndian must be a boolean";
   out->little_endian = little_endian.As<Napi::Boolean>().Value();
+
+  Napi::Value reuse = obj.Get("reuse");
+  if (env.IsExceptionPending()) return std::string();
+  if (reuse.IsUndefined() || reuse.IsNull()) return std::string();
+  if (!reuse.IsArray()) return who + "request.reuse must be an array";
+  Napi::Array list = reuse.As<Napi::Array>();
+  out->reuse.resize(n);
+  for (uint32_t i = 0; i < n && i < list.Length(); i++) {
+    Napi::Value item = list.Get(i);
+    if (env.IsExceptionPending()) return std::string();
+    if (item.IsUndefined() || item.IsNull()) continue;
+    const std::string at = who + "request.reuse[" + std::to_string(i) + "]";
+    if (!item.IsObject()) return at + " must be a table or null";
+    Napi::Object t = item.As<Napi::Object>();
+    Napi::Value buffer = t.Get("buffer");
+    Napi::Value capacity = t.Get("capacity");
+    if (env.IsExceptionPending()) return std::string();
+    if (!buffer.IsArrayBuffer()) return at + ".buffer must be an ArrayBuffer";
+    if (!capacity.IsNumber()) return at + ".capacity must be a number";
+    const double cap = capacity.As<Napi::Number>().DoubleValue();
+    if (!(cap >= 0 && cap <= 4294967295.0) || cap != static_cast<double>(static_cast<uint64_t>(cap))) {
+      return at + ".capacity must be a whole number";
+    }
+    Napi::ArrayBuffer ab = buffer.As<Napi::ArrayBuffer>();
+    Reuse& r = out->reuse[i];
+    r.present = true;
+    r.data = static_cast<uint8_t*>(ab.Data());
+    r.length = ab.ByteLength();
+    r.capacity = static_cast<size_t>(cap);
+    Napi::Value pool = t.Get("pool");
+    if (env.IsExceptionPending()) return std::string();
+    if (pool.IsTypedArray() && pool.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
+      Napi::TypedArray ta = pool.As<Napi::TypedArray>();
+      Napi::ArrayBuffer pab = ta.ArrayBuffer();
+      if (ta.ByteOffset() <= pab.ByteLength() && pab.Data() != nullptr) {
+        r.pool = static_cast<uint8_t*>(pab.Data()) + ta.ByteOffset();
+        r.pool_length = pab.ByteLength() - ta.ByteOffset();
+      }
+    }
+  }
   return std::string();
 }
 
 // RawSample from a finished baton; takes the memory of its tables and owners. Empty value
 // with an exception pending on failure.
-Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton) {
+Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request) {
   if (baton.out_of_memory) {
     js::throw_allocation_failed(env);
     return Napi::Value();
@@ -123,7 +167,12 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton) {
       file.Set("error", outcome.error);
       file.Set("table", env.Null());
     } else {
-      Napi::Value table = js::table_to_js(env, outcome.table);
+      Napi::Value reuse;
+      if (outcome.table.buffer_reused || outcome.table.pool_reused) {
+        reuse = request.Get("reuse").As<Napi::Array>().Get(static_cast<uint32_t>(i));
+        if (env.IsExceptionPending()) return Napi::Value();
+      }
+      Napi::Value table = js::table_to_js(env, outcome.table, reuse);
       if (env.IsExceptionPending()) return Napi::Value();
       file.Set("error", env.Null());
       file.Set("table", table);
@@ -147,9 +196,9 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton) {
 // the JavaScript result is built back on the main thread in OnOK().
 class SampleWorker : public Napi::AsyncWorker {
  public:
-  SampleWorker(Napi::Env env, std::unique_ptr<SampleBaton> baton)
+  SampleWorker(Napi::Env env, std::unique_ptr<SampleBaton> baton, Napi::Object request)
       : Napi::AsyncWorker(env, "netsnap.sampleAsync"), deferred_(Napi::Promise::Deferred::New(env)),
-        baton_(std::move(baton)) {}
+        baton_(std::move(baton)), request_(Napi::Persistent(request)) {}
 
   Napi::Promise promise() { return deferred_.Promise(); }
 
@@ -162,7 +211,7 @@ class SampleWorker : public Napi::AsyncWorker {
 
   void OnOK() override {
     Napi::Env env = Env();
-    Napi::Value result = baton_to_js(env, *baton_);
+    Napi::Value result = baton_to_js(env, *baton_, request_.Value());
     if (env.IsExceptionPending()) {
       deferred_.Reject(env.GetAndClearPendingException().Value());
       return;
@@ -177,6 +226,8 @@ class SampleWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::unique_ptr<SampleBaton> baton_;
+  // Keeps the request, and the buffers of request.reuse that Execute() writes into, alive.
+  Napi::ObjectReference request_;
 };
 
 }  // namespace
@@ -191,7 +242,7 @@ Napi::Value Sample(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   run_sample(baton);
-  return baton_to_js(env, baton);
+  return baton_to_js(env, baton, info[0].As<Napi::Object>());
 }
 
 Napi::Value SampleAsync(const Napi::CallbackInfo& info) {
@@ -207,7 +258,7 @@ Napi::Value SampleAsync(const Napi::CallbackInfo& info) {
     deferred.Reject(error);
     return deferred.Promise();
   }
-  auto* worker = new SampleWorker(env, std::move(baton));  // deletes itself after OnOK/OnError
+  auto* worker = new SampleWorker(env, std::move(baton), info[0].As<Napi::Object>());  // deletes itself after OnOK/OnError
   Napi::Promise promise = worker->promise();
   worker->Queue();
   return promise;

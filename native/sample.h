@@ -27,6 +27,9 @@ struct SampleRequest {
   bool owners = false;
   std::string proc_root;
   bool little_endian = false;
+  // request.reuse: earlier tables to fill again, parallel to `files` (absent: none). The JavaScript
+  // objects stay reachable from the request object, which the caller keeps alive.
+  std::vector<Reuse> reuse;
 };
 
 struct FileOutcome {
@@ -39,7 +42,6 @@ struct SampleBaton {
   std::vector<FileOutcome> files;  // filled by run_sample, parallel to request.files
   Owners owners;                   // filled when request.owners
   bool out_of_memory = false;      // a table could not be allocated; nothing else is valid
-  std::vector<uint8_t> scratch;    // this sample's file buffer, reused from file to file
 };
 
 // Does the work for a validated request. Thread-safe with respect to other batons.

@@ -8,9 +8,11 @@ namespace netsnap {
 
 Table& Table::operator=(Table&& other) noexcept {
   if (this != &other) {
-    std::free(buffer);
-    std::free(pool);
+    if (!buffer_reused) std::free(buffer);
+    if (!pool_reused) std::free(pool);
     is_unix = other.is_unix;
+    buffer_reused = other.buffer_reused;
+    pool_reused = other.pool_reused;
     buffer = other.release_buffer();
     byte_length = other.byte_length;
     capacity = other.capacity;
@@ -23,9 +25,23 @@ Table& Table::operator=(Table&& other) noexcept {
   return *this;
 }
 
-bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out) {
+bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
+                      const Reuse* reuse) {
   const size_t capacity = row_capacity(bytes, len);
   if (!inet_capacity_fits(capacity)) return false;
+  // An empty ArrayBuffer may have no data pointer: it is still reusable for a layout of 0 bytes.
+  if (reuse != nullptr && reuse->present && capacity <= reuse->capacity && inet_capacity_fits(reuse->capacity) &&
+      inet_layout(reuse->capacity).byte_length <= reuse->length &&
+      (reuse->data != nullptr || inet_layout(reuse->capacity).byte_length == 0)) {
+    Table t;
+    t.buffer = reuse->data;
+    t.buffer_reused = true;
+    t.byte_length = inet_layout(reuse->capacity).byte_length;
+    t.capacity = reuse->capacity;
+    t.count = parse_inet(bytes, len, want_drops, little_endian, t.buffer, t.capacity, t.problems);
+    *out = std::move(t);
+    return true;
+  }
   const InetLayout L = inet_layout(capacity);
   uint8_t* buffer = nullptr;
   if (L.byte_length > 0) {
@@ -43,20 +59,32 @@ bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool li
   return true;
 }
 
-bool build_unix_table(const uint8_t* bytes, size_t len, Table* out) {
-  const size_t capacity = row_capacity(bytes, len);
+bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse* reuse) {
+  size_t capacity = row_capacity(bytes, len);
   if (!unix_capacity_fits(capacity)) return false;
-  const UnixLayout L = unix_layout(capacity);
   Table t;
   t.is_unix = true;
-  if (L.byte_length > 0) {
+  const bool reuse_rows = reuse != nullptr && reuse->present && capacity <= reuse->capacity &&
+                          unix_capacity_fits(reuse->capacity) && unix_layout(reuse->capacity).byte_length <= reuse->length &&
+                          (reuse->data != nullptr || unix_layout(reuse->capacity).byte_length == 0);
+  if (reuse_rows) {
+    capacity = reuse->capacity;
+    t.buffer = reuse->data;
+    t.buffer_reused = true;
+  }
+  const UnixLayout L = unix_layout(capacity);
+  if (!reuse_rows && L.byte_length > 0) {
     t.buffer = static_cast<uint8_t*>(std::calloc(L.byte_length, 1));
     if (t.buffer == nullptr) return false;
   }
   t.byte_length = L.byte_length;
   t.capacity = capacity;
   // Paths are pieces of distinct lines, so the input length always suffices.
-  if (len > 0) {
+  const bool reuse_pool = reuse != nullptr && reuse->present && reuse->pool != nullptr && len > 0 && len <= reuse->pool_length;
+  if (reuse_pool) {
+    t.pool = reuse->pool;
+    t.pool_reused = true;
+  } else if (len > 0) {
     t.pool = static_cast<uint8_t*>(std::malloc(len));
     if (t.pool == nullptr) return false;
   }
@@ -64,7 +92,9 @@ bool build_unix_table(const uint8_t* bytes, size_t len, Table* out) {
   const size_t used = parse_unix(bytes, len, t.buffer, capacity, t.pool, len, t.problems, &rows);
   t.count = rows;
   t.pool_length = used;
-  if (used == 0) {
+  if (t.pool_reused) {
+    // The pool's memory belongs to JavaScript: nothing to give back.
+  } else if (used == 0) {
     std::free(t.pool);
     t.pool = nullptr;
   } else if (used < len) {

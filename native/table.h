@@ -11,8 +11,22 @@
 
 namespace netsnap {
 
+// Memory of an earlier table that JavaScript hands back to be filled again (the sampler's double
+// buffering). The caller keeps the JavaScript objects alive and attached while the table is built.
+struct Reuse {
+  bool present = false;
+  uint8_t* data = nullptr;  // the column buffer
+  size_t length = 0;        // its byte length
+  size_t capacity = 0;      // the row capacity its layout was made for
+  uint8_t* pool = nullptr;  // unix: path pool memory (may be null)
+  size_t pool_length = 0;   // bytes available at `pool`
+};
+
 struct Table {
   bool is_unix = false;
+  // True when buffer / pool point into a Reuse's memory: not ours to free or hand over.
+  bool buffer_reused = false;
+  bool pool_reused = false;
   // malloc'd column buffer in the layout of layout.h for `capacity` rows, or null when
   // byte_length is 0. Owned until release_buffer().
   uint8_t* buffer = nullptr;
@@ -31,8 +45,8 @@ struct Table {
   Table(Table&& other) noexcept { *this = std::move(other); }
   Table& operator=(Table&& other) noexcept;
   ~Table() {
-    std::free(buffer);
-    std::free(pool);
+    if (!buffer_reused) std::free(buffer);
+    if (!pool_reused) std::free(pool);
   }
 
   // Hand the malloc'd memory to a new owner, who must free() it.
@@ -52,8 +66,12 @@ struct Table {
 // unix_parser.h). Return false only when the memory cannot be had: a table is ~75 bytes per
 // input line, so a huge input can ask for more than the machine has. `bytes` may be null when
 // len is 0.
-bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out);
-bool build_unix_table(const uint8_t* bytes, size_t len, Table* out);
+// With `reuse`, the rows go into its memory when they fit (its capacity holds row_capacity() rows
+// and its buffer the layout for that capacity); rows past `count` then keep stale bytes, which no
+// view shows. Otherwise a fresh table is allocated as without it.
+bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
+                      const Reuse* reuse = nullptr);
+bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse* reuse = nullptr);
 
 }  // namespace netsnap
 

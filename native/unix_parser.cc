@@ -87,6 +87,9 @@ size_t parse_unix(const uint8_t* bytes, size_t len, uint8_t* out, size_t capacit
     store<uint32_t>(out, L.flags, r, static_cast<uint32_t>(flags));
     store<uint16_t>(out, L.type, r, static_cast<uint16_t>(type));
     store<uint8_t>(out, L.state, r, static_cast<uint8_t>(st));
+    // A row without a path reads 0/0 even when the memory held an older table's row.
+    store<uint32_t>(out, L.path_start, r, 0);
+    store<uint32_t>(out, L.path_len, r, 0);
     // One separator byte follows the inode; everything after it, spaces included, is the
     // path as the kernel printed it (abstract names as `@name`).
     const size_t p = tok[6].end + 1;

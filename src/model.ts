@@ -146,6 +146,12 @@ export interface SampleRequest {
   owners: boolean;
   procRoot: string;
   littleEndian: boolean;
+  /**
+   * Earlier tables (parallel to `files`) whose memory may be filled again instead of allocating:
+   * the sampler's double buffering. A table passed here must not be read until this sample is done,
+   * and shows the new rows afterwards.
+   */
+  reuse?: Array<RawInetTable | RawUnixTable | null>;
 }
 
 export interface RawFileResult {

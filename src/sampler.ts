@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import { getBackend, type BackendName } from './backend';
 import { diffSnapshots, type SnapshotDiff } from './diff';
 import { IncrementalOwners, type IncrementalStats } from './incremental_owners';
-import { INET_FILES, type Family, type Proto, type SampleRequest } from './model';
+import { INET_FILES, type Family, type Proto, type RawSample, type SampleRequest } from './model';
 import { Snapshot } from './snapshot';
 import { delayUntilCycle, nextCycle } from './schedule';
 
@@ -25,6 +25,7 @@ export interface SamplerOptions {
 
 export interface Tick {
   tick: number;
+  /** Valid until two ticks later: its tables' memory is then filled again (double buffering). */
   snapshot: Snapshot;
   /** Changes since the previous tick (everything counts as opened on the first). */
   diff: SnapshotDiff;
@@ -56,6 +57,10 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
   };
   const owners = options.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
   let previous: Snapshot | null = null;
+  // Double buffering: tick n fills the tables of tick n-2, so the previous tick's stay intact for
+  // the diff. A tick's snapshot is therefore valid until two ticks later: copy what you keep longer.
+  let older: RawSample | null = null;
+  let newer: RawSample | null = null;
   let count = 0;
   let closed = false;
   let start = 0;
@@ -65,7 +70,10 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
     const takenAt = Date.now();
     // On full-scan ticks the backend scans owners with the sample (native: on the libuv pool).
     const full = owners?.fullScanDue ?? false;
-    const raw = await backend.sampleAsync(full ? { ...request, owners: true } : request);
+    const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
+    const raw = await backend.sampleAsync({ ...request, owners: full, reuse });
+    older = newer;
+    newer = raw;
     const scanned = raw.owners ?? undefined;
     raw.owners = null;
     let snap = new Snapshot(backend.name, request, raw, takenAt);

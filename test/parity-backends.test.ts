@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../src/backends/js/index';
 import { loadNative } from '../src/backends/native';
 import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '../src/model';
+import { InetTable, UnixTable } from '../src/tables';
 import { FIXTURES, BASIC } from './helpers/env';
 import { file, Gen, rng } from './helpers/generate';
 
@@ -156,5 +157,58 @@ describe('native and TypeScript backends agree byte for byte', () => {
     expect(() => native.scanOwners(5 as never)).toThrow(TypeError);
     expect(() => native.sample({ netDir: '/proc/net', files: ['nope'], owners: false, procRoot: '/proc', littleEndian: true })).toThrow(TypeError);
     expect(() => js.sample({ netDir: '/proc/net', files: ['nope'], owners: false, procRoot: '/proc', littleEndian: true })).toThrow(TypeError);
+  });
+});
+
+describe('reused table memory (the sampler\'s double buffering)', () => {
+  const views = (t: RawInetTable | RawUnixTable, unix: boolean) =>
+    unix ? new UnixTable(t as RawUnixTable) : new InetTable('tcp', 'tcp', t);
+  const columns = (t: InetTable | UnixTable) =>
+    t instanceof UnixTable
+      ? [t.inode, t.refCount, t.protocol, t.flags, t.type, t.state, t.pathLen].map((c) => bytes(c)).concat([...Array(t.count).keys()].map((i) => Buffer.from(t.pathBytes(i))))
+      : [t.inode, t.txQueue, t.rxQueue, t.timerJiffies, t.retransmits, t.uid, t.timeout, t.drops, t.localPort, t.remotePort, t.localAddr, t.remoteAddr, t.family, t.state, t.timerKind].map((c) => bytes(c));
+
+  it('both backends fill an earlier, larger table in place and show exactly the fresh rows', () => {
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'netsnap-reuse-'));
+    try {
+      const g = new Gen(rng(4242));
+      for (let round = 0; round < 40; round++) {
+        const kind = g.pick(['tcp', 'unix'] as const);
+        const big = file(g, kind, 30 + g.int(20));
+        const small = file(g, kind, 1 + g.int(20));
+        fs.writeFileSync(path.join(dir, kind), big);
+        const request = { netDir: dir, files: [kind], owners: false, procRoot: dir, littleEndian: true };
+        for (const b of [native, js]) {
+          const first = b.sample(request).files[0]!.table!;
+          fs.writeFileSync(path.join(dir, kind), small);
+          const again = b.sample({ ...request, reuse: [first] }).files[0]!.table!;
+          const fresh = b.sample(request).files[0]!.table!;
+          fs.writeFileSync(path.join(dir, kind), big);
+          expect(again.buffer, `${b.name} round ${round}`).toBe(first.buffer); // the same memory
+          expect(again.count).toBe(fresh.count);
+          expect(bytes(again.problems).equals(bytes(fresh.problems))).toBe(true);
+          const a = columns(views(again, kind === 'unix'));
+          const f = columns(views(fresh, kind === 'unix'));
+          a.forEach((col, k) => expect(col.equals(f[k]!), `${b.name} round ${round} column ${k}`).toBe(true));
+        }
+      }
+      // A table too small for the new rows is not reused.
+      fs.writeFileSync(path.join(dir, 'tcp'), file(new Gen(rng(1)), 'tcp', 2));
+      const request = { netDir: dir, files: ['tcp'], owners: false, procRoot: dir, littleEndian: true };
+      for (const b of [native, js]) {
+        const tiny = b.sample(request).files[0]!.table!;
+        fs.writeFileSync(path.join(dir, 'tcp'), file(new Gen(rng(2)), 'tcp', 40));
+        expect(b.sample({ ...request, reuse: [tiny] }).files[0]!.table!.buffer).not.toBe(tiny.buffer);
+        fs.writeFileSync(path.join(dir, 'tcp'), file(new Gen(rng(1)), 'tcp', 2));
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('native rejects a malformed reuse list with a TypeError', () => {
+    const request = { netDir: '/proc/net', files: ['tcp'], owners: false, procRoot: '/proc', littleEndian: true };
+    expect(() => native.sample({ ...request, reuse: [{ buffer: 5, capacity: 1 } as never] })).toThrow(TypeError);
+    expect(() => native.sample({ ...request, reuse: [{ buffer: new ArrayBuffer(8), capacity: -1 } as never] })).toThrow(TypeError);
   });
 });

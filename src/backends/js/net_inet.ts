@@ -42,10 +42,13 @@ function parseEndpoint(bytes: Uint8Array, start: number, end: number, dst: numbe
   return (hexLen === 8 ? 4 : 6) * 65536 + port;
 }
 
-export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean): RawInetTable {
-  const capacity = rowCapacity(bytes);
+export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null): RawInetTable {
+  let capacity = rowCapacity(bytes);
+  // Fill an earlier table's memory when its capacity holds these rows (native/table.cc does the same).
+  const reused = !!reuse && capacity <= reuse.capacity && inetLayout(reuse.capacity).byteLength <= reuse.buffer.byteLength;
+  if (reused) capacity = reuse.capacity;
   const L = inetLayout(capacity);
-  const buffer = new ArrayBuffer(L.byteLength);
+  const buffer = reused ? reuse.buffer : new ArrayBuffer(L.byteLength);
   const inode = new Float64Array(buffer, L.inode, capacity);
   const txQueue = new Uint32Array(buffer, L.txQueue, capacity);
   const rxQueue = new Uint32Array(buffer, L.rxQueue, capacity);

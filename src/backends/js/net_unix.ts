@@ -9,10 +9,12 @@ const ends = new Int32Array(7);
 const TOO_FEW = 20, BAD_NUM = 21, BAD_REFCOUNT = 22, BAD_PROTOCOL = 23, BAD_FLAGS = 24, BAD_TYPE = 25,
   BAD_STATE = 26, BAD_INODE = 27;
 
-export function parseUnix(bytes: Uint8Array): RawUnixTable {
-  const capacity = rowCapacity(bytes);
+export function parseUnix(bytes: Uint8Array, reuse?: RawUnixTable | null): RawUnixTable {
+  let capacity = rowCapacity(bytes);
+  const reused = !!reuse && capacity <= reuse.capacity && unixLayout(reuse.capacity).byteLength <= reuse.buffer.byteLength;
+  if (reused) capacity = reuse.capacity;
   const L = unixLayout(capacity);
-  const buffer = new ArrayBuffer(L.byteLength);
+  const buffer = reused ? reuse.buffer : new ArrayBuffer(L.byteLength);
   const inode = new Float64Array(buffer, L.inode, capacity);
   const refCount = new Uint32Array(buffer, L.refCount, capacity);
   const protocol = new Uint32Array(buffer, L.protocol, capacity);
@@ -21,6 +23,7 @@ export function parseUnix(bytes: Uint8Array): RawUnixTable {
   const pathLen = new Uint32Array(buffer, L.pathLen, capacity);
   const type = new Uint16Array(buffer, L.type, capacity);
   const state = new Uint8Array(buffer, L.state, capacity);
+  // The pool is small (path bytes only) and sized to what was used: it is not reused.
   const pool = new Uint8Array(bytes.length);
   let poolUsed = 0;
 
@@ -85,8 +88,11 @@ export function parseUnix(bytes: Uint8Array): RawUnixTable {
     flags[r] = fl;
     type[r] = ty;
     state[r] = st;
-    // One separator byte follows the inode; everything after it is the path.
+    // One separator byte follows the inode; everything after it is the path. A row without a
+    // path reads 0/0 even when the memory held an older table's row.
     const p = ends[6]! + 1;
+    pathStart[r] = 0;
+    pathLen[r] = 0;
     if (p < eol) {
       pool.set(bytes.subarray(p, eol), poolUsed);
       pathStart[r] = poolUsed;

@@ -1,5 +1,5 @@
 // The whole sample (read + parse + scan) in TypeScript.
-import type { InetProto, RawFileResult, RawSample, SampleRequest } from '../../model';
+import type { InetProto, RawFileResult, RawSample, RawUnixTable, SampleRequest } from '../../model';
 import { parseInet } from './net_inet';
 import { parseUnix } from './net_unix';
 import { scanOwners } from './owners';
@@ -18,7 +18,8 @@ export function protoOfFile(name: string): InetProto | 'unix' | null {
 
 export function sample(request: SampleRequest): RawSample {
   const files: RawFileResult[] = [];
-  for (const name of request.files) {
+  for (const [index, name] of request.files.entries()) {
+    const reuse = request.reuse?.[index] ?? null;
     const proto = protoOfFile(name);
     if (proto === null) throw new TypeError(`unknown /proc/net file: ${name}`);
     const r = readIntoScratch(`${request.netDir}/${name}`);
@@ -26,7 +27,9 @@ export function sample(request: SampleRequest): RawSample {
       files.push({ name, error: r.code, table: null });
       continue;
     }
-    const table = proto === 'unix' ? parseUnix(r.bytes) : parseInet(r.bytes, proto, request.littleEndian);
+    const table = proto === 'unix'
+      ? parseUnix(r.bytes, reuse as RawUnixTable | null)
+      : parseInet(r.bytes, proto, request.littleEndian, reuse);
     files.push({ name, error: null, table });
   }
   return { files, owners: request.owners ? scanOwners(request.procRoot) : null };
