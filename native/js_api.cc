@@ -163,14 +163,7 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   set(env, obj, "problems", vector_to_typed_array(env, napi_uint32_array, std::move(table.problems)));
   if (table.is_unix) {
     const size_t pool_length = table.pool_length;
-    napi_value pool;
-    if (table.pool_reused) {
-      table.release_pool();
-      Napi::TypedArray old = reuse.As<Napi::Object>().Get("pool").As<Napi::TypedArray>();
-      pool = Napi::Uint8Array::New(env, pool_length, old.ArrayBuffer(), old.ByteOffset());
-    } else {
-      pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));
-    }
+    napi_value pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));
     set(env, obj, "pool", pool);
   }
   if (env.IsExceptionPending()) return Napi::Value();

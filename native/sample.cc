@@ -136,16 +136,6 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
     r.data = static_cast<uint8_t*>(ab.Data());
     r.length = ab.ByteLength();
     r.capacity = static_cast<size_t>(cap);
-    Napi::Value pool = t.Get("pool");
-    if (env.IsExceptionPending()) return std::string();
-    if (pool.IsTypedArray() && pool.As<Napi::TypedArray>().TypedArrayType() == napi_uint8_array) {
-      Napi::TypedArray ta = pool.As<Napi::TypedArray>();
-      Napi::ArrayBuffer pab = ta.ArrayBuffer();
-      if (ta.ByteOffset() <= pab.ByteLength() && pab.Data() != nullptr) {
-        r.pool = static_cast<uint8_t*>(pab.Data()) + ta.ByteOffset();
-        r.pool_length = pab.ByteLength() - ta.ByteOffset();
-      }
-    }
   }
   return std::string();
 }
@@ -168,7 +158,7 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request)
       file.Set("table", env.Null());
     } else {
       Napi::Value reuse;
-      if (outcome.table.buffer_reused || outcome.table.pool_reused) {
+      if (outcome.table.buffer_reused) {
         reuse = request.Get("reuse").As<Napi::Array>().Get(static_cast<uint32_t>(i));
         if (env.IsExceptionPending()) return Napi::Value();
       }

@@ -9,10 +9,9 @@ namespace netsnap {
 Table& Table::operator=(Table&& other) noexcept {
   if (this != &other) {
     if (!buffer_reused) std::free(buffer);
-    if (!pool_reused) std::free(pool);
+    std::free(pool);
     is_unix = other.is_unix;
     buffer_reused = other.buffer_reused;
-    pool_reused = other.pool_reused;
     buffer = other.release_buffer();
     byte_length = other.byte_length;
     capacity = other.capacity;
@@ -80,11 +79,7 @@ bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse*
   t.byte_length = L.byte_length;
   t.capacity = capacity;
   // Paths are pieces of distinct lines, so the input length always suffices.
-  const bool reuse_pool = reuse != nullptr && reuse->present && reuse->pool != nullptr && len > 0 && len <= reuse->pool_length;
-  if (reuse_pool) {
-    t.pool = reuse->pool;
-    t.pool_reused = true;
-  } else if (len > 0) {
+  if (len > 0) {
     t.pool = static_cast<uint8_t*>(std::malloc(len));
     if (t.pool == nullptr) return false;
   }
@@ -92,9 +87,7 @@ bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse*
   const size_t used = parse_unix(bytes, len, t.buffer, capacity, t.pool, len, t.problems, &rows);
   t.count = rows;
   t.pool_length = used;
-  if (t.pool_reused) {
-    // The pool's memory belongs to JavaScript: nothing to give back.
-  } else if (used == 0) {
+  if (used == 0) {
     std::free(t.pool);
     t.pool = nullptr;
   } else if (used < len) {

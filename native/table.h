@@ -18,15 +18,13 @@ struct Reuse {
   uint8_t* data = nullptr;  // the column buffer
   size_t length = 0;        // its byte length
   size_t capacity = 0;      // the row capacity its layout was made for
-  uint8_t* pool = nullptr;  // unix: path pool memory (may be null)
-  size_t pool_length = 0;   // bytes available at `pool`
 };
 
 struct Table {
   bool is_unix = false;
-  // True when buffer / pool point into a Reuse's memory: not ours to free or hand over.
+  // True when buffer points into a Reuse's memory: not ours to free or hand over. (Unix path
+  // pools are small and sized to what was used, so they are never reused, as in net_unix.ts.)
   bool buffer_reused = false;
-  bool pool_reused = false;
   // malloc'd column buffer in the layout of layout.h for `capacity` rows, or null when
   // byte_length is 0. Owned until release_buffer().
   uint8_t* buffer = nullptr;
@@ -46,7 +44,7 @@ struct Table {
   Table& operator=(Table&& other) noexcept;
   ~Table() {
     if (!buffer_reused) std::free(buffer);
-    if (!pool_reused) std::free(pool);
+    std::free(pool);
   }
 
   // Hand the malloc'd memory to a new owner, who must free() it.

@@ -14,7 +14,7 @@
 import * as fs from 'node:fs';
 import type { RawOwners } from './model';
 import type { Backend } from './model';
-import { commName, programName, statusUid } from './backends/js/owners';
+import { commName, packProcesses, programName, statusUid } from './backends/js/owners';
 import { parseSocketLink } from './backends/js/fd_link';
 
 interface Link {
@@ -237,32 +237,13 @@ export class IncrementalOwners {
     for (const [inode, list] of this.links) if (wanted.has(inode)) for (const l of list) entries.push([inode, l.pid, l.fd]);
     entries.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
     const pids = [...new Set(entries.map((e) => e[1]))].sort((a, b) => a - b);
-    const chunks: Uint8Array[] = [];
-    const nameStart = new Uint32Array(pids.length);
-    const nameLen = new Uint32Array(pids.length);
-    const commStart = new Uint32Array(pids.length);
-    const commLen = new Uint32Array(pids.length);
-    const procUids = new Uint32Array(pids.length);
-    let used = 0;
-    pids.forEach((pid, p) => {
-      const rec = this.processes.get(pid);
-      const name = rec?.name ?? new Uint8Array(0);
-      const comm = rec?.comm ?? new Uint8Array(0);
-      nameStart[p] = used;
-      nameLen[p] = name.length;
-      used += name.length;
-      commStart[p] = used;
-      commLen[p] = comm.length;
-      used += comm.length;
-      chunks.push(name, comm);
-      procUids[p] = rec?.uid ?? 0xffffffff;
-    });
-    const strings = new Uint8Array(used);
-    let o = 0;
-    for (const c of chunks) {
-      strings.set(c, o);
-      o += c.length;
-    }
+    const empty = new Uint8Array(0);
+    const { procUids, nameStart, nameLen, commStart, commLen, strings } = packProcesses(
+      pids.map((pid) => {
+        const rec = this.processes.get(pid);
+        return { name: rec?.name ?? empty, comm: rec?.comm ?? empty, uid: rec?.uid ?? 0xffffffff };
+      }),
+    );
     return {
       inodes: Float64Array.from(entries, (e) => e[0]),
       pids: Int32Array.from(entries, (e) => e[1]),

@@ -1,50 +1,26 @@
-import { spawn as spawnAsync, spawnSync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
+import { spawn as spawnAsync, type ChildProcess, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, backend } from './helpers/env';
+import { canUseNetns, inNamespace, NS_ENV, removeLeftovers as removeStale, run } from './helpers/netns';
 
 // netsnap -g against the real netstat in a network namespace this file creates and deletes. A
 // small node program in the namespace joins IPv4 and IPv6 groups on its veth devices (one group
 // twice, for a RefCnt of 2) and holds them while we compare. Multicast reports go between the
 // namespace's own veth ends; nothing leaves it. Names come from /etc/netns/<ns>/hosts.
 
-const isRoot = process.getuid?.() === 0;
-const ENV = { ...process.env, LANG: 'C', LC_ALL: 'C' };
-
-function spawn(cmd: string, args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { encoding: 'latin1', env: ENV, timeout: 30_000, maxBuffer: 64 << 20 });
-}
-
-const canRun = isRoot && spawn('ip', ['netns', 'list']).status === 0 && spawn('netstat', ['-V']).status === 0;
-
+const canRun = canUseNetns;
+const spawn = run;
 /** Both backends' runs may go at once: the name carries the pid and the backend. */
 const NS = `netsnap-rt-g-${process.pid}-${backend.name}`;
 const ETC_NS = `/etc/netns/${NS}`;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Namespaces earlier runs left behind: ours by name, and their process is gone. */
 function removeLeftovers(): void {
-  for (const line of spawn('ip', ['netns', 'list']).stdout.split('\n')) {
-    const name = line.split(' ')[0] ?? '';
-    const m = /^netsnap-rt-(?:g-)?(\d+)-/.exec(name);
-    if (!m || isAlive(Number(m[1]))) continue;
-    spawn('ip', ['netns', 'del', name]);
-    fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
-  }
+  removeStale(/^netsnap-rt-(?:g-)?(\d+)-/);
 }
 
 function inNs(cmd: string, args: string[]): SpawnSyncReturns<string> {
-  const r = spawn('ip', ['netns', 'exec', NS, cmd, ...args]);
-  if (r.error) throw r.error;
-  return r;
+  return inNamespace(NS, cmd, args);
 }
 
 const SETUP = `
@@ -84,7 +60,7 @@ let holder: ChildProcess | undefined;
 
 function startHolder(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawnAsync('ip', ['netns', 'exec', NS, process.execPath, '-e', HOLDER], { env: ENV, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnAsync('ip', ['netns', 'exec', NS, process.execPath, '-e', HOLDER], { env: NS_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
     holder = child;
     let out = '';
     let err = '';

@@ -1,50 +1,26 @@
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import type { SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, backend } from './helpers/env';
+import { canUseNetns, inNamespace, removeLeftovers as removeStale, run } from './helpers/netns';
 
 // netsnap -r against the real netstat in a network namespace this file creates and deletes: the
 // routes are ours (documentation addresses only), and nothing leaves the namespace. Names come
 // from /etc/netns/<ns>/{hosts,networks}, which `ip netns exec` puts over /etc; its resolv.conf
 // points at a local port nobody listens on, so DNS fails at once instead of timing out.
 
-const isRoot = process.getuid?.() === 0;
-const ENV = { ...process.env, LANG: 'C', LC_ALL: 'C' };
-
-function spawn(cmd: string, args: string[]): SpawnSyncReturns<string> {
-  return spawnSync(cmd, args, { encoding: 'latin1', env: ENV, timeout: 30_000, maxBuffer: 64 << 20 });
-}
-
-const canRun = isRoot && spawn('ip', ['netns', 'list']).status === 0 && spawn('netstat', ['-V']).status === 0;
-
+const canRun = canUseNetns;
+const spawn = run;
 /** Both backends' runs of this file may go at once: the name carries the pid and the backend. */
 const NS = `netsnap-rt-${process.pid}-${backend.name}`;
 const ETC_NS = `/etc/netns/${NS}`;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Namespaces earlier runs left behind: ours by name, and their process is gone. */
 function removeLeftovers(): void {
-  for (const line of spawn('ip', ['netns', 'list']).stdout.split('\n')) {
-    const name = line.split(' ')[0] ?? '';
-    const m = /^netsnap-rt-(?:g-)?(\d+)-/.exec(name);
-    if (!m || isAlive(Number(m[1]))) continue;
-    spawn('ip', ['netns', 'del', name]);
-    fs.rmSync(`/etc/netns/${name}`, { recursive: true, force: true });
-  }
+  removeStale(/^netsnap-rt-(?:g-)?(\d+)-/);
 }
 
 function inNs(cmd: string, args: string[]): SpawnSyncReturns<string> {
-  const r = spawn('ip', ['netns', 'exec', NS, cmd, ...args]);
-  if (r.error) throw r.error;
-  return r;
+  return inNamespace(NS, cmd, args);
 }
 
 const SETUP = `

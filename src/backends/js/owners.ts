@@ -130,37 +130,44 @@ export function scanOwners(procRoot: string): RawOwners {
     fdsCol[i] = f.fd;
   }
 
-  const p = owningPids.length;
   const procPids = Int32Array.from(owningPids);
-  const procUids = new Uint32Array(p);
-  const nameStart = new Uint32Array(p);
-  const nameLen = new Uint32Array(p);
-  const commStart = new Uint32Array(p);
-  const commLen = new Uint32Array(p);
-  const chunks: Uint8Array[] = [];
-  let used = 0;
-  for (let i = 0; i < p; i++) {
-    const dir = `${procRoot}/${procPids[i]}`;
-    const name = programName(head(`${dir}/cmdline`, CMDLINE_MAX)).slice();
-    nameStart[i] = used;
-    nameLen[i] = name.length;
-    chunks.push(name);
-    used += name.length;
-    const comm = commName(head(`${dir}/comm`, COMM_MAX)).slice();
-    commStart[i] = used;
-    commLen[i] = comm.length;
-    chunks.push(comm);
-    used += comm.length;
-    procUids[i] = statusUid(head(`${dir}/status`, STATUS_MAX));
-  }
-  const strings = new Uint8Array(used);
-  let o = 0;
-  for (const c of chunks) {
-    strings.set(c, o);
-    o += c.length;
-  }
+  const records = owningPids.map((pid) => {
+    const dir = `${procRoot}/${pid}`;
+    return {
+      name: programName(head(`${dir}/cmdline`, CMDLINE_MAX)).slice(),
+      comm: commName(head(`${dir}/comm`, COMM_MAX)).slice(),
+      uid: statusUid(head(`${dir}/status`, STATUS_MAX)),
+    };
+  });
+  const { procUids, nameStart, nameLen, commStart, commLen, strings } = packProcesses(records);
   return {
     inodes, pids, fds: fdsCol, procPids, procUids, nameStart, nameLen, commStart, commLen, strings,
     pidsScanned, pidsVanished, pidsDenied, socketFds: n,
   };
+}
+
+/** Per-process columns of RawOwners: name and comm bytes in one pool, with offsets and lengths. */
+export function packProcesses(records: ReadonlyArray<{ name: Uint8Array; comm: Uint8Array; uid: number }>) {
+  const n = records.length;
+  const procUids = new Uint32Array(n);
+  const nameStart = new Uint32Array(n);
+  const nameLen = new Uint32Array(n);
+  const commStart = new Uint32Array(n);
+  const commLen = new Uint32Array(n);
+  let used = 0;
+  for (const r of records) used += r.name.length + r.comm.length;
+  const strings = new Uint8Array(used);
+  let o = 0;
+  records.forEach((r, i) => {
+    nameStart[i] = o;
+    nameLen[i] = r.name.length;
+    strings.set(r.name, o);
+    o += r.name.length;
+    commStart[i] = o;
+    commLen[i] = r.comm.length;
+    strings.set(r.comm, o);
+    o += r.comm.length;
+    procUids[i] = r.uid;
+  });
+  return { procUids, nameStart, nameLen, commStart, commLen, strings };
 }
