@@ -2,7 +2,7 @@ import { spawn as spawnAsync, type ChildProcess, type SpawnSyncReturns } from 'n
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, backend } from './helpers/env';
-import { canUseNetns, inNamespace, NS_ENV, removeLeftovers as removeStale, run } from './helpers/netns';
+import { canUseNetns, compareInNamespace, inNamespace, NS_ENV, removeLeftovers as removeStale, run } from './helpers/netns';
 
 // netsnap -g against the real netstat in a network namespace this file creates and deletes. A
 // small node program in the namespace joins IPv4 and IPv6 groups on its veth devices (one group
@@ -80,20 +80,8 @@ function startHolder(): Promise<void> {
   });
 }
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** netstat, netsnap, netstat again, until both netstat runs agree (bounded; not a timing assertion). */
 function compare(args: string[]): { netstat: SpawnSyncReturns<string>; netsnap: SpawnSyncReturns<string> } {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const netstat = inNs('netstat', args);
-    const netsnap = inNs(process.execPath, [CLI, ...args]);
-    const again = inNs('netstat', args);
-    if (netstat.stdout === again.stdout) return { netstat, netsnap };
-    sleep(200);
-  }
-  throw new Error(`the groups in ${NS} never held still`);
+  return compareInNamespace(NS, CLI, args);
 }
 
 beforeAll(async () => {

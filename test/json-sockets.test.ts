@@ -5,28 +5,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import Ajv2020 from 'ajv/dist/2020';
 import { netsnap } from './helpers/cli';
+import { asciiStdout, valid, type Obj } from './helpers/schema';
 import { BASIC, ROOT, backend } from './helpers/env';
 
-const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'netsnap-v1.schema.json'), 'utf8')) as object;
-const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
-
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function valid(x: unknown): void {
-  const ok = validate(x);
-  if (!ok) throw new Error(`schema violation: ${JSON.stringify(validate.errors?.slice(0, 5))}\nin ${JSON.stringify(x).slice(0, 500)}`);
-}
-
-/** Runs netsnap, checks the exit status and that stdout is ASCII. */
-function run(args: string[]): string {
-  const r = netsnap(args);
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  expect(/^[\x00-\x7f]*$/.test(r.stdout)).toBe(true);
-  return r.stdout;
-}
+const run = asciiStdout;
 
 function json(args: string[]): Obj {
   const out = run(['--json', ...args]);

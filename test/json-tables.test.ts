@@ -1,28 +1,12 @@
 // --json / --ndjson of -r, -i and -s: schema-valid on every fixture and on this machine, the
 // same rows as the text, real values, u64 counters exact.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import Ajv2020 from 'ajv/dist/2020';
 import { netsnap } from './helpers/cli';
-import { FIXTURES, ROOT, backend } from './helpers/env';
+import { asciiStdout, valid, type Obj } from './helpers/schema';
+import { FIXTURES, backend } from './helpers/env';
 
-const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'netsnap-v1.schema.json'), 'utf8')) as object;
-const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
-
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-function valid(x: unknown): void {
-  if (!validate(x)) throw new Error(`schema violation: ${JSON.stringify(validate.errors?.slice(0, 5))}\nin ${JSON.stringify(x).slice(0, 500)}`);
-}
-
-function stdout(args: string[]): string {
-  const r = netsnap(args);
-  expect(r.stderr).toBe('');
-  expect(r.status).toBe(0);
-  expect(/^[\x00-\x7f]*$/.test(r.stdout)).toBe(true);
-  return r.stdout;
-}
+const stdout = asciiStdout;
 
 function json(args: string[]): Obj {
   const doc = JSON.parse(stdout(['--json', ...args])) as Obj;

@@ -2,7 +2,7 @@ import type { SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI, backend } from './helpers/env';
-import { canUseNetns, inNamespace, removeLeftovers as removeStale, run } from './helpers/netns';
+import { canUseNetns, compareInNamespace, inNamespace, removeLeftovers as removeStale, run } from './helpers/netns';
 
 // netsnap -r against the real netstat in a network namespace this file creates and deletes: the
 // routes are ours (documentation addresses only), and nothing leaves the namespace. Names come
@@ -49,20 +49,8 @@ const SETUP = `
   ip -6 route add blackhole 2001:db8:beef::/48
 `;
 
-function sleep(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/** netstat, netsnap, netstat again, until both netstat runs agree (bounded; not a timing assertion). */
 function compare(args: string[]): { netstat: SpawnSyncReturns<string>; netsnap: SpawnSyncReturns<string> } {
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const netstat = inNs('netstat', args);
-    const netsnap = inNs(process.execPath, [CLI, ...args]);
-    const again = inNs('netstat', args);
-    if (netstat.stdout === again.stdout) return { netstat, netsnap };
-    sleep(200);
-  }
-  throw new Error(`the routes in ${NS} never held still`);
+  return compareInNamespace(NS, CLI, args);
 }
 
 beforeAll(() => {

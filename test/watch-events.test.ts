@@ -3,21 +3,16 @@ import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createSampler } from '../src/sampler';
 import { diffLines, eventLines } from '../src/cli/watch';
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import Ajv2020 from 'ajv/dist/2020';
-import { ROOT } from './helpers/env';
+import { valid, type Obj } from './helpers/schema';
 import type { AnySocket, SnapshotDiff } from '../src/diff';
 import { backend } from './helpers/env';
 import { netsnap } from './helpers/cli';
 
-const schema = JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'netsnap-v1.schema.json'), 'utf8')) as object;
-const validate = new Ajv2020({ strict: true, allErrors: true }).compile(schema);
 /** The --ndjson lines of a tick, each checked against the schema. */
-function validLines(lines: string[]): Array<Record<string, any>> { // eslint-disable-line @typescript-eslint/no-explicit-any
+function validLines(lines: string[]): Obj[] {
   return lines.map((l) => {
-    const x = JSON.parse(l) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    if (!validate(x)) throw new Error(`schema violation: ${JSON.stringify(validate.errors?.slice(0, 3))} in ${l.slice(0, 300)}`);
+    const x = JSON.parse(l) as Obj;
+    valid(x);
     return x;
   });
 }

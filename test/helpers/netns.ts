@@ -37,3 +37,22 @@ export function inNamespace(ns: string, cmd: string, args: string[]): SpawnSyncR
   if (r.error) throw r.error;
   return r;
 }
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
+ * netstat, netsnap (`cli`), netstat again inside `ns`, until both netstat runs agree: counters and
+ * tables may move between runs (bounded; not a timing assertion).
+ */
+export function compareInNamespace(ns: string, cli: string, args: string[]): { netstat: SpawnSyncReturns<string>; netsnap: SpawnSyncReturns<string> } {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const netstat = inNamespace(ns, 'netstat', args);
+    const netsnap = inNamespace(ns, process.execPath, [cli, ...args]);
+    const again = inNamespace(ns, 'netstat', args);
+    if (netstat.stdout === again.stdout) return { netstat, netsnap };
+    sleep(200);
+  }
+  throw new Error(`netstat ${args.join(' ')} in ${ns} never held still`);
+}
