@@ -20,6 +20,27 @@ bool net_file_kind(const std::string& name, NetFile* kind) {
   return true;
 }
 
+bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scratch, FileOutcome* outcome) {
+  const std::string path = req.net_dir + "/" + req.files[i];
+  if (has_nul(path)) {
+    outcome->error = kInvalidPathCode;
+    return true;
+  }
+  size_t used = 0;
+  const int err = read_whole_file(AT_FDCWD, path.c_str(), scratch, &used);
+  if (err != 0) {
+    outcome->error = errno_code(err);
+    return true;
+  }
+  const NetFile kind = req.kinds[i];
+  // The tables copy what they keep (paths go to their own pool), so the scratch buffer is
+  // free for the next file as soon as the parse returns.
+  const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
+  return kind == NetFile::kUnix ? build_unix_table(scratch.data(), used, &outcome->table, reuse)
+                                : build_inet_table(scratch.data(), used, kind != NetFile::kTcp, req.little_endian,
+                                                   &outcome->table, reuse);
+}
+
 void run_sample(SampleBaton& baton) {
   const SampleRequest& req = baton.request;
   // One read buffer per thread (the main thread, or a libuv pool thread), kept between samples:
@@ -28,27 +49,7 @@ void run_sample(SampleBaton& baton) {
   baton.files.clear();
   baton.files.resize(req.files.size());
   for (size_t i = 0; i < req.files.size(); i++) {
-    FileOutcome& outcome = baton.files[i];
-    const std::string path = req.net_dir + "/" + req.files[i];
-    if (has_nul(path)) {
-      outcome.error = kInvalidPathCode;
-      continue;
-    }
-    size_t used = 0;
-    const int err = read_whole_file(AT_FDCWD, path.c_str(), scratch, &used);
-    if (err != 0) {
-      outcome.error = errno_code(err);
-      continue;
-    }
-    const NetFile kind = req.kinds[i];
-    // The tables copy what they keep (paths go to their own pool), so the scratch buffer is
-    // free for the next file as soon as the parse returns.
-    const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
-    const bool ok = kind == NetFile::kUnix
-                        ? build_unix_table(scratch.data(), used, &outcome.table, reuse)
-                        : build_inet_table(scratch.data(), used, kind != NetFile::kTcp, req.little_endian,
-                                           &outcome.table, reuse);
-    if (!ok) {
+    if (!sample_file(req, i, scratch, &baton.files[i])) {
       baton.out_of_memory = true;
       return;
     }

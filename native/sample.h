@@ -44,6 +44,10 @@ struct SampleBaton {
   bool out_of_memory = false;      // a table could not be allocated; nothing else is valid
 };
 
+// One file of a validated request (index i) into *outcome, using `scratch` as the read buffer.
+// False only when a table could not be allocated.
+bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scratch, FileOutcome* outcome);
+
 // Does the work for a validated request. Thread-safe with respect to other batons.
 void run_sample(SampleBaton& baton);
 
