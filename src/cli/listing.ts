@@ -3,12 +3,16 @@ import * as fs from 'node:fs';
 import { snapshot, type Snapshot } from '../snapshot';
 import type { CliOptions } from './args';
 import type { Proto } from '../model';
-import { Names } from '../names/names';
-import { withResolvedHosts } from '../names/dns';
-import { inetHeader, inetRow, inetRowShown, unixHeader, unixRow, unixRowShown, type NetstatListingOptions } from '../format/netstat';
+import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, writeUnixRow, type NetstatListingOptions } from '../format/netstat';
+import { ByteWriter } from '../format/bytes';
 
-import { SILENT, type Output } from './output';
-import { printGroups } from './groups';
+import { byteSink, SILENT, type Output } from './output';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+// Loaded only by the modes that need them (see main.ts): names for non-numeric output, groups for -g.
+const lazyNames = () => require('../names/names') as typeof import('../names/names');
+const lazyDns = () => require('../names/dns') as typeof import('../names/dns');
+const lazyGroups = () => require('./groups') as typeof import('./groups');
 
 interface Selection {
   protos: Array<'tcp' | 'udp' | 'udplite' | 'raw'>;
@@ -54,7 +58,7 @@ export function listingFormat(o: CliOptions): NetstatListingOptions {
     all: o.all, listening: o.listening, extend: o.extend > 0, programs: o.programs, timers: o.timers, wide: o.wide,
     numericHosts: o.numericHosts, numericPorts: o.numericPorts, numericUsers: o.numericUsers,
   };
-  if (!(o.numericHosts && o.numericPorts)) fmt.names = new Names();
+  if (!(o.numericHosts && o.numericPorts)) fmt.names = new (lazyNames().Names)();
   return fmt;
 }
 
@@ -88,11 +92,9 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   // Rendering reads only the snapshot; a dry run first tells which addresses need DNS, then all
   // of them are resolved at once within the budget (see withResolvedHosts).
   const render = (io: Output): number => {
-    const chunks: string[] = [];
-    const flush = () => {
-      if (chunks.length) io.out(chunks.join(''));
-      chunks.length = 0;
-    };
+    // Rows go straight from the columns into one reused buffer (no per-row strings).
+    const w = new ByteWriter(byteSink(io));
+    const flush = () => w.flush();
     const unreadable = new Map(snap.unreadable.map((u) => [u.file, u.code]));
     // A missing table is silent unless asked for (ENOENT and EACCES, as netstat); other errors are reported.
     const failure = (file: string, name: string, ipv4: boolean): number => {
@@ -110,7 +112,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
       return ipv4 && !sel.impliedProtocols && sel.explicit ? 1 : 0;
     };
 
-    if (sel.inetHeader) chunks.push(inetHeader(fmt));
+    if (sel.inetHeader) w.text(inetHeader(fmt));
     for (const proto of sel.protos) {
       let rc = 0;
       for (const [file, wanted, ipv4] of [[proto, sel.inet, true], [`${proto}6`, sel.inet6, false]] as const) {
@@ -122,7 +124,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
           rc ||= r;
           continue;
         }
-        for (let i = 0; i < t.count; i++) if (inetRowShown(t, i, fmt)) chunks.push(inetRow(t, i, fmt, snap.owners));
+        for (let i = 0; i < t.count; i++) if (inetRowShown(t, i, fmt)) writeInetRow(w, t, i, fmt, snap.owners);
       }
       if (rc) {
         flush();
@@ -144,22 +146,24 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
     if (o.groups) {
       // netstat prints the group memberships after the inet tables and before the UNIX table.
       flush();
-      const r = printGroups(o, io, o.numericHosts ? null : (fmt.names ?? null));
+      const r = lazyGroups().printGroups(o, io, o.numericHosts ? null : (fmt.names ?? null));
       if (r) return r;
     }
     if (sel.unix) {
-      chunks.push(unixHeader(fmt));
+      w.text(unixHeader(fmt));
       const t = snap.unix;
       if (!t) {
         const r = failure('unix', AF_NAMES.unix!, true);
         flush();
         if (r) return r;
       } else {
-        for (let i = 0; i < t.count; i++) if (unixRowShown(t, i, fmt)) chunks.push(unixRow(t, i, fmt, snap.owners));
+        for (let i = 0; i < t.count; i++) if (unixRowShown(t, i, fmt)) writeUnixRow(w, t, i, fmt, snap.owners);
       }
     }
     flush();
     return 0;
   };
-  return withResolvedHosts(o.numericHosts ? null : (fmt.names ?? null), o.resolveTimeout, (dry) => render(dry ? SILENT : io));
+  const names = o.numericHosts ? null : (fmt.names ?? null);
+  if (!names) return render(io);
+  return lazyDns().withResolvedHosts(names, o.resolveTimeout, (dry) => render(dry ? SILENT : io));
 }

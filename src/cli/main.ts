@@ -2,30 +2,39 @@
 // netsnap's command line: parse, call the library, print. Nothing else lives here.
 import * as fs from 'node:fs';
 import { parseArgs, USAGE } from './args';
-import { runListing } from './listing';
 import { SILENT, type Output } from './output';
-import { routeNames, runRoutes } from './routes';
-import { withResolvedHosts } from '../names/dns';
-import { runInterfaces } from './interfaces';
-import { runStatistics } from './statistics';
-import { runContinuous } from './continuous';
 import type { CliOptions } from './args';
-import { runListingJson } from './json';
-import { runSummary } from './summary';
-import { runBaseline } from './baseline';
-import { runWatch } from './watch';
-import { runNamespaced } from './namespaces';
-import { backendName } from '../backend';
 import { NetsnapError } from '../errors';
+
+// Start-up is most of a small listing's time: each mode's modules are loaded only when that
+// mode runs (a plain `netsnap -tan` never loads the names, routes, JSON or sampler code).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const lazy = {
+  listing: () => require('./listing') as typeof import('./listing'),
+  routes: () => require('./routes') as typeof import('./routes'),
+  dns: () => require('../names/dns') as typeof import('../names/dns'),
+  interfaces: () => require('./interfaces') as typeof import('./interfaces'),
+  statistics: () => require('./statistics') as typeof import('./statistics'),
+  continuous: () => require('./continuous') as typeof import('./continuous'),
+  json: () => require('./json') as typeof import('./json'),
+  summary: () => require('./summary') as typeof import('./summary'),
+  baseline: () => require('./baseline') as typeof import('./baseline'),
+  watch: () => require('./watch') as typeof import('./watch'),
+  namespaces: () => require('./namespaces') as typeof import('./namespaces'),
+  backend: () => require('../backend') as typeof import('../backend'),
+};
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version: string };
-  return `netsnap ${pkg.version} (backend: ${backendName()}, node ${process.version})\n`;
+  return `netsnap ${pkg.version} (backend: ${lazy.backend().backendName()}, node ${process.version})\n`;
 }
 
 // Output strings are binary (latin1) strings: one char per byte from /proc.
 function writeAll(fd: number, text: string): void {
-  const buf = Buffer.from(text, 'latin1');
+  writeBytes(fd, Buffer.from(text, 'latin1'));
+}
+
+function writeBytes(fd: number, buf: Uint8Array): void {
   let off = 0;
   while (off < buf.length) {
     try {
@@ -39,30 +48,31 @@ function writeAll(fd: number, text: string): void {
   }
 }
 
-const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t) };
+const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t), outBytes: (b) => writeBytes(1, b) };
 
 /** One run of whatever mode the options select, in the current (or --proc-root's) namespace. */
 export async function runMode(o: CliOptions, io: Output): Promise<number> {
   // netstat's order of precedence: statistics (which ignores -c), routes, interfaces, then the
   // socket listing; netsnap's own socket modes come before netstat's listing.
-  if (o.statistics) return runStatistics(o, io);
+  if (o.statistics) return lazy.statistics().runStatistics(o, io);
   const routeCycle = (first: boolean) => {
+    const { routeNames, runRoutes } = lazy.routes();
     const names = routeNames(o);
-    return withResolvedHosts(names, o.resolveTimeout, (dry) => runRoutes(o, dry ? SILENT : io, first, names));
+    return lazy.dns().withResolvedHosts(names, o.resolveTimeout, (dry) => runRoutes(o, dry ? SILENT : io, first, names));
   };
   if (!o.route && !o.interfaces) {
-    if (o.saveBaseline !== null || o.compare !== null) return runBaseline(o, io);
-    if (o.watch) return runWatch(o, io);
-    if (o.summary) return runSummary(o, io);
+    if (o.saveBaseline !== null || o.compare !== null) return lazy.baseline().runBaseline(o, io);
+    if (o.watch) return lazy.watch().runWatch(o, io);
+    if (o.summary) return lazy.summary().runSummary(o, io);
   }
   const cycle = o.route
     ? routeCycle
     : o.interfaces
-      ? (first: boolean) => runInterfaces(o, io, first)
+      ? (first: boolean) => lazy.interfaces().runInterfaces(o, io, first)
       : o.format !== 'text'
-        ? () => runListingJson(o, io)
-        : () => runListing(o, io);
-  return o.continuous ? runContinuous(o, cycle) : cycle(true);
+        ? () => lazy.json().runListingJson(o, io)
+        : () => lazy.listing().runListing(o, io);
+  return o.continuous ? lazy.continuous().runContinuous(o, cycle) : cycle(true);
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -90,7 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     io.err('SELinux is not enabled on this machine.\n');
     return 1;
   }
-  if (o.netns !== null || o.pid !== null || o.allNetns) return runNamespaced(o, io, runMode);
+  if (o.netns !== null || o.pid !== null || o.allNetns) return lazy.namespaces().runNamespaced(o, io, runMode);
   return runMode(o, io);
 }
 

@@ -2,7 +2,8 @@
 // (latin1) strings: one char per byte, as printf counts them, so widths and cuts match netstat
 // and paths or program names that are not UTF-8 come out unchanged.
 import type { OwnerIndex, InetTable, UnixTable } from '../tables';
-import { ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from './address';
+import { decimalBytes, ipv4Bytes, ipv6Bytes, isUnspecified, isV4Mapped } from './address';
+import { ByteWriter, collectText, decimalLength, latin1Bytes } from './bytes';
 import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../states';
 import { TCP_STATES } from '../states';
 import { userName } from '../names/users';
@@ -27,8 +28,6 @@ export interface NetstatListingOptions {
   /** Lookups for non-numeric output; without it names fall back to numbers. */
   names?: Names;
 }
-
-const latin1 = new TextDecoder('latin1');
 
 function suffix(o: NetstatListingOptions): string {
   return o.all ? '(servers and established)' : o.listening ? '(only servers)' : '(w/o servers)';
@@ -70,53 +69,117 @@ export function unixRowShown(t: UnixTable, i: number, o: NetstatListingOptions):
 
 const HOST_ORDER_LE = os.endianness() === 'LE';
 
-function hostText(addr: Uint8Array, off: number, family: number, o: NetstatListingOptions): string {
-  if (family === 4) {
-    if (o.numericHosts || !o.names) return ipv4Text(addr, off);
-    return inetSprint(addr.subarray(off, off + 4), o.names, HOST_ORDER_LE);
-  }
-  // netstat drops the ::ffff: prefix of IPv4-mapped addresses; only DNS can name them.
-  if (isV4Mapped(addr, off)) return (!o.numericHosts && o.names?.mappedHost(addr, off)) || ipv4Text(addr, off + 12);
-  if (o.numericHosts) return ipv6Text(addr, off);
-  if (isUnspecified(addr, off)) return '[::]';
-  return o.names?.host(addr, off, 6) ?? ipv6Text(addr, off);
+/** Scratch for one endpoint: host, ':' and port, before netstat's cut and padding. */
+let ep = Buffer.allocUnsafe(1024);
+
+/** Makes ep hold at least `n` bytes, keeping what it holds. */
+function room(n: number): void {
+  if (n <= ep.length) return;
+  const grown = Buffer.allocUnsafe(Math.max(ep.length * 2, n));
+  ep.copy(grown);
+  ep = grown;
 }
 
-function portText(port: number, proto: InetProto, o: NetstatListingOptions): string {
-  if (port === 0) return '*';
-  if (o.numericPorts || !o.names) return String(port);
-  // RAW sockets' "port" is the IP protocol; UDP-Lite uses the udp service names.
-  if (proto === 'raw') return o.names.protocol(port) ?? String(port);
-  return o.names.service(port, proto === 'tcp' ? 'tcp' : 'udp') ?? String(port);
+function putText(s: string, at: number): number {
+  room(at + s.length);
+  return ep.write(s, at, s.length, 'latin1');
+}
+
+/** Host text at ep[0]; returns its length. */
+function putHost(addr: Uint8Array, off: number, family: number, o: NetstatListingOptions): number {
+  if (family === 4) {
+    if (o.numericHosts || !o.names) return ipv4Bytes(addr, off, ep, 0);
+    return putText(inetSprint(addr.subarray(off, off + 4), o.names, HOST_ORDER_LE), 0);
+  }
+  // netstat drops the ::ffff: prefix of IPv4-mapped addresses; only DNS can name them.
+  if (isV4Mapped(addr, off)) {
+    const name = !o.numericHosts && o.names?.mappedHost(addr, off);
+    return name ? putText(name, 0) : ipv4Bytes(addr, off + 12, ep, 0);
+  }
+  if (o.numericHosts) return ipv6Bytes(addr, off, ep, 0);
+  if (isUnspecified(addr, off)) return putText('[::]', 0);
+  const name = o.names?.host(addr, off, 6);
+  return name != null ? putText(name, 0) : ipv6Bytes(addr, off, ep, 0);
+}
+
+/** Port (service) text at ep[at]; returns its length. */
+function putPort(port: number, proto: InetProto, o: NetstatListingOptions, at: number): number {
+  if (port === 0) {
+    ep[at] = 0x2a; // '*'
+    return 1;
+  }
+  if (!(o.numericPorts || !o.names)) {
+    // RAW sockets' "port" is the IP protocol; UDP-Lite uses the udp service names.
+    const name = proto === 'raw' ? o.names.protocol(port) : o.names.service(port, proto === 'tcp' ? 'tcp' : 'udp');
+    if (name != null) return putText(name, at);
+  }
+  room(at + 16);
+  return decimalBytes(port, ep, at);
+}
+
+/** netstat's addr_do_one: "host:port", cut to 23 characters unless -W, padded to `width`. */
+function writeEndpoint(w: ByteWriter, addr: Uint8Array, off: number, family: number, port: number, o: NetstatListingOptions,
+  proto: InetProto, width: number): void {
+  const hostLen = putHost(addr, off, family, o);
+  const servLen = putPort(port, proto, o, hostLen);
+  let len: number;
+  if (!o.wide && hostLen + servLen > 22) {
+    const portLen = Math.min(servLen, 18);
+    const keep = Math.min(hostLen, 22 - portLen);
+    w.bytes(ep, 0, keep);
+    w.byte(0x3a);
+    w.bytes(ep, hostLen, hostLen + portLen);
+    len = keep + 1 + portLen;
+  } else {
+    w.bytes(ep, 0, hostLen);
+    w.byte(0x3a);
+    w.bytes(ep, hostLen, hostLen + servLen);
+    len = hostLen + 1 + servLen;
+  }
+  w.spaces(width - len);
 }
 
 /** netstat's addr_do_one: "host:port", cut to 23 characters unless -W. */
 export function endpointText(addr: Uint8Array, off: number, family: number, port: number, o: NetstatListingOptions, proto: InetProto = 'tcp'): string {
-  const host = hostText(addr, off, family, o);
-  const serv = portText(port, proto, o);
-  if (!o.wide && host.length + serv.length > 22) {
-    const portLen = Math.min(serv.length, 18);
-    return `${host.slice(0, 22 - portLen)}:${serv.slice(0, portLen)}`;
-  }
-  return `${host}:${serv}`;
+  return collectText((w) => writeEndpoint(w, addr, off, family, port, o, proto, 0));
 }
 
-function programText(owners: OwnerIndex | null, inode: number): string {
-  if (!owners || inode === 0) return '-';
-  const k = owners.first(inode);
-  if (k < 0) return '-';
-  const pid = owners.pids[k]!; // entries of one inode are sorted by pid: the lowest first, as netstat's scan finds it
-  const p = owners.processIndex(pid);
-  const name = p < 0 ? '' : latin1.decode(owners.nameBytes(p));
-  return `${pid}/${name}`.slice(0, 19);
+/** netstat's "PID/Program name" (19 bytes at most), padded to 20. */
+function writeProgram(w: ByteWriter, owners: OwnerIndex | null, inode: number): void {
+  const k = !owners || inode === 0 ? -1 : owners.first(inode);
+  if (k < 0) {
+    w.byte(0x2d); // '-'
+    w.spaces(19);
+    return;
+  }
+  const pid = owners!.pids[k]!; // entries of one inode are sorted by pid: the lowest first, as netstat's scan finds it
+  const p = owners!.processIndex(pid);
+  w.decimal(pid);
+  w.byte(0x2f); // '/'
+  let used = decimalLength(pid) + 1;
+  if (p >= 0) {
+    const name = owners!.nameBytes(p);
+    const n = Math.min(name.length, Math.max(0, 19 - used));
+    w.bytes(name, 0, n);
+    used += n;
+  }
+  w.spaces(20 - used);
 }
 
-function userText(uid: number, o: NetstatListingOptions): string {
-  if (!o.numericUsers) {
-    const name = userName(uid, o.passwdFile);
-    if (name !== null) return name;
+const userCache = new Map<string, Map<number, Uint8Array>>();
+
+function writeUser(w: ByteWriter, uid: number, o: NetstatListingOptions): void {
+  if (o.numericUsers) {
+    w.decimalLeft(uid, 10);
+    return;
   }
-  return String(uid);
+  const file = o.passwdFile ?? '/etc/passwd';
+  let cache = userCache.get(file);
+  if (!cache) userCache.set(file, (cache = new Map()));
+  let text = cache.get(uid);
+  if (!text) cache.set(uid, (text = latin1Bytes(userName(uid, o.passwdFile) ?? String(uid))));
+  w.bytes(text);
+  w.spaces(10 - text.length);
 }
 
 function fixed2(x: number): string {
@@ -148,34 +211,59 @@ function timerText(t: InetTable, i: number, o: NetstatListingOptions): string {
   }
 }
 
-function tail(t: InetTable, i: number, o: NetstatListingOptions, owners: OwnerIndex | null): string {
-  let s = '';
-  if (o.extend) s += ` ${userText(t.uid[i]!, o).padEnd(10)} ${String(t.inode[i]!).padEnd(10)}`;
-  if (o.programs) s += ` ${programText(owners, t.inode[i]!).padEnd(20)}`;
-  if (o.timers) s += ` ${timerText(t, i, o)}`;
-  return s + '\n';
+/** Constant texts, padded to their column, as bytes. */
+const padded = (s: string, width: number) => latin1Bytes(s.padEnd(width));
+const TCP_STATE_CELLS = TCP_STATES.map((name, st) => padded((st >= 1 && name) || 'UNKNOWN', 11));
+const TCP_UNKNOWN_CELL = padded('UNKNOWN', 11);
+const UDP_STATE_CELLS = [padded('ESTABLISHED', 11), padded('', 11), padded('UNKNOWN', 11)];
+/** Proto column and the spaces after it: tcp and raw pad to 4 + 2 spaces, udp to 5 + 1, as netstat. */
+const LABEL_CELLS = new Map<string, Uint8Array>();
+
+function labelCell(t: InetTable): Uint8Array {
+  const label = protoLabel(t);
+  let cell = LABEL_CELLS.get(label);
+  if (!cell) {
+    cell = t.proto === 'tcp' || t.proto === 'raw' ? latin1Bytes(`${label.padEnd(4)}  `) : latin1Bytes(`${label.padEnd(5)} `);
+    LABEL_CELLS.set(label, cell);
+  }
+  return cell;
 }
 
-export function inetRow(t: InetTable, i: number, o: NetstatListingOptions, owners: OwnerIndex | null): string {
+/** One row of netstat's Internet table, written as bytes. */
+export function writeInetRow(w: ByteWriter, t: InetTable, i: number, o: NetstatListingOptions, owners: OwnerIndex | null): void {
   const family = t.family[i]!;
-  const local = endpointText(t.localAddr, i * 16, family, t.localPort[i]!, o, t.proto);
-  const remote = endpointText(t.remoteAddr, i * 16, family, t.remotePort[i]!, o, t.proto);
-  const rx = String(t.rxQueue[i]!).padStart(6);
-  const tx = String(t.txQueue[i]!).padStart(6);
-  const label = protoLabel(t);
+  w.bytes(labelCell(t));
+  w.decimal(t.rxQueue[i]!, 6);
+  w.byte(SPACE);
+  w.decimal(t.txQueue[i]!, 6);
+  w.byte(SPACE);
+  writeEndpoint(w, t.localAddr, i * 16, family, t.localPort[i]!, o, t.proto, 23);
+  w.byte(SPACE);
+  writeEndpoint(w, t.remoteAddr, i * 16, family, t.remotePort[i]!, o, t.proto, 23);
+  w.byte(SPACE);
   const st = t.state[i]!;
-  let head: string;
-  if (t.proto === 'tcp') {
-    const name = (st >= 1 && TCP_STATES[st]) || 'UNKNOWN';
-    head = `${label.padEnd(4)}  ${rx} ${tx} ${local.padEnd(23)} ${remote.padEnd(23)} ${name.padEnd(11)}`;
-  } else if (t.proto === 'raw') {
-    head = `${label.padEnd(4)}  ${rx} ${tx} ${local.padEnd(23)} ${remote.padEnd(23)} ${String(st).padEnd(11)}`;
-  } else {
-    const name = st === 1 ? 'ESTABLISHED' : st === 7 ? '' : 'UNKNOWN';
-    head = `${label.padEnd(5)} ${rx} ${tx} ${local.padEnd(23)} ${remote.padEnd(23)} ${name.padEnd(11)}`;
+  if (t.proto === 'tcp') w.bytes(TCP_STATE_CELLS[st] ?? TCP_UNKNOWN_CELL);
+  else if (t.proto === 'raw') w.decimalLeft(st, 11);
+  else w.bytes(UDP_STATE_CELLS[st === 1 ? 0 : st === 7 ? 1 : 2]!);
+  if (o.extend) {
+    w.byte(SPACE);
+    writeUser(w, t.uid[i]!, o);
+    w.byte(SPACE);
+    w.decimalLeft(t.inode[i]!, 10);
   }
-  return head + tail(t, i, o, owners);
+  if (o.programs) {
+    w.byte(SPACE);
+    writeProgram(w, owners, t.inode[i]!);
+  }
+  if (o.timers) {
+    w.byte(SPACE);
+    w.text(timerText(t, i, o));
+  }
+  w.byte(NEWLINE);
 }
+
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
 
 function unixFlagsText(flags: number): string {
   let s = '[ ';
@@ -198,14 +286,39 @@ function unixStateText(state: number, flags: number): string {
 
 const UNIX_TYPE_TEXT: Readonly<Record<number, string>> = { 1: 'STREAM', 2: 'DGRAM', 3: 'RAW', 4: 'RDM', 5: 'SEQPACKET' };
 
+/** "Flags Type State " cells of a UNIX row, cached by (flags, type, state): few distinct ones. */
+const UNIX_MIDDLE = new Map<string, Uint8Array>();
+
+function unixMiddle(flags: number, type: number, state: number): Uint8Array {
+  const key = `${flags}/${type}/${state}`;
+  let cell = UNIX_MIDDLE.get(key);
+  if (!cell) {
+    cell = latin1Bytes(`${unixFlagsText(flags).padEnd(11)} ${(UNIX_TYPE_TEXT[type] ?? 'UNKNOWN').padEnd(10)} ${unixStateText(state, flags).padEnd(13)} `);
+    if (UNIX_MIDDLE.size < 4096) UNIX_MIDDLE.set(key, cell);
+  }
+  return cell;
+}
+
+const UNIX_CELL = padded('unix', 5);
+const UNIX_OTHER_CELL = padded('??', 5);
+
 /**
- * One UNIX row. Deliberate deviation: netstat cuts the path at its first space; we print it whole.
+ * One UNIX row, written as bytes. Deliberate deviation: netstat cuts the path at its first
+ * space; we print it whole.
  */
-export function unixRow(t: UnixTable, i: number, o: NetstatListingOptions, owners: OwnerIndex | null): string {
-  const flags = t.flags[i]!;
-  let s = `${(t.protocol[i] === 0 ? 'unix' : '??').padEnd(5)} ${String(t.refCount[i]!).padEnd(6)} ${unixFlagsText(flags).padEnd(11)} ` +
-    `${(UNIX_TYPE_TEXT[t.type[i]!] ?? 'UNKNOWN').padEnd(10)} ${unixStateText(t.state[i]!, flags).padEnd(13)} ` +
-    String(t.inode[i]!).padEnd(8);
-  if (o.programs) s += ` ${programText(owners, t.inode[i]!).padEnd(20)}`;
-  return `${s} ${latin1.decode(t.pathBytes(i))}\n`;
+export function writeUnixRow(w: ByteWriter, t: UnixTable, i: number, o: NetstatListingOptions, owners: OwnerIndex | null): void {
+  w.bytes(t.protocol[i] === 0 ? UNIX_CELL : UNIX_OTHER_CELL);
+  w.byte(SPACE);
+  w.decimalLeft(t.refCount[i]!, 6);
+  w.byte(SPACE);
+  w.bytes(unixMiddle(t.flags[i]!, t.type[i]!, t.state[i]!));
+  w.decimalLeft(t.inode[i]!, 8);
+  if (o.programs) {
+    w.byte(SPACE);
+    writeProgram(w, owners, t.inode[i]!);
+  }
+  w.byte(SPACE);
+  const start = t.pathStart[i]!;
+  w.bytes(t.pool, start, start + t.pathLen[i]!);
+  w.byte(NEWLINE);
 }
