@@ -3,7 +3,6 @@
 // inode cannot be the key); a UNIX socket by its inode. Endpoints that repeat (SO_REUSEPORT
 // listeners) are told apart by their order of appearance.
 import type { InetSocket, Snapshot, UnixSocket } from './snapshot';
-import { addressText } from './format/address';
 import type { InetTable, UnixTable } from './tables';
 
 export type AnySocket = InetSocket | UnixSocket;
@@ -20,27 +19,108 @@ export interface SnapshotDiff {
   changed: SocketChange[];
 }
 
-/** Keys of every row, in file order, and where to find the row. */
-function keys(s: Snapshot): Map<string, { table: InetTable | UnixTable; row: number; state: number }> {
-  const out = new Map<string, { table: InetTable | UnixTable; row: number; state: number }>();
-  for (const t of s.inet) {
-    for (let i = 0; i < t.count; i++) {
-      const f = t.family[i]!;
-      const base = `${t.file} ${addressText(t.localAddr, i * 16, f)}:${t.localPort[i]} ${addressText(t.remoteAddr, i * 16, f)}:${t.remotePort[i]}`;
-      let key = base;
-      for (let n = 2; out.has(key); n++) key = `${base} #${n}`;
-      out.set(key, { table: t, row: i, state: t.state[i]! });
-    }
+/**
+ * Every row of a snapshot, indexed by its key without building a string per row: an inet row's key
+ * is (file, local address and port, remote address and port), a UNIX row's its inode (or, for
+ * inode 0, its row number). Rows with equal keys are told apart by their order in the file (the
+ * k-th equal row of one snapshot matches the k-th of the other). Hash chains live in typed arrays,
+ * so a 100,000-row snapshot costs two arrays and one Map of numbers.
+ */
+class RowIndex {
+  readonly tables: Array<InetTable | UnixTable>;
+  readonly total: number;
+  /** Table index and row of each global row number (rows are numbered across tables, in order). */
+  readonly tableOf: Uint8Array;
+  readonly rowOf: Int32Array;
+  private readonly heads = new Map<number, number>();
+  private readonly next: Int32Array;
+  private readonly hashes: Int32Array;
+  /** How many earlier rows of this snapshot have the same key. */
+  readonly occurrence: Int32Array;
+
+  constructor(s: Snapshot) {
+    this.tables = [...s.inet];
+    if (s.unix) this.tables.push(s.unix);
+    let n = 0;
+    for (const t of this.tables) n += t.count;
+    this.total = n;
+    this.tableOf = new Uint8Array(n);
+    this.rowOf = new Int32Array(n);
+    this.next = new Int32Array(n).fill(-1);
+    this.hashes = new Int32Array(n);
+    this.occurrence = new Int32Array(n);
+    const tails = new Map<number, number>();
+    let ref = 0;
+    this.tables.forEach((t, k) => {
+      for (let i = 0; i < t.count; i++, ref++) {
+        this.tableOf[ref] = k;
+        this.rowOf[ref] = i;
+        const h = rowHash(t, i);
+        this.hashes[ref] = h;
+        let occ = 0;
+        for (let r = this.heads.get(h) ?? -1; r !== -1; r = this.next[r]!) {
+          if (this.hashes[r] === h && sameKey(this.tables[this.tableOf[r]!]!, this.rowOf[r]!, t, i)) occ++;
+        }
+        this.occurrence[ref] = occ;
+        const tail = tails.get(h);
+        if (tail === undefined) this.heads.set(h, ref);
+        else this.next[tail] = ref;
+        tails.set(h, ref);
+      }
+    });
   }
-  const u = s.unix;
-  if (u) {
-    for (let i = 0; i < u.count; i++) {
-      // Unbound sockets in the middle of a connect can show inode 0: key those by position.
-      const key = u.inode[i] === 0 ? `unix 0 #${i}` : `unix ${u.inode[i]}`;
-      out.set(key, { table: u, row: i, state: u.state[i]! });
-    }
+
+  table(ref: number): InetTable | UnixTable {
+    return this.tables[this.tableOf[ref]!]!;
   }
-  return out;
+
+  /** Global row number of the `occ`-th row whose key equals row i of t, or -1. */
+  find(t: InetTable | UnixTable, i: number, occ: number): number {
+    const h = rowHash(t, i);
+    for (let r = this.heads.get(h) ?? -1; r !== -1; r = this.next[r]!) {
+      if (this.hashes[r] === h && sameKey(this.table(r), this.rowOf[r]!, t, i) && occ-- === 0) return r;
+    }
+    return -1;
+  }
+}
+
+const isInet = (t: InetTable | UnixTable): t is InetTable => 'proto' in t;
+
+function rowHash(t: InetTable | UnixTable, i: number): number {
+  if (!isInet(t)) {
+    const inode = t.inode[i]!;
+    // inode 0 rows are keyed by row number; others by inode.
+    return inode === 0 ? Math.imul(i + 1, 0x9e3779b1) ^ 0x55555555 : Math.imul((inode % 0x100000000) ^ Math.floor(inode / 0x100000000), 0x85ebca6b);
+  }
+  let h = Math.imul(t.file.length * 31 + t.file.charCodeAt(0) + (t.ipv6File ? 7 : 0), 0x01000193);
+  const a = t.localAddr;
+  const b = t.remoteAddr;
+  for (let k = i * 16, end = k + 16; k < end; k++) h = Math.imul(h ^ a[k]!, 0x01000193);
+  for (let k = i * 16, end = k + 16; k < end; k++) h = Math.imul(h ^ b[k]!, 0x01000193);
+  h = Math.imul(h ^ t.localPort[i]!, 0x01000193);
+  h = Math.imul(h ^ t.remotePort[i]!, 0x01000193);
+  return h ^ (h >>> 15);
+}
+
+function sameKey(u: InetTable | UnixTable, j: number, t: InetTable | UnixTable, i: number): boolean {
+  if (!isInet(u) || !isInet(t)) {
+    if (isInet(u) || isInet(t)) return false;
+    const inode = t.inode[i]!;
+    return u.inode[j] === inode && (inode !== 0 || i === j);
+  }
+  if (u.file !== t.file || u.localPort[j] !== t.localPort[i] || u.remotePort[j] !== t.remotePort[i]) return false;
+  const a = u.localAddr, b = t.localAddr, c = u.remoteAddr, d = t.remoteAddr;
+  for (let k = 0; k < 16; k++) if (a[j * 16 + k] !== b[i * 16 + k] || c[j * 16 + k] !== d[i * 16 + k]) return false;
+  return true;
+}
+
+// A sampler diffs each snapshot twice (as the new one, then as the old one): index it once.
+const indexes = new WeakMap<Snapshot, RowIndex>();
+
+function indexOf(s: Snapshot): RowIndex {
+  let x = indexes.get(s);
+  if (!x) indexes.set(s, (x = new RowIndex(s)));
+  return x;
 }
 
 const origins = new WeakMap<AnySocket, { table: InetTable | UnixTable; row: number }>();
@@ -57,18 +137,30 @@ function row(s: Snapshot, at: { table: InetTable | UnixTable; row: number }): An
 }
 
 export function diffSnapshots(prev: Snapshot, next: Snapshot): SnapshotDiff {
-  const a = keys(prev);
-  const b = keys(next);
+  const a = indexOf(prev);
+  const b = indexOf(next);
   const diff: SnapshotDiff = { opened: [], closed: [], changed: [] };
-  for (const [key, at] of b) {
-    const before = a.get(key);
-    if (!before) diff.opened.push(row(next, at));
-    else if (before.state !== at.state) {
-      const was = row(prev, before);
-      const now = row(next, at);
-      diff.changed.push({ socket: now, from: was.stateName, to: now.stateName });
+  const matched = new Uint8Array(a.total);
+  let ref = 0;
+  for (const t of b.tables) {
+    for (let i = 0; i < t.count; i++, ref++) {
+      const r = a.find(t, i, b.occurrence[ref]!);
+      if (r === -1) {
+        diff.opened.push(row(next, { table: t, row: i }));
+        continue;
+      }
+      matched[r] = 1;
+      const u = a.table(r);
+      const j = a.rowOf[r]!;
+      if (u.state[j] !== t.state[i]) {
+        const was = row(prev, { table: u, row: j });
+        const now = row(next, { table: t, row: i });
+        diff.changed.push({ socket: now, from: was.stateName, to: now.stateName });
+      }
     }
   }
-  for (const [key, at] of a) if (!b.has(key)) diff.closed.push(row(prev, at));
+  for (let r = 0; r < a.total; r++) {
+    if (!matched[r]) diff.closed.push(row(prev, { table: a.table(r), row: a.rowOf[r]! }));
+  }
   return diff;
 }

@@ -123,6 +123,11 @@ export class IncrementalOwners {
     return this.toRaw(wanted);
   }
 
+  /** Makes the next resolve() a full scan (what was kept may be stale). */
+  restart(): void {
+    this.tick = 0;
+  }
+
   /** Will the next resolve() be a full scan? (The sampler then has the backend do it off the event loop.) */
   get fullScanDue(): boolean {
     return this.tick % this.fullScanEvery === 0;

@@ -18,6 +18,13 @@ export interface SamplerOptions {
   owners?: boolean;
   /** A full owner scan every N ticks (1 = every tick, exact but slow). Default 10. */
   fullScanEvery?: number;
+  /**
+   * Past this many sockets, every tick takes a full owner scan with the sample instead of the
+   * incremental checks (native backend only: the scan then runs on its threads, off the event
+   * loop, while the incremental checks would cost the event loop one readlink per socket).
+   * Default 5,000; Infinity keeps the incremental checks at any size.
+   */
+  incrementalOwnersUpTo?: number;
   procRoot?: string;
   netDir?: string;
   backend?: BackendName;
@@ -56,6 +63,9 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
     netDir: options.netDir ?? `${procRoot}/net`, files, owners: false, procRoot, littleEndian: os.endianness() === 'LE',
   };
   const owners = options.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
+  const incrementalUpTo = options.incrementalOwnersUpTo ?? 5000;
+  if (typeof incrementalUpTo !== 'number' || !(incrementalUpTo >= 0)) throw new TypeError('incrementalOwnersUpTo must be a number >= 0');
+  let lastRows = 0;
   let previous: Snapshot | null = null;
   // Double buffering: tick n fills the tables of tick n-2, so the previous tick's stay intact for
   // the diff. A tick's snapshot is therefore valid until two ticks later: copy what you keep longer.
@@ -69,15 +79,22 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
   async function take(): Promise<Tick> {
     const takenAt = Date.now();
     // On full-scan ticks the backend scans owners with the sample (native: on the libuv pool).
-    const full = owners?.fullScanDue ?? false;
+    // A big native sample takes its full scan every tick and uses it as it is.
+    const direct = owners !== null && backend.name === 'native' && lastRows > incrementalUpTo;
+    const full = direct || (owners?.fullScanDue ?? false);
     const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
     const raw = await backend.sampleAsync({ ...request, owners: full, reuse });
     older = newer;
     newer = raw;
     const scanned = raw.owners ?? undefined;
-    raw.owners = null;
+    if (!direct) raw.owners = null;
     let snap = new Snapshot(backend.name, request, raw, takenAt);
-    if (owners) {
+    lastRows = snap.inet.reduce((n, t) => n + t.count, snap.unix?.count ?? 0);
+    if (owners && direct) {
+      owners.stats.fullScans++;
+      owners.restart(); // back under the limit, the incremental checks start from a full scan
+    }
+    if (owners && !direct) {
       const inodes: number[] = [];
       for (const t of snap.inet) for (let i = 0; i < t.count; i++) inodes.push(t.inode[i]!);
       if (snap.unix) for (let i = 0; i < snap.unix.count; i++) inodes.push(snap.unix.inode[i]!);

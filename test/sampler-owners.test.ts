@@ -80,4 +80,27 @@ describe(`incremental owner resolution (${backend.name})`, () => {
     expect(sampler.ownerStats!.fullScans).toBe(1);
     expect(sampler.ownerStats!.incrementalScans).toBe(24);
   });
+
+  it('past incrementalOwnersUpTo sockets, takes (native) a full scan with every tick and stays exact', async () => {
+    const pids = new Set(children.map((c) => c.proc.pid!));
+    const sampler = createSampler({ owners: true, protocols: ['tcp'], fullScanEvery: 1000, interval: 0, incrementalOwnersUpTo: 0 });
+    for (let tick = 0; tick < 6; tick++) {
+      for (const [i, c] of children.entries()) {
+        await c.ask(`connect ${children[(i + 1) % children.length]!.port}`);
+        if (tick % 2 === 1) await c.ask('close');
+      }
+      const got = (await sampler.next()).snapshot;
+      const full = snapshot({ owners: true, protocols: ['tcp'] });
+      const there = (s: Snapshot) => new Set([...s.inetSockets()].map((r) => r.inode));
+      const a = new Map([...ownersOf(got, pids)].filter(([inode]) => there(full).has(inode)));
+      const b = new Map([...ownersOf(full, pids)].filter(([inode]) => there(got).has(inode)));
+      expect(a, `tick ${tick}`).toEqual(b);
+      expect(a.size).toBeGreaterThan(3);
+    }
+    // The first tick has no size yet: it starts incremental (with its full scan); the native
+    // backend then scans fully every tick, the TypeScript one stays incremental.
+    const stats = sampler.ownerStats!;
+    if (backend.name === 'native') expect([stats.fullScans, stats.incrementalScans]).toEqual([6, 0]);
+    else expect([stats.fullScans, stats.incrementalScans]).toEqual([1, 5]);
+  });
 });
