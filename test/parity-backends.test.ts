@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../src/backends/js/index';
+import { parseSocketLinkText } from '../src/backends/js/fd_link';
 import { loadNative } from '../src/backends/native';
 import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '../src/model';
 import { InetTable, UnixTable } from '../src/tables';
@@ -129,6 +130,16 @@ describe('native and TypeScript backends agree byte for byte', () => {
     for (const l of links) {
       const b = Buffer.from(l);
       expect(native.parseSocketLink(b), l).toBe(js.parseSocketLink(b));
+      expect(parseSocketLinkText(l), l).toBe(js.parseSocketLink(b));
+    }
+    // The owner scan's text form agrees with the byte form on random links too.
+    const g = new Gen(rng(11));
+    for (let i = 0; i < 5000; i++) {
+      const prefix = g.pick(['socket:[', '[0000]:', 'sock', '']);
+      const tail = Array.from({ length: g.int(20) }, () => (g.next() < 0.8 ? String(g.int(10)) : String.fromCharCode(g.int(256)))).join('');
+      const l = prefix + tail + (g.next() < 0.7 ? ']' : '');
+      const b = Buffer.from(l, 'latin1');
+      expect(parseSocketLinkText(l), JSON.stringify(l)).toBe(native.parseSocketLink(b));
     }
     expect(js.parseSocketLink(Buffer.from('socket:[4242]'))).toBe(4242);
     expect(js.parseSocketLink(Buffer.from('[0000]:77'))).toBe(77);

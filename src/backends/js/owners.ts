@@ -2,7 +2,7 @@
 // netstat program name, comm and uid. Processes that vanish or deny access are counted, not thrown.
 import * as fs from 'node:fs';
 import type { RawOwners } from '../../model';
-import { parseSocketLink } from './fd_link';
+import { parseSocketLinkText } from './fd_link';
 import { readIntoScratch } from './read';
 
 const PID_MAX = 0x7fffffff;
@@ -73,6 +73,11 @@ export function statusUid(status: Uint8Array): number {
   return UNKNOWN;
 }
 
+function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
+}
+
 export function scanOwners(procRoot: string): RawOwners {
   let pidsScanned = 0;
   let pidsVanished = 0;
@@ -83,7 +88,12 @@ export function scanOwners(procRoot: string): RawOwners {
   } catch {
     entries = [];
   }
-  const found: Array<{ inode: number; pid: number; fd: number }> = [];
+  // Socket fds as they are found, in growable columns (no object per fd).
+  let cap = 1024;
+  let fInode = new Float64Array(cap);
+  let fPid = new Int32Array(cap);
+  let fFd = new Int32Array(cap);
+  let n = 0;
   const owningPids: number[] = [];
   for (const name of entries) {
     if (!isPidName(name)) continue;
@@ -103,31 +113,42 @@ export function scanOwners(procRoot: string): RawOwners {
     let any = false;
     for (const fdName of fds) {
       if (!isFdName(fdName)) continue;
-      let link: Buffer;
+      let link: string;
       try {
-        link = fs.readlinkSync(`${fdDir}/${fdName}`, { encoding: 'buffer' });
+        link = fs.readlinkSync(`${fdDir}/${fdName}`, 'latin1');
       } catch {
         continue; // the fd was closed, or is not a link
       }
-      const inode = parseSocketLink(link);
+      const inode = parseSocketLinkText(link);
       if (inode < 0) continue;
-      found.push({ inode, pid, fd: Number(fdName) });
+      if (n === cap) {
+        cap *= 2;
+        fInode = grow(fInode, new Float64Array(cap));
+        fPid = grow(fPid, new Int32Array(cap));
+        fFd = grow(fFd, new Int32Array(cap));
+      }
+      fInode[n] = inode;
+      fPid[n] = pid;
+      fFd[n] = Number(fdName);
+      n++;
       any = true;
     }
     if (any) owningPids.push(pid);
   }
-  found.sort((a, b) => a.inode - b.inode || a.pid - b.pid || a.fd - b.fd);
+  // Order by (inode, pid, fd), through a permutation.
+  const order = new Uint32Array(n);
+  for (let i = 0; i < n; i++) order[i] = i;
+  order.sort((a, b) => fInode[a]! - fInode[b]! || fPid[a]! - fPid[b]! || fFd[a]! - fFd[b]!);
   owningPids.sort((a, b) => a - b);
 
-  const n = found.length;
   const inodes = new Float64Array(n);
   const pids = new Int32Array(n);
   const fdsCol = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const f = found[i]!;
-    inodes[i] = f.inode;
-    pids[i] = f.pid;
-    fdsCol[i] = f.fd;
+    const k = order[i]!;
+    inodes[i] = fInode[k]!;
+    pids[i] = fPid[k]!;
+    fdsCol[i] = fFd[k]!;
   }
 
   const procPids = Int32Array.from(owningPids);
