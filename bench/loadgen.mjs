@@ -29,14 +29,18 @@ const IN_FLIGHT = 256; // connects in flight per worker
 
 // ---------------------------------------------------------------------------------------------
 // Worker: listens, connects to itself, reports `done <n>` or `err <message>` on stdout.
-const fdLimitNote = () => {
+// Read up front: at EMFILE time there is no fd left to read it with.
+let fdLimitCache = null;
+const fdLimitNote = () => fdLimitCache ?? '?';
+const readFdLimit = () => {
   try {
-    return /Max open files\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? '?';
+    fdLimitCache = /Max open files\s+(\d+)/.exec(fs.readFileSync('/proc/self/limits', 'utf8'))?.[1] ?? '?';
   } catch {
-    return '?';
+    fdLimitCache = '?';
   }
 };
 async function worker({ id, pairs4, pairs6, seconds }) {
+  readFdLimit();
   const held = [];
   const fail = (msg) => {
     process.stdout.write(`err worker ${id} (pid ${process.pid}): ${msg}\n`, () => process.exit(2));
