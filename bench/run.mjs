@@ -1,35 +1,183 @@
 #!/usr/bin/env node
-// netsnap benchmarks: in-process (tinybench) native vs TypeScript backend, and whole-process
-// netsnap vs netstat and ss, side by side in one run. Results go to bench/RESULTS.md.
-//   npm run bench -- [--sizes 1000,10000,100000] [--runs 15] [--no-write]
+// netsnap benchmarks against a generated load (bench/loadgen.mjs): whole-process netsnap vs ss and
+// netstat vs the C floors (bench/floor/*.c), side by side in one run; in-process native vs TypeScript
+// backend (parse, live sample with/without owners, /proc and netlink sources), event-loop lag during
+// async samples, heap growth over 1,000 sampler ticks. Results go to bench/RESULTS.md.
+//
+//   npm run bench -- [--sizes 1000,10000,100000] [--runs N] [--no-write] [--only parse|process|sample|sampler]
+//                    [--sampler-sizes 10000] [--workers 16] [--idle-procs 200] [--idle-fds 20] [--no-isolate]
+//
+// By default (as root, with unshare(1)) the bench re-runs itself in its own network and PID namespace
+// with a fresh /proc: the sockets and processes measured are exactly the generated load's, whatever
+// else the machine runs. --no-isolate measures the machine as it is (plus the load).
+// RESULTS.md is written only by a complete run (no --only, nothing failed); the block between
+// <!-- notes --> and <!-- /notes --> is kept across rewrites.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
-import { Bench } from 'tinybench';
+import { fileURLToPath } from 'node:url';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { startLoad } from './loadgen.mjs';
 
+const self = fileURLToPath(import.meta.url);
+const root = path.resolve(path.dirname(self), '..');
+const argv = process.argv.slice(2);
+const flag = (name) => argv.includes(`--${name}`);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const known = new Set(['sizes', 'runs', 'no-write', 'only', 'sampler-sizes', 'workers', 'idle-procs', 'idle-fds', 'no-isolate']);
+for (let i = 0; i < argv.length; i++) {
+  if (!argv[i].startsWith('--') || !known.has(argv[i].slice(2))) {
+    console.error(`bench: unknown argument ${argv[i]}`);
+    process.exit(64);
+  }
+  if (!['no-write', 'no-isolate'].includes(argv[i].slice(2))) i++;
+}
+const list = (s) => s.split(',').filter(Boolean).map(Number);
+const sizes = list(opt('sizes', '1000,10000,100000'));
+if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 2)) {
+  console.error('bench: --sizes wants integers >= 2, e.g. 1000,10000,100000');
+  process.exit(64);
+}
+const runsArg = opt('runs', null);
+const only = opt('only', null);
+if (only && !['parse', 'process', 'sample', 'sampler'].includes(only)) {
+  console.error('bench: --only wants parse, process, sample or sampler');
+  process.exit(64);
+}
+const want = (section) => !only || only === section;
+const samplerSizes = list(opt('sampler-sizes', '10000'));
+const loadOpts = {
+  workers: Number(opt('workers', '16')),
+  idleProcs: Number(opt('idle-procs', '200')),
+  idleFds: Number(opt('idle-fds', '20')),
+};
+
+// ---------------------------------------------------------------------------------------------
+// Isolation: re-run inside fresh network + PID namespaces (lo up, own /proc).
+if (!process.env.NETSNAP_BENCH_ISOLATED && !flag('no-isolate')) {
+  const probe = process.getuid?.() === 0
+    ? spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 10000 })
+    : { status: 1 };
+  if (probe.status === 0) {
+    // Two levels: the outer namespace sets tcp_child_ehash_entries so that the inner one, where the
+    // bench runs, gets its own TCP established hash (of the host's size) instead of sharing the
+    // host's: /proc/net/tcp and the netlink dump walk the whole hash, other namespaces' sockets included.
+    let buckets = 262144;
+    try {
+      const v = Math.abs(Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_ehash_entries', 'utf8').trim()));
+      if (v > 0) buckets = v;
+    } catch { /* keep the default */ }
+    // No TIME_WAIT rows left over from the previous size's load (this namespace only).
+    const inner = 'ip link set lo up && echo 0 > /proc/sys/net/ipv4/tcp_max_tw_buckets && "$@"; exit $?';
+    const outer = `echo ${buckets} > /proc/sys/net/ipv4/tcp_child_ehash_entries || exit 1; unshare --net sh -c '${inner}' sh "$@"; exit $?`;
+    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', '--kill-child',
+      'sh', '-c', outer, 'sh', process.execPath, '--expose-gc', self, ...argv], {
+      stdio: 'inherit', env: { ...process.env, NETSNAP_BENCH_ISOLATED: '1' },
+    });
+    process.exit(r.status ?? 1);
+  }
+  console.error('bench: not root or no unshare(1): measuring the machine as it is (other sockets and processes included)');
+}
+const isolated = process.env.NETSNAP_BENCH_ISOLATED === '1';
+
+// ---------------------------------------------------------------------------------------------
 const require = createRequire(import.meta.url);
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const { jsBackend } = require(path.join(root, 'dist/backends/js/index.js'));
 const { loadNative } = require(path.join(root, 'dist/backends/native.js'));
-
-const args = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
-};
-const sizes = opt('sizes', '1000,10000,100000').split(',').map(Number);
-const runs = Number(opt('runs', '15'));
-const write = !args.includes('--no-write');
-
+const { createSampler } = require(path.join(root, 'dist/sampler.js'));
 const native = loadNative();
 if (!native.ok) {
   console.error('bench: the native addon is not built (npm run build:native); only the TypeScript backend would run.');
   process.exit(1);
 }
 const backends = [native.backend, jsBackend];
+const gc = globalThis.gc ?? (await (async () => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  return vm.runInNewContext('gc');
+})());
 
+const LE = os.endianness() === 'LE';
+const failures = [];
+const fail = (what, err) => {
+  const msg = `${what}: ${err?.message ?? err}`;
+  failures.push(msg);
+  console.error(`bench: FAILED ${msg}`);
+};
+const median = (xs) => {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+const ms = (x) => (!Number.isFinite(x) ? '–' : x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : x.toFixed(0));
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
+const rx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
+const fmtN = (n) => n.toLocaleString('en-US');
+const now = () => performance.now();
+
+// Current load, stopped on any way out.
+let load = null;
+const stopLoad = async () => {
+  const l = load;
+  load = null;
+  if (l) await l.stop();
+};
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, async () => {
+    console.error(`\nbench: ${sig}, stopping the load generator`);
+    await stopLoad();
+    process.exit(130);
+  });
+}
+
+/** Rows (sockets) in /proc/net/tcp + tcp6 right now. */
+function liveTcpSockets() {
+  let n = 0;
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    try {
+      const t = fs.readFileSync(f, 'latin1');
+      for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) === 10) n++;
+      n--;
+    } catch { /* absent */ }
+  }
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// C floors.
+const floorDir = path.join(root, 'bench', 'floor');
+const buildDir = path.join(root, 'bench', '.build');
+const floors = {};
+let floorNote = '';
+function buildFloors() {
+  const cc = spawnSync('cc', ['--version'], { stdio: 'ignore', timeout: 10000 });
+  if (cc.error || cc.status !== 0) {
+    floorNote = 'cc not found: the C floors were skipped';
+    console.error(`bench: ${floorNote}`);
+    return;
+  }
+  fs.mkdirSync(buildDir, { recursive: true });
+  for (const name of ['read_floor', 'fdscan_floor', 'netlink_floor']) {
+    const out = path.join(buildDir, name);
+    const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(floorDir, `${name}.c`)], { encoding: 'utf8', timeout: 60000 });
+    if (r.status !== 0) {
+      console.error(`bench: cc ${name}.c failed, skipping it:\n${r.stderr ?? r.error}`);
+      floorNote += `${name}.c did not compile; `;
+      continue;
+    }
+    floors[name] = out;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parse only: generated /proc/net/tcp files (no load needed).
 /** A /proc/net/tcp-like file of n established loopback rows, as the kernel prints it. */
 function tcpFile(n) {
   const lines = ['  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'];
@@ -41,138 +189,364 @@ function tcpFile(n) {
   return Buffer.from(lines.join('\n') + '\n', 'latin1');
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const ms = (x) => (x < 10 ? x.toFixed(2) : x.toFixed(1));
-
-const results = { parse: [], sample: [], process: [] };
-
-for (const n of sizes) {
-  const data = tcpFile(n);
-  const bench = new Bench({ time: 500, iterations: 5 });
-  for (const b of backends) bench.add(`${b.name} parseInet ${n}`, () => b.parseInet(data, 'tcp', true));
-  await bench.run();
-  const row = { lines: n, bytes: data.length };
-  for (const t of bench.tasks) row[t.name.split(' ')[0]] = t.result.latency.p50 ?? t.result.latency.mean;
-  results.parse.push(row);
-  console.log(`parse ${n} lines: native ${ms(row.native)} ms, js ${ms(row.js)} ms (js/native ${(row.js / row.native).toFixed(2)})`);
-}
-
-{
-  const files = ['tcp', 'tcp6', 'udp', 'udp6', 'udplite', 'udplite6', 'raw', 'raw6', 'unix'];
-  const bench = new Bench({ time: 1000, iterations: 5 });
-  for (const b of backends) {
-    for (const owners of [false, true]) {
-      bench.add(`${b.name} ${owners ? 'with' : 'no'} owners`, () => b.sample({ netDir: '/proc/net', procRoot: '/proc', files, owners, littleEndian: true }));
+/**
+ * Interleaved timed rounds: each round runs every variant once (in rotated order); stops after
+ * maxRounds, or when minRounds are done and budgetMs has passed. Returns name -> samples (ms).
+ */
+function rounds(variants, { minRounds, maxRounds, budgetMs }) {
+  const t = new Map(variants.map((v) => [v.name, []]));
+  const t0 = now();
+  for (let r = 0; r < maxRounds; r++) {
+    if (r >= minRounds && now() - t0 > budgetMs) break;
+    for (let k = 0; k < variants.length; k++) {
+      const v = variants[(k + r) % variants.length];
+      if (v.dead) continue;
+      try {
+        const a = now();
+        v.run();
+        t.get(v.name).push(now() - a);
+      } catch (e) {
+        v.dead = true;
+        fail(v.name, e);
+      }
     }
   }
-  await bench.run();
-  for (const t of bench.tasks) {
-    results.sample.push({ name: t.name, median: t.result.latency.p50 ?? t.result.latency.mean });
-    console.log(`live sample, ${t.name}: ${ms(results.sample.at(-1).median)} ms`);
+  return t;
+}
+
+const results = { parse: [], process: [], sample: [], lag: [], sampler: [] };
+
+function benchParse() {
+  const parseSizes = [...new Set([1000, 10000, 100000, 200000, ...sizes])].sort((a, b) => a - b);
+  for (const n of parseSizes) {
+    const data = tcpFile(n);
+    const variants = backends.map((b) => ({ name: b.name, run: () => b.parseInet(data, 'tcp', true) }));
+    for (const v of variants) v.run(); // warm-up
+    const t = rounds(variants, { minRounds: 5, maxRounds: 200, budgetMs: 2000 });
+    const row = { lines: n, bytes: data.length, native: median(t.get('native')), js: median(t.get('js')), runs: t.get('js').length };
+    results.parse.push(row);
+    console.log(`parse ${fmtN(n)} lines: native ${ms(row.native)} ms, TS ${ms(row.js)} ms (TS/native ${rx(row.js / row.native)}, ${row.runs} rounds)`);
   }
 }
 
-// Sampler: heap over 1,000 ticks, and event-loop lag while async samples with owners run.
-const { createSampler } = require(path.join(root, 'dist/sampler.js'));
-const v8 = await import('node:v8');
-const vm = await import('node:vm');
-const { monitorEventLoopDelay } = await import('node:perf_hooks');
-v8.setFlagsFromString('--expose-gc');
-const gc = vm.runInNewContext('gc');
-const sampler = {};
-for (const b of ['native', 'js']) {
-  const s = createSampler({ owners: true, interval: 0, fullScanEvery: 10, backend: b });
-  for (let i = 0; i < 20; i++) await s.next();
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const h = monitorEventLoopDelay({ resolution: 1 });
-  h.enable();
-  const t0 = performance.now();
-  for (let i = 0; i < 1000; i++) await s.next();
-  const perTick = (performance.now() - t0) / 1000;
-  h.disable();
-  gc();
-  sampler[b] = { growth: process.memoryUsage().heapUsed - before, perTick, lagMax: h.max / 1e6, lagP99: h.percentile(99) / 1e6 };
-  console.log(`sampler ${b}: 1,000 ticks with owners, heap growth ${(sampler[b].growth / 1024).toFixed(0)} KiB, ${ms(perTick)} ms/tick, event-loop lag p99 ${ms(sampler[b].lagP99)} ms, max ${ms(sampler[b].lagMax)} ms`);
-}
-
+// ---------------------------------------------------------------------------------------------
+// Whole process, side by side.
 const cli = path.join(root, 'dist/cli/main.js');
-const commands = [
-  ['netsnap -tan', process.execPath, [cli, '-tan']],
-  ['netsnap -tanp', process.execPath, [cli, '-tanp']],
-  ['ss -tan', 'ss', ['-tan']],
-  ['ss -tanp', 'ss', ['-tanp']],
-  ['netstat -tan', 'netstat', ['-tan']],
-  ['netstat -tanp', 'netstat', ['-tanp']],
-  ['node -e 0', process.execPath, ['-e', '0']],
-];
-const timings = new Map(commands.map(([name]) => [name, []]));
-for (let r = 0; r < runs; r++) {
-  // Interleaved, so a noisy moment hits every command alike.
-  for (const [name, cmd, argv] of commands) {
-    const t0 = process.hrtime.bigint();
-    const res = spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'ignore'] });
-    const dt = Number(process.hrtime.bigint() - t0) / 1e6;
-    if (res.status !== 0) throw new Error(`${name} exited ${res.status}`);
-    timings.get(name).push(dt);
-  }
-}
-const sockets = fs.readFileSync('/proc/net/tcp', 'latin1').split('\n').length - 2 + fs.readFileSync('/proc/net/tcp6', 'latin1').split('\n').length - 2;
-for (const [name] of commands) {
-  results.process.push({ name, median: median(timings.get(name)) });
-  console.log(`${name}: median ${ms(median(timings.get(name)))} ms over ${runs} runs`);
+function procCommands() {
+  const c = [
+    ['netsnap -tan', process.execPath, [cli, '-tan']],
+    ['netsnap -tanp', process.execPath, [cli, '-tanp']],
+    ['ss -tan', 'ss', ['-tan']],
+    ['ss -tanp', 'ss', ['-tanp']],
+    ['netstat -tan', 'netstat', ['-tan']],
+    ['netstat -tanp', 'netstat', ['-tanp']],
+    ['node -e 0', process.execPath, ['-e', '0']],
+  ];
+  if (floors.read_floor) c.push(['C read floor', floors.read_floor, []]);
+  if (floors.fdscan_floor) c.push(['C fd-scan floor', floors.fdscan_floor, []]);
+  if (floors.netlink_floor) c.push(['C netlink floor', floors.netlink_floor, []]);
+  return c;
 }
 
-if (write) {
-  const byName = Object.fromEntries(results.process.map((p) => [p.name, p.median]));
-  const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-  const lines = [
+function benchProcess(n) {
+  const big = n >= 100000;
+  const maxRounds = runsArg ? Number(runsArg) : big ? 3 : n >= 10000 ? 7 : 11;
+  const variants = procCommands().map(([name, cmd, args]) => ({
+    name,
+    run() {
+      const r = spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: 180000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 });
+      if (r.error) throw r.error;
+      if (r.signal) throw new Error(`killed by ${r.signal} (timeout 180 s?)`);
+      if (r.status !== 0) throw new Error(`exited ${r.status}: ${String(r.stderr).trim().slice(0, 300)}`);
+    },
+  }));
+  for (const v of variants) if (['netsnap -tan', 'node -e 0'].includes(v.name)) v.run(); // warm the page cache
+  const t = rounds(variants, { minRounds: Math.min(3, maxRounds), maxRounds, budgetMs: big ? 60000 : 30000 });
+  const row = { sockets: n, live: liveTcpSockets(), runs: t.get('node -e 0').length, med: {} };
+  for (const [name, xs] of t) row.med[name] = median(xs);
+  results.process.push(row);
+  for (const [name, x] of Object.entries(row.med)) console.log(`  ${name.padEnd(16)} ${ms(x).padStart(8)} ms`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// In-process live samples.
+let netlinkHonoured = null; // null: not tried; true/false after the first try
+function benchSample(n) {
+  const req = (owners, source) => ({
+    netDir: '/proc/net', files: ['tcp', 'tcp6'], owners, procRoot: '/proc', littleEndian: LE, ...(source ? { source } : {}),
+  });
+  const variants = [];
+  for (const b of backends) {
+    for (const owners of [false, true]) {
+      variants.push({ name: `${b.name}, ${owners ? 'with' : 'no'} owners, /proc`, run: () => b.sample(req(owners)) });
+    }
+  }
+  try {
+    const r = native.backend.sample(req(false, 'netlink'));
+    netlinkHonoured = r.files[0]?.source === 'netlink';
+  } catch (e) {
+    netlinkHonoured = false;
+    console.error(`bench: native source 'netlink' not accepted (${e.message})`);
+  }
+  if (netlinkHonoured) {
+    for (const owners of [false, true]) {
+      variants.push({ name: `native, ${owners ? 'with' : 'no'} owners, netlink`, run: () => native.backend.sample(req(owners, 'netlink')) });
+    }
+  }
+  // Sanity: the native sample sees the load.
+  const got = native.backend.sample(req(false)).files.reduce((s, f) => s + (f.table?.count ?? 0), 0);
+  for (const v of variants) v.run(); // warm-up
+  const big = n >= 100000;
+  const t = rounds(variants, { minRounds: 3, maxRounds: big ? 7 : 21, budgetMs: big ? 20000 : 8000 });
+  const row = { sockets: n, rows: got, runs: t.get(variants[0].name).length, med: {}, netlink: netlinkHonoured };
+  for (const [name, xs] of t) row.med[name] = median(xs);
+  results.sample.push(row);
+  console.log(`  native sample rows: ${fmtN(got)}; netlink source ${netlinkHonoured ? 'honoured' : 'not honoured by this addon'}`);
+  for (const [name, x] of Object.entries(row.med)) console.log(`  ${name.padEnd(34)} ${ms(x).padStart(8)} ms`);
+}
+
+/** Event-loop lag while sampleAsync with owners runs back to back (>= 5 samples, >= 2 s). */
+async function benchLag(n) {
+  const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: LE };
+  const row = { sockets: n };
+  for (const b of backends) {
+    await b.sampleAsync(request); // warm-up
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    // Plus our own max: the longest gap between 1 ms timer callbacks, less the 1 ms asked for.
+    let last = now();
+    let maxGap = 0;
+    const timer = setInterval(() => {
+      const t = now();
+      maxGap = Math.max(maxGap, t - last - 1);
+      last = t;
+    }, 1);
+    h.enable();
+    const t0 = now();
+    let count = 0;
+    while (count < 5 || (now() - t0 < 2000 && count < 200)) {
+      await b.sampleAsync(request);
+      count++;
+    }
+    h.disable();
+    clearInterval(timer);
+    row[b.name] = { p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: Math.max(h.max / 1e6, maxGap), samples: count, perSample: (now() - t0) / count };
+    console.log(`  lag ${b.name} sampleAsync+owners: p50 ${ms(row[b.name].p50)} ms, p99 ${ms(row[b.name].p99)} ms, max ${ms(row[b.name].max)} ms over ${count} samples (${ms(row[b.name].perSample)} ms each)`);
+  }
+  results.lag.push(row);
+}
+
+/** Heap growth over 1,000 sampler ticks (owners, full scan every 10), bounded in time. */
+async function benchSampler(n) {
+  const row = { sockets: n };
+  const budgetMs = n >= 100000 ? 300000 : 240000;
+  for (const b of ['native', 'js']) {
+    const s = createSampler({ owners: true, interval: 0, fullScanEvery: 10, backend: b });
+    for (let i = 0; i < 20; i++) await s.next();
+    gc();
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const h = monitorEventLoopDelay({ resolution: 1 });
+    h.enable();
+    const t0 = now();
+    let ticks = 0;
+    while (ticks < 1000 && now() - t0 < budgetMs) {
+      await s.next();
+      ticks++;
+    }
+    const elapsed = now() - t0;
+    h.disable();
+    s.close();
+    gc();
+    gc();
+    const growth = process.memoryUsage().heapUsed - before;
+    row[b] = { ticks, growth, perTick: elapsed / ticks, lagP99: h.percentile(99) / 1e6, lagMax: h.max / 1e6 };
+    console.log(`  sampler ${b}: ${ticks} ticks, heap growth ${(growth / 1024).toFixed(0)} KiB, ${ms(row[b].perTick)} ms/tick, lag p99 ${ms(row[b].lagP99)} ms, max ${ms(row[b].lagMax)} ms`);
+  }
+  results.sampler.push(row);
+}
+
+// ---------------------------------------------------------------------------------------------
+const started = new Date();
+const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const t00 = now();
+try {
+  if (want('process')) buildFloors();
+  if (want('parse')) {
+    console.log('== parse only (generated files)');
+    benchParse();
+  }
+  const needsLoad = want('process') || want('sample') || (want('sampler') && sizes.some((n) => samplerSizes.includes(n)));
+  if (needsLoad) {
+    for (const n of sizes) {
+      const sec = ['process', 'sample'].some(want) || samplerSizes.includes(n);
+      if (!sec) continue;
+      console.log(`== ${fmtN(n)} sockets: starting the load generator`);
+      const t0 = now();
+      load = await startLoad(n, { ...loadOpts, seconds: 1800, readyTimeout: Math.max(120, n / 1000) });
+      console.log(`   ready: ${fmtN(load.sockets)} sockets in ${((now() - t0) / 1000).toFixed(1)} s, ${fmtN(liveTcpSockets())} rows in /proc/net/tcp{,6}`);
+      if (want('process')) {
+        console.log('-- whole process (interleaved rounds, median wall ms)');
+        benchProcess(n);
+      }
+      if (want('sample')) {
+        console.log('-- in-process live sample (median ms)');
+        benchSample(n);
+        await benchLag(n);
+      }
+      if (want('sampler') && samplerSizes.includes(n)) {
+        console.log('-- sampler, 1,000 ticks');
+        await benchSampler(n);
+      }
+      await stopLoad();
+    }
+  }
+} catch (e) {
+  fail('bench', e);
+} finally {
+  await stopLoad();
+}
+console.log(`bench: done in ${((now() - t00) / 1000).toFixed(0)} s`);
+
+// ---------------------------------------------------------------------------------------------
+// RESULTS.md
+function ehash() {
+  try {
+    return Math.abs(Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_ehash_entries', 'utf8').trim()));
+  } catch {
+    return NaN;
+  }
+}
+
+function machine() {
+  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown cpu';
+  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
+}
+
+function target(label, value, limit, unit = '×') {
+  if (!Number.isFinite(value)) return `| ${label} | ≤ ${limit}${unit === '×' ? '×' : ` ${unit}`} | – | not measured |`;
+  const met = value <= limit;
+  const by = unit === '×' ? `${(value / limit).toFixed(2)}× the target` : `${ms(value - limit)} ${unit} over`;
+  return `| ${label} | ≤ ${limit}${unit === '×' ? '×' : ` ${unit}`} | ${unit === '×' ? rx(value) : `${ms(value)} ${unit}`} | ${met ? `**met** (${unit === '×' ? `${(value / limit).toFixed(2)}× the target` : `${ms(limit - value)} ${unit} under`})` : `**missed** (${by})`} |`;
+}
+
+function targets() {
+  const at = sizes.includes(100000) ? 100000 : Math.max(...sizes);
+  const P = results.process.find((r) => r.sockets === at)?.med ?? {};
+  const S = results.sample.find((r) => r.sockets === at)?.med ?? {};
+  const out = [
+    `## Targets (issue #5), at ${fmtN(at)} TCP sockets${at !== 100000 ? ' (100,000 was not among the sizes)' : ''}`,
+    '',
+    'In-process times are medians of the call; floors and peers are whole-process wall medians from the same run.',
+    '',
+    '| target | limit | measured | verdict |',
+    '| --- | ---: | ---: | --- |',
+    target('in-process sample, no owners, /proc source / C read floor', ratio(S['native, no owners, /proc'], P['C read floor']), 1.1),
+    netlinkHonoured
+      ? target('in-process sample, no owners, netlink source / C netlink floor', ratio(S['native, no owners, netlink'], P['C netlink floor']), 1.1)
+      : '| in-process sample, no owners, netlink source / C netlink floor | ≤ 1.1× | – | not measured: this addon does not honour `source: \'netlink\'` |',
+    target('in-process sample with owners (native, /proc) / (C read floor + C fd-scan floor)', ratio(S['native, with owners, /proc'], P['C read floor'] + P['C fd-scan floor']), 0.7),
+    target('whole-process `netsnap -tanp` / `ss -tanp`', ratio(P['netsnap -tanp'], P['ss -tanp']), 0.15),
+    target('whole-process `netsnap -tanp` / `netstat -tanp`', ratio(P['netsnap -tanp'], P['netstat -tanp']), 0.15),
+    target('whole-process `netsnap -tan` / `ss -tan`', ratio(P['netsnap -tan'], P['ss -tan']), 1.0),
+    target('TS backend / native backend, sample with owners', ratio(S['js, with owners, /proc'], S['native, with owners, /proc']), 1.5),
+    target(`async sample with owners (native): event-loop lag max, over all sizes (${results.lag.map((r) => `${fmtN(r.sockets)}: ${ms(r.native.max)}`).join(', ')})`,
+      results.lag.length ? Math.max(...results.lag.map((r) => r.native.max)) : NaN, 10, 'ms'),
+  ];
+  const sm = results.sampler.find((r) => r.sockets === 10000) ?? results.sampler[0];
+  for (const b of ['native', 'js']) {
+    const r = sm?.[b];
+    const lbl = `1,000 sampler ticks (${b}${sm ? `, ${fmtN(sm.sockets)} sockets` : ''}${r && r.ticks < 1000 ? `, only ${r.ticks} ticks in the time bound` : ''}): heap growth`;
+    out.push(target(lbl, r ? r.growth / 2 ** 20 : NaN, 2, 'MB'));
+  }
+  const P1 = results.process.find((r) => r.sockets === 1000)?.med;
+  if (P1) {
+    out.push(target('at 1,000 sockets: whole-process `netsnap -tanp` / `netstat -tanp`', ratio(P1['netsnap -tanp'], P1['netstat -tanp']), 1.5));
+    out.push('', `At 1,000 sockets \`node -e 0\` alone took ${ms(P1['node -e 0'])} ms (netsnap -tanp ${ms(P1['netsnap -tanp'])} ms, netstat -tanp ${ms(P1['netstat -tanp'])} ms).`);
+  }
+  return out;
+}
+
+function report() {
+  const cols = procCommands().map(([name]) => name);
+  const out = [
     '# Benchmark results',
     '',
-    'Written by `npm run bench`; re-run it to refresh. Medians; machines here are noisy, so treat',
-    'differences under 1.3x as equal.',
+    'Written by `npm run bench` (bench/run.mjs); re-run it to refresh. Medians of interleaved rounds;',
+    'machines here are noisy, so treat differences under 1.3× as equal.',
     '',
-    `- Date: ${new Date().toISOString()}`,
-    `- Machine: ${os.cpus().length} x ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}, Node ${process.version}`,
-    `- Live TCP sockets during the whole-process runs: ${sockets} (no load generator yet: that is the performance issue)`,
+    `- Date: ${started.toISOString()} (took ${((now() - t00) / 1000).toFixed(0)} s)`,
+    `- Machine: ${machine()}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
+    `- Command: \`npm run bench -- ${argv.join(' ')}\``.replace(/ -- `$/, '`'),
+    `- Sizes: ${sizes.map(fmtN).join(', ')} TCP sockets (bench/loadgen.mjs: established loopback connections, both ends, 3/4 IPv4 from`,
+    `  sources spread over 127.0.0.0/8, 1/4 IPv6 on ::1; held by ${loadOpts.workers} processes, plus ${loadOpts.idleProcs} idle processes with ${loadOpts.idleFds} fds each)`,
+    isolated
+      ? `- Isolated: own network and PID namespaces with a fresh /proc and an own TCP established hash of ${fmtN(ehash())} buckets (net.ipv4.tcp_child_ehash_entries) and no TIME_WAIT buckets (so no leftovers between sizes): only the generated load is read, dumped and scanned`
+      : '- Not isolated: every socket and process of the machine was sampled and scanned too',
+    floorNote ? `- ${floorNote}` : '- C floors: bench/floor/*.c, `cc -O2`, whole-process',
     '',
-    '## Parse only: /proc/net/tcp bytes to columns (in-process, tinybench, median ms)',
+    '## Whole process, side by side (median wall ms)',
+    '',
+    `| sockets (live rows) | rounds | ${cols.map((c) => `\`${c}\``).join(' | ')} |`,
+    `| --- | ---: | ${cols.map(() => '---:').join(' | ')} |`,
+    ...results.process.map((r) => `| ${fmtN(r.sockets)} (${fmtN(r.live)}) | ${r.runs} | ${cols.map((c) => ms(r.med[c])).join(' | ')} |`),
+    '',
+    '| sockets | netsnap -tan / ss -tan | netsnap -tan / netstat -tan | netsnap -tanp / ss -tanp | netsnap -tanp / netstat -tanp | netsnap -tan / C read floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...results.process.map((r) => { const m = r.med; return `| ${fmtN(r.sockets)} | ${rx(ratio(m['netsnap -tan'], m['ss -tan']))} | ${rx(ratio(m['netsnap -tan'], m['netstat -tan']))} | ${rx(ratio(m['netsnap -tanp'], m['ss -tanp']))} | ${rx(ratio(m['netsnap -tanp'], m['netstat -tanp']))} | ${rx(ratio(m['netsnap -tan'], m['C read floor']))} |`; }),
+    '',
+    '## In-process live sample of tcp + tcp6 (`backend.sample`, median ms)',
+    '',
+  ];
+  const names = [...new Set(results.sample.flatMap((r) => Object.keys(r.med)))];
+  out.push(
+    `| sockets (rows seen) | rounds | ${names.join(' | ')} | TS / native, owners | native no owners / C read floor | native owners / (read + fd-scan floors) |`,
+    `| --- | ---: | ${names.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
+    ...results.sample.map((r) => {
+      const P = results.process.find((p) => p.sockets === r.sockets)?.med ?? {};
+      return `| ${fmtN(r.sockets)} (${fmtN(r.rows)}) | ${r.runs} | ${names.map((n) => ms(r.med[n])).join(' | ')} | ${rx(ratio(r.med['js, with owners, /proc'], r.med['native, with owners, /proc']))} | ${rx(ratio(r.med['native, no owners, /proc'], P['C read floor']))} | ${rx(ratio(r.med['native, with owners, /proc'], P['C read floor'] + P['C fd-scan floor']))} |`;
+    }),
+    '',
+    netlinkHonoured ? 'The native backend honoured `source: \'netlink\'` (files[0].source === \'netlink\').'
+      : 'The native backend in this build did not honour `source: \'netlink\'` (files[0].source was not \'netlink\'): no netlink rows.',
+    '',
+    '## Event-loop lag during back-to-back `sampleAsync` with owners (ms; monitorEventLoopDelay at 1 ms, max also from a 1 ms timer)',
+    '',
+    '| sockets | native p50 | native p99 | native max | native ms/sample | TS p50 | TS p99 | TS max | TS ms/sample |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.lag.map((r) => `| ${fmtN(r.sockets)} | ${ms(r.native.p50)} | ${ms(r.native.p99)} | ${ms(r.native.max)} | ${ms(r.native.perSample)} | ${ms(r.js.p50)} | ${ms(r.js.p99)} | ${ms(r.js.max)} | ${ms(r.js.perSample)} |`),
+    '',
+    'The TypeScript backend samples on the main thread, so its lag is its sample time.',
+    '',
+    '## Sampler: 1,000 ticks with owners (full scan every 10 ticks), heap retained after gc()',
+    '',
+    '| sockets | backend | ticks | heap growth | ms per tick | lag p99 | lag max |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...results.sampler.flatMap((r) => ['native', 'js'].map((b) => `| ${fmtN(r.sockets)} | ${b} | ${r[b].ticks} | ${(r[b].growth / 1024).toFixed(0)} KiB | ${ms(r[b].perTick)} | ${ms(r[b].lagP99)} ms | ${ms(r[b].lagMax)} ms |`)),
+    '',
+    '## Parse only: generated /proc/net/tcp bytes to columns (in-process, median ms)',
     '',
     '| lines | bytes | native | TypeScript | TS / native |',
     '| ---: | ---: | ---: | ---: | ---: |',
-    ...results.parse.map((r) => `| ${r.lines} | ${r.bytes} | ${ms(r.native)} | ${ms(r.js)} | ${(r.js / r.native).toFixed(2)} |`),
+    ...results.parse.map((r) => `| ${fmtN(r.lines)} | ${fmtN(r.bytes)} | ${ms(r.native)} | ${ms(r.js)} | ${rx(r.js / r.native)} |`),
     '',
-    '## Whole sample of the live machine (all nine /proc/net files, in-process, median ms)',
+    ...targets(),
     '',
-    '| backend, owners | median ms |',
-    '| --- | ---: |',
-    ...results.sample.map((s) => `| ${s.name} | ${ms(s.median)} |`),
-    '',
-    '## Sampler: 1,000 ticks with owners (full scan every 10 ticks), live machine',
-    '',
-    '| backend | heap growth | ms per tick | event-loop lag p99 | lag max |',
-    '| --- | ---: | ---: | ---: | ---: |',
-    ...Object.entries(sampler).map(([b, r]) => `| ${b} | ${(r.growth / 1024).toFixed(0)} KiB | ${ms(r.perTick)} | ${ms(r.lagP99)} ms | ${ms(r.lagMax)} ms |`),
-    '',
-    'The TypeScript backend samples on the main thread, so its lag is its sample time; the native backend',
-    'runs read + parse on the libuv pool (the incremental owner checks still run on the main thread).',
-    '',
-    `## Whole process, side by side (${runs} interleaved runs, median wall ms)`,
-    '',
-    '| command | median ms | vs ss | vs netstat |',
-    '| --- | ---: | ---: | ---: |',
-    ...results.process.map((p) => {
-      const peer = p.name.endsWith('p') ? 'p' : '';
-      const vsSs = p.name.startsWith('netsnap') ? (p.median / byName[`ss -tan${peer}`]).toFixed(2) : '';
-      const vsNs = p.name.startsWith('netsnap') ? (p.median / byName[`netstat -tan${peer}`]).toFixed(2) : '';
-      return `| \`${p.name}\` | ${ms(p.median)} | ${vsSs} | ${vsNs} |`;
-    }),
-    '',
-  ];
-  fs.writeFileSync(path.join(root, 'bench', 'RESULTS.md'), lines.join('\n'));
-  console.log('wrote bench/RESULTS.md');
+  );
+  return out;
 }
+
+const resultsPath = path.join(root, 'bench', 'RESULTS.md');
+if (only || flag('no-write') || failures.length) {
+  console.log(`bench: RESULTS.md not written (${failures.length ? `${failures.length} failure(s)` : only ? `--only ${only}` : '--no-write'})`);
+  if (!only && !failures.length) console.log(report().join('\n'));
+} else {
+  let notes = '<!-- notes -->\n<!-- /notes -->';
+  try {
+    const old = fs.readFileSync(resultsPath, 'utf8');
+    const m = /<!-- notes -->[\s\S]*?<!-- \/notes -->/.exec(old);
+    if (m) notes = m[0];
+  } catch { /* first run */ }
+  fs.writeFileSync(resultsPath, [...report(), '## Notes', '', notes, ''].join('\n'));
+  console.log('bench: wrote bench/RESULTS.md');
+}
+process.exit(failures.length ? 1 : 0);
