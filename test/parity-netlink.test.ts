@@ -128,7 +128,7 @@ describe('netlink source (native) against /proc', () => {
   let udpConnected: dgram.Socket;
   let udp6Bound: dgram.Socket;
   let timeWaitPort = 0;
-  let raw: { child: ChildProcess; inode: number } | null = null;
+  let helper: { child: ChildProcess; udpInode: number; rawInode: number } | null = null;
   const own = new Set<number>();
   const ports = new Set<number>();
 
@@ -156,26 +156,36 @@ describe('netlink source (native) against /proc', () => {
     c.end();
     await once(c, 'close');
     tw.close();
-    // A RAW socket, from a process that may open one (root here).
-    if (process.getuid?.() === 0) {
-      const child = spawn('python3', ['-c', [
-        'import socket, os, sys',
-        's = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)',
-        'print(os.fstat(s.fileno()).st_ino, flush=True)',
-        'sys.stdin.read()',
-      ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
-      const line = await new Promise<string>((resolve, reject) => {
-        let out = '';
-        child.stdout!.setEncoding('utf8');
-        child.stdout!.on('data', (d: string) => {
-          out += d;
-          if (out.includes('\n')) resolve(out.trim());
-        });
-        child.once('exit', (code) => reject(new Error(`raw socket helper exited with ${code}`)));
+    // A helper process: a UDP socket that never reads, with a small receive buffer flooded until it
+    // drops (rx queue and drops non-zero), and a RAW socket when it may open one (root here).
+    const child = spawn('python3', ['-c', [
+      'import socket, os, sys',
+      'u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+      'u.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)',
+      'u.bind(("127.0.0.1", 0))',
+      'w = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)',
+      'for i in range(200): w.sendto(b"x" * 512, u.getsockname())',
+      'w.close()',
+      'try:',
+      '    r = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); ri = os.fstat(r.fileno()).st_ino',
+      'except OSError:',
+      '    ri = 0',
+      'print(os.fstat(u.fileno()).st_ino, ri, flush=True)',
+      'sys.stdin.read()',
+    ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', (d: string) => {
+        out += d;
+        if (out.includes('\n')) resolve(out.trim());
       });
-      raw = { child, inode: Number(line) };
-      own.add(raw.inode);
-    }
+      child.once('exit', (code) => reject(new Error(`socket helper exited with ${code}`)));
+    });
+    const [udpInode, rawInode] = line.split(' ').map(Number) as [number, number];
+    helper = { child, udpInode, rawInode };
+    own.add(udpInode);
+    if (rawInode) own.add(rawInode);
     for (const p of [v4, v6]) {
       own.add(p.listenerInode).add(inodeOf(p.client)).add(inodeOf(p.server));
       ports.add(p.port);
@@ -195,8 +205,8 @@ describe('netlink source (native) against /proc', () => {
       p?.listener.close();
     }
     for (const u of [udpBound, udpConnected, udp6Bound]) u?.close();
-    raw?.child.stdin!.end();
-    raw?.child.kill();
+    helper?.child.stdin!.end();
+    helper?.child.kill();
   });
 
   it('reports which source it used: netlink for tcp/udp/udplite, /proc for unix (and RAW where raw_diag is missing)', () => {
@@ -265,8 +275,13 @@ describe('netlink source (native) against /proc', () => {
     const connected = nm.get(inodeOf(udpConnected))!;
     expect(connected.state).toBe(1);
     expect(nm.get(inodeOf(udpBound))!.state).toBe(7);
-    if (raw) {
-      const r = nm.get(raw.inode)!;
+    // The flooded UDP socket: its queue and drop counter agree between the sources (compared above),
+    // and are not zero, so SK_MEMINFO_DROPS really was read.
+    const flooded = nm.get(helper!.udpInode)!;
+    expect(flooded.rxQueue).toBeGreaterThan(0);
+    expect(flooded.drops).toBeGreaterThan(0);
+    if (helper!.rawInode) {
+      const r = nm.get(helper!.rawInode)!;
       expect(r.file).toBe('raw');
       expect(r.local.endsWith(':1')).toBe(true); // the "port" of a RAW socket is its protocol (ICMP)
     }
