@@ -47,6 +47,8 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink);
 // (RAW goes through raw_diag and lists raw sockets of every IP protocol).
 // state_mask: the kernel's idiag_states (bit 1 << TCP_*); TCP only, other protocols ask for all.
 // reuse: an earlier table whose memory is filled first (see table.h); grown by doubling past it.
+//   Its memory may be written even when the rows end up elsewhere (the dump outgrew it, or failed
+//   and /proc was read): a caller hands a table over for reuse only when it is done with it.
 // The table comes with its backlog column (has_backlog). *out is only written on success.
 // Returns 0, or an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOMEM, EBADMSG...).
 int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const Reuse* reuse);
