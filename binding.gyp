@@ -4,6 +4,7 @@
       "target_name": "netsnap",
       "sources": [
         "native/inet_parser.cc",
+        "native/netlink_diag.cc",
         "native/unix_parser.cc",
         "native/socket_link.cc",
         "native/file_reader.cc",

@@ -54,7 +54,7 @@ bool parse_hex_pair(const uint8_t* bytes, const Span& t, size_t a_digits, size_t
 }  // namespace
 
 size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, uint8_t* out,
-                  size_t capacity, std::vector<uint32_t>& problems) {
+                  size_t capacity, std::vector<uint32_t>& problems, const uint32_t* state_mask) {
   using namespace problem;
   if (!inet_capacity_fits(capacity)) return 0;  // no caller could have allocated such a buffer
   const InetLayout L = inet_layout(capacity);
@@ -142,6 +142,8 @@ size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little
       fail(kInetBadDrops);
       continue;
     }
+    // Filtered out by state (TCP with -l): a valid line, not a problem.
+    if (state_mask != nullptr && (st >= 32 || ((*state_mask >> st) & 1u) == 0)) continue;
     // row_capacity() counts every line but the header, so this only trips for a caller that
     // passed a smaller capacity; the line is then dropped rather than written out of bounds.
     if (count >= capacity) continue;

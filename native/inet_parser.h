@@ -18,9 +18,11 @@ namespace netsnap {
 // capacity: normally row_capacity(bytes, len), which bounds the number of rows. Rows beyond
 //   `capacity` are never written (that can only happen when a caller passes a smaller value).
 // problems: receives (1-based line number, problem code) pairs for skipped lines.
+// state_mask: when not null, a valid line whose state st is >= 32 or lacks bit (1 << st) in
+//   *state_mask is skipped without a problem (netsnap -l asks only for LISTEN).
 // Returns the number of rows written. `bytes` may hold anything (NULs, no final newline).
 size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, uint8_t* out,
-                  size_t capacity, std::vector<uint32_t>& problems);
+                  size_t capacity, std::vector<uint32_t>& problems, const uint32_t* state_mask = nullptr);
 
 }  // namespace netsnap
 

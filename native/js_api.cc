@@ -161,6 +161,9 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   set(env, obj, "capacity", number(env, static_cast<double>(table.capacity)));
   set(env, obj, "count", number(env, static_cast<double>(table.count)));
   set(env, obj, "problems", vector_to_typed_array(env, napi_uint32_array, std::move(table.problems)));
+  if (table.has_backlog) {
+    set(env, obj, "backlog", vector_to_typed_array(env, napi_uint32_array, std::move(table.backlog)));
+  }
   if (table.is_unix) {
     const size_t pool_length = table.pool_length;
     napi_value pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));

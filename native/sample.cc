@@ -1,12 +1,15 @@
 #include "sample.h"
 
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <memory>
 #include <utility>
 
 #include "file_reader.h"
 #include "js_api.h"
+#include "netlink_diag.h"
 
 namespace netsnap {
 
@@ -20,7 +23,47 @@ bool net_file_kind(const std::string& name, NetFile* kind) {
   return true;
 }
 
+namespace {
+
+// Netlink describes the caller's own network namespace only.
+bool own_namespace(const std::string& net_dir) { return net_dir == "/proc/net" || net_dir == "/proc/self/net"; }
+
+// The kernel's idiag_states for a /proc state mask: NEW_SYN_RECV (12) is printed as SYN_RECV (3).
+uint32_t kernel_states(const SampleRequest& req) {
+  if (!req.has_tcp_states) return 0xffffffffu;
+  uint32_t m = req.tcp_states;
+  if (m & (1u << 3)) m |= 1u << 12;
+  return m;
+}
+
+// Netlink dump of an inet file into *outcome; false when it failed (the caller reads /proc).
+bool sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
+  const std::string& name = req.files[i];
+  const int family = name.back() == '6' ? AF_INET6 : AF_INET;
+  int protocol = IPPROTO_TCP;
+  switch (req.kinds[i]) {
+    case NetFile::kTcp: protocol = IPPROTO_TCP; break;
+    case NetFile::kUdp: protocol = IPPROTO_UDP; break;
+    case NetFile::kUdplite: protocol = IPPROTO_UDPLITE; break;
+    case NetFile::kRaw: protocol = IPPROTO_RAW; break;
+    case NetFile::kUnix: return false;
+  }
+  const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
+  Table t;
+  if (dump_inet(family, protocol, kernel_states(req), &t, reuse) != 0) return false;
+  outcome->table = std::move(t);
+  outcome->source = "netlink";
+  return true;
+}
+
+}  // namespace
+
 bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scratch, FileOutcome* outcome) {
+  const NetFile kind = req.kinds[i];
+  outcome->source = "proc";
+  if (req.netlink && kind != NetFile::kUnix && own_namespace(req.net_dir) && sample_netlink(req, i, outcome)) {
+    return true;
+  }
   const std::string path = req.net_dir + "/" + req.files[i];
   if (has_nul(path)) {
     outcome->error = kInvalidPathCode;
@@ -32,13 +75,13 @@ bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scrat
     outcome->error = errno_code(err);
     return true;
   }
-  const NetFile kind = req.kinds[i];
   // The tables copy what they keep (paths go to their own pool), so the scratch buffer is
   // free for the next file as soon as the parse returns.
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
+  const uint32_t* mask = kind == NetFile::kTcp && req.has_tcp_states ? &req.tcp_states : nullptr;
   return kind == NetFile::kUnix ? build_unix_table(scratch.data(), used, &outcome->table, reuse)
                                 : build_inet_table(scratch.data(), used, kind != NetFile::kTcp, req.little_endian,
-                                                   &outcome->table, reuse);
+                                                   &outcome->table, reuse, mask);
 }
 
 void run_sample(SampleBaton& baton) {
@@ -109,6 +152,26 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
   if (!little_endian.IsBoolean()) return who + "request.littleEndian must be a boolean";
   out->little_endian = little_endian.As<Napi::Boolean>().Value();
 
+  Napi::Value source = obj.Get("source");
+  if (env.IsExceptionPending()) return std::string();
+  if (!source.IsUndefined()) {
+    const std::string s = source.IsString() ? source.As<Napi::String>().Utf8Value() : std::string();
+    if (s != "proc" && s != "netlink") return who + "request.source must be 'proc' or 'netlink'";
+    out->netlink = s == "netlink";
+  }
+
+  Napi::Value tcp_states = obj.Get("tcpStates");
+  if (env.IsExceptionPending()) return std::string();
+  if (!tcp_states.IsUndefined()) {
+    if (!tcp_states.IsNumber()) return who + "request.tcpStates must be a number";
+    const double m = tcp_states.As<Napi::Number>().DoubleValue();
+    if (!(m >= 0 && m <= 4294967295.0) || m != static_cast<double>(static_cast<uint64_t>(m))) {
+      return who + "request.tcpStates must be a whole number below 2^32";
+    }
+    out->has_tcp_states = true;
+    out->tcp_states = static_cast<uint32_t>(m);
+  }
+
   Napi::Value reuse = obj.Get("reuse");
   if (env.IsExceptionPending()) return std::string();
   if (reuse.IsUndefined() || reuse.IsNull()) return std::string();
@@ -154,6 +217,7 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request)
     FileOutcome& outcome = baton.files[i];
     Napi::Object file = Napi::Object::New(env);
     file.Set("name", req.files[i]);
+    file.Set("source", outcome.source);
     if (outcome.error != nullptr) {
       file.Set("error", outcome.error);
       file.Set("table", env.Null());

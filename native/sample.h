@@ -30,11 +30,17 @@ struct SampleRequest {
   // request.reuse: earlier tables to fill again, parallel to `files` (absent: none). The JavaScript
   // objects stay reachable from the request object, which the caller keeps alive.
   std::vector<Reuse> reuse;
+  // request.source === 'netlink': inet files from a NETLINK_SOCK_DIAG dump (own namespace only).
+  bool netlink = false;
+  // request.tcpStates: bit (1 << st) of the /proc state numbers kept in tcp/tcp6 (absent: all).
+  bool has_tcp_states = false;
+  uint32_t tcp_states = 0;
 };
 
 struct FileOutcome {
   const char* error = nullptr;  // Node's err.code (static string), or null when read
   Table table;                  // meaningful when error is null
+  const char* source = "proc";  // "proc" or "netlink": where the rows came from
 };
 
 struct SampleBaton {

@@ -19,13 +19,15 @@ Table& Table::operator=(Table&& other) noexcept {
     problems = std::move(other.problems);
     pool = other.release_pool();
     pool_length = other.pool_length;
+    has_backlog = other.has_backlog;
+    backlog = std::move(other.backlog);
     other.byte_length = other.capacity = other.count = other.pool_length = 0;
   }
   return *this;
 }
 
 bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
-                      const Reuse* reuse) {
+                      const Reuse* reuse, const uint32_t* state_mask) {
   const size_t capacity = row_capacity(bytes, len);
   if (!inet_capacity_fits(capacity)) return false;
   // An empty ArrayBuffer may have no data pointer: it is still reusable for a layout of 0 bytes.
@@ -37,7 +39,7 @@ bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool li
     t.buffer_reused = true;
     t.byte_length = inet_layout(reuse->capacity).byte_length;
     t.capacity = reuse->capacity;
-    t.count = parse_inet(bytes, len, want_drops, little_endian, t.buffer, t.capacity, t.problems);
+    t.count = parse_inet(bytes, len, want_drops, little_endian, t.buffer, t.capacity, t.problems, state_mask);
     *out = std::move(t);
     return true;
   }
@@ -53,7 +55,7 @@ bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool li
   t.buffer = buffer;
   t.byte_length = L.byte_length;
   t.capacity = capacity;
-  t.count = parse_inet(bytes, len, want_drops, little_endian, buffer, capacity, t.problems);
+  t.count = parse_inet(bytes, len, want_drops, little_endian, buffer, capacity, t.problems, state_mask);
   *out = std::move(t);
   return true;
 }

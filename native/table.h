@@ -36,6 +36,9 @@ struct Table {
   // Unix tables only: malloc'd path bytes, pool_length long, or null when empty.
   uint8_t* pool = nullptr;
   size_t pool_length = 0;
+  // Netlink inet tables only: the accept backlog maximum of LISTEN rows (0 for others), one per row.
+  bool has_backlog = false;
+  std::vector<uint32_t> backlog;
 
   Table() = default;
   Table(const Table&) = delete;
@@ -67,8 +70,10 @@ struct Table {
 // With `reuse`, the rows go into its memory when they fit (its capacity holds row_capacity() rows
 // and its buffer the layout for that capacity); rows past `count` then keep stale bytes, which no
 // view shows. Otherwise a fresh table is allocated as without it.
+// state_mask: when not null, only rows whose state st has bit (1 << st) set are kept (st < 32);
+// the others are skipped silently (not problems).
 bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
-                      const Reuse* reuse = nullptr);
+                      const Reuse* reuse = nullptr, const uint32_t* state_mask = nullptr);
 bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse* reuse = nullptr);
 
 }  // namespace netsnap

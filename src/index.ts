@@ -1,5 +1,5 @@
 export { snapshot, sample, Snapshot } from './snapshot';
-export type { SnapshotOptions, Problem, InetSocket, UnixSocket } from './snapshot';
+export type { SnapshotOptions, SourceOption, Problem, InetSocket, UnixSocket } from './snapshot';
 export { InetTable, UnixTable, OwnerIndex } from './tables';
 export type { Owner, ProcessInfo } from './tables';
 export { backendName, getBackend } from './backend';

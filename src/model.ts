@@ -105,6 +105,11 @@ export interface RawInetTable {
   count: number;
   /** Pairs of (1-based line number, problem code). */
   problems: Uint32Array;
+  /**
+   * Netlink tables only (RawFileResult.source 'netlink'): per row, the accept backlog maximum of a
+   * LISTEN socket (netlink's idiag_wqueue), 0 for other rows. /proc does not have it.
+   */
+  backlog?: Uint32Array;
 }
 
 export interface RawUnixTable extends RawInetTable {
@@ -152,10 +157,23 @@ export interface SampleRequest {
    * and shows the new rows afterwards.
    */
   reuse?: Array<RawInetTable | RawUnixTable | null>;
+  /**
+   * Where inet tables come from (default 'proc'). 'netlink': a NETLINK_SOCK_DIAG dump, native backend
+   * only and only for the caller's own namespace (netDir '/proc/net' or '/proc/self/net'); the
+   * TypeScript backend, other netDirs, unix, and any failed dump read /proc. See RawFileResult.source.
+   */
+  source?: 'proc' | 'netlink';
+  /**
+   * TCP states to keep in tcp/tcp6, as a bit mask of /proc state numbers (bit 1 << st, st 1..11);
+   * absent: all. Other rows are skipped (not problems); netlink asks the kernel for these only.
+   */
+  tcpStates?: number;
 }
 
 export interface RawFileResult {
   name: string;
+  /** Where the rows came from: the /proc file or a netlink dump. */
+  source: 'proc' | 'netlink';
   /** errno name when the file could not be read (ENOENT when missing). */
   error: string | null;
   table: RawInetTable | RawUnixTable | null;

@@ -6,7 +6,7 @@ import { getBackend, type BackendName } from './backend';
 import { diffSnapshots, type SnapshotDiff } from './diff';
 import { IncrementalOwners, type IncrementalStats } from './incremental_owners';
 import { INET_FILES, type Family, type Proto, type RawSample, type SampleRequest } from './model';
-import { Snapshot } from './snapshot';
+import { requestSource, Snapshot, type SourceOption } from './snapshot';
 import { delayUntilCycle, nextCycle } from './schedule';
 
 export interface SamplerOptions {
@@ -28,6 +28,8 @@ export interface SamplerOptions {
   procRoot?: string;
   netDir?: string;
   backend?: BackendName;
+  /** As SnapshotOptions.source: 'auto' (default), 'proc' or 'netlink'. */
+  source?: SourceOption;
 }
 
 export interface Tick {
@@ -59,8 +61,10 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
   const backend = getBackend(options.backend);
   const files = INET_FILES.filter((f) => protocols.includes(f.proto) && families.includes(f.ipv6 ? 6 : 4)).map((f) => f.file);
   if (protocols.includes('unix')) files.push('unix');
+  const netDir = options.netDir ?? `${procRoot}/net`;
   const request: SampleRequest = {
-    netDir: options.netDir ?? `${procRoot}/net`, files, owners: false, procRoot, littleEndian: os.endianness() === 'LE',
+    netDir, files, owners: false, procRoot, littleEndian: os.endianness() === 'LE',
+    source: requestSource(options.source, backend.name, netDir),
   };
   const owners = options.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
   const incrementalUpTo = options.incrementalOwnersUpTo ?? 5000;

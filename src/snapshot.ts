@@ -23,6 +23,30 @@ export interface SnapshotOptions {
   littleEndian?: boolean;
   /** Override NETSNAP_BACKEND for this call. */
   backend?: BackendName;
+  /**
+   * Where the inet tables come from: 'proc' (/proc/net/*), 'netlink' (a NETLINK_SOCK_DIAG dump; native
+   * backend and own network namespace only, /proc otherwise or when a dump fails), or 'auto' (the
+   * default: netlink with the native backend on the own namespace's netDir). InetTable.source tells
+   * what was used.
+   */
+  source?: SourceOption;
+  /** TCP states to keep (bit 1 << st of the /proc state numbers); default all. */
+  tcpStates?: number;
+}
+
+export type SourceOption = 'auto' | 'proc' | 'netlink';
+
+/** The netDirs that describe the caller's own network namespace (the only ones netlink can dump). */
+export function isOwnNetDir(netDir: string): boolean {
+  return netDir === '/proc/net' || netDir === '/proc/self/net';
+}
+
+/** The SampleRequest.source for an option value, a backend and a netDir. */
+export function requestSource(source: SourceOption | undefined, backend: BackendName, netDir: string): 'proc' | 'netlink' {
+  const s = source ?? 'auto';
+  if (s !== 'auto' && s !== 'proc' && s !== 'netlink') throw new TypeError(`options.source must be 'auto', 'proc' or 'netlink', got ${JSON.stringify(s)}`);
+  if (s === 'auto') return backend === 'native' && isOwnNetDir(netDir) ? 'netlink' : 'proc';
+  return s;
 }
 
 export interface Problem {
@@ -50,6 +74,8 @@ export interface InetSocket {
   uid: number;
   inode: number;
   drops: number;
+  /** Accept backlog maximum of a LISTEN socket (0 otherwise); only when the table came from netlink. */
+  backlog?: number;
   /** Every process holding the socket, ascending pid; empty without owner mapping. */
   owners: Owner[];
 }
@@ -106,7 +132,7 @@ export class Snapshot {
       if (f.name === 'unix') this.unix = new UnixTable(f.table as RawUnixTable);
       else {
         const spec = INET_FILES.find((s) => s.file === f.name);
-        if (spec) this.inet.push(new InetTable(spec.proto, f.name, f.table));
+        if (spec) this.inet.push(new InetTable(spec.proto, f.name, f.table, f.source ?? 'proc'));
       }
     }
     this.owners = raw.owners ? new OwnerIndex(raw.owners) : null;
@@ -120,7 +146,8 @@ export class Snapshot {
   inetSocket(t: InetTable, i: number): InetSocket {
     const family = t.familyOf(i);
     const inode = t.inode[i]!;
-    return {
+    const backlog = t.backlog(i);
+    const s: InetSocket = {
       proto: t.proto,
       file: t.file,
       family,
@@ -138,6 +165,8 @@ export class Snapshot {
       drops: t.drops[i]!,
       owners: this.owners ? this.owners.ownersOf(inode) : [],
     };
+    if (backlog !== undefined) s.backlog = backlog;
+    return s;
   }
 
   unixSocket(t: UnixTable, i: number): UnixSocket {
@@ -184,24 +213,31 @@ function validate(options: SnapshotOptions): SampleRequest {
   if (typeof netDir !== 'string' || netDir === '') throw new TypeError('options.netDir must be a non-empty string');
   if (options.owners !== undefined && typeof options.owners !== 'boolean') throw new TypeError('options.owners must be a boolean');
   if (options.littleEndian !== undefined && typeof options.littleEndian !== 'boolean') throw new TypeError('options.littleEndian must be a boolean');
+  const m = options.tcpStates;
+  if (m !== undefined && !(typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= 0xffffffff)) {
+    throw new TypeError('options.tcpStates must be a whole number below 2^32');
+  }
   const files: string[] = [];
   for (const spec of INET_FILES) {
     if (protocols.includes(spec.proto) && families.includes(spec.ipv6 ? 6 : 4)) files.push(spec.file);
   }
   if (protocols.includes('unix')) files.push('unix');
-  return {
+  const request: SampleRequest = {
     netDir,
     files,
     owners: options.owners ?? false,
     procRoot,
     littleEndian: options.littleEndian ?? os.endianness() === 'LE',
   };
+  if (m !== undefined) request.tcpStates = m;
+  return request;
 }
 
 /** Reads, parses and (optionally) maps owners, synchronously. */
 export function snapshot(options: SnapshotOptions = {}): Snapshot {
   const request = validate(options);
   const backend = getBackend(options.backend);
+  request.source = requestSource(options.source, backend.name, request.netDir);
   const takenAt = Date.now();
   return new Snapshot(backend.name, request, backend.sample(request), takenAt);
 }
@@ -210,6 +246,7 @@ export function snapshot(options: SnapshotOptions = {}): Snapshot {
 export async function sample(options: SnapshotOptions = {}): Promise<Snapshot> {
   const request = validate(options);
   const backend = getBackend(options.backend);
+  request.source = requestSource(options.source, backend.name, request.netDir);
   const takenAt = Date.now();
   return new Snapshot(backend.name, request, await backend.sampleAsync(request), takenAt);
 }

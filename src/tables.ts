@@ -27,10 +27,15 @@ export class InetTable {
   readonly inode: Float64Array;
   readonly drops: Uint32Array;
   readonly raw: RawInetTable;
+  /** Where the rows came from: the /proc file or a netlink dump (native backend). */
+  readonly source: 'proc' | 'netlink';
+  private readonly backlogColumn: Uint32Array | undefined;
 
-  constructor(proto: InetProto, file: string, raw: RawInetTable) {
+  constructor(proto: InetProto, file: string, raw: RawInetTable, source: 'proc' | 'netlink' = 'proc') {
     this.proto = proto;
     this.file = file;
+    this.source = source;
+    this.backlogColumn = raw.backlog;
     this.ipv6File = file.endsWith('6');
     this.raw = raw;
     const { buffer, capacity: c, count: n } = raw;
@@ -51,6 +56,14 @@ export class InetTable {
     this.family = new Uint8Array(buffer, L.family, n);
     this.state = new Uint8Array(buffer, L.state, n);
     this.timerKind = new Uint8Array(buffer, L.timerKind, n);
+  }
+
+  /**
+   * Accept backlog maximum of a LISTEN row (0 for other rows) when the table came from netlink;
+   * undefined when it came from /proc, which does not show it.
+   */
+  backlog(i: number): number | undefined {
+    return this.backlogColumn?.[i];
   }
 
   familyOf(i: number): Family {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../src/cli/args';
+import { listingTcpStates } from '../src/cli/listing';
 import { netsnap } from './helpers/cli';
 import { backend } from './helpers/env';
 
@@ -35,6 +36,22 @@ describe('argument parsing', () => {
     expect(parseArgs(['-rr'])).toMatchObject({ kind: 'error', exitCode: 3 });
     expect(parseArgs(['--numeric-'])).toMatchObject({ kind: 'error', exitCode: 3 });
     expect(parseArgs(['-A', 'foo'])).toEqual({ kind: 'error', exitCode: 1, usage: false, message: "Unknown address family `foo'." });
+  });
+
+  it('--source takes proc, netlink or auto (the default); anything else is a usage error', () => {
+    expect(run([]).source).toBe('auto');
+    expect(run(['--source', 'netlink']).source).toBe('netlink');
+    expect(run(['--source=proc']).source).toBe('proc');
+    expect(run(['-tan', '--source', 'auto']).source).toBe('auto');
+    expect(parseArgs(['--source', 'ss'])).toMatchObject({ kind: 'error', exitCode: 3, usage: true, message: "netsnap: invalid source 'ss' (use proc, netlink or auto)" });
+    expect(parseArgs(['--source'])).toMatchObject({ kind: 'error', exitCode: 3, usage: true });
+  });
+
+  it('pushes the listing state filter into the sample: -l LISTEN only, default all but LISTEN, -a everything', () => {
+    expect(listingTcpStates(run(['-tl']))).toBe(1 << 10);
+    expect(listingTcpStates(run(['-t']))).toBe(0xfffffbff);
+    expect(listingTcpStates(run(['-ta']))).toBeUndefined();
+    expect(listingTcpStates(run(['-tal']))).toBeUndefined();
   });
 
   it('the binary exits 3 with the usage on stderr for a bad flag', () => {

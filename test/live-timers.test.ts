@@ -45,7 +45,7 @@ function split(line: string): [string, number] {
 
 describe(`-o timers (${backend.name})`, () => {
   it('equal netstat -tuaon for keepalive, listen, time-wait and udp sockets (seconds within the time between runs)', () => {
-    const theirs = spawnSync('netstat', ['-tuaon'], { encoding: 'latin1', env: { ...process.env, LANG: 'C' } }).stdout;
+    const theirs = spawnSync('netstat', ['-tuaon'], { encoding: 'latin1', env: { ...process.env, LANG: 'C' }, maxBuffer: 256 << 20 }).stdout;
     const ours = netsnap(['-tuaon']);
     expect(ours.status).toBe(0);
     const pick = (text: string, port: number) => text.split('\n').filter((l) => l.includes(`127.0.0.1:${port} `));

@@ -1,5 +1,6 @@
 // The native and TypeScript backends must fill identical bytes for identical input.
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../src/backends/js/index';
@@ -37,7 +38,7 @@ function sameOwners(a: RawOwners, b: RawOwners) {
 }
 
 function sameSample(a: RawSample, b: RawSample) {
-  expect(a.files.map((f) => [f.name, f.error])).toEqual(b.files.map((f) => [f.name, f.error]));
+  expect(a.files.map((f) => [f.name, f.source, f.error])).toEqual(b.files.map((f) => [f.name, f.source, f.error]));
   a.files.forEach((f, i) => {
     const g = b.files[i]!;
     if (f.table && g.table) sameTable(f.table, g.table, f.name);
@@ -160,6 +161,45 @@ describe('native and TypeScript backends agree byte for byte', () => {
     sameSample(await native.sampleAsync(request), n);
     sameSample(await js.sampleAsync(request), n);
     expect(n.files.filter((f) => f.error).map((f) => `${f.name}:${f.error}`)).toEqual(['udplite:ENOENT', 'udplite6:ENOENT', 'raw6:ENOENT']);
+  });
+
+  it('on TCP state masks (request.tcpStates), fixtures and generated files, tcp only, without problems for filtered rows', () => {
+    const masks = [undefined, 0, 1 << 10, (0xffffffff & ~(1 << 10)) >>> 0, 0xffffffff, 1 << 1 | 1 << 6, 1 << 12, 0x80000000];
+    const all = ['tcp', 'tcp6', 'udp', 'udp6', 'udplite', 'udplite6', 'raw', 'raw6', 'unix'];
+    for (const tcpStates of masks) {
+      const request = { netDir: `${BASIC}/net`, procRoot: BASIC, owners: false, littleEndian: true, files: all, tcpStates };
+      const n = native.sample(request);
+      sameSample(n, js.sample(request));
+      // UDP, RAW and UNIX are never state-filtered.
+      const unfiltered = native.sample({ ...request, tcpStates: undefined });
+      n.files.forEach((f, i) => {
+        if (!f.name.startsWith('tcp')) expect(f.table?.count, f.name).toBe(unfiltered.files[i]!.table?.count);
+      });
+    }
+    // Generated tcp files with valid and broken lines: the same rows and problems in both backends,
+    // and the problems do not depend on the mask.
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-mask-'));
+    try {
+      const g = new Gen(rng(5150));
+      let kept = 0;
+      let dropped = 0;
+      for (let i = 0; i < 300; i++) {
+        fs.writeFileSync(path.join(dir, 'tcp'), file(g, 'tcp', 1 + g.int(12)));
+        const tcpStates = g.next() < 0.2 ? g.int(0x100000000) : g.pick(masks);
+        const request = { netDir: dir, procRoot: '/proc', owners: false, littleEndian: g.next() < 0.5, files: ['tcp'], tcpStates };
+        const n = native.sample(request);
+        sameSample(n, js.sample(request));
+        const full = native.sample({ ...request, tcpStates: undefined }).files[0]!.table!;
+        const t = n.files[0]!.table!;
+        expect(bytes(t.problems).equals(bytes(full.problems))).toBe(true);
+        kept += t.count;
+        dropped += full.count - t.count;
+      }
+      expect(kept).toBeGreaterThan(100);
+      expect(dropped).toBeGreaterThan(100);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reject bad arguments with TypeErrors', () => {

@@ -59,6 +59,8 @@ export interface CliOptions {
   allNetns: boolean;
   /** Directory of the socket tables when not `${procRoot}/net` (set by --pid/--netns: /proc/PID/net). */
   netDir: string | null;
+  /** --source: where inet sockets are read from (auto: netlink with the native backend, own namespace). */
+  source: 'auto' | 'proc' | 'netlink';
 }
 
 export type ParseResult =
@@ -89,6 +91,7 @@ const LONG: ReadonlyArray<[string, string, boolean]> = [
   ['json', 'json', false], ['ndjson', 'ndjson', false], ['summary', 'y', false], ['top', 'top', true],
   ['watch', 'watch', false], ['save-baseline', 'save-baseline', true], ['compare', 'compare', true],
   ['netns', 'netns', true], ['pid', 'pid', true], ['all-netns', 'all-netns', false],
+  ['source', 'source', true],
 ];
 
 export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|--version|-h|--help}
@@ -139,6 +142,8 @@ netsnap options:
         --netns NAME             the sockets of network namespace NAME (/run/netns/NAME)
         --pid PID                the sockets of the network namespace of process PID
         --all-netns              the sockets of every network namespace, labelled
+        --source proc|netlink|auto  read inet sockets from /proc/net or a netlink (sock_diag) dump;
+                                 auto (default): netlink where it works, else /proc
         -V, --version            print the version and the backend in use (native or js)
         -h, --help               print this help
 
@@ -153,7 +158,7 @@ export function defaultOptions(): CliOptions {
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
     cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
     format: 'text', summary: false, top: 10, watch: false, saveBaseline: null, compare: null, netns: null, pid: null,
-    allNetns: false, netDir: null,
+    allNetns: false, netDir: null, source: 'auto',
   };
 }
 
@@ -208,6 +213,10 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
       o.pid = Number(arg);
       return null;
     case 'all-netns': o.allNetns = true; return null;
+    case 'source':
+      if (arg !== 'proc' && arg !== 'netlink' && arg !== 'auto') return `invalid source '${arg ?? ''}' (use proc, netlink or auto)`;
+      o.source = arg;
+      return null;
     case 'resolve-timeout': {
       const t = parseDuration(arg ?? '');
       if (t === null) return `invalid resolve timeout '${arg}' (use e.g. 300ms or 1s)`;

@@ -50,7 +50,7 @@ export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
   const families: Array<4 | 6> = [];
   if (sel.inet) families.push(4);
   if (sel.inet6) families.push(6);
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source });
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   const now = buildBaseline(snap);
   let status = 0;

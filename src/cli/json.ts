@@ -42,7 +42,7 @@ function groupJson(g: GroupMembership, names: Names | null): JsonObject {
 
 export async function runListingJson(o: CliOptions, io: Output): Promise<number> {
   const { sel, protocols, families } = tableRequest(o);
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source });
   const fmt = listingFormat(o);
   const names = o.numericHosts && o.numericPorts ? null : (fmt.names ?? null);
   // The text listing's order: per protocol, the IPv4 file then the IPv6 one.

@@ -75,10 +75,27 @@ export function tableRequest(o: CliOptions): { sel: Selection; protocols: Proto[
   return { sel, protocols, families };
 }
 
+/** All TCP states but LISTEN, and LISTEN alone (bits 1 << st of the /proc state numbers). */
+const NOT_LISTEN = 0xffffffff & ~(1 << 10);
+const LISTEN_ONLY = 1 << 10;
+
+/**
+ * The TCP states a listing can show, pushed into the sample (and, with netlink, into the kernel):
+ * -a shows every row; -l only servers (netstat: remote port 0, in practice LISTEN); by default
+ * everything else. inetRowShown() still decides per row; UDP and RAW are not state-filtered.
+ */
+export function listingTcpStates(o: CliOptions): number | undefined {
+  if (o.all) return undefined;
+  return o.listening ? LISTEN_ONLY : NOT_LISTEN >>> 0;
+}
+
 /** Prints one listing; returns netstat's exit status. */
 export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingOptions = listingFormat(o)): Promise<number> {
   const { sel, protocols, families } = tableRequest(o);
-  const snap: Snapshot = snapshot({ protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
+  const snap: Snapshot = snapshot({
+    protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source,
+    tcpStates: listingTcpStates(o),
+  });
 
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   if (o.programs && snap.owners && snap.owners.pidsDenied > 0) {

@@ -10,7 +10,7 @@ const bytes = (text: string): string => Buffer.from(text, 'utf8').toString('lati
 
 export async function runSummary(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined });
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source });
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   for (const u of snap.unreadable) {
     if (u.code !== 'ENOENT') io.err(`netsnap: ${snap.netDir}/${u.file}: ${u.code}\n`);

@@ -75,6 +75,7 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
   const sampler = createSampler({
     interval: o.interval, protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined,
+    source: o.source,
   });
   const tty = o.format === 'text' && process.stdout.isTTY === true;
   const recent: string[] = [];

@@ -127,6 +127,7 @@ export function inetSocketJson(s: InetSocket, t: InetTable, i: number, o: Socket
     user: o.numericUsers ? null : userName(s.uid, o.passwdFile),
     inode: s.inode,
     drops: s.drops,
+    ...(s.backlog !== undefined ? { backlog: s.backlog } : {}),
     owners: ownersJson(s.owners),
   };
 }

@@ -42,7 +42,11 @@ function parseEndpoint(bytes: Uint8Array, start: number, end: number, dst: numbe
   return (hexLen === 8 ? 4 : 6) * 65536 + port;
 }
 
-export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null): RawInetTable {
+/**
+ * stateMask: when given, valid lines whose state st is >= 32 or lacks bit (1 << st) are skipped
+ * without a problem (native/inet_parser.cc does the same).
+ */
+export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number): RawInetTable {
   let capacity = rowCapacity(bytes);
   // Fill an earlier table's memory when its capacity holds these rows (native/table.cc does the same).
   const reused = !!reuse && capacity <= reuse.capacity && inetLayout(reuse.capacity).byteLength <= reuse.buffer.byteLength;
@@ -153,6 +157,8 @@ export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boo
         continue;
       }
     }
+    // Filtered out by state (TCP with -l): a valid line, not a problem. (>>> would wrap at 32.)
+    if (stateMask !== undefined && (st >= 32 || ((stateMask >>> st) & 1) === 0)) continue;
     const r = count++;
     family[r] = local >>> 16;
     state[r] = st;

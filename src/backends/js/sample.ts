@@ -17,6 +17,11 @@ export function protoOfFile(name: string): InetProto | 'unix' | null {
 }
 
 export function sample(request: SampleRequest): RawSample {
+  // request.source is ignored: this backend always reads /proc (and says so in each result).
+  const m = request.tcpStates;
+  if (m !== undefined && !(typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= 0xffffffff)) {
+    throw new TypeError('request.tcpStates must be a whole number below 2^32');
+  }
   const files: RawFileResult[] = [];
   for (const [index, name] of request.files.entries()) {
     const reuse = request.reuse?.[index] ?? null;
@@ -24,13 +29,13 @@ export function sample(request: SampleRequest): RawSample {
     if (proto === null) throw new TypeError(`unknown /proc/net file: ${name}`);
     const r = readIntoScratch(`${request.netDir}/${name}`);
     if (!r.ok) {
-      files.push({ name, error: r.code, table: null });
+      files.push({ name, source: 'proc', error: r.code, table: null });
       continue;
     }
     const table = proto === 'unix'
       ? parseUnix(r.bytes, reuse as RawUnixTable | null)
-      : parseInet(r.bytes, proto, request.littleEndian, reuse);
-    files.push({ name, error: null, table });
+      : parseInet(r.bytes, proto, request.littleEndian, reuse, proto === 'tcp' ? request.tcpStates : undefined);
+    files.push({ name, source: 'proc', error: null, table });
   }
   return { files, owners: request.owners ? scanOwners(request.procRoot) : null };
 }

@@ -1,0 +1,238 @@
+#include "netlink_diag.h"
+
+#include <errno.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "layout.h"
+
+namespace netsnap {
+namespace {
+
+constexpr size_t kRecvBuffer = 64 * 1024;  // the kernel sends at most 32 KiB per dump skb
+constexpr size_t kFirstCapacity = 256;
+
+// Moves the first `count` rows of `t` into a fresh zeroed buffer of `capacity` rows.
+bool grow_table(Table* t, size_t capacity) {
+  if (!inet_capacity_fits(capacity)) return false;
+  const InetLayout to = inet_layout(capacity);
+  uint8_t* buffer = static_cast<uint8_t*>(std::calloc(to.byte_length, 1));
+  if (buffer == nullptr) return false;
+  if (t->count > 0) {
+    const InetLayout from = inet_layout(t->capacity);
+    const size_t n = t->count;
+    const struct {
+      size_t from, to, width;
+    } cols[] = {
+        {from.inode, to.inode, 8},           {from.tx_queue, to.tx_queue, 4},
+        {from.rx_queue, to.rx_queue, 4},     {from.timer_jiffies, to.timer_jiffies, 4},
+        {from.retransmits, to.retransmits, 4}, {from.uid, to.uid, 4},
+        {from.timeout, to.timeout, 4},       {from.drops, to.drops, 4},
+        {from.local_port, to.local_port, 2}, {from.remote_port, to.remote_port, 2},
+        {from.local_addr, to.local_addr, 16}, {from.remote_addr, to.remote_addr, 16},
+        {from.family, to.family, 1},         {from.state, to.state, 1},
+        {from.timer_kind, to.timer_kind, 1},
+    };
+    for (const auto& c : cols) std::memcpy(buffer + c.to, t->buffer + c.from, c.width * n);
+  }
+  if (!t->buffer_reused) std::free(t->buffer);
+  t->buffer = buffer;
+  t->buffer_reused = false;
+  t->byte_length = to.byte_length;
+  t->capacity = capacity;
+  return true;
+}
+
+template <typename T>
+T load(const uint8_t* p) {
+  T v;
+  std::memcpy(&v, p, sizeof(T));
+  return v;
+}
+
+// One SOCK_DIAG_BY_FAMILY payload of `len` bytes (len >= sizeof(inet_diag_msg) checked by caller).
+int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
+  inet_diag_msg m;
+  std::memcpy(&m, p, sizeof m);
+  uint8_t family;
+  if (m.idiag_family == AF_INET) family = 4;
+  else if (m.idiag_family == AF_INET6) family = 6;
+  else return 0;  // not an inet socket: nothing /proc/net/{tcp,udp,raw}* would show
+
+  uint32_t drops = 0;
+  // Attributes follow the aligned header, inside this message only.
+  size_t off = NLMSG_ALIGN(sizeof(inet_diag_msg));
+  while (off < len && len - off >= sizeof(rtattr)) {
+    const rtattr a = load<rtattr>(p + off);
+    if (a.rta_len < sizeof(rtattr) || a.rta_len > len - off) return -EBADMSG;
+    const size_t payload = a.rta_len - RTA_ALIGN(sizeof(rtattr));
+    const uint8_t* data = p + off + RTA_ALIGN(sizeof(rtattr));
+    if (a.rta_type == INET_DIAG_SKMEMINFO && payload >= (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+      drops = load<uint32_t>(data + SK_MEMINFO_DROPS * sizeof(uint32_t));
+    }
+    const size_t step = RTA_ALIGN(a.rta_len);
+    if (step >= len - off) break;
+    off += step;
+  }
+
+  Table* t = sink->table;
+  if (t->count >= t->capacity) {
+    const size_t want = t->capacity < kFirstCapacity ? kFirstCapacity : t->capacity * 2;
+    if (!grow_table(t, want)) {
+      sink->out_of_memory = true;
+      return -ENOMEM;
+    }
+  }
+  const InetLayout L = inet_layout(t->capacity);
+  const size_t r = t->count++;
+  uint8_t* out = t->buffer;
+  const uint8_t state = m.idiag_state == 12 ? 3 : m.idiag_state;  // TCP_NEW_SYN_RECV, as /proc prints it
+  const bool listen = state == 10 && !sink->raw;
+  uint32_t retransmits = 0, timeout = 0;
+  if (m.idiag_timer == 1) retransmits = m.idiag_retrans;
+  else if (m.idiag_timer == 2 || m.idiag_timer == 4) timeout = m.idiag_retrans;
+  uint8_t local[16] = {0}, remote[16] = {0};
+  const size_t alen = family == 4 ? 4 : 16;
+  std::memcpy(local, m.id.idiag_src, alen);
+  std::memcpy(remote, m.id.idiag_dst, alen);
+  store<double>(out, L.inode, r, static_cast<double>(m.idiag_inode));
+  store<uint32_t>(out, L.tx_queue, r, listen ? 0 : m.idiag_wqueue);
+  store<uint32_t>(out, L.rx_queue, r, m.idiag_rqueue);
+  store<uint32_t>(out, L.timer_jiffies, r, m.idiag_expires / 10);  // ms -> USER_HZ (100) ticks
+  store<uint32_t>(out, L.retransmits, r, retransmits);
+  store<uint32_t>(out, L.uid, r, m.idiag_uid);
+  store<uint32_t>(out, L.timeout, r, timeout);
+  store<uint32_t>(out, L.drops, r, drops);
+  store<uint16_t>(out, L.local_port, r, ntohs(m.id.idiag_sport));
+  store<uint16_t>(out, L.remote_port, r, sink->raw ? 0 : ntohs(m.id.idiag_dport));
+  std::memcpy(out + L.local_addr + r * 16, local, 16);
+  std::memcpy(out + L.remote_addr + r * 16, remote, 16);
+  store<uint8_t>(out, L.family, r, family);
+  store<uint8_t>(out, L.state, r, state);
+  store<uint8_t>(out, L.timer_kind, r, m.idiag_timer);
+  sink->backlog->push_back(listen ? m.idiag_wqueue : 0);
+  return 0;
+}
+
+}  // namespace
+
+int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
+  size_t off = 0;
+  while (off < len) {
+    if (len - off < sizeof(nlmsghdr)) return -EBADMSG;
+    const nlmsghdr h = load<nlmsghdr>(data + off);
+    if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > len - off) return -EBADMSG;
+    const uint8_t* payload = data + off + NLMSG_HDRLEN;
+    const size_t plen = h.nlmsg_len >= NLMSG_HDRLEN ? h.nlmsg_len - NLMSG_HDRLEN : 0;
+    if (h.nlmsg_seq == sink->seq) {
+      if (h.nlmsg_type == NLMSG_DONE) {
+        // A dump that failed half-way ends with DONE carrying the negative errno.
+        if (plen >= sizeof(int)) {
+          const int err = load<int>(payload);
+          if (err < 0) return err;
+        }
+        return kDiagDone;
+      }
+      if (h.nlmsg_type == NLMSG_ERROR) {
+        if (plen < sizeof(int)) return -EBADMSG;
+        const int err = load<int>(payload);
+        if (err < 0) return err;
+        if (err > 0) return -EBADMSG;
+        // 0 is an acknowledgement: nothing to take.
+      } else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+        if (plen < sizeof(inet_diag_msg)) return -EBADMSG;
+        const int rc = take_record(payload, plen, sink);
+        if (rc < 0) return rc;
+      }
+    }
+    const size_t step = NLMSG_ALIGN(h.nlmsg_len);
+    if (step >= len - off) break;
+    off += step;
+  }
+  return kDiagMore;
+}
+
+int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const Reuse* reuse) {
+  // Per thread: the main thread or a libuv pool thread; kept between dumps.
+  thread_local std::vector<uint8_t> buf;
+  if (buf.size() < kRecvBuffer) buf.resize(kRecvBuffer);
+
+  Table t;
+  if (reuse != nullptr && reuse->present && inet_capacity_fits(reuse->capacity) &&
+      inet_layout(reuse->capacity).byte_length <= reuse->length && reuse->data != nullptr &&
+      reuse->capacity > 0) {
+    t.buffer = reuse->data;
+    t.buffer_reused = true;
+    t.capacity = reuse->capacity;
+    t.byte_length = inet_layout(reuse->capacity).byte_length;
+  } else if (!grow_table(&t, kFirstCapacity)) {
+    return ENOMEM;
+  }
+  t.has_backlog = true;
+
+  const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  if (fd < 0) return errno;
+
+  struct {
+    nlmsghdr h;
+    inet_diag_req_raw r;  // inet_diag_req_v2 plus sdiag_raw_protocol in its padding byte
+  } req;
+  static_assert(sizeof(inet_diag_req_raw) == sizeof(inet_diag_req_v2), "raw_diag request layout");
+  std::memset(&req, 0, sizeof req);
+  const bool raw = protocol == IPPROTO_RAW;
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = 1;
+  req.r.sdiag_family = static_cast<uint8_t>(family);
+  req.r.sdiag_protocol = static_cast<uint8_t>(protocol);
+  // raw_diag: IPPROTO_RAW as the raw protocol matches raw sockets of every protocol in a dump.
+  if (raw) req.r.sdiag_raw_protocol = IPPROTO_RAW;
+  req.r.idiag_states = protocol == IPPROTO_TCP ? state_mask : 0xffffffffu;
+  if (protocol != IPPROTO_TCP) req.r.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1);
+
+  sockaddr_nl kernel;
+  std::memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  int err = 0;
+  ssize_t sent;
+  do {
+    sent = sendto(fd, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) err = errno;
+
+  DiagSink sink;
+  sink.table = &t;
+  sink.backlog = &t.backlog;
+  sink.raw = raw;
+  sink.seq = 1;
+  while (err == 0) {
+    const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      err = errno;
+      break;
+    }
+    if (n == 0) {
+      err = EBADMSG;  // the dump ended without NLMSG_DONE
+      break;
+    }
+    const int rc = parse_diag_messages(buf.data(), static_cast<size_t>(n), &sink);
+    if (rc == kDiagDone) break;
+    if (rc < 0) err = -rc;
+  }
+  close(fd);
+  if (err != 0) return err;
+  *out = std::move(t);
+  return 0;
+}
+
+}  // namespace netsnap

@@ -1,0 +1,58 @@
+// NETLINK_SOCK_DIAG (inet_diag) dumps of TCP, UDP, UDPLITE and RAW sockets into the same inet table
+// columns the /proc/net parser fills (inet_parser.cc). Pure C++ (no Node-API): it runs on the libuv
+// pool for sampleAsync, and parse_diag_messages() is a pure function a fuzz harness can call.
+//
+// Representation, as /proc/net/* gives it for the same socket:
+// - family 4 or 6, addresses in network byte order (IPv4 in the first 4 bytes, the rest zero),
+//   ports in host order; RAW: local port = IP protocol number, remote port 0 (as /proc prints it).
+// - state: the kernel's number, NEW_SYN_RECV (12) stored as SYN_RECV (3) as /proc prints it.
+// - txQueue/rxQueue: idiag_wqueue/idiag_rqueue, except for LISTEN rows, whose txQueue is 0 as in
+//   /proc and whose idiag_wqueue (the accept backlog maximum) goes to the extra backlog column.
+// - timerKind: idiag_timer; timerJiffies: idiag_expires (ms) / 10, i.e. USER_HZ clock ticks as /proc.
+// - retransmits/timeout: idiag_retrans is icsk_retransmits for timer 1 (-> retransmits) and
+//   icsk_probes_out for timers 2 and 4 (-> timeout); the other one is 0 (not in the dump).
+// - drops: SK_MEMINFO_DROPS of INET_DIAG_SKMEMINFO (requested for UDP/UDPLITE/RAW only).
+#ifndef NETSNAP_NETLINK_DIAG_H_
+#define NETSNAP_NETLINK_DIAG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "table.h"
+
+namespace netsnap {
+
+// Where parse_diag_messages() writes: a growable inet table plus the backlog column.
+struct DiagSink {
+  Table* table = nullptr;               // inet layout for table->capacity rows; rows appended at count
+  std::vector<uint32_t>* backlog = nullptr;  // one entry per row
+  bool raw = false;                     // RAW dump: remote port forced to 0, as /proc prints it
+  uint32_t seq = 0;                     // only messages with this nlmsg_seq are taken
+  bool out_of_memory = false;           // growing the table failed
+};
+
+// Result of parse_diag_messages().
+constexpr int kDiagMore = 1;  // all records consumed, NLMSG_DONE not seen yet
+constexpr int kDiagDone = 0;  // NLMSG_DONE seen
+// Anything negative: -errno (an NLMSG_ERROR from the kernel, -EBADMSG for a malformed record,
+// -ENOMEM when the table could not grow).
+
+// Parses one recv()'d buffer of netlink messages, appending a row per SOCK_DIAG_BY_FAMILY record.
+// Every length is checked against `len` before anything is read; `data` may hold anything.
+int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink);
+
+// Dumps the sockets of one (family, protocol) of the caller's network namespace into *out.
+// family: AF_INET or AF_INET6. protocol: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE or IPPROTO_RAW
+// (RAW goes through raw_diag and lists raw sockets of every IP protocol).
+// state_mask: the kernel's idiag_states (bit 1 << TCP_*); TCP only, other protocols ask for all.
+// reuse: an earlier table whose memory is filled first (see table.h); grown by doubling past it.
+//   Its memory may be written even when the rows end up elsewhere (the dump outgrew it, or failed
+//   and /proc was read): a caller hands a table over for reuse only when it is done with it.
+// The table comes with its backlog column (has_backlog). *out is only written on success.
+// Returns 0, or an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOMEM, EBADMSG...).
+int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const Reuse* reuse);
+
+}  // namespace netsnap
+
+#endif  // NETSNAP_NETLINK_DIAG_H_
