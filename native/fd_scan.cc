@@ -1,14 +1,17 @@
 #include "fd_scan.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "file_reader.h"
+#include "parallel.h"
 #include "scan.h"
 #include "socket_link.h"
 
@@ -20,10 +23,7 @@ constexpr uint32_t kUnknownUid = 0xffffffff;
 
 // A directory entry name that passed is_small_number(): at most 10 digits, kept as text to
 // build paths from.
-struct NumberName {
-  char text[11];
-  int32_t value;
-};
+using NumberName = OwnerScan::PidName;
 
 // isPidName()/isFdName() of owners.ts: 1..10 decimal digits, no leading zero (the kernel never
 // writes one, and "007" would name pid 7 twice), value <= 0x7fffffff.
@@ -76,12 +76,6 @@ int for_each_name(int dir_fd, std::vector<uint8_t>& buf, OnName&& on_name) {
 }
 
 bool is_denied(int err) { return err == EACCES || err == EPERM; }
-
-struct Found {
-  double inode;
-  int32_t pid;
-  int32_t fd;
-};
 
 // First `max` bytes of dir_fd/path, read whole like head() in owners.ts so that a file that
 // fails part-way gives nothing rather than a prefix. Empty when unreadable.
@@ -146,119 +140,264 @@ uint32_t status_uid(const uint8_t* s, size_t len) {
   return kUnknownUid;
 }
 
-void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out) {
+struct alignas(64) OwnerScan::Worker {
+  struct Entry {
+    double inode;
+    int32_t pid;
+    int32_t fd;
+  };
+  // An owning process; name and comm are ranges of this worker's `strings`.
+  struct Proc {
+    int32_t pid;
+    uint32_t uid;
+    size_t name_start, name_len, comm_start, comm_len;
+  };
+  std::vector<uint8_t> dents = std::vector<uint8_t>(32 * 1024);
+  std::vector<NumberName> fd_names;
+  std::vector<Entry> found;
+  bool sorted = false;
+  std::vector<Proc> procs;
+  std::vector<uint8_t> strings;
+  uint64_t scanned = 0, vanished = 0, denied = 0;
+};
+
+namespace {
+
+bool entry_less(const OwnerScan::Worker::Entry& a, const OwnerScan::Worker::Entry& b) {
+  if (a.inode != b.inode) return a.inode < b.inode;
+  if (a.pid != b.pid) return a.pid < b.pid;
+  return a.fd < b.fd;
+}
+
+}  // namespace
+
+OwnerScan::~OwnerScan() {
+  if (root_fd_ >= 0) close(root_fd_);
+  for (Worker* w : workers_) delete w;
+}
+
+void OwnerScan::begin(const std::string& proc_root) {
   // Node rejects such a path before readdir; owners.ts then scans nothing.
   if (has_nul(proc_root)) return;
-  int root_fd;
   do {
-    root_fd = open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  } while (root_fd < 0 && errno == EINTR);
-  if (root_fd < 0) return;
-
-  std::vector<uint8_t> dents(32 * 1024);
-
+    root_fd_ = open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } while (root_fd_ < 0 && errno == EINTR);
+  if (root_fd_ < 0) return;
   // The whole listing first, as readdirSync does: a listing that fails part-way counts as
   // no listing at all.
-  std::vector<NumberName> pid_names;
-  const int list_err = for_each_name(root_fd, dents, [&](const char* name, size_t len) {
+  std::vector<uint8_t> dents(32 * 1024);
+  const int list_err = for_each_name(root_fd_, dents, [&](const char* name, size_t len) {
     NumberName nn;
-    if (is_small_number(name, len, &nn)) pid_names.push_back(nn);
+    if (is_small_number(name, len, &nn)) pids_.push_back(nn);
   });
-  if (list_err != 0) pid_names.clear();
+  if (list_err != 0) pids_.clear();
+  order_.resize(pids_.size());
+  for (size_t i = 0; i < order_.size(); i++) order_[i] = static_cast<uint32_t>(i);
+}
 
-  std::vector<Found> found;
-  std::vector<int32_t> owning;
-  std::vector<NumberName> fd_names;
-  for (const NumberName& p : pid_names) {
+void OwnerScan::balance() {
+  std::vector<int64_t> size(pids_.size(), 0);
+  for (size_t i = 0; i < pids_.size(); i++) {
     char path[32];
-    std::snprintf(path, sizeof path, "%s/fd", p.text);  // at most 10 digits + "/fd"
-    int fd_dir;
-    do {
-      fd_dir = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    } while (fd_dir < 0 && errno == EINTR);
-    if (fd_dir < 0) {
-      // Anything but a permission error means the process is gone (or never had fds).
-      if (is_denied(errno)) out->pids_denied++;
-      else out->pids_vanished++;
-      continue;
-    }
-    fd_names.clear();
-    const int err = for_each_name(fd_dir, dents, [&](const char* name, size_t len) {
-      NumberName nn;
-      if (is_small_number(name, len, &nn)) fd_names.push_back(nn);
-    });
-    if (err != 0) {
-      close(fd_dir);
-      if (is_denied(err)) out->pids_denied++;
-      else out->pids_vanished++;
-      continue;
-    }
-    out->pids_scanned++;
-    bool any = false;
-    for (const NumberName& f : fd_names) {
-      // Socket link targets are at most 25 bytes ("socket:[" + 16 digits + "]"); a target
-      // that fills the buffer is longer than that and could not parse anyway.
-      uint8_t link[256];
-      const ssize_t n = readlinkat(fd_dir, f.text, reinterpret_cast<char*>(link), sizeof link);
-      if (n < 0 || static_cast<size_t>(n) >= sizeof link) continue;  // closed, or not a link
-      const double inode = parse_socket_link(link, static_cast<size_t>(n));
-      if (inode < 0) continue;
-      found.push_back(Found{inode, p.value, f.value});
-      any = true;
-    }
+    std::snprintf(path, sizeof path, "%s/fd", pids_[i].text);
+    struct stat st;
+    if (fstatat(root_fd_, path, &st, 0) == 0) size[i] = static_cast<int64_t>(st.st_size);
+  }
+  std::stable_sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) { return size[a] > size[b]; });
+}
+
+void OwnerScan::prepare(unsigned workers) {
+  while (workers_.size() < workers) workers_.push_back(new Worker());
+}
+
+void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch) {
+  Worker& k = *workers_[worker];
+  const NumberName& p = pids_[order_[i]];
+  char path[32];
+  std::snprintf(path, sizeof path, "%s/fd", p.text);  // at most 10 digits + "/fd"
+  int fd_dir;
+  do {
+    fd_dir = openat(root_fd_, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } while (fd_dir < 0 && errno == EINTR);
+  if (fd_dir < 0) {
+    // Anything but a permission error means the process is gone (or never had fds).
+    if (is_denied(errno)) k.denied++;
+    else k.vanished++;
+    return;
+  }
+  k.fd_names.clear();
+  const int err = for_each_name(fd_dir, k.dents, [&](const char* name, size_t len) {
+    NumberName nn;
+    if (is_small_number(name, len, &nn)) k.fd_names.push_back(nn);
+  });
+  if (err != 0) {
     close(fd_dir);
-    if (any) owning.push_back(p.value);
+    if (is_denied(err)) k.denied++;
+    else k.vanished++;
+    return;
+  }
+  k.scanned++;
+  bool any = false;
+  for (const NumberName& f : k.fd_names) {
+    // Socket link targets are at most 25 bytes ("socket:[" + 16 digits + "]"); a target
+    // that fills the buffer is longer than that and could not parse anyway.
+    uint8_t link[256];
+    const ssize_t n = readlinkat(fd_dir, f.text, reinterpret_cast<char*>(link), sizeof link);
+    if (n < 0 || static_cast<size_t>(n) >= sizeof link) continue;  // closed, or not a link
+    const double inode = parse_socket_link(link, static_cast<size_t>(n));
+    if (inode < 0) continue;
+    k.found.push_back(Worker::Entry{inode, p.value, f.value});
+    any = true;
+  }
+  close(fd_dir);
+  if (!any) return;
+
+  // The owning process's record, read now by the same worker. owners.ts builds these paths
+  // from the number, not from the directory name (the same text: no leading zeros).
+  const int32_t pid = p.value;
+  Worker::Proc rec;
+  rec.pid = pid;
+  std::snprintf(path, sizeof path, "%d/cmdline", static_cast<int>(pid));
+  size_t len = head(root_fd_, path, kCmdlineMax, scratch);
+  size_t start = 0;
+  rec.name_len = program_name(scratch.data(), len, &start);
+  rec.name_start = k.strings.size();
+  k.strings.insert(k.strings.end(), scratch.data() + start, scratch.data() + start + rec.name_len);
+
+  std::snprintf(path, sizeof path, "%d/comm", static_cast<int>(pid));
+  len = head(root_fd_, path, kCommMax, scratch);
+  rec.comm_len = comm_length(scratch.data(), len);
+  rec.comm_start = k.strings.size();
+  k.strings.insert(k.strings.end(), scratch.data(), scratch.data() + rec.comm_len);
+
+  std::snprintf(path, sizeof path, "%d/status", static_cast<int>(pid));
+  len = head(root_fd_, path, kStatusMax, scratch);
+  rec.uid = status_uid(scratch.data(), len);
+  k.procs.push_back(rec);
+}
+
+void OwnerScan::worker_done(unsigned worker) {
+  Worker& k = *workers_[worker];
+  std::sort(k.found.begin(), k.found.end(), entry_less);
+  k.sorted = true;
+}
+
+void OwnerScan::finish(Owners* out) {
+  // Entries: every worker's sorted run, merged. The keys (inode, pid, fd) are unique (a pid
+  // name is listed once and has no leading zero; an fd name likewise), so the order is total
+  // and the result is the serial scan's whatever the split.
+  std::vector<Worker::Entry> all;
+  std::vector<size_t> bounds{0};
+  size_t total = 0;
+  for (Worker* k : workers_) total += k->found.size();
+  all.reserve(total);
+  for (Worker* k : workers_) {
+    if (k->found.empty()) continue;
+    if (!k->sorted) std::sort(k->found.begin(), k->found.end(), entry_less);
+    all.insert(all.end(), k->found.begin(), k->found.end());
+    bounds.push_back(all.size());
+    std::vector<Worker::Entry>().swap(k->found);
+  }
+  // Bottom-up pairwise merge of the runs.
+  while (bounds.size() > 2) {
+    std::vector<size_t> next{0};
+    for (size_t r = 0; r + 2 < bounds.size(); r += 2) {
+      std::inplace_merge(all.begin() + static_cast<ptrdiff_t>(bounds[r]), all.begin() + static_cast<ptrdiff_t>(bounds[r + 1]),
+                         all.begin() + static_cast<ptrdiff_t>(bounds[r + 2]), entry_less);
+      next.push_back(bounds[r + 2]);
+    }
+    if ((bounds.size() - 1) % 2 == 1) next.push_back(bounds.back());
+    bounds.swap(next);
   }
 
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
-    if (a.inode != b.inode) return a.inode < b.inode;
-    if (a.pid != b.pid) return a.pid < b.pid;
-    return a.fd < b.fd;
-  });
-  // Names like "7" and "007" are the same pid twice; owners.ts keeps both records, so do we.
-  std::sort(owning.begin(), owning.end());
-
-  const size_t n = found.size();
+  const size_t n = all.size();
   out->inodes.resize(n);
   out->pids.resize(n);
   out->fds.resize(n);
   for (size_t i = 0; i < n; i++) {
-    out->inodes[i] = found[i].inode;
-    out->pids[i] = found[i].pid;
-    out->fds[i] = found[i].fd;
+    out->inodes[i] = all[i].inode;
+    out->pids[i] = all[i].pid;
+    out->fds[i] = all[i].fd;
   }
   out->socket_fds = n;
 
-  const size_t procs = owning.size();
-  out->proc_pids = owning;
+  // Processes by pid (unique, see above), their strings packed in that order: name, comm.
+  struct Ref {
+    int32_t pid;
+    const Worker* worker;
+    const Worker::Proc* proc;
+  };
+  std::vector<Ref> refs;
+  size_t string_bytes = 0;
+  for (const Worker* k : workers_) {
+    for (const Worker::Proc& rec : k->procs) refs.push_back(Ref{rec.pid, k, &rec});
+    string_bytes += k->strings.size();
+  }
+  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.pid < b.pid; });
+  const size_t procs = refs.size();
+  out->proc_pids.resize(procs);
   out->proc_uids.resize(procs);
   out->name_start.resize(procs);
   out->name_len.resize(procs);
   out->comm_start.resize(procs);
   out->comm_len.resize(procs);
+  out->strings.reserve(string_bytes);
   for (size_t i = 0; i < procs; i++) {
-    // owners.ts builds these paths from the number, not from the directory name.
-    char path[32];
-    const int32_t pid = owning[i];
-
-    std::snprintf(path, sizeof path, "%d/cmdline", static_cast<int>(pid));
-    size_t len = head(root_fd, path, kCmdlineMax, scratch);
-    size_t start = 0;
-    const size_t name_len = program_name(scratch.data(), len, &start);
-    out->name_start[i] = append(out->strings, scratch.data() + start, name_len);
-    out->name_len[i] = static_cast<uint32_t>(name_len);
-
-    std::snprintf(path, sizeof path, "%d/comm", static_cast<int>(pid));
-    len = head(root_fd, path, kCommMax, scratch);
-    const size_t comm_len = comm_length(scratch.data(), len);
-    out->comm_start[i] = append(out->strings, scratch.data(), comm_len);
-    out->comm_len[i] = static_cast<uint32_t>(comm_len);
-
-    std::snprintf(path, sizeof path, "%d/status", static_cast<int>(pid));
-    len = head(root_fd, path, kStatusMax, scratch);
-    out->proc_uids[i] = status_uid(scratch.data(), len);
+    const Worker::Proc& rec = *refs[i].proc;
+    const uint8_t* pool = refs[i].worker->strings.data();
+    out->proc_pids[i] = rec.pid;
+    out->proc_uids[i] = rec.uid;
+    out->name_start[i] = append(out->strings, pool + rec.name_start, rec.name_len);
+    out->name_len[i] = static_cast<uint32_t>(rec.name_len);
+    out->comm_start[i] = append(out->strings, pool + rec.comm_start, rec.comm_len);
+    out->comm_len[i] = static_cast<uint32_t>(rec.comm_len);
   }
-  close(root_fd);
+
+  for (const Worker* k : workers_) {
+    out->pids_scanned += k->scanned;
+    out->pids_vanished += k->vanished;
+    out->pids_denied += k->denied;
+  }
+}
+
+namespace {
+
+// Runs a begun scan on `threads` workers (clamped to [1, min(kMaxThreads, tasks)]).
+void run_scan(OwnerScan& scan, unsigned threads, std::vector<uint8_t>& scratch, Owners* out) {
+  const size_t tasks = scan.tasks();
+  if (threads > kMaxThreads) threads = kMaxThreads;
+  if (threads > tasks) threads = static_cast<unsigned>(tasks);
+  if (threads < 1) threads = 1;
+  if (threads > 1) scan.balance();
+  scan.prepare(threads);
+  std::atomic<size_t> next{0};
+  auto body = [&](unsigned w) {
+    std::vector<uint8_t> own;
+    if (w != 0) own = take_scratch();
+    std::vector<uint8_t>& buf = w == 0 ? scratch : own;
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) scan.run_task(i, w, buf);
+    scan.worker_done(w);
+    if (w != 0) give_scratch(std::move(own));
+  };
+  run_workers(threads, body);
+  scan.finish(out);
+}
+
+}  // namespace
+
+void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
+                         Owners* out) {
+  OwnerScan scan;
+  scan.begin(proc_root);
+  run_scan(scan, threads, scratch, out);
+}
+
+void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out) {
+  OwnerScan scan;
+  scan.begin(proc_root);
+  unsigned threads = thread_override();
+  if (threads == 0) threads = scan.tasks() >= kParallelPidMin ? hardware_threads() : 1;
+  run_scan(scan, threads, scratch, out);
 }
 
 }  // namespace netsnap

@@ -35,7 +35,55 @@ struct Owners {
 // Scans `proc_root` with exactly the semantics of scanOwners() in owners.ts and fills `*out`
 // (which must be empty). `scratch` is the caller's reusable file buffer (see file_reader.h).
 // An unreadable proc_root, or one holding a NUL byte, gives an empty result, as in owners.ts.
+// Splits the pids over owner_threads() workers (see parallel.h); the result does not depend on
+// the number of workers.
 void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out);
+// The same with exactly `threads` workers (at least 1, at most kMaxThreads): tests, benchmarks.
+void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
+                         Owners* out);
+
+// Pids at or above which an automatic scan uses more than one worker.
+constexpr size_t kParallelPidMin = 64;
+
+// The owner scan in steps, so that a sample can run it on the same workers as its file reads:
+//   begin() lists proc_root on the calling thread;
+//   prepare(workers) makes per-worker state (call before the workers start);
+//   run_task(i, w, scratch), for every i < tasks(), on any worker w < workers, each i once, with
+//     w's own scratch buffer; distinct workers never share anything, so no locks;
+//   finish(out) merges the workers' results into *out (empty) after they have all returned.
+// The merged result is the same whatever the number of workers and whoever ran which task: the
+// entries are sorted by (inode, pid, fd) and the processes by pid, keys that are unique.
+class OwnerScan {
+ public:
+  OwnerScan() = default;
+  OwnerScan(const OwnerScan&) = delete;
+  OwnerScan& operator=(const OwnerScan&) = delete;
+  ~OwnerScan();
+
+  void begin(const std::string& proc_root);
+  size_t tasks() const { return order_.size(); }
+  // Optional, between begin() and the first run_task(): orders the tasks biggest process first
+  // (fd counts from stat(PID/fd).st_size, Linux >= 6.2; equal counts keep listing order), so a
+  // parallel run ends balanced. One stat per pid on the calling thread; never changes the result.
+  void balance();
+  void prepare(unsigned workers);
+  void run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch);
+  // Optional, on worker w after its last task: sorts w's entries there rather than in finish().
+  void worker_done(unsigned worker);
+  void finish(Owners* out);
+
+  struct Worker;
+  struct PidName {
+    char text[11];
+    int32_t value;
+  };
+
+ private:
+  int root_fd_ = -1;
+  std::vector<PidName> pids_;
+  std::vector<uint32_t> order_;  // task i scans pids_[order_[i]]
+  std::vector<Worker*> workers_;
+};
 
 // Helpers of scan_owners, exposed for tests and fuzzing; ports of owners.ts.
 // netstat's program name: argv[0], cut to its basename when it starts with '/'. Returns the

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "file_reader.h"
+#include "parallel.h"
 #include "socket_link.h"
 
 namespace netsnap {
@@ -266,6 +267,44 @@ Napi::Value ScanOwners(const Napi::CallbackInfo& info) {
   Owners owners;
   scan_owners(proc_root, main_scratch(), &owners);
   return owners_to_js(env, owners);
+}
+
+namespace {
+
+// A whole number in [1, kMaxThreads] (or [0, kMaxThreads] with allow_zero), else a TypeError.
+bool get_threads(Napi::Env env, Napi::Value v, const char* what, bool allow_zero, unsigned* out) {
+  const double lo = allow_zero ? 0 : 1;
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d >= lo && d <= kMaxThreads && d == static_cast<double>(static_cast<unsigned>(d))) {
+      *out = static_cast<unsigned>(d);
+      return true;
+    }
+  }
+  throw_type_error(env, std::string(what) + " must be a whole number from " + (allow_zero ? "0" : "1") + " to " +
+                            std::to_string(kMaxThreads));
+  return false;
+}
+
+}  // namespace
+
+Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string proc_root;
+  unsigned threads = 1;
+  if (!get_string(env, info[0], "scanOwnersThreads: procRoot", &proc_root)) return Napi::Value();
+  if (!get_threads(env, info[1], "scanOwnersThreads: threads", false, &threads)) return Napi::Value();
+  Owners owners;
+  scan_owners_threads(proc_root, threads, main_scratch(), &owners);
+  return owners_to_js(env, owners);
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned threads = 0;
+  if (!get_threads(env, info[0], "setThreads: threads", true, &threads)) return Napi::Value();
+  set_thread_override(threads);
+  return env.Undefined();
 }
 
 }  // namespace js
