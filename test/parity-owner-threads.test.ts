@@ -16,6 +16,7 @@ if (!loaded.ok) throw new Error(`the parity suite needs the native addon; tried:
 
 // The native-only hooks, straight from the addon (they are not part of Backend).
 interface Hooks {
+  scanOwners(procRoot: string): RawOwners;
   scanOwnersThreads(procRoot: string, threads: number): RawOwners;
   setThreads(threads: number): void;
   sample(request: SampleRequest): RawSample;
@@ -146,10 +147,10 @@ describe('parallel owner scan', () => {
       for (let round = 0; round < 3; round++) sameOwners(addon.scanOwnersThreads(tree, t), serial, `${t} threads, round ${round}`);
     }
     // The Backend export chooses its own thread count; forced counts give the same again.
-    sameOwners(addon.scanOwners(tree) as never, serial, 'automatic');
+    sameOwners(addon.scanOwners(tree), serial, 'automatic');
     for (const t of THREADS) {
       addon.setThreads(t);
-      sameOwners((addon as unknown as { scanOwners(r: string): RawOwners }).scanOwners(tree), serial, `setThreads(${t})`);
+      sameOwners(addon.scanOwners(tree), serial, `setThreads(${t})`);
     }
     addon.setThreads(0);
   });
