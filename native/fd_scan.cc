@@ -6,7 +6,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -47,7 +49,8 @@ bool is_small_number(const char* name, size_t len, NumberName* out) {
 constexpr size_t kReclenOffset = 16;
 constexpr size_t kNameOffset = 19;
 
-// Calls on_name(name, length) for every entry of the open directory `dir_fd`. Returns 0 or
+// Calls on_name(name, length) for every entry of the open directory `dir_fd`, until it returns
+// false (then stops, and returns 0). Returns 0 or
 // the errno that stopped the listing; names already delivered then belong to an incomplete
 // listing, which callers discard (Node's readdirSync throws away everything in that case).
 // `buf` is the caller's reusable record buffer and must not be empty.
@@ -69,7 +72,7 @@ int for_each_name(int dir_fd, std::vector<uint8_t>& buf, OnName&& on_name) {
       std::memcpy(&reclen, buf.data() + off + kReclenOffset, sizeof reclen);
       if (reclen <= kNameOffset || reclen > got - off) return EIO;
       const char* name = reinterpret_cast<const char*>(buf.data() + off + kNameOffset);
-      on_name(name, strnlen(name, reclen - kNameOffset));
+      if (!on_name(name, strnlen(name, reclen - kNameOffset))) return 0;
       off += reclen;
     }
   }
@@ -149,6 +152,7 @@ struct alignas(64) OwnerScan::Worker {
   // An owning process; name and comm are ranges of this worker's `strings`.
   struct Proc {
     int32_t pid;
+    uint32_t part;  // which part of the pid read it (several parts may, see finish())
     uint32_t uid;
     size_t name_start, name_len, comm_start, comm_len;
   };
@@ -189,21 +193,54 @@ void OwnerScan::begin(const std::string& proc_root) {
   const int list_err = for_each_name(root_fd_, dents, [&](const char* name, size_t len) {
     NumberName nn;
     if (is_small_number(name, len, &nn)) pids_.push_back(nn);
+    return true;
   });
   if (list_err != 0) pids_.clear();
-  order_.resize(pids_.size());
-  for (size_t i = 0; i < order_.size(); i++) order_[i] = static_cast<uint32_t>(i);
+  tasks_.resize(pids_.size());
+  for (size_t i = 0; i < tasks_.size(); i++) tasks_[i] = Task{static_cast<uint32_t>(i), 0, 0, kNoLimit, 0};
+  struct statfs sf;
+  on_procfs_ = fstatfs(root_fd_, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
 }
 
-void OwnerScan::balance() {
-  std::vector<int64_t> size(pids_.size(), 0);
-  for (size_t i = 0; i < pids_.size(); i++) {
+uint64_t OwnerScan::measure() {
+  if (measured_) return fd_total_;
+  measured_ = true;
+  for (Task& t : tasks_) {
     char path[32];
-    std::snprintf(path, sizeof path, "%s/fd", pids_[i].text);
+    std::snprintf(path, sizeof path, "%s/fd", pids_[t.pid].text);
     struct stat st;
-    if (fstatat(root_fd_, path, &st, 0) == 0) size[i] = static_cast<int64_t>(st.st_size);
+    if (fstatat(root_fd_, path, &st, 0) == 0 && st.st_size > 0) t.fds = static_cast<uint64_t>(st.st_size);
+    fd_total_ += t.fds;
   }
-  std::stable_sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) { return size[a] > size[b]; });
+  return fd_total_;
+}
+
+void OwnerScan::balance(unsigned workers) {
+  measure();
+  if (on_procfs_ && workers > 1) {
+    // Big processes in fd-number ranges, so that one server holding most sockets still spreads
+    // over the workers. The fd table is mostly dense, so [0, fds) is cut evenly and the last
+    // part takes everything above. /proc/PID/fd lists fds in ascending order at directory
+    // offset fd + 2, so a part seeks to its range and stops past it.
+    const size_t whole = tasks_.size();
+    for (size_t i = 0; i < whole; i++) {
+      const uint64_t fds = tasks_[i].fds;
+      if (fds <= kPartFds) continue;
+      uint64_t parts = (fds + kPartFds - 1) / kPartFds;
+      if (parts > kMaxParts) parts = kMaxParts;
+      const uint64_t step = (fds + parts - 1) / parts;
+      tasks_[i].hi = static_cast<int64_t>(step);
+      tasks_[i].fds = step;
+      for (uint64_t k = 1; k < parts; k++) {
+        const int64_t lo = static_cast<int64_t>(k * step);
+        if (lo > static_cast<int64_t>(kPidMax)) break;
+        const int64_t hi = k + 1 == parts ? kNoLimit : static_cast<int64_t>((k + 1) * step);
+        tasks_.push_back(Task{tasks_[i].pid, static_cast<uint32_t>(k), lo, hi, step});
+      }
+    }
+  }
+  // Longest first; equal sizes keep listing order (parts of one pid in fd order).
+  std::stable_sort(tasks_.begin(), tasks_.end(), [](const Task& a, const Task& b) { return a.fds > b.fds; });
 }
 
 void OwnerScan::prepare(unsigned workers) {
@@ -212,7 +249,11 @@ void OwnerScan::prepare(unsigned workers) {
 
 void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch) {
   Worker& k = *workers_[worker];
-  const NumberName& p = pids_[order_[i]];
+  const Task& task = tasks_[i];
+  const NumberName& p = pids_[task.pid];
+  // Part 0 of a pid (the whole pid, unless balance() cut it) counts it as scanned, vanished or
+  // denied; the other parts only add the entries of their fd range.
+  const bool counts = task.part == 0;
   char path[32];
   std::snprintf(path, sizeof path, "%s/fd", p.text);  // at most 10 digits + "/fd"
   int fd_dir;
@@ -221,22 +262,29 @@ void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratc
   } while (fd_dir < 0 && errno == EINTR);
   if (fd_dir < 0) {
     // Anything but a permission error means the process is gone (or never had fds).
-    if (is_denied(errno)) k.denied++;
-    else k.vanished++;
+    if (counts && is_denied(errno)) k.denied++;
+    else if (counts) k.vanished++;
     return;
   }
+  // Only parts on procfs have a range (see balance()); if the seek fails, the filter below
+  // still keeps exactly the range, from a full listing.
+  if (task.lo > 0) lseek(fd_dir, static_cast<off_t>(task.lo) + 2, SEEK_SET);
+  const bool ranged = task.lo > 0 || task.hi != kNoLimit;
   k.fd_names.clear();
   const int err = for_each_name(fd_dir, k.dents, [&](const char* name, size_t len) {
     NumberName nn;
-    if (is_small_number(name, len, &nn)) k.fd_names.push_back(nn);
+    if (!is_small_number(name, len, &nn)) return true;
+    if (ranged && (nn.value < task.lo || nn.value >= task.hi)) return nn.value < task.hi;  // ascending
+    k.fd_names.push_back(nn);
+    return true;
   });
   if (err != 0) {
     close(fd_dir);
-    if (is_denied(err)) k.denied++;
-    else k.vanished++;
+    if (counts && is_denied(err)) k.denied++;
+    else if (counts) k.vanished++;
     return;
   }
-  k.scanned++;
+  if (counts) k.scanned++;
   bool any = false;
   for (const NumberName& f : k.fd_names) {
     // Socket link targets are at most 25 bytes ("socket:[" + 16 digits + "]"); a target
@@ -257,6 +305,7 @@ void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratc
   const int32_t pid = p.value;
   Worker::Proc rec;
   rec.pid = pid;
+  rec.part = task.part;
   std::snprintf(path, sizeof path, "%d/cmdline", static_cast<int>(pid));
   size_t len = head(root_fd_, path, kCmdlineMax, scratch);
   size_t start = 0;
@@ -324,16 +373,19 @@ void OwnerScan::finish(Owners* out) {
   // Processes by pid (unique, see above), their strings packed in that order: name, comm.
   struct Ref {
     int32_t pid;
+    uint32_t part;
     const Worker* worker;
     const Worker::Proc* proc;
   };
   std::vector<Ref> refs;
   size_t string_bytes = 0;
   for (const Worker* k : workers_) {
-    for (const Worker::Proc& rec : k->procs) refs.push_back(Ref{rec.pid, k, &rec});
+    for (const Worker::Proc& rec : k->procs) refs.push_back(Ref{rec.pid, rec.part, k, &rec});
     string_bytes += k->strings.size();
   }
-  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.pid < b.pid; });
+  // A pid cut in parts has one record per part that found sockets: keep its lowest part's.
+  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.pid != b.pid ? a.pid < b.pid : a.part < b.part; });
+  refs.erase(std::unique(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.pid == b.pid; }), refs.end());
   const size_t procs = refs.size();
   out->proc_pids.resize(procs);
   out->proc_uids.resize(procs);
@@ -364,18 +416,18 @@ namespace {
 
 // Runs a begun scan on `threads` workers (clamped to [1, min(kMaxThreads, tasks)]).
 void run_scan(OwnerScan& scan, unsigned threads, std::vector<uint8_t>& scratch, Owners* out) {
-  const size_t tasks = scan.tasks();
   if (threads > kMaxThreads) threads = kMaxThreads;
-  if (threads > tasks) threads = static_cast<unsigned>(tasks);
+  if (threads > 1 && scan.tasks() > 0) scan.balance(threads);  // may cut big pids into parts
+  const size_t all_tasks = scan.tasks();
+  if (threads > all_tasks) threads = static_cast<unsigned>(all_tasks);
   if (threads < 1) threads = 1;
-  if (threads > 1) scan.balance();
   scan.prepare(threads);
   std::atomic<size_t> next{0};
   auto body = [&](unsigned w) {
     std::vector<uint8_t> own;
     if (w != 0) own = take_scratch();
     std::vector<uint8_t>& buf = w == 0 ? scratch : own;
-    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) scan.run_task(i, w, buf);
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < all_tasks;) scan.run_task(i, w, buf);
     scan.worker_done(w);
     if (w != 0) give_scratch(std::move(own));
   };
@@ -396,7 +448,7 @@ void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Ow
   OwnerScan scan;
   scan.begin(proc_root);
   unsigned threads = thread_override();
-  if (threads == 0) threads = scan.tasks() >= kParallelPidMin ? hardware_threads() : 1;
+  if (threads == 0) threads = hardware_threads() > 1 && scan.worth_parallel() ? hardware_threads() : 1;
   run_scan(scan, threads, scratch, out);
 }
 

@@ -42,8 +42,13 @@ void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Ow
 void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
                          Owners* out);
 
-// Pids at or above which an automatic scan uses more than one worker.
+// An automatic scan uses more than one worker from this many pids, or this many fds in all.
 constexpr size_t kParallelPidMin = 64;
+constexpr uint64_t kParallelFdMin = 2048;
+// balance() cuts a process with more fds than this into fd-number ranges of about this size
+// (about 10 ms of readlinkat each), at most kMaxParts of them.
+constexpr uint64_t kPartFds = 2048;
+constexpr uint64_t kMaxParts = 64;
 
 // The owner scan in steps, so that a sample can run it on the same workers as its file reads:
 //   begin() lists proc_root on the calling thread;
@@ -61,11 +66,16 @@ class OwnerScan {
   ~OwnerScan();
 
   void begin(const std::string& proc_root);
-  size_t tasks() const { return order_.size(); }
-  // Optional, between begin() and the first run_task(): orders the tasks biggest process first
-  // (fd counts from stat(PID/fd).st_size, Linux >= 6.2; equal counts keep listing order), so a
-  // parallel run ends balanced. One stat per pid on the calling thread; never changes the result.
-  void balance();
+  size_t tasks() const { return tasks_.size(); }
+  // Fd counts from stat(PID/fd).st_size (Linux >= 6.2 on procfs; 0 elsewhere): one stat per
+  // pid on the calling thread, once. Returns their sum.
+  uint64_t measure();
+  // Whether more than one worker pays: kParallelPidMin pids or kParallelFdMin fds.
+  bool worth_parallel() { return pids_.size() >= kParallelPidMin || measure() >= kParallelFdMin; }
+  // Optional, between begin() and the first run_task(), for a run on `workers` > 1 workers: on
+  // procfs cuts big processes into fd ranges, then orders the tasks biggest first, so that the
+  // run ends balanced. tasks() grows accordingly. Never changes the result.
+  void balance(unsigned workers);
   void prepare(unsigned workers);
   void run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch);
   // Optional, on worker w after its last task: sorts w's entries there rather than in finish().
@@ -79,9 +89,21 @@ class OwnerScan {
   };
 
  private:
+  static constexpr int64_t kNoLimit = int64_t{1} << 32;  // above every fd number
+  // Task i scans pids_[tasks_[i].pid], the fds in [lo, hi) (all of them unless cut).
+  struct Task {
+    uint32_t pid;
+    uint32_t part;  // 0 for the first (or only) range of a pid
+    int64_t lo;
+    int64_t hi;
+    uint64_t fds;  // expected work, for ordering
+  };
   int root_fd_ = -1;
+  bool on_procfs_ = false;
+  bool measured_ = false;
+  uint64_t fd_total_ = 0;
   std::vector<PidName> pids_;
-  std::vector<uint32_t> order_;  // task i scans pids_[order_[i]]
+  std::vector<Task> tasks_;
   std::vector<Worker*> workers_;
 };
 

@@ -78,18 +78,19 @@ void run_sample(SampleBaton& baton) {
   std::stable_sort(file_order.begin(), file_order.end(),
                    [&](size_t a, size_t b) { return file_rank(req.kinds[a]) < file_rank(req.kinds[b]); });
   const size_t pid_tasks = scan.tasks();
-  const size_t tasks = n_files + pid_tasks;
 
   unsigned threads = thread_override();
   if (threads == 0) {
     const unsigned hw = hardware_threads();
-    const size_t units = n_files + (pid_tasks >= kParallelPidMin ? hw : (pid_tasks > 0 ? 1 : 0));
+    const size_t owner_units = pid_tasks == 0 ? 0 : hw > 1 && scan.worth_parallel() ? hw : 1;
+    const size_t units = n_files + owner_units;
     threads = units < hw ? static_cast<unsigned>(units) : hw;
   }
   if (threads > kMaxThreads) threads = kMaxThreads;
+  if (threads > 1 && pid_tasks > 0) scan.balance(threads);  // may cut big pids into more tasks
+  const size_t tasks = n_files + scan.tasks();
   if (threads > tasks) threads = static_cast<unsigned>(tasks);
   if (threads < 1) threads = 1;
-  if (threads > 1 && pid_tasks > 1) scan.balance();
   scan.prepare(threads);
 
   std::atomic<size_t> next{0};

@@ -1,5 +1,6 @@
 // The parallel owner scan and the parallel sample (native only) give exactly the serial result
 // and the TypeScript backend's, whatever the number of worker threads.
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -256,6 +257,45 @@ describe('parallel owner scan of the live /proc', () => {
         expect(order < 0, `${t} threads: entry ${i}`).toBe(true);
       }
       for (let i = 1; i < o.procPids.length; i++) expect(o.procPids[i - 1]! < o.procPids[i]!).toBe(true);
+    }
+  });
+
+  it('cuts a process with thousands of fds into fd ranges and still finds each entry once', async () => {
+    // A child holding ~4,000 socket fds with /dev/null fds between them: more than the part
+    // size (2,048 fds), so every parallel scan reads its fd directory in ranges.
+    const holder = spawn('python3', ['-c', [
+      'import os, socket, sys, select, resource',
+      's, h = resource.getrlimit(resource.RLIMIT_NOFILE)',
+      'resource.setrlimit(resource.RLIMIT_NOFILE, (min(h, 20000), h))',
+      'keep = []',
+      'for i in range(3000):',
+      '    keep.extend([open("/dev/null")] if i % 3 == 0 else socket.socketpair())',
+      'print(os.getpid(), flush=True)',
+      'select.select([sys.stdin], [], [], 60)',
+    ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const pid = await new Promise<number>((resolve, reject) => {
+        holder.once('error', reject);
+        holder.stdout!.once('data', (d) => resolve(Number(String(d).trim())));
+      });
+      const of = (o: RawOwners) => {
+        const r: string[] = [];
+        for (let i = 0; i < o.inodes.length; i++) if (o.pids[i] === pid) r.push(`${o.inodes[i]}:${o.fds[i]}`);
+        return r;
+      };
+      const want = of(js.scanOwners('/proc'));
+      expect(want.length).toBeGreaterThanOrEqual(4000); // and the stdio socketpairs Node gave it
+      for (const t of THREADS) {
+        const o = addon.scanOwnersThreads('/proc', t);
+        expect(of(o), `${t} threads`).toEqual(want);
+        expect(o.procPids.filter((p) => p === pid).length, `${t} threads`).toBe(1);
+      }
+      addon.setThreads(0);
+      expect(of(addon.scanOwners('/proc'))).toEqual(want);
+      expect(of(addon.sample({ netDir: '/proc/net', procRoot: '/proc', owners: true, littleEndian: true, files: ['tcp'] }).owners!)).toEqual(want);
+    } finally {
+      holder.stdin!.end();
+      holder.kill();
     }
   });
 });
