@@ -28,15 +28,20 @@ if (!loaded.ok) {
 const addon = require(loaded.path);
 const label = (t) => (t === 0 ? 'auto' : `${t} thread${t === 1 ? '' : 's'}`);
 
+// Wall time, and CPU time of the whole process (every thread, user + system): on an idle
+// machine parallel work shows as wall < CPU; on a saturated one no thread count helps the wall.
+const cpuMs = (u) => (u.user + u.system) / 1000;
 const time = (fn) => {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const r = fn();
-  return [Number(process.hrtime.bigint() - t0) / 1e6, r];
+  return [Number(process.hrtime.bigint() - t0) / 1e6, r, cpuMs(process.cpuUsage(c0))];
 };
 const timeAsync = async (fn) => {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const r = await fn();
-  return [Number(process.hrtime.bigint() - t0) / 1e6, r];
+  return [Number(process.hrtime.bigint() - t0) / 1e6, r, cpuMs(process.cpuUsage(c0))];
 };
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -55,7 +60,9 @@ for (const t of variants) {
   cases.push({ name: `sample (no owners)    ${label(t)}`, t, run: () => addon.sample(request(false)) });
 }
 const samples = new Map(cases.map((c) => [c, []]));
+const cpu = new Map(cases.map((c) => [c, []]));
 let shape = '';
+const load0 = os.loadavg().map((x) => x.toFixed(2)).join(' ');
 // Warm up (buffers grow, page cache), then interleave.
 for (const c of cases) {
   addon.setThreads(c.t);
@@ -64,8 +71,9 @@ for (const c of cases) {
 for (let i = 0; i < runs; i++) {
   for (const c of cases) {
     addon.setThreads(c.t);
-    const [ms, r] = c.async ? await timeAsync(c.run) : time(c.run);
+    const [ms, r, cms] = c.async ? await timeAsync(c.run) : time(c.run);
     samples.get(c).push(ms);
+    cpu.get(c).push(cms);
     if (!shape && r.owners) {
       const tcp = r.files.reduce((n, f) => n + (f.table ? f.table.count : 0), 0);
       shape = `${tcp} tcp+tcp6 rows, ${r.owners.socketFds} socket fds in ${r.owners.procPids.length} processes, ${r.owners.pidsScanned} pids scanned`;
@@ -76,8 +84,9 @@ addon.setThreads(0);
 
 console.log(`netsnap owner-thread bench: ${os.cpus().length} CPUs, kernel ${os.release()}, Node ${process.version}, ${runs} runs`);
 console.log(`live ${procRoot}: ${shape}`);
-console.log('case                              median ms     min ms');
+console.log(`load average before: ${load0}, after: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log('case                          wall median ms   wall min ms   CPU median ms');
 for (const c of cases) {
   const xs = samples.get(c);
-  console.log(`${c.name.padEnd(32)} ${median(xs).toFixed(1).padStart(10)} ${Math.min(...xs).toFixed(1).padStart(10)}`);
+  console.log(`${c.name.padEnd(32)} ${median(xs).toFixed(1).padStart(10)} ${Math.min(...xs).toFixed(1).padStart(13)} ${median(cpu.get(c)).toFixed(1).padStart(15)}`);
 }
