@@ -218,15 +218,23 @@ uint64_t OwnerScan::measure() {
 void OwnerScan::balance(unsigned workers) {
   measure();
   if (on_procfs_ && workers > 1) {
-    // Big processes in fd-number ranges, so that one server holding most sockets still spreads
-    // over the workers. The fd table is mostly dense, so [0, fds) is cut evenly and the last
-    // part takes everything above. /proc/PID/fd lists fds in ascending order at directory
-    // offset fd + 2, so a part seeks to its range and stops past it.
+    // Processes much bigger than a fair share in fd-number ranges, so that one server holding
+    // most sockets still spreads over the workers. Only those: two workers in one process
+    // contend for its locks (a few percent more CPU per fd), so processes of moderate size stay
+    // whole. A part is a quarter of a worker's fair share (or part_fds_ when set), at least
+    // kPartFds. The fd table is mostly dense, so [0, fds) is cut evenly and the last part takes
+    // everything above. /proc/PID/fd lists fds in ascending order at directory offset fd + 2,
+    // so a part seeks to its range and stops past it.
+    uint64_t part = part_fds_;
+    if (part == 0) {
+      part = fd_total_ / (uint64_t{workers} * 4);
+      if (part < kPartFds) part = kPartFds;
+    }
     const size_t whole = tasks_.size();
     for (size_t i = 0; i < whole; i++) {
       const uint64_t fds = tasks_[i].fds;
-      if (fds <= kPartFds) continue;
-      uint64_t parts = (fds + kPartFds - 1) / kPartFds;
+      if (fds <= part) continue;
+      uint64_t parts = (fds + part - 1) / part;
       if (parts > kMaxParts) parts = kMaxParts;
       const uint64_t step = (fds + parts - 1) / parts;
       tasks_[i].hi = static_cast<int64_t>(step);
@@ -438,9 +446,10 @@ void run_scan(OwnerScan& scan, unsigned threads, std::vector<uint8_t>& scratch, 
 }  // namespace
 
 void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
-                         Owners* out) {
+                         Owners* out, uint64_t part_fds) {
   OwnerScan scan;
   scan.begin(proc_root);
+  scan.set_part_fds(part_fds);
   run_scan(scan, threads, scratch, out);
 }
 

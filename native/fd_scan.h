@@ -38,15 +38,16 @@ struct Owners {
 // Splits the pids over owner_threads() workers (see parallel.h); the result does not depend on
 // the number of workers.
 void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out);
-// The same with exactly `threads` workers (at least 1, at most kMaxThreads): tests, benchmarks.
+// The same with exactly `threads` workers (at least 1, at most kMaxThreads), and processes cut
+// into parts of `part_fds` fds when not 0 (see OwnerScan::balance): tests, benchmarks.
 void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
-                         Owners* out);
+                         Owners* out, uint64_t part_fds = 0);
 
 // An automatic scan uses more than one worker from this many pids, or this many fds in all.
 constexpr size_t kParallelPidMin = 64;
 constexpr uint64_t kParallelFdMin = 2048;
-// balance() cuts a process with more fds than this into fd-number ranges of about this size
-// (about 10 ms of readlinkat each), at most kMaxParts of them.
+// Smallest part balance() cuts a big process into (about 10 ms of readlinkat), and the most
+// parts of one process.
 constexpr uint64_t kPartFds = 2048;
 constexpr uint64_t kMaxParts = 64;
 
@@ -76,6 +77,8 @@ class OwnerScan {
   // procfs cuts big processes into fd ranges, then orders the tasks biggest first, so that the
   // run ends balanced. tasks() grows accordingly. Never changes the result.
   void balance(unsigned workers);
+  // Part size for balance() (0: automatic); tests force small parts with it.
+  void set_part_fds(uint64_t fds) { part_fds_ = fds; }
   void prepare(unsigned workers);
   void run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch);
   // Optional, on worker w after its last task: sorts w's entries there rather than in finish().
@@ -102,6 +105,7 @@ class OwnerScan {
   bool on_procfs_ = false;
   bool measured_ = false;
   uint64_t fd_total_ = 0;
+  uint64_t part_fds_ = 0;
   std::vector<PidName> pids_;
   std::vector<Task> tasks_;
   std::vector<Worker*> workers_;

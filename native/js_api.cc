@@ -294,8 +294,16 @@ Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info) {
   unsigned threads = 1;
   if (!get_string(env, info[0], "scanOwnersThreads: procRoot", &proc_root)) return Napi::Value();
   if (!get_threads(env, info[1], "scanOwnersThreads: threads", false, &threads)) return Napi::Value();
+  double part_fds = 0;  // optional: the part size of big processes (0: automatic)
+  if (!info[2].IsUndefined()) {
+    if (info[2].IsNumber()) part_fds = info[2].As<Napi::Number>().DoubleValue();
+    if (!info[2].IsNumber() || !(part_fds >= 0 && part_fds <= 4294967295.0) || part_fds != static_cast<double>(static_cast<uint64_t>(part_fds))) {
+      throw_type_error(env, "scanOwnersThreads: partFds must be a whole number from 0 to 4294967295");
+      return Napi::Value();
+    }
+  }
   Owners owners;
-  scan_owners_threads(proc_root, threads, main_scratch(), &owners);
+  scan_owners_threads(proc_root, threads, main_scratch(), &owners, static_cast<uint64_t>(part_fds));
   return owners_to_js(env, owners);
 }
 

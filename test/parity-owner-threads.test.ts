@@ -18,7 +18,7 @@ if (!loaded.ok) throw new Error(`the parity suite needs the native addon; tried:
 // The native-only hooks, straight from the addon (they are not part of Backend).
 interface Hooks {
   scanOwners(procRoot: string): RawOwners;
-  scanOwnersThreads(procRoot: string, threads: number): RawOwners;
+  scanOwnersThreads(procRoot: string, threads: number, partFds?: number): RawOwners;
   setThreads(threads: number): void;
   sample(request: SampleRequest): RawSample;
   sampleAsync(request: SampleRequest): Promise<RawSample>;
@@ -166,6 +166,7 @@ describe('parallel owner scan', () => {
 
   it('rejects a bad thread count', () => {
     for (const bad of [0, 9, 1.5, -1, NaN, '2']) expect(() => addon.scanOwnersThreads(tree, bad as never)).toThrow(TypeError);
+    for (const bad of [-1, 0.5, 2 ** 32, 'x']) expect(() => addon.scanOwnersThreads(tree, 2, bad as never)).toThrow(TypeError);
     for (const bad of [-1, 9, 0.5, 'x']) expect(() => addon.setThreads(bad as never)).toThrow(TypeError);
   });
 });
@@ -261,8 +262,8 @@ describe('parallel owner scan of the live /proc', () => {
   });
 
   it('cuts a process with thousands of fds into fd ranges and still finds each entry once', async () => {
-    // A child holding ~4,000 socket fds with /dev/null fds between them: more than the part
-    // size (2,048 fds), so every parallel scan reads its fd directory in ranges.
+    // A child holding ~4,000 socket fds with /dev/null fds between them, scanned in parts of
+    // 512, 700 and 2,048 fds (and the automatic size, which depends on the whole machine).
     const holder = spawn('python3', ['-c', [
       'import os, socket, sys, select, resource',
       's, h = resource.getrlimit(resource.RLIMIT_NOFILE)',
@@ -286,9 +287,11 @@ describe('parallel owner scan of the live /proc', () => {
       const want = of(js.scanOwners('/proc'));
       expect(want.length).toBeGreaterThanOrEqual(4000); // and the stdio socketpairs Node gave it
       for (const t of THREADS) {
-        const o = addon.scanOwnersThreads('/proc', t);
-        expect(of(o), `${t} threads`).toEqual(want);
-        expect(o.procPids.filter((p) => p === pid).length, `${t} threads`).toBe(1);
+        for (const part of t === 2 ? [512, 700, 2048, 0] : [512]) { // each is a scan of the whole /proc
+          const o = addon.scanOwnersThreads('/proc', t, part);
+          expect(of(o), `${t} threads, parts of ${part}`).toEqual(want);
+          expect(o.procPids.filter((p) => p === pid).length, `${t} threads, parts of ${part}`).toBe(1);
+        }
       }
       addon.setThreads(0);
       expect(of(addon.scanOwners('/proc'))).toEqual(want);
