@@ -35,8 +35,9 @@ struct Owners {
 // Scans `proc_root` with exactly the semantics of scanOwners() in owners.ts and fills `*out`
 // (which must be empty). `scratch` is the caller's reusable file buffer (see file_reader.h).
 // An unreadable proc_root, or one holding a NUL byte, gives an empty result, as in owners.ts.
-// Splits the pids over owner_threads() workers (see parallel.h); the result does not depend on
-// the number of workers.
+// Splits the pids over worker threads (parallel.h: one per usable CPU, at most kMaxThreads, or
+// setThreads()'s count; one for a small tree, see worth_parallel()). The result does not depend
+// on the number of workers.
 void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out);
 // The same with exactly `threads` workers (at least 1, at most kMaxThreads), and processes cut
 // into parts of `part_fds` fds when not 0 (see OwnerScan::balance): tests, benchmarks.
@@ -59,6 +60,8 @@ constexpr uint64_t kMaxParts = 64;
 //   finish(out) merges the workers' results into *out (empty) after they have all returned.
 // The merged result is the same whatever the number of workers and whoever ran which task: the
 // entries are sorted by (inode, pid, fd) and the processes by pid, keys that are unique.
+// (A live race only: a process cut in parts that exits mid-scan may be counted vanished by its
+// first part while a later part still found fds; its entries and its record stay consistent.)
 class OwnerScan {
  public:
   OwnerScan() = default;
