@@ -9,6 +9,7 @@
         "native/socket_link.cc",
         "native/file_reader.cc",
         "native/fd_scan.cc",
+        "native/parallel.cc",
         "native/table.cc",
         "native/js_api.cc",
         "native/sample.cc",

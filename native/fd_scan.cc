@@ -1,14 +1,19 @@
 #include "fd_scan.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "file_reader.h"
+#include "parallel.h"
 #include "scan.h"
 #include "socket_link.h"
 
@@ -20,10 +25,7 @@ constexpr uint32_t kUnknownUid = 0xffffffff;
 
 // A directory entry name that passed is_small_number(): at most 10 digits, kept as text to
 // build paths from.
-struct NumberName {
-  char text[11];
-  int32_t value;
-};
+using NumberName = OwnerScan::PidName;
 
 // isPidName()/isFdName() of owners.ts: 1..10 decimal digits, no leading zero (the kernel never
 // writes one, and "007" would name pid 7 twice), value <= 0x7fffffff.
@@ -47,7 +49,8 @@ bool is_small_number(const char* name, size_t len, NumberName* out) {
 constexpr size_t kReclenOffset = 16;
 constexpr size_t kNameOffset = 19;
 
-// Calls on_name(name, length) for every entry of the open directory `dir_fd`. Returns 0 or
+// Calls on_name(name, length) for every entry of the open directory `dir_fd`, until it returns
+// false (then stops, and returns 0). Returns 0 or
 // the errno that stopped the listing; names already delivered then belong to an incomplete
 // listing, which callers discard (Node's readdirSync throws away everything in that case).
 // `buf` is the caller's reusable record buffer and must not be empty.
@@ -69,19 +72,13 @@ int for_each_name(int dir_fd, std::vector<uint8_t>& buf, OnName&& on_name) {
       std::memcpy(&reclen, buf.data() + off + kReclenOffset, sizeof reclen);
       if (reclen <= kNameOffset || reclen > got - off) return EIO;
       const char* name = reinterpret_cast<const char*>(buf.data() + off + kNameOffset);
-      on_name(name, strnlen(name, reclen - kNameOffset));
+      if (!on_name(name, strnlen(name, reclen - kNameOffset))) return 0;
       off += reclen;
     }
   }
 }
 
 bool is_denied(int err) { return err == EACCES || err == EPERM; }
-
-struct Found {
-  double inode;
-  int32_t pid;
-  int32_t fd;
-};
 
 // First `max` bytes of dir_fd/path, read whole like head() in owners.ts so that a file that
 // fails part-way gives nothing rather than a prefix. Empty when unreadable.
@@ -146,119 +143,322 @@ uint32_t status_uid(const uint8_t* s, size_t len) {
   return kUnknownUid;
 }
 
-void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out) {
+struct alignas(64) OwnerScan::Worker {
+  struct Entry {
+    double inode;
+    int32_t pid;
+    int32_t fd;
+  };
+  // An owning process; name and comm are ranges of this worker's `strings`.
+  struct Proc {
+    int32_t pid;
+    uint32_t part;  // which part of the pid read it (several parts may, see finish())
+    uint32_t uid;
+    size_t name_start, name_len, comm_start, comm_len;
+  };
+  std::vector<uint8_t> dents = std::vector<uint8_t>(32 * 1024);
+  std::vector<NumberName> fd_names;
+  std::vector<Entry> found;
+  bool sorted = false;
+  std::vector<Proc> procs;
+  std::vector<uint8_t> strings;
+  uint64_t scanned = 0, vanished = 0, denied = 0;
+};
+
+namespace {
+
+bool entry_less(const OwnerScan::Worker::Entry& a, const OwnerScan::Worker::Entry& b) {
+  if (a.inode != b.inode) return a.inode < b.inode;
+  if (a.pid != b.pid) return a.pid < b.pid;
+  return a.fd < b.fd;
+}
+
+}  // namespace
+
+OwnerScan::~OwnerScan() {
+  if (root_fd_ >= 0) close(root_fd_);
+  for (Worker* w : workers_) delete w;
+}
+
+void OwnerScan::begin(const std::string& proc_root) {
   // Node rejects such a path before readdir; owners.ts then scans nothing.
   if (has_nul(proc_root)) return;
-  int root_fd;
   do {
-    root_fd = open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  } while (root_fd < 0 && errno == EINTR);
-  if (root_fd < 0) return;
-
-  std::vector<uint8_t> dents(32 * 1024);
-
+    root_fd_ = open(proc_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } while (root_fd_ < 0 && errno == EINTR);
+  if (root_fd_ < 0) return;
   // The whole listing first, as readdirSync does: a listing that fails part-way counts as
   // no listing at all.
-  std::vector<NumberName> pid_names;
-  const int list_err = for_each_name(root_fd, dents, [&](const char* name, size_t len) {
+  std::vector<uint8_t> dents(32 * 1024);
+  const int list_err = for_each_name(root_fd_, dents, [&](const char* name, size_t len) {
     NumberName nn;
-    if (is_small_number(name, len, &nn)) pid_names.push_back(nn);
+    if (is_small_number(name, len, &nn)) pids_.push_back(nn);
+    return true;
   });
-  if (list_err != 0) pid_names.clear();
+  if (list_err != 0) pids_.clear();
+  tasks_.resize(pids_.size());
+  for (size_t i = 0; i < tasks_.size(); i++) tasks_[i] = Task{static_cast<uint32_t>(i), 0, 0, kNoLimit, 0};
+  struct statfs sf;
+  on_procfs_ = fstatfs(root_fd_, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
 
-  std::vector<Found> found;
-  std::vector<int32_t> owning;
-  std::vector<NumberName> fd_names;
-  for (const NumberName& p : pid_names) {
+uint64_t OwnerScan::measure() {
+  if (measured_) return fd_total_;
+  measured_ = true;
+  for (Task& t : tasks_) {
     char path[32];
-    std::snprintf(path, sizeof path, "%s/fd", p.text);  // at most 10 digits + "/fd"
-    int fd_dir;
-    do {
-      fd_dir = openat(root_fd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    } while (fd_dir < 0 && errno == EINTR);
-    if (fd_dir < 0) {
-      // Anything but a permission error means the process is gone (or never had fds).
-      if (is_denied(errno)) out->pids_denied++;
-      else out->pids_vanished++;
-      continue;
+    std::snprintf(path, sizeof path, "%s/fd", pids_[t.pid].text);
+    struct stat st;
+    if (fstatat(root_fd_, path, &st, 0) == 0 && st.st_size > 0) t.fds = static_cast<uint64_t>(st.st_size);
+    fd_total_ += t.fds;
+  }
+  return fd_total_;
+}
+
+void OwnerScan::balance(unsigned workers) {
+  measure();
+  if (on_procfs_ && workers > 1) {
+    // Processes much bigger than a fair share in fd-number ranges, so that one server holding
+    // most sockets still spreads over the workers. Only those: two workers in one process
+    // contend for its locks (a few percent more CPU per fd), so processes of moderate size stay
+    // whole. A part is a quarter of a worker's fair share (or part_fds_ when set), at least
+    // kPartFds. The fd table is mostly dense, so [0, fds) is cut evenly and the last part takes
+    // everything above. /proc/PID/fd lists fds in ascending order at directory offset fd + 2,
+    // so a part seeks to its range and stops past it.
+    uint64_t part = part_fds_;
+    if (part == 0) {
+      part = fd_total_ / (uint64_t{workers} * 4);
+      if (part < kPartFds) part = kPartFds;
     }
-    fd_names.clear();
-    const int err = for_each_name(fd_dir, dents, [&](const char* name, size_t len) {
-      NumberName nn;
-      if (is_small_number(name, len, &nn)) fd_names.push_back(nn);
-    });
-    if (err != 0) {
-      close(fd_dir);
-      if (is_denied(err)) out->pids_denied++;
-      else out->pids_vanished++;
-      continue;
+    const size_t whole = tasks_.size();
+    for (size_t i = 0; i < whole; i++) {
+      const uint64_t fds = tasks_[i].fds;
+      if (fds <= part) continue;
+      uint64_t parts = (fds + part - 1) / part;
+      if (parts > kMaxParts) parts = kMaxParts;
+      const uint64_t step = (fds + parts - 1) / parts;
+      tasks_[i].hi = static_cast<int64_t>(step);
+      tasks_[i].fds = step;
+      for (uint64_t k = 1; k < parts; k++) {
+        const int64_t lo = static_cast<int64_t>(k * step);
+        if (lo > static_cast<int64_t>(kPidMax)) break;
+        const int64_t hi = k + 1 == parts ? kNoLimit : static_cast<int64_t>((k + 1) * step);
+        tasks_.push_back(Task{tasks_[i].pid, static_cast<uint32_t>(k), lo, hi, step});
+      }
     }
-    out->pids_scanned++;
-    bool any = false;
-    for (const NumberName& f : fd_names) {
-      // Socket link targets are at most 25 bytes ("socket:[" + 16 digits + "]"); a target
-      // that fills the buffer is longer than that and could not parse anyway.
-      uint8_t link[256];
-      const ssize_t n = readlinkat(fd_dir, f.text, reinterpret_cast<char*>(link), sizeof link);
-      if (n < 0 || static_cast<size_t>(n) >= sizeof link) continue;  // closed, or not a link
-      const double inode = parse_socket_link(link, static_cast<size_t>(n));
-      if (inode < 0) continue;
-      found.push_back(Found{inode, p.value, f.value});
-      any = true;
-    }
+  }
+  // Longest first; equal sizes keep listing order (parts of one pid in fd order).
+  std::stable_sort(tasks_.begin(), tasks_.end(), [](const Task& a, const Task& b) { return a.fds > b.fds; });
+}
+
+void OwnerScan::prepare(unsigned workers) {
+  while (workers_.size() < workers) workers_.push_back(new Worker());
+}
+
+void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch) {
+  Worker& k = *workers_[worker];
+  const Task& task = tasks_[i];
+  const NumberName& p = pids_[task.pid];
+  // Part 0 of a pid (the whole pid, unless balance() cut it) counts it as scanned, vanished or
+  // denied; the other parts only add the entries of their fd range.
+  const bool counts = task.part == 0;
+  char path[32];
+  std::snprintf(path, sizeof path, "%s/fd", p.text);  // at most 10 digits + "/fd"
+  int fd_dir;
+  do {
+    fd_dir = openat(root_fd_, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  } while (fd_dir < 0 && errno == EINTR);
+  if (fd_dir < 0) {
+    // Anything but a permission error means the process is gone (or never had fds).
+    if (counts && is_denied(errno)) k.denied++;
+    else if (counts) k.vanished++;
+    return;
+  }
+  // Only parts on procfs have a range (see balance()); if the seek fails, the filter below
+  // still keeps exactly the range, from a full listing.
+  if (task.lo > 0) lseek(fd_dir, static_cast<off_t>(task.lo) + 2, SEEK_SET);
+  const bool ranged = task.lo > 0 || task.hi != kNoLimit;
+  k.fd_names.clear();
+  const int err = for_each_name(fd_dir, k.dents, [&](const char* name, size_t len) {
+    NumberName nn;
+    if (!is_small_number(name, len, &nn)) return true;
+    if (ranged && (nn.value < task.lo || nn.value >= task.hi)) return nn.value < task.hi;  // ascending
+    k.fd_names.push_back(nn);
+    return true;
+  });
+  if (err != 0) {
     close(fd_dir);
-    if (any) owning.push_back(p.value);
+    if (counts && is_denied(err)) k.denied++;
+    else if (counts) k.vanished++;
+    return;
+  }
+  if (counts) k.scanned++;
+  bool any = false;
+  for (const NumberName& f : k.fd_names) {
+    // Socket link targets are at most 25 bytes ("socket:[" + 16 digits + "]"); a target
+    // that fills the buffer is longer than that and could not parse anyway.
+    uint8_t link[256];
+    const ssize_t n = readlinkat(fd_dir, f.text, reinterpret_cast<char*>(link), sizeof link);
+    if (n < 0 || static_cast<size_t>(n) >= sizeof link) continue;  // closed, or not a link
+    const double inode = parse_socket_link(link, static_cast<size_t>(n));
+    if (inode < 0) continue;
+    k.found.push_back(Worker::Entry{inode, p.value, f.value});
+    any = true;
+  }
+  close(fd_dir);
+  if (!any) return;
+
+  // The owning process's record, read now by the same worker. owners.ts builds these paths
+  // from the number, not from the directory name (the same text: no leading zeros).
+  const int32_t pid = p.value;
+  Worker::Proc rec;
+  rec.pid = pid;
+  rec.part = task.part;
+  std::snprintf(path, sizeof path, "%d/cmdline", static_cast<int>(pid));
+  size_t len = head(root_fd_, path, kCmdlineMax, scratch);
+  size_t start = 0;
+  rec.name_len = program_name(scratch.data(), len, &start);
+  rec.name_start = k.strings.size();
+  k.strings.insert(k.strings.end(), scratch.data() + start, scratch.data() + start + rec.name_len);
+
+  std::snprintf(path, sizeof path, "%d/comm", static_cast<int>(pid));
+  len = head(root_fd_, path, kCommMax, scratch);
+  rec.comm_len = comm_length(scratch.data(), len);
+  rec.comm_start = k.strings.size();
+  k.strings.insert(k.strings.end(), scratch.data(), scratch.data() + rec.comm_len);
+
+  std::snprintf(path, sizeof path, "%d/status", static_cast<int>(pid));
+  len = head(root_fd_, path, kStatusMax, scratch);
+  rec.uid = status_uid(scratch.data(), len);
+  k.procs.push_back(rec);
+}
+
+void OwnerScan::worker_done(unsigned worker) {
+  Worker& k = *workers_[worker];
+  std::sort(k.found.begin(), k.found.end(), entry_less);
+  k.sorted = true;
+}
+
+void OwnerScan::finish(Owners* out) {
+  // Entries: every worker's sorted run, merged. The keys (inode, pid, fd) are unique (a pid
+  // name is listed once and has no leading zero; an fd name likewise), so the order is total
+  // and the result is the serial scan's whatever the split.
+  std::vector<Worker::Entry> all;
+  std::vector<size_t> bounds{0};
+  size_t total = 0;
+  for (Worker* k : workers_) total += k->found.size();
+  all.reserve(total);
+  for (Worker* k : workers_) {
+    if (k->found.empty()) continue;
+    if (!k->sorted) std::sort(k->found.begin(), k->found.end(), entry_less);
+    all.insert(all.end(), k->found.begin(), k->found.end());
+    bounds.push_back(all.size());
+    std::vector<Worker::Entry>().swap(k->found);
+  }
+  // Bottom-up pairwise merge of the runs.
+  while (bounds.size() > 2) {
+    std::vector<size_t> next{0};
+    for (size_t r = 0; r + 2 < bounds.size(); r += 2) {
+      std::inplace_merge(all.begin() + static_cast<ptrdiff_t>(bounds[r]), all.begin() + static_cast<ptrdiff_t>(bounds[r + 1]),
+                         all.begin() + static_cast<ptrdiff_t>(bounds[r + 2]), entry_less);
+      next.push_back(bounds[r + 2]);
+    }
+    if ((bounds.size() - 1) % 2 == 1) next.push_back(bounds.back());
+    bounds.swap(next);
   }
 
-  std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
-    if (a.inode != b.inode) return a.inode < b.inode;
-    if (a.pid != b.pid) return a.pid < b.pid;
-    return a.fd < b.fd;
-  });
-  // Names like "7" and "007" are the same pid twice; owners.ts keeps both records, so do we.
-  std::sort(owning.begin(), owning.end());
-
-  const size_t n = found.size();
+  const size_t n = all.size();
   out->inodes.resize(n);
   out->pids.resize(n);
   out->fds.resize(n);
   for (size_t i = 0; i < n; i++) {
-    out->inodes[i] = found[i].inode;
-    out->pids[i] = found[i].pid;
-    out->fds[i] = found[i].fd;
+    out->inodes[i] = all[i].inode;
+    out->pids[i] = all[i].pid;
+    out->fds[i] = all[i].fd;
   }
   out->socket_fds = n;
 
-  const size_t procs = owning.size();
-  out->proc_pids = owning;
+  // Processes by pid (unique, see above), their strings packed in that order: name, comm.
+  struct Ref {
+    int32_t pid;
+    uint32_t part;
+    const Worker* worker;
+    const Worker::Proc* proc;
+  };
+  std::vector<Ref> refs;
+  size_t string_bytes = 0;
+  for (const Worker* k : workers_) {
+    for (const Worker::Proc& rec : k->procs) refs.push_back(Ref{rec.pid, rec.part, k, &rec});
+    string_bytes += k->strings.size();
+  }
+  // A pid cut in parts has one record per part that found sockets: keep its lowest part's.
+  std::sort(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.pid != b.pid ? a.pid < b.pid : a.part < b.part; });
+  refs.erase(std::unique(refs.begin(), refs.end(), [](const Ref& a, const Ref& b) { return a.pid == b.pid; }), refs.end());
+  const size_t procs = refs.size();
+  out->proc_pids.resize(procs);
   out->proc_uids.resize(procs);
   out->name_start.resize(procs);
   out->name_len.resize(procs);
   out->comm_start.resize(procs);
   out->comm_len.resize(procs);
+  out->strings.reserve(string_bytes);
   for (size_t i = 0; i < procs; i++) {
-    // owners.ts builds these paths from the number, not from the directory name.
-    char path[32];
-    const int32_t pid = owning[i];
-
-    std::snprintf(path, sizeof path, "%d/cmdline", static_cast<int>(pid));
-    size_t len = head(root_fd, path, kCmdlineMax, scratch);
-    size_t start = 0;
-    const size_t name_len = program_name(scratch.data(), len, &start);
-    out->name_start[i] = append(out->strings, scratch.data() + start, name_len);
-    out->name_len[i] = static_cast<uint32_t>(name_len);
-
-    std::snprintf(path, sizeof path, "%d/comm", static_cast<int>(pid));
-    len = head(root_fd, path, kCommMax, scratch);
-    const size_t comm_len = comm_length(scratch.data(), len);
-    out->comm_start[i] = append(out->strings, scratch.data(), comm_len);
-    out->comm_len[i] = static_cast<uint32_t>(comm_len);
-
-    std::snprintf(path, sizeof path, "%d/status", static_cast<int>(pid));
-    len = head(root_fd, path, kStatusMax, scratch);
-    out->proc_uids[i] = status_uid(scratch.data(), len);
+    const Worker::Proc& rec = *refs[i].proc;
+    const uint8_t* pool = refs[i].worker->strings.data();
+    out->proc_pids[i] = rec.pid;
+    out->proc_uids[i] = rec.uid;
+    out->name_start[i] = append(out->strings, pool + rec.name_start, rec.name_len);
+    out->name_len[i] = static_cast<uint32_t>(rec.name_len);
+    out->comm_start[i] = append(out->strings, pool + rec.comm_start, rec.comm_len);
+    out->comm_len[i] = static_cast<uint32_t>(rec.comm_len);
   }
-  close(root_fd);
+
+  for (const Worker* k : workers_) {
+    out->pids_scanned += k->scanned;
+    out->pids_vanished += k->vanished;
+    out->pids_denied += k->denied;
+  }
+}
+
+namespace {
+
+// Runs a begun scan on `threads` workers (clamped to [1, min(kMaxThreads, tasks)]).
+void run_scan(OwnerScan& scan, unsigned threads, std::vector<uint8_t>& scratch, Owners* out) {
+  if (threads > kMaxThreads) threads = kMaxThreads;
+  if (threads > 1 && scan.tasks() > 0) scan.balance(threads);  // may cut big pids into parts
+  const size_t all_tasks = scan.tasks();
+  if (threads > all_tasks) threads = static_cast<unsigned>(all_tasks);
+  if (threads < 1) threads = 1;
+  scan.prepare(threads);
+  std::atomic<size_t> next{0};
+  auto body = [&](unsigned w) {
+    std::vector<uint8_t> own;
+    if (w != 0) own = take_scratch();
+    std::vector<uint8_t>& buf = w == 0 ? scratch : own;
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < all_tasks;) scan.run_task(i, w, buf);
+    scan.worker_done(w);
+    if (w != 0) give_scratch(std::move(own));
+  };
+  run_workers(threads, body);
+  scan.finish(out);
+}
+
+}  // namespace
+
+void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
+                         Owners* out, uint64_t part_fds) {
+  OwnerScan scan;
+  scan.begin(proc_root);
+  scan.set_part_fds(part_fds);
+  run_scan(scan, threads, scratch, out);
+}
+
+void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out) {
+  OwnerScan scan;
+  scan.begin(proc_root);
+  unsigned threads = thread_override();
+  if (threads == 0) threads = hardware_threads() > 1 && scan.worth_parallel() ? hardware_threads() : 1;
+  run_scan(scan, threads, scratch, out);
 }
 
 }  // namespace netsnap

@@ -35,7 +35,84 @@ struct Owners {
 // Scans `proc_root` with exactly the semantics of scanOwners() in owners.ts and fills `*out`
 // (which must be empty). `scratch` is the caller's reusable file buffer (see file_reader.h).
 // An unreadable proc_root, or one holding a NUL byte, gives an empty result, as in owners.ts.
+// Splits the pids over worker threads (parallel.h: one per usable CPU, at most kMaxThreads, or
+// setThreads()'s count; one for a small tree, see worth_parallel()). The result does not depend
+// on the number of workers.
 void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out);
+// The same with exactly `threads` workers (at least 1, at most kMaxThreads), and processes cut
+// into parts of `part_fds` fds when not 0 (see OwnerScan::balance): tests, benchmarks.
+void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
+                         Owners* out, uint64_t part_fds = 0);
+
+// An automatic scan uses more than one worker from this many pids, or this many fds in all.
+constexpr size_t kParallelPidMin = 64;
+constexpr uint64_t kParallelFdMin = 2048;
+// Smallest part balance() cuts a big process into (about 10 ms of readlinkat), and the most
+// parts of one process.
+constexpr uint64_t kPartFds = 2048;
+constexpr uint64_t kMaxParts = 64;
+
+// The owner scan in steps, so that a sample can run it on the same workers as its file reads:
+//   begin() lists proc_root on the calling thread;
+//   prepare(workers) makes per-worker state (call before the workers start);
+//   run_task(i, w, scratch), for every i < tasks(), on any worker w < workers, each i once, with
+//     w's own scratch buffer; distinct workers never share anything, so no locks;
+//   finish(out) merges the workers' results into *out (empty) after they have all returned.
+// The merged result is the same whatever the number of workers and whoever ran which task: the
+// entries are sorted by (inode, pid, fd) and the processes by pid, keys that are unique.
+// (A live race only: a process cut in parts that exits mid-scan may be counted vanished by its
+// first part while a later part still found fds; its entries and its record stay consistent.)
+class OwnerScan {
+ public:
+  OwnerScan() = default;
+  OwnerScan(const OwnerScan&) = delete;
+  OwnerScan& operator=(const OwnerScan&) = delete;
+  ~OwnerScan();
+
+  void begin(const std::string& proc_root);
+  size_t tasks() const { return tasks_.size(); }
+  // Fd counts from stat(PID/fd).st_size (Linux >= 6.2 on procfs; 0 elsewhere): one stat per
+  // pid on the calling thread, once. Returns their sum.
+  uint64_t measure();
+  // Whether more than one worker pays: kParallelPidMin pids or kParallelFdMin fds.
+  bool worth_parallel() { return pids_.size() >= kParallelPidMin || measure() >= kParallelFdMin; }
+  // Optional, between begin() and the first run_task(), for a run on `workers` > 1 workers: on
+  // procfs cuts big processes into fd ranges, then orders the tasks biggest first, so that the
+  // run ends balanced. tasks() grows accordingly. Never changes the result.
+  void balance(unsigned workers);
+  // Part size for balance() (0: automatic); tests force small parts with it.
+  void set_part_fds(uint64_t fds) { part_fds_ = fds; }
+  void prepare(unsigned workers);
+  void run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch);
+  // Optional, on worker w after its last task: sorts w's entries there rather than in finish().
+  void worker_done(unsigned worker);
+  void finish(Owners* out);
+
+  struct Worker;
+  struct PidName {
+    char text[11];
+    int32_t value;
+  };
+
+ private:
+  static constexpr int64_t kNoLimit = int64_t{1} << 32;  // above every fd number
+  // Task i scans pids_[tasks_[i].pid], the fds in [lo, hi) (all of them unless cut).
+  struct Task {
+    uint32_t pid;
+    uint32_t part;  // 0 for the first (or only) range of a pid
+    int64_t lo;
+    int64_t hi;
+    uint64_t fds;  // expected work, for ordering
+  };
+  int root_fd_ = -1;
+  bool on_procfs_ = false;
+  bool measured_ = false;
+  uint64_t fd_total_ = 0;
+  uint64_t part_fds_ = 0;
+  std::vector<PidName> pids_;
+  std::vector<Task> tasks_;
+  std::vector<Worker*> workers_;
+};
 
 // Helpers of scan_owners, exposed for tests and fuzzing; ports of owners.ts.
 // netstat's program name: argv[0], cut to its basename when it starts with '/'. Returns the

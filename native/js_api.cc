@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "file_reader.h"
+#include "parallel.h"
 #include "socket_link.h"
 
 namespace netsnap {
@@ -269,6 +270,52 @@ Napi::Value ScanOwners(const Napi::CallbackInfo& info) {
   Owners owners;
   scan_owners(proc_root, main_scratch(), &owners);
   return owners_to_js(env, owners);
+}
+
+namespace {
+
+// A whole number in [1, kMaxThreads] (or [0, kMaxThreads] with allow_zero), else a TypeError.
+bool get_threads(Napi::Env env, Napi::Value v, const char* what, bool allow_zero, unsigned* out) {
+  const double lo = allow_zero ? 0 : 1;
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d >= lo && d <= kMaxThreads && d == static_cast<double>(static_cast<unsigned>(d))) {
+      *out = static_cast<unsigned>(d);
+      return true;
+    }
+  }
+  throw_type_error(env, std::string(what) + " must be a whole number from " + (allow_zero ? "0" : "1") + " to " +
+                            std::to_string(kMaxThreads));
+  return false;
+}
+
+}  // namespace
+
+Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string proc_root;
+  unsigned threads = 1;
+  if (!get_string(env, info[0], "scanOwnersThreads: procRoot", &proc_root)) return Napi::Value();
+  if (!get_threads(env, info[1], "scanOwnersThreads: threads", false, &threads)) return Napi::Value();
+  double part_fds = 0;  // optional: the part size of big processes (0: automatic)
+  if (!info[2].IsUndefined()) {
+    if (info[2].IsNumber()) part_fds = info[2].As<Napi::Number>().DoubleValue();
+    if (!info[2].IsNumber() || !(part_fds >= 0 && part_fds <= 4294967295.0) || part_fds != static_cast<double>(static_cast<uint64_t>(part_fds))) {
+      throw_type_error(env, "scanOwnersThreads: partFds must be a whole number from 0 to 4294967295");
+      return Napi::Value();
+    }
+  }
+  Owners owners;
+  scan_owners_threads(proc_root, threads, main_scratch(), &owners, static_cast<uint64_t>(part_fds));
+  return owners_to_js(env, owners);
+}
+
+Napi::Value SetThreads(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  unsigned threads = 0;
+  if (!get_threads(env, info[0], "setThreads: threads", true, &threads)) return Napi::Value();
+  set_thread_override(threads);
+  return env.Undefined();
 }
 
 }  // namespace js

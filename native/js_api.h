@@ -33,6 +33,12 @@ Napi::Value ParseUnix(const Napi::CallbackInfo& info);
 Napi::Value ParseSocketLink(const Napi::CallbackInfo& info);
 Napi::Value ReadProcFile(const Napi::CallbackInfo& info);
 Napi::Value ScanOwners(const Napi::CallbackInfo& info);
+// Native-only, for tests and benchmarks: scanOwnersThreads(procRoot, threads, partFds?) scans with
+// exactly `threads` workers (1..8), big processes cut into parts of partFds fds when given (not 0);
+// setThreads(n) makes every later scan and sample use n workers (0:
+// automatic, 1: serial). See parallel.h.
+Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info);
+Napi::Value SetThreads(const Napi::CallbackInfo& info);
 
 }  // namespace js
 }  // namespace netsnap

@@ -4,12 +4,15 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <atomic>
 #include <memory>
 #include <utility>
 
 #include "file_reader.h"
 #include "js_api.h"
 #include "netlink_diag.h"
+#include "parallel.h"
 
 namespace netsnap {
 
@@ -84,20 +87,79 @@ bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scrat
                                                    &outcome->table, reuse, mask);
 }
 
+namespace {
+
+// Expected cost of reading a file, for scheduling only: tcp/tcp6 are the big ones on a busy
+// server (and walk the whole established hash even when nearly empty), then unix, then the rest.
+int file_rank(NetFile kind) {
+  switch (kind) {
+    case NetFile::kTcp: return 0;
+    case NetFile::kUnix: return 1;
+    default: return 2;
+  }
+}
+
+}  // namespace
+
 void run_sample(SampleBaton& baton) {
   const SampleRequest& req = baton.request;
   // One read buffer per thread (the main thread, or a libuv pool thread), kept between samples:
-  // steady polling reads into memory it already has. It grows to the largest file read.
+  // steady polling reads into memory it already has. It grows to the largest file read. The
+  // helper workers take theirs from the pool of parallel.h.
   thread_local std::vector<uint8_t> scratch;
   baton.files.clear();
   baton.files.resize(req.files.size());
-  for (size_t i = 0; i < req.files.size(); i++) {
-    if (!sample_file(req, i, scratch, &baton.files[i])) {
-      baton.out_of_memory = true;
-      return;
-    }
+
+  // One task list on a bounded set of workers: the files, biggest expected first, then the
+  // owner scan's pids. Every task writes only its own slot (a file's outcome) or its worker's
+  // own state (the owner scan), so the result is the serial one whatever the split.
+  OwnerScan scan;
+  if (req.owners) scan.begin(req.proc_root);
+  const size_t n_files = req.files.size();
+  std::vector<size_t> file_order(n_files);
+  for (size_t i = 0; i < n_files; i++) file_order[i] = i;
+  std::stable_sort(file_order.begin(), file_order.end(),
+                   [&](size_t a, size_t b) { return file_rank(req.kinds[a]) < file_rank(req.kinds[b]); });
+  const size_t pid_tasks = scan.tasks();
+
+  unsigned threads = thread_override();
+  if (threads == 0) {
+    const unsigned hw = hardware_threads();
+    const size_t owner_units = pid_tasks == 0 ? 0 : hw > 1 && scan.worth_parallel() ? hw : 1;
+    const size_t units = n_files + owner_units;
+    threads = units < hw ? static_cast<unsigned>(units) : hw;
   }
-  if (req.owners) scan_owners(req.proc_root, scratch, &baton.owners);
+  if (threads > kMaxThreads) threads = kMaxThreads;
+  if (threads > 1 && pid_tasks > 0) scan.balance(threads);  // may cut big pids into more tasks
+  const size_t tasks = n_files + scan.tasks();
+  if (threads > tasks) threads = static_cast<unsigned>(tasks);
+  if (threads < 1) threads = 1;
+  scan.prepare(threads);
+
+  std::atomic<size_t> next{0};
+  std::atomic<bool> out_of_memory{false};
+  auto body = [&](unsigned w) {
+    std::vector<uint8_t> own;
+    if (w != 0) own = take_scratch();
+    std::vector<uint8_t>& buf = w == 0 ? scratch : own;
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
+      if (out_of_memory.load(std::memory_order_relaxed)) break;  // nothing else is valid now
+      if (i < n_files) {
+        const size_t f = file_order[i];
+        if (!sample_file(req, f, buf, &baton.files[f])) out_of_memory.store(true, std::memory_order_relaxed);
+      } else {
+        scan.run_task(i - n_files, w, buf);
+      }
+    }
+    scan.worker_done(w);
+    if (w != 0) give_scratch(std::move(own));
+  };
+  run_workers(threads, body);
+  if (out_of_memory.load(std::memory_order_relaxed)) {
+    baton.out_of_memory = true;
+    return;
+  }
+  if (req.owners) scan.finish(&baton.owners);
 }
 
 namespace {

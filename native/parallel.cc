@@ -1,0 +1,89 @@
+#include "parallel.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <utility>
+
+namespace netsnap {
+namespace {
+
+std::atomic<unsigned> g_override{0};
+
+std::mutex g_scratch_mutex;
+std::vector<std::vector<uint8_t>>* g_scratch_pool = nullptr;  // never destroyed: no exit-order issues
+
+struct Start {
+  void (*body)(void*, unsigned);
+  void* ctx;
+  unsigned worker;
+};
+
+void* thread_main(void* arg) {
+  const Start* s = static_cast<const Start*>(arg);
+  s->body(s->ctx, s->worker);
+  return nullptr;
+}
+
+}  // namespace
+
+unsigned hardware_threads() {
+  unsigned n = 0;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) n = static_cast<unsigned>(CPU_COUNT(&set));
+  if (n == 0) n = std::thread::hardware_concurrency();
+  if (n == 0) n = 1;
+  return n < kMaxThreads ? n : kMaxThreads;
+}
+
+void set_thread_override(unsigned n) { g_override.store(n, std::memory_order_relaxed); }
+unsigned thread_override() { return g_override.load(std::memory_order_relaxed); }
+
+unsigned run_workers(unsigned threads, void (*body)(void* ctx, unsigned worker), void* ctx) {
+  if (threads <= 1) {
+    body(ctx, 0);
+    return 1;
+  }
+  std::vector<pthread_t> ids(threads - 1);
+  std::vector<Start> starts(threads - 1);
+  std::vector<bool> created(threads - 1, false);
+  sigset_t all, old;
+  sigfillset(&all);
+  const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
+  unsigned ran = 1;
+  for (unsigned i = 0; i + 1 < threads; i++) {
+    starts[i] = Start{body, ctx, i + 1};
+    if (pthread_create(&ids[i], nullptr, thread_main, &starts[i]) == 0) {
+      created[i] = true;
+      ran++;
+    }
+  }
+  if (masked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  body(ctx, 0);
+  for (unsigned i = 0; i + 1 < threads; i++) {
+    if (created[i]) pthread_join(ids[i], nullptr);
+  }
+  return ran;
+}
+
+std::vector<uint8_t> take_scratch() {
+  std::lock_guard<std::mutex> lock(g_scratch_mutex);
+  if (g_scratch_pool == nullptr || g_scratch_pool->empty()) return std::vector<uint8_t>();
+  std::vector<uint8_t> s = std::move(g_scratch_pool->back());
+  g_scratch_pool->pop_back();
+  return s;
+}
+
+void give_scratch(std::vector<uint8_t>&& scratch) {
+  std::lock_guard<std::mutex> lock(g_scratch_mutex);
+  if (g_scratch_pool == nullptr) g_scratch_pool = new std::vector<std::vector<uint8_t>>();
+  if (g_scratch_pool->size() < kMaxThreads) g_scratch_pool->push_back(std::move(scratch));
+  // Otherwise `scratch` is freed by its owner when it goes out of scope.
+}
+
+}  // namespace netsnap

@@ -1,0 +1,49 @@
+// A bounded set of short-lived worker threads for one sample: the calling thread is worker 0,
+// the others are pthreads created for the call and joined before it returns. Pure C++ (no
+// Node-API): it runs on the main thread (sample, scanOwners) and on a libuv pool thread
+// (sampleAsync). Work is shared by the callers through an atomic next-task index; nothing here
+// locks on the hot path.
+#ifndef NETSNAP_PARALLEL_H_
+#define NETSNAP_PARALLEL_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace netsnap {
+
+// Upper bound on the threads of one sample (the work is kernel time in /proc, which stops
+// scaling long before this).
+constexpr unsigned kMaxThreads = 8;
+
+// The CPUs this process may run on (sched_getaffinity; hardware_concurrency() when that fails),
+// capped at kMaxThreads, at least 1.
+unsigned hardware_threads();
+
+// Test and benchmark hook: 0 (the default) lets the addon choose; n > 0 makes every sample and
+// scanOwners use exactly n workers (1 = the serial path, all work on the calling thread).
+void set_thread_override(unsigned n);
+unsigned thread_override();
+
+// Runs body(ctx, w) for w = 0 .. threads-1 concurrently: w = 0 on the calling thread, the others
+// on new threads (all signals blocked in them, so signals still reach Node's threads). Returns
+// when every body has returned. A thread that cannot be created is skipped (its body never
+// runs), so bodies must take their work dynamically; worker 0 always runs. Returns how many
+// workers ran.
+unsigned run_workers(unsigned threads, void (*body)(void* ctx, unsigned worker), void* ctx);
+
+template <typename Fn>
+unsigned run_workers(unsigned threads, Fn& fn) {
+  return run_workers(
+      threads, [](void* ctx, unsigned worker) { (*static_cast<Fn*>(ctx))(worker); }, &fn);
+}
+
+// Read buffers for the helper threads, kept between samples so steady polling reads into
+// memory it already has (the calling thread keeps its own thread_local buffer). Taking and
+// giving back lock a mutex once per worker per sample; at most kMaxThreads buffers are kept.
+std::vector<uint8_t> take_scratch();
+void give_scratch(std::vector<uint8_t>&& scratch);
+
+}  // namespace netsnap
+
+#endif  // NETSNAP_PARALLEL_H_
