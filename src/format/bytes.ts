@@ -8,7 +8,8 @@ export type ByteSink = (chunk: Uint8Array) => void;
 const SPACE = 0x20;
 
 export class ByteWriter {
-  private buf: Buffer;
+  /** The buffer being filled; after reserve(n), buf[pos, pos + n) may be written directly (then move pos). */
+  buf: Buffer;
   /** Bytes written into `buf` and not yet flushed. */
   pos = 0;
 
@@ -122,4 +123,31 @@ export function collectText(write: (w: ByteWriter) => void): string {
   write(w);
   w.flush();
   return parts.join('');
+}
+
+// Unchecked writers for a row's hot path: the caller reserved room; each returns the new position.
+
+export function putBytes(out: Uint8Array, p: number, src: Uint8Array): number {
+  for (let i = 0; i < src.length; i++) out[p++] = src[i]!;
+  return p;
+}
+
+export function putSpaces(out: Uint8Array, p: number, n: number): number {
+  for (let i = 0; i < n; i++) out[p++] = SPACE;
+  return p;
+}
+
+/** Decimal n (0 <= n <= 2^53), right-aligned in `width`. */
+export function putDecimalRight(out: Uint8Array, p: number, n: number, width: number): number {
+  const len = decimalLength(n);
+  p = putSpaces(out, p, width - len);
+  writeDecimal(out, p, n, len);
+  return p + len;
+}
+
+/** Decimal n, left-aligned in `width`. */
+export function putDecimalLeft(out: Uint8Array, p: number, n: number, width: number): number {
+  const len = decimalLength(n);
+  writeDecimal(out, p, n, len);
+  return putSpaces(out, p + len, width - len);
 }

@@ -3,7 +3,7 @@
 // and paths or program names that are not UTF-8 come out unchanged.
 import type { OwnerIndex, InetTable, UnixTable } from '../tables';
 import { decimalBytes, ipv4Bytes, ipv6Bytes, isUnspecified, isV4Mapped } from './address';
-import { ByteWriter, collectText, decimalLength, latin1Bytes } from './bytes';
+import { ByteWriter, collectText, decimalLength, latin1Bytes, putBytes, putDecimalLeft, putDecimalRight, putSpaces } from './bytes';
 import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../states';
 import { TCP_STATES } from '../states';
 import { userName } from '../names/users';
@@ -229,22 +229,50 @@ function labelCell(t: InetTable): Uint8Array {
   return cell;
 }
 
+/** Room for a row's fixed-width cells (everything but names, users, programs and timers). */
+const ROW_ROOM = 128;
+
+/** A numeric IPv4 "host:port" (21 characters at most: never cut), padded to 23. */
+function putEndpoint4(b: Uint8Array, p: number, addr: Uint8Array, off: number, port: number): number {
+  const start = p;
+  p += ipv4Bytes(addr, off, b, p);
+  b[p++] = 0x3a; // ':'
+  if (port === 0) b[p++] = 0x2a; // '*'
+  else p += decimalBytes(port, b, p);
+  return putSpaces(b, p, 23 - (p - start));
+}
+
 /** One row of netstat's Internet table, written as bytes. */
 export function writeInetRow(w: ByteWriter, t: InetTable, i: number, o: NetstatListingOptions, owners: OwnerIndex | null): void {
   const family = t.family[i]!;
-  w.bytes(labelCell(t));
-  w.decimal(t.rxQueue[i]!, 6);
-  w.byte(SPACE);
-  w.decimal(t.txQueue[i]!, 6);
-  w.byte(SPACE);
-  writeEndpoint(w, t.localAddr, i * 16, family, t.localPort[i]!, o, t.proto, 23);
-  w.byte(SPACE);
-  writeEndpoint(w, t.remoteAddr, i * 16, family, t.remotePort[i]!, o, t.proto, 23);
-  w.byte(SPACE);
+  w.reserve(ROW_ROOM);
+  let b = w.buf;
+  let p = putBytes(b, w.pos, labelCell(t));
+  p = putDecimalRight(b, p, t.rxQueue[i]!, 6);
+  b[p++] = SPACE;
+  p = putDecimalRight(b, p, t.txQueue[i]!, 6);
+  b[p++] = SPACE;
+  if (family === 4 && (o.numericHosts || !o.names) && (o.numericPorts || !o.names)) {
+    // The common case, numeric IPv4, straight into the buffer.
+    p = putEndpoint4(b, p, t.localAddr, i * 16, t.localPort[i]!);
+    b[p++] = SPACE;
+    p = putEndpoint4(b, p, t.remoteAddr, i * 16, t.remotePort[i]!);
+    b[p++] = SPACE;
+  } else {
+    w.pos = p;
+    writeEndpoint(w, t.localAddr, i * 16, family, t.localPort[i]!, o, t.proto, 23);
+    w.byte(SPACE);
+    writeEndpoint(w, t.remoteAddr, i * 16, family, t.remotePort[i]!, o, t.proto, 23);
+    w.byte(SPACE);
+    w.reserve(ROW_ROOM);
+    b = w.buf;
+    p = w.pos;
+  }
   const st = t.state[i]!;
-  if (t.proto === 'tcp') w.bytes(TCP_STATE_CELLS[st] ?? TCP_UNKNOWN_CELL);
-  else if (t.proto === 'raw') w.decimalLeft(st, 11);
-  else w.bytes(UDP_STATE_CELLS[st === 1 ? 0 : st === 7 ? 1 : 2]!);
+  if (t.proto === 'tcp') p = putBytes(b, p, TCP_STATE_CELLS[st] ?? TCP_UNKNOWN_CELL);
+  else if (t.proto === 'raw') p = putDecimalLeft(b, p, st, 11);
+  else p = putBytes(b, p, UDP_STATE_CELLS[st === 1 ? 0 : st === 7 ? 1 : 2]!);
+  w.pos = p;
   if (o.extend) {
     w.byte(SPACE);
     writeUser(w, t.uid[i]!, o);
