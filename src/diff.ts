@@ -38,6 +38,12 @@ class RowIndex {
   /** How many earlier rows of this snapshot have the same key. */
   readonly occurrence: Int32Array;
 
+  private readonly tails = new Map<number, number>();
+  /** Rows indexed so far (the index is built in steps, see build()). */
+  private done = 0;
+  private cursorTable = 0;
+  private cursorRow = 0;
+
   constructor(s: Snapshot) {
     this.tables = [...s.inet];
     if (s.unix) this.tables.push(s.unix);
@@ -49,25 +55,44 @@ class RowIndex {
     this.next = new Int32Array(n).fill(-1);
     this.hashes = new Int32Array(n);
     this.occurrence = new Int32Array(n);
-    const tails = new Map<number, number>();
-    let ref = 0;
-    this.tables.forEach((t, k) => {
-      for (let i = 0; i < t.count; i++, ref++) {
-        this.tableOf[ref] = k;
-        this.rowOf[ref] = i;
-        const h = rowHash(t, i);
-        this.hashes[ref] = h;
-        let occ = 0;
-        for (let r = this.heads.get(h) ?? -1; r !== -1; r = this.next[r]!) {
-          if (this.hashes[r] === h && sameKey(this.tables[this.tableOf[r]!]!, this.rowOf[r]!, t, i)) occ++;
-        }
-        this.occurrence[ref] = occ;
-        const tail = tails.get(h);
-        if (tail === undefined) this.heads.set(h, ref);
-        else this.next[tail] = ref;
-        tails.set(h, ref);
+  }
+
+  get complete(): boolean {
+    return this.done === this.total;
+  }
+
+  /** Indexes up to `budget` more rows; true when the whole snapshot is indexed. */
+  build(budget = Infinity): boolean {
+    let ref = this.done;
+    const end = Math.min(this.total, ref + budget);
+    while (ref < end) {
+      const k = this.cursorTable;
+      const t = this.tables[k]!;
+      const i = this.cursorRow;
+      if (i >= t.count) {
+        this.cursorTable++;
+        this.cursorRow = 0;
+        continue;
       }
-    });
+      this.tableOf[ref] = k;
+      this.rowOf[ref] = i;
+      const h = rowHash(t, i);
+      this.hashes[ref] = h;
+      let occ = 0;
+      for (let r = this.heads.get(h) ?? -1; r !== -1; r = this.next[r]!) {
+        if (this.hashes[r] === h && sameKey(this.tables[this.tableOf[r]!]!, this.rowOf[r]!, t, i)) occ++;
+      }
+      this.occurrence[ref] = occ;
+      const tail = this.tails.get(h);
+      if (tail === undefined) this.heads.set(h, ref);
+      else this.next[tail] = ref;
+      this.tails.set(h, ref);
+      this.cursorRow++;
+      ref++;
+    }
+    this.done = ref;
+    if (this.complete) this.tails.clear();
+    return this.complete;
   }
 
   table(ref: number): InetTable | UnixTable {
@@ -120,8 +145,14 @@ const indexes = new WeakMap<Snapshot, RowIndex>();
 function indexOf(s: Snapshot): RowIndex {
   let x = indexes.get(s);
   if (!x) indexes.set(s, (x = new RowIndex(s)));
+  x.build();
   return x;
 }
+
+/** Rows per step of the asynchronous diff: a few milliseconds of work between yields. */
+const STEP_ROWS = 8192;
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 const origins = new WeakMap<AnySocket, { table: InetTable | UnixTable; row: number }>();
 
@@ -136,31 +167,106 @@ function row(s: Snapshot, at: { table: InetTable | UnixTable; row: number }): An
   return socket;
 }
 
+/**
+ * The result of a diff: row references only, turned into socket objects when first read (a first
+ * tick of 100,000 sockets is 100,000 "opened" sockets nobody may look at). The lists are own
+ * enumerable getters, so spreading, JSON and equality see plain arrays.
+ */
+function lazyDiff(prev: Snapshot, next: Snapshot, a: RowIndex, b: RowIndex, openedRefs: Int32Array, closedRefs: Int32Array,
+  changedRefs: Int32Array): SnapshotDiff {
+  let opened: AnySocket[] | null = null;
+  let closed: AnySocket[] | null = null;
+  let changed: SocketChange[] | null = null;
+  const at = (x: RowIndex, r: number) => ({ table: x.table(r), row: x.rowOf[r]! });
+  return {
+    get opened() {
+      return (opened ??= Array.from(openedRefs, (r) => row(next, at(b, r))));
+    },
+    get closed() {
+      return (closed ??= Array.from(closedRefs, (r) => row(prev, at(a, r))));
+    },
+    get changed() {
+      if (!changed) {
+        changed = [];
+        for (let k = 0; k + 1 < changedRefs.length; k += 2) {
+          const was = row(prev, at(a, changedRefs[k]!));
+          const now = row(next, at(b, changedRefs[k + 1]!));
+          changed.push({ socket: now, from: was.stateName, to: now.stateName });
+        }
+      }
+      return changed;
+    },
+  };
+}
+
+/** Growable Int32 list. */
+class Refs {
+  private data = new Int32Array(64);
+  length = 0;
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const grown = new Int32Array(this.data.length * 2);
+      grown.set(this.data);
+      this.data = grown;
+    }
+    this.data[this.length++] = v;
+  }
+  take(): Int32Array {
+    return this.data.slice(0, this.length);
+  }
+}
+
+/** Matches rows of b against a, from global row `from` up to `to`. */
+function matchRows(a: RowIndex, b: RowIndex, matched: Uint8Array, from: number, to: number, opened: Refs, changed: Refs): void {
+  for (let ref = from; ref < to; ref++) {
+    const t = b.table(ref);
+    const i = b.rowOf[ref]!;
+    const r = a.find(t, i, b.occurrence[ref]!);
+    if (r === -1) {
+      opened.push(ref);
+      continue;
+    }
+    matched[r] = 1;
+    if (a.table(r).state[a.rowOf[r]!] !== t.state[i]) {
+      changed.push(r);
+      changed.push(ref);
+    }
+  }
+}
+
+function closedRows(a: RowIndex, matched: Uint8Array): Int32Array {
+  const closed = new Refs();
+  for (let r = 0; r < a.total; r++) if (!matched[r]) closed.push(r);
+  return closed.take();
+}
+
 export function diffSnapshots(prev: Snapshot, next: Snapshot): SnapshotDiff {
   const a = indexOf(prev);
   const b = indexOf(next);
-  const diff: SnapshotDiff = { opened: [], closed: [], changed: [] };
   const matched = new Uint8Array(a.total);
-  let ref = 0;
-  for (const t of b.tables) {
-    for (let i = 0; i < t.count; i++, ref++) {
-      const r = a.find(t, i, b.occurrence[ref]!);
-      if (r === -1) {
-        diff.opened.push(row(next, { table: t, row: i }));
-        continue;
-      }
-      matched[r] = 1;
-      const u = a.table(r);
-      const j = a.rowOf[r]!;
-      if (u.state[j] !== t.state[i]) {
-        const was = row(prev, { table: u, row: j });
-        const now = row(next, { table: t, row: i });
-        diff.changed.push({ socket: now, from: was.stateName, to: now.stateName });
-      }
-    }
+  const opened = new Refs();
+  const changed = new Refs();
+  matchRows(a, b, matched, 0, b.total, opened, changed);
+  return lazyDiff(prev, next, a, b, opened.take(), closedRows(a, matched), changed.take());
+}
+
+/**
+ * diffSnapshots() in steps of a few thousand rows with the event loop free in between: the
+ * sampler's diff of two 100,000-row snapshots never holds the event loop for long.
+ */
+export async function diffSnapshotsAsync(prev: Snapshot, next: Snapshot): Promise<SnapshotDiff> {
+  let a = indexes.get(prev);
+  if (!a) indexes.set(prev, (a = new RowIndex(prev)));
+  while (!a.build(STEP_ROWS)) await nextTurn();
+  let b = indexes.get(next);
+  if (!b) indexes.set(next, (b = new RowIndex(next)));
+  while (!b.build(STEP_ROWS)) await nextTurn();
+  const matched = new Uint8Array(a.total);
+  const opened = new Refs();
+  const changed = new Refs();
+  for (let from = 0; from < b.total; from += STEP_ROWS) {
+    if (from > 0) await nextTurn();
+    matchRows(a, b, matched, from, Math.min(b.total, from + STEP_ROWS), opened, changed);
   }
-  for (let r = 0; r < a.total; r++) {
-    if (!matched[r]) diff.closed.push(row(prev, { table: a.table(r), row: a.rowOf[r]! }));
-  }
-  return diff;
+  return lazyDiff(prev, next, a, b, opened.take(), closedRows(a, matched), changed.take());
 }

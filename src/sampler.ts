@@ -3,7 +3,7 @@
 // scans (see incremental_owners.ts for the accuracy trade-off), and the diff from the last tick.
 import * as os from 'node:os';
 import { getBackend, type BackendName } from './backend';
-import { diffSnapshots, type SnapshotDiff } from './diff';
+import { diffSnapshotsAsync, type SnapshotDiff } from './diff';
 import { IncrementalOwners, type IncrementalStats } from './incremental_owners';
 import { INET_FILES, type Family, type Proto, type RawSample, type SampleRequest } from './model';
 import { requestSource, Snapshot, type SourceOption } from './snapshot';
@@ -84,7 +84,9 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
     const takenAt = Date.now();
     // On full-scan ticks the backend scans owners with the sample (native: on the libuv pool).
     // A big native sample takes its full scan every tick and uses it as it is.
-    const direct = owners !== null && backend.name === 'native' && lastRows > incrementalUpTo;
+    // The first tick does not know the size yet: it takes its full scan as it is too (unless the
+    // caller asked for incremental checks at any size).
+    const direct = owners !== null && backend.name === 'native' && (lastRows > incrementalUpTo || (count === 0 && incrementalUpTo !== Infinity));
     const full = direct || (owners?.fullScanDue ?? false);
     const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
     const raw = await backend.sampleAsync({ ...request, owners: full, reuse });
@@ -107,7 +109,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
       snap = new Snapshot(backend.name, request, raw, takenAt);
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
-    const tick: Tick = { tick: count++, snapshot: snap, diff: diffSnapshots(previous ?? empty, snap) };
+    const tick: Tick = { tick: count++, snapshot: snap, diff: await diffSnapshotsAsync(previous ?? empty, snap) };
     previous = snap;
     return tick;
   }

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { diffSnapshots, type AnySocket } from '../src/diff';
+import { diffSnapshots, diffSnapshotsAsync, type AnySocket } from '../src/diff';
 import { snapshot } from '../src/snapshot';
 import { backend } from './helpers/env';
 
@@ -73,7 +73,7 @@ describe(`diffSnapshots (${backend.name})`, () => {
     expect(back.closed.map((s) => s.stateName)).toEqual(['TIME_WAIT']);
   });
 
-  it('finds exactly the changes among 20,000 rows', () => {
+  it('finds exactly the changes among 20,000 rows, in one go and in steps', async () => {
     const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
     const rows = (skip: number, stateAt: number) =>
       Array.from({ length: 20000 }, (_, i) => i)
@@ -81,7 +81,11 @@ describe(`diffSnapshots (${backend.name})`, () => {
         .map((i) => tcp(i, `${(0x7f000001 + (i >> 10)).toString(16).toUpperCase().padStart(8, '0').match(/../g)!.reverse().join('')}:${hex(1024 + (i & 1023))}`, '0100007F:1F90', i === stateAt ? 8 : 1, 1000 + i));
     const a = snap(rows(7, -1), []);
     const b = snap(rows(19999, 12345), []);
+    // In steps first (the indexes are built then, across step boundaries), then in one go.
+    const stepped = await diffSnapshotsAsync(a, b);
     const d = diffSnapshots(a, b);
+    expect(stepped).toEqual(d);
+    expect(await diffSnapshotsAsync(snap(rows(7, -1), []), snap(rows(19999, 12345), []))).toEqual(d);
     expect(d.opened.map((s) => (s as { inode: number }).inode)).toEqual([1007]);
     expect(d.closed.map((s) => (s as { inode: number }).inode)).toEqual([1000 + 19999]);
     expect(d.changed.map((c) => [(c.socket as { inode: number }).inode, c.from, c.to])).toEqual([[1000 + 12345, 'ESTABLISHED', 'CLOSE_WAIT']]);

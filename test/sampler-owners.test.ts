@@ -97,8 +97,7 @@ describe(`incremental owner resolution (${backend.name})`, () => {
       expect(a, `tick ${tick}`).toEqual(b);
       expect(a.size).toBeGreaterThan(3);
     }
-    // The first tick has no size yet: it starts incremental (with its full scan); the native
-    // backend then scans fully every tick, the TypeScript one stays incremental.
+    // The native backend scans fully every tick, the TypeScript one stays incremental.
     const stats = sampler.ownerStats!;
     if (backend.name === 'native') expect([stats.fullScans, stats.incrementalScans]).toEqual([6, 0]);
     else expect([stats.fullScans, stats.incrementalScans]).toEqual([1, 5]);
