@@ -76,6 +76,12 @@ size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little
       problems.push_back(static_cast<uint32_t>(line_no));
       problems.push_back(code);
     };
+    // The kernel ends every line with a newline: a last line without one was cut, and its
+    // inode, drops or any other field may be cut mid-value (net_inet.ts does the same).
+    if (eol == len) {
+      fail(kInetCutOff);
+      continue;
+    }
     if (n < needed) {
       fail(kInetTooFewFields);
       continue;

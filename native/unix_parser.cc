@@ -32,6 +32,11 @@ size_t parse_unix(const uint8_t* bytes, size_t len, uint8_t* out, size_t capacit
       problems.push_back(static_cast<uint32_t>(line_no));
       problems.push_back(code);
     };
+    // A last line without its newline was cut: its inode or path may be cut mid-value.
+    if (eol == len) {
+      fail(kUnixCutOff);
+      continue;
+    }
     if (n < 7) {
       fail(kUnixTooFewFields);
       continue;

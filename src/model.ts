@@ -84,6 +84,7 @@ export const PROBLEM_REASONS: Readonly<Record<number, string>> = {
   11: 'bad timeout',
   12: 'bad inode (not a decimal below 2^53)',
   13: 'bad drops',
+  14: 'line cut off (no newline at the end of the file)',
   20: 'too few fields',
   21: 'bad socket address (Num)',
   22: 'bad reference count',
@@ -92,6 +93,7 @@ export const PROBLEM_REASONS: Readonly<Record<number, string>> = {
   25: 'bad type',
   26: 'bad state',
   27: 'bad inode (not a decimal below 2^53)',
+  28: 'line cut off (no newline at the end of the file)',
 };
 
 export function problemReason(code: number): string {

@@ -10,6 +10,7 @@ import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '
 import { InetTable, UnixTable } from '../src/tables';
 import { FIXTURES, BASIC } from './helpers/env';
 import { file, Gen, rng } from './helpers/generate';
+import { addProcess, HOSTILE_FILES, hostileInputs, procTree } from './helpers/hostile';
 
 const loaded = loadNative();
 if (!loaded.ok) throw new Error(`the parity suite needs the native addon; tried:\n${loaded.tried.join('\n')}`);
@@ -78,6 +79,41 @@ describe('native and TypeScript backends agree byte for byte', () => {
       if (!r.ok || !n.ok) throw new Error(`cannot read ${f}`);
       expect(bytes(n.bytes).equals(bytes(r.bytes))).toBe(true);
       for (const le of [true, false]) parseBoth(r.bytes, path.basename(f), le, `${f} le=${le}`);
+    }
+  });
+
+  it('on the hostile inputs of issue #6 (test/helpers/hostile.ts), parsed and sampled, both endiannesses', () => {
+    for (const file of HOSTILE_FILES) {
+      const inputs = hostileInputs(file);
+      for (const [what, data] of inputs) for (const le of [true, false]) parseBoth(data, file, le, `${file} ${what} le=${le}`);
+      // The whole sample path (read + parse) on the same bytes written to files.
+      const root = procTree(Object.fromEntries(inputs.map(([what, data], i) => [`${file}-${i}`, data])));
+      try {
+        for (const [i] of inputs.entries()) {
+          fs.renameSync(path.join(root, 'net', `${file}-${i}`), path.join(root, 'net', file));
+          const request = { netDir: path.join(root, 'net'), files: [file], owners: false, procRoot: root, littleEndian: true, source: 'proc' as const };
+          sameSample(native.sample(request), js.sample(request));
+        }
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('on hostile owner trees: links that are not sockets, duplicate and zero inodes, pids without fd', () => {
+    const root = procTree({});
+    try {
+      addProcess(root, 100, { 3: 'socket:[5000]', 4: 'socket:[0]', 5: 'socket:[5000]' }, 'dup');
+      addProcess(root, 200, {
+        0: 'pipe:[5000]', 1: 'anon_inode:[eventfd]', 2: '/dev/null', 3: '/tmp/socket:[5000]', 4: 'socket:[5000] (deleted)',
+        5: '/nonexistent/dangling', 6: 'socket:[]', 7: 'socket:[-1]', 8: 'socket:[99999999999999999999]', 9: '[0000]:5000x',
+      }, 'decoy');
+      fs.writeFileSync(path.join(root, '200', 'fd', '10'), 'socket:[5000]');
+      fs.mkdirSync(path.join(root, '300'));
+      sameOwners(native.scanOwners(root), js.scanOwners(root));
+      sameOwners(native.scanOwners(path.join(root, 'nonexistent')), js.scanOwners(path.join(root, 'nonexistent')));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 

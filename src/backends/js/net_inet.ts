@@ -9,7 +9,7 @@ const addrScratch = new Uint8Array(32);
 // Problem codes: see PROBLEM_REASONS in model.ts.
 const TOO_FEW = 1, BAD_SL = 2, BAD_LOCAL = 3, BAD_REMOTE = 4, FAMILY_MISMATCH = 5, BAD_STATE = 6,
   BAD_QUEUES = 7, BAD_TIMER = 8, BAD_RETRANSMITS = 9, BAD_UID = 10, BAD_TIMEOUT = 11, BAD_INODE = 12,
-  BAD_DROPS = 13;
+  BAD_DROPS = 13, CUT_OFF = 14;
 
 /**
  * Parses "ADDR:PORT" (ADDR of 8 or 32 hex digits) into addrScratch[dst..dst+16).
@@ -86,6 +86,12 @@ export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boo
     const n = tokenize(bytes, start, eol, starts, ends, needed);
     if (n === 0) continue; // blank line
     const fail = (code: number) => problems.push(lineNo, code);
+    // The kernel ends every line with a newline: a last line without one was cut, and its
+    // inode, drops or any other field may be cut mid-value (native/inet_parser.cc does the same).
+    if (eol === len) {
+      fail(CUT_OFF);
+      continue;
+    }
     if (n < needed) {
       fail(TOO_FEW);
       continue;

@@ -7,7 +7,7 @@ const starts = new Int32Array(7);
 const ends = new Int32Array(7);
 
 const TOO_FEW = 20, BAD_NUM = 21, BAD_REFCOUNT = 22, BAD_PROTOCOL = 23, BAD_FLAGS = 24, BAD_TYPE = 25,
-  BAD_STATE = 26, BAD_INODE = 27;
+  BAD_STATE = 26, BAD_INODE = 27, CUT_OFF = 28;
 
 export function parseUnix(bytes: Uint8Array, reuse?: RawUnixTable | null): RawUnixTable {
   let capacity = rowCapacity(bytes);
@@ -42,6 +42,11 @@ export function parseUnix(bytes: Uint8Array, reuse?: RawUnixTable | null): RawUn
     const n = tokenize(bytes, start, eol, starts, ends, 7);
     if (n === 0) continue;
     const fail = (code: number) => problems.push(lineNo, code);
+    // A last line without its newline was cut: its inode or path may be cut mid-value.
+    if (eol === len) {
+      fail(CUT_OFF);
+      continue;
+    }
     if (n < 7) {
       fail(TOO_FEW);
       continue;
