@@ -8,9 +8,10 @@ import { parseSocketLinkText } from '../src/backends/js/fd_link';
 import { loadNative } from '../src/backends/native';
 import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '../src/model';
 import { InetTable, UnixTable } from '../src/tables';
+import { rowCapacity } from '../src/model';
 import { FIXTURES, BASIC } from './helpers/env';
 import { file, Gen, rng } from './helpers/generate';
-import { addProcess, HOSTILE_FILES, hostileInputs, procTree } from './helpers/hostile';
+import { addProcess, HEADER, HOSTILE_FILES, hostileInputs, line, procTree } from './helpers/hostile';
 
 const loaded = loadNative();
 if (!loaded.ok) throw new Error(`the parity suite needs the native addon; tried:\n${loaded.tried.join('\n')}`);
@@ -112,6 +113,64 @@ describe('native and TypeScript backends agree byte for byte', () => {
       fs.mkdirSync(path.join(root, '300'));
       sameOwners(native.scanOwners(root), js.scanOwners(root));
       sameOwners(native.scanOwners(path.join(root, 'nonexistent')), js.scanOwners(path.join(root, 'nonexistent')));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('streamed (sample, 1 MiB chunks) and in memory (parseInet/parseUnix) give identical tables on multi-chunk files', () => {
+    const g = new Gen(rng(66));
+    const root = procTree({});
+    try {
+      for (const f of HOSTILE_FILES) {
+        // ~3.5 MiB: valid lines, broken ones, CRLF, an overlong line across a chunk boundary, and
+        // for unix long paths; no final newline on half of the rounds.
+        for (const round of [0, 1]) {
+          const parts: string[] = [HEADER[f]];
+          let size = HEADER[f].length;
+          let n = 0;
+          while (size < 3.5 * 2 ** 20) {
+            const r = g.next();
+            let l = line(f, 10_000 + n, 1 + (n % 60_000));
+            if (r < 0.02) l = l.replace(' ', ' Z');
+            else if (r < 0.03) l = l.slice(0, -1) + ' ' + 'p'.repeat(g.int(200_000)) + '\n';
+            else if (r < 0.04) l = l.replace('\n', '\r\n');
+            else if (f === 'unix' && r < 0.1) l = l.slice(0, -1) + '/' + 'q'.repeat(g.int(5000)) + '\n';
+            parts.push(l);
+            size += l.length;
+            n++;
+            if (n === 5000) {
+              const big = ' ' + 'z'.repeat(f === 'unix' ? 1_500_000 : 150_000);
+              parts.push(line(f, 1, 1).slice(0, -1) + big + '\n');
+              size += big.length;
+            }
+          }
+          let text = parts.join('');
+          if (round === 1) text = text.slice(0, -1);
+          const data = Buffer.from(text, 'latin1');
+          fs.writeFileSync(path.join(root, 'net', f), data);
+          const request = { netDir: path.join(root, 'net'), files: [f], owners: false, procRoot: root, littleEndian: true, source: 'proc' as const };
+          const a = native.sample(request);
+          const b = js.sample(request);
+          sameSample(a, b);
+          const mem = f === 'unix' ? js.parseUnix(data) : js.parseInet(data, PROTO[f] as 'tcp', true);
+          sameTable(a.files[0]!.table!, mem, `${f} streamed vs in memory`);
+          parseBoth(data, f, true, `${f} in memory`);
+          expect(mem.count).toBeGreaterThan(2_000);
+          expect(mem.capacity).toBeGreaterThan(rowCapacity(data.subarray(0, 1 << 20))); // it grew
+          expect(mem.capacity).toBeGreaterThanOrEqual(mem.count);
+          // Reuse: a small earlier table is filled first and left behind on growth; a big one is filled in place.
+          for (const backend of [native, js]) {
+            const small = backend.sample({ ...request, files: [f], netDir: path.join(FIXTURES, 'basic', 'proc', 'net') }).files[0]!.table!;
+            const grown = backend.sample({ ...request, reuse: [small] }).files[0]!.table!;
+            sameTable(grown, mem, `${backend.name} ${f} grown past reuse`);
+            const big = { ...mem, buffer: mem.buffer.slice(0), capacity: mem.capacity };
+            const filled = backend.sample({ ...request, reuse: [big] }).files[0]!.table!;
+            expect(filled.buffer).toBe(big.buffer);
+            expect(filled.count).toBe(mem.count);
+          }
+        }
+      }
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

@@ -32,6 +32,15 @@ export function line(file: HostileFile, inode: number | string, port = 0x1f90): 
 /** Fields a line needs: tcp 10 (up to the inode), udp 13 (up to drops), unix 7 (up to the inode). */
 export const NEEDED: Record<HostileFile, number> = { tcp: 10, tcp6: 10, udp: 13, unix: 7 };
 
+/** Longest line kept (without its newline): INET_LINE_MAX / UNIX_LINE_MAX in src/model.ts. */
+export const LIMIT: Record<HostileFile, number> = { tcp: 64 * 1024, tcp6: 64 * 1024, udp: 64 * 1024, unix: 1 << 20 };
+
+/** `l` (a line with its newline) padded with a trailing ' xxx…' field to `len` bytes before the newline. */
+function pad(l: string, len: number): string {
+  const body = l.slice(0, -1) + ' ';
+  return body + 'x'.repeat(len - body.length) + '\n';
+}
+
 /** Named hostile inputs per file: the parity suite parses them all with both backends. */
 export function hostileInputs(file: HostileFile): Array<[string, Buffer]> {
   const h = HEADER[file];
@@ -49,6 +58,9 @@ export function hostileInputs(file: HostileFile): Array<[string, Buffer]> {
     ['non-hex digits', b(h + good(1).replace('0000', '0G00') + good(2) + good(3).replace(' 01 ', ' 0Z ').replace(' 0A ', ' 0Z ').replace(' 07 ', ' 0Z '))],
     ['overlong line (1 MiB)', b(h + good(1).slice(0, -1) + ' ' + 'x'.repeat(mib) + '\n' + good(2))],
     ['overlong field (1 MiB)', b(h + good(1).replace('0000000000000000', 'F'.repeat(mib)) + good(2))],
+    // Exactly the limit (64 KiB inet, 1 MiB unix, without the newline), then one byte over it.
+    ['line at the limit', b(h + pad(good(1), LIMIT[file]) + good(2) + pad(good(3), LIMIT[file] + 1))],
+    ['too long last line without newline', b(h + good(1) + good(2).slice(0, -1) + ' ' + 'y'.repeat(LIMIT[file]))],
     ['NUL bytes', b(h + good(1).replace(' 1001', ' 10\x0001') + '\x00'.repeat(100) + '\n' + good(2))],
     ['CRLF', b(crlf(h + good(1) + good(2)))],
     ['extra column', b(h + good(1).slice(0, -1) + ' extra\n' + good(2))],
