@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "layout.h"
+#include "lines.h"
 #include "problems.h"
 #include "scan.h"
 
@@ -53,120 +54,124 @@ bool parse_hex_pair(const uint8_t* bytes, const Span& t, size_t a_digits, size_t
 
 }  // namespace
 
-size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, uint8_t* out,
-                  size_t capacity, std::vector<uint32_t>& problems, const uint32_t* state_mask) {
+uint32_t parse_inet_line(const uint8_t* bytes, size_t start, size_t eol, bool terminated, bool want_drops,
+                         bool little_endian, const uint32_t* state_mask, InetRow* row) {
   using namespace problem;
-  if (!inet_capacity_fits(capacity)) return 0;  // no caller could have allocated such a buffer
-  const InetLayout L = inet_layout(capacity);
   const size_t needed = want_drops ? 13 : 10;
   Span tok[13];
+  const size_t n = tokenize(bytes, start, eol, tok, needed);
+  if (n == 0) return kLineIgnored;  // blank line
+  // The kernel ends every line with a newline: a last line without one was cut, and its
+  // inode, drops or any other field may be cut mid-value (net_inet.ts does the same).
+  if (!terminated) return kInetCutOff;
+  if (n < needed) return kInetTooFewFields;
+  // Every token below comes from tokenize(): non-empty and inside [start, eol).
+
+  // sl: decimal slot number followed by ':'
+  uint64_t sl = 0;
+  const size_t sl_end = tok[0].end - 1;
+  if (bytes[sl_end] != ':' || !parse_dec(bytes, tok[0].start, sl_end, 10, kU32Max, &sl)) return kInetBadSlot;
+  Endpoint local, remote;
+  if (!parse_endpoint(bytes, tok[1].start, tok[1].end, little_endian, &local)) return kInetBadLocal;
+  if (!parse_endpoint(bytes, tok[2].start, tok[2].end, little_endian, &remote)) return kInetBadRemote;
+  if (local.family != remote.family) return kInetFamilyMismatch;
+  uint64_t st = 0;
+  if (!parse_hex(bytes, tok[3].start, tok[3].end, 2, &st)) return kInetBadState;
+  uint64_t tx = 0, rx = 0;
+  if (!parse_hex_pair(bytes, tok[4], 8, 8, &tx, &rx)) return kInetBadQueues;
+  uint64_t tr = 0, when = 0;
+  if (!parse_hex_pair(bytes, tok[5], 2, 8, &tr, &when)) return kInetBadTimer;
+  uint64_t retr = 0;
+  if (!parse_hex(bytes, tok[6].start, tok[6].end, 8, &retr)) return kInetBadRetransmits;
+  uint64_t uid = 0;
+  if (!parse_dec(bytes, tok[7].start, tok[7].end, 10, kU32Max, &uid)) return kInetBadUid;
+  uint64_t timeout = 0;
+  if (!parse_dec(bytes, tok[8].start, tok[8].end, 10, kU32Max, &timeout)) return kInetBadTimeout;
+  uint64_t inode = 0;
+  if (!parse_dec(bytes, tok[9].start, tok[9].end, 16, kInodeMax, &inode)) return kInetBadInode;
+  uint64_t drops = 0;
+  if (want_drops && !parse_dec(bytes, tok[12].start, tok[12].end, 10, kU32Max, &drops)) return kInetBadDrops;
+  // Filtered out by state (TCP with -l): a valid line, not a problem.
+  if (state_mask != nullptr && (st >= 32 || ((*state_mask >> st) & 1u) == 0)) return kLineIgnored;
+  // Every value was range-checked by its parser, so the narrowing casts below are exact.
+  std::memcpy(row->local_addr, local.addr, 16);
+  std::memcpy(row->remote_addr, remote.addr, 16);
+  row->local_port = local.port;
+  row->remote_port = remote.port;
+  row->family = local.family;
+  row->state = static_cast<uint8_t>(st);
+  row->timer_kind = static_cast<uint8_t>(tr);
+  row->tx_queue = static_cast<uint32_t>(tx);
+  row->rx_queue = static_cast<uint32_t>(rx);
+  row->timer_jiffies = static_cast<uint32_t>(when);
+  row->retransmits = static_cast<uint32_t>(retr);
+  row->uid = static_cast<uint32_t>(uid);
+  row->timeout = static_cast<uint32_t>(timeout);
+  row->drops = static_cast<uint32_t>(drops);
+  row->inode = static_cast<double>(inode);
+  return kLineRow;
+}
+
+void store_inet_row(uint8_t* out, const InetLayout& L, size_t r, const InetRow& row) {
+  store<double>(out, L.inode, r, row.inode);
+  store<uint32_t>(out, L.tx_queue, r, row.tx_queue);
+  store<uint32_t>(out, L.rx_queue, r, row.rx_queue);
+  store<uint32_t>(out, L.timer_jiffies, r, row.timer_jiffies);
+  store<uint32_t>(out, L.retransmits, r, row.retransmits);
+  store<uint32_t>(out, L.uid, r, row.uid);
+  store<uint32_t>(out, L.timeout, r, row.timeout);
+  store<uint32_t>(out, L.drops, r, row.drops);
+  store<uint16_t>(out, L.local_port, r, row.local_port);
+  store<uint16_t>(out, L.remote_port, r, row.remote_port);
+  std::memcpy(out + L.local_addr + r * 16, row.local_addr, 16);
+  std::memcpy(out + L.remote_addr + r * 16, row.remote_addr, 16);
+  store<uint8_t>(out, L.family, r, row.family);
+  store<uint8_t>(out, L.state, r, row.state);
+  store<uint8_t>(out, L.timer_kind, r, row.timer_kind);
+}
+
+namespace {
+
+// parse_inet()'s sink: a fixed capacity, rows past it dropped.
+struct FixedInetSink {
+  bool want_drops, little_endian;
+  const uint32_t* state_mask;
+  uint8_t* out;
+  size_t capacity;
+  InetLayout L;
+  std::vector<uint32_t>& problems;
   size_t count = 0;
-  size_t line_no = 0;
-  size_t pos = 0;
-  while (pos < len) {
-    const size_t eol = find_byte(bytes, '\n', pos, len);
-    const size_t start = pos;
-    pos = eol + 1;
-    line_no++;
-    if (line_no == 1) continue;  // header
-    const size_t n = tokenize(bytes, start, eol, tok, needed);
-    if (n == 0) continue;  // blank line
-    // Line numbers wrap like the JS side's Uint32Array.from() would.
-    const auto fail = [&](uint32_t code) {
+  bool begin(const uint8_t*, size_t) { return true; }
+  void too_long(size_t line_no) {
+    if (line_no == 1) return;
+    problems.push_back(static_cast<uint32_t>(line_no));
+    problems.push_back(problem::kInetTooLong);
+  }
+  bool line(const uint8_t* bytes, size_t start, size_t eol, size_t line_no, bool terminated) {
+    if (line_no == 1) return true;  // header
+    InetRow row;
+    const uint32_t code = parse_inet_line(bytes, start, eol, terminated, want_drops, little_endian, state_mask, &row);
+    if (code == kLineIgnored) return true;
+    if (code != kLineRow) {
+      // Line numbers wrap like the JS side's Uint32Array.from() would.
       problems.push_back(static_cast<uint32_t>(line_no));
       problems.push_back(code);
-    };
-    if (n < needed) {
-      fail(kInetTooFewFields);
-      continue;
+      return true;
     }
-    // Every token below comes from tokenize(): non-empty and inside [start, eol).
-
-    // sl: decimal slot number followed by ':'
-    uint64_t sl = 0;
-    const size_t sl_end = tok[0].end - 1;
-    if (bytes[sl_end] != ':' || !parse_dec(bytes, tok[0].start, sl_end, 10, kU32Max, &sl)) {
-      fail(kInetBadSlot);
-      continue;
-    }
-    Endpoint local, remote;
-    if (!parse_endpoint(bytes, tok[1].start, tok[1].end, little_endian, &local)) {
-      fail(kInetBadLocal);
-      continue;
-    }
-    if (!parse_endpoint(bytes, tok[2].start, tok[2].end, little_endian, &remote)) {
-      fail(kInetBadRemote);
-      continue;
-    }
-    if (local.family != remote.family) {
-      fail(kInetFamilyMismatch);
-      continue;
-    }
-    uint64_t st = 0;
-    if (!parse_hex(bytes, tok[3].start, tok[3].end, 2, &st)) {
-      fail(kInetBadState);
-      continue;
-    }
-    uint64_t tx = 0, rx = 0;
-    if (!parse_hex_pair(bytes, tok[4], 8, 8, &tx, &rx)) {
-      fail(kInetBadQueues);
-      continue;
-    }
-    uint64_t tr = 0, when = 0;
-    if (!parse_hex_pair(bytes, tok[5], 2, 8, &tr, &when)) {
-      fail(kInetBadTimer);
-      continue;
-    }
-    uint64_t retr = 0;
-    if (!parse_hex(bytes, tok[6].start, tok[6].end, 8, &retr)) {
-      fail(kInetBadRetransmits);
-      continue;
-    }
-    uint64_t uid = 0;
-    if (!parse_dec(bytes, tok[7].start, tok[7].end, 10, kU32Max, &uid)) {
-      fail(kInetBadUid);
-      continue;
-    }
-    uint64_t timeout = 0;
-    if (!parse_dec(bytes, tok[8].start, tok[8].end, 10, kU32Max, &timeout)) {
-      fail(kInetBadTimeout);
-      continue;
-    }
-    uint64_t inode = 0;
-    if (!parse_dec(bytes, tok[9].start, tok[9].end, 16, kInodeMax, &inode)) {
-      fail(kInetBadInode);
-      continue;
-    }
-    uint64_t drops = 0;
-    if (want_drops && !parse_dec(bytes, tok[12].start, tok[12].end, 10, kU32Max, &drops)) {
-      fail(kInetBadDrops);
-      continue;
-    }
-    // Filtered out by state (TCP with -l): a valid line, not a problem.
-    if (state_mask != nullptr && (st >= 32 || ((*state_mask >> st) & 1u) == 0)) continue;
-    // row_capacity() counts every line but the header, so this only trips for a caller that
-    // passed a smaller capacity; the line is then dropped rather than written out of bounds.
-    if (count >= capacity) continue;
-    // The whole line is valid: commit it. Every value was range-checked by its parser, so
-    // the narrowing casts below are exact.
-    const size_t r = count++;
-    store<double>(out, L.inode, r, static_cast<double>(inode));
-    store<uint32_t>(out, L.tx_queue, r, static_cast<uint32_t>(tx));
-    store<uint32_t>(out, L.rx_queue, r, static_cast<uint32_t>(rx));
-    store<uint32_t>(out, L.timer_jiffies, r, static_cast<uint32_t>(when));
-    store<uint32_t>(out, L.retransmits, r, static_cast<uint32_t>(retr));
-    store<uint32_t>(out, L.uid, r, static_cast<uint32_t>(uid));
-    store<uint32_t>(out, L.timeout, r, static_cast<uint32_t>(timeout));
-    store<uint32_t>(out, L.drops, r, static_cast<uint32_t>(drops));
-    store<uint16_t>(out, L.local_port, r, local.port);
-    store<uint16_t>(out, L.remote_port, r, remote.port);
-    std::memcpy(out + L.local_addr + r * 16, local.addr, 16);
-    std::memcpy(out + L.remote_addr + r * 16, remote.addr, 16);
-    store<uint8_t>(out, L.family, r, local.family);
-    store<uint8_t>(out, L.state, r, static_cast<uint8_t>(st));
-    store<uint8_t>(out, L.timer_kind, r, static_cast<uint8_t>(tr));
+    if (count >= capacity) return true;  // only with a capacity below row_capacity()
+    store_inet_row(out, L, count++, row);
+    return true;
   }
-  return count;
+};
+
+}  // namespace
+
+size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, uint8_t* out,
+                  size_t capacity, std::vector<uint32_t>& problems, const uint32_t* state_mask) {
+  if (!inet_capacity_fits(capacity)) return 0;  // no caller could have allocated such a buffer
+  FixedInetSink sink{want_drops, little_endian, state_mask, out, capacity, inet_layout(capacity), problems};
+  memory_lines(bytes, len, kInetLineMax, sink);
+  return sink.count;
 }
 
 }  // namespace netsnap

@@ -22,6 +22,11 @@ constexpr uint32_t kInetBadUid = 10;
 constexpr uint32_t kInetBadTimeout = 11;
 constexpr uint32_t kInetBadInode = 12;
 constexpr uint32_t kInetBadDrops = 13;
+// The kernel ends every line with '\n': a last line without one was cut (a short read, a
+// damaged copy) and any of its fields may be cut mid-value, so it is never turned into a row.
+constexpr uint32_t kInetCutOff = 14;
+// Longer than kInetLineMax / kUnixLineMax (lines.h): skipped without being held whole.
+constexpr uint32_t kInetTooLong = 15;
 
 // /proc/net/unix
 constexpr uint32_t kUnixTooFewFields = 20;
@@ -32,6 +37,8 @@ constexpr uint32_t kUnixBadFlags = 24;
 constexpr uint32_t kUnixBadType = 25;
 constexpr uint32_t kUnixBadState = 26;
 constexpr uint32_t kUnixBadInode = 27;
+constexpr uint32_t kUnixCutOff = 28;
+constexpr uint32_t kUnixTooLong = 29;
 
 }  // namespace problem
 }  // namespace netsnap

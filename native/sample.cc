@@ -1,5 +1,6 @@
 #include "sample.h"
 
+#include <cerrno>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -72,19 +73,17 @@ bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scrat
     outcome->error = kInvalidPathCode;
     return true;
   }
-  size_t used = 0;
-  const int err = read_whole_file(AT_FDCWD, path.c_str(), scratch, &used);
-  if (err != 0) {
-    outcome->error = errno_code(err);
-    return true;
-  }
-  // The tables copy what they keep (paths go to their own pool), so the scratch buffer is
-  // free for the next file as soon as the parse returns.
+  // Streamed in chunks: the scratch buffer holds one chunk (plus a partial line), the table
+  // copies what it keeps; never the whole text and the table at once (lines.h).
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   const uint32_t* mask = kind == NetFile::kTcp && req.has_tcp_states ? &req.tcp_states : nullptr;
-  return kind == NetFile::kUnix ? build_unix_table(scratch.data(), used, &outcome->table, reuse)
-                                : build_inet_table(scratch.data(), used, kind != NetFile::kTcp, req.little_endian,
-                                                   &outcome->table, reuse, mask);
+  const int err = kind == NetFile::kUnix
+                      ? stream_unix_table(AT_FDCWD, path.c_str(), scratch, &outcome->table, reuse)
+                      : stream_inet_table(AT_FDCWD, path.c_str(), scratch, kind != NetFile::kTcp, req.little_endian,
+                                          &outcome->table, reuse, mask);
+  if (err == ENOMEM) return false;
+  if (err != 0) outcome->error = errno_code(err);
+  return true;
 }
 
 namespace {

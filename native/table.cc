@@ -1,7 +1,11 @@
 #include "table.h"
 
 #include "inet_parser.h"
+#include <cstring>
+
 #include "layout.h"
+#include "lines.h"
+#include "problems.h"
 #include "unix_parser.h"
 
 namespace netsnap {
@@ -26,80 +30,206 @@ Table& Table::operator=(Table&& other) noexcept {
   return *this;
 }
 
-bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
-                      const Reuse* reuse, const uint32_t* state_mask) {
-  const size_t capacity = row_capacity(bytes, len);
-  if (!inet_capacity_fits(capacity)) return false;
+namespace {
+
+bool reuse_fits_inet(const Reuse* reuse, size_t capacity) {
   // An empty ArrayBuffer may have no data pointer: it is still reusable for a layout of 0 bytes.
-  if (reuse != nullptr && reuse->present && capacity <= reuse->capacity && inet_capacity_fits(reuse->capacity) &&
-      inet_layout(reuse->capacity).byte_length <= reuse->length &&
-      (reuse->data != nullptr || inet_layout(reuse->capacity).byte_length == 0)) {
-    Table t;
+  return reuse != nullptr && reuse->present && capacity <= reuse->capacity && inet_capacity_fits(reuse->capacity) &&
+         inet_layout(reuse->capacity).byte_length <= reuse->length &&
+         (reuse->data != nullptr || inet_layout(reuse->capacity).byte_length == 0);
+}
+
+bool reuse_fits_unix(const Reuse* reuse, size_t capacity) {
+  return reuse != nullptr && reuse->present && capacity <= reuse->capacity && unix_capacity_fits(reuse->capacity) &&
+         unix_layout(reuse->capacity).byte_length <= reuse->length &&
+         (reuse->data != nullptr || unix_layout(reuse->capacity).byte_length == 0);
+}
+
+// Gives `t` `capacity` rows: the reused memory, or a zeroed block (rows the parser does not fill
+// read as zero, like a fresh ArrayBuffer).
+template <typename Layout>
+bool attach(Table& t, size_t capacity, size_t byte_length, const Reuse* reuse, bool use_reuse) {
+  t.capacity = capacity;
+  t.byte_length = byte_length;
+  if (use_reuse) {
     t.buffer = reuse->data;
     t.buffer_reused = true;
-    t.byte_length = inet_layout(reuse->capacity).byte_length;
-    t.capacity = reuse->capacity;
-    t.count = parse_inet(bytes, len, want_drops, little_endian, t.buffer, t.capacity, t.problems, state_mask);
-    *out = std::move(t);
     return true;
   }
-  const InetLayout L = inet_layout(capacity);
-  uint8_t* buffer = nullptr;
-  if (L.byte_length > 0) {
-    // Zeroed: rows the parser does not fill must read as zero, like a fresh ArrayBuffer.
-    buffer = static_cast<uint8_t*>(std::calloc(L.byte_length, 1));
-    if (buffer == nullptr) return false;
+  if (byte_length > 0) {
+    t.buffer = static_cast<uint8_t*>(std::calloc(byte_length, 1));
+    if (t.buffer == nullptr) return false;
   }
-  Table t;
-  t.is_unix = false;
+  return true;
+}
+
+// Doubles t's capacity into fresh memory, moving the first t.count rows of each column (`widths`,
+// in layout order) to the new layout's offsets. The reused memory, if any, is left to its owner.
+template <typename LayoutFn, size_t N>
+bool grow(Table& t, LayoutFn layout_of, const size_t (&widths)[N], bool (*fits)(size_t)) {
+  const size_t capacity = grown_capacity(t.capacity);
+  if (capacity <= t.capacity || !fits(capacity)) return false;
+  const size_t old_cap = t.capacity;
+  const size_t new_len = layout_of(capacity);
+  uint8_t* buffer = static_cast<uint8_t*>(std::calloc(new_len, 1));
+  if (buffer == nullptr) return false;
+  size_t from = 0, to = 0;
+  for (size_t i = 0; i < N; i++) {
+    if (t.count > 0) std::memcpy(buffer + to, t.buffer + from, t.count * widths[i]);
+    from += widths[i] * old_cap;
+    to += widths[i] * capacity;
+  }
+  if (!t.buffer_reused) std::free(t.buffer);
   t.buffer = buffer;
-  t.byte_length = L.byte_length;
+  t.buffer_reused = false;
   t.capacity = capacity;
-  t.count = parse_inet(bytes, len, want_drops, little_endian, buffer, capacity, t.problems, state_mask);
-  *out = std::move(t);
+  t.byte_length = new_len;
+  return true;
+}
+
+constexpr size_t kInetWidths[] = {8, 4, 4, 4, 4, 4, 4, 4, 2, 2, 16, 16, 1, 1, 1};
+constexpr size_t kUnixWidths[] = {8, 4, 4, 4, 4, 4, 2, 1};
+size_t inet_bytes(size_t capacity) { return inet_layout(capacity).byte_length; }
+size_t unix_bytes(size_t capacity) { return unix_layout(capacity).byte_length; }
+
+// Builds an inet table from lines (lines.h), growing it as rows come (net_inet.ts InetBuilder).
+struct InetBuilder {
+  bool want_drops, little_endian;
+  const Reuse* reuse;
+  const uint32_t* state_mask;
+  Table t;
+
+  bool begin(const uint8_t* first, size_t n) {
+    size_t capacity = row_capacity(first, n);
+    if (!inet_capacity_fits(capacity)) return false;
+    const bool use = reuse_fits_inet(reuse, capacity);
+    if (use) capacity = reuse->capacity;
+    return attach<InetLayout>(t, capacity, inet_layout(capacity).byte_length, reuse, use);
+  }
+  void too_long(size_t line_no) {
+    if (line_no == 1) return;
+    t.problems.push_back(static_cast<uint32_t>(line_no));
+    t.problems.push_back(problem::kInetTooLong);
+  }
+  bool line(const uint8_t* bytes, size_t start, size_t eol, size_t line_no, bool terminated) {
+    if (line_no == 1) return true;  // header
+    InetRow row;
+    const uint32_t code = parse_inet_line(bytes, start, eol, terminated, want_drops, little_endian, state_mask, &row);
+    if (code == kLineIgnored) return true;
+    if (code != kLineRow) {
+      // Line numbers wrap like the JS side's Uint32Array.from() would.
+      t.problems.push_back(static_cast<uint32_t>(line_no));
+      t.problems.push_back(code);
+      return true;
+    }
+    if (t.count == t.capacity && !grow(t, inet_bytes, kInetWidths, inet_capacity_fits)) return false;
+    store_inet_row(t.buffer, inet_layout(t.capacity), t.count++, row);
+    return true;
+  }
+};
+
+struct UnixBuilder {
+  const Reuse* reuse;
+  Table t;
+  size_t pool_capacity = 0;
+
+  bool begin(const uint8_t* first, size_t n) {
+    t.is_unix = true;
+    size_t capacity = row_capacity(first, n);
+    if (!unix_capacity_fits(capacity)) return false;
+    const bool use = reuse_fits_unix(reuse, capacity);
+    if (use) capacity = reuse->capacity;
+    if (!attach<UnixLayout>(t, capacity, unix_layout(capacity).byte_length, reuse, use)) return false;
+    if (n > 0) {
+      t.pool = static_cast<uint8_t*>(std::malloc(n));
+      if (t.pool == nullptr) return false;
+      pool_capacity = n;
+    }
+    return true;
+  }
+  void too_long(size_t line_no) {
+    if (line_no == 1) return;
+    t.problems.push_back(static_cast<uint32_t>(line_no));
+    t.problems.push_back(problem::kUnixTooLong);
+  }
+  bool line(const uint8_t* bytes, size_t start, size_t eol, size_t line_no, bool terminated) {
+    if (line_no == 1) return true;
+    UnixRow row;
+    const uint32_t code = parse_unix_line(bytes, start, eol, terminated, &row);
+    if (code == kUnixLineIgnored) return true;
+    if (code != kUnixLineRow) {
+      t.problems.push_back(static_cast<uint32_t>(line_no));
+      t.problems.push_back(code);
+      return true;
+    }
+    if (t.count == t.capacity && !grow(t, unix_bytes, kUnixWidths, unix_capacity_fits)) return false;
+    const UnixLayout L = unix_layout(t.capacity);
+    const size_t r = t.count++;
+    store_unix_row(t.buffer, L, r, row);
+    if (row.path_len > 0) {
+      if (row.path_len > pool_capacity - t.pool_length) {
+        size_t want = pool_capacity * 2;
+        if (want < t.pool_length + row.path_len) want = t.pool_length + row.path_len;
+        void* bigger = std::realloc(t.pool, want);
+        if (bigger == nullptr) return false;
+        t.pool = static_cast<uint8_t*>(bigger);
+        pool_capacity = want;
+      }
+      std::memcpy(t.pool + t.pool_length, bytes + row.path_start, row.path_len);
+      // pathStart/pathLen are Uint32 columns; offsets wrap like the JS typed-array stores.
+      store<uint32_t>(t.buffer, L.path_start, r, static_cast<uint32_t>(t.pool_length));
+      store<uint32_t>(t.buffer, L.path_len, r, static_cast<uint32_t>(row.path_len));
+      t.pool_length += row.path_len;
+    }
+    return true;
+  }
+  // JavaScript keeps the pool alive as long as the table; give back what paths did not use.
+  void finish() {
+    if (t.pool_length == 0) {
+      std::free(t.pool);
+      t.pool = nullptr;
+    } else if (t.pool_length < pool_capacity) {
+      // Shrinking in place rarely fails, and when it does the bigger block is still valid.
+      void* smaller = std::realloc(t.pool, t.pool_length);
+      if (smaller != nullptr) t.pool = static_cast<uint8_t*>(smaller);
+    }
+  }
+};
+
+}  // namespace
+
+bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
+                      const Reuse* reuse, const uint32_t* state_mask) {
+  InetBuilder b{want_drops, little_endian, reuse, state_mask, Table()};
+  if (!memory_lines(bytes, len, kInetLineMax, b)) return false;
+  *out = std::move(b.t);
   return true;
 }
 
 bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse* reuse) {
-  size_t capacity = row_capacity(bytes, len);
-  if (!unix_capacity_fits(capacity)) return false;
-  Table t;
-  t.is_unix = true;
-  const bool reuse_rows = reuse != nullptr && reuse->present && capacity <= reuse->capacity &&
-                          unix_capacity_fits(reuse->capacity) && unix_layout(reuse->capacity).byte_length <= reuse->length &&
-                          (reuse->data != nullptr || unix_layout(reuse->capacity).byte_length == 0);
-  if (reuse_rows) {
-    capacity = reuse->capacity;
-    t.buffer = reuse->data;
-    t.buffer_reused = true;
-  }
-  const UnixLayout L = unix_layout(capacity);
-  if (!reuse_rows && L.byte_length > 0) {
-    t.buffer = static_cast<uint8_t*>(std::calloc(L.byte_length, 1));
-    if (t.buffer == nullptr) return false;
-  }
-  t.byte_length = L.byte_length;
-  t.capacity = capacity;
-  // Paths are pieces of distinct lines, so the input length always suffices.
-  if (len > 0) {
-    t.pool = static_cast<uint8_t*>(std::malloc(len));
-    if (t.pool == nullptr) return false;
-  }
-  size_t rows = 0;
-  const size_t used = parse_unix(bytes, len, t.buffer, capacity, t.pool, len, t.problems, &rows);
-  t.count = rows;
-  t.pool_length = used;
-  if (used == 0) {
-    std::free(t.pool);
-    t.pool = nullptr;
-  } else if (used < len) {
-    // JavaScript keeps the pool alive as long as the table; give back what paths did not use.
-    // Shrinking in place rarely fails, and when it does the bigger block is still valid.
-    void* smaller = std::realloc(t.pool, used);
-    if (smaller != nullptr) t.pool = static_cast<uint8_t*>(smaller);
-  }
-  *out = std::move(t);
+  UnixBuilder b{reuse, Table()};
+  if (!memory_lines(bytes, len, kUnixLineMax, b)) return false;
+  b.finish();
+  *out = std::move(b.t);
   return true;
+}
+
+int stream_inet_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, bool want_drops,
+                      bool little_endian, Table* out, const Reuse* reuse, const uint32_t* state_mask) {
+  InetBuilder b{want_drops, little_endian, reuse, state_mask, Table()};
+  const int err = stream_lines(dir_fd, path, kInetLineMax, scratch, b);
+  if (err != 0) return err;
+  *out = std::move(b.t);
+  return 0;
+}
+
+int stream_unix_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, Table* out, const Reuse* reuse) {
+  UnixBuilder b{reuse, Table()};
+  const int err = stream_lines(dir_fd, path, kUnixLineMax, scratch, b);
+  if (err != 0) return err;
+  b.finish();
+  *out = std::move(b.t);
+  return 0;
 }
 
 }  // namespace netsnap

@@ -76,6 +76,17 @@ bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool li
                       const Reuse* reuse = nullptr, const uint32_t* state_mask = nullptr);
 bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse* reuse = nullptr);
 
+// The same tables, streamed from the file at `path` (relative to dir_fd) in chunks (lines.h):
+// holds one chunk (in `scratch`, the caller's reusable buffer) and the table, never the whole
+// text. The table starts at row_capacity() of the first chunk (of the whole input for the
+// in-memory builders above, where it never grows) and doubles, to at least kGrowMin rows, when a
+// row does not fit; `reuse` is filled first and left behind (to its owner) when the table grows
+// past it. Returns 0, an errno value from open/read, or ENOMEM when memory cannot be had.
+int stream_inet_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, bool want_drops,
+                      bool little_endian, Table* out, const Reuse* reuse = nullptr, const uint32_t* state_mask = nullptr);
+int stream_unix_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, Table* out,
+                      const Reuse* reuse = nullptr);
+
 }  // namespace netsnap
 
 #endif  // NETSNAP_TABLE_H_

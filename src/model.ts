@@ -67,6 +67,16 @@ export function rowCapacity(bytes: Uint8Array): number {
 }
 
 /**
+ * Streaming (both backends): a /proc/net file is read in chunks of STREAM_CHUNK bytes and parsed
+ * line by line; a line longer than the maximum below is skipped as "line too long" without holding
+ * more than that of it. Tables start at rowCapacity() of the first chunk and double (to at least
+ * 1,024 rows) when full. Keep in sync with native/lines.h.
+ */
+export const STREAM_CHUNK = 1 << 20;
+export const INET_LINE_MAX = 64 * 1024;
+export const UNIX_LINE_MAX = 1 << 20;
+
+/**
  * Why a line was skipped. Codes cross the native boundary; the text is defined once, here.
  * Keep in sync with native/problems.h.
  */
@@ -84,6 +94,8 @@ export const PROBLEM_REASONS: Readonly<Record<number, string>> = {
   11: 'bad timeout',
   12: 'bad inode (not a decimal below 2^53)',
   13: 'bad drops',
+  14: 'line cut off (no newline at the end of the file)',
+  15: 'line too long (over 64 KiB)',
   20: 'too few fields',
   21: 'bad socket address (Num)',
   22: 'bad reference count',
@@ -92,6 +104,8 @@ export const PROBLEM_REASONS: Readonly<Record<number, string>> = {
   25: 'bad type',
   26: 'bad state',
   27: 'bad inode (not a decimal below 2^53)',
+  28: 'line cut off (no newline at the end of the file)',
+  29: 'line too long (over 1 MiB)',
 };
 
 export function problemReason(code: number): string {

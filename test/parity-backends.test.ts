@@ -8,8 +8,10 @@ import { parseSocketLinkText } from '../src/backends/js/fd_link';
 import { loadNative } from '../src/backends/native';
 import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '../src/model';
 import { InetTable, UnixTable } from '../src/tables';
+import { rowCapacity } from '../src/model';
 import { FIXTURES, BASIC } from './helpers/env';
 import { file, Gen, rng } from './helpers/generate';
+import { addProcess, HEADER, HOSTILE_FILES, hostileInputs, line, procTree } from './helpers/hostile';
 
 const loaded = loadNative();
 if (!loaded.ok) throw new Error(`the parity suite needs the native addon; tried:\n${loaded.tried.join('\n')}`);
@@ -78,6 +80,99 @@ describe('native and TypeScript backends agree byte for byte', () => {
       if (!r.ok || !n.ok) throw new Error(`cannot read ${f}`);
       expect(bytes(n.bytes).equals(bytes(r.bytes))).toBe(true);
       for (const le of [true, false]) parseBoth(r.bytes, path.basename(f), le, `${f} le=${le}`);
+    }
+  });
+
+  it('on the hostile inputs of issue #6 (test/helpers/hostile.ts), parsed and sampled, both endiannesses', () => {
+    for (const file of HOSTILE_FILES) {
+      const inputs = hostileInputs(file);
+      for (const [what, data] of inputs) for (const le of [true, false]) parseBoth(data, file, le, `${file} ${what} le=${le}`);
+      // The whole sample path (read + parse) on the same bytes written to files.
+      const root = procTree(Object.fromEntries(inputs.map(([what, data], i) => [`${file}-${i}`, data])));
+      try {
+        for (const [i] of inputs.entries()) {
+          fs.renameSync(path.join(root, 'net', `${file}-${i}`), path.join(root, 'net', file));
+          const request = { netDir: path.join(root, 'net'), files: [file], owners: false, procRoot: root, littleEndian: true, source: 'proc' as const };
+          sameSample(native.sample(request), js.sample(request));
+        }
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    }
+  });
+
+  it('on hostile owner trees: links that are not sockets, duplicate and zero inodes, pids without fd', () => {
+    const root = procTree({});
+    try {
+      addProcess(root, 100, { 3: 'socket:[5000]', 4: 'socket:[0]', 5: 'socket:[5000]' }, 'dup');
+      addProcess(root, 200, {
+        0: 'pipe:[5000]', 1: 'anon_inode:[eventfd]', 2: '/dev/null', 3: '/tmp/socket:[5000]', 4: 'socket:[5000] (deleted)',
+        5: '/nonexistent/dangling', 6: 'socket:[]', 7: 'socket:[-1]', 8: 'socket:[99999999999999999999]', 9: '[0000]:5000x',
+      }, 'decoy');
+      fs.writeFileSync(path.join(root, '200', 'fd', '10'), 'socket:[5000]');
+      fs.mkdirSync(path.join(root, '300'));
+      sameOwners(native.scanOwners(root), js.scanOwners(root));
+      sameOwners(native.scanOwners(path.join(root, 'nonexistent')), js.scanOwners(path.join(root, 'nonexistent')));
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('streamed (sample, 1 MiB chunks) and in memory (parseInet/parseUnix) give identical tables on multi-chunk files', () => {
+    const g = new Gen(rng(66));
+    const root = procTree({});
+    try {
+      for (const f of HOSTILE_FILES) {
+        // ~3.5 MiB: valid lines, broken ones, CRLF, an overlong line across a chunk boundary, and
+        // for unix long paths; no final newline on half of the rounds.
+        for (const round of [0, 1]) {
+          const parts: string[] = [HEADER[f]];
+          let size = HEADER[f].length;
+          let n = 0;
+          while (size < 3.5 * 2 ** 20) {
+            const r = g.next();
+            let l = line(f, 10_000 + n, 1 + (n % 60_000));
+            if (r < 0.02) l = l.replace(' ', ' Z');
+            else if (r < 0.03) l = l.slice(0, -1) + ' ' + 'p'.repeat(g.int(200_000)) + '\n';
+            else if (r < 0.04) l = l.replace('\n', '\r\n');
+            else if (f === 'unix' && r < 0.1) l = l.slice(0, -1) + '/' + 'q'.repeat(g.int(5000)) + '\n';
+            parts.push(l);
+            size += l.length;
+            n++;
+            if (n === 5000) {
+              const big = ' ' + 'z'.repeat(f === 'unix' ? 1_500_000 : 150_000);
+              parts.push(line(f, 1, 1).slice(0, -1) + big + '\n');
+              size += big.length;
+            }
+          }
+          let text = parts.join('');
+          if (round === 1) text = text.slice(0, -1);
+          const data = Buffer.from(text, 'latin1');
+          fs.writeFileSync(path.join(root, 'net', f), data);
+          const request = { netDir: path.join(root, 'net'), files: [f], owners: false, procRoot: root, littleEndian: true, source: 'proc' as const };
+          const a = native.sample(request);
+          const b = js.sample(request);
+          sameSample(a, b);
+          const mem = f === 'unix' ? js.parseUnix(data) : js.parseInet(data, PROTO[f] as 'tcp', true);
+          sameTable(a.files[0]!.table!, mem, `${f} streamed vs in memory`);
+          parseBoth(data, f, true, `${f} in memory`);
+          expect(mem.count).toBeGreaterThan(2_000);
+          expect(mem.capacity).toBeGreaterThan(rowCapacity(data.subarray(0, 1 << 20))); // it grew
+          expect(mem.capacity).toBeGreaterThanOrEqual(mem.count);
+          // Reuse: a small earlier table is filled first and left behind on growth; a big one is filled in place.
+          for (const backend of [native, js]) {
+            const small = backend.sample({ ...request, files: [f], netDir: path.join(FIXTURES, 'basic', 'proc', 'net') }).files[0]!.table!;
+            const grown = backend.sample({ ...request, reuse: [small] }).files[0]!.table!;
+            sameTable(grown, mem, `${backend.name} ${f} grown past reuse`);
+            const big = { ...mem, buffer: mem.buffer.slice(0), capacity: mem.capacity };
+            const filled = backend.sample({ ...request, reuse: [big] }).files[0]!.table!;
+            expect(filled.buffer).toBe(big.buffer);
+            expect(filled.count).toBe(mem.count);
+          }
+        }
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 

@@ -1,5 +1,6 @@
 // /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}: bytes in, columns out.
-import { inetLayout, rowCapacity, type InetProto, type RawInetTable } from '../../model';
+import { INET_LINE_MAX, inetLayout, type InetProto, type RawInetTable } from '../../model';
+import { grownCapacity, initialCapacity, memoryLines, streamLines, type LineSink } from './lines';
 import { hexDigit, INODE_MAX, parseDec, parseHex, tokenize, U32_MAX } from './scan';
 
 const starts = new Int32Array(13);
@@ -9,7 +10,7 @@ const addrScratch = new Uint8Array(32);
 // Problem codes: see PROBLEM_REASONS in model.ts.
 const TOO_FEW = 1, BAD_SL = 2, BAD_LOCAL = 3, BAD_REMOTE = 4, FAMILY_MISMATCH = 5, BAD_STATE = 6,
   BAD_QUEUES = 7, BAD_TIMER = 8, BAD_RETRANSMITS = 9, BAD_UID = 10, BAD_TIMEOUT = 11, BAD_INODE = 12,
-  BAD_DROPS = 13;
+  BAD_DROPS = 13, CUT_OFF = 14, TOO_LONG = 15;
 
 /**
  * Parses "ADDR:PORT" (ADDR of 8 or 32 hex digits) into addrScratch[dst..dst+16).
@@ -42,139 +43,172 @@ function parseEndpoint(bytes: Uint8Array, start: number, end: number, dst: numbe
   return (hexLen === 8 ? 4 : 6) * 65536 + port;
 }
 
-/**
- * stateMask: when given, valid lines whose state st is >= 32 or lacks bit (1 << st) are skipped
- * without a problem (native/inet_parser.cc does the same).
- */
-export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number): RawInetTable {
-  let capacity = rowCapacity(bytes);
-  // Fill an earlier table's memory when its capacity holds these rows (native/table.cc does the same).
-  const reused = !!reuse && capacity <= reuse.capacity && inetLayout(reuse.capacity).byteLength <= reuse.buffer.byteLength;
-  if (reused) capacity = reuse.capacity;
-  const L = inetLayout(capacity);
-  const buffer = reused ? reuse.buffer : new ArrayBuffer(L.byteLength);
-  const inode = new Float64Array(buffer, L.inode, capacity);
-  const txQueue = new Uint32Array(buffer, L.txQueue, capacity);
-  const rxQueue = new Uint32Array(buffer, L.rxQueue, capacity);
-  const timerJiffies = new Uint32Array(buffer, L.timerJiffies, capacity);
-  const retransmits = new Uint32Array(buffer, L.retransmits, capacity);
-  const uid = new Uint32Array(buffer, L.uid, capacity);
-  const timeout = new Uint32Array(buffer, L.timeout, capacity);
-  const drops = new Uint32Array(buffer, L.drops, capacity);
-  const localPort = new Uint16Array(buffer, L.localPort, capacity);
-  const remotePort = new Uint16Array(buffer, L.remotePort, capacity);
-  const localAddr = new Uint8Array(buffer, L.localAddr, capacity * 16);
-  const remoteAddr = new Uint8Array(buffer, L.remoteAddr, capacity * 16);
-  const family = new Uint8Array(buffer, L.family, capacity);
-  const state = new Uint8Array(buffer, L.state, capacity);
-  const timerKind = new Uint8Array(buffer, L.timerKind, capacity);
+/** Column name and element bytes, in layout order (model.ts INET_COLUMNS). */
+const COLUMN_BYTES: ReadonlyArray<readonly [string, number]> = [
+  ['inode', 8], ['txQueue', 4], ['rxQueue', 4], ['timerJiffies', 4], ['retransmits', 4], ['uid', 4], ['timeout', 4],
+  ['drops', 4], ['localPort', 2], ['remotePort', 2], ['localAddr', 16], ['remoteAddr', 16], ['family', 1], ['state', 1],
+  ['timerKind', 1],
+];
 
-  const wantDrops = proto !== 'tcp';
-  const needed = wantDrops ? 13 : 10;
-  const problems: number[] = [];
-  let count = 0;
-  let lineNo = 0;
-  let pos = 0;
-  const len = bytes.length;
-  while (pos < len) {
-    let eol = bytes.indexOf(10, pos);
-    if (eol === -1) eol = len;
-    const start = pos;
-    pos = eol + 1;
-    lineNo++;
-    if (lineNo === 1) continue; // header
-    const n = tokenize(bytes, start, eol, starts, ends, needed);
-    if (n === 0) continue; // blank line
-    const fail = (code: number) => problems.push(lineNo, code);
-    if (n < needed) {
-      fail(TOO_FEW);
-      continue;
-    }
+/**
+ * Builds one inet table from lines (lines.ts). stateMask: when given, valid lines whose state st
+ * is >= 32 or lacks bit (1 << st) are skipped without a problem (native/inet_parser.cc does the same).
+ */
+class InetBuilder implements LineSink {
+  buffer = new ArrayBuffer(0);
+  capacity = 0;
+  count = 0;
+  problems: number[] = [];
+  private inode!: Float64Array;
+  private txQueue!: Uint32Array;
+  private rxQueue!: Uint32Array;
+  private timerJiffies!: Uint32Array;
+  private retransmits!: Uint32Array;
+  private uid!: Uint32Array;
+  private timeout!: Uint32Array;
+  private drops!: Uint32Array;
+  private localPort!: Uint16Array;
+  private remotePort!: Uint16Array;
+  private localAddr!: Uint8Array;
+  private remoteAddr!: Uint8Array;
+  private family!: Uint8Array;
+  private state!: Uint8Array;
+  private timerKind!: Uint8Array;
+  private readonly wantDrops: boolean;
+  private readonly needed: number;
+
+  constructor(proto: InetProto, private readonly littleEndian: boolean, private readonly reuse: RawInetTable | null | undefined,
+    private readonly stateMask: number | undefined) {
+    this.wantDrops = proto !== 'tcp';
+    this.needed = this.wantDrops ? 13 : 10;
+  }
+
+  begin(first: Uint8Array): void {
+    let capacity = initialCapacity(first);
+    const reuse = this.reuse;
+    // Fill an earlier table's memory when its capacity holds the first estimate (native/table.cc does the same).
+    const reused = !!reuse && capacity <= reuse.capacity && inetLayout(reuse.capacity).byteLength <= reuse.buffer.byteLength;
+    if (reused) capacity = reuse.capacity;
+    this.attach(reused ? reuse.buffer : new ArrayBuffer(inetLayout(capacity).byteLength), capacity);
+  }
+
+  private attach(buffer: ArrayBuffer, capacity: number): void {
+    const L = inetLayout(capacity);
+    this.buffer = buffer;
+    this.capacity = capacity;
+    this.inode = new Float64Array(buffer, L.inode, capacity);
+    this.txQueue = new Uint32Array(buffer, L.txQueue, capacity);
+    this.rxQueue = new Uint32Array(buffer, L.rxQueue, capacity);
+    this.timerJiffies = new Uint32Array(buffer, L.timerJiffies, capacity);
+    this.retransmits = new Uint32Array(buffer, L.retransmits, capacity);
+    this.uid = new Uint32Array(buffer, L.uid, capacity);
+    this.timeout = new Uint32Array(buffer, L.timeout, capacity);
+    this.drops = new Uint32Array(buffer, L.drops, capacity);
+    this.localPort = new Uint16Array(buffer, L.localPort, capacity);
+    this.remotePort = new Uint16Array(buffer, L.remotePort, capacity);
+    this.localAddr = new Uint8Array(buffer, L.localAddr, capacity * 16);
+    this.remoteAddr = new Uint8Array(buffer, L.remoteAddr, capacity * 16);
+    this.family = new Uint8Array(buffer, L.family, capacity);
+    this.state = new Uint8Array(buffer, L.state, capacity);
+    this.timerKind = new Uint8Array(buffer, L.timerKind, capacity);
+  }
+
+  /** Doubles the table into fresh memory, moving each column's rows to its new offset. */
+  private grow(): void {
+    const capacity = grownCapacity(this.capacity);
+    const from = inetLayout(this.capacity) as unknown as Record<string, number>;
+    const to = inetLayout(capacity) as unknown as Record<string, number>;
+    const buffer = new ArrayBuffer(to.byteLength!);
+    const src = new Uint8Array(this.buffer);
+    const dst = new Uint8Array(buffer);
+    for (const [name, w] of COLUMN_BYTES) dst.set(src.subarray(from[name]!, from[name]! + this.count * w), to[name]!);
+    this.attach(buffer, capacity);
+  }
+
+  tooLong(lineNo: number): void {
+    if (lineNo > 1) this.problems.push(lineNo, TOO_LONG);
+  }
+
+  line(bytes: Uint8Array, start: number, eol: number, lineNo: number, terminated: boolean): void {
+    if (lineNo === 1) return; // header
+    const littleEndian = this.littleEndian;
+    const n = tokenize(bytes, start, eol, starts, ends, this.needed);
+    if (n === 0) return; // blank line
+    const fail = (code: number) => {
+      this.problems.push(lineNo, code);
+    };
+    // The kernel ends every line with a newline: a last line without one was cut, and its
+    // inode, drops or any other field may be cut mid-value (native/inet_parser.cc does the same).
+    if (!terminated) return fail(CUT_OFF);
+    if (n < this.needed) return fail(TOO_FEW);
     // sl: decimal slot number followed by ':'
     const slEnd = ends[0]! - 1;
-    if (bytes[slEnd] !== 58 || parseDec(bytes, starts[0]!, slEnd, 10, U32_MAX) < 0) {
-      fail(BAD_SL);
-      continue;
-    }
+    if (bytes[slEnd] !== 58 || parseDec(bytes, starts[0]!, slEnd, 10, U32_MAX) < 0) return fail(BAD_SL);
     const local = parseEndpoint(bytes, starts[1]!, ends[1]!, 0, littleEndian);
-    if (local < 0) {
-      fail(BAD_LOCAL);
-      continue;
-    }
+    if (local < 0) return fail(BAD_LOCAL);
     const remote = parseEndpoint(bytes, starts[2]!, ends[2]!, 16, littleEndian);
-    if (remote < 0) {
-      fail(BAD_REMOTE);
-      continue;
-    }
-    if (local >>> 16 !== remote >>> 16) {
-      fail(FAMILY_MISMATCH);
-      continue;
-    }
+    if (remote < 0) return fail(BAD_REMOTE);
+    if (local >>> 16 !== remote >>> 16) return fail(FAMILY_MISMATCH);
     const st = parseHex(bytes, starts[3]!, ends[3]!, 2);
-    if (st < 0) {
-      fail(BAD_STATE);
-      continue;
-    }
+    if (st < 0) return fail(BAD_STATE);
     const qColon = bytes.indexOf(58, starts[4]!);
     const tx = qColon < 0 || qColon >= ends[4]! ? -1 : parseHex(bytes, starts[4]!, qColon, 8);
     const rx = tx < 0 ? -1 : parseHex(bytes, qColon + 1, ends[4]!, 8);
-    if (rx < 0) {
-      fail(BAD_QUEUES);
-      continue;
-    }
+    if (rx < 0) return fail(BAD_QUEUES);
     const tColon = bytes.indexOf(58, starts[5]!);
     const tr = tColon < 0 || tColon >= ends[5]! ? -1 : parseHex(bytes, starts[5]!, tColon, 2);
     const when = tr < 0 ? -1 : parseHex(bytes, tColon + 1, ends[5]!, 8);
-    if (when < 0) {
-      fail(BAD_TIMER);
-      continue;
-    }
+    if (when < 0) return fail(BAD_TIMER);
     const retr = parseHex(bytes, starts[6]!, ends[6]!, 8);
-    if (retr < 0) {
-      fail(BAD_RETRANSMITS);
-      continue;
-    }
+    if (retr < 0) return fail(BAD_RETRANSMITS);
     const u = parseDec(bytes, starts[7]!, ends[7]!, 10, U32_MAX);
-    if (u < 0) {
-      fail(BAD_UID);
-      continue;
-    }
+    if (u < 0) return fail(BAD_UID);
     const to = parseDec(bytes, starts[8]!, ends[8]!, 10, U32_MAX);
-    if (to < 0) {
-      fail(BAD_TIMEOUT);
-      continue;
-    }
+    if (to < 0) return fail(BAD_TIMEOUT);
     const ino = parseDec(bytes, starts[9]!, ends[9]!, 16, INODE_MAX);
-    if (ino < 0) {
-      fail(BAD_INODE);
-      continue;
-    }
+    if (ino < 0) return fail(BAD_INODE);
     let dr = 0;
-    if (wantDrops) {
+    if (this.wantDrops) {
       dr = parseDec(bytes, starts[12]!, ends[12]!, 10, U32_MAX);
-      if (dr < 0) {
-        fail(BAD_DROPS);
-        continue;
-      }
+      if (dr < 0) return fail(BAD_DROPS);
     }
     // Filtered out by state (TCP with -l): a valid line, not a problem. (>>> would wrap at 32.)
-    if (stateMask !== undefined && (st >= 32 || ((stateMask >>> st) & 1) === 0)) continue;
-    const r = count++;
-    family[r] = local >>> 16;
-    state[r] = st;
-    localAddr.set(addrScratch.subarray(0, 16), r * 16);
-    remoteAddr.set(addrScratch.subarray(16, 32), r * 16);
-    localPort[r] = local & 0xffff;
-    remotePort[r] = remote & 0xffff;
-    txQueue[r] = tx;
-    rxQueue[r] = rx;
-    timerKind[r] = tr;
-    timerJiffies[r] = when;
-    retransmits[r] = retr;
-    uid[r] = u;
-    timeout[r] = to;
-    inode[r] = ino;
-    drops[r] = dr;
+    const m = this.stateMask;
+    if (m !== undefined && (st >= 32 || ((m >>> st) & 1) === 0)) return;
+    if (this.count === this.capacity) this.grow();
+    const r = this.count++;
+    this.family[r] = local >>> 16;
+    this.state[r] = st;
+    this.localAddr.set(addrScratch.subarray(0, 16), r * 16);
+    this.remoteAddr.set(addrScratch.subarray(16, 32), r * 16);
+    this.localPort[r] = local & 0xffff;
+    this.remotePort[r] = remote & 0xffff;
+    this.txQueue[r] = tx;
+    this.rxQueue[r] = rx;
+    this.timerKind[r] = tr;
+    this.timerJiffies[r] = when;
+    this.retransmits[r] = retr;
+    this.uid[r] = u;
+    this.timeout[r] = to;
+    this.inode[r] = ino;
+    this.drops[r] = dr;
   }
-  return { buffer, capacity, count, problems: Uint32Array.from(problems) };
+
+  table(): RawInetTable {
+    return { buffer: this.buffer, capacity: this.capacity, count: this.count, problems: Uint32Array.from(this.problems) };
+  }
+}
+
+/** Parses a whole inet file in memory. */
+export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number): RawInetTable {
+  const b = new InetBuilder(proto, littleEndian, reuse, stateMask);
+  memoryLines(bytes, INET_LINE_MAX, b);
+  return b.table();
+}
+
+/** Streams the inet file at `path` (chunk by chunk) into a table; an errno name when unreadable. */
+export function streamInet(path: string, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number): RawInetTable | string {
+  const b = new InetBuilder(proto, littleEndian, reuse, stateMask);
+  const err = streamLines(path, INET_LINE_MAX, b);
+  return err ?? b.table();
 }

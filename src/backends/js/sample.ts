@@ -1,9 +1,8 @@
 // The whole sample (read + parse + scan) in TypeScript.
 import type { InetProto, RawFileResult, RawSample, RawUnixTable, SampleRequest } from '../../model';
-import { parseInet } from './net_inet';
-import { parseUnix } from './net_unix';
+import { streamInet } from './net_inet';
+import { streamUnix } from './net_unix';
 import { scanOwners } from './owners';
-import { readIntoScratch } from './read';
 
 export function protoOfFile(name: string): InetProto | 'unix' | null {
   switch (name) {
@@ -27,14 +26,15 @@ export function sample(request: SampleRequest): RawSample {
     const reuse = request.reuse?.[index] ?? null;
     const proto = protoOfFile(name);
     if (proto === null) throw new TypeError(`unknown /proc/net file: ${name}`);
-    const r = readIntoScratch(`${request.netDir}/${name}`);
-    if (!r.ok) {
-      files.push({ name, source: 'proc', error: r.code, table: null });
+    // Streamed: one chunk and the table in memory, never the whole text (lines.ts).
+    const path = `${request.netDir}/${name}`;
+    const table = proto === 'unix'
+      ? streamUnix(path, reuse as RawUnixTable | null)
+      : streamInet(path, proto, request.littleEndian, reuse, proto === 'tcp' ? request.tcpStates : undefined);
+    if (typeof table === 'string') {
+      files.push({ name, source: 'proc', error: table, table: null });
       continue;
     }
-    const table = proto === 'unix'
-      ? parseUnix(r.bytes, reuse as RawUnixTable | null)
-      : parseInet(r.bytes, proto, request.littleEndian, reuse, proto === 'tcp' ? request.tcpStates : undefined);
     files.push({ name, source: 'proc', error: null, table });
   }
   return { files, owners: request.owners ? scanOwners(request.procRoot) : null };
