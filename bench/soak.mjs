@@ -7,7 +7,9 @@
 //     [--modes api,raw] [--every 1000] [--warmup 200] [--heap-mb 2] [--rss-mb 20] [--max-seconds 900] [--json]
 // Modes: `api` = sample({ owners: true, protocols: ['tcp'] }) from dist/snapshot.js (new tables every
 // sample); `raw` = backend.sampleAsync({ ..., owners: true }) with the tables of two samples back
-// passed as `reuse` (the sampler's double buffering).
+// passed as `reuse` (the sampler's double buffering). The `max tcp rows` column is the largest
+// /proc/net/tcp seen since the previous line: RSS follows the largest table the process had to
+// read (per-thread read buffers, malloc arenas), which other processes on the machine decide.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -91,11 +93,16 @@ log(`soak: backend ${backend.name}, ${heldSockets} sockets held by ${held.length
 function fdCount() {
   return fs.readdirSync('/proc/self/fd').length;
 }
+// The largest tcp table seen since the last measurement: the process's RSS follows the biggest
+// /proc/net/tcp it had to read (read buffers and tables are sized to it), not the sample count.
+let peakRows = 0;
 function measure(mode, n, t0) {
   global.gc();
   global.gc();
   const m = process.memoryUsage();
-  return { mode, sample: n, seconds: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, fds: fdCount() };
+  const rows = peakRows;
+  peakRows = 0;
+  return { mode, sample: n, seconds: (performance.now() - t0) / 1000, rss: m.rss, heapUsed: m.heapUsed, external: m.external, arrayBuffers: m.arrayBuffers, fds: fdCount(), maxTcpRows: rows };
 }
 
 const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: os.endianness() === 'LE' };
@@ -134,7 +141,9 @@ for (const [k, mode] of modes.entries()) {
   const t0 = performance.now();
   let minRows = Infinity;
   let minOwned = Infinity;
-  for (let i = 0; i < warmup && Date.now() < modeDeadline; i++) await once(mode);
+  // The warm-up may take at most a quarter of the mode's time, so that samples are always measured.
+  const warmupUntil = Date.now() + (modeDeadline - Date.now()) / 4;
+  for (let i = 0; i < warmup && Date.now() < warmupUntil; i++) await once(mode);
   const start = measure(mode, 0, t0);
   rows.push(start);
   let done = 0;
@@ -142,6 +151,7 @@ for (const [k, mode] of modes.entries()) {
     if (Date.now() >= modeDeadline) break;
     const [r, o] = await once(mode);
     if (r < minRows) minRows = r;
+    if (r > peakRows) peakRows = r;
     if (o < minOwned) minOwned = o;
     if ((done + 1) % every === 0 && done + 1 < samples) rows.push(measure(mode, done + 1, t0));
   }
@@ -166,9 +176,9 @@ stopChildren();
 
 const f = (b) => (b / MB).toFixed(2).padStart(9);
 log('');
-log(`${'mode'.padEnd(5)} ${'sample'.padStart(7)} ${'secs'.padStart(8)} ${'rss MB'.padStart(9)} ${'heap MB'.padStart(9)} ${'ext MB'.padStart(9)} ${'ab MB'.padStart(9)} ${'fds'.padStart(5)}`);
+log(`${'mode'.padEnd(5)} ${'sample'.padStart(7)} ${'secs'.padStart(8)} ${'rss MB'.padStart(9)} ${'heap MB'.padStart(9)} ${'ext MB'.padStart(9)} ${'ab MB'.padStart(9)} ${'fds'.padStart(5)} ${'max tcp rows'.padStart(12)}`);
 for (const r of rows) {
-  log(`${r.mode.padEnd(5)} ${String(r.sample).padStart(7)} ${r.seconds.toFixed(1).padStart(8)} ${f(r.rss)} ${f(r.heapUsed)} ${f(r.external)} ${f(r.arrayBuffers)} ${String(r.fds).padStart(5)}`);
+  log(`${r.mode.padEnd(5)} ${String(r.sample).padStart(7)} ${r.seconds.toFixed(1).padStart(8)} ${f(r.rss)} ${f(r.heapUsed)} ${f(r.external)} ${f(r.arrayBuffers)} ${String(r.fds).padStart(5)} ${String(r.maxTcpRows).padStart(12)}`);
 }
 log('');
 for (const r of results) {

@@ -53,8 +53,9 @@ afterAll(() => {
 describe(`incremental owner resolution (${backend.name})`, () => {
   it('matches a full scan at every tick of 25 ticks of churn among 3 processes', async () => {
     const pids = new Set(children.map((c) => c.proc.pid!));
-    // One full scan at the start, incremental after that.
-    const sampler = createSampler({ owners: true, protocols: ['tcp'], fullScanEvery: 1000, interval: 0 });
+    // One full scan at the start, incremental after that (at any number of sockets on the machine:
+    // past incrementalOwnersUpTo the native sampler would scan fully with every tick instead).
+    const sampler = createSampler({ owners: true, protocols: ['tcp'], fullScanEvery: 1000, interval: 0, incrementalOwnersUpTo: Infinity });
     let seen = 0;
     for (let tick = 0; tick < 25; tick++) {
       // Churn: every child connects to the next one's listener, and every other tick closes one.
