@@ -99,6 +99,8 @@ export class IncrementalOwners {
   /** Pids in the order they last gained a socket, most recent last. */
   private recent: number[] = [];
   private tick = 0;
+  /** Counters of the last full scan, which the owners reported between full scans rest on. */
+  private lastScan = { pidsScanned: 0, pidsVanished: 0, pidsDenied: 0 };
   readonly stats: IncrementalStats = { fullScans: 0, incrementalScans: 0, pidsScanned: 0, linksChecked: 0 };
 
   constructor(
@@ -135,6 +137,7 @@ export class IncrementalOwners {
 
   private fullScan(wanted: Set<number>, raw: RawOwners): void {
     this.stats.fullScans++;
+    this.lastScan = { pidsScanned: raw.pidsScanned, pidsVanished: raw.pidsVanished, pidsDenied: raw.pidsDenied };
     this.links.clear();
     const alive = new Map<number, ProcessRecord>();
     for (let k = 0; k < raw.inodes.length; k++) {
@@ -255,9 +258,8 @@ export class IncrementalOwners {
       fds: Int32Array.from(entries, (e) => e[2]),
       procPids: Int32Array.from(pids),
       procUids, nameStart, nameLen, commStart, commLen, strings,
-      pidsScanned: this.stats.pidsScanned,
-      pidsVanished: 0,
-      pidsDenied: 0,
+      // The last full scan's counters: a process it could not read stays unread until the next one.
+      ...this.lastScan,
       socketFds: entries.length,
     };
   }

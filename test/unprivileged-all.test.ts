@@ -208,11 +208,9 @@ describe.skipIf(!canRun)(`every mode as nobody (${backend.name})`, () => {
     }
   });
 
-  // Bug (src/incremental_owners.ts, toRaw): the sampler's snapshots carry the incremental
-  // resolver's own counters (pidsScanned = cumulative pids scanned incrementally, pidsVanished
-  // and pidsDenied always 0), so a sampler running unprivileged cannot tell that owners are
-  // missing, although its full scan counted the denied processes. Marked as failing until fixed.
-  it.fails('the sampler reports the processes it may not read (pidsDenied > 0)', () => {
+  // The sampler's snapshots carry the counters of the full scan their owners rest on, so an
+  // unprivileged sampler knows owners are missing (they were always 0 before).
+  it('the sampler reports the processes it may not read (pidsDenied > 0)', () => {
     for (const s of o.api.sampler) expect(s.pidsDenied).toBeGreaterThan(0);
   });
 });
