@@ -7,7 +7,10 @@
 # preloaded (LD_PRELOAD of gcc's libasan.so). Leak detection is off: Node's own allocations that
 # live until exit would be reported as leaks and drown anything of ours. Any memory error or
 # undefined behaviour aborts the process, which fails the test that ran it.
-# Extra arguments go to vitest (e.g. a file filter).
+# By default the suites that load the addon run: the `native` project (the behaviour suite on the
+# native backend) and `parity` (native vs TypeScript), less the fuzz smoke (it runs its own
+# sanitized binaries and never loads the addon). The `js` project never loads the addon, so running
+# it here would prove nothing. Arguments, when given, go to vitest instead of these defaults.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -37,4 +40,7 @@ export NETSNAP_ADDON="$ROOT/$OUT/netsnap.node"
 export LD_PRELOAD="$LIBASAN"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if [ $# -eq 0 ]; then
+  set -- --project native --project parity --exclude test/parity-fuzz-smoke.test.ts
+fi
 exec npx --no-install vitest run "$@"
