@@ -11,7 +11,8 @@ const shared = {
 };
 
 // vitest runs from the package root.
-const nativeBuilt = existsSync('build/Release/netsnap.node');
+// NETSNAP_ADDON (scripts/test-sanitized.sh) names the one addon src/backends/native.ts loads.
+const nativeBuilt = existsSync(process.env.NETSNAP_ADDON ?? 'build/Release/netsnap.node');
 if (!nativeBuilt && process.env.CI !== 'true') {
   console.warn('netsnap: the native addon is not built; running the TypeScript backend suite only.');
 }

@@ -2,10 +2,20 @@
 import * as path from 'node:path';
 import type { Backend, InetProto, RawSample, SampleRequest } from '../model';
 
-const CANDIDATES = [
+const BUILT = [
   path.join(__dirname, '..', '..', 'build', 'Release', 'netsnap.node'),
   path.join(__dirname, '..', '..', 'build', 'Debug', 'netsnap.node'),
 ];
+
+/**
+ * NETSNAP_ADDON=/abs/path/netsnap.node loads that addon and nothing else (the sanitized test run,
+ * scripts/test-sanitized.sh, points it at an ASan/UBSan build): a missing file then means the
+ * TypeScript backend, never a silent fall back to another build.
+ */
+function candidates(): string[] {
+  const forced = process.env.NETSNAP_ADDON;
+  return forced ? [path.resolve(forced)] : BUILT;
+}
 
 interface Addon {
   parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean): ReturnType<Backend['parseInet']>;
@@ -24,7 +34,7 @@ let cached: NativeLoad | undefined;
 export function loadNative(): NativeLoad {
   if (cached) return cached;
   const tried: string[] = [];
-  for (const candidate of CANDIDATES) {
+  for (const candidate of candidates()) {
     let addon: Addon;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports

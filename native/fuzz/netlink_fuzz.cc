@@ -1,9 +1,11 @@
-// Fuzz harness for parse_diag_messages() (native/netlink_diag.h).
-//   libFuzzer: clang++ -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -Inative \
-//                native/fuzz/netlink_diag_fuzz.cc native/netlink_diag.cc native/table.cc \
-//                native/inet_parser.cc native/unix_parser.cc -o /tmp/nl_fuzz
-//   Without libFuzzer (-DNETSNAP_STANDALONE_FUZZ, g++ -fsanitize=address,undefined): a built-in
-//   driver mutates well-formed replies (bytes flipped, lengths bent, cut short) for N rounds.
+// Fuzz harness for parse_diag_messages() (native/netlink_diag.h): the `netlink` harness of
+// scripts/fuzz.sh (libFuzzer, clang++ -fsanitize=fuzzer,address,undefined). The first input byte
+// picks a RAW dump (remote port forced to 0) or not. Checks: no memory error, count <= capacity,
+// one backlog entry per row, and every row has family 4 or 6.
+//   Without libFuzzer (-DNETSNAP_STANDALONE_FUZZ, g++ -fsanitize=address,undefined): with file or
+//   directory arguments, each file is run once (standalone_driver.h); with a number N (or nothing),
+//   a built-in driver mutates well-formed replies (bytes flipped, lengths bent, cut short) for N
+//   rounds.
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -19,6 +21,8 @@
 
 #include "layout.h"
 #include "netlink_diag.h"
+#define NETSNAP_FUZZ_OWN_MAIN
+#include "standalone_driver.h"
 
 namespace {
 
@@ -36,6 +40,10 @@ void run_one(const uint8_t* data, size_t size, bool raw) {
     const netsnap::InetLayout L = netsnap::inet_layout(t.capacity);
     volatile uint8_t sink_byte = t.buffer[L.timer_kind + t.count - 1];
     (void)sink_byte;
+    for (size_t r = 0; r < t.count; r++) {
+      const uint8_t family = t.buffer[L.family + r];
+      if (family != 4 && family != 6) std::abort();
+    }
   }
 }
 
@@ -84,6 +92,12 @@ void append_record(std::vector<uint8_t>& out, uint16_t type, bool with_attr) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  if (argc > 1 && (argv[1][0] < '0' || argv[1][0] > '9')) {
+    const long runs = netsnap_fuzz::run_paths(argc, argv, 1);
+    if (runs < 0) return 2;
+    std::printf("%s: %ld inputs ok\n", argv[0], runs);
+    return 0;
+  }
   const long rounds = argc > 1 ? std::atol(argv[1]) : 200000;
   for (long i = 0; i < rounds; i++) {
     std::vector<uint8_t> buf;

@@ -1,0 +1,85 @@
+// Fuzz harness for the owner scan's byte parsers: parse_socket_link() (native/socket_link.h) and
+// program_name(), comm_length(), status_uid() (native/fd_scan.h). The whole input is given to each.
+//
+// Each is compared with a reference written here from the rules in src/backends/js/fd_link.ts and
+// owners.ts, on std::string with explicit checks; the reference decides every input:
+// - parse_socket_link: "socket:[" + 1..16 decimal digits + "]" (nothing after), or "[0000]:" +
+//   1..16 decimal digits to the end; the number <= 2^53 - 1; anything else -1. An input starting
+//   with "socket:[" never falls back to the old form.
+// - program_name: argv[0] (up to the first NUL, or all); when it starts with '/', the part after
+//   its last '/'. Checked: the range lies inside the input and holds exactly those bytes.
+// - comm_length: the input less one trailing '\n'.
+// - status_uid: the first line that starts with "Uid:" and is longer than 4 bytes; its fields after
+//   "Uid:" split on blanks; the first two must be 1..10 decimal digits <= 2^32 - 1 (a field ends at
+//   a blank or the end of the line); the second is the answer; otherwise (or with no such line)
+//   0xffffffff.
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "fd_scan.h"
+#include "reference.h"
+#include "socket_link.h"
+#include "standalone_driver.h"
+
+namespace {
+
+using namespace netsnap_ref;
+
+double reference_link(const std::string& s) {
+  uint64_t v = 0;
+  const std::string sock = "socket:[";
+  const std::string old = "[0000]:";
+  if (s.compare(0, sock.size(), sock) == 0 && s.size() >= sock.size()) {
+    if (s.size() < sock.size() + 2 || s.back() != ']') return -1;
+    return dec(s.substr(sock.size(), s.size() - sock.size() - 1), 16, kInodeMax, &v) ? static_cast<double>(v) : -1;
+  }
+  if (s.compare(0, old.size(), old) == 0 && s.size() >= old.size()) {
+    return dec(s.substr(old.size()), 16, kInodeMax, &v) ? static_cast<double>(v) : -1;
+  }
+  return -1;
+}
+
+std::string reference_program(const std::string& cmdline) {
+  std::string argv0 = cmdline.substr(0, cmdline.find('\0'));
+  if (!argv0.empty() && argv0[0] == '/') argv0 = argv0.substr(argv0.rfind('/') + 1);
+  return argv0;
+}
+
+uint32_t reference_uid(const uint8_t* data, size_t size) {
+  // Lines as the status file has them; a final '\n' does not start another line.
+  for (const std::string& line : split_lines(data, size)) {
+    if (line.size() <= 4 || line.compare(0, 4, "Uid:") != 0) continue;
+    const std::vector<Token> f = split_fields(line.substr(4));
+    uint64_t real = 0, effective = 0;
+    if (f.size() < 2 || !dec(f[0].text, 10, kU32Max, &real) || !dec(f[1].text, 10, kU32Max, &effective)) return 0xffffffffu;
+    return static_cast<uint32_t>(effective);
+  }
+  return 0xffffffffu;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string s(reinterpret_cast<const char*>(data), size);
+
+  const double inode = netsnap::parse_socket_link(data, size);
+  const double want = reference_link(s);
+  REF_CHECK(inode == want, "parse_socket_link %.0f, reference %.0f", inode, want);
+
+  size_t start = 0;
+  const size_t n = netsnap::program_name(data, size, &start);
+  REF_CHECK(start <= size && n <= size - start, "program_name range [%zu, +%zu) of %zu", start, n, size);
+  const std::string program = reference_program(s);
+  REF_CHECK(n == program.size() && (n == 0 || std::memcmp(data + start, program.data(), n) == 0),
+            "program_name differs from the reference");
+
+  const size_t comm = netsnap::comm_length(data, size);
+  REF_CHECK(comm == (size > 0 && s.back() == '\n' ? size - 1 : size), "comm_length %zu of %zu", comm, size);
+
+  const uint32_t uid = netsnap::status_uid(data, size);
+  const uint32_t want_uid = reference_uid(data, size);
+  REF_CHECK(uid == want_uid, "status_uid %u, reference %u", uid, want_uid);
+  return 0;
+}

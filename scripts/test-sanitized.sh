@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The whole vitest suite against an ASan/UBSan build of the addon (npm run test:sanitized).
+#
+# Builds native/ with -fsanitize=address,undefined into build-sanitized/ (gitignored; build/ keeps
+# the normal addon), then runs vitest with NETSNAP_ADDON pointing at it (src/backends/native.ts
+# then loads that addon and no other). Node itself is not built with ASan, so the ASan runtime is
+# preloaded (LD_PRELOAD of gcc's libasan.so). Leak detection is off: Node's own allocations that
+# live until exit would be reported as leaks and drown anything of ours. Any memory error or
+# undefined behaviour aborts the process, which fails the test that ran it.
+# By default the suites that load the addon run: the `native` project (the behaviour suite on the
+# native backend) and `parity` (native vs TypeScript), less the fuzz smoke (it runs its own
+# sanitized binaries and never loads the addon). The `js` project never loads the addon, so running
+# it here would prove nothing. Arguments, when given, go to vitest instead of these defaults.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+OUT=build-sanitized
+
+npm run build --silent
+SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1"
+rm -rf "$OUT"
+mkdir -p "$OUT"
+# node-gyp builds in ./build; build into a copy of the sources so build/ (the normal addon) stays.
+stage=$(mktemp -d)
+trap 'rm -rf "$stage"' EXIT
+cp -r binding.gyp native package.json "$stage/"
+ln -s "$ROOT/node_modules" "$stage/node_modules"
+(cd "$stage" && CXXFLAGS="$SAN" LDFLAGS="-fsanitize=address,undefined" npx --no-install node-gyp rebuild >"$stage/gyp.log" 2>&1) ||
+  { tail -40 "$stage/gyp.log" >&2; echo "test-sanitized: building the sanitized addon failed" >&2; exit 2; }
+cp "$stage/build/Release/netsnap.node" "$OUT/netsnap.node"
+if ! nm -D "$OUT/netsnap.node" | grep -q __asan_; then
+  echo "test-sanitized: the addon was built without ASan (CXXFLAGS ignored?)" >&2
+  exit 2
+fi
+
+LIBASAN=$(gcc -print-file-name=libasan.so)
+[ -f "$LIBASAN" ] || { echo "test-sanitized: gcc's libasan.so not found" >&2; exit 2; }
+echo "test-sanitized: addon $OUT/netsnap.node, preloading $LIBASAN"
+export NETSNAP_ADDON="$ROOT/$OUT/netsnap.node"
+export LD_PRELOAD="$LIBASAN"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+if [ $# -eq 0 ]; then
+  set -- --project native --project parity --exclude test/parity-fuzz-smoke.test.ts
+fi
+exec npx --no-install vitest run "$@"
