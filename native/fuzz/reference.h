@@ -41,6 +41,16 @@ inline std::vector<std::string> split_lines(const uint8_t* data, size_t size) {
   return lines;
 }
 
+// Whether line i of split_lines() ended with its '\n' (only the last line of a file can lack one).
+inline bool line_terminated(size_t i, size_t line_count, const uint8_t* data, size_t size) {
+  return i + 1 < line_count || (size > 0 && data[size - 1] == '\n');
+}
+
+// The longest line (without its '\n') the parsers take: longer ones are skipped as "too long"
+// (64 KiB for tcp/udp/raw files, 1 MiB for unix), whatever they hold.
+constexpr size_t kRefInetLineMax = 64 * 1024;
+constexpr size_t kRefUnixLineMax = 1024 * 1024;
+
 struct Token {
   std::string text;
   size_t end;  // offset in the line just past the token
