@@ -51,6 +51,26 @@ export function unixLayout(capacity: number) {
   return layout(capacity, UNIX_COLUMNS);
 }
 
+/** A buffer laid out for `to` rows holding the first `count` rows of every column of `buffer` (laid out for `from`). */
+function moveColumns<K extends string>(buffer: ArrayBuffer, count: number, columns: ReadonlyArray<readonly [K, number]>, from: number, to: number): ArrayBuffer {
+  const a = layout(from, columns);
+  const b = layout(to, columns);
+  const out = new ArrayBuffer(b.byteLength);
+  const src = new Uint8Array(buffer);
+  const dst = new Uint8Array(out);
+  for (const [name, bytes] of columns) dst.set(src.subarray(a[name], a[name] + count * bytes), b[name]);
+  return out;
+}
+
+/** An inet table's columns moved into a bigger layout (a growing table; native/table.cc does the same). */
+export function growInetColumns(buffer: ArrayBuffer, count: number, from: number, to: number): ArrayBuffer {
+  return moveColumns(buffer, count, INET_COLUMNS, from, to);
+}
+
+export function growUnixColumns(buffer: ArrayBuffer, count: number, from: number, to: number): ArrayBuffer {
+  return moveColumns(buffer, count, UNIX_COLUMNS, from, to);
+}
+
 /**
  * Upper bound on the rows of a /proc/net file: every line but the header. Both backends size
  * their tables with this, so equal input gives equal buffers.

@@ -1,5 +1,5 @@
 // /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}: bytes in, columns out.
-import { INET_LINE_MAX, inetLayout, type InetProto, type RawInetTable } from '../../model';
+import { growInetColumns, INET_LINE_MAX, inetLayout, type InetProto, type RawInetTable } from '../../model';
 import { grownCapacity, initialCapacity, memoryLines, streamLines, type LineSink } from './lines';
 import { hexDigit, INODE_MAX, parseDec, parseHex, tokenize, U32_MAX } from './scan';
 
@@ -42,13 +42,6 @@ function parseEndpoint(bytes: Uint8Array, start: number, end: number, dst: numbe
   for (let i = dst + (hexLen >> 1); i < dst + 16; i++) addrScratch[i] = 0;
   return (hexLen === 8 ? 4 : 6) * 65536 + port;
 }
-
-/** Column name and element bytes, in layout order (model.ts INET_COLUMNS). */
-const COLUMN_BYTES: ReadonlyArray<readonly [string, number]> = [
-  ['inode', 8], ['txQueue', 4], ['rxQueue', 4], ['timerJiffies', 4], ['retransmits', 4], ['uid', 4], ['timeout', 4],
-  ['drops', 4], ['localPort', 2], ['remotePort', 2], ['localAddr', 16], ['remoteAddr', 16], ['family', 1], ['state', 1],
-  ['timerKind', 1],
-];
 
 /**
  * Builds one inet table from lines (lines.ts). stateMask: when given, valid lines whose state st
@@ -116,13 +109,7 @@ class InetBuilder implements LineSink {
   /** Doubles the table into fresh memory, moving each column's rows to its new offset. */
   private grow(): void {
     const capacity = grownCapacity(this.capacity);
-    const from = inetLayout(this.capacity) as unknown as Record<string, number>;
-    const to = inetLayout(capacity) as unknown as Record<string, number>;
-    const buffer = new ArrayBuffer(to.byteLength!);
-    const src = new Uint8Array(this.buffer);
-    const dst = new Uint8Array(buffer);
-    for (const [name, w] of COLUMN_BYTES) dst.set(src.subarray(from[name]!, from[name]! + this.count * w), to[name]!);
-    this.attach(buffer, capacity);
+    this.attach(growInetColumns(this.buffer, this.count, this.capacity, capacity), capacity);
   }
 
   tooLong(lineNo: number): void {

@@ -1,6 +1,6 @@
 // /proc/net/unix: bytes in, columns out. The path is the rest of the line after the inode,
 // spaces included: the kernel prints it verbatim (abstract names as `@name`).
-import { UNIX_LINE_MAX, unixLayout, type RawUnixTable } from '../../model';
+import { growUnixColumns, UNIX_LINE_MAX, unixLayout, type RawUnixTable } from '../../model';
 import { grownCapacity, initialCapacity, memoryLines, streamLines, type LineSink } from './lines';
 import { INODE_MAX, parseDec, parseHex, tokenize } from './scan';
 
@@ -9,10 +9,6 @@ const ends = new Int32Array(7);
 
 const TOO_FEW = 20, BAD_NUM = 21, BAD_REFCOUNT = 22, BAD_PROTOCOL = 23, BAD_FLAGS = 24, BAD_TYPE = 25,
   BAD_STATE = 26, BAD_INODE = 27, CUT_OFF = 28, TOO_LONG = 29;
-
-const COLUMN_BYTES: ReadonlyArray<readonly [string, number]> = [
-  ['inode', 8], ['refCount', 4], ['protocol', 4], ['flags', 4], ['pathStart', 4], ['pathLen', 4], ['type', 2], ['state', 1],
-];
 
 class UnixBuilder implements LineSink {
   buffer = new ArrayBuffer(0);
@@ -58,13 +54,7 @@ class UnixBuilder implements LineSink {
 
   private grow(): void {
     const capacity = grownCapacity(this.capacity);
-    const from = unixLayout(this.capacity) as unknown as Record<string, number>;
-    const to = unixLayout(capacity) as unknown as Record<string, number>;
-    const buffer = new ArrayBuffer(to.byteLength!);
-    const src = new Uint8Array(this.buffer);
-    const dst = new Uint8Array(buffer);
-    for (const [name, w] of COLUMN_BYTES) dst.set(src.subarray(from[name]!, from[name]! + this.count * w), to[name]!);
-    this.attach(buffer, capacity);
+    this.attach(growUnixColumns(this.buffer, this.count, this.capacity, capacity), capacity);
   }
 
   tooLong(lineNo: number): void {
