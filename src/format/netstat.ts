@@ -230,12 +230,28 @@ function labelCell(t: InetTable): Uint8Array {
 }
 
 /** Room for a row's fixed-width cells (everything but names, users, programs and timers). */
-const ROW_ROOM = 128;
+const ROW_ROOM = 256;
 
 /** A numeric IPv4 "host:port" (21 characters at most: never cut), padded to 23. */
 function putEndpoint4(b: Uint8Array, p: number, addr: Uint8Array, off: number, port: number): number {
   const start = p;
   p += ipv4Bytes(addr, off, b, p);
+  b[p++] = 0x3a; // ':'
+  if (port === 0) b[p++] = 0x2a; // '*'
+  else p += decimalBytes(port, b, p);
+  return putSpaces(b, p, 23 - (p - start));
+}
+
+/**
+ * A numeric IPv6 "host:port" (an IPv4-mapped address as its IPv4 part, as netstat prints it), cut
+ * as addr_do_one cuts it unless -W, padded to 23.
+ */
+function putEndpoint6(b: Uint8Array, p: number, addr: Uint8Array, off: number, port: number, wide: boolean): number {
+  const start = p;
+  const hostLen = isV4Mapped(addr, off) ? ipv4Bytes(addr, off + 12, b, p) : ipv6Bytes(addr, off, b, p);
+  const portLen = port === 0 ? 1 : decimalLength(port);
+  // Too long: keep the host's first 22 - portLen characters (the port, 5 digits at most, is never cut).
+  p += !wide && hostLen + portLen > 22 ? Math.min(hostLen, 22 - portLen) : hostLen;
   b[p++] = 0x3a; // ':'
   if (port === 0) b[p++] = 0x2a; // '*'
   else p += decimalBytes(port, b, p);
@@ -252,11 +268,18 @@ export function writeInetRow(w: ByteWriter, t: InetTable, i: number, o: NetstatL
   b[p++] = SPACE;
   p = putDecimalRight(b, p, t.txQueue[i]!, 6);
   b[p++] = SPACE;
-  if (family === 4 && (o.numericHosts || !o.names) && (o.numericPorts || !o.names)) {
-    // The common case, numeric IPv4, straight into the buffer.
+  // The common cases, numeric addresses and ports, go straight into the buffer (without names
+  // there is no -n: listingFormat() then always has both numeric).
+  const numeric = (o.numericHosts || !o.names) && (o.numericPorts || !o.names);
+  if (numeric && family === 4) {
     p = putEndpoint4(b, p, t.localAddr, i * 16, t.localPort[i]!);
     b[p++] = SPACE;
     p = putEndpoint4(b, p, t.remoteAddr, i * 16, t.remotePort[i]!);
+    b[p++] = SPACE;
+  } else if (numeric && o.numericHosts) {
+    p = putEndpoint6(b, p, t.localAddr, i * 16, t.localPort[i]!, o.wide);
+    b[p++] = SPACE;
+    p = putEndpoint6(b, p, t.remoteAddr, i * 16, t.remotePort[i]!, o.wide);
     b[p++] = SPACE;
   } else {
     w.pos = p;
