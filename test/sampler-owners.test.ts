@@ -63,16 +63,19 @@ describe(`incremental owner resolution (${backend.name})`, () => {
         await c.ask(`connect ${children[(i + 1) % children.length]!.port}`);
         if (tick % 2 === 1) await c.ask('close');
       }
+      // Full scans just before and just after the sampler's tick. Sockets settle asynchronously (an
+      // accepted socket is closed when its peer's FIN arrives), and no read of a table and of the fds
+      // is atomic: compare the sockets every read saw with the same owners in both full scans.
+      const before = snapshot({ owners: true, protocols: ['tcp'] });
       const inc = (await sampler.next()).snapshot;
-      const full = snapshot({ owners: true, protocols: ['tcp'] });
-      // A connection accepted between the two reads has inode 0 in the first: compare the
-      // sockets both reads saw.
-      const both = (m: Map<number, string>, other: Snapshot) => {
-        const there = new Set([...other.inetSockets()].map((r) => r.inode));
-        return new Map([...m].filter(([inode]) => there.has(inode)));
-      };
-      const a = both(ownersOf(inc, pids), full);
-      const b = both(ownersOf(full, pids), inc);
+      const after = snapshot({ owners: true, protocols: ['tcp'] });
+      const fullBefore = ownersOf(before, pids);
+      const fullAfter = ownersOf(after, pids);
+      const inodes = (s: Snapshot) => new Set([...s.inetSockets()].map((r) => r.inode));
+      const seenByAll = [inodes(before), inodes(inc), inodes(after)];
+      const stable = (inode: number) => seenByAll.every((x) => x.has(inode)) && fullBefore.get(inode) === fullAfter.get(inode);
+      const a = new Map([...ownersOf(inc, pids)].filter(([inode]) => stable(inode)));
+      const b = new Map([...fullAfter].filter(([inode]) => stable(inode)));
       expect(a, `tick ${tick}`).toEqual(b);
       seen = Math.max(seen, b.size);
     }
