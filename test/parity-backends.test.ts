@@ -10,6 +10,7 @@ import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '
 import { InetTable, UnixTable } from '../src/tables';
 import { rowCapacity } from '../src/model';
 import { FIXTURES, BASIC } from './helpers/env';
+import { bytes, sameTable } from './helpers/parity';
 import { file, Gen, rng } from './helpers/generate';
 import { addProcess, HEADER, HOSTILE_FILES, hostileInputs, line, procTree } from './helpers/hostile';
 
@@ -17,19 +18,6 @@ const loaded = loadNative();
 if (!loaded.ok) throw new Error(`the parity suite needs the native addon; tried:\n${loaded.tried.join('\n')}`);
 const native: Backend = loaded.backend;
 const js: Backend = jsBackend;
-
-const bytes = (b: ArrayBuffer | ArrayBufferView) =>
-  b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-function sameTable(a: RawInetTable | RawUnixTable, b: RawInetTable | RawUnixTable, what: string) {
-  expect(a.capacity, what).toBe(b.capacity);
-  expect(a.count, what).toBe(b.count);
-  expect(bytes(a.problems).equals(bytes(b.problems)), `${what}: problems`).toBe(true);
-  expect(bytes(a.buffer).equals(bytes(b.buffer)), `${what}: columns`).toBe(true);
-  if ('pool' in a || 'pool' in b) {
-    expect(bytes((a as RawUnixTable).pool).equals(bytes((b as RawUnixTable).pool)), `${what}: path pool`).toBe(true);
-  }
-}
 
 function sameOwners(a: RawOwners, b: RawOwners) {
   for (const k of ['inodes', 'pids', 'fds', 'procPids', 'procUids', 'nameStart', 'nameLen', 'commStart', 'commLen', 'strings'] as const) {

@@ -12,6 +12,7 @@ import { parseSocketLinkText } from '../src/backends/js/fd_link';
 import { loadNative } from '../src/backends/native';
 import type { RawInetTable, RawUnixTable } from '../src/model';
 import { ROOT } from './helpers/env';
+import { bytes, sameTable } from './helpers/parity';
 
 // Under npm run test:sanitized the environment preloads gcc's ASan runtime for Node; compilers and
 // fuzzers (clang's own runtime) must not inherit it.
@@ -38,19 +39,6 @@ function inputs(harness: string): string[] {
     }
   }
   return out;
-}
-
-const bytes = (b: ArrayBuffer | ArrayBufferView) =>
-  b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-
-function sameTable(a: RawInetTable | RawUnixTable, b: RawInetTable | RawUnixTable, what: string) {
-  expect(a.capacity, what).toBe(b.capacity);
-  expect(a.count, what).toBe(b.count);
-  expect(bytes(a.problems).equals(bytes(b.problems)), `${what}: problems`).toBe(true);
-  expect(bytes(a.buffer).equals(bytes(b.buffer)), `${what}: columns`).toBe(true);
-  if ('pool' in a || 'pool' in b) {
-    expect(bytes((a as RawUnixTable).pool).equals(bytes((b as RawUnixTable).pool)), `${what}: path pool`).toBe(true);
-  }
 }
 
 describe('fuzz corpus and regressions: native equals TypeScript', () => {

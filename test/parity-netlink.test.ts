@@ -13,6 +13,7 @@ import { createSampler, type Tick } from '../src/sampler';
 import { snapshot } from '../src/snapshot';
 import { InetTable } from '../src/tables';
 import { BASIC } from './helpers/env';
+import { inodeOf, once } from './helpers/sockets';
 import { netsnap } from './helpers/cli';
 import { valid } from './helpers/schema';
 
@@ -26,18 +27,6 @@ const PROTO: Record<string, 'tcp' | 'udp' | 'udplite' | 'raw'> = {
 };
 const BACKLOG = 37;
 const somaxconn = Number(fs.readFileSync('/proc/sys/net/core/somaxconn', 'utf8'));
-
-function inodeOf(s: object): number {
-  const fd = (s as { _handle?: { fd?: number } })._handle?.fd;
-  if (typeof fd !== 'number' || fd < 0) throw new Error('socket has no fd');
-  return Number(fs.readlinkSync(`/proc/self/fd/${fd}`).match(/^socket:\[(\d+)\]$/)![1]);
-}
-
-const once = <T>(emitter: NodeJS.EventEmitter, event: string) =>
-  new Promise<T>((resolve, reject) => {
-    emitter.once(event, (v: T) => resolve(v));
-    emitter.once('error', reject);
-  });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

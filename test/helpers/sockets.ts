@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 /** The socket inode behind a net or dgram object (through its private handle: tests only). */
-function inodeOf(handleOwner: object): number {
+export function inodeOf(handleOwner: object): number {
   let fd = (handleOwner as { _handle?: { fd?: number } })._handle?.fd;
   if (fd === undefined) {
     const state = Object.getOwnPropertySymbols(handleOwner).find((s) => String(s) === 'Symbol(state symbol)');
@@ -18,7 +18,7 @@ function inodeOf(handleOwner: object): number {
   return Number(fs.readlinkSync(`/proc/self/fd/${fd}`).match(/^socket:\[(\d+)\]$/)![1]);
 }
 
-const once = <T>(emitter: NodeJS.EventEmitter, event: string) =>
+export const once = <T>(emitter: NodeJS.EventEmitter, event: string) =>
   new Promise<T>((resolve, reject) => {
     emitter.once(event, (v: T) => resolve(v));
     emitter.once('error', reject);
