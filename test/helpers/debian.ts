@@ -15,11 +15,11 @@ export function ensureDebianPackage(program: string, pkg: string): string | null
       encoding: 'utf8', timeout: 600_000,
     });
   // A second worker waiting on the lock finds the program installed by the first.
-  let r = install(['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', pkg]);
+  let r = install(['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', pkg]);
   if (existsSync(program)) return null;
   // A fresh machine may have no package lists yet.
   install(['-o', 'DPkg::Lock::Timeout=300', 'update']);
-  r = install(['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '--no-install-recommends', pkg]);
+  r = install(['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', pkg]);
   if (existsSync(program)) return null;
   const why = (r.error?.message ?? `${r.stderr ?? ''}`.trim().split('\n').slice(-3).join(' / ')) || `exit status ${r.status}`;
   return `could not install Debian package ${pkg} for ${program}: ${why}`;
