@@ -305,8 +305,9 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     maxHeaderSize: 16 * 1024,
   }, handle);
   server.maxConnections = options.maxConnections ?? 64;
-  // A client that stops reading (or sending) mid-request is dropped after the timeout.
-  server.setTimeout(requestTimeoutMs, (socket) => socket.destroy());
+  // requestTimeout answers a client that does not finish its request with 408; one that stops
+  // reading its response (nothing moves on the socket) is dropped after twice that.
+  server.setTimeout(2 * requestTimeoutMs, (socket) => socket.destroy());
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || socket.destroyed) return socket.destroy();
     const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'

@@ -67,7 +67,7 @@ function settings(argv: string[]): Settings | 'help' {
     out,
     interval: options.has('interval') ? durationOption('record', 'interval', options.get('interval')!) : 0.25,
     duration: options.has('duration') ? durationOption('record', 'duration', options.get('duration')!) : null,
-    top: options.has('top') ? countOption('record', 'top', options.get('top')!, 1, 10000) : 10,
+    top: options.has('top') ? countOption('record', 'top', options.get('top')!, 1, 1_000_000) : 10,
     owners: !options.has('no-owners'),
     procRoot: options.get('proc-root') || '/proc',
     source: options.has('source') ? sourceOption('record', options.get('source')!) : 'auto',

@@ -61,7 +61,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     if (positionals.length > 0 || rest.length > 0) throw new UsageError(`netsnap serve: unexpected argument '${[...positionals, ...rest][0]}'`);
     if (options.has('listen')) listen = parseListen(options.get('listen')!);
     if (options.has('interval')) interval = durationOption('serve', 'interval', options.get('interval')!);
-    if (options.has('top')) top = countOption('serve', 'top', options.get('top')!, 1, 10000);
+    if (options.has('top')) top = countOption('serve', 'top', options.get('top')!, 1, 1_000_000);
     if (options.has('request-timeout')) requestTimeout = durationOption('serve', 'request-timeout', options.get('request-timeout')!);
     if (options.has('source')) source = sourceOption('serve', options.get('source')!);
     if (options.has('proc-root')) procRoot = options.get('proc-root')! || '/proc';
