@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CLI, FIXTURES } from './helpers/env';
+import Ajv2020 from 'ajv/dist/2020';
+import { CLI, FIXTURES, ROOT } from './helpers/env';
 import { netsnap } from './helpers/cli';
 import { once } from './helpers/sockets';
 import { parseRecording, RECORD_SCHEMA, type RecordSample, type Recording } from '../src/recording';
@@ -14,6 +15,9 @@ import { parseRecording, RECORD_SCHEMA, type RecordSample, type Recording } from
 const LOAD = path.join(__dirname, 'helpers', 'load-client.js');
 const SUMMARY = path.join(FIXTURES, 'summary', 'proc');
 const backendName = process.env.NETSNAP_BACKEND ?? 'native';
+const lineSchema = new Ajv2020({ strict: false, allErrors: true }).compile(
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'record-v1.schema.json'), 'utf8')) as object,
+);
 
 let dir: string;
 beforeAll(() => {
@@ -39,11 +43,14 @@ function exited(child: ChildProcess, ms = 60_000): Promise<{ code: number | null
   });
 }
 
-/** Every line of the file is a complete JSON object, and the recording parses without skips. */
+/** Every line of the file is a complete record-v1 line (schema), and the recording parses without skips. */
 function readValid(file: string): Recording {
   const text = fs.readFileSync(file, 'utf8');
   expect(text.endsWith('\n')).toBe(true);
-  for (const line of text.slice(0, -1).split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  for (const line of text.slice(0, -1).split('\n')) {
+    const v: unknown = JSON.parse(line);
+    if (!lineSchema(v)) throw new Error(`schema violation: ${JSON.stringify(lineSchema.errors?.slice(0, 3))} in ${line.slice(0, 300)}`);
+  }
   const rec = parseRecording(text);
   expect(rec.skipped).toEqual([]);
   expect(rec.start.schema).toBe(RECORD_SCHEMA);
