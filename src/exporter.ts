@@ -200,8 +200,8 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const netDir = `${procRoot}/net`;
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
   const view = new MetricsView(top);
-  const sampler: Sampler = createSampler({
-    interval: interval ?? 0, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
+  const sampler: Sampler<null> = createSampler({
+    diff: false, interval: interval ?? 0, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
   });
 
   async function takeOne(next: () => Promise<Snapshot>): Promise<Rendered> {

@@ -98,7 +98,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   }
 
   // Options the sampler rejects (a missing --proc-root, say) fail before anything is written.
-  const sampler = createSampler({ interval: s.interval, owners: s.owners, procRoot: s.procRoot, source: s.source });
+  const sampler = createSampler({ diff: false, interval: s.interval, owners: s.owners, procRoot: s.procRoot, source: s.source });
   let fd: number;
   try {
     fd = fs.openSync(s.out, 'w');
