@@ -197,6 +197,15 @@ describe('record stops cleanly', () => {
 });
 
 describe('record command line', () => {
+  it('writes to a pipe (--out /dev/stdout), which cannot be fsync()ed, without complaint', () => {
+    const r = netsnap(['record', '--out', '/dev/stdout', '--interval', '50ms', '--duration', '200ms', '--proc-root', SUMMARY, '--source', 'proc']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/cannot/);
+    const rec = parseRecording(r.stdout);
+    expect(rec.skipped).toEqual([]);
+    expect(rec.end).toMatchObject({ reason: 'duration', samples: rec.samples.length });
+  });
+
   it('rejects bad options with the usage (exit 2)', () => {
     for (const [args, message] of [
       [[], /--out FILE is required/],

@@ -124,8 +124,15 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   };
   const writeEnd = () => {
     const line: RecordEnd = { kind: 'end', endedAt: new Date().toISOString(), samples, ...end! };
-    writeLine(fd, `${JSON.stringify(line)}\n`);
-    fs.fsyncSync(fd);
+    try {
+      writeLine(fd, `${JSON.stringify(line)}\n`);
+      fs.fsyncSync(fd);
+    } catch (err) {
+      // A pipe or a terminal cannot be fsync()ed (EINVAL); a reader that went away (EPIPE) or a
+      // full disk is reported, and the lines written so far stay valid.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EINVAL' && code !== 'ENOTSUP') io.err(`netsnap record: cannot finish ${s.out}: ${code ?? (err as Error).message}\n`);
+    }
     fs.closeSync(fd);
   };
 
