@@ -23,7 +23,7 @@ and processes, and the TCP/UDP counters of -s. Stops when the duration is over, 
 exits (its exit status becomes netsnap's), or on Ctrl-C; the file is valid at every moment.
 Turn it into a page with: netsnap report FILE
 
-  -o, --out FILE        the file to write (replaced)
+  -o, --out FILE        the file to write (replaced); - for stdout
   --interval TIME       time between samples: 100ms, 0.5s, 2 (default 250ms)
   --duration TIME       stop after TIME (e.g. 30s, 90)
   --top N               entries in each per-listener, per-port and per-process list (default 10)
@@ -101,7 +101,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   const sampler = createSampler({ diff: false, interval: s.interval, owners: s.owners, procRoot: s.procRoot, source: s.source });
   let fd: number;
   try {
-    fd = fs.openSync(s.out, 'w');
+    fd = s.out === '-' ? 1 : fs.openSync(s.out, 'w');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     io.err(`netsnap record: cannot write ${s.out}: ${e.code ?? e.message}\n`);
@@ -133,7 +133,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'EINVAL' && code !== 'ENOTSUP') io.err(`netsnap record: cannot finish ${s.out}: ${code ?? (err as Error).message}\n`);
     }
-    fs.closeSync(fd);
+    if (fd !== 1) fs.closeSync(fd);
   };
 
   let child: ChildProcess | null = null;
