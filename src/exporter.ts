@@ -11,6 +11,7 @@ import { createSampler, type Sampler } from './sampler';
 import { measureAsync, readCounters, type Measurement } from './measure';
 import type { BackendName } from './backend';
 import type { Snapshot, SourceOption } from './snapshot';
+import { Grid } from './schedule';
 
 const gzip = promisify(zlib.gzip);
 
@@ -201,7 +202,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
   const view = new MetricsView(top);
   const sampler: Sampler<null> = createSampler({
-    diff: false, interval: interval ?? 0, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
+    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
   });
 
   async function takeOne(next: () => Promise<Snapshot>): Promise<Rendered> {
@@ -223,23 +224,17 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   // With an interval: the latest rendering, replaced when the background sampler's next tick is
   // ready, so that a scrape never waits for a tick (but the first).
   let latest: Promise<Rendered> | null = null;
-  let stopped = false;
+  const grid = new Grid((interval ?? 0) * 1000);
   if (interval !== null) {
-    const it = sampler[Symbol.asyncIterator]();
-    const tick = () => takeOne(async () => {
-      const r = await it.next();
-      if (r.done) throw new Error('the sampler was closed');
-      return r.value.snapshot;
-    });
-    latest = tick();
+    const tick = () => takeOne(async () => (await sampler.next()).snapshot);
+    let current = tick();
+    latest = current;
     void (async () => {
       for (;;) {
-        await latest.then(() => undefined, () => undefined);
-        if (stopped) return;
-        const next = tick();
-        await next.then(() => undefined, () => undefined);
-        if (stopped) return;
-        latest = next;
+        await current.then(() => undefined, () => undefined);
+        latest = current;
+        if (!(await grid.next())) return;
+        current = tick();
       }
     })();
   }
@@ -330,7 +325,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       return (await current()).text;
     },
     async close() {
-      stopped = true;
+      grid.stop();
       sampler.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
