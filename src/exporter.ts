@@ -10,7 +10,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'pr
 import { createSampler, type Sampler } from './sampler';
 import { measureAsync, readCounters, type Measurement } from './measure';
 import type { BackendName } from './backend';
-import type { Snapshot, SourceOption } from './snapshot';
+import type { SourceOption } from './snapshot';
 import { Grid } from './schedule';
 
 const gzip = promisify(zlib.gzip);
@@ -205,11 +205,11 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
   });
 
-  async function takeOne(next: () => Promise<Snapshot>): Promise<Rendered> {
+  async function takeOne(): Promise<Rendered> {
     try {
-      const [snap, counters] = await Promise.all([next(), readCounters(netDir)]);
-      // From the start of the read to a parsed, owner-mapped sample (the sampler's own wait
-      // for its next slot is not in it).
+      const [tick, counters] = await Promise.all([sampler.next(), readCounters(netDir)]);
+      const snap = tick.snapshot;
+      // From the start of the read to a parsed, owner-mapped sample.
       const m = await measureAsync(snap, { top, durationMs: Math.max(0, Date.now() - snap.takenAt), counters });
       view.samples.inc();
       return { text: await view.show(m), gzipped: null };
@@ -225,23 +225,22 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   // ready, so that a scrape never waits for a tick (but the first).
   let latest: Promise<Rendered> | null = null;
   const grid = new Grid((interval ?? 0) * 1000);
-  if (interval !== null) {
-    const tick = () => takeOne(async () => (await sampler.next()).snapshot);
-    let current = tick();
+  function sampleInBackground(): void {
+    let current = takeOne();
     latest = current;
     void (async () => {
       for (;;) {
         await current.then(() => undefined, () => undefined);
         latest = current;
         if (!(await grid.next())) return;
-        current = tick();
+        current = takeOne();
       }
     })();
   }
 
   function current(): Promise<Rendered> {
     if (latest !== null) return latest;
-    inflight ??= takeOne(async () => (await sampler.next()).snapshot).finally(() => {
+    inflight ??= takeOne().finally(() => {
       inflight = null;
     });
     return inflight;
@@ -315,7 +314,11 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       server.off('error', reject);
       resolve();
     });
+  }).catch((err: unknown) => {
+    sampler.close();
+    throw err;
   });
+  if (interval !== null) sampleInBackground();
   const addr = server.address() as import('node:net').AddressInfo;
 
   return {

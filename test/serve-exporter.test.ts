@@ -347,9 +347,12 @@ describe('serve command line', () => {
     const busy = net.createServer().listen(0, '127.0.0.1');
     await once(busy, 'listening');
     try {
-      const r = netsnap(['serve', '--listen', `127.0.0.1:${(busy.address() as net.AddressInfo).port}`]);
-      expect(r.status).toBe(1);
-      expect(r.stderr).toMatch(/^netsnap serve: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE$/m);
+      // With --interval too: no background sampler may keep the process alive after the failure.
+      for (const extra of [[], ['--interval', '3600']]) {
+        const r = netsnap(['serve', '--listen', `127.0.0.1:${(busy.address() as net.AddressInfo).port}`, ...extra]);
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/^netsnap serve: cannot listen on 127\.0\.0\.1:\d+: EADDRINUSE$/m);
+      }
     } finally {
       busy.close();
     }
