@@ -22,6 +22,7 @@ const lazy = {
   watch: () => require('./watch') as typeof import('./watch'),
   namespaces: () => require('./namespaces') as typeof import('./namespaces'),
   backend: () => require('../backend') as typeof import('../backend'),
+  report: () => require('./report') as typeof import('./report'),
 };
 
 function version(): string {
@@ -76,6 +77,7 @@ export async function runMode(o: CliOptions, io: Output): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'report') return lazy.report().runReport(argv.slice(1), io);
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':
