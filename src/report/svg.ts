@@ -50,10 +50,10 @@ function niceStep(max: number, count: number): number {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 2.5 ? 2.5 : f <= 5 ? 5 : 10) * mag;
 }
 
-/** Y tick step: whole sockets; bytes in round KiB/MiB/GiB (200 KiB, not 195.3 KiB). */
+/** Y tick step: whole sockets and bytes; bytes in round KiB/MiB/GiB (200 KiB, not 195.3 KiB). */
 function valueStep(range: number, unit: Unit): number {
-  if (unit === 'count') return Math.max(1, niceStep(range, 5));
-  if (unit !== 'bytes' || range < 1024) return niceStep(range, 5);
+  if (unit === 'per-second') return niceStep(range, 5);
+  if (unit === 'count' || range < 1024) return Math.max(1, niceStep(range, 5));
   const scale = 1024 ** Math.min(6, Math.floor(Math.log(range) / Math.log(1024)));
   return niceStep(range / scale, 5) * scale;
 }
