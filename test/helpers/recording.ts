@@ -78,3 +78,53 @@ export function sample(seq: number, over: Partial<RecordSample> = {}): RecordSam
 export function ndjson(start: RecordStart, samples: RecordSample[], end: object | null): string {
   return [start, ...samples, ...(end ? [end] : [])].map((l) => `${JSON.stringify(l)}\n`).join('');
 }
+
+export interface Expected {
+  points: number;
+  max: number;
+  /** The first sample at the peak (rates: the sample ending the step). */
+  at: number;
+}
+
+/**
+ * Every series the report should draw for these samples, by chart id and label, computed from
+ * the samples the plain way. Assumes at most 12 ports and processes (nothing folded into "other").
+ */
+export function expectedSeries(samples: RecordSample[]): Map<string, Map<string, Expected>> {
+  const charts = new Map<string, Map<string, Expected>>();
+  const put = (chart: string, label: string, values: Array<number | null>, offset = 0) => {
+    const drawn = values.filter((v): v is number => v !== null);
+    const m = max(drawn);
+    if (!charts.has(chart)) charts.set(chart, new Map());
+    charts.get(chart)!.set(label, { points: drawn.length, max: m, at: values.indexOf(m) + offset });
+  };
+  const union = <T>(f: (s: RecordSample) => T[]) => [...new Set(samples.flatMap(f))];
+  for (const state of union((s) => s.states.filter((e) => e.proto === 'tcp').map((e) => e.state))) {
+    put('states', state, tcpState(samples, state));
+  }
+  for (const proto of union((s) => s.states.map((e) => e.proto))) {
+    put('protocols', proto, samples.map((s) => s.states.filter((e) => e.proto === proto).reduce((a, e) => a + e.count, 0)));
+  }
+  put('protocols', 'total sockets', samples.map((s) => s.sockets));
+  for (const label of union((s) => s.ports.map((p) => `${p.proto}/${p.port}`))) {
+    put('ports', label, samples.map((s) => s.ports.find((p) => `${p.proto}/${p.port}` === label)?.sockets ?? 0));
+  }
+  if (samples.some((s) => s.portsRest.sockets > 0)) put('ports', 'other', samples.map((s) => s.portsRest.sockets));
+  for (const label of union((s) => (s.processes ?? []).map((p) => `${p.program}[${p.pid}]`))) {
+    put('processes', label, samples.map((s) => s.processes?.find((p) => `${p.program}[${p.pid}]` === label)?.sockets ?? 0));
+  }
+  if (samples.some((s) => (s.processesRest?.sockets ?? 0) > 0)) put('processes', 'other', samples.map((s) => s.processesRest?.sockets ?? 0));
+  const listener = (l: RecordSample['listeners'][number]) => (l.family === 'ipv6' ? `[${l.address}]:${l.port}` : `${l.address}:${l.port}`);
+  for (const label of union((s) => s.listeners.map(listener))) {
+    const queue = samples.map((s) => s.listeners.find((l) => listener(l) === label)?.acceptQueue ?? 0);
+    if (max(queue) === 0) continue;
+    put('accept-queue', label, queue);
+    put('accept-queue', `${label} backlog`, samples.map((s) => s.listeners.find((l) => listener(l) === label)?.backlog ?? null));
+  }
+  for (const name of ['Tcp.RetransSegs', 'TcpExt.ListenOverflows', 'TcpExt.ListenDrops']) {
+    if (samples.some((s) => name in s.counters)) put('rates', `${name}/s`, counterRate(samples, name), 1);
+  }
+  put('queues', 'receive', samples.map((s) => s.queues.reduce((a, q) => a + q.receive, 0)));
+  put('queues', 'send', samples.map((s) => s.queues.reduce((a, q) => a + q.send, 0)));
+  return charts;
+}
