@@ -72,7 +72,8 @@ describe(`netsnap report in chromium (${backend.name})`, () => {
   it('draws each series with the points and the peak of the recording', async (ctx) => {
     ctx.skip(missing !== null, missing ?? '');
     const drawn = await page.$$eval('svg[data-chart] path[data-series]', (paths) => paths.map((p) => {
-      const box = (p as SVGPathElement).getBBox();
+      // No DOM types in this project's lib: the one SVG method used, typed by hand.
+      const box = (p as unknown as { getBBox(): { width: number; height: number } }).getBBox();
       return {
         chart: p.closest('svg')!.getAttribute('data-chart')!,
         series: p.getAttribute('data-series')!,
