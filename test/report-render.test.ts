@@ -104,6 +104,22 @@ describe('renderReport over fixtures/record/load.ndjson', () => {
     expect(html).toMatch(/data-chart="protocols" data-series="total sockets" data-peak="1256"/);
   });
 
+  it('puts the first numbers an operator wants at the top, flagging trouble', () => {
+    const fact = (id: string) => {
+      const m = new RegExp(`<div class="fact( warn)?" data-fact="${id}"><div class="label">[^<]*</div><div class="value">([^<]*)</div><div class="detail">([^<]*)</div>`).exec(html);
+      return m ? { warn: m[1] !== undefined, value: m[2], detail: m[3] } : null;
+    };
+    const grown = (name: string) => samples.at(-1)!.counters[name]! - samples[0]!.counters[name]!; // no reset in this run
+    const number = new Intl.NumberFormat('en-US');
+    expect(fact('sockets')).toEqual({ warn: false, value: number.format(max(samples.map((s) => s.sockets))), detail: 'peak at 49.9 s' });
+    expect(fact('established')).toEqual({ warn: false, value: '447', detail: 'peak at 30.0 s' });
+    expect(fact('close-wait')).toEqual({ warn: true, value: String(max(tcpState(samples, 'CLOSE_WAIT'))), detail: 'peak at 59.0 s' });
+    expect(fact('accept-queue')).toEqual({ warn: false, value: '37 / 128', detail: '0.0.0.0:8080 at 21.4 s (29% of the backlog)' });
+    expect(fact('retransmits')!.value).toBe(number.format(grown('Tcp.RetransSegs')));
+    expect(fact('listen-drops')).toMatchObject({ warn: true, value: String(grown('TcpExt.ListenDrops')) });
+    expect(grown('TcpExt.ListenDrops')).toBeGreaterThan(0);
+  });
+
   it('says who, when and how long in the header, escaped', () => {
     expect(html).toContain('<title>netsnap report: web-1</title>');
     expect(html).toContain('2026-11-20T14:30:00.000Z');

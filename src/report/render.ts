@@ -4,6 +4,7 @@ import type { RecordEnd, Recording } from '../recording';
 import { charts, peak, timeline, type Chart, type Series, type Timeline } from './series';
 import { chartSvg, seriesColor, type DrawnSeries } from './svg';
 import { compactValue, durationText, escapeHtml, exactValue, shellWords } from './format';
+import { glance, type Fact } from './glance';
 
 export interface ReportOptions {
   /** The page's heading; default "netsnap report: HOST". */
@@ -47,10 +48,10 @@ function header(rec: Recording, tl: Timeline): string {
     ['Duration', durationText(recordedSeconds(rec, tl))],
     ['Interval', `${start.interval} s`],
     ['Samples', String(rec.samples.length)],
-    ['Command', start.command ? shellWords(start.command) : '(none)', 'command'],
-    ['Ended', endText(rec.end), rec.end ? 'end' : 'end missing'],
     ['Skipped lines', String(rec.skipped.length), rec.skipped.length ? 'skipped warn' : 'skipped'],
-    ['Collected', `backend ${start.backend}, inet sockets from ${start.source}, top ${start.top}, owners ${start.owners ? 'mapped' : 'not mapped'}`],
+    ['Command', start.command ? shellWords(start.command) : '(none)', 'command wide'],
+    ['Ended', endText(rec.end), rec.end ? 'end wide' : 'end wide missing'],
+    ['Collected', `backend ${start.backend}, inet sockets from ${start.source}, top ${start.top}, owners ${start.owners ? 'mapped' : 'not mapped'}`, 'wide'],
   ];
   const items = rows.map(([k, v, cls]) => `<div${cls ? ` class="${cls}"` : ''}><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`);
   let skipped = '';
@@ -60,6 +61,13 @@ function header(rec: Recording, tl: Timeline): string {
     skipped = `<ul class="skipped-lines">${shown}${more}</ul>`;
   }
   return `<dl class="facts">${items.join('')}</dl>${skipped}`;
+}
+
+function glanceHtml(facts: Fact[]): string {
+  const cards = facts.map((f) =>
+    `<div class="fact${f.warn ? ' warn' : ''}" data-fact="${f.id}"><div class="label">${escapeHtml(f.label)}</div>`
+    + `<div class="value">${escapeHtml(f.value)}</div><div class="detail">${escapeHtml(f.detail)}</div></div>`);
+  return `<section class="glance" aria-label="At a glance">${cards.join('')}</section>`;
 }
 
 function legend(chart: Chart, drawn: DrawnSeries[]): string {
@@ -130,7 +138,7 @@ export function renderReport(rec: Recording, options: ReportOptions = {}): strin
     const span = tl.seconds.reduce((m, s) => Math.max(m, s), 0);
     const all = charts(rec);
     const sections = all.map((c) => ({ chart: c, ...chartSection(c, tl, span, maxPoints) }));
-    body = sections.map((s) => s.html).join('\n') + '\n' + peaksTable(sections.filter((s) => s.drawn).map((s) => s.chart), tl);
+    body = glanceHtml(glance(rec.samples, all, tl)) + '\n' + sections.map((s) => s.html).join('\n') + '\n' + peaksTable(sections.filter((s) => s.drawn).map((s) => s.chart), tl);
   }
   return `<!DOCTYPE html>
 <html lang="en">
@@ -159,15 +167,22 @@ header, main { max-width: 1040px; margin: 0 auto; padding: 0 20px; }
 header { padding-top: 24px; }
 h1 { font-size: 22px; margin: 0 0 12px; }
 h2 { font-size: 16px; margin: 0 0 8px; }
-.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(220px, 1fr)); gap: 8px 24px; margin: 0;
+.facts { display: flex; flex-wrap: wrap; gap: 8px 40px; margin: 0;
   background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; }
 .facts div { min-width: 0; }
-.facts .command, .facts .end, .facts div:last-child { grid-column: 1 / -1; }
+.facts .wide { flex-basis: 100%; }
 .facts dt { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .facts .command dd { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }
 .facts .missing dd, .facts .warn dd { color: #b45309; font-weight: 600; }
 .skipped-lines { color: #b45309; margin: 6px 0 0; font-size: 13px; }
+.glance { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
+.fact { flex: 1 1 120px; background: var(--card); border: 1px solid var(--line); border-left: 4px solid #2563eb; border-radius: 8px; padding: 10px 12px; }
+.fact .label { color: var(--muted); font-size: 12px; }
+.fact .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
+.fact .detail { color: var(--muted); font-size: 12px; }
+.fact.warn { border-left-color: #d97706; background: #fffbeb; }
+.fact.warn .value { color: #b45309; }
 .chart, .peaks { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 16px 0; }
 .chart svg[data-chart] { display: block; width: 100%; height: auto; }
 .plot { fill: #fcfcfd; }

@@ -196,23 +196,32 @@ export function acceptQueueChart(samples: RecordSample[]): Chart {
 }
 
 /**
- * Per-second rates of the counters: (c[i] - c[i-1]) / ((t[i] - t[i-1]) / 1000), placed at sample
- * i. A counter that went backwards was reset (a reboot, a new namespace): that step is 0, not a
- * negative rate. A counter absent from every sample has no series.
+ * How much a counter grew from each sample to the next, at the later sample (NaN at the first, or
+ * where either sample lacks it). A counter that went backwards was reset (a reboot, a new
+ * namespace): that step is 0, not a negative change.
+ */
+export function counterSteps(samples: RecordSample[], name: string): Float64Array {
+  const steps = new Float64Array(samples.length).fill(NaN);
+  for (let i = 1; i < samples.length; i++) {
+    const a = samples[i - 1]!.counters[name];
+    const b = samples[i]!.counters[name];
+    if (typeof a === 'number' && typeof b === 'number') steps[i] = b < a ? 0 : b - a;
+  }
+  return steps;
+}
+
+/**
+ * Per-second rates of the counters: step / ((t[i] - t[i-1]) / 1000), placed at sample i. A
+ * counter absent from every sample has no series.
  */
 export function ratesChart(samples: RecordSample[]): Chart {
   const series: Series[] = [];
   for (const name of COUNTERS) {
     if (!samples.some((s) => typeof s.counters[name] === 'number')) continue;
-    const values = new Float64Array(samples.length).fill(NaN);
+    const values = counterSteps(samples, name);
     for (let i = 1; i < samples.length; i++) {
-      const a = samples[i - 1]!;
-      const b = samples[i]!;
-      const ca = a.counters[name];
-      const cb = b.counters[name];
-      const dt = (b.t - a.t) / 1000;
-      if (typeof ca !== 'number' || typeof cb !== 'number' || !(dt > 0)) continue;
-      values[i] = cb < ca ? 0 : (cb - ca) / dt;
+      const dt = (samples[i]!.t - samples[i - 1]!.t) / 1000;
+      values[i] = dt > 0 ? values[i]! / dt : NaN;
     }
     series.push({ label: `${name}/s`, values, color: series.length });
   }
