@@ -9,7 +9,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { ensureDebianPackage } from './helpers/debian';
 import { FIXTURES, ROOT, backend } from './helpers/env';
 import { netsnap } from './helpers/cli';
-import { expectedSeries, readSamples } from './helpers/recording';
+import { expectedSeries, max, readSamples, tcpState } from './helpers/recording';
 
 const LOAD = path.join(FIXTURES, 'record', 'load.ndjson');
 const CHARTS = ['states', 'protocols', 'ports', 'processes', 'accept-queue', 'rates', 'queues'];
@@ -119,6 +119,26 @@ describe(`netsnap report in chromium (${backend.name})`, () => {
     }
     const established = rows.find((r) => r.chart === 'states' && r.series === 'ESTABLISHED')!;
     expect(established.cells[1]).toBe('447');
+  });
+
+  it('reads out the values under the mouse', async (ctx) => {
+    ctx.skip(missing !== null, missing ?? '');
+    const established = tcpState(samples, 'ESTABLISHED');
+    const k = established.indexOf(max(established));
+    const svg = page.locator('svg[data-chart="states"]');
+    await svg.scrollIntoViewIfNeeded();
+    const box = (await svg.boundingBox())!;
+    const attr = async (name: string) => Number(await svg.getAttribute(name));
+    const [x0, x1, span] = [await attr('data-x0'), await attr('data-x1'), await attr('data-span')];
+    const viewWidth = Number((await svg.getAttribute('viewBox'))!.split(' ')[2]);
+    const x = x0 + ((samples[k]!.elapsedMs / 1000) / span) * (x1 - x0);
+    await page.mouse.move(box.x + (x * box.width) / viewWidth, box.y + box.height / 2);
+    const tip = page.locator('#chart-states .tip');
+    expect(await tip.isVisible()).toBe(true);
+    const lines = (await tip.innerText()).split('\n');
+    expect(lines).toContain(`ESTABLISHED: ${established[k]}`);
+    expect(lines).toContain(`TIME_WAIT: ${tcpState(samples, 'TIME_WAIT')[k]}`);
+    expect(Number(lines[0]!.replace(/ s$/, ''))).toBeCloseTo(samples[k]!.elapsedMs / 1000, 0);
   });
 
   it('looks like a report (screenshot in test-output/)', async (ctx) => {

@@ -129,8 +129,10 @@ describe('renderReport over fixtures/record/load.ndjson', () => {
     expect(html).not.toContain('/ > /tmp');
   });
 
-  it('is self-contained: nothing to fetch, no script', () => {
-    expect(html).not.toMatch(/<script|<link|<img|src=|href=|url\(|@import/i);
+  it('is self-contained: nothing to fetch, one inline script', () => {
+    expect(html.match(/<script/g)).toEqual(['<script']);
+    expect(html).toContain('<script>(() => {');
+    expect(html).not.toMatch(/<link|<img|<iframe|src=|href=|url\(|@import|fetch\(|XMLHttpRequest|https?:\/\/(?!127\.0\.0\.1:8080\/ |www\.w3\.org\/2000\/svg')/i); // the command; the SVG namespace
     expect(html).not.toMatch(/NaN|Infinity|undefined/);
   });
 
@@ -201,7 +203,8 @@ describe('renderReport on small and hostile recordings', () => {
     const evil = '<script>alert("x")</script>';
     const s = [sample(0, { processes: [{ pid: 66, program: evil, sockets: 3 }] }), sample(1)];
     const out = renderReport(rec(s, { start: { ...START, host: `<img src=x onerror=alert(1)>`, command: ['sh', '-c', evil] } }), { title: `report ${evil}` });
-    expect(out).not.toContain('<script');
+    expect(out.match(/<script/g)).toEqual(['<script']); // the page's own
+    expect(out).not.toContain(evil);
     expect(out).not.toContain('<img');
     expect(out).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;[66]');
     expect(drawnSeries(out, 'processes')!.map((d) => d.series)).toContain(`${evil}[66]`);

@@ -1,10 +1,11 @@
-// The HTML report of a recording: one self-contained page (inline CSS and SVG, no script, nothing
-// fetched), readable offline and safe to attach to a ticket.
+// The HTML report of a recording: one self-contained page (inline CSS, SVG and a small hover
+// script, nothing fetched), readable offline and safe to attach to a ticket.
 import type { RecordEnd, Recording } from '../recording';
 import { charts, peak, timeline, type Chart, type Series, type Timeline } from './series';
 import { chartSvg, seriesColor, type DrawnSeries } from './svg';
 import { compactValue, durationText, escapeHtml, exactValue, shellWords } from './format';
 import { glance, type Fact } from './glance';
+import { HOVER_SCRIPT } from './hover';
 
 export interface ReportOptions {
   /** The page's heading; default "netsnap report: HOST". */
@@ -154,6 +155,7 @@ export function renderReport(rec: Recording, options: ReportOptions = {}): strin
 <main>
 ${body}
 </main>
+<script>${HOVER_SCRIPT}</script>
 </body>
 </html>
 `;
@@ -183,6 +185,12 @@ h2 { font-size: 16px; margin: 0 0 8px; }
 .fact .detail { color: var(--muted); font-size: 12px; }
 .fact.warn { border-left-color: #d97706; background: #fffbeb; }
 .fact.warn .value { color: #b45309; }
+.chart { position: relative; }
+.tip { position: absolute; pointer-events: none; background: rgba(17, 24, 39, .92); color: #fff; font-size: 12px;
+  padding: 6px 9px; border-radius: 6px; white-space: nowrap; z-index: 1; }
+.tip .tip-time { color: #d1d5db; margin-bottom: 2px; }
+.tip .dot { width: 8px; height: 8px; margin-right: 6px; }
+.cursor { stroke: #111827; stroke-opacity: .45; stroke-dasharray: 3 3; }
 .chart, .peaks { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 14px 16px; margin: 16px 0; }
 .chart svg[data-chart] { display: block; width: 100%; height: auto; }
 .plot { fill: #fcfcfd; }

@@ -108,7 +108,12 @@ export function chartSvg(chart: Chart, seconds: Float64Array, span: number, maxP
   const Y = (v: number) => M.top + PH - ((v - yMin) / (yMax - yMin)) * PH;
 
   const parts: string[] = [];
-  parts.push(`<svg data-chart="${escapeHtml(chart.id)}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(chart.title)}" xmlns="http://www.w3.org/2000/svg">`);
+  // data-x0/x1/span/unit and each path's data-v let the page's hover readout turn a mouse position
+  // back into a time and show the exact values drawn nearest to it.
+  parts.push(
+    `<svg data-chart="${escapeHtml(chart.id)}" data-unit="${chart.unit}" data-x0="${M.left}" data-x1="${M.left + PW}" data-span="${xSpan}"`
+    + ` viewBox="0 0 ${W} ${H}" role="img" aria-label="${escapeHtml(chart.title)}">`,
+  );
   parts.push(`<rect class="plot" x="${M.left}" y="${M.top}" width="${PW}" height="${PH}"/>`);
   const ticks = Math.round((yMax - yMin) / yStep);
   for (let k = 0; k <= ticks; k++) {
@@ -137,6 +142,7 @@ export function chartSvg(chart: Chart, seconds: Float64Array, span: number, maxP
     let points = 0;
     let smax = -Infinity;
     let run = 0;
+    const values: number[] = [];
     for (let i = 0; i < p.y.length; i++) {
       const v = p.y[i]!;
       if (Number.isNaN(v)) {
@@ -147,6 +153,7 @@ export function chartSvg(chart: Chart, seconds: Float64Array, span: number, maxP
       d += `${run === 0 ? 'M' : 'L'}${px(X(p.x[i]!))} ${px(Y(v))}`;
       run++;
       points++;
+      values.push(v);
       if (v > smax) smax = v;
     }
     if (run === 1) d += 'l0 0';
@@ -154,7 +161,7 @@ export function chartSvg(chart: Chart, seconds: Float64Array, span: number, maxP
     drawn.push({ series, points, max: smax });
     const label = escapeHtml(series.label);
     (series.limit ? limits : lines).push(
-      `<path data-series="${label}" data-points="${points}" data-max="${smax}" d="${d}" stroke="${seriesColor(series)}"`
+      `<path data-series="${label}" data-points="${points}" data-max="${smax}" d="${d}" data-v="${values.join(',')}" stroke="${seriesColor(series)}"`
       + `${series.limit ? ' class="limit"' : ''}><title>${label}: peak ${escapeHtml(compactValue(smax, chart.unit))}</title></path>`,
     );
   }
