@@ -227,6 +227,23 @@ describe('renderReport on small and hostile recordings', () => {
     expect(out).toContain('3 more port(s) with smaller peaks are counted in &quot;other&quot;.');
   });
 
+  it('survives samples with fields missing or of the wrong type', () => {
+    const fields = Object.keys(sample(0)).filter((k) => k !== 'kind');
+    for (const field of fields) {
+      for (const bad of [undefined, null, 'x', -1, {}]) {
+        const lines = [0, 1, 2].map((i) => ({ ...sample(i), [field]: bad }));
+        const out = renderReport(parseRecording(ndjson(START, lines, null)));
+        expect(out, `${field} = ${JSON.stringify(bad)}`).not.toMatch(/NaN|undefined|Infinity|\[object/);
+      }
+    }
+    for (const field of Object.keys(START).filter((k) => k !== 'kind' && k !== 'schema')) {
+      for (const bad of [undefined, null, 7, {}, [1, null]]) {
+        const out = renderReport(parseRecording(ndjson({ ...START, [field]: bad }, [sample(0), sample(1)], { kind: 'end', reason: bad })));
+        expect(out, `start ${field} = ${JSON.stringify(bad)}`).not.toMatch(/NaN|undefined|Infinity|\[object/);
+      }
+    }
+  });
+
   it('rejects a nonsensical maxPoints', () => {
     expect(() => renderReport(rec([]), { maxPoints: 1 })).toThrow(TypeError);
   });

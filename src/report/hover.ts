@@ -42,7 +42,9 @@ export const HOVER_SCRIPT = `(() => {
       tip.replaceChildren();
       const head = document.createElement('div');
       head.className = 'tip-time';
-      head.textContent = number.format(((x - x0) / (x1 - x0)) * span) + ' s';
+      const t = ((x - x0) / (x1 - x0)) * span;
+      head.textContent = t < 60 ? number.format(t) + ' s'
+        : (t >= 3600 ? Math.floor(t / 3600) + ' h ' : '') + Math.floor((t % 3600) / 60) + ' min ' + (t % 60).toFixed(1) + ' s';
       tip.appendChild(head);
       for (const s of series) {
         if (!s.x.length) continue;

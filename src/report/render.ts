@@ -24,7 +24,7 @@ function endText(end: RecordEnd | null): string {
       return end.signal ? `the command was killed by ${end.signal}` : `the command exited with status ${end.exitCode ?? '?'}`;
     case 'signal': return `stopped by ${end.signal ?? 'a signal'}`;
     case 'error': return `error: ${end.message ?? 'unknown'}`;
-    default: return String((end as { reason: unknown }).reason);
+    default: return `ended for a reason this version does not know: ${text((end as { reason: unknown }).reason)}`;
   }
 }
 
@@ -36,6 +36,11 @@ function recordedSeconds(rec: Recording, tl: Timeline): number {
   return Number.isFinite(ms) && ms >= 0 ? ms / 1000 : last;
 }
 
+/** A start-line field as text, whatever a damaged file holds there. */
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : '?';
+}
+
 function isoTime(ms: number): string {
   const d = new Date(ms);
   return Number.isNaN(d.getTime()) ? '-' : d.toISOString();
@@ -44,15 +49,15 @@ function isoTime(ms: number): string {
 function header(rec: Recording, tl: Timeline): string {
   const { start } = rec;
   const rows: Array<[string, string, string?]> = [
-    ['Host', start.host],
-    ['Started', start.startedAt],
+    ['Host', text(start.host)],
+    ['Started', text(start.startedAt)],
     ['Duration', durationText(recordedSeconds(rec, tl))],
-    ['Interval', `${start.interval} s`],
+    ['Interval', `${text(start.interval)} s`],
     ['Samples', String(rec.samples.length)],
     ['Skipped lines', String(rec.skipped.length), rec.skipped.length ? 'skipped warn' : 'skipped'],
-    ['Command', start.command ? shellWords(start.command) : '(none)', 'command wide'],
+    ['Command', Array.isArray(start.command) ? shellWords(start.command.map(String)) : '(none)', 'command wide'],
     ['Ended', endText(rec.end), rec.end ? 'end wide' : 'end wide missing'],
-    ['Collected', `backend ${start.backend}, inet sockets from ${start.source}, top ${start.top}, owners ${start.owners ? 'mapped' : 'not mapped'}`, 'wide'],
+    ['Collected', `backend ${text(start.backend)}, inet sockets from ${text(start.source)}, top ${text(start.top)}, owners ${start.owners ? 'mapped' : 'not mapped'}`, 'wide'],
   ];
   const items = rows.map(([k, v, cls]) => `<div${cls ? ` class="${cls}"` : ''}><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`);
   let skipped = '';
@@ -130,7 +135,7 @@ function swatch(s: Series): string {
 export function renderReport(rec: Recording, options: ReportOptions = {}): string {
   const maxPoints = options.maxPoints ?? DEFAULT_MAX_POINTS;
   if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new TypeError('maxPoints must be an integer >= 2');
-  const title = options.title ?? `netsnap report: ${rec.start.host}`;
+  const title = options.title ?? `netsnap report: ${text(rec.start.host)}`;
   const tl = timeline(rec.samples);
   let body: string;
   if (rec.samples.length === 0) {

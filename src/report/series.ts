@@ -47,11 +47,19 @@ export function timeline(samples: RecordSample[]): Timeline {
   };
 }
 
+// A hand-edited or damaged file must not crash the report: parseRecording() checks a sample's
+// shape, not every value in it. A value that is not a number is a gap; a list that is not a list,
+// or an entry that is not an object, is nothing.
+const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NaN);
+const entries = <T>(v: readonly T[] | null | undefined): T[] =>
+  Array.isArray(v) ? v.filter((e): e is T => typeof e === 'object' && e !== null) : [];
+
 /** Series keyed by label, in the order labels first appear, filled with `fill` where a sample lacks one. */
 class SeriesTable {
   private readonly byLabel = new Map<string, Float64Array>();
   constructor(private readonly n: number, private readonly fill: number) {}
 
+  /** Adds up: one label can occur twice in a sample (a state in both families, two SO_REUSEPORT listeners). */
   add(label: string, i: number, value: number): void {
     let v = this.byLabel.get(label);
     if (!v) {
@@ -70,6 +78,7 @@ class SeriesTable {
   }
 }
 
+/** The first largest value, gaps skipped; null when there is no value at all. */
 export function peak(values: Float64Array): { value: number; index: number } | null {
   let index = -1;
   for (let i = 0; i < values.length; i++) if (!Number.isNaN(values[i]!) && (index < 0 || values[i]! > values[index]!)) index = i;
@@ -103,7 +112,7 @@ const tcpStateOrder = (s: string) => {
 export function statesChart(samples: RecordSample[]): Chart {
   const table = new SeriesTable(samples.length, 0);
   samples.forEach((s, i) => {
-    for (const e of s.states) if (e.proto === 'tcp') table.add(e.state, i, e.count);
+    for (const e of entries(s.states)) if (e.proto === 'tcp') table.add(e.state, i, num(e.count));
   });
   const labels = table.labels().sort((a, b) => tcpStateOrder(a) - tcpStateOrder(b) || (a < b ? -1 : 1));
   return {
@@ -117,19 +126,19 @@ export function statesChart(samples: RecordSample[]): Chart {
 export function protocolsChart(samples: RecordSample[]): Chart {
   const table = new SeriesTable(samples.length, 0);
   samples.forEach((s, i) => {
-    for (const e of s.states) table.add(e.proto, i, e.count);
+    for (const e of entries(s.states)) table.add(e.proto, i, num(e.count));
   });
   const series: Series[] = table.labels().map((label, k) => ({ label, values: table.get(label)!, color: k }));
   series.push({ label: 'total sockets', values: Float64Array.from(samples, (s) => s.sockets), color: series.length });
   return { id: 'protocols', title: 'Sockets per protocol', unit: 'count', series };
 }
 
-export function portsChart(samples: RecordSample[], top: number): Chart {
+export function portsChart(samples: RecordSample[], top: string): Chart {
   const table = new SeriesTable(samples.length, 0);
   samples.forEach((s, i) => {
-    for (const p of s.ports) table.add(`${p.proto}/${p.port}`, i, p.sockets);
+    for (const p of entries(s.ports)) table.add(`${p.proto}/${p.port}`, i, num(p.sockets));
   });
-  const { series, folded } = withOther(table, Float64Array.from(samples, (s) => s.portsRest.sockets), samples.length);
+  const { series, folded } = withOther(table, Float64Array.from(samples, (s) => num(s.portsRest?.sockets)), samples.length);
   return {
     id: 'ports', title: 'Sockets per local port', unit: 'count', series,
     note: `Each sample lists its ${top} busiest ports; a port outside that list counts as 0 there and its sockets are in "other".`
@@ -138,17 +147,17 @@ export function portsChart(samples: RecordSample[], top: number): Chart {
   };
 }
 
-export function processesChart(samples: RecordSample[], top: number): Chart {
+export function processesChart(samples: RecordSample[], top: string): Chart {
   const chart: Chart = { id: 'processes', title: 'Sockets per process', unit: 'count', series: [] };
-  if (samples.length > 0 && samples.every((s) => s.processes === null)) {
+  if (samples.length > 0 && samples.every((s) => !Array.isArray(s.processes))) {
     return { ...chart, empty: 'Owners were not mapped while recording (no process names): no per-process chart.' };
   }
   const table = new SeriesTable(samples.length, 0);
   samples.forEach((s, i) => {
-    for (const p of s.processes ?? []) table.add(`${p.program}[${p.pid}]`, i, p.sockets);
+    for (const p of entries(s.processes)) table.add(`${p.program}[${p.pid}]`, i, num(p.sockets));
   });
-  const { series, folded } = withOther(table, Float64Array.from(samples, (s) => s.processesRest?.sockets ?? 0), samples.length);
-  const denied = samples.reduce((m, s) => Math.max(m, s.processesDenied), 0);
+  const { series, folded } = withOther(table, Float64Array.from(samples, (s) => (s.processesRest ? num(s.processesRest.sockets) : 0)), samples.length);
+  const denied = samples.reduce((m, s) => (num(s.processesDenied) > m ? num(s.processesDenied) : m), 0);
   return {
     ...chart, series,
     note: `Each sample lists its ${top} processes with the most sockets; a process outside that list counts as 0 there and its sockets are in "other".`
@@ -170,10 +179,10 @@ export function acceptQueueChart(samples: RecordSample[]): Chart {
   const queue = new SeriesTable(samples.length, 0);
   const backlog = new SeriesTable(samples.length, NaN);
   samples.forEach((s, i) => {
-    for (const l of s.listeners) {
+    for (const l of entries(s.listeners)) {
       const label = listenerLabel(l);
-      queue.add(label, i, l.acceptQueue);
-      if (l.backlog !== null) backlog.add(label, i, l.backlog);
+      queue.add(label, i, num(l.acceptQueue));
+      if (typeof l.backlog === 'number') backlog.add(label, i, num(l.backlog));
     }
   });
   const all = queue.labels().map((label) => ({ label, values: queue.get(label)! }));
@@ -236,7 +245,7 @@ export function ratesChart(samples: RecordSample[]): Chart {
 
 /** Bytes waiting in receive and send queues, all protocols summed (LISTEN rows excluded). */
 export function queuesChart(samples: RecordSample[]): Chart {
-  const sum = (s: RecordSample, k: 'receive' | 'send') => s.queues.reduce((n, q) => n + q[k], 0);
+  const sum = (s: RecordSample, k: 'receive' | 'send') => entries(s.queues).reduce((n, q) => n + num(q[k]), 0);
   return {
     id: 'queues', title: 'Queue bytes', unit: 'bytes',
     series: [
@@ -250,11 +259,12 @@ export function queuesChart(samples: RecordSample[]): Chart {
 /** Every chart of the report, in page order. */
 export function charts(rec: Recording): Chart[] {
   const { samples } = rec;
+  const top = Number.isInteger(rec.start.top) ? String(rec.start.top) : 'N';
   return [
     statesChart(samples),
     protocolsChart(samples),
-    portsChart(samples, rec.start.top),
-    processesChart(samples, rec.start.top),
+    portsChart(samples, top),
+    processesChart(samples, top),
     acceptQueueChart(samples),
     ratesChart(samples),
     queuesChart(samples),
