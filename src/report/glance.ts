@@ -2,7 +2,7 @@
 // flagged when it points at trouble (the thresholds of --summary's warnings where there is one).
 import type { RecordSample } from '../recording';
 import { CLOSE_WAIT_THRESHOLD } from '../aggregate';
-import { counterSteps, peak, type Chart, type Timeline } from './series';
+import { counterSteps, peak, sum, type Chart, type Timeline } from './series';
 import { compactValue, exactValue } from './format';
 
 export interface Fact {
@@ -18,12 +18,6 @@ export interface Fact {
 const ACCEPT_QUEUE_WARN = 0.8;
 
 const at = (tl: Timeline, i: number) => `at ${tl.seconds[i]!.toFixed(1)} s`;
-
-function sum(values: Float64Array): number {
-  let n = 0;
-  for (const v of values) if (!Number.isNaN(v)) n += v;
-  return n;
-}
 
 function seriesPeak(charts: Chart[], id: string, label: string): { value: number; index: number } | null {
   const s = charts.find((c) => c.id === id)?.series.find((x) => x.label === label);

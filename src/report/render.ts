@@ -1,7 +1,7 @@
 // The HTML report of a recording: one self-contained page (inline CSS, SVG and a small hover
 // script, nothing fetched), readable offline and safe to attach to a ticket.
 import type { RecordEnd, Recording } from '../recording';
-import { charts, peak, timeline, type Chart, type Series, type Timeline } from './series';
+import { charts, mean, peak, timeline, type Chart, type Series, type Timeline } from './series';
 import { chartSvg, seriesColor, type DrawnSeries } from './svg';
 import { compactValue, durationText, escapeHtml, exactValue, shellWords } from './format';
 import { glance, type Fact } from './glance';
@@ -89,17 +89,6 @@ function chartSection(chart: Chart, tl: Timeline, span: number, maxPoints: numbe
   if (!r) return { html: `<section class="chart" id="chart-${chart.id}">${head}<p class="empty">${escapeHtml(chart.empty ?? 'Nothing to draw.')}</p></section>`, drawn: false };
   const note = chart.note ? `<p class="note">${escapeHtml(chart.note)}</p>` : '';
   return { html: `<section class="chart" id="chart-${chart.id}">${head}${r.svg}${legend(chart, r.drawn)}${note}</section>`, drawn: true };
-}
-
-function mean(values: Float64Array): number {
-  let sum = 0;
-  let n = 0;
-  for (const v of values) {
-    if (Number.isNaN(v)) continue;
-    sum += v;
-    n++;
-  }
-  return n ? sum / n : NaN;
 }
 
 /** Peaks at full resolution (not the downsampled points), for the measured series of drawn charts. */

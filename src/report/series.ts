@@ -85,6 +85,20 @@ export function peak(values: Float64Array): { value: number; index: number } | n
   return index < 0 ? null : { value: values[index]!, index };
 }
 
+/** The sum of the values, gaps skipped. */
+export function sum(values: Float64Array): number {
+  let total = 0;
+  for (const v of values) if (!Number.isNaN(v)) total += v;
+  return total;
+}
+
+/** The mean of the values, gaps skipped; NaN when there is no value. */
+export function mean(values: Float64Array): number {
+  let n = 0;
+  for (const v of values) if (!Number.isNaN(v)) n++;
+  return n ? sum(values) / n : NaN;
+}
+
 const byPeakThenLabel = (a: { label: string; values: Float64Array }, b: { label: string; values: Float64Array }) =>
   (peak(b.values)?.value ?? 0) - (peak(a.values)?.value ?? 0) || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0);
 
