@@ -257,7 +257,8 @@ describe('cut-off recordings', () => {
     const out = renderReport(cut);
     expect(out).toContain('stopped without an end record');
     expect(out).toMatch(/<dt>Skipped lines<\/dt><dd>1<\/dd>/);
-    expect(out).toContain('line 52: cut off (no newline, not JSON)');
+    expect(out).toContain('<div class="wide warn skipped-lines"><dt>Lines skipped</dt><dd>line 52: cut off (no newline, not JSON)</dd></div>');
+    expect(out).toMatch(/data-fact="listen-drops">.*?<div class="value">0<\/div><div class="detail">none during the recording</);
     expect(drawnSeries(out, 'states')!.find((d) => d.series === 'ESTABLISHED')!.points).toBe(cut.samples.length);
   });
 

@@ -63,7 +63,7 @@ export function glance(samples: RecordSample[], charts: Chart[], tl: Timeline): 
     const rate = seriesPeak(charts, 'rates', `${name}/s`);
     facts.push({
       id, label, value: exactValue(total, 'count'),
-      detail: rate ? `peak ${compactValue(rate.value, 'per-second')} ${at(tl, rate.index)}` : 'during the recording',
+      detail: total > 0 && rate ? `peak ${compactValue(rate.value, 'per-second')} ${at(tl, rate.index)}` : 'none during the recording',
       warn: warn && total > 0,
     });
   };

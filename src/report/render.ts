@@ -59,14 +59,13 @@ function header(rec: Recording, tl: Timeline): string {
     ['Ended', endText(rec.end), rec.end ? 'end wide' : 'end wide missing'],
     ['Collected', `backend ${text(start.backend)}, inet sockets from ${text(start.source)}, top ${text(start.top)}, owners ${start.owners ? 'mapped' : 'not mapped'}`, 'wide'],
   ];
-  const items = rows.map(([k, v, cls]) => `<div${cls ? ` class="${cls}"` : ''}><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`);
-  let skipped = '';
   if (rec.skipped.length) {
-    const shown = rec.skipped.slice(0, 5).map((s) => `<li>line ${s.line}: ${escapeHtml(s.reason)}</li>`).join('');
-    const more = rec.skipped.length > 5 ? `<li>and ${rec.skipped.length - 5} more</li>` : '';
-    skipped = `<ul class="skipped-lines">${shown}${more}</ul>`;
+    const shown = rec.skipped.slice(0, 5).map((s) => `line ${s.line}: ${s.reason}`);
+    if (rec.skipped.length > 5) shown.push(`and ${rec.skipped.length - 5} more`);
+    rows.push(['Lines skipped', shown.join('; '), 'wide warn skipped-lines']);
   }
-  return `<dl class="facts">${items.join('')}</dl>${skipped}`;
+  const items = rows.map(([k, v, cls]) => `<div${cls ? ` class="${cls}"` : ''}><dt>${k}</dt><dd>${escapeHtml(v)}</dd></div>`);
+  return `<dl class="facts">${items.join('')}</dl>`;
 }
 
 function glanceHtml(facts: Fact[]): string {
@@ -171,7 +170,6 @@ h2 { font-size: 16px; margin: 0 0 8px; }
 .facts dd { margin: 0; overflow-wrap: anywhere; }
 .facts .command dd { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 13px; }
 .facts .missing dd, .facts .warn dd { color: #b45309; font-weight: 600; }
-.skipped-lines { color: #b45309; margin: 6px 0 0; font-size: 13px; }
 .glance { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
 .fact { flex: 1 1 120px; background: var(--card); border: 1px solid var(--line); border-left: 4px solid #2563eb; border-radius: 8px; padding: 10px 12px; }
 .fact .label { color: var(--muted); font-size: 12px; }
