@@ -121,7 +121,7 @@ class MetricsView {
         if (l.backlog !== null) g.set({ proto: l.proto, family: l.family, address: l.address, port: String(l.port) }, l.backlog);
       }
     });
-    gauge('netsnap_port_sockets', `Sockets by local port (top ${top}; the rest summed as port="other").`, ['proto', 'port'], (g, s) => {
+    gauge('netsnap_port_sockets', `Sockets on each local port something listens on (top ${top}; the rest, and every socket on a port nothing listens on, summed as port="other").`, ['proto', 'port'], (g, s) => {
       for (const p of s.ports) g.set({ proto: p.proto, port: String(p.port) }, p.sockets);
       if (s.portsRest.entries > 0) g.set({ proto: 'other', port: 'other' }, s.portsRest.sockets);
     });

@@ -5,7 +5,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { drawnOnPage, openOffline } from './helpers/chromium';
 import { ensureDebianPackage } from './helpers/debian';
 import { FIXTURES, ROOT, backend } from './helpers/env';
 import { netsnap } from './helpers/cli';
@@ -20,8 +21,8 @@ let dir = '';
 let browser: Browser | undefined;
 let page: Page;
 /** Every request the page made, and those refused (anything but file://). */
-const requested: string[] = [];
-const refused: string[] = [];
+let requested: string[] = [];
+let refused: string[] = [];
 
 beforeAll(async () => {
   missing = ensureDebianPackage('/usr/bin/chromium', 'chromium');
@@ -30,20 +31,7 @@ beforeAll(async () => {
   const out = path.join(dir, 'load.html');
   const r = netsnap(['report', LOAD, '-o', out]);
   expect(r.stderr).toBe(`netsnap: report of ${samples.length} samples written to ${out}\n`);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  await page.route('**/*', (route) => {
-    const url = route.request().url();
-    requested.push(url);
-    if (url.startsWith('file://')) return route.continue();
-    refused.push(url);
-    return route.abort();
-  });
-  await page.goto(pathToFileURL(out).href, { waitUntil: 'load' });
+  ({ browser, page, requested, refused } = await openOffline(out));
 }, 600_000);
 
 afterAll(async () => {
@@ -71,19 +59,7 @@ describe(`netsnap report in chromium (${backend.name})`, () => {
 
   it('draws each series with the points and the peak of the recording', async (ctx) => {
     ctx.skip(missing !== null, missing ?? '');
-    const drawn = await page.$$eval('svg[data-chart] path[data-series]', (paths) => paths.map((p) => {
-      // No DOM types in this project's lib: the one SVG method used, typed by hand.
-      const box = (p as unknown as { getBBox(): { width: number; height: number } }).getBBox();
-      return {
-        chart: p.closest('svg')!.getAttribute('data-chart')!,
-        series: p.getAttribute('data-series')!,
-        points: Number(p.getAttribute('data-points')),
-        max: Number(p.getAttribute('data-max')),
-        // Points in the path itself: one M or L command each.
-        commands: (p.getAttribute('d')!.match(/[ML]/g) ?? []).length,
-        visible: box.width > 0 || box.height > 0,
-      };
-    }));
+    const drawn = await drawnOnPage(page);
     const expected = expectedSeries(samples);
     for (const id of CHARTS) {
       const got = drawn.filter((d) => d.chart === id);

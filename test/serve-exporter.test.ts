@@ -97,11 +97,12 @@ describe('serve on the summary fixture (--top 3)', () => {
     expect(m.find('netsnap_sockets').reduce((n, s) => n + s.value, 0)).toBe(34);
     expect(m.types.get('netsnap_sockets')).toBe('gauge');
 
-    // Ports by local port: 8080 (listener + 12 CLOSE_WAIT + 1), tcp6 80 (5), 22 (3); 8 more summed.
+    // Service ports: 8080 (listener + 12 CLOSE_WAIT + 1), tcp6 80 (5), 22 (3); then 5432 (2) and
+    // udp 53 (1) summed with the 6 sockets on ports nothing listens on (clients' ports).
     expect(m.find('netsnap_port_sockets').map((s) => [s.labels.proto, s.labels.port, s.value])).toEqual([
       ['tcp', '8080', 14], ['tcp', '80', 5], ['tcp', '22', 3], ['other', 'other', 9],
     ]);
-    expect(m.value('netsnap_aggregated_entries', { list: 'ports' })).toBe(8);
+    expect(m.value('netsnap_aggregated_entries', { list: 'ports' })).toBe(2);
 
     // Processes: java[20] holds 15 sockets, nginx[50] 7, curl[30] 3; five more with 8 summed.
     expect(m.find('netsnap_process_sockets').map((s) => [s.labels.pid, s.labels.program, s.value])).toEqual([

@@ -1,5 +1,6 @@
 // A bounded loopback load for the record tests, run as the command `netsnap record` watches:
 //   node load-client.js PORT CONNECTIONS [QUEUE_PORT QUEUED]
+// (PORT 0: it serves the connections itself, on a port it announces on stderr)
 // Says on stderr its pid and how many sockets it held before the load, then waits for SIGUSR1;
 // opens QUEUED connections to QUEUE_PORT (a listener that never accepts: they stay in its accept
 // queue) and CONNECTIONS to 127.0.0.1:PORT, writes a line on each, and holds them all until
@@ -10,7 +11,7 @@
 const fs = require('node:fs');
 const net = require('node:net');
 
-const [port, count, queuePort, queued] = process.argv.slice(2).map(Number);
+const [givenPort, count, queuePort, queued] = process.argv.slice(2).map(Number);
 // Not unref()ed: while it waits for its signals, this timer is what keeps the process alive.
 setTimeout(() => {
   console.error('load-client: gave up after 60 s');
@@ -38,7 +39,16 @@ function connect(p) {
   });
 }
 
+async function ownServer() {
+  const server = net.createServer((c) => c.resume());
+  await new Promise((resolve, reject) => server.listen(0, '127.0.0.1', resolve).on('error', reject));
+  const { port } = server.address();
+  console.error(`load-client: serving on port ${port}`);
+  return port;
+}
+
 (async () => {
+  const port = givenPort === 0 ? await ownServer() : givenPort;
   await start;
   // The queued ones first: whenever all CONNECTIONS are up, so are they.
   const waiting = [];
