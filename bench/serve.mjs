@@ -13,6 +13,9 @@
 //   npm run build && node bench/serve.mjs [--sizes 1000,10000,100000] [--repeats 3] [--scrapes 30]
 //     [--rounds 10] [--concurrency 16] [--record-sockets 10000] [--record-seconds 60] [--no-record]
 //     [--workers 16] [--idle-procs 200] [--idle-fds 20] [--no-write] [--no-isolate]
+//   NETSNAP_BENCH_GAPS=/tmp/gaps.json node --cpu-prof bench/serve.mjs --sizes 1000 --repeats 1 --no-record --no-write
+//     (profiles the bench process, node flags pass into the namespace; the stalls over 15 ms go to the
+//     JSON file with their start on the profile's clock, to see what ran during each)
 //
 // Isolation is run.mjs's (same commands, copied rather than shared so that run.mjs stays untouched):
 // as root with unshare(1) the script re-runs itself in its own network and PID namespaces, so the
