@@ -203,6 +203,11 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const view = new MetricsView(top);
   const sampler: Sampler<null> = createSampler({
     diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
+    // Owners from the backend's full scan with every sample (native: on its threads), never the
+    // incremental checks, which readlink each socket's fd on the event loop: 8-20 ms of it per
+    // sample at 1,000 sockets (bench/serve.mjs, --cpu-prof). Scrapes are seconds apart, so the
+    // incremental checks would save little anyway, and every scrape's owners are exact.
+    incrementalOwnersUpTo: 0,
   });
 
   async function takeOne(): Promise<Rendered> {
