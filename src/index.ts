@@ -26,5 +26,6 @@ import type { Exporter, ExporterOptions } from './exporter';
 export async function startExporter(options?: ExporterOptions): Promise<Exporter> {
   return (await import('./exporter')).startExporter(options);
 }
-export { parseRecording, RECORD_SCHEMA } from './recording';
+export { parseRecording, parseRecordingStream, RECORD_SCHEMA } from './recording';
+// renderReport() is at 'netsnap/report': loading it costs every user of the entry point ~15 ms.
 export type { Recording, RecordLine, RecordStart, RecordSample, RecordEnd } from './recording';

@@ -5,6 +5,9 @@ import * as path from 'node:path';
 import { FIXTURES } from './helpers/env';
 import { parsePromText } from './helpers/promtext';
 import { once } from './helpers/sockets';
+import { createRequire } from 'node:module';
+import { spawnSync } from 'node:child_process';
+import { ROOT } from './helpers/env';
 import { startExporter } from '../src/index';
 
 const SUMMARY = path.join(FIXTURES, 'summary', 'proc');
@@ -29,5 +32,21 @@ describe('startExporter()', () => {
 
   it('rejects a bad interval', async () => {
     await expect(startExporter({ port: 0, interval: -1 })).rejects.toThrow(/interval must be > 0 seconds/);
+  });
+});
+
+describe('the built package\'s entry points', () => {
+  it('netsnap loads neither prom-client nor the report; netsnap/report has renderReport', () => {
+    const probe = `const n = require('netsnap');
+      const loaded = Object.keys(require.cache);
+      console.log(JSON.stringify({
+        exporter: typeof n.startExporter, parse: typeof n.parseRecordingStream,
+        prom: loaded.some((k) => k.includes('prom-client')), report: loaded.some((k) => k.includes('/dist/report/')),
+        render: typeof require('netsnap/report').renderReport,
+      }));`;
+    const r = spawnSync(process.execPath, ['-e', probe], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(JSON.parse(r.stdout)).toEqual({ exporter: 'function', parse: 'function', prom: false, report: false, render: 'function' });
+    expect(createRequire(`${ROOT}/package.json`).resolve('netsnap/report')).toBe(path.join(ROOT, 'dist', 'report', 'index.js'));
   });
 });
