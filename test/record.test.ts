@@ -237,6 +237,14 @@ describe('record command line', () => {
     }
   });
 
+  it('names a UTF-8 file name as given', () => {
+    const file = path.join(dir, 'données-😀.ndjson');
+    const r = netsnap(['record', '--out', file, '--duration', '100ms', '--interval', '50ms', '--proc-root', SUMMARY, '--source', 'proc']);
+    expect(r.status).toBe(0);
+    expect(Buffer.from(r.stderr, 'latin1').toString('utf8')).toContain(` samples in ${file} (duration)`);
+    expect(readValid(file).end).toMatchObject({ reason: 'duration' });
+  });
+
   it('says why it cannot write the file (exit 1) or run the command (exit 127)', () => {
     const r = netsnap(['record', '--out', path.join(dir, 'no', 'such', 'dir.ndjson'), '--duration', '1s']);
     expect(r.status).toBe(1);

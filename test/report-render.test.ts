@@ -322,7 +322,7 @@ describe(`netsnap report (${backend.name})`, () => {
 
     r = netsnap(['report', LOAD, '--colour']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/^netsnap report: Unknown option '--colour'\nusage: netsnap report FILE/);
+    expect(r.stderr).toMatch(/^netsnap report: unrecognized option '--colour'\nusage: netsnap report FILE/);
     r = netsnap(['report']);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^netsnap report: which recording\? FILE is missing\nusage:/);

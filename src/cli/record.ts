@@ -11,7 +11,7 @@ import { requestSource } from '../snapshot';
 import { measureAsync, readCounters } from '../measure';
 import { Grid } from '../schedule';
 import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from '../recording';
-import type { Output } from './output';
+import { utf8, type Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
 
 export const RECORD_USAGE = `usage: netsnap record --out FILE [--interval TIME] [--duration TIME] [--top N] [--no-owners]
@@ -83,6 +83,8 @@ function writeLine(fd: number, text: string): void {
 }
 
 export async function runRecord(argv: string[], io: Output): Promise<number> {
+  // Messages carry file names, commands and arguments as given: UTF-8, not latin1 (see output.ts).
+  const say = (text: string) => io.err(utf8(text));
   let s: Settings;
   try {
     const parsed = settings(argv);
@@ -93,7 +95,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
     s = parsed;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.err(`${err.message}\n${RECORD_USAGE}`);
+    say(`${err.message}\n${RECORD_USAGE}`);
     return 2;
   }
 
@@ -104,7 +106,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
     fd = s.out === '-' ? 1 : fs.openSync(s.out, 'w');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    io.err(`netsnap record: cannot write ${s.out}: ${e.code ?? e.message}\n`);
+    say(`netsnap record: cannot write ${s.out}: ${e.code ?? e.message}\n`);
     return 1;
   }
   const backend = getBackend();
@@ -131,7 +133,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
       // A pipe or a terminal cannot be fsync()ed (EINVAL); a reader that went away (EPIPE) or a
       // full disk is reported, and the lines written so far stay valid.
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'EINVAL' && code !== 'ENOTSUP') io.err(`netsnap record: cannot finish ${s.out}: ${code ?? (err as Error).message}\n`);
+      if (code !== 'EINVAL' && code !== 'ENOTSUP') say(`netsnap record: cannot finish ${s.out}: ${code ?? (err as Error).message}\n`);
     }
     if (fd !== 1) fs.closeSync(fd);
   };
@@ -169,7 +171,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   };
   for (const sig of SIGNALS) process.on(sig, onSignal);
 
-  io.err(`netsnap record: sampling every ${s.interval * 1000}ms into ${s.out}${s.command ? ` while ${s.command.join(' ')} runs` : ''}${s.duration ? ` for ${s.duration}s` : ''}; Ctrl-C stops\n`);
+  say(`netsnap record: sampling every ${s.interval * 1000}ms into ${s.out}${s.command ? ` while ${s.command.join(' ')} runs` : ''}${s.duration ? ` for ${s.duration}s` : ''}; Ctrl-C stops\n`);
   const startedAt = Date.now();
   const timer = s.duration !== null ? setTimeout(() => finish({ reason: 'duration', exitCode: null, signal: null }), s.duration * 1000) : null;
   const takeSample = async (): Promise<number> => {
@@ -214,7 +216,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   }
   for (const sig of SIGNALS) process.off(sig, onSignal);
   writeEnd();
-  io.err(`netsnap record: ${samples} sample${samples === 1 ? '' : 's'} in ${s.out} (${final.reason}${final.message ? `: ${final.message}` : ''})\n`);
+  say(`netsnap record: ${samples} sample${samples === 1 ? '' : 's'} in ${s.out} (${final.reason}${final.message ? `: ${final.message}` : ''})\n`);
   switch (final.reason) {
     case 'duration': return 0;
     case 'error': return final.message?.startsWith('cannot run') ? 127 : 1;

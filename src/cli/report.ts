@@ -1,11 +1,11 @@
 // netsnap report FILE: the HTML report of a recording (see src/report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseRecordingStream, type Recording } from '../recording';
 import { renderReport } from '../report';
 import { utf8, type Output } from './output';
 import { strerror } from './strerror';
+import { parseSubArgs, UsageError } from './subargs';
 
 export const REPORT_USAGE = `usage: netsnap report FILE [-o|--output OUT.html] [--title TEXT]
   Writes a self-contained HTML page (charts over time, peaks) of a recording made by netsnap record.
@@ -22,25 +22,23 @@ export type ReportArgs =
 export function parseReportArgs(argv: string[]): ReportArgs {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: { output: { type: 'string', short: 'o' }, title: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    });
+    parsed = parseSubArgs('report', argv, [
+      { name: 'output', short: 'o', value: true }, { name: 'title', value: true }, { name: 'help', short: 'h', value: false },
+    ]);
   } catch (err) {
-    // node's texts go on to explain '--' for positionals: the first sentence says it all.
-    return { kind: 'error', message: (err as Error).message.split('. ')[0]! };
+    if (!(err instanceof UsageError)) throw err;
+    return { kind: 'error', message: err.message.replace(/^netsnap report: /, '') };
   }
-  const { values, positionals } = parsed;
-  if (values.help) return { kind: 'help' };
+  const { options, rest } = parsed;
+  if (options.has('help')) return { kind: 'help' };
+  const positionals = [...parsed.positionals, ...rest];
   if (positionals.length !== 1) {
     return { kind: 'error', message: positionals.length ? `one recording at a time, not ${positionals.length}` : 'which recording? FILE is missing' };
   }
   const file = positionals[0]!;
-  const output = values.output ?? (file.endsWith('.ndjson') ? `${file.slice(0, -'.ndjson'.length)}.html` : `${file}.html`);
+  const output = options.get('output') ?? (file.endsWith('.ndjson') ? `${file.slice(0, -'.ndjson'.length)}.html` : `${file}.html`);
   if (output === '') return { kind: 'error', message: 'the output file name is empty' };
-  return { kind: 'run', file, output, title: values.title };
+  return { kind: 'run', file, output, title: options.get('title') };
 }
 
 const errText = (err: unknown) => {

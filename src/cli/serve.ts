@@ -2,7 +2,7 @@
 import * as net from 'node:net';
 import { startExporter, hostPort } from '../exporter';
 import { NetsnapError } from '../errors';
-import type { Output } from './output';
+import { utf8, type Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
@@ -45,6 +45,8 @@ function isLoopback(host: string): boolean {
 }
 
 export async function runServe(argv: string[], io: Output): Promise<number> {
+  // Messages carry file names, commands and arguments as given: UTF-8, not latin1 (see output.ts).
+  const say = (text: string) => io.err(utf8(text));
   let listen = { host: '127.0.0.1', port: 9917 };
   let interval: number | null = null;
   let top = 20;
@@ -68,7 +70,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     owners = !options.has('no-owners');
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    io.err(`${err.message}\n${SERVE_USAGE}`);
+    say(`${err.message}\n${SERVE_USAGE}`);
     return 2;
   }
 
@@ -80,19 +82,19 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     if (err instanceof NetsnapError || err instanceof TypeError) throw err;
-    io.err(`netsnap serve: cannot listen on ${hostPort(listen.host, listen.port)}: ${e.code ?? e.message}\n`);
+    say(`netsnap serve: cannot listen on ${hostPort(listen.host, listen.port)}: ${e.code ?? e.message}\n`);
     return 1;
   }
   if (!isLoopback(listen.host)) {
-    io.err(`netsnap serve: listening beyond loopback (${listen.host}): whoever reaches this port sees this host's sockets and processes\n`);
+    say(`netsnap serve: listening beyond loopback (${listen.host}): whoever reaches this port sees this host's sockets and processes\n`);
   }
-  io.err(`netsnap: serving metrics on http://${hostPort(exporter.host, exporter.port)}/metrics\n`);
+  say(`netsnap: serving metrics on http://${hostPort(exporter.host, exporter.port)}/metrics\n`);
   const served = exporter;
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
-      io.err(`netsnap serve: ${signal}, stopping\n`);
+      say(`netsnap serve: ${signal}, stopping\n`);
       served.close().then(() => resolve(0), () => resolve(1));
     };
     process.on('SIGINT', stop);
