@@ -147,6 +147,11 @@ netsnap options:
         -V, --version            print the version and the backend in use (native or js)
         -h, --help               print this help
 
+Subcommands:
+  netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N]   Prometheus exporter (see netsnap serve --help)
+  netsnap record --out FILE [--interval TIME] [--duration TIME] [-- CMD ...]   record socket summaries over time
+  netsnap report FILE [-o OUT.html]                                  HTML report of a recording
+
 Environment: NETSNAP_BACKEND=js|native forces a backend.
 `;
 

@@ -22,6 +22,8 @@ const lazy = {
   watch: () => require('./watch') as typeof import('./watch'),
   namespaces: () => require('./namespaces') as typeof import('./namespaces'),
   backend: () => require('../backend') as typeof import('../backend'),
+  serve: () => require('./serve') as typeof import('./serve'),
+  record: () => require('./record') as typeof import('./record'),
 };
 
 function version(): string {
@@ -76,6 +78,8 @@ export async function runMode(o: CliOptions, io: Output): Promise<number> {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'serve') return lazy.serve().runServe(argv.slice(1), io);
+  if (argv[0] === 'record') return lazy.record().runRecord(argv.slice(1), io);
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':

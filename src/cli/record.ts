@@ -1,0 +1,218 @@
+// `netsnap record`: samples at a fixed interval into a record-v1 NDJSON file (src/recording.ts),
+// for a duration, until a command it runs exits, or until a signal. Nothing is kept between
+// samples (memory stays flat however long it runs), and each line reaches the file with one
+// write() as soon as it exists, so whatever stops the recorder leaves a valid file behind.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createSampler } from '../sampler';
+import { getBackend } from '../backend';
+import { requestSource } from '../snapshot';
+import { measure, readCounters } from '../measure';
+import { delayUntilCycle, nextCycle } from '../schedule';
+import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from '../recording';
+import type { Output } from './output';
+import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
+
+export const RECORD_USAGE = `usage: netsnap record --out FILE [--interval TIME] [--duration TIME] [--top N] [--no-owners]
+                      [--proc-root DIR] [--source proc|netlink|auto] [-- COMMAND [ARG ...]]
+
+Samples this host's sockets every TIME and appends one JSON summary per sample to FILE (NDJSON):
+counts by protocol, family and state, queue bytes, LISTEN accept queues, the busiest local ports
+and processes, and the TCP/UDP counters of -s. Stops when the duration is over, when COMMAND
+exits (its exit status becomes netsnap's), or on Ctrl-C; the file is valid at every moment.
+Turn it into a page with: netsnap report FILE
+
+  -o, --out FILE        the file to write (replaced)
+  --interval TIME       time between samples: 100ms, 0.5s, 2 (default 250ms)
+  --duration TIME       stop after TIME (e.g. 30s, 90)
+  --top N               entries in each per-listener, per-port and per-process list (default 10)
+  --no-owners           do not map sockets to processes (no per-process series; cheaper)
+  --proc-root DIR       read /proc from DIR (default /proc)
+  --source proc|netlink|auto  where inet sockets are read from (default auto)
+`;
+
+const SPEC = [
+  { name: 'out', short: 'o', value: true }, { name: 'interval', value: true }, { name: 'duration', value: true },
+  { name: 'top', value: true }, { name: 'no-owners', value: false }, { name: 'proc-root', value: true },
+  { name: 'source', value: true }, { name: 'help', short: 'h', value: false },
+];
+
+const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+
+type EndInfo = Omit<RecordEnd, 'kind' | 'endedAt' | 'samples'>;
+
+function exitStatus(signal: string | null): number {
+  return 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0);
+}
+
+interface Settings {
+  out: string;
+  interval: number;
+  duration: number | null;
+  top: number;
+  owners: boolean;
+  procRoot: string;
+  source: 'auto' | 'proc' | 'netlink';
+  command: string[] | null;
+}
+
+function settings(argv: string[]): Settings | 'help' {
+  const { options, positionals, rest } = parseSubArgs('record', argv, SPEC);
+  if (options.has('help')) return 'help';
+  if (positionals.length > 0) throw new UsageError(`netsnap record: unexpected argument '${positionals[0]}' (a command goes after --)`);
+  const out = options.get('out');
+  if (!out) throw new UsageError('netsnap record: --out FILE is required');
+  return {
+    out,
+    interval: options.has('interval') ? durationOption('record', 'interval', options.get('interval')!) : 0.25,
+    duration: options.has('duration') ? durationOption('record', 'duration', options.get('duration')!) : null,
+    top: options.has('top') ? countOption('record', 'top', options.get('top')!, 1, 1_000_000) : 10,
+    owners: !options.has('no-owners'),
+    procRoot: options.get('proc-root') || '/proc',
+    source: options.has('source') ? sourceOption('record', options.get('source')!) : 'auto',
+    command: rest.length > 0 ? rest : null,
+  };
+}
+
+/** Writes all of `text` with as few write() calls as the kernel allows (one, for a regular file). */
+function writeLine(fd: number, text: string): void {
+  const buf = Buffer.from(text, 'utf8');
+  let off = 0;
+  while (off < buf.length) off += fs.writeSync(fd, buf, off, buf.length - off);
+}
+
+export async function runRecord(argv: string[], io: Output): Promise<number> {
+  let s: Settings;
+  try {
+    const parsed = settings(argv);
+    if (parsed === 'help') {
+      io.out(RECORD_USAGE);
+      return 0;
+    }
+    s = parsed;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n${RECORD_USAGE}`);
+    return 2;
+  }
+
+  // Options the sampler rejects (a missing --proc-root, say) fail before anything is written.
+  const sampler = createSampler({ interval: s.interval, owners: s.owners, procRoot: s.procRoot, source: s.source });
+  let fd: number;
+  try {
+    fd = fs.openSync(s.out, 'w');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    io.err(`netsnap record: cannot write ${s.out}: ${e.code ?? e.message}\n`);
+    return 1;
+  }
+  const backend = getBackend();
+  const start: RecordStart = {
+    schema: RECORD_SCHEMA, kind: 'start', startedAt: new Date().toISOString(), host: os.hostname(),
+    interval: s.interval, top: s.top, owners: s.owners, backend: backend.name,
+    source: requestSource(s.source, backend.name, `${s.procRoot}/net`), command: s.command, duration: s.duration,
+  };
+  writeLine(fd, `${JSON.stringify(start)}\n`);
+
+  let end: EndInfo | null = null;
+  let samples = 0;
+  let wake: (() => void) | null = null;
+  const finish = (e: EndInfo) => {
+    end ??= e;
+    wake?.();
+  };
+  const writeEnd = () => {
+    const line: RecordEnd = { kind: 'end', endedAt: new Date().toISOString(), samples, ...end! };
+    writeLine(fd, `${JSON.stringify(line)}\n`);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+  };
+
+  let child: ChildProcess | null = null;
+  let childExited: Promise<void> = Promise.resolve();
+  if (s.command) {
+    const c = spawn(s.command[0]!, s.command.slice(1), { stdio: 'inherit' });
+    child = c;
+    childExited = new Promise<void>((resolve) => {
+      c.on('error', (err: NodeJS.ErrnoException) => {
+        finish({ reason: 'error', exitCode: null, signal: null, message: `cannot run ${s.command![0]}: ${err.code ?? err.message}` });
+        resolve();
+      });
+      c.on('exit', (code, signal) => {
+        finish({ reason: 'command', exitCode: code, signal });
+        resolve();
+      });
+    });
+  }
+
+  let signalled = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signalled++;
+    if (signalled > 1) {
+      // A second Ctrl-C: no more waiting for the command, but the file still gets its end line.
+      child?.kill('SIGKILL');
+      if (end === null) end = { reason: 'signal', exitCode: null, signal };
+      writeEnd();
+      process.exit(exitStatus(signal));
+    }
+    finish({ reason: 'signal', exitCode: null, signal });
+  };
+  for (const sig of SIGNALS) process.on(sig, onSignal);
+
+  io.err(`netsnap record: sampling every ${s.interval * 1000}ms into ${s.out}${s.command ? ` while ${s.command.join(' ')} runs` : ''}${s.duration ? ` for ${s.duration}s` : ''}; Ctrl-C stops\n`);
+  const ms = s.interval * 1000;
+  const t0 = performance.now();
+  const startedAt = Date.now();
+  const timer = s.duration !== null ? setTimeout(() => finish({ reason: 'duration', exitCode: null, signal: null }), s.duration * 1000) : null;
+  let slot = 0;
+  try {
+    while (end === null) {
+      const tick = await sampler.next();
+      const counters = await readCounters(`${s.procRoot}/net`);
+      const m = measure(tick.snapshot, { top: s.top, durationMs: Math.max(0, Date.now() - tick.snapshot.takenAt), counters });
+      const line: RecordSample = { kind: 'sample', seq: samples, elapsedMs: tick.snapshot.takenAt - startedAt, ...m };
+      writeLine(fd, `${JSON.stringify(line)}\n`);
+      samples++;
+      if (end !== null) break;
+      slot = nextCycle(t0, slot, ms, performance.now());
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delayUntilCycle(t0, slot, ms, performance.now()));
+        wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      wake = null;
+    }
+  } catch (err) {
+    finish({ reason: 'error', exitCode: null, signal: null, message: (err as Error).message });
+  } finally {
+    if (timer) clearTimeout(timer);
+    sampler.close();
+  }
+
+  const final: EndInfo = end ?? { reason: 'error', exitCode: null, signal: null, message: 'stopped' };
+  end = final;
+  // Stopped by the duration, a signal or an error while the command still runs: ask it to stop,
+  // then insist. After Ctrl-C it gets a moment first: a terminal sent it the same signal.
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const running = child;
+    const alive = () => running.exitCode === null && running.signalCode === null;
+    const grace = (ms: number) => Promise.race([childExited, new Promise((r) => setTimeout(r, ms).unref())]);
+    if (final.reason === 'signal') await grace(1000);
+    if (alive()) running.kill(final.reason === 'signal' ? (final.signal as NodeJS.Signals) : 'SIGTERM');
+    await grace(2000);
+    if (alive()) running.kill('SIGKILL');
+    await childExited;
+  }
+  for (const sig of SIGNALS) process.off(sig, onSignal);
+  writeEnd();
+  io.err(`netsnap record: ${samples} sample${samples === 1 ? '' : 's'} in ${s.out} (${final.reason}${final.message ? `: ${final.message}` : ''})\n`);
+  switch (final.reason) {
+    case 'duration': return 0;
+    case 'error': return final.message?.startsWith('cannot run') ? 127 : 1;
+    case 'signal': return exitStatus(final.signal);
+    case 'command': return final.exitCode ?? exitStatus(final.signal);
+  }
+}

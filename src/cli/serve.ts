@@ -1,0 +1,101 @@
+// `netsnap serve`: the Prometheus exporter (src/exporter.ts) on the command line.
+import * as net from 'node:net';
+import { startExporter, hostPort } from '../exporter';
+import { NetsnapError } from '../errors';
+import type { Output } from './output';
+import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
+
+export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
+                     [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto]
+
+A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /healthz.
+
+  --listen ADDR:PORT       where to listen (default 127.0.0.1:9917; [::1]:9917 for IPv6).
+                           Any address other than loopback exposes this host's sockets and
+                           processes to whoever can reach it: choose it deliberately.
+  --interval TIME          sample in the background every TIME (e.g. 500ms, 15s) and serve the
+                           latest sample; default: one sample per scrape, shared by the scrapes
+                           that arrive while it is taken
+  --top N                  series kept in each labelled list (LISTEN sockets, local ports,
+                           processes); the rest is summed into one "other" series (default 20)
+  --no-owners              do not map sockets to processes (no netsnap_process_sockets)
+  --request-timeout TIME   a client has this long to send its request, and is dropped when
+                           idle this long (default 10s)
+  --proc-root DIR          read /proc from DIR (default /proc)
+  --source proc|netlink|auto  where inet sockets are read from (default auto)
+`;
+
+const SPEC = [
+  { name: 'listen', value: true }, { name: 'interval', value: true }, { name: 'top', value: true },
+  { name: 'no-owners', value: false }, { name: 'request-timeout', value: true }, { name: 'proc-root', value: true },
+  { name: 'source', value: true }, { name: 'help', short: 'h', value: false },
+];
+
+/** ADDR:PORT or [ADDR]:PORT, with a literal IP address. */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
+  if (!m || net.isIP(m[1]!) === 0 || Number(m[2]) > 65535) {
+    throw new UsageError(`netsnap serve: invalid --listen '${text}' (use ADDR:PORT with an IP address, e.g. 127.0.0.1:9917 or [::1]:9917)`);
+  }
+  return { host: m[1]!, port: Number(m[2]) };
+}
+
+function isLoopback(host: string): boolean {
+  return host === '::1' || /^127\./.test(host) || /^::ffff:127\./i.test(host);
+}
+
+export async function runServe(argv: string[], io: Output): Promise<number> {
+  let listen = { host: '127.0.0.1', port: 9917 };
+  let interval: number | null = null;
+  let top = 20;
+  let requestTimeout = 10;
+  let source: 'auto' | 'proc' | 'netlink' = 'auto';
+  let procRoot = '/proc';
+  let owners = true;
+  try {
+    const { options, positionals, rest } = parseSubArgs('serve', argv, SPEC);
+    if (options.has('help')) {
+      io.out(SERVE_USAGE);
+      return 0;
+    }
+    if (positionals.length > 0 || rest.length > 0) throw new UsageError(`netsnap serve: unexpected argument '${[...positionals, ...rest][0]}'`);
+    if (options.has('listen')) listen = parseListen(options.get('listen')!);
+    if (options.has('interval')) interval = durationOption('serve', 'interval', options.get('interval')!);
+    if (options.has('top')) top = countOption('serve', 'top', options.get('top')!, 1, 1_000_000);
+    if (options.has('request-timeout')) requestTimeout = durationOption('serve', 'request-timeout', options.get('request-timeout')!);
+    if (options.has('source')) source = sourceOption('serve', options.get('source')!);
+    if (options.has('proc-root')) procRoot = options.get('proc-root')! || '/proc';
+    owners = !options.has('no-owners');
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`${err.message}\n${SERVE_USAGE}`);
+    return 2;
+  }
+
+  let exporter;
+  try {
+    exporter = await startExporter({
+      host: listen.host, port: listen.port, interval, top, owners, procRoot, source, requestTimeoutMs: requestTimeout * 1000,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (err instanceof NetsnapError || err instanceof TypeError) throw err;
+    io.err(`netsnap serve: cannot listen on ${hostPort(listen.host, listen.port)}: ${e.code ?? e.message}\n`);
+    return 1;
+  }
+  if (!isLoopback(listen.host)) {
+    io.err(`netsnap serve: listening beyond loopback (${listen.host}): whoever reaches this port sees this host's sockets and processes\n`);
+  }
+  io.err(`netsnap: serving metrics on http://${hostPort(exporter.host, exporter.port)}/metrics\n`);
+  const served = exporter;
+  return new Promise<number>((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      io.err(`netsnap serve: ${signal}, stopping\n`);
+      served.close().then(() => resolve(0), () => resolve(1));
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}
