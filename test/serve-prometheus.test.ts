@@ -1,12 +1,14 @@
 // End to end: `netsnap serve` scraped by a real Prometheus (the Debian package), queried through
-// Prometheus' HTTP API. The test opens its own loopback sockets and waits (bounded) until exactly
+// Prometheus' HTTP API, in both sampling modes (a sample per scrape with owners; a background
+// sampler without). The test opens its own loopback sockets and waits (bounded) until exactly
 // their numbers are in Prometheus, then closes them and waits until the numbers are gone.
 //
 // Other test files run in parallel on the same host (this one too, once per backend), so only our
 // own ports are asserted exactly and machine-wide numbers only as lower bounds. The sizes are
 // chosen to stay inside the top 5 (--top 5) of their lists while other tests hold sockets too:
 // other live tests keep listeners with 3 pending connections, so ours holds 4 (listeners with
-// equal queues are ordered by port, which would make a tie a coin flip).
+// equal queues are ordered by port, which would make a tie a coin flip). A port with one socket
+// (our UDP socket's) is never sure to be in the top 5: UDP is checked in the state counts only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
