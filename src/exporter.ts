@@ -8,7 +8,7 @@ import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { createSampler, type Sampler } from './sampler';
-import { measure, readCounters, type Measurement } from './measure';
+import { measureAsync, readCounters, type Measurement } from './measure';
 import type { BackendName } from './backend';
 import type { Snapshot, SourceOption } from './snapshot';
 
@@ -209,7 +209,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       const [snap, counters] = await Promise.all([next(), readCounters(netDir)]);
       // From the start of the read to a parsed, owner-mapped sample (the sampler's own wait
       // for its next slot is not in it).
-      const m = measure(snap, { top, durationMs: Math.max(0, Date.now() - snap.takenAt), counters });
+      const m = await measureAsync(snap, { top, durationMs: Math.max(0, Date.now() - snap.takenAt), counters });
       view.samples.inc();
       return { text: await view.show(m), gzipped: null };
     } catch (err) {

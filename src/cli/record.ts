@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createSampler } from '../sampler';
 import { getBackend } from '../backend';
 import { requestSource } from '../snapshot';
-import { measure, readCounters } from '../measure';
+import { measureAsync, readCounters } from '../measure';
 import { delayUntilCycle, nextCycle } from '../schedule';
 import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from '../recording';
 import type { Output } from './output';
@@ -170,7 +170,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
     while (end === null) {
       const tick = await sampler.next();
       const counters = await readCounters(`${s.procRoot}/net`);
-      const m = measure(tick.snapshot, { top: s.top, durationMs: Math.max(0, Date.now() - tick.snapshot.takenAt), counters });
+      const m = await measureAsync(tick.snapshot, { top: s.top, durationMs: Math.max(0, Date.now() - tick.snapshot.takenAt), counters });
       const line: RecordSample = { kind: 'sample', seq: samples, elapsedMs: tick.snapshot.takenAt - startedAt, ...m };
       writeLine(fd, `${JSON.stringify(line)}\n`);
       samples++;
