@@ -206,7 +206,10 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
 
   async function takeOne(next: () => Promise<Snapshot>): Promise<Rendered> {
     try {
-      const [snap, counters] = await Promise.all([next(), readCounters(netDir)]);
+      // The counters are read once the sockets are: with an interval, next() first waits for the
+      // sampler's slot, and counters read alongside would be an interval older than the sockets.
+      const snap = await next();
+      const counters = await readCounters(netDir);
       // From the start of the read to a parsed, owner-mapped sample (the sampler's own wait
       // for its next slot is not in it).
       const m = await measureAsync(snap, { top, durationMs: Math.max(0, Date.now() - snap.takenAt), counters });
