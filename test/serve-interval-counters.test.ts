@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { backend } from './helpers/env';
 import { parsePromText } from './helpers/promtext';
 import { startServe, type Served } from './helpers/serve';
-import { once } from './helpers/sockets';
+import { listenOnQuietPort, once } from './helpers/sockets';
 
 const INTERVAL_S = 3;
 const CONNECTIONS = 20;
@@ -32,9 +32,7 @@ describe(`serve --interval ${INTERVAL_S}s (${backend.name})`, () => {
     // Connections opened between two samples, well before the second (the first scrape came
     // right after the first sample).
     server = net.createServer((s) => sockets.push(s.on('error', () => undefined)));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as net.AddressInfo).port;
+    const port = await listenOnQuietPort(server);
     for (let i = 0; i < CONNECTIONS; i++) {
       const c = net.connect(port, '127.0.0.1');
       await once(c, 'connect');
