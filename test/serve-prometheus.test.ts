@@ -19,7 +19,7 @@ import { ensureDebianPackage } from './helpers/debian';
 import { backend } from './helpers/env';
 import { PROMETHEUS, startPrometheus, type Prometheus, type Sample } from './helpers/prometheus';
 import { startServe, type Served } from './helpers/serve';
-import { listenOnQuietPort, once } from './helpers/sockets';
+import { foreignOnPort, inodeOf, listenOnQuietPort, once } from './helpers/sockets';
 
 /** Connections accepted and held on one listener: its port has HELD + 1 sockets. */
 const HELD = 7;
@@ -254,7 +254,11 @@ describe.skipIf(missing !== null).each(MODES)(`netsnap serve scraped by Promethe
     await once(udp, 'listening');
 
     const p = prom!;
-    await p.waitFor(`netsnap_port_sockets{proto="tcp",port="${heldPort}"}`, (r) => single(r) === HELD + 1, SETTLE_MS);
+    // Exactly ours, plus any other test's socket that took the same port number on another
+    // address (rare; counted again at each poll, so a passing one only delays the match).
+    const ours = new Set([inodeOf(heldServer), ...heldServerSides.map(inodeOf)]);
+    await p.waitFor(`netsnap_port_sockets{proto="tcp",port="${heldPort}"}`,
+      (r) => single(r) === HELD + 1 + foreignOnPort(heldPort, ours), SETTLE_MS);
     const queue = `{proto="tcp",family="ipv4",address="127.0.0.1",port="${pendingListener.port}"}`;
     const aq = await p.waitFor(`netsnap_listen_accept_queue${queue}`, (r) => single(r) === PENDING, SETTLE_MS);
     expect(aq[0]!.metric).toMatchObject({ job: 'netsnap' });
@@ -324,7 +328,8 @@ describe.skipIf(missing !== null).each(MODES)(`netsnap serve scraped by Promethe
 
     const p = prom!;
     const gone = (r: Sample[]) => r.length === 0 || single(r) === 0;
-    await p.waitFor(`netsnap_port_sockets{proto="tcp",port="${heldPort}"}`, gone, SETTLE_MS);
+    // Back to what others (if any) have on the port number.
+    await p.waitFor(`netsnap_port_sockets{proto="tcp",port="${heldPort}"}`, (r) => (single(r) ?? 0) === foreignOnPort(heldPort), SETTLE_MS);
     await p.waitFor(`netsnap_listen_accept_queue{port="${pendingListener!.port}"}`, gone, SETTLE_MS);
     await p.waitFor(`netsnap_listen_backlog{port="${pendingListener!.port}"}`, gone, SETTLE_MS);
   });
