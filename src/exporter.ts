@@ -10,7 +10,8 @@ import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'pr
 import { createSampler, type Sampler } from './sampler';
 import { measureAsync, readCounters, type Measurement } from './measure';
 import type { BackendName } from './backend';
-import type { Snapshot, SourceOption } from './snapshot';
+import type { SourceOption } from './snapshot';
+import { Grid } from './schedule';
 
 const gzip = promisify(zlib.gzip);
 
@@ -120,7 +121,7 @@ class MetricsView {
         if (l.backlog !== null) g.set({ proto: l.proto, family: l.family, address: l.address, port: String(l.port) }, l.backlog);
       }
     });
-    gauge('netsnap_port_sockets', `Sockets by local port (top ${top}; the rest summed as port="other").`, ['proto', 'port'], (g, s) => {
+    gauge('netsnap_port_sockets', `Sockets on each local port something listens on (top ${top}; the rest, and every socket on a port nothing listens on, summed as port="other").`, ['proto', 'port'], (g, s) => {
       for (const p of s.ports) g.set({ proto: p.proto, port: String(p.port) }, p.sockets);
       if (s.portsRest.entries > 0) g.set({ proto: 'other', port: 'other' }, s.portsRest.sockets);
     });
@@ -200,18 +201,20 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const netDir = `${procRoot}/net`;
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
   const view = new MetricsView(top);
-  const sampler: Sampler = createSampler({
-    interval: interval ?? 0, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
+  const sampler: Sampler<null> = createSampler({
+    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
+    // Owners from the backend's full scan with every sample (native: on its threads), never the
+    // incremental checks, which readlink each socket's fd on the event loop: 8-20 ms of it per
+    // sample at 1,000 sockets (bench/serve.mjs, --cpu-prof). Scrapes are seconds apart, so the
+    // incremental checks would save little anyway, and every scrape's owners are exact.
+    incrementalOwnersUpTo: 0,
   });
 
-  async function takeOne(next: () => Promise<Snapshot>): Promise<Rendered> {
+  async function takeOne(): Promise<Rendered> {
     try {
-      // The counters are read once the sockets are: with an interval, next() first waits for the
-      // sampler's slot, and counters read alongside would be an interval older than the sockets.
-      const snap = await next();
-      const counters = await readCounters(netDir);
-      // From the start of the read to a parsed, owner-mapped sample (the sampler's own wait
-      // for its next slot is not in it).
+      const [tick, counters] = await Promise.all([sampler.next(), readCounters(netDir)]);
+      const snap = tick.snapshot;
+      // From the start of the read to a parsed, owner-mapped sample.
       const m = await measureAsync(snap, { top, durationMs: Math.max(0, Date.now() - snap.takenAt), counters });
       view.samples.inc();
       return { text: await view.show(m), gzipped: null };
@@ -226,30 +229,23 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   // With an interval: the latest rendering, replaced when the background sampler's next tick is
   // ready, so that a scrape never waits for a tick (but the first).
   let latest: Promise<Rendered> | null = null;
-  let stopped = false;
-  if (interval !== null) {
-    const it = sampler[Symbol.asyncIterator]();
-    const tick = () => takeOne(async () => {
-      const r = await it.next();
-      if (r.done) throw new Error('the sampler was closed');
-      return r.value.snapshot;
-    });
-    latest = tick();
+  const grid = new Grid((interval ?? 0) * 1000);
+  function sampleInBackground(): void {
+    let current = takeOne();
+    latest = current;
     void (async () => {
       for (;;) {
-        await latest.then(() => undefined, () => undefined);
-        if (stopped) return;
-        const next = tick();
-        await next.then(() => undefined, () => undefined);
-        if (stopped) return;
-        latest = next;
+        await current.then(() => undefined, () => undefined);
+        latest = current;
+        if (!(await grid.next())) return;
+        current = takeOne();
       }
     })();
   }
 
   function current(): Promise<Rendered> {
     if (latest !== null) return latest;
-    inflight ??= takeOne(async () => (await sampler.next()).snapshot).finally(() => {
+    inflight ??= takeOne().finally(() => {
       inflight = null;
     });
     return inflight;
@@ -323,7 +319,11 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       server.off('error', reject);
       resolve();
     });
+  }).catch((err: unknown) => {
+    sampler.close();
+    throw err;
   });
+  if (interval !== null) sampleInBackground();
   const addr = server.address() as import('node:net').AddressInfo;
 
   return {
@@ -333,7 +333,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       return (await current()).text;
     },
     async close() {
-      stopped = true;
+      grid.stop();
       sampler.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

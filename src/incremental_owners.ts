@@ -164,8 +164,11 @@ export class IncrementalOwners {
   private incremental(wanted: Set<number>, hints: (inode: number, known: (inode: number) => Link[] | undefined) => number[]): void {
     this.stats.incrementalScans++;
     // 1. Processes that died or whose pid was reused lose everything we knew of them.
+    //    A start time that cannot be read (no stat file, or the process just went) proves nothing:
+    //    the links of a process that went fail their readlink below.
     for (const [pid, rec] of this.processes) {
-      if (startTime(this.procRoot, pid) !== rec.startTime) this.processes.delete(pid);
+      const now = startTime(this.procRoot, pid);
+      if (now !== null && now !== rec.startTime) this.processes.delete(pid);
     }
     // 2. Every kept link of a wanted inode is checked; links of sockets that are gone are dropped.
     for (const [inode, list] of this.links) {
@@ -227,9 +230,9 @@ export class IncrementalOwners {
   }
 
   private noteProcess(pid: number): void {
-    const start = startTime(this.procRoot, pid);
+    const start = startTime(this.procRoot, pid) ?? '';
     const known = this.processes.get(pid);
-    if (start === null || (known && known.startTime === start)) return;
+    if (known && known.startTime === start) return;
     const dir = `${this.procRoot}/${pid}`;
     this.processes.set(pid, {
       startTime: start,

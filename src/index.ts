@@ -17,3 +17,14 @@ export { summarize, summaryText, classifyAddress, classifyAddressText, classifyI
 export type { Summary, SummaryOptions, ProtocolCount, PortEntry, PeerEntry, ProcessEntry, Warning, AddressClass } from './aggregate';
 export { buildBaseline, compareBaseline, parseBaseline, comparisonText, differenceText, listenerKey, networkOf, BaselineError, BASELINE_SCHEMA } from './baseline';
 export type { Baseline, BaselineListener, BaselineNetwork, Comparison, Difference } from './baseline';
+export { measure, measureAsync, readCounters, watchedCounters, WATCHED_COUNTERS } from './measure';
+export type { Measurement, MeasureOptions, StateCount, QueueBytes, ListenerEntry, PortCount, ProcessCount, Rest, FamilyLabel } from './measure';
+export type { Exporter, ExporterOptions } from './exporter';
+import type { Exporter, ExporterOptions } from './exporter';
+
+/** Starts the Prometheus exporter of `netsnap serve` (prom-client is loaded only by those who call it). */
+export async function startExporter(options?: ExporterOptions): Promise<Exporter> {
+  return (await import('./exporter')).startExporter(options);
+}
+export { parseRecording, RECORD_SCHEMA } from './recording';
+export type { Recording, RecordLine, RecordStart, RecordSample, RecordEnd } from './recording';

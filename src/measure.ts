@@ -1,6 +1,6 @@
 // One sample reduced to what the exporter (`netsnap serve`) and the recorder (`netsnap record`)
 // keep: counts by protocol, family and state, queue bytes, LISTEN sockets' accept queues, the
-// busiest local ports and processes (top-N, the rest aggregated), and the protocol counters of
+// busiest service ports and processes (top-N, the rest aggregated), and the protocol counters of
 // `-s` that fleet users watch. Works on the columns: no object per socket. Pure: no I/O here
 // but readCounters().
 import * as fs from 'node:fs';
@@ -69,7 +69,12 @@ export interface Measurement {
   queues: QueueBytes[];
   listeners: ListenerEntry[];
   listenersRest: Rest;
+  /**
+   * Service ports (a TCP LISTEN or a bound, unconnected UDP socket has them as local port), the
+   * `top` with the most sockets on them, listener included. RAW sockets have no ports.
+   */
   ports: PortCount[];
+  /** The service ports beyond the top, plus every socket on a port nothing listens on (clients' ephemeral ports). */
   portsRest: Rest;
   /** null when owners were not mapped. */
   processes: ProcessCount[] | null;
@@ -90,6 +95,14 @@ export interface MeasureOptions {
 }
 
 const LISTEN = 10;
+
+function isListener(t: InetTable, i: number): boolean {
+  if (t.proto === 'tcp') return t.state[i] === LISTEN;
+  // A bound, unconnected UDP socket: state 7 (CLOSE) with a local port and no remote address.
+  if (t.state[i] !== 7 || t.localPort[i] === 0) return false;
+  for (let b = i * 16; b < i * 16 + 16; b++) if (t.remoteAddr[b] !== 0) return false;
+  return true;
+}
 
 function familyOfFile(t: InetTable): 'ipv4' | 'ipv6' {
   return t.ipv6File ? 'ipv6' : 'ipv4';
@@ -139,8 +152,23 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
   const states = new Map<string, StateCount>();
   const queues = new Map<string, QueueBytes>();
   const listeners: ListenerEntry[] = [];
-  const ports = new Map<number, PortCount>(); // key: protoIndex * 65536 + port
-  const protoIndex = ['tcp', 'udp', 'udplite', 'raw'];
+  // Service ports: those something listens on (TCP LISTEN; UDP bound and unconnected). Keyed
+  // protoIndex * 65536 + port. Sockets on other local ports (the ephemeral ports of clients) are
+  // all "other": a list of them would name different ports at every sample, and a Prometheus
+  // label that takes a new value per connection makes a new series per connection.
+  const ports = new Map<number, PortCount>();
+  const protoIndex = ['tcp', 'udp', 'udplite'];
+  let elsewhere = 0;
+  for (const t of snap.inet) {
+    const pi = protoIndex.indexOf(t.proto);
+    if (pi < 0) continue;
+    for (let i = 0; i < t.count; i++) {
+      if (i % STEP_ROWS === STEP_ROWS - 1) yield;
+      if (!isListener(t, i)) continue;
+      const key = pi * 65536 + t.localPort[i]!;
+      if (!ports.has(key)) ports.set(key, { proto: t.proto, port: t.localPort[i]!, sockets: 0 });
+    }
+  }
   let sockets = 0;
 
   for (const t of snap.inet) {
@@ -163,10 +191,11 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
         rx += t.rxQueue[i]!;
         tx += t.txQueue[i]!;
       }
-      const key = pi * 65536 + t.localPort[i]!;
-      const p = ports.get(key);
-      if (p) p.sockets++;
-      else ports.set(key, { proto: t.proto, port: t.localPort[i]!, sockets: 1 });
+      if (pi >= 0) {
+        const p = ports.get(pi * 65536 + t.localPort[i]!);
+        if (p) p.sockets++;
+        else elsewhere++;
+      }
     }
     sockets += t.count;
     for (let st = 0; st < 256; st++) {
@@ -246,7 +275,7 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
       entries: l.rest.length, sockets: l.rest.length, acceptQueue: l.rest.reduce((n, e) => n + e.acceptQueue, 0),
     },
     ports: p.kept,
-    portsRest: { entries: p.rest.length, sockets: p.rest.reduce((n, e) => n + e.sockets, 0) },
+    portsRest: { entries: p.rest.length, sockets: p.rest.reduce((n, e) => n + e.sockets, elsewhere) },
     processes,
     processesRest,
     processesDenied: snap.owners?.pidsDenied ?? 0,

@@ -63,29 +63,67 @@ export interface Recording {
 /** Parses a record file's text. Throws only when there is no start line. */
 export function parseRecording(text: string): Recording {
   const lines = text.split('\n');
-  let start: RecordStart | null = null;
-  const samples: RecordSample[] = [];
-  let end: RecordEnd | null = null;
-  const skipped: Recording['skipped'] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.trim() === '') continue;
+  const reader = new RecordingReader();
+  for (let i = 0; i < lines.length; i++) reader.line(lines[i]!, i + 1, i === lines.length - 1);
+  return reader.finish();
+}
+
+/**
+ * Parses a record file as it is read, chunk by chunk (a stream of Buffers or strings), so an
+ * hour at 10 Hz never exists as one string. Same result as parseRecording() on the whole text.
+ */
+export async function parseRecordingStream(chunks: AsyncIterable<string | Buffer>): Promise<Recording> {
+  const reader = new RecordingReader();
+  const decoder = new TextDecoder('utf-8');
+  let pending = '';
+  let lineNo = 0;
+  for await (const chunk of chunks) {
+    pending += typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let from = 0;
+    for (let nl = pending.indexOf('\n'); nl >= 0; nl = pending.indexOf('\n', from)) {
+      reader.line(pending.slice(from, nl), ++lineNo, false);
+      from = nl + 1;
+    }
+    pending = pending.slice(from);
+    // A sample line is a few KB: this is not a recording (a binary file, /dev/zero), don't eat the memory.
+    if (pending.length > MAX_LINE) throw new TypeError(`not a netsnap recording: line ${lineNo + 1} is longer than ${MAX_LINE} characters`);
+  }
+  pending += decoder.decode();
+  // What follows the last newline is the last line, as in parseRecording(): usually empty.
+  reader.line(pending, ++lineNo, true);
+  return reader.finish();
+}
+
+const MAX_LINE = 64 << 20;
+
+/** One line at a time; `last` says the line had no newline after it (the file ends there). */
+class RecordingReader {
+  private start: RecordStart | null = null;
+  private readonly samples: RecordSample[] = [];
+  private end: RecordEnd | null = null;
+  private readonly skipped: Recording['skipped'] = [];
+
+  line(line: string, lineNo: number, last: boolean): void {
+    if (line.trim() === '') return;
     let v: unknown;
     try {
       v = JSON.parse(line);
     } catch {
-      skipped.push({ line: i + 1, reason: i === lines.length - 1 ? 'cut off (no newline, not JSON)' : 'not JSON' });
-      continue;
+      this.skipped.push({ line: lineNo, reason: last ? 'cut off (no newline, not JSON)' : 'not JSON' });
+      return;
     }
     const o = v as { kind?: unknown; schema?: unknown };
-    if (o === null || typeof o !== 'object') skipped.push({ line: i + 1, reason: 'not an object' });
-    else if (o.kind === 'start' && o.schema === RECORD_SCHEMA && start === null) start = o as RecordStart;
-    else if (o.kind === 'sample' && start !== null && isSample(o)) samples.push(o as RecordSample);
-    else if (o.kind === 'end' && start !== null && end === null) end = o as RecordEnd;
-    else skipped.push({ line: i + 1, reason: `unexpected ${JSON.stringify(o.kind ?? null)} line` });
+    if (o === null || typeof o !== 'object') this.skipped.push({ line: lineNo, reason: 'not an object' });
+    else if (o.kind === 'start' && o.schema === RECORD_SCHEMA && this.start === null) this.start = o as RecordStart;
+    else if (o.kind === 'sample' && this.start !== null && isSample(o)) this.samples.push(o as RecordSample);
+    else if (o.kind === 'end' && this.start !== null && this.end === null) this.end = o as RecordEnd;
+    else this.skipped.push({ line: lineNo, reason: `unexpected ${JSON.stringify(o.kind ?? null)} line` });
   }
-  if (start === null) throw new TypeError(`not a netsnap recording: no ${RECORD_SCHEMA} start line`);
-  return { start, samples, end, skipped };
+
+  finish(): Recording {
+    if (this.start === null) throw new TypeError(`not a netsnap recording: no ${RECORD_SCHEMA} start line`);
+    return { start: this.start, samples: this.samples, end: this.end, skipped: this.skipped };
+  }
 }
 
 function isSample(o: object): boolean {

@@ -30,26 +30,36 @@ export interface SamplerOptions {
   backend?: BackendName;
   /** As SnapshotOptions.source: 'auto' (default), 'proc' or 'netlink'. */
   source?: SourceOption;
+  /**
+   * Compute each tick's diff from the previous one (default true). Consumers that only reduce
+   * each sample (the exporter, the recorder) turn it off: at 100,000 sockets the diff costs the
+   * event-loop thread about as much as the sample itself.
+   */
+  diff?: boolean;
 }
 
-export interface Tick {
+export interface Tick<D extends SnapshotDiff | null = SnapshotDiff> {
   tick: number;
   /** Valid until two ticks later: its tables' memory is then filled again (double buffering). */
   snapshot: Snapshot;
-  /** Changes since the previous tick (everything counts as opened on the first). */
-  diff: SnapshotDiff;
+  /** Changes since the previous tick (everything counts as opened on the first); null with `diff: false`. */
+  diff: D;
 }
 
-export interface Sampler extends AsyncIterable<Tick> {
+export interface Sampler<D extends SnapshotDiff | null = SnapshotDiff> extends AsyncIterable<Tick<D>> {
   /** Takes the next sample now, whatever the interval. */
-  next(): Promise<Tick>;
+  next(): Promise<Tick<D>>;
   readonly ownerStats: IncrementalStats | null;
   close(): void;
 }
 
 const ALL: readonly Proto[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
 
-export function createSampler(options: SamplerOptions = {}): Sampler {
+export function createSampler(options: SamplerOptions & { diff: false }): Sampler<null>;
+export function createSampler(options?: SamplerOptions): Sampler;
+export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDiff | null> {
+  const withDiff = options.diff ?? true;
+  if (typeof withDiff !== 'boolean') throw new TypeError('diff must be a boolean');
   const interval = options.interval ?? 1;
   if (typeof interval !== 'number' || !(interval >= 0)) throw new TypeError('interval must be a number of seconds >= 0');
   const fullScanEvery = options.fullScanEvery ?? 10;
@@ -80,7 +90,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
   let start = 0;
   let slot = 0;
 
-  async function take(): Promise<Tick> {
+  async function take(): Promise<Tick<SnapshotDiff | null>> {
     const takenAt = Date.now();
     // On full-scan ticks the backend scans owners with the sample (native: on the libuv pool).
     // A big native sample takes its full scan every tick and uses it as it is.
@@ -109,7 +119,8 @@ export function createSampler(options: SamplerOptions = {}): Sampler {
       snap = new Snapshot(backend.name, request, raw, takenAt);
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
-    const tick: Tick = { tick: count++, snapshot: snap, diff: await diffSnapshotsAsync(previous ?? empty, snap) };
+    const diff = withDiff ? await diffSnapshotsAsync(previous ?? empty, snap) : null;
+    const tick: Tick<SnapshotDiff | null> = { tick: count++, snapshot: snap, diff };
     previous = snap;
     return tick;
   }

@@ -12,3 +12,38 @@ export function nextCycle(startMs: number, done: number, intervalMs: number, now
   const due = Math.floor((nowMs - startMs) / intervalMs) + 1;
   return Math.max(done + 1, due);
 }
+
+/**
+ * Waits for the slots of a fixed grid (slot k at start + k * interval, missed slots skipped), for
+ * loops that must stop at once when told: stop() ends the current wait instead of leaving a timer
+ * that keeps the process alive for up to an interval.
+ */
+export class Grid {
+  private readonly start = performance.now();
+  private slot = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private wake: (() => void) | null = null;
+  private stopped = false;
+
+  constructor(private readonly intervalMs: number) {}
+
+  /** Resolves true at the next slot, or false once stop() was called. */
+  next(): Promise<boolean> {
+    if (this.stopped) return Promise.resolve(false);
+    const now = performance.now();
+    this.slot = nextCycle(this.start, this.slot, this.intervalMs, now);
+    return new Promise<boolean>((resolve) => {
+      this.wake = () => {
+        clearTimeout(this.timer);
+        this.wake = null;
+        resolve(!this.stopped);
+      };
+      this.timer = setTimeout(this.wake, delayUntilCycle(this.start, this.slot, this.intervalMs, now));
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.wake?.();
+  }
+}

@@ -14,7 +14,16 @@ const STATS_NET = path.join(FIXTURES, 'stats', 'proc', 'net');
 /** The numbers measure() gives, computed through row objects (inetSocket, ownersOf). */
 function byRows(snap: Snapshot) {
   const states = new Map<string, number>();
+  // Service ports: something listens on them.
   const ports = new Map<string, number>();
+  let elsewhere = 0;
+  for (const t of snap.inet) {
+    for (let i = 0; i < t.count; i++) {
+      const s = snap.inetSocket(t, i);
+      const bound = (t.proto === 'udp' || t.proto === 'udplite') && s.stateName === 'CLOSE' && s.localPort !== 0 && /^(0\.0\.0\.0|::)$/.test(s.remoteAddress);
+      if ((t.proto === 'tcp' && s.stateName === 'LISTEN') || bound) ports.set(`${t.proto}/${s.localPort}`, 0);
+    }
+  }
   const perPid = new Map<number, number>();
   const listeners: Array<[string, number, number]> = [];
   let rx = 0;
@@ -26,7 +35,9 @@ function byRows(snap: Snapshot) {
       const s = snap.inetSocket(t, i);
       const key = `${t.proto}/${t.ipv6File ? 'ipv6' : 'ipv4'}/${s.stateName}`;
       states.set(key, (states.get(key) ?? 0) + 1);
-      ports.set(`${t.proto}/${s.localPort}`, (ports.get(`${t.proto}/${s.localPort}`) ?? 0) + 1);
+      const port = `${t.proto}/${s.localPort}`;
+      if (ports.has(port)) ports.set(port, ports.get(port)! + 1);
+      else if (t.proto !== 'raw') elsewhere++;
       if (t.proto === 'tcp' && s.stateName === 'LISTEN') listeners.push([s.localAddress, s.localPort, s.rxQueue]);
       else rx += s.rxQueue;
       own(s.inode);
@@ -39,7 +50,7 @@ function byRows(snap: Snapshot) {
       own(s.inode);
     }
   }
-  return { states, ports, perPid, listeners, rx };
+  return { states, ports, elsewhere, perPid, listeners, rx };
 }
 
 function check(m: Measurement, snap: Snapshot, top: number) {
@@ -50,7 +61,7 @@ function check(m: Measurement, snap: Snapshot, top: number) {
   const portSizes = [...rows.ports.values()].sort((a, b) => b - a);
   expect(m.ports.map((p) => p.sockets)).toEqual(portSizes.slice(0, top));
   for (const p of m.ports) expect(rows.ports.get(`${p.proto}/${p.port}`)).toBe(p.sockets);
-  expect(m.portsRest).toEqual({ entries: Math.max(0, portSizes.length - top), sockets: portSizes.slice(top).reduce((a, b) => a + b, 0) });
+  expect(m.portsRest).toEqual({ entries: Math.max(0, portSizes.length - top), sockets: portSizes.slice(top).reduce((a, b) => a + b, rows.elsewhere) });
   if (snap.owners) {
     const pidSizes = [...rows.perPid.values()].sort((a, b) => b - a);
     expect(m.processes!.map((p) => p.sockets)).toEqual(pidSizes.slice(0, top));
@@ -78,6 +89,9 @@ describe('measure on the summary fixture', () => {
   it('gives what the fixture was made with', () => {
     const m = measure(snap, { top: 3 });
     expect(m.ports).toEqual([{ proto: 'tcp', port: 8080, sockets: 14 }, { proto: 'tcp', port: 80, sockets: 5 }, { proto: 'tcp', port: 22, sockets: 3 }]);
+    // 5432 (2) and udp 53 (1), and the 6 sockets on clients' ports.
+    expect(m.portsRest).toEqual({ entries: 2, sockets: 9 });
+    expect(measure(snap, { top: 100 }).ports.map((p) => `${p.proto}/${p.port}`).sort()).toEqual(['tcp/22', 'tcp/5432', 'tcp/80', 'tcp/8080', 'udp/53']);
     expect(m.processes).toEqual([{ pid: 20, program: 'java', sockets: 15 }, { pid: 50, program: 'nginx', sockets: 7 }, { pid: 30, program: 'curl', sockets: 3 }]);
     expect(m.listeners[0]).toEqual({ proto: 'tcp', family: 'ipv4', address: '0.0.0.0', port: 8080, acceptQueue: 5, backlog: null });
     expect(m.skipped).toBe(0);

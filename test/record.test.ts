@@ -61,12 +61,17 @@ function readValid(file: string): Recording {
   return rec;
 }
 
-async function waitForSamples(file: string, n: number, ms = 20_000): Promise<void> {
-  for (const end = Date.now() + ms; Date.now() < end;) {
-    if (fs.existsSync(file) && fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"kind":"sample"')).length >= n) return;
+
+function samplesIn(file: string): RecordSample[] {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"kind":"sample"')).map((l) => JSON.parse(l) as RecordSample);
+}
+
+async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok();) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`fewer than ${n} samples in ${file} after ${ms} ms`);
 }
 
 const portEntry = (s: RecordSample, port: number) => s.ports.find((p) => p.proto === 'tcp' && p.port === port)?.sockets ?? 0;
@@ -87,25 +92,34 @@ describe('record a loopback load', () => {
     const file = path.join(dir, 'load.ndjson');
     try {
       const n = 40;
-      const run = record(['--out', file, '--interval', '100ms', '--top', '100000', '--', process.execPath, LOAD, String(port), String(n), '1500', String(queuePort), '3']);
-      const { code, stderr } = await exited(run);
+      const command = [process.execPath, LOAD, String(port), String(n), String(queuePort), '3'];
+      const run = record(['--out', file, '--interval', '100ms', '--top', '100000', '--', ...command]);
+      const done = exited(run, 120_000);
+      // The load's phases follow the recording: start once a sample shows the quiet before,
+      // stop once two samples show it held.
+      let err = '';
+      run.stderr!.on('data', (c: string) => (err += c));
+      await until(() => /load-client: pid \d+/.test(err), 'the load client to start');
+      const [, loadPid, base] = /load-client: pid (\d+), (\d+) sockets before the load/.exec(err)!.map(Number);
+      await until(() => samplesIn(file).length >= 1, 'a sample before the load');
+      process.kill(loadPid!, 'SIGUSR1');
+      await until(() => samplesIn(file).filter((s) => portEntry(s, port) === n + 1).length >= 2, 'two samples of the load');
+      process.kill(loadPid!, 'SIGUSR2');
+      const { code, stderr } = await done;
       expect(code, stderr).toBe(0);
       expect(stderr).toMatch(/^netsnap record: \d+ samples in .*load\.ndjson \(command\)$/m);
       const rec = readValid(file);
       expect(rec.start).toMatchObject({ kind: 'start', interval: 0.1, owners: true, backend: backendName, duration: null });
-      expect(rec.start.command).toEqual([process.execPath, LOAD, String(port), String(n), '1500', String(queuePort), '3']);
+      expect(rec.start.command).toEqual(command);
       expect(rec.end).toMatchObject({ kind: 'end', reason: 'command', exitCode: 0, signal: null, samples: rec.samples.length });
-      // 1.5 s of holding at 100 ms: well over ten samples on any machine.
-      expect(rec.samples.length).toBeGreaterThanOrEqual(10);
 
       // The listener plus the 40 accepted sockets share the local port while the load holds them.
       const peak = Math.max(...rec.samples.map((s) => portEntry(s, port)));
       expect(peak).toBe(n + 1);
       const held = rec.samples.filter((s) => portEntry(s, port) === n + 1);
-      expect(held.length).toBeGreaterThanOrEqual(5);
+      expect(held.length).toBeGreaterThanOrEqual(2);
       for (const s of held) expect(tcpState(s, 'ESTABLISHED')).toBeGreaterThanOrEqual(2 * n);
       // The load's process holds its 40 + 3 sockets; this process holds the 40 accepted ones.
-      const [, loadPid, base] = /load-client: pid (\d+), (\d+) sockets before the load/.exec(stderr)!.map(Number);
       for (const s of held) expect(s.processes).toContainEqual({ pid: loadPid, program: 'node', sockets: base! + n + 3 });
       expect(held.some((s) => (s.processes ?? []).some((p) => p.pid === process.pid && p.sockets >= n + 1))).toBe(true);
       // Three connections wait in the never-accepting listener's queue (backlog 8, netlink only).
@@ -114,12 +128,14 @@ describe('record a loopback load', () => {
         expect(l).toMatchObject({ proto: 'tcp', family: 'ipv4', address: '127.0.0.1', acceptQueue: 3 });
         expect(l!.backlog).toBe(backendName === 'native' ? 8 : null);
       }
-      // The load closed first: its 40 sockets are in TIME_WAIT in the last sample, and the
-      // kernel's counters saw the 43 connects.
+      // The load closed first: its 40 sockets are in TIME_WAIT in the last sample (taken after
+      // the command exited), and the kernel's counters saw the 43 connects.
       const last = rec.samples[rec.samples.length - 1]!;
       expect(portEntry(last, port)).toBe(1);
       expect(tcpState(last, 'TIME_WAIT')).toBeGreaterThanOrEqual(n);
-      expect(last.counters['Tcp.ActiveOpens']! - rec.samples[0]!.counters['Tcp.ActiveOpens']!).toBeGreaterThanOrEqual(n + 3);
+      const before = rec.samples.filter((s) => s.seq < held[0]!.seq && portEntry(s, port) === 1).at(-1);
+      expect(before).toBeDefined();
+      expect(last.counters['Tcp.ActiveOpens']! - before!.counters['Tcp.ActiveOpens']!).toBeGreaterThanOrEqual(n + 3);
       expect(Object.keys(last.counters)).toEqual(expect.arrayContaining(['Tcp.RetransSegs', 'TcpExt.ListenOverflows', 'Udp.RcvbufErrors']));
     } finally {
       holder.kill();
@@ -133,7 +149,7 @@ describe('record stops cleanly', () => {
     const file = path.join(dir, 'sigint.ndjson');
     const run = record(['--out', file, '--interval', '50ms', '--proc-root', SUMMARY, '--source', 'proc']);
     const done = exited(run);
-    await waitForSamples(file, 3);
+    await until(() => samplesIn(file).length >= 3, 'three samples');
     run.kill('SIGINT');
     const { code } = await done;
     expect(code).toBe(130);
@@ -151,7 +167,7 @@ describe('record stops cleanly', () => {
     const file = path.join(dir, 'sigint-command.ndjson');
     const run = record(['--out', file, '--interval', '50ms', '--proc-root', SUMMARY, '--source', 'proc', '--', 'sleep', '60']);
     const done = exited(run, 20_000);
-    await waitForSamples(file, 2);
+    await until(() => samplesIn(file).length >= 2, 'two samples');
     const started = Date.now();
     run.kill('SIGINT');
     const { code } = await done;
@@ -165,7 +181,7 @@ describe('record stops cleanly', () => {
     const file = path.join(dir, 'sigkill.ndjson');
     const run = record(['--out', file, '--interval', '20ms', '--proc-root', SUMMARY, '--source', 'proc']);
     const done = exited(run);
-    await waitForSamples(file, 5);
+    await until(() => samplesIn(file).length >= 5, 'five samples');
     run.kill('SIGKILL');
     await done;
     const rec = readValid(file);
@@ -196,6 +212,15 @@ describe('record stops cleanly', () => {
 });
 
 describe('record command line', () => {
+  it('writes to stdout (--out -), a pipe or socket that cannot be fsync()ed, without complaint', () => {
+    const r = netsnap(['record', '--out', '-', '--interval', '50ms', '--duration', '200ms', '--proc-root', SUMMARY, '--source', 'proc']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/cannot/);
+    const rec = parseRecording(r.stdout);
+    expect(rec.skipped).toEqual([]);
+    expect(rec.end).toMatchObject({ reason: 'duration', samples: rec.samples.length });
+  });
+
   it('rejects bad options with the usage (exit 2)', () => {
     for (const [args, message] of [
       [[], /--out FILE is required/],

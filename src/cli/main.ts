@@ -24,6 +24,7 @@ const lazy = {
   backend: () => require('../backend') as typeof import('../backend'),
   serve: () => require('./serve') as typeof import('./serve'),
   record: () => require('./record') as typeof import('./record'),
+  report: () => require('./report') as typeof import('./report'),
 };
 
 function version(): string {
@@ -80,6 +81,7 @@ export async function runMode(o: CliOptions, io: Output): Promise<number> {
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'serve') return lazy.serve().runServe(argv.slice(1), io);
   if (argv[0] === 'record') return lazy.record().runRecord(argv.slice(1), io);
+  if (argv[0] === 'report') return lazy.report().runReport(argv.slice(1), io);
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':

@@ -16,3 +16,8 @@ export function byteSink(io: Output): ByteSink {
   if (io.outBytes) return (chunk) => io.outBytes!(chunk);
   return (chunk) => io.out(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
 }
+
+/** Output wants binary strings (one char per byte): a Unicode text as its UTF-8 bytes. */
+export function utf8(text: string): string {
+  return Buffer.from(text, 'utf8').toString('latin1');
+}

@@ -9,7 +9,7 @@ import { createSampler } from '../sampler';
 import { getBackend } from '../backend';
 import { requestSource } from '../snapshot';
 import { measureAsync, readCounters } from '../measure';
-import { delayUntilCycle, nextCycle } from '../schedule';
+import { Grid } from '../schedule';
 import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from '../recording';
 import type { Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
@@ -23,7 +23,7 @@ and processes, and the TCP/UDP counters of -s. Stops when the duration is over, 
 exits (its exit status becomes netsnap's), or on Ctrl-C; the file is valid at every moment.
 Turn it into a page with: netsnap report FILE
 
-  -o, --out FILE        the file to write (replaced)
+  -o, --out FILE        the file to write (replaced); - for stdout
   --interval TIME       time between samples: 100ms, 0.5s, 2 (default 250ms)
   --duration TIME       stop after TIME (e.g. 30s, 90)
   --top N               entries in each per-listener, per-port and per-process list (default 10)
@@ -98,10 +98,10 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   }
 
   // Options the sampler rejects (a missing --proc-root, say) fail before anything is written.
-  const sampler = createSampler({ interval: s.interval, owners: s.owners, procRoot: s.procRoot, source: s.source });
+  const sampler = createSampler({ diff: false, owners: s.owners, procRoot: s.procRoot, source: s.source });
   let fd: number;
   try {
-    fd = fs.openSync(s.out, 'w');
+    fd = s.out === '-' ? 1 : fs.openSync(s.out, 'w');
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
     io.err(`netsnap record: cannot write ${s.out}: ${e.code ?? e.message}\n`);
@@ -117,19 +117,27 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
 
   let end: EndInfo | null = null;
   let samples = 0;
-  let wake: (() => void) | null = null;
+  const grid = new Grid(s.interval * 1000);
   const finish = (e: EndInfo) => {
     end ??= e;
-    wake?.();
+    grid.stop();
   };
   const writeEnd = () => {
     const line: RecordEnd = { kind: 'end', endedAt: new Date().toISOString(), samples, ...end! };
-    writeLine(fd, `${JSON.stringify(line)}\n`);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
+    try {
+      writeLine(fd, `${JSON.stringify(line)}\n`);
+      fs.fsyncSync(fd);
+    } catch (err) {
+      // A pipe or a terminal cannot be fsync()ed (EINVAL); a reader that went away (EPIPE) or a
+      // full disk is reported, and the lines written so far stay valid.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code !== 'EINVAL' && code !== 'ENOTSUP') io.err(`netsnap record: cannot finish ${s.out}: ${code ?? (err as Error).message}\n`);
+    }
+    if (fd !== 1) fs.closeSync(fd);
   };
 
   let child: ChildProcess | null = null;
+  let commandEndedAt = Infinity;
   let childExited: Promise<void> = Promise.resolve();
   if (s.command) {
     const c = spawn(s.command[0]!, s.command.slice(1), { stdio: 'inherit' });
@@ -140,6 +148,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
         resolve();
       });
       c.on('exit', (code, signal) => {
+        commandEndedAt = Date.now();
         finish({ reason: 'command', exitCode: code, signal });
         resolve();
       });
@@ -161,30 +170,27 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   for (const sig of SIGNALS) process.on(sig, onSignal);
 
   io.err(`netsnap record: sampling every ${s.interval * 1000}ms into ${s.out}${s.command ? ` while ${s.command.join(' ')} runs` : ''}${s.duration ? ` for ${s.duration}s` : ''}; Ctrl-C stops\n`);
-  const ms = s.interval * 1000;
-  const t0 = performance.now();
   const startedAt = Date.now();
   const timer = s.duration !== null ? setTimeout(() => finish({ reason: 'duration', exitCode: null, signal: null }), s.duration * 1000) : null;
-  let slot = 0;
+  const takeSample = async (): Promise<number> => {
+    // The counters are read beside the sample, not after it (a first sample with a full owner
+    // scan can take a while).
+    const [tick, counters] = await Promise.all([sampler.next(), readCounters(`${s.procRoot}/net`)]);
+    const m = await measureAsync(tick.snapshot, { top: s.top, durationMs: Math.max(0, Date.now() - tick.snapshot.takenAt), counters });
+    const line: RecordSample = { kind: 'sample', seq: samples, elapsedMs: tick.snapshot.takenAt - startedAt, ...m };
+    writeLine(fd, `${JSON.stringify(line)}\n`);
+    samples++;
+    return tick.snapshot.takenAt;
+  };
   try {
+    let lastTakenAt = 0;
     while (end === null) {
-      const tick = await sampler.next();
-      const counters = await readCounters(`${s.procRoot}/net`);
-      const m = await measureAsync(tick.snapshot, { top: s.top, durationMs: Math.max(0, Date.now() - tick.snapshot.takenAt), counters });
-      const line: RecordSample = { kind: 'sample', seq: samples, elapsedMs: tick.snapshot.takenAt - startedAt, ...m };
-      writeLine(fd, `${JSON.stringify(line)}\n`);
-      samples++;
-      if (end !== null) break;
-      slot = nextCycle(t0, slot, ms, performance.now());
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, delayUntilCycle(t0, slot, ms, performance.now()));
-        wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      wake = null;
+      lastTakenAt = await takeSample();
+      if (end !== null || !(await grid.next())) break;
     }
+    // The state the command left behind (its closed connections in TIME_WAIT, say) belongs in
+    // the recording: one more sample when the last one started before the command ended.
+    if ((end as EndInfo | null)?.reason === 'command' && lastTakenAt < commandEndedAt) await takeSample();
   } catch (err) {
     finish({ reason: 'error', exitCode: null, signal: null, message: (err as Error).message });
   } finally {

@@ -19,8 +19,8 @@ A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /h
   --top N                  series kept in each labelled list (LISTEN sockets, local ports,
                            processes); the rest is summed into one "other" series (default 20)
   --no-owners              do not map sockets to processes (no netsnap_process_sockets)
-  --request-timeout TIME   a client has this long to send its request, and is dropped when
-                           idle this long (default 10s)
+  --request-timeout TIME   a client has this long to send its request (else 408), and is
+                           dropped after twice this long without progress (default 10s)
   --proc-root DIR          read /proc from DIR (default /proc)
   --source proc|netlink|auto  where inet sockets are read from (default auto)
 `;
