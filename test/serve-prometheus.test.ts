@@ -4,10 +4,11 @@
 // their numbers are in Prometheus, then closes them and waits until the numbers are gone.
 //
 // Other test files run in parallel on the same host (this one too, once per backend), so only our
-// own ports are asserted exactly and machine-wide numbers only as lower bounds. Our ports must
-// stay inside the top-N lists while others hold sockets too: a busy host (or a test that opens
-// and closes hundreds of connections) has ports with hundreds of TIME_WAIT sockets, which pushed
-// our 8-socket port out of a top 5 in practice, hence --top 15 (still not the default 20). Other
+// own ports are asserted exactly (with whatever other tests' sockets took the same port number
+// on other addresses: foreignOnPort) and machine-wide numbers only as lower bounds. Our ports must
+// stay inside the top-N lists while others hold sockets too: on a busy host, service ports of
+// servers with a connection per request carry hundreds of TIME_WAIT sockets; they pushed our
+// 8-socket port out of a top 5 in practice, hence --top 15 (still not the default 20). Other
 // live tests keep listeners with 3 pending connections, so ours holds 4 (listeners with equal
 // queues are ordered by port, which would make a tie a coin flip). A port with one socket (our
 // UDP socket's) is never sure to be listed: UDP is checked in the state counts only.
