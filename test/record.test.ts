@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
 import { CLI, FIXTURES, ROOT } from './helpers/env';
 import { netsnap } from './helpers/cli';
-import { once } from './helpers/sockets';
+import { listenOnQuietPort, once } from './helpers/sockets';
 import { parseRecording, RECORD_SCHEMA, type RecordSample, type Recording } from '../src/recording';
 
 const LOAD = path.join(__dirname, 'helpers', 'load-client.js');
@@ -81,9 +81,8 @@ describe('record a loopback load', () => {
   it('records the connections, the accept queue, TIME_WAIT and the counters while the load runs', async () => {
     // The server the load connects to (accepts, reads) and a listener that never accepts.
     const server = net.createServer((c) => c.resume());
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as net.AddressInfo).port;
+    // A port no TIME_WAIT socket of an earlier connection still has: the counts below are exact.
+    const port = await listenOnQuietPort(server);
     const holder = spawn('python3', ['-c', [
       'import socket, sys',
       's = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(8)',

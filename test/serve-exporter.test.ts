@@ -9,7 +9,7 @@ import { FIXTURES } from './helpers/env';
 import { netsnap } from './helpers/cli';
 import { parsePromText } from './helpers/promtext';
 import { startServe, type Served } from './helpers/serve';
-import { once } from './helpers/sockets';
+import { listenOnQuietPort, once } from './helpers/sockets';
 import { snapshot } from '../src/snapshot';
 
 const SUMMARY = path.join(FIXTURES, 'summary', 'proc');
@@ -299,9 +299,8 @@ describe('serve on live loopback sockets', () => {
     const server = net.createServer();
     const accepted: net.Socket[] = [];
     server.on('connection', (c) => accepted.push(c));
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const port = (server.address() as net.AddressInfo).port;
+    // A port no TIME_WAIT socket of an earlier connection still has: the count below is exact.
+    const port = await listenOnQuietPort(server);
     const clients = await Promise.all(Array.from({ length: 3 }, async () => {
       const c = net.connect(port, '127.0.0.1');
       await once(c, 'connect');

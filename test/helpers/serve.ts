@@ -23,7 +23,11 @@ export async function startServe(args: string[], env: Record<string, string> = {
   child.stdout!.resume();
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`netsnap serve did not start in 20 s: ${err}`)), 20_000);
+    const timer = setTimeout(() => {
+      // The caller never gets the child to stop: it must not outlive the test.
+      child.kill('SIGKILL');
+      reject(new Error(`netsnap serve did not start in 20 s: ${err}`));
+    }, 20_000);
     const check = () => {
       const m = /serving metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(err);
       if (m) {

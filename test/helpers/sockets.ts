@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { snapshot } from '../../src/snapshot';
 
 /** The socket inode behind a net or dgram object (through its private handle: tests only). */
 export function inodeOf(handleOwner: object): number {
@@ -157,4 +158,35 @@ export async function openTestSockets(): Promise<TestSockets> {
       await new Promise((r) => setTimeout(r, 10));
     },
   };
+}
+
+/**
+ * TCP sockets whose local port is `port` (any address, both families) other than `ours` (inodes):
+ * sockets bound to another loopback address (127.0.1.1:0 and the like) may get the same port
+ * number as a test's listener at any time, and TIME_WAIT sockets (inode 0) of earlier ones stay.
+ */
+export function foreignOnPort(port: number, ours: ReadonlySet<number> = new Set()): number {
+  let n = 0;
+  for (const t of snapshot({ protocols: ['tcp'] }).inet) {
+    for (let r = 0; r < t.count; r++) if (t.localPort[r] === port && !ours.has(t.inode[r]!)) n++;
+  }
+  return n;
+}
+
+/**
+ * A TCP server listening on 127.0.0.1 on a port no other socket uses. Port 0 can be given a port
+ * that TIME_WAIT (or SO_REUSEADDR) sockets of earlier connections still have as their local port,
+ * and a test counting the sockets of its port would count those too: such a port is given back and
+ * another one taken (bounded). Sockets bound to other addresses may still take the port number
+ * later (see foreignOnPort).
+ */
+export async function listenOnQuietPort(server: net.Server, attempts = 20): Promise<number> {
+  for (let i = 0; i < attempts; i++) {
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const port = (server.address() as net.AddressInfo).port;
+    if (foreignOnPort(port, new Set([inodeOf(server)])) === 0) return port;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+  throw new Error(`no quiet port in ${attempts} attempts`);
 }
