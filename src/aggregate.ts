@@ -165,7 +165,8 @@ export interface SummaryOptions {
 const LISTEN = 10;
 const CLOSE_WAIT = 8;
 
-function isListener(t: InetTable, i: number): boolean {
+/** A socket that waits for others: TCP LISTEN, or UDP/UDP-Lite bound to a port and unconnected. */
+export function isListener(t: InetTable, i: number): boolean {
   if (t.proto === 'tcp') return t.state[i] === LISTEN;
   if (t.proto === 'raw') return false;
   return t.state[i] === 7 && t.localPort[i] !== 0 && isUnspecified(t.remoteAddr, i * 16);

@@ -32,8 +32,8 @@ export interface SamplerOptions {
   source?: SourceOption;
   /**
    * Compute each tick's diff from the previous one (default true). Consumers that only reduce
-   * each sample (the exporter, the recorder) turn it off: at 100,000 sockets the diff costs the
-   * event-loop thread about as much as the sample itself.
+   * each sample (the exporter, the recorder) turn it off: the diff indexes every row of both
+   * samples on the event-loop thread, work they would never read.
    */
   diff?: boolean;
 }

@@ -10,6 +10,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { CLI, FIXTURES, ROOT } from './helpers/env';
 import { netsnap } from './helpers/cli';
 import { listenOnQuietPort, once } from './helpers/sockets';
+import { samplesIn, until } from './helpers/recording';
 import { parseRecording, RECORD_SCHEMA, type RecordSample, type Recording } from '../src/recording';
 
 const LOAD = path.join(__dirname, 'helpers', 'load-client.js');
@@ -62,17 +63,6 @@ function readValid(file: string): Recording {
 }
 
 
-function samplesIn(file: string): RecordSample[] {
-  if (!fs.existsSync(file)) return [];
-  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"kind":"sample"')).map((l) => JSON.parse(l) as RecordSample);
-}
-
-async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const portEntry = (s: RecordSample, port: number) => s.ports.find((p) => p.proto === 'tcp' && p.port === port)?.sockets ?? 0;
 const tcpState = (s: RecordSample, state: string) => s.states.filter((e) => e.proto === 'tcp' && e.state === state).reduce((n, e) => n + e.count, 0);

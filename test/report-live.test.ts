@@ -11,7 +11,7 @@ import { CLI, ROOT, backend } from './helpers/env';
 import { netsnap } from './helpers/cli';
 import { canUseNetns, removeLeftovers, run } from './helpers/netns';
 import { drawnOnPage, openOffline, type OfflinePage } from './helpers/chromium';
-import { expectedSeries, readSamples } from './helpers/recording';
+import { expectedSeries, readSamples, samplesIn, until } from './helpers/recording';
 import type { RecordSample } from '../src/recording';
 
 const LOAD = path.join(__dirname, 'helpers', 'load-client.js');
@@ -25,17 +25,6 @@ let opened: OfflinePage | undefined;
 let loadPid = 0;
 let port = 0;
 
-function samplesIn(f: string): RecordSample[] {
-  if (!fs.existsSync(f)) return [];
-  return fs.readFileSync(f, 'utf8').split('\n').filter((l) => l.startsWith('{"kind":"sample"')).map((l) => JSON.parse(l) as RecordSample);
-}
-
-async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
-  for (const end = Date.now() + ms; !ok();) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 const onPort = (s: RecordSample) => s.ports.find((p) => p.proto === 'tcp' && p.port === port)?.sockets ?? 0;
 

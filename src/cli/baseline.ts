@@ -5,10 +5,9 @@ import { snapshot } from '../snapshot';
 import { BaselineError, buildBaseline, compareBaseline, comparisonText, parseBaseline, type Baseline } from '../baseline';
 import type { CliOptions } from './args';
 import { selectTables } from './listing';
-import type { Output } from './output';
+import { utf8, type Output } from './output';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
-const bytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
 import type { Proto } from '../model';
 
 /** Reads and validates a baseline; an error text when it is unreadable or invalid. */
@@ -40,7 +39,7 @@ export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
   if (o.compare !== null) {
     const r = readBaseline(o.compare);
     if (typeof r === 'string') {
-      io.err(bytes(`netsnap: ${r}\n`));
+      io.err(utf8(`netsnap: ${r}\n`));
       return 2;
     }
     base = r;
@@ -56,8 +55,8 @@ export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
   let status = 0;
   if (base) {
     const c = compareBaseline(base, now);
-    if (o.format === 'text') io.out(bytes(comparisonText(c)));
-    else io.out(bytes(`${JSON.stringify(c, null, o.format === 'json' ? 2 : undefined)}\n`));
+    if (o.format === 'text') io.out(utf8(comparisonText(c)));
+    else io.out(utf8(`${JSON.stringify(c, null, o.format === 'json' ? 2 : undefined)}\n`));
     status = c.differences.length ? 1 : 0;
   }
   if (o.saveBaseline !== null) {
@@ -68,12 +67,12 @@ export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
       fs.renameSync(tmp, file);
     } catch (err) {
       try { fs.rmSync(tmp, { force: true }); } catch { /* nothing to clean */ }
-      io.err(bytes(`netsnap: cannot write baseline ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`));
+      io.err(utf8(`netsnap: cannot write baseline ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`));
       return 2;
     }
     const msg = `Baseline saved to ${file}: ${now.listeners.length} listener(s), ${now.networks.length} remote network(s).\n`;
-    if (base || o.format !== 'text') io.err(bytes(msg));
-    else io.out(bytes(msg));
+    if (base || o.format !== 'text') io.err(utf8(msg));
+    else io.out(utf8(msg));
   }
   return status;
 }

@@ -3,10 +3,9 @@ import { snapshot } from '../snapshot';
 import { summarize, summaryText } from '../aggregate';
 import type { CliOptions } from './args';
 import { tableRequest } from './listing';
-import type { Output } from './output';
+import { utf8, type Output } from './output';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
-const bytes = (text: string): string => Buffer.from(text, 'utf8').toString('latin1');
 
 export async function runSummary(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
@@ -16,7 +15,7 @@ export async function runSummary(o: CliOptions, io: Output): Promise<number> {
     if (u.code !== 'ENOENT') io.err(`netsnap: ${snap.netDir}/${u.file}: ${u.code}\n`);
   }
   const s = summarize(snap, { top: o.top });
-  if (o.format === 'text') io.out(bytes(summaryText(s)));
-  else io.out(bytes(`${JSON.stringify(s, null, o.format === 'json' ? 2 : undefined)}\n`));
+  if (o.format === 'text') io.out(utf8(summaryText(s)));
+  else io.out(utf8(`${JSON.stringify(s, null, o.format === 'json' ? 2 : undefined)}\n`));
   return 0;
 }

@@ -128,3 +128,17 @@ export function expectedSeries(samples: RecordSample[]): Map<string, Map<string,
   put('queues', 'send', samples.map((s) => s.queues.reduce((a, q) => a + q.send, 0)));
   return charts;
 }
+
+/** The sample lines a recorder has written to `file` so far (none when it is not there yet). */
+export function samplesIn(file: string): RecordSample[] {
+  if (!fs.existsSync(file)) return [];
+  return fs.readFileSync(file, 'utf8').split('\n').filter((l) => l.startsWith('{"kind":"sample"')).map((l) => JSON.parse(l) as RecordSample);
+}
+
+/** Polls `ok` every 50 ms until it holds; throws after `ms` (a bound, not a timing assertion). */
+export async function until(ok: () => boolean, what: string, ms = 60_000): Promise<void> {
+  for (const end = Date.now() + ms; !ok();) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
