@@ -42,6 +42,6 @@ export LD_PRELOAD="$LIBASAN"
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 if [ $# -eq 0 ]; then
-  set -- --project native --project parity --exclude test/parity-fuzz-smoke.test.ts
+  set -- --project native --project parity --exclude test/parity/fuzz-smoke.test.ts
 fi
 exec npx --no-install vitest run "$@"

@@ -1,31 +1,31 @@
-export { snapshot, sample, Snapshot } from './snapshot';
-export type { SnapshotOptions, SourceOption, Problem, InetSocket, UnixSocket } from './snapshot';
-export { InetTable, UnixTable, OwnerIndex } from './tables';
-export type { Owner, ProcessInfo } from './tables';
-export { backendName, getBackend } from './backend';
-export type { BackendName } from './backend';
-export { NetsnapError } from './errors';
-export { tcpStateName, udpStateName, unixStateName, unixTypeName } from './states';
-export { addressText, ipv4Text, ipv6Text } from './format/address';
-export type { Backend, Family, InetProto, Proto, RawInetTable, RawUnixTable, RawOwners, RawSample, SampleRequest } from './model';
-export { createSampler } from './sampler';
-export type { Sampler, SamplerOptions, Tick } from './sampler';
-export { diffSnapshots } from './diff';
-export type { SnapshotDiff, SocketChange, AnySocket } from './diff';
-export type { IncrementalStats } from './incremental_owners';
-export { summarize, summaryText, classifyAddress, classifyAddressText, classifyIPv4, parseAddress, CLOSE_WAIT_THRESHOLD } from './aggregate';
-export type { Summary, SummaryOptions, ProtocolCount, PortEntry, PeerEntry, ProcessEntry, Warning, AddressClass } from './aggregate';
-export { buildBaseline, compareBaseline, parseBaseline, comparisonText, differenceText, listenerKey, networkOf, BaselineError, BASELINE_SCHEMA } from './baseline';
-export type { Baseline, BaselineListener, BaselineNetwork, Comparison, Difference } from './baseline';
-export { measure, measureAsync, readCounters, watchedCounters, WATCHED_COUNTERS } from './measure';
-export type { Measurement, MeasureOptions, StateCount, QueueBytes, ListenerEntry, PortCount, ProcessCount, Rest, FamilyLabel } from './measure';
-export type { Exporter, ExporterOptions } from './exporter';
-import type { Exporter, ExporterOptions } from './exporter';
+export { snapshot, sample, Snapshot } from './model/snapshot';
+export type { SnapshotOptions, SourceOption, Problem, InetSocket, UnixSocket } from './model/snapshot';
+export { InetTable, UnixTable, OwnerIndex } from './model/columns';
+export type { Owner, ProcessInfo } from './model/columns';
+export { backendName, getBackend } from './backends/select';
+export type { BackendName } from './backends/select';
+export { NetsnapError } from './model/errors';
+export { tcpStateName, udpStateName, unixStateName, unixTypeName } from './model/states';
+export { addressText, ipv4Text, ipv6Text } from './model/address';
+export type { Backend, Family, InetProto, Proto, RawInetTable, RawUnixTable, RawOwners, RawSample, SampleRequest } from './model/contract';
+export { createSampler } from './services/sampler';
+export type { Sampler, SamplerOptions, Tick } from './services/sampler';
+export { diffSnapshots } from './analysis/diff';
+export type { SnapshotDiff, SocketChange, AnySocket } from './analysis/diff';
+export type { IncrementalStats } from './owners/incremental';
+export { summarize, summaryText, classifyAddress, classifyAddressText, classifyIPv4, parseAddress, CLOSE_WAIT_THRESHOLD } from './analysis/summary';
+export type { Summary, SummaryOptions, ProtocolCount, PortEntry, PeerEntry, ProcessEntry, Warning, AddressClass } from './analysis/summary';
+export { buildBaseline, compareBaseline, parseBaseline, comparisonText, differenceText, listenerKey, networkOf, BaselineError, BASELINE_SCHEMA } from './analysis/baseline';
+export type { Baseline, BaselineListener, BaselineNetwork, Comparison, Difference } from './analysis/baseline';
+export { measure, measureAsync, readCounters, watchedCounters, WATCHED_COUNTERS } from './analysis/measure';
+export type { Measurement, MeasureOptions, StateCount, QueueBytes, ListenerEntry, PortCount, ProcessCount, Rest, FamilyLabel } from './analysis/measure';
+export type { Exporter, ExporterOptions } from './services/exporter';
+import type { Exporter, ExporterOptions } from './services/exporter';
 
 /** Starts the Prometheus exporter of `netsnap serve` (prom-client is loaded only by those who call it). */
 export async function startExporter(options?: ExporterOptions): Promise<Exporter> {
-  return (await import('./exporter')).startExporter(options);
+  return (await import('./services/exporter')).startExporter(options);
 }
-export { parseRecording, parseRecordingStream, RECORD_SCHEMA } from './recording';
+export { parseRecording, parseRecordingStream, RECORD_SCHEMA } from './services/recording';
 // renderReport() is at 'netsnap/report': loading it costs every user of the entry point ~15 ms.
-export type { Recording, RecordLine, RecordStart, RecordSample, RecordEnd } from './recording';
+export type { Recording, RecordLine, RecordStart, RecordSample, RecordEnd } from './services/recording';

@@ -1,6 +1,6 @@
 // A boring, honest loader: a fixed list of candidates, anything but "not found" is rethrown.
 import * as path from 'node:path';
-import type { Backend, InetProto, RawSample, SampleRequest } from '../model';
+import type { Backend, InetProto, RawSample, SampleRequest } from '../model/contract';
 
 const BUILT = [
   path.join(__dirname, '..', '..', 'build', 'Release', 'netsnap.node'),

@@ -1,14 +1,14 @@
 // --save-baseline FILE and --compare FILE.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { snapshot } from '../snapshot';
-import { BaselineError, buildBaseline, compareBaseline, comparisonText, parseBaseline, type Baseline } from '../baseline';
+import { snapshot } from '../model/snapshot';
+import { BaselineError, buildBaseline, compareBaseline, comparisonText, parseBaseline, type Baseline } from '../analysis/baseline';
 import type { CliOptions } from './args';
 import { selectTables } from './listing';
 import { utf8, type Output } from './output';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
-import type { Proto } from '../model';
+import type { Proto } from '../model/contract';
 
 /** Reads and validates a baseline; an error text when it is unreadable or invalid. */
 export function readBaseline(file: string): Baseline | string {

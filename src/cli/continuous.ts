@@ -1,6 +1,6 @@
 // -c: run one mode again and again, on the fixed grid of src/schedule.ts.
 import type { CliOptions } from './args';
-import { delayUntilCycle, nextCycle } from '../schedule';
+import { delayUntilCycle, nextCycle } from '../services/schedule';
 
 export { delayUntilCycle, nextCycle };
 

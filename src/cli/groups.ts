@@ -4,7 +4,7 @@ import type { Output } from './output';
 import { readProcText } from './routes';
 import { strerror } from './strerror';
 import { Names } from '../names/names';
-import { bogusLineWarning, GROUPS_HEADER, groupRow, parseIgmp, parseIgmp6, type GroupsParse } from '../tables/groups';
+import { bogusLineWarning, GROUPS_HEADER, groupRow, parseIgmp, parseIgmp6, type GroupsParse } from '../procnet/igmp';
 
 function rows(parsed: GroupsParse, family: 4 | 6, names: Names | null, io: Output): string {
   for (const line of parsed.bogusLines) io.err(bogusLineWarning(family, line));

@@ -11,7 +11,7 @@ import { strerror } from './strerror';
 import {
   TABLE_HEADER, TABLE_TITLE, baseDevice, guessIpv4Config, interfaceBlock, interfaceList, interfaceRow,
   interfaceShown, ioctlFlags, parseIfInet6, parseNetDev, type Inet6Entry, type InterfaceInfo, type Ipv4Config,
-} from '../tables/interfaces';
+} from '../procnet/dev';
 import { interfaceJson, interfacesDocument, type JsonObject, writeJson } from '../format/json';
 
 type Read = { ok: true; text: string } | { ok: false; code: string };

@@ -1,7 +1,7 @@
 // --json / --ndjson for the socket listing: the same tables and rows as the text listing
 // (netstat's table selection and its -a / -l rules), every field of every row. Owners are always
 // mapped (all of them, not only the first as in netstat's column). Shape: schema/netsnap-v1.schema.json.
-import { snapshot } from '../snapshot';
+import { snapshot } from '../model/snapshot';
 import type { CliOptions } from './args';
 import { SILENT, type Output } from './output';
 import { listingFormat, tableRequest } from './listing';
@@ -9,8 +9,8 @@ import { withResolvedHosts } from '../names/dns';
 import { inetRowShown, unixRowShown } from '../format/netstat';
 import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
 import * as fs from 'node:fs';
-import { parseIgmp, parseIgmp6, type GroupMembership } from '../tables/groups';
-import { ipv4Text, ipv6Text } from '../format/address';
+import { parseIgmp, parseIgmp6, type GroupMembership } from '../procnet/igmp';
+import { ipv4Text, ipv6Text } from '../model/address';
 import type { Names } from '../names/names';
 
 /** -g's memberships: both families unless -4/-6 (or -A) chose; missing files give none. */

@@ -1,10 +1,10 @@
 // The socket listing: netstat's table selection, headers and rows over one snapshot.
 import * as fs from 'node:fs';
-import { snapshot, type Snapshot } from '../snapshot';
+import { snapshot, type Snapshot } from '../model/snapshot';
 import type { CliOptions } from './args';
-import type { Proto } from '../model';
+import type { Proto } from '../model/contract';
 import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, writeUnixRow, type NetstatListingOptions } from '../format/netstat';
-import { ByteWriter } from '../format/bytes';
+import { ByteWriter } from '../bytes/writer';
 
 import { byteSink, SILENT, type Output } from './output';
 

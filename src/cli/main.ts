@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { parseArgs, USAGE } from './args';
 import { SILENT, type Output } from './output';
 import type { CliOptions } from './args';
-import { NetsnapError } from '../errors';
+import { NetsnapError } from '../model/errors';
 
 // Start-up is most of a small listing's time: each mode's modules are loaded only when that
 // mode runs (a plain `netsnap -tan` never loads the names, routes, JSON or sampler code).
@@ -21,7 +21,7 @@ const lazy = {
   baseline: () => require('./baseline') as typeof import('./baseline'),
   watch: () => require('./watch') as typeof import('./watch'),
   namespaces: () => require('./namespaces') as typeof import('./namespaces'),
-  backend: () => require('../backend') as typeof import('../backend'),
+  backend: () => require('../backends/select') as typeof import('../backends/select'),
   serve: () => require('./serve') as typeof import('./serve'),
   record: () => require('./record') as typeof import('./record'),
   report: () => require('./report') as typeof import('./report'),

@@ -11,7 +11,7 @@ import type { Output } from './output';
 import {
   RUN_NETNS, findPidIn, namedNamespaces, namespaceLabel, namespaceOfName, namespaceOfPid, sameNamespace, scanNamespaces,
   withoutNamespaceOptions, type Namespace,
-} from '../netns';
+} from '../procnet/netns';
 
 type Run = (o: CliOptions, io: Output) => Promise<number>;
 

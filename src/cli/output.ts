@@ -1,4 +1,4 @@
-import type { ByteSink } from '../format/bytes';
+import type { ByteSink } from '../bytes/writer';
 
 /** Where a CLI mode writes. Text is a binary (latin1) string: one char per byte. */
 export interface Output {

@@ -5,12 +5,12 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSampler } from '../sampler';
-import { getBackend } from '../backend';
-import { requestSource } from '../snapshot';
-import { measureAsync, readCounters } from '../measure';
-import { Grid } from '../schedule';
-import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from '../recording';
+import { createSampler } from '../services/sampler';
+import { getBackend } from '../backends/select';
+import { requestSource } from '../model/snapshot';
+import { measureAsync, readCounters } from '../analysis/measure';
+import { Grid } from '../services/schedule';
+import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from '../services/recording';
 import { utf8, type Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
 

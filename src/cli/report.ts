@@ -1,7 +1,7 @@
 // netsnap report FILE: the HTML report of a recording (see src/report).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseRecordingStream, type Recording } from '../recording';
+import { parseRecordingStream, type Recording } from '../services/recording';
 import { renderReport } from '../report';
 import { utf8, type Output } from './output';
 import { strerror } from './strerror';

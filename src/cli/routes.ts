@@ -10,7 +10,7 @@ import {
   IPV4_CACHE_TITLE, IPV4_ROUTE_TITLE, IPV6_ROUTE_COLUMNS, ipv4CacheColumns, ipv4CacheRow, ipv4RouteColumns,
   ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, parseIpv6Route, parseRoute,
   parseRtCache, routeLayout, type LineProblem,
-} from '../tables/routes';
+} from '../procnet/route';
 
 export type ProcRead = { ok: true; text: string } | { ok: false; code: string };
 

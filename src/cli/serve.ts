@@ -1,7 +1,7 @@
 // `netsnap serve`: the Prometheus exporter (src/exporter.ts) on the command line.
 import * as net from 'node:net';
-import { startExporter, hostPort } from '../exporter';
-import { NetsnapError } from '../errors';
+import { startExporter, hostPort } from '../services/exporter';
+import { NetsnapError } from '../model/errors';
 import { utf8, type Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
 

@@ -6,7 +6,7 @@ import type { Output } from './output';
 import { strerror } from './strerror';
 import {
   StatisticsPrinter, parseCounterTables, parseSctpSnmp, parseSnmp6, type StatisticsFilter,
-} from '../tables/statistics';
+} from '../procnet/snmp';
 import { counterTablesJson, countersJson, statisticsDocument, type StatisticsSourceJson, writeJson } from '../format/json';
 
 /** A /proc file as netstat's fopen() and reads see it. */

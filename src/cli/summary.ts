@@ -1,6 +1,6 @@
 // --summary (-y): counts by protocol and state, top ports, peers and processes, and warnings.
-import { snapshot } from '../snapshot';
-import { summarize, summaryText } from '../aggregate';
+import { snapshot } from '../model/snapshot';
+import { summarize, summaryText } from '../analysis/summary';
 import type { CliOptions } from './args';
 import { tableRequest } from './listing';
 import { utf8, type Output } from './output';

@@ -5,12 +5,12 @@
 import type { CliOptions } from './args';
 import type { Output } from './output';
 import { tableRequest } from './listing';
-import { createSampler } from '../sampler';
-import type { Snapshot } from '../snapshot';
-import { originOf, type AnySocket, type SnapshotDiff } from '../diff';
+import { createSampler } from '../services/sampler';
+import type { Snapshot } from '../model/snapshot';
+import { originOf, type AnySocket, type SnapshotDiff } from '../analysis/diff';
 import { inetSocketJson, stringifyJson, unixSocketJson, type Json } from '../format/json';
-import type { Tick } from '../sampler';
-import type { InetTable, UnixTable } from '../tables';
+import type { Tick } from '../services/sampler';
+import type { InetTable, UnixTable } from '../model/columns';
 
 function endpoint(address: string, port: number, family: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;

@@ -1,16 +1,16 @@
 // Structured output (--json, --ndjson): pure functions from a Snapshot or from the parsed -r / -i
 // / -s tables to plain JSON objects, plus the serializer. The shape is versioned and described by
 // schema/netsnap-v1.schema.json; bump SCHEMA_ID on any incompatible change.
-import type { Snapshot, InetSocket, UnixSocket } from '../snapshot';
-import type { InetTable, UnixTable, Owner } from '../tables';
-import type { InetProto } from '../model';
+import type { Snapshot, InetSocket, UnixSocket } from '../model/snapshot';
+import type { InetTable, UnixTable, Owner } from '../model/columns';
+import type { InetProto } from '../model/contract';
 import type { Names } from '../names/names';
-import { ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from './address';
+import { ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from '../model/address';
 import { userName } from '../names/users';
-import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../states';
-import { HOST_LITTLE_ENDIAN, inetSprint, ipv4RouteFlags, ipv6RouteFlags, ipv4CacheFlags, type Ipv4Route, type Ipv6Route, type LineProblem, type RouteCacheEntry } from '../tables/routes';
-import { IFF, type DevStats, type Inet6Entry, type InterfaceInfo } from '../tables/interfaces';
-import type { Counter, CounterTable } from '../tables/statistics';
+import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../model/states';
+import { HOST_LITTLE_ENDIAN, inetSprint, ipv4RouteFlags, ipv6RouteFlags, ipv4CacheFlags, type Ipv4Route, type Ipv6Route, type LineProblem, type RouteCacheEntry } from '../procnet/route';
+import { IFF, type DevStats, type Inet6Entry, type InterfaceInfo } from '../procnet/dev';
+import type { Counter, CounterTable } from '../procnet/snmp';
 
 export const SCHEMA_ID = 'netsnap/v1';
 

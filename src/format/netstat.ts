@@ -1,16 +1,16 @@
 // netstat's socket tables, byte for byte (net-tools 2.10, LANG=C). Strings here are "binary"
 // (latin1) strings: one char per byte, as printf counts them, so widths and cuts match netstat
 // and paths or program names that are not UTF-8 come out unchanged.
-import type { OwnerIndex, InetTable, UnixTable } from '../tables';
-import { decimalBytes, ipv4Bytes, ipv6Bytes, isUnspecified, isV4Mapped } from './address';
-import { ByteWriter, collectText, decimalLength, latin1Bytes, putBytes, putDecimalLeft, putDecimalRight, putSpaces } from './bytes';
-import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../states';
-import { TCP_STATES } from '../states';
+import type { OwnerIndex, InetTable, UnixTable } from '../model/columns';
+import { decimalBytes, ipv4Bytes, ipv6Bytes, isUnspecified, isV4Mapped } from '../model/address';
+import { ByteWriter, collectText, decimalLength, latin1Bytes, putBytes, putDecimalLeft, putDecimalRight, putSpaces } from '../bytes/writer';
+import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../model/states';
+import { TCP_STATES } from '../model/states';
 import { userName } from '../names/users';
 import type { Names } from '../names/names';
-import { inetSprint } from '../tables/routes';
+import { inetSprint } from '../procnet/route';
 import * as os from 'node:os';
-import type { InetProto } from '../model';
+import type { InetProto } from '../model/contract';
 
 export interface NetstatListingOptions {
   all: boolean;

@@ -3,7 +3,7 @@
 // time by prefetchHosts() within a time budget. Every lookup here is synchronous and cached;
 // null means "no name: print the number".
 import * as fs from 'node:fs';
-import { ipv4Text, ipv6Text } from '../format/address';
+import { ipv4Text, ipv6Text } from '../model/address';
 
 export interface NamesOptions {
   hostsFile?: string;

@@ -1,7 +1,7 @@
 // "At a glance": the handful of numbers an operator looks for first, above the charts, each
 // flagged when it points at trouble (the thresholds of --summary's warnings where there is one).
-import type { RecordSample } from '../recording';
-import { CLOSE_WAIT_THRESHOLD } from '../aggregate';
+import type { RecordSample } from '../services/recording';
+import { CLOSE_WAIT_THRESHOLD } from '../analysis/summary';
 import { counterSteps, peak, sum, type Chart, type Timeline } from './series';
 import { compactValue, exactValue } from './format';
 

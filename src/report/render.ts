@@ -1,6 +1,6 @@
 // The HTML report of a recording: one self-contained page (inline CSS, SVG and a small hover
 // script, nothing fetched), readable offline and safe to attach to a ticket.
-import type { RecordEnd, Recording } from '../recording';
+import type { RecordEnd, Recording } from '../services/recording';
 import { charts, mean, peak, timeline, type Chart, type Series, type Timeline } from './series';
 import { chartSvg, seriesColor, type DrawnSeries } from './svg';
 import { compactValue, durationText, escapeHtml, exactValue, shellWords } from './format';

@@ -1,7 +1,7 @@
 // The recording's samples turned into the time series the report draws, at full resolution:
 // one value per sample (NaN where a series has no value, e.g. a rate before its second sample).
-import type { RecordSample, Recording } from '../recording';
-import { TCP_STATES } from '../states';
+import type { RecordSample, Recording } from '../services/recording';
+import { TCP_STATES } from '../model/states';
 
 export type Unit = 'count' | 'bytes' | 'per-second';
 

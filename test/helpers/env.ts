@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { getBackend } from '../../src/backend';
+import { getBackend } from '../../src/backends/select';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 export const FIXTURES = path.join(ROOT, 'fixtures');

@@ -1,5 +1,5 @@
 // Hostile and odd /proc/net inputs (issue #6 part 2), shared by the behaviour suite
-// (test/hostile-inputs.test.ts) and the parity suite, which parses every one with both backends.
+// (test/robustness/hostile-inputs.test.ts) and the parity suite, which parses every one with both backends.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';

@@ -1,6 +1,6 @@
 // Byte-for-byte comparison of two backends' tables, for the parity tests.
 import { expect } from 'vitest';
-import type { RawInetTable, RawUnixTable } from '../../src/model';
+import type { RawInetTable, RawUnixTable } from '../../src/model/contract';
 
 export const bytes = (b: ArrayBuffer | ArrayBufferView) =>
   b instanceof ArrayBuffer ? Buffer.from(b) : Buffer.from(b.buffer, b.byteOffset, b.byteLength);

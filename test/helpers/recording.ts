@@ -1,7 +1,7 @@
 // What the report tests check a report against, computed straight from a record-v1 file's lines
 // (not through src/report), and what they read back out of the report's HTML.
 import * as fs from 'node:fs';
-import type { RecordSample, RecordStart } from '../../src/recording';
+import type { RecordSample, RecordStart } from '../../src/services/recording';
 
 export function readSamples(file: string): RecordSample[] {
   return fs.readFileSync(file, 'utf8').split('\n').flatMap((line) => {

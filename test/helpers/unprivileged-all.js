@@ -1,4 +1,4 @@
-// Run as an unprivileged user (nobody) by test/unprivileged-all.test.ts: holds sockets of its own
+// Run as an unprivileged user (nobody) by test/robustness/unprivileged-all.test.ts: holds sockets of its own
 // (a TCP listener, a bound UDP socket, a connected UNIX stream pair), then runs every command of
 // argv[3] (JSON: [{ args, netstat }]) with netsnap (argv[2]) and, where `netstat` is set, the real
 // netstat, and calls the library (argv[4]: dist/index.js) itself. Prints one JSON document.

@@ -1,6 +1,6 @@
 // The TypeScript backend: the same exports as the native addon, function for function.
-import type { Backend } from '../../model';
-import { parseSocketLink } from './fd_link';
+import type { Backend } from '../../model/contract';
+import { parseSocketLink } from '../../owners/fd_link';
 import { parseInet } from './net_inet';
 import { parseUnix } from './net_unix';
 import { scanOwners } from './owners';

@@ -2,7 +2,7 @@
 // chunks. Both drivers hand a sink the same lines with the same numbers, so a table parsed from
 // memory and one streamed from a file of the same bytes are identical (native/lines.h mirrors it).
 import * as fs from 'node:fs';
-import { STREAM_CHUNK, rowCapacity } from '../../model';
+import { STREAM_CHUNK, rowCapacity } from '../../model/contract';
 
 export interface LineSink {
   /** Called once, before any line, with the first chunk (in memory too: its first STREAM_CHUNK bytes). */

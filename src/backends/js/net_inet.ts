@@ -1,7 +1,7 @@
 // /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}: bytes in, columns out.
-import { growInetColumns, INET_LINE_MAX, inetLayout, type InetProto, type RawInetTable } from '../../model';
+import { growInetColumns, INET_LINE_MAX, inetLayout, type InetProto, type RawInetTable } from '../../model/contract';
 import { grownCapacity, initialCapacity, memoryLines, streamLines, type LineSink } from './lines';
-import { hexDigit, INODE_MAX, parseDec, parseHex, tokenize, U32_MAX } from './scan';
+import { hexDigit, INODE_MAX, parseDec, parseHex, tokenize, U32_MAX } from '../../bytes/scan';
 
 const starts = new Int32Array(13);
 const ends = new Int32Array(13);

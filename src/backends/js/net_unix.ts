@@ -1,8 +1,8 @@
 // /proc/net/unix: bytes in, columns out. The path is the rest of the line after the inode,
 // spaces included: the kernel prints it verbatim (abstract names as `@name`).
-import { growUnixColumns, UNIX_LINE_MAX, unixLayout, type RawUnixTable } from '../../model';
+import { growUnixColumns, UNIX_LINE_MAX, unixLayout, type RawUnixTable } from '../../model/contract';
 import { grownCapacity, initialCapacity, memoryLines, streamLines, type LineSink } from './lines';
-import { INODE_MAX, parseDec, parseHex, tokenize } from './scan';
+import { INODE_MAX, parseDec, parseHex, tokenize } from '../../bytes/scan';
 
 const starts = new Int32Array(7);
 const ends = new Int32Array(7);

@@ -1,8 +1,8 @@
 // PROCROOT/[0-9]*/fd scan: inode -> every (pid, fd) that holds it, plus per owning process its
 // netstat program name, comm and uid. Processes that vanish or deny access are counted, not thrown.
 import * as fs from 'node:fs';
-import type { RawOwners } from '../../model';
-import { parseSocketLinkText } from './fd_link';
+import type { RawOwners } from '../../model/contract';
+import { parseSocketLinkText } from '../../owners/fd_link';
 import { readIntoScratch } from './read';
 
 const PID_MAX = 0x7fffffff;

@@ -1,7 +1,7 @@
 // One /proc file into a reusable buffer. /proc files report no useful size and change while
 // they are read, so we read until EOF and grow the buffer when it fills.
 import * as fs from 'node:fs';
-import type { ReadResult } from '../../model';
+import type { ReadResult } from '../../model/contract';
 
 let scratch = Buffer.allocUnsafe(64 * 1024);
 

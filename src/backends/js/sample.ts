@@ -1,5 +1,5 @@
 // The whole sample (read + parse + scan) in TypeScript.
-import type { InetProto, RawFileResult, RawSample, RawUnixTable, SampleRequest } from '../../model';
+import type { InetProto, RawFileResult, RawSample, RawUnixTable, SampleRequest } from '../../model/contract';
 import { streamInet } from './net_inet';
 import { streamUnix } from './net_unix';
 import { scanOwners } from './owners';

@@ -1,0 +1,254 @@
+// snapshot() and sample(): one read of the requested /proc/net files (+ the owner scan),
+// wrapped in typed views. Options are validated here, before anything reaches a backend.
+import * as os from 'node:os';
+import { getBackend, type BackendName } from '../backends/select';
+import { NetsnapError } from './errors';
+import { addressText } from './address';
+import { INET_FILES, problemReason, type Family, type InetProto, type Proto, type RawSample, type RawUnixTable, type SampleRequest } from './contract';
+import { tcpStateName, udpStateName, unixStateName, unixTypeName } from './states';
+import { InetTable, OwnerIndex, UnixTable, type Owner } from './columns';
+
+export interface SnapshotOptions {
+  /** Default: all of tcp, udp, udplite, raw, unix. */
+  protocols?: readonly Proto[];
+  /** Which inet files to read: 4 = tcp/udp/…, 6 = tcp6/udp6/…. Default both. */
+  families?: readonly Family[];
+  /** Map sockets to the processes that hold them (scan PROCROOT/[0-9]*\/fd). Default false. */
+  owners?: boolean;
+  /** Default '/proc'. Tests point it at a fixture tree. */
+  procRoot?: string;
+  /** Directory of the socket tables; default `${procRoot}/net`. */
+  netDir?: string;
+  /** Byte order of the words in /proc/net addresses; default the host's. */
+  littleEndian?: boolean;
+  /** Override NETSNAP_BACKEND for this call. */
+  backend?: BackendName;
+  /**
+   * Where the inet tables come from: 'proc' (/proc/net/*), 'netlink' (a NETLINK_SOCK_DIAG dump; native
+   * backend and own network namespace only, /proc otherwise or when a dump fails), or 'auto' (the
+   * default: netlink with the native backend on the own namespace's netDir). InetTable.source tells
+   * what was used.
+   */
+  source?: SourceOption;
+  /** TCP states to keep (bit 1 << st of the /proc state numbers); default all. */
+  tcpStates?: number;
+}
+
+export type SourceOption = 'auto' | 'proc' | 'netlink';
+
+/** The netDirs that describe the caller's own network namespace (the only ones netlink can dump). */
+export function isOwnNetDir(netDir: string): boolean {
+  return netDir === '/proc/net' || netDir === '/proc/self/net';
+}
+
+/** The SampleRequest.source for an option value, a backend and a netDir. */
+export function requestSource(source: SourceOption | undefined, backend: BackendName, netDir: string): 'proc' | 'netlink' {
+  const s = source ?? 'auto';
+  if (s !== 'auto' && s !== 'proc' && s !== 'netlink') throw new TypeError(`options.source must be 'auto', 'proc' or 'netlink', got ${JSON.stringify(s)}`);
+  if (s === 'auto') return backend === 'native' && isOwnNetDir(netDir) ? 'netlink' : 'proc';
+  return s;
+}
+
+export interface Problem {
+  /** Full path of the file. */
+  file: string;
+  /** 1-based line number in the file. */
+  line: number;
+  code: number;
+  reason: string;
+}
+
+export interface InetSocket {
+  proto: InetProto;
+  file: string;
+  family: Family;
+  state: number;
+  stateName: string;
+  localAddress: string;
+  localPort: number;
+  remoteAddress: string;
+  remotePort: number;
+  txQueue: number;
+  rxQueue: number;
+  timer: { kind: number; jiffies: number; retransmits: number; timeout: number };
+  uid: number;
+  inode: number;
+  drops: number;
+  /** Accept backlog maximum of a LISTEN socket (0 otherwise); only when the table came from netlink. */
+  backlog?: number;
+  /** Every process holding the socket, ascending pid; empty without owner mapping. */
+  owners: Owner[];
+}
+
+export interface UnixSocket {
+  proto: 'unix';
+  refCount: number;
+  protocol: number;
+  flags: number;
+  type: number;
+  typeName: string;
+  state: number;
+  stateName: string;
+  inode: number;
+  path: string | null;
+  owners: Owner[];
+}
+
+const ALL_PROTOCOLS: readonly Proto[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
+
+export class Snapshot {
+  readonly backend: BackendName;
+  readonly procRoot: string;
+  readonly netDir: string;
+  readonly takenAt: number;
+  /** One table per inet file read, in netstat's order (tcp, tcp6, udp, udp6, …). */
+  readonly inet: InetTable[];
+  readonly unix: UnixTable | null;
+  readonly owners: OwnerIndex | null;
+  /** Lines that were skipped, with why. */
+  readonly problems: Problem[];
+  /** Files that could not be read, with the errno name (ENOENT: not there, e.g. IPv6 disabled). */
+  readonly unreadable: Array<{ file: string; code: string }>;
+
+  constructor(backend: BackendName, request: SampleRequest, raw: RawSample, takenAt: number) {
+    this.backend = backend;
+    this.procRoot = request.procRoot;
+    this.netDir = request.netDir;
+    this.takenAt = takenAt;
+    this.inet = [];
+    this.unix = null;
+    this.problems = [];
+    this.unreadable = [];
+    for (const f of raw.files) {
+      const path = `${request.netDir}/${f.name}`;
+      if (f.error !== null || f.table === null) {
+        this.unreadable.push({ file: f.name, code: f.error ?? 'EIO' });
+        continue;
+      }
+      const p = f.table.problems;
+      for (let i = 0; i + 1 < p.length; i += 2) {
+        this.problems.push({ file: path, line: p[i]!, code: p[i + 1]!, reason: problemReason(p[i + 1]!) });
+      }
+      if (f.name === 'unix') this.unix = new UnixTable(f.table as RawUnixTable);
+      else {
+        const spec = INET_FILES.find((s) => s.file === f.name);
+        if (spec) this.inet.push(new InetTable(spec.proto, f.name, f.table, f.source ?? 'proc'));
+      }
+    }
+    this.owners = raw.owners ? new OwnerIndex(raw.owners) : null;
+  }
+
+  /** The table of one /proc/net file, if it was read. */
+  table(file: string): InetTable | undefined {
+    return this.inet.find((t) => t.file === file);
+  }
+
+  inetSocket(t: InetTable, i: number): InetSocket {
+    const family = t.familyOf(i);
+    const inode = t.inode[i]!;
+    const backlog = t.backlog(i);
+    const s: InetSocket = {
+      proto: t.proto,
+      file: t.file,
+      family,
+      state: t.state[i]!,
+      stateName: t.proto === 'tcp' ? tcpStateName(t.state[i]!) : udpStateName(t.state[i]!),
+      localAddress: addressText(t.localAddr, i * 16, family),
+      localPort: t.localPort[i]!,
+      remoteAddress: addressText(t.remoteAddr, i * 16, family),
+      remotePort: t.remotePort[i]!,
+      txQueue: t.txQueue[i]!,
+      rxQueue: t.rxQueue[i]!,
+      timer: { kind: t.timerKind[i]!, jiffies: t.timerJiffies[i]!, retransmits: t.retransmits[i]!, timeout: t.timeout[i]! },
+      uid: t.uid[i]!,
+      inode,
+      drops: t.drops[i]!,
+      owners: this.owners ? this.owners.ownersOf(inode) : [],
+    };
+    if (backlog !== undefined) s.backlog = backlog;
+    return s;
+  }
+
+  unixSocket(t: UnixTable, i: number): UnixSocket {
+    const inode = t.inode[i]!;
+    return {
+      proto: 'unix',
+      refCount: t.refCount[i]!,
+      protocol: t.protocol[i]!,
+      flags: t.flags[i]!,
+      type: t.type[i]!,
+      typeName: unixTypeName(t.type[i]!),
+      state: t.state[i]!,
+      stateName: unixStateName(t.state[i]!, t.flags[i]!),
+      inode,
+      path: t.path(i),
+      owners: this.owners ? this.owners.ownersOf(inode) : [],
+    };
+  }
+
+  /** Row objects of every inet socket, built lazily, in file order. */
+  *inetSockets(): Generator<InetSocket> {
+    for (const t of this.inet) for (let i = 0; i < t.count; i++) yield this.inetSocket(t, i);
+  }
+
+  *unixSockets(): Generator<UnixSocket> {
+    const t = this.unix;
+    if (t) for (let i = 0; i < t.count; i++) yield this.unixSocket(t, i);
+  }
+}
+
+function validate(options: SnapshotOptions): SampleRequest {
+  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  const protocols = options.protocols ?? ALL_PROTOCOLS;
+  if (!Array.isArray(protocols)) throw new TypeError('options.protocols must be an array');
+  for (const p of protocols) {
+    if (!ALL_PROTOCOLS.includes(p)) throw new TypeError(`options.protocols: unknown protocol ${JSON.stringify(p)} (expected ${ALL_PROTOCOLS.join(', ')})`);
+  }
+  const families = options.families ?? [4, 6];
+  if (!Array.isArray(families)) throw new TypeError('options.families must be an array');
+  for (const f of families) if (f !== 4 && f !== 6) throw new TypeError(`options.families: ${JSON.stringify(f)} is not 4 or 6`);
+  const procRoot = options.procRoot ?? '/proc';
+  if (typeof procRoot !== 'string' || procRoot === '') throw new TypeError('options.procRoot must be a non-empty string');
+  const netDir = options.netDir ?? `${procRoot}/net`;
+  if (typeof netDir !== 'string' || netDir === '') throw new TypeError('options.netDir must be a non-empty string');
+  if (options.owners !== undefined && typeof options.owners !== 'boolean') throw new TypeError('options.owners must be a boolean');
+  if (options.littleEndian !== undefined && typeof options.littleEndian !== 'boolean') throw new TypeError('options.littleEndian must be a boolean');
+  const m = options.tcpStates;
+  if (m !== undefined && !(typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= 0xffffffff)) {
+    throw new TypeError('options.tcpStates must be a whole number below 2^32');
+  }
+  const files: string[] = [];
+  for (const spec of INET_FILES) {
+    if (protocols.includes(spec.proto) && families.includes(spec.ipv6 ? 6 : 4)) files.push(spec.file);
+  }
+  if (protocols.includes('unix')) files.push('unix');
+  const request: SampleRequest = {
+    netDir,
+    files,
+    owners: options.owners ?? false,
+    procRoot,
+    littleEndian: options.littleEndian ?? os.endianness() === 'LE',
+  };
+  if (m !== undefined) request.tcpStates = m;
+  return request;
+}
+
+/** Reads, parses and (optionally) maps owners, synchronously. */
+export function snapshot(options: SnapshotOptions = {}): Snapshot {
+  const request = validate(options);
+  const backend = getBackend(options.backend);
+  request.source = requestSource(options.source, backend.name, request.netDir);
+  const takenAt = Date.now();
+  return new Snapshot(backend.name, request, backend.sample(request), takenAt);
+}
+
+/** Like snapshot(), but with the native backend the work runs on the libuv thread pool. */
+export async function sample(options: SnapshotOptions = {}): Promise<Snapshot> {
+  const request = validate(options);
+  const backend = getBackend(options.backend);
+  request.source = requestSource(options.source, backend.name, request.netDir);
+  const takenAt = Date.now();
+  return new Snapshot(backend.name, request, await backend.sampleAsync(request), takenAt);
+}
+
+export { NetsnapError };

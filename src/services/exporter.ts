@@ -1,0 +1,344 @@
+// `netsnap serve`: a Prometheus exporter built on the sampler. Each scrape takes one sample (or,
+// with an interval, gets the background sampler's latest); scrapes that arrive while a sample is
+// being taken wait for that one, so any number of concurrent scrapes cost one sample and one
+// rendering. The sample runs off the event loop with the native backend; the reduction to metrics
+// works on the columns (src/measure.ts) and the top-N limits keep the series count bounded.
+import * as http from 'node:http';
+import * as zlib from 'node:zlib';
+import { promisify } from 'node:util';
+import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { createSampler, type Sampler } from './sampler';
+import { measureAsync, readCounters, type Measurement } from '../analysis/measure';
+import type { BackendName } from '../backends/select';
+import type { SourceOption } from '../model/snapshot';
+import { Grid } from './schedule';
+
+const gzip = promisify(zlib.gzip);
+
+export interface ExporterOptions {
+  host?: string;
+  port?: number;
+  /** Seconds between background samples; null (default): one sample per scrape. */
+  interval?: number | null;
+  /** Entries in each labelled list (listeners, ports, processes); the rest is aggregated. Default 20. */
+  top?: number;
+  /** Map sockets to processes (netsnap_process_sockets). Default true. */
+  owners?: boolean;
+  procRoot?: string;
+  backend?: BackendName;
+  source?: SourceOption;
+  /** A client must send its whole request within this time (ms), and goes when idle this long. Default 10 s. */
+  requestTimeoutMs?: number;
+  /** Connections served at once; more are refused. Default 64. */
+  maxConnections?: number;
+}
+
+export interface Exporter {
+  readonly host: string;
+  readonly port: number;
+  /** The metrics text as the next scrape would get it (takes or waits for a sample). */
+  metrics(): Promise<string>;
+  close(): Promise<void>;
+}
+
+interface Rendered {
+  text: string;
+  gzipped: Promise<Buffer> | null;
+}
+
+/** `-s` counters: record key, metric name, help, and the family label for the Udp/Udp6 pairs. */
+const KERNEL_COUNTERS: ReadonlyArray<{ key: string; name: string; help: string; gauge?: boolean; family?: 'ipv4' | 'ipv6' }> = [
+  { key: 'Tcp.ActiveOpens', name: 'netsnap_tcp_active_opens_total', help: 'TCP connections opened by connect() (Tcp ActiveOpens).' },
+  { key: 'Tcp.PassiveOpens', name: 'netsnap_tcp_passive_opens_total', help: 'TCP connections accepted from a listener (Tcp PassiveOpens).' },
+  { key: 'Tcp.AttemptFails', name: 'netsnap_tcp_attempt_fails_total', help: 'Failed TCP connection attempts (Tcp AttemptFails).' },
+  { key: 'Tcp.EstabResets', name: 'netsnap_tcp_established_resets_total', help: 'Resets of established TCP connections (Tcp EstabResets).' },
+  { key: 'Tcp.CurrEstab', name: 'netsnap_tcp_current_established', help: 'TCP connections now ESTABLISHED or CLOSE_WAIT (Tcp CurrEstab).', gauge: true },
+  { key: 'Tcp.InSegs', name: 'netsnap_tcp_received_segments_total', help: 'TCP segments received (Tcp InSegs).' },
+  { key: 'Tcp.OutSegs', name: 'netsnap_tcp_sent_segments_total', help: 'TCP segments sent (Tcp OutSegs).' },
+  { key: 'Tcp.RetransSegs', name: 'netsnap_tcp_retransmitted_segments_total', help: 'TCP segments retransmitted (Tcp RetransSegs).' },
+  { key: 'Tcp.InErrs', name: 'netsnap_tcp_in_errors_total', help: 'TCP segments received in error (Tcp InErrs).' },
+  { key: 'Tcp.OutRsts', name: 'netsnap_tcp_out_resets_total', help: 'TCP resets sent (Tcp OutRsts).' },
+  { key: 'TcpExt.ListenOverflows', name: 'netsnap_tcp_listen_overflows_total', help: 'Connections dropped because an accept queue was full (TcpExt ListenOverflows).' },
+  { key: 'TcpExt.ListenDrops', name: 'netsnap_tcp_listen_drops_total', help: 'SYNs to LISTEN sockets dropped (TcpExt ListenDrops).' },
+  { key: 'TcpExt.SyncookiesSent', name: 'netsnap_tcp_syncookies_sent_total', help: 'SYN cookies sent (TcpExt SyncookiesSent).' },
+  { key: 'TcpExt.SyncookiesRecv', name: 'netsnap_tcp_syncookies_received_total', help: 'SYN cookies received (TcpExt SyncookiesRecv).' },
+  { key: 'TcpExt.SyncookiesFailed', name: 'netsnap_tcp_syncookies_failed_total', help: 'Invalid SYN cookies received (TcpExt SyncookiesFailed).' },
+  { key: 'TcpExt.TCPTimeouts', name: 'netsnap_tcp_timeouts_total', help: 'TCP retransmission timeouts (TcpExt TCPTimeouts).' },
+  { key: 'TcpExt.TCPBacklogDrop', name: 'netsnap_tcp_backlog_drops_total', help: 'Segments dropped because a socket backlog was full (TcpExt TCPBacklogDrop).' },
+  { key: 'TcpExt.TCPReqQFullDrop', name: 'netsnap_tcp_request_queue_full_drops_total', help: 'SYNs dropped because the request queue was full (TcpExt TCPReqQFullDrop).' },
+  { key: 'TcpExt.TCPAbortOnMemory', name: 'netsnap_tcp_aborts_on_memory_total', help: 'TCP connections aborted for lack of memory (TcpExt TCPAbortOnMemory).' },
+  { key: 'TcpExt.TCPAbortOnTimeout', name: 'netsnap_tcp_aborts_on_timeout_total', help: 'TCP connections aborted after too many retransmissions (TcpExt TCPAbortOnTimeout).' },
+  ...(['ipv4', 'ipv6'] as const).flatMap((family) => {
+    const t = family === 'ipv4' ? 'Udp' : 'Udp6';
+    return [
+      { key: `${t}.InDatagrams`, name: 'netsnap_udp_received_datagrams_total', help: 'UDP datagrams delivered (Udp InDatagrams, Udp6InDatagrams).', family },
+      { key: `${t}.OutDatagrams`, name: 'netsnap_udp_sent_datagrams_total', help: 'UDP datagrams sent (Udp OutDatagrams, Udp6OutDatagrams).', family },
+      { key: `${t}.NoPorts`, name: 'netsnap_udp_no_ports_total', help: 'UDP datagrams to a port nobody listens on (Udp NoPorts, Udp6NoPorts).', family },
+      { key: `${t}.InErrors`, name: 'netsnap_udp_in_errors_total', help: 'UDP datagrams not delivered for other reasons (Udp InErrors, Udp6InErrors).', family },
+      { key: `${t}.RcvbufErrors`, name: 'netsnap_udp_receive_buffer_errors_total', help: 'UDP datagrams dropped because a receive buffer was full (Udp RcvbufErrors).', family },
+      { key: `${t}.SndbufErrors`, name: 'netsnap_udp_send_buffer_errors_total', help: 'UDP datagrams not sent because a send buffer was full (Udp SndbufErrors).', family },
+    ];
+  }),
+];
+
+/**
+ * The exporter's metrics over one registry. `show(m)` renders a measurement; renders are
+ * serialized, since prom-client's collect() hooks read the measurement being rendered.
+ */
+class MetricsView {
+  readonly registry = new Registry();
+  private shown: Measurement | null = null;
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly unlabelled = new Map<string, { metric: Metric; name: string; registered: boolean }>();
+  readonly samples: Counter;
+  readonly sampleErrors: Counter;
+  readonly scrapes: Counter;
+
+  constructor(top: number) {
+    const r = this.registry;
+    collectDefaultMetrics({ register: r });
+    const view = this;
+    const m = (): Measurement => view.shown!;
+    const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge, m: Measurement) => void) =>
+      new Gauge({ name, help, labelNames, registers: [r], collect() { this.reset(); fill(this, m()); } });
+
+    gauge('netsnap_sockets', 'Sockets by protocol, address family and state.', ['proto', 'family', 'state'], (g, s) => {
+      for (const e of s.states) g.set({ proto: e.proto, family: e.family, state: e.state }, e.count);
+    });
+    gauge('netsnap_socket_queue_bytes', 'Bytes in receive (Recv-Q) and send (Send-Q) queues, LISTEN sockets excluded.', ['proto', 'family', 'queue'], (g, s) => {
+      for (const q of s.queues) {
+        g.set({ proto: q.proto, family: q.family, queue: 'receive' }, q.receive);
+        g.set({ proto: q.proto, family: q.family, queue: 'send' }, q.send);
+      }
+    });
+    const listenLabels = ['proto', 'family', 'address', 'port'];
+    gauge('netsnap_listen_accept_queue', `Connections waiting to be accepted on each LISTEN socket (top ${top} by queue; the rest summed as address="other").`, listenLabels, (g, s) => {
+      for (const l of s.listeners) g.set({ proto: l.proto, family: l.family, address: l.address, port: String(l.port) }, l.acceptQueue);
+      if (s.listenersRest.entries > 0) g.set({ proto: 'tcp', family: 'other', address: 'other', port: 'other' }, s.listenersRest.acceptQueue ?? 0);
+    });
+    gauge('netsnap_listen_backlog', 'The listen() backlog of each LISTEN socket shown in netsnap_listen_accept_queue (read with netlink only).', listenLabels, (g, s) => {
+      for (const l of s.listeners) {
+        if (l.backlog !== null) g.set({ proto: l.proto, family: l.family, address: l.address, port: String(l.port) }, l.backlog);
+      }
+    });
+    gauge('netsnap_port_sockets', `Sockets on each local port something listens on (top ${top}; the rest, and every socket on a port nothing listens on, summed as port="other").`, ['proto', 'port'], (g, s) => {
+      for (const p of s.ports) g.set({ proto: p.proto, port: String(p.port) }, p.sockets);
+      if (s.portsRest.entries > 0) g.set({ proto: 'other', port: 'other' }, s.portsRest.sockets);
+    });
+    gauge('netsnap_process_sockets', `Sockets held by each process (top ${top}; the rest summed as pid="other").`, ['pid', 'program'], (g, s) => {
+      for (const p of s.processes ?? []) g.set({ pid: String(p.pid), program: p.program }, p.sockets);
+      if (s.processesRest && s.processesRest.entries > 0) g.set({ pid: 'other', program: 'other' }, s.processesRest.sockets);
+    });
+    gauge('netsnap_aggregated_entries', 'Entries left out of a labelled list by the top-N limit and summed into its "other" series.', ['list'], (g, s) => {
+      g.set({ list: 'listeners' }, s.listenersRest.entries);
+      g.set({ list: 'ports' }, s.portsRest.entries);
+      if (s.processesRest) g.set({ list: 'processes' }, s.processesRest.entries);
+    });
+    gauge('netsnap_processes_denied', 'Processes whose sockets could not be read (permission), so not in netsnap_process_sockets.', [], (g, s) => {
+      g.set(s.processesDenied);
+    });
+    gauge('netsnap_skipped_lines', 'Malformed /proc lines skipped in the sample.', [], (g, s) => g.set(s.skipped));
+    gauge('netsnap_sample_duration_seconds', 'How long the sample took (read, parse, owners).', [], (g, s) => g.set(s.durationMs / 1000));
+    gauge('netsnap_sample_timestamp_seconds', 'When the sample served was taken (Unix time).', [], (g, s) => g.set(s.t / 1000));
+    this.samples = new Counter({ name: 'netsnap_samples_total', help: 'Samples taken.', registers: [r] });
+    this.sampleErrors = new Counter({ name: 'netsnap_sample_errors_total', help: 'Samples that failed.', registers: [r] });
+    this.scrapes = new Counter({ name: 'netsnap_scrapes_total', help: 'Requests for /metrics.', registers: [r] });
+
+    // The kernel's counters are absolute: each render resets and sets them. A counter the kernel
+    // does not have (no IPv6, an old kernel) is not exported rather than exported as 0.
+    const byName = new Map<string, typeof KERNEL_COUNTERS[number][]>();
+    for (const c of KERNEL_COUNTERS) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+    for (const [name, list] of byName) {
+      const labelNames = list[0]!.family ? ['family'] : [];
+      const help = list[0]!.help;
+      const fill = (metric: Counter | Gauge, s: Measurement) => {
+        metric.reset();
+        for (const c of list) {
+          const v = s.counters[c.key];
+          if (v === undefined) continue;
+          if (metric instanceof Counter) {
+            if (c.family) metric.inc({ family: c.family }, v);
+            else metric.inc(v);
+          } else if (c.family) metric.set({ family: c.family }, v);
+          else metric.set(v);
+        }
+      };
+      const metric: Counter | Gauge = list[0]!.gauge
+        ? new Gauge({ name, help, labelNames, registers: [], collect() { fill(this, m()); } })
+        : new Counter({ name, help, labelNames, registers: [], collect() { fill(this, m()); } });
+      if (labelNames.length > 0) r.registerMetric(metric);
+      else this.unlabelled.set(list[0]!.key, { metric, name, registered: false });
+    }
+  }
+
+  show(m: Measurement): Promise<string> {
+    const run = this.chain.then(async () => {
+      for (const [key, u] of this.unlabelled) {
+        const present = m.counters[key] !== undefined;
+        if (present && !u.registered) this.registry.registerMetric(u.metric);
+        if (!present && u.registered) this.registry.removeSingleMetric(u.name);
+        u.registered = present;
+      }
+      this.shown = m;
+      return this.registry.metrics();
+    });
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/** host:port text for messages and URLs ([::1]:9917). */
+export function hostPort(host: string, port: number): string {
+  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+export async function startExporter(options: ExporterOptions = {}): Promise<Exporter> {
+  const host = options.host ?? '127.0.0.1';
+  const interval = options.interval ?? null;
+  const top = options.top ?? 20;
+  const requestTimeoutMs = options.requestTimeoutMs ?? 10_000;
+  const procRoot = options.procRoot ?? '/proc';
+  const netDir = `${procRoot}/net`;
+  if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
+  const view = new MetricsView(top);
+  const sampler: Sampler<null> = createSampler({
+    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
+    // Owners from the backend's full scan with every sample (native: on its threads), never the
+    // incremental checks, which readlink each socket's fd on the event loop: 8-20 ms of it per
+    // sample at 1,000 sockets (bench/serve.mjs, --cpu-prof). Scrapes are seconds apart, so the
+    // incremental checks would save little anyway, and every scrape's owners are exact.
+    incrementalOwnersUpTo: 0,
+  });
+
+  async function takeOne(): Promise<Rendered> {
+    try {
+      const [tick, counters] = await Promise.all([sampler.next(), readCounters(netDir)]);
+      const snap = tick.snapshot;
+      // From the start of the read to a parsed, owner-mapped sample.
+      const m = await measureAsync(snap, { top, durationMs: Math.max(0, Date.now() - snap.takenAt), counters });
+      view.samples.inc();
+      return { text: await view.show(m), gzipped: null };
+    } catch (err) {
+      view.sampleErrors.inc();
+      throw err;
+    }
+  }
+
+  // One sample per scrape, shared by the scrapes that arrive while it is taken.
+  let inflight: Promise<Rendered> | null = null;
+  // With an interval: the latest rendering, replaced when the background sampler's next tick is
+  // ready, so that a scrape never waits for a tick (but the first).
+  let latest: Promise<Rendered> | null = null;
+  const grid = new Grid((interval ?? 0) * 1000);
+  function sampleInBackground(): void {
+    let current = takeOne();
+    latest = current;
+    void (async () => {
+      for (;;) {
+        await current.then(() => undefined, () => undefined);
+        latest = current;
+        if (!(await grid.next())) return;
+        current = takeOne();
+      }
+    })();
+  }
+
+  function current(): Promise<Rendered> {
+    if (latest !== null) return latest;
+    inflight ??= takeOne().finally(() => {
+      inflight = null;
+    });
+    return inflight;
+  }
+
+  async function serveMetrics(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    view.scrapes.inc();
+    let r: Rendered;
+    try {
+      r = await current();
+    } catch (err) {
+      if (!res.destroyed) {
+        res.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+        res.end(`netsnap: the sample failed: ${(err as Error).message}\n`);
+      }
+      return;
+    }
+    if (res.destroyed) return;
+    const headers: http.OutgoingHttpHeaders = { 'content-type': view.registry.contentType };
+    let body: string | Buffer = r.text;
+    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? '')) && r.text.length > 1024) {
+      r.gzipped ??= gzip(r.text);
+      body = await r.gzipped;
+      headers['content-encoding'] = 'gzip';
+      if (res.destroyed) return;
+    }
+    headers['content-length'] = Buffer.byteLength(body);
+    res.writeHead(200, headers);
+    res.end(req.method === 'HEAD' ? undefined : body);
+  }
+
+  function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
+    const plain = (status: number, text: string, extra: http.OutgoingHttpHeaders = {}) => {
+      res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
+      res.end(req.method === 'HEAD' ? undefined : text);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'method not allowed\n', { allow: 'GET, HEAD' });
+    if (path === '/metrics') {
+      serveMetrics(req, res).catch((err: unknown) => {
+        if (!res.headersSent) plain(500, `netsnap: ${(err as Error).message}\n`);
+        else res.destroy();
+      });
+      return;
+    }
+    if (path === '/healthz') return plain(200, 'ok\n');
+    if (path === '/') return plain(200, 'netsnap exporter: metrics at /metrics, health at /healthz\n');
+    plain(404, 'not found: try /metrics\n');
+  }
+
+  const server = http.createServer({
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: requestTimeoutMs,
+    keepAliveTimeout: Math.min(5000, requestTimeoutMs),
+    connectionsCheckingInterval: Math.max(100, Math.min(1000, requestTimeoutMs / 2)),
+    maxHeaderSize: 16 * 1024,
+  }, handle);
+  server.maxConnections = options.maxConnections ?? 64;
+  // requestTimeout answers a client that does not finish its request with 408; one that stops
+  // reading its response (nothing moves on the socket) is dropped after twice that.
+  server.setTimeout(2 * requestTimeoutMs, (socket) => socket.destroy());
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || socket.destroyed) return socket.destroy();
+    const status = err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout'
+      : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`, () => socket.destroy());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: options.port ?? 9917 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((err: unknown) => {
+    sampler.close();
+    throw err;
+  });
+  if (interval !== null) sampleInBackground();
+  const addr = server.address() as import('node:net').AddressInfo;
+
+  return {
+    host,
+    port: addr.port,
+    async metrics() {
+      return (await current()).text;
+    },
+    async close() {
+      grid.stop();
+      sampler.close();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}
