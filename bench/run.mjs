@@ -89,7 +89,7 @@ const isolated = process.env.NETSNAP_BENCH_ISOLATED === '1';
 const require = createRequire(import.meta.url);
 const { jsBackend } = require(path.join(root, 'dist/backends/js/index.js'));
 const { loadNative } = require(path.join(root, 'dist/backends/native.js'));
-const { createSampler } = require(path.join(root, 'dist/sampler.js'));
+const { createSampler } = require(path.join(root, 'dist/services/sampler.js'));
 const native = loadNative();
 if (!native.ok) {
   console.error('bench: the native addon is not built (npm run build:native); only the TypeScript backend would run.');

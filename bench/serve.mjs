@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // `netsnap serve` and `netsnap record` under a generated load (bench/loadgen.mjs). For each size:
-//   1. the exporter in-process (dist/exporter.js; owners on, top 20, one sample per scrape):
+//   1. the exporter in-process (dist/services/exporter.js; owners on, top 20, one sample per scrape):
 //      sequential scrapes of /metrics on loopback (latency p50/p99, response bytes, the exporter's own
 //      netsnap_sample_duration_seconds, event-loop delay p99/max of this process while they run), then
 //      rounds of concurrent scrapes (latency p50/p99 and samples taken per round, which should be 1);
@@ -106,7 +106,7 @@ const isolated = process.env.NETSNAP_BENCH_ISOLATED === '1';
 
 // ---------------------------------------------------------------------------------------------
 const require = createRequire(import.meta.url);
-const { startExporter } = require(path.join(root, 'dist/exporter.js'));
+const { startExporter } = require(path.join(root, 'dist/services/exporter.js'));
 const cli = path.join(root, 'dist/cli/main.js');
 
 const now = () => performance.now();

@@ -5,7 +5,7 @@
 // are then skipped, and the run says so).
 //   node --expose-gc bench/soak.mjs [--samples 10000] [--sockets 10000] [--backend native|js]
 //     [--modes api,raw] [--every 1000] [--warmup 200] [--heap-mb 2] [--rss-mb 20] [--max-seconds 900] [--json]
-// Modes: `api` = sample({ owners: true, protocols: ['tcp'] }) from dist/snapshot.js (new tables every
+// Modes: `api` = sample({ owners: true, protocols: ['tcp'] }) from dist/backends/snapshot.js (new tables every
 // sample); `raw` = backend.sampleAsync({ ..., owners: true }) with the tables of two samples back
 // passed as `reuse` (the sampler's double buffering). The `max tcp rows` column is the largest
 // /proc/net/tcp seen since the previous line: RSS follows the largest table the process had to
@@ -47,8 +47,8 @@ for (const [k, v] of Object.entries({ samples, sockets, every, warmup, heapMb, r
   }
 }
 
-const { sample } = require(path.join(root, 'dist/snapshot.js'));
-const { getBackend } = require(path.join(root, 'dist/backend.js'));
+const { sample } = require(path.join(root, 'dist/backends/snapshot.js'));
+const { getBackend } = require(path.join(root, 'dist/backends/select.js'));
 const backend = getBackend(backendName);
 
 // --- the sockets: spread over children, each well under the 20,000 fd limit ---------------------

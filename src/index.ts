@@ -1,4 +1,5 @@
-export { snapshot, sample, Snapshot } from './model/snapshot';
+export { Snapshot } from './model/snapshot';
+export { snapshot, sample } from './backends/snapshot';
 export type { SnapshotOptions, SourceOption, Problem, InetSocket, UnixSocket } from './model/snapshot';
 export { InetTable, UnixTable, OwnerIndex } from './model/columns';
 export type { Owner, ProcessInfo } from './model/columns';
@@ -13,7 +14,8 @@ export type { Sampler, SamplerOptions, Tick } from './services/sampler';
 export { diffSnapshots } from './analysis/diff';
 export type { SnapshotDiff, SocketChange, AnySocket } from './analysis/diff';
 export type { IncrementalStats } from './owners/incremental';
-export { summarize, summaryText, classifyAddress, classifyAddressText, classifyIPv4, parseAddress, CLOSE_WAIT_THRESHOLD } from './analysis/summary';
+export { summarize, summaryText, classifyAddress, classifyAddressText, classifyIPv4, CLOSE_WAIT_THRESHOLD } from './analysis/summary';
+export { parseAddress } from './model/address';
 export type { Summary, SummaryOptions, ProtocolCount, PortEntry, PeerEntry, ProcessEntry, Warning, AddressClass } from './analysis/summary';
 export { buildBaseline, compareBaseline, parseBaseline, comparisonText, differenceText, listenerKey, networkOf, BaselineError, BASELINE_SCHEMA } from './analysis/baseline';
 export type { Baseline, BaselineListener, BaselineNetwork, Comparison, Difference } from './analysis/baseline';

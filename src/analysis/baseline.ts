@@ -3,7 +3,7 @@
 import type { Family } from '../model/contract';
 import type { Snapshot } from '../model/snapshot';
 import { ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from '../model/address';
-import { parseAddress } from './summary';
+import { parseAddress } from '../model/address';
 
 export const BASELINE_SCHEMA = 'netsnap/baseline/v1';
 

@@ -3,7 +3,7 @@
 import type { Family } from '../model/contract';
 import type { InetTable } from '../model/columns';
 import type { Snapshot } from '../model/snapshot';
-import { ipv4Text, isUnspecified, isV4Mapped } from '../model/address';
+import { ipv4Text, isUnspecified, isV4Mapped, parseAddress } from '../model/address';
 
 /** A local port with at least this many CLOSE_WAIT sockets is flagged (its application is not closing them). */
 export const CLOSE_WAIT_THRESHOLD = 10;
@@ -51,45 +51,6 @@ export function classifyAddressText(text: string): AddressClass {
   const bytes = parseAddress(text);
   if (!bytes) throw new TypeError(`not an IP address: ${JSON.stringify(text)}`);
   return classifyAddress(bytes.addr, 0, bytes.family);
-}
-
-/** Text -> 16 bytes (IPv4 in the first 4), or null. */
-export function parseAddress(text: string): { addr: Uint8Array; family: Family } | null {
-  const addr = new Uint8Array(16);
-  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    for (let i = 0; i < 4; i++) {
-      const n = Number(v4[i + 1]);
-      if (n > 255) return null;
-      addr[i] = n;
-    }
-    return { addr, family: 4 };
-  }
-  if (!text.includes(':')) return null;
-  let s = text;
-  const tail: number[] = [];
-  const m = /^(.*:)(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(s);
-  if (m) {
-    const inner = parseAddress(m[2]!);
-    if (!inner) return null;
-    s = m[1]!.endsWith('::') ? m[1]! : m[1]!.slice(0, -1);
-    tail.push((inner.addr[0]! << 8) | inner.addr[1]!, (inner.addr[2]! << 8) | inner.addr[3]!);
-  }
-  const parts = s.split('::');
-  if (parts.length > 2) return null;
-  const words = (p: string) => (p === '' ? [] : p.split(':').map((w) => (/^[0-9a-fA-F]{1,4}$/.test(w) ? parseInt(w, 16) : NaN)));
-  const head = words(parts[0]!);
-  const rest = parts.length === 2 ? [...words(parts[1]!), ...tail] : [];
-  const all = parts.length === 2 ? head : [...head, ...tail];
-  if ([...all, ...rest].some((w) => Number.isNaN(w))) return null;
-  const fill = 8 - all.length - rest.length;
-  if (parts.length === 2 ? fill < 1 : fill !== 0) return null;
-  const w = [...all, ...new Array<number>(parts.length === 2 ? fill : 0).fill(0), ...rest];
-  for (let i = 0; i < 8; i++) {
-    addr[2 * i] = w[i]! >> 8;
-    addr[2 * i + 1] = w[i]! & 0xff;
-  }
-  return { addr, family: 6 };
 }
 
 export interface ProtocolCount {

@@ -1,10 +1,10 @@
 // Chooses the backend: native when it loads, TypeScript otherwise; NETSNAP_BACKEND=js|native forces one.
-import type { Backend } from '../model/contract';
+import type { Backend, BackendName } from '../model/contract';
 import { NetsnapError } from '../model/errors';
 import { jsBackend } from './js/index';
 import { loadNative } from './native';
 
-export type BackendName = 'native' | 'js';
+export type { BackendName };
 
 export function getBackend(name?: BackendName): Backend {
   const wanted = name ?? process.env.NETSNAP_BACKEND ?? '';

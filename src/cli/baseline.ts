@@ -1,7 +1,7 @@
 // --save-baseline FILE and --compare FILE.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { snapshot } from '../model/snapshot';
+import { snapshot } from '../backends/snapshot';
 import { BaselineError, buildBaseline, compareBaseline, comparisonText, parseBaseline, type Baseline } from '../analysis/baseline';
 import type { CliOptions } from './args';
 import { selectTables } from './listing';

@@ -1,7 +1,7 @@
 // --json / --ndjson for the socket listing: the same tables and rows as the text listing
 // (netstat's table selection and its -a / -l rules), every field of every row. Owners are always
 // mapped (all of them, not only the first as in netstat's column). Shape: schema/netsnap-v1.schema.json.
-import { snapshot } from '../model/snapshot';
+import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import { SILENT, type Output } from './output';
 import { listingFormat, tableRequest } from './listing';

@@ -1,6 +1,7 @@
 // The socket listing: netstat's table selection, headers and rows over one snapshot.
 import * as fs from 'node:fs';
-import { snapshot, type Snapshot } from '../model/snapshot';
+import { type Snapshot } from '../model/snapshot';
+import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import type { Proto } from '../model/contract';
 import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, writeUnixRow, type NetstatListingOptions } from '../format/netstat';

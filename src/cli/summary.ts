@@ -1,5 +1,5 @@
 // --summary (-y): counts by protocol and state, top ports, peers and processes, and warnings.
-import { snapshot } from '../model/snapshot';
+import { snapshot } from '../backends/snapshot';
 import { summarize, summaryText } from '../analysis/summary';
 import type { CliOptions } from './args';
 import { tableRequest } from './listing';

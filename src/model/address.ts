@@ -1,6 +1,11 @@
-// Numeric address text, exactly as glibc's inet_ntop writes it.
+// The address codec: numeric address text exactly as glibc's inet_ntop writes it, the one parser
+// of address text, and the host's byte order (the words of /proc/net addresses are in it).
 
 import { decimalLength, writeDecimal } from '../bytes/writer';
+import type { Family } from './contract';
+
+/** The words of /proc/net addresses are in the host's byte order. */
+export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 const HEX = [0x30, 0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39, 0x61, 0x62, 0x63, 0x64, 0x65, 0x66];
 
@@ -81,4 +86,43 @@ export function isV4Mapped(addr: Uint8Array, off: number): boolean {
 /** Plain numeric text of an address (the API's form): dotted quad or inet_ntop IPv6. */
 export function addressText(addr: Uint8Array, off: number, family: number): string {
   return family === 6 ? ipv6Text(addr, off) : ipv4Text(addr, off);
+}
+
+/** Text -> 16 bytes (IPv4 in the first 4), or null. */
+export function parseAddress(text: string): { addr: Uint8Array; family: Family } | null {
+  const addr = new Uint8Array(16);
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    for (let i = 0; i < 4; i++) {
+      const n = Number(v4[i + 1]);
+      if (n > 255) return null;
+      addr[i] = n;
+    }
+    return { addr, family: 4 };
+  }
+  if (!text.includes(':')) return null;
+  let s = text;
+  const tail: number[] = [];
+  const m = /^(.*:)(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})$/.exec(s);
+  if (m) {
+    const inner = parseAddress(m[2]!);
+    if (!inner) return null;
+    s = m[1]!.endsWith('::') ? m[1]! : m[1]!.slice(0, -1);
+    tail.push((inner.addr[0]! << 8) | inner.addr[1]!, (inner.addr[2]! << 8) | inner.addr[3]!);
+  }
+  const parts = s.split('::');
+  if (parts.length > 2) return null;
+  const words = (p: string) => (p === '' ? [] : p.split(':').map((w) => (/^[0-9a-fA-F]{1,4}$/.test(w) ? parseInt(w, 16) : NaN)));
+  const head = words(parts[0]!);
+  const rest = parts.length === 2 ? [...words(parts[1]!), ...tail] : [];
+  const all = parts.length === 2 ? head : [...head, ...tail];
+  if ([...all, ...rest].some((w) => Number.isNaN(w))) return null;
+  const fill = 8 - all.length - rest.length;
+  if (parts.length === 2 ? fill < 1 : fill !== 0) return null;
+  const w = [...all, ...new Array<number>(parts.length === 2 ? fill : 0).fill(0), ...rest];
+  for (let i = 0; i < 8; i++) {
+    addr[2 * i] = w[i]! >> 8;
+    addr[2 * i + 1] = w[i]! & 0xff;
+  }
+  return { addr, family: 6 };
 }

@@ -220,9 +220,12 @@ export interface RawSample {
 
 export type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; code: string };
 
+/** The two backends: the C++ addon and the TypeScript fallback. */
+export type BackendName = 'native' | 'js';
+
 /** The contract both backends implement, function for function. */
 export interface Backend {
-  readonly name: 'native' | 'js';
+  readonly name: BackendName;
   parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean): RawInetTable;
   parseUnix(bytes: Uint8Array): RawUnixTable;
   /** Inode of a `socket:[N]` or `[0000]:N` fd link, or -1. */

@@ -1,10 +1,8 @@
-// snapshot() and sample(): one read of the requested /proc/net files (+ the owner scan),
-// wrapped in typed views. Options are validated here, before anything reaches a backend.
-import * as os from 'node:os';
-import { getBackend, type BackendName } from '../backends/select';
-import { NetsnapError } from './errors';
-import { addressText } from './address';
-import { INET_FILES, problemReason, type Family, type InetProto, type Proto, type RawSample, type RawUnixTable, type SampleRequest } from './contract';
+// The Snapshot: one read of the requested /proc/net files (+ the owner scan), wrapped in typed
+// views, and the SampleRequest that asks a backend for it. Options are validated here, before
+// anything reaches a backend (src/backends/snapshot.ts takes the sample).
+import { addressText, HOST_LITTLE_ENDIAN } from './address';
+import { INET_FILES, problemReason, type BackendName, type Family, type InetProto, type Proto, type RawSample, type RawUnixTable, type SampleRequest } from './contract';
 import { tcpStateName, udpStateName, unixStateName, unixTypeName } from './states';
 import { InetTable, OwnerIndex, UnixTable, type Owner } from './columns';
 
@@ -197,7 +195,11 @@ export class Snapshot {
   }
 }
 
-function validate(options: SnapshotOptions): SampleRequest {
+/**
+ * The backend request for snapshot()/sample()/createSampler() options, every option checked
+ * (TypeError for a bad one). The source is chosen with the backend (requestSource).
+ */
+export function sampleRequest(options: SnapshotOptions): SampleRequest {
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const protocols = options.protocols ?? ALL_PROTOCOLS;
   if (!Array.isArray(protocols)) throw new TypeError('options.protocols must be an array');
@@ -227,28 +229,8 @@ function validate(options: SnapshotOptions): SampleRequest {
     files,
     owners: options.owners ?? false,
     procRoot,
-    littleEndian: options.littleEndian ?? os.endianness() === 'LE',
+    littleEndian: options.littleEndian ?? HOST_LITTLE_ENDIAN,
   };
   if (m !== undefined) request.tcpStates = m;
   return request;
 }
-
-/** Reads, parses and (optionally) maps owners, synchronously. */
-export function snapshot(options: SnapshotOptions = {}): Snapshot {
-  const request = validate(options);
-  const backend = getBackend(options.backend);
-  request.source = requestSource(options.source, backend.name, request.netDir);
-  const takenAt = Date.now();
-  return new Snapshot(backend.name, request, backend.sample(request), takenAt);
-}
-
-/** Like snapshot(), but with the native backend the work runs on the libuv thread pool. */
-export async function sample(options: SnapshotOptions = {}): Promise<Snapshot> {
-  const request = validate(options);
-  const backend = getBackend(options.backend);
-  request.source = requestSource(options.source, backend.name, request.netDir);
-  const takenAt = Date.now();
-  return new Snapshot(backend.name, request, await backend.sampleAsync(request), takenAt);
-}
-
-export { NetsnapError };

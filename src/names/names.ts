@@ -3,7 +3,7 @@
 // time by prefetchHosts() within a time budget. Every lookup here is synchronous and cached;
 // null means "no name: print the number".
 import * as fs from 'node:fs';
-import { ipv4Text, ipv6Text } from '../model/address';
+import { ipv4Text, ipv6Text, parseAddress } from '../model/address';
 
 export interface NamesOptions {
   hostsFile?: string;
@@ -122,8 +122,8 @@ export class Names {
 /** The numeric text our formatters produce for an address written in a hosts file, or null. */
 export function canonicalAddress(text: string): string | null {
   if (/^\d{1,3}(\.\d{1,3}){3}$/.test(text)) {
-    const p = text.split('.').map(Number);
-    return p.every((x) => x <= 255) ? p.join('.') : null;
+    const a = parseAddress(text);
+    return a ? ipv4Text(a.addr, 0) : null;
   }
   if (text.includes(':')) {
     const bytes = parseIpv6(text);
@@ -132,38 +132,10 @@ export function canonicalAddress(text: string): string | null {
   return null;
 }
 
+/** An IPv6 address (a zone after `%` is dropped) as 16 bytes, or null. */
 export function parseIpv6(text: string): Uint8Array | null {
-  const out = new Uint8Array(16);
   const pct = text.indexOf('%');
   if (pct >= 0) text = text.slice(0, pct);
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const parse = (s: string): number[] | null => {
-    if (s === '') return [];
-    const words: number[] = [];
-    const parts = s.split(':');
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!;
-      if (i === parts.length - 1 && p.includes('.')) {
-        const v4 = canonicalAddress(p);
-        if (!v4 || !/^\d/.test(v4)) return null;
-        const b = v4.split('.').map(Number);
-        words.push((b[0]! << 8) | b[1]!, (b[2]! << 8) | b[3]!);
-      } else {
-        if (!/^[0-9a-fA-F]{1,4}$/.test(p)) return null;
-        words.push(parseInt(p, 16));
-      }
-    }
-    return words;
-  };
-  const head = parse(halves[0]!);
-  const tail = halves.length === 2 ? parse(halves[1]!) : [];
-  if (!head || !tail) return null;
-  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return null;
-  const words = [...head, ...new Array<number>(8 - head.length - tail.length).fill(0), ...tail];
-  words.forEach((w, i) => {
-    out[2 * i] = w >> 8;
-    out[2 * i + 1] = w & 0xff;
-  });
-  return out;
+  const a = text.includes(':') ? parseAddress(text) : null;
+  return a && a.family === 6 ? a.addr : null;
 }

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 
 /** The socket inode behind a net or dgram object (through its private handle: tests only). */
 export function inodeOf(handleOwner: object): number {

@@ -5,7 +5,8 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSampler } from '../../src/services/sampler';
-import { snapshot, type Snapshot } from '../../src/model/snapshot';
+import { type Snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { backend } from '../helpers/env';
 
 interface Child {

@@ -10,7 +10,7 @@ import { netsnap } from '../helpers/cli';
 import { parsePromText } from '../helpers/promtext';
 import { startServe, type Served } from '../helpers/serve';
 import { listenOnQuietPort, once } from '../helpers/sockets';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 
 const SUMMARY = path.join(FIXTURES, 'summary', 'proc');
 const STATS_NET = path.join(FIXTURES, 'stats', 'proc', 'net');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sample, snapshot, type InetSocket, type Snapshot, type UnixSocket } from '../../src/model/snapshot';
+import { type InetSocket, type Snapshot, type UnixSocket } from '../../src/model/snapshot';
+import { sample, snapshot } from '../../src/backends/snapshot';
 import { openTestSockets, type TestSockets } from '../helpers/sockets';
 import { backend } from '../helpers/env';
 

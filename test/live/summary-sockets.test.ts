@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { summarize, type Summary } from '../../src/analysis/summary';
 import { backend } from '../helpers/env';
 import { netsnap } from '../helpers/cli';

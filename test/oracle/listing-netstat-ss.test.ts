@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestSockets, type TestSockets } from '../helpers/sockets';
 import { netsnap } from '../helpers/cli';
 import { backend } from '../helpers/env';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 
 let s: TestSockets;
 let inodes: number[];

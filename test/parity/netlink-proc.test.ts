@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/backends/native';
 import type { Backend, RawInetTable, RawSample, SampleRequest } from '../../src/model/contract';
 import { createSampler, type Tick } from '../../src/services/sampler';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { InetTable } from '../../src/model/columns';
 import { BASIC } from '../helpers/env';
 import { inodeOf, once } from '../helpers/sockets';

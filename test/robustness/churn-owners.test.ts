@@ -10,7 +10,8 @@ import * as path from 'node:path';
 import * as readline from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSampler } from '../../src/services/sampler';
-import { sample, snapshot, type Snapshot } from '../../src/model/snapshot';
+import { type Snapshot } from '../../src/model/snapshot';
+import { sample, snapshot } from '../../src/backends/snapshot';
 import { backend } from '../helpers/env';
 
 const SECONDS = Number(process.env.NETSNAP_CHURN_SECONDS ?? 30);

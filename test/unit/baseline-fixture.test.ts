@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { BaselineError, buildBaseline, compareBaseline, parseBaseline, type Baseline } from '../../src/analysis/baseline';
 import { FIXTURES, backend } from '../helpers/env';
 import { netsnap } from '../helpers/cli';

@@ -5,7 +5,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { diffSnapshots, diffSnapshotsAsync, type AnySocket } from '../../src/analysis/diff';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { backend } from '../helpers/env';
 
 const dirs: string[] = [];

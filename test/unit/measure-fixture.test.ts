@@ -5,7 +5,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { FIXTURES } from '../helpers/env';
-import { snapshot, type Snapshot } from '../../src/model/snapshot';
+import { type Snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { measure, measureAsync, readCounters, watchedCounters, WATCHED_COUNTERS, type Measurement } from '../../src/analysis/measure';
 
 const SUMMARY = path.join(FIXTURES, 'summary', 'proc');

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { BASIC, backend } from '../helpers/env';
 
 const snap = snapshot({ procRoot: BASIC, owners: true });
@@ -85,7 +85,7 @@ describe(`inet tables from the basic fixture (${backend.name})`, () => {
   });
 
   it('sample() resolves to the same tables as snapshot()', async () => {
-    const a = await import('../../src/model/snapshot').then((m) => m.sample({ procRoot: BASIC, owners: true }));
+    const a = await import('../../src/backends/snapshot').then((m) => m.sample({ procRoot: BASIC, owners: true }));
     expect(a.backend).toBe(snap.backend);
     expect([...a.inetSockets()]).toEqual([...snap.inetSockets()]);
     expect([...a.unixSockets()]).toEqual([...snap.unixSockets()]);

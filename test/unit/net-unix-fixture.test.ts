@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { BASIC, backend } from '../helpers/env';
 
 const snap = snapshot({ procRoot: BASIC, protocols: ['unix'], owners: true });

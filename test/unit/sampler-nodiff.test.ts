@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import * as path from 'node:path';
 import { FIXTURES } from '../helpers/env';
 import { createSampler } from '../../src/services/sampler';
-import { snapshot } from '../../src/model/snapshot';
+import { snapshot } from '../../src/backends/snapshot';
 import { measure } from '../../src/analysis/measure';
 
 const SUMMARY = path.join(FIXTURES, 'summary', 'proc');

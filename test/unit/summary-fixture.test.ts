@@ -1,8 +1,9 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { snapshot } from '../../src/model/snapshot';
-import { CLOSE_WAIT_THRESHOLD, classifyAddressText, parseAddress, summarize } from '../../src/analysis/summary';
+import { snapshot } from '../../src/backends/snapshot';
+import { CLOSE_WAIT_THRESHOLD, classifyAddressText, summarize } from '../../src/analysis/summary';
+import { parseAddress } from '../../src/model/address';
 import { FIXTURES, ROOT, backend } from '../helpers/env';
 import { netsnap } from '../helpers/cli';
 
