@@ -1,12 +1,10 @@
 // One sample reduced to what the exporter (`netsnap serve`) and the recorder (`netsnap record`)
 // keep: counts by protocol, family and state, queue bytes, LISTEN sockets' accept queues, the
 // busiest service ports and processes (top-N, the rest aggregated), and the protocol counters of
-// `-s` that fleet users watch. Works on the columns: no object per socket. Pure: no I/O here
-// but readCounters().
-import * as fs from 'node:fs';
+// `-s` that fleet users watch (read by counters.ts). Works on the columns: no object per socket.
+// Pure: no I/O.
 import type { Snapshot } from '../model/snapshot';
 import type { InetTable } from '../model/columns';
-import { parseCounterTables, parseSnmp6 } from '../procnet/snmp';
 import { TCP_STATES, unixStateName } from '../model/states';
 import { addressText } from '../model/address';
 import { isListener } from './summary';
@@ -275,61 +273,4 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
     counters: options.counters ?? {},
     skipped: snap.problems.length,
   };
-}
-
-/**
- * The `-s` counters fleet users scrape, as `Table.Name` keys. Tcp and Udp come from
- * /proc/net/snmp (Tcp covers both families; Udp is IPv4), TcpExt from /proc/net/netstat, Udp6 from
- * /proc/net/snmp6.
- */
-export const WATCHED_COUNTERS: readonly string[] = [
-  'Tcp.ActiveOpens', 'Tcp.PassiveOpens', 'Tcp.AttemptFails', 'Tcp.EstabResets', 'Tcp.CurrEstab',
-  'Tcp.InSegs', 'Tcp.OutSegs', 'Tcp.RetransSegs', 'Tcp.InErrs', 'Tcp.OutRsts',
-  'TcpExt.ListenOverflows', 'TcpExt.ListenDrops', 'TcpExt.SyncookiesSent', 'TcpExt.SyncookiesRecv',
-  'TcpExt.SyncookiesFailed', 'TcpExt.TCPTimeouts', 'TcpExt.TCPBacklogDrop', 'TcpExt.TCPReqQFullDrop',
-  'TcpExt.TCPAbortOnMemory', 'TcpExt.TCPAbortOnTimeout',
-  'Udp.InDatagrams', 'Udp.OutDatagrams', 'Udp.NoPorts', 'Udp.InErrors', 'Udp.RcvbufErrors', 'Udp.SndbufErrors',
-  'Udp6.InDatagrams', 'Udp6.OutDatagrams', 'Udp6.NoPorts', 'Udp6.InErrors', 'Udp6.RcvbufErrors', 'Udp6.SndbufErrors',
-];
-
-const WATCHED = new Set(WATCHED_COUNTERS);
-
-/** The watched counters out of the texts of snmp, netstat and snmp6 (any may be null: not readable). */
-export function watchedCounters(snmp: string | null, netstat: string | null, snmp6: string | null): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const text of [snmp, netstat]) {
-    if (text === null) continue;
-    for (const table of parseCounterTables(text).tables) {
-      for (const c of table.counters) {
-        const key = `${table.title}.${c.name}`;
-        if (WATCHED.has(key)) out[key] = Number(c.value);
-      }
-    }
-  }
-  if (snmp6 !== null) {
-    for (const c of parseSnmp6(snmp6)) {
-      if (!c.name.startsWith('Udp6')) continue;
-      const key = `Udp6.${c.name.slice(4)}`;
-      if (WATCHED.has(key)) out[key] = Number(c.value);
-    }
-  }
-  const ordered: Record<string, number> = {};
-  for (const k of WATCHED_COUNTERS) if (k in out) ordered[k] = out[k]!;
-  return ordered;
-}
-
-async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await fs.promises.readFile(path, 'latin1');
-  } catch {
-    return null;
-  }
-}
-
-/** Reads the watched counters of a namespace's net directory (async: three small files). */
-export async function readCounters(netDir: string): Promise<Record<string, number>> {
-  const [snmp, netstat, snmp6] = await Promise.all([
-    readOrNull(`${netDir}/snmp`), readOrNull(`${netDir}/netstat`), readOrNull(`${netDir}/snmp6`),
-  ]);
-  return watchedCounters(snmp, netstat, snmp6);
 }

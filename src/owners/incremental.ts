@@ -12,9 +12,8 @@
 // found no holder for is not looked for again, until the next full scan (every `fullScanEvery`
 // ticks). An inode first seen between full scans with no holder yet is looked for every tick.
 import * as fs from 'node:fs';
-import type { RawOwners } from '../model/contract';
-import type { Backend } from '../model/contract';
-import { commName, packProcesses, programName, statusUid } from '../backends/js/owners';
+import type { Backend, RawOwners } from '../model/contract';
+import { isFdName, isPidName, packProcesses, processRecord, type ProcessRecord } from './proc_pid';
 import { parseSocketLink } from './fd_link';
 
 interface Link {
@@ -22,12 +21,13 @@ interface Link {
   fd: number;
 }
 
-interface ProcessRecord {
+interface KnownProcess extends ProcessRecord {
   startTime: string;
-  name: Uint8Array;
-  comm: Uint8Array;
-  uid: number;
 }
+
+const EMPTY = new Uint8Array(0);
+/** /proc/PID/stat is one line; 8 KiB holds it whatever the comm. */
+const STAT_MAX = 8192;
 
 export interface IncrementalStats {
   fullScans: number;
@@ -38,7 +38,7 @@ export interface IncrementalStats {
   linksChecked: number;
 }
 
-function readText(path: string, max = 8192): Uint8Array | null {
+function readText(path: string, max: number): Uint8Array | null {
   try {
     const b = fs.readFileSync(path);
     return b.subarray(0, Math.min(max, b.length));
@@ -49,7 +49,7 @@ function readText(path: string, max = 8192): Uint8Array | null {
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks), or null when the process is gone. */
 export function startTime(procRoot: string, pid: number): string | null {
-  const stat = readText(`${procRoot}/${pid}/stat`);
+  const stat = readText(`${procRoot}/${pid}/stat`, STAT_MAX);
   if (!stat) return null;
   const text = Buffer.from(stat).toString('latin1');
   const close = text.lastIndexOf(')');
@@ -65,7 +65,7 @@ function listPids(procRoot: string): number[] {
   } catch {
     return [];
   }
-  return names.filter((n) => /^[1-9]\d{0,9}$/.test(n)).map(Number).sort((a, b) => a - b);
+  return names.filter(isPidName).map(Number).sort((a, b) => a - b);
 }
 
 /** The socket fds of one process; null when it vanished or denied access. */
@@ -78,7 +78,7 @@ function scanPid(procRoot: string, pid: number): Array<{ inode: number; fd: numb
   }
   const out: Array<{ inode: number; fd: number }> = [];
   for (const name of fds) {
-    if (!/^(0|[1-9]\d{0,9})$/.test(name)) continue;
+    if (!isFdName(name)) continue;
     let link: Buffer;
     try {
       link = fs.readlinkSync(`${procRoot}/${pid}/fd/${name}`, { encoding: 'buffer' });
@@ -93,7 +93,7 @@ function scanPid(procRoot: string, pid: number): Array<{ inode: number; fd: numb
 
 export class IncrementalOwners {
   private links = new Map<number, Link[]>();
-  private processes = new Map<number, ProcessRecord>();
+  private processes = new Map<number, KnownProcess>();
   /** Inodes the last full scan found no owner for (kernel sockets): not looked for until the next one. */
   private unowned = new Set<number>();
   /** Pids in the order they last gained a socket, most recent last. */
@@ -139,7 +139,7 @@ export class IncrementalOwners {
     this.stats.fullScans++;
     this.lastScan = { pidsScanned: raw.pidsScanned, pidsVanished: raw.pidsVanished, pidsDenied: raw.pidsDenied };
     this.links.clear();
-    const alive = new Map<number, ProcessRecord>();
+    const alive = new Map<number, KnownProcess>();
     for (let k = 0; k < raw.inodes.length; k++) {
       const inode = raw.inodes[k]!;
       const list = this.links.get(inode) ?? [];
@@ -233,13 +233,8 @@ export class IncrementalOwners {
     const start = startTime(this.procRoot, pid) ?? '';
     const known = this.processes.get(pid);
     if (known && known.startTime === start) return;
-    const dir = `${this.procRoot}/${pid}`;
-    this.processes.set(pid, {
-      startTime: start,
-      name: programName(readText(`${dir}/cmdline`, 4096) ?? new Uint8Array(0)).slice(),
-      comm: commName(readText(`${dir}/comm`, 64) ?? new Uint8Array(0)).slice(),
-      uid: statusUid(readText(`${dir}/status`) ?? new Uint8Array(0)),
-    });
+    const rec = processRecord(`${this.procRoot}/${pid}`, (path, max) => readText(path, max) ?? EMPTY);
+    this.processes.set(pid, { startTime: start, ...rec });
   }
 
   /** The OwnerIndex columns of what we know about `wanted`. */

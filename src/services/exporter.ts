@@ -8,7 +8,8 @@ import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { createSampler, type Sampler } from './sampler';
-import { measureAsync, readCounters, type Measurement } from '../analysis/measure';
+import { measureAsync, type Measurement } from '../analysis/measure';
+import { COUNTERS, readCounters } from '../analysis/counters';
 import type { BackendName } from '../backends/select';
 import type { SourceOption } from '../model/snapshot';
 import { Grid } from './schedule';
@@ -45,41 +46,6 @@ interface Rendered {
   text: string;
   gzipped: Promise<Buffer> | null;
 }
-
-/** `-s` counters: record key, metric name, help, and the family label for the Udp/Udp6 pairs. */
-const KERNEL_COUNTERS: ReadonlyArray<{ key: string; name: string; help: string; gauge?: boolean; family?: 'ipv4' | 'ipv6' }> = [
-  { key: 'Tcp.ActiveOpens', name: 'netsnap_tcp_active_opens_total', help: 'TCP connections opened by connect() (Tcp ActiveOpens).' },
-  { key: 'Tcp.PassiveOpens', name: 'netsnap_tcp_passive_opens_total', help: 'TCP connections accepted from a listener (Tcp PassiveOpens).' },
-  { key: 'Tcp.AttemptFails', name: 'netsnap_tcp_attempt_fails_total', help: 'Failed TCP connection attempts (Tcp AttemptFails).' },
-  { key: 'Tcp.EstabResets', name: 'netsnap_tcp_established_resets_total', help: 'Resets of established TCP connections (Tcp EstabResets).' },
-  { key: 'Tcp.CurrEstab', name: 'netsnap_tcp_current_established', help: 'TCP connections now ESTABLISHED or CLOSE_WAIT (Tcp CurrEstab).', gauge: true },
-  { key: 'Tcp.InSegs', name: 'netsnap_tcp_received_segments_total', help: 'TCP segments received (Tcp InSegs).' },
-  { key: 'Tcp.OutSegs', name: 'netsnap_tcp_sent_segments_total', help: 'TCP segments sent (Tcp OutSegs).' },
-  { key: 'Tcp.RetransSegs', name: 'netsnap_tcp_retransmitted_segments_total', help: 'TCP segments retransmitted (Tcp RetransSegs).' },
-  { key: 'Tcp.InErrs', name: 'netsnap_tcp_in_errors_total', help: 'TCP segments received in error (Tcp InErrs).' },
-  { key: 'Tcp.OutRsts', name: 'netsnap_tcp_out_resets_total', help: 'TCP resets sent (Tcp OutRsts).' },
-  { key: 'TcpExt.ListenOverflows', name: 'netsnap_tcp_listen_overflows_total', help: 'Connections dropped because an accept queue was full (TcpExt ListenOverflows).' },
-  { key: 'TcpExt.ListenDrops', name: 'netsnap_tcp_listen_drops_total', help: 'SYNs to LISTEN sockets dropped (TcpExt ListenDrops).' },
-  { key: 'TcpExt.SyncookiesSent', name: 'netsnap_tcp_syncookies_sent_total', help: 'SYN cookies sent (TcpExt SyncookiesSent).' },
-  { key: 'TcpExt.SyncookiesRecv', name: 'netsnap_tcp_syncookies_received_total', help: 'SYN cookies received (TcpExt SyncookiesRecv).' },
-  { key: 'TcpExt.SyncookiesFailed', name: 'netsnap_tcp_syncookies_failed_total', help: 'Invalid SYN cookies received (TcpExt SyncookiesFailed).' },
-  { key: 'TcpExt.TCPTimeouts', name: 'netsnap_tcp_timeouts_total', help: 'TCP retransmission timeouts (TcpExt TCPTimeouts).' },
-  { key: 'TcpExt.TCPBacklogDrop', name: 'netsnap_tcp_backlog_drops_total', help: 'Segments dropped because a socket backlog was full (TcpExt TCPBacklogDrop).' },
-  { key: 'TcpExt.TCPReqQFullDrop', name: 'netsnap_tcp_request_queue_full_drops_total', help: 'SYNs dropped because the request queue was full (TcpExt TCPReqQFullDrop).' },
-  { key: 'TcpExt.TCPAbortOnMemory', name: 'netsnap_tcp_aborts_on_memory_total', help: 'TCP connections aborted for lack of memory (TcpExt TCPAbortOnMemory).' },
-  { key: 'TcpExt.TCPAbortOnTimeout', name: 'netsnap_tcp_aborts_on_timeout_total', help: 'TCP connections aborted after too many retransmissions (TcpExt TCPAbortOnTimeout).' },
-  ...(['ipv4', 'ipv6'] as const).flatMap((family) => {
-    const t = family === 'ipv4' ? 'Udp' : 'Udp6';
-    return [
-      { key: `${t}.InDatagrams`, name: 'netsnap_udp_received_datagrams_total', help: 'UDP datagrams delivered (Udp InDatagrams, Udp6InDatagrams).', family },
-      { key: `${t}.OutDatagrams`, name: 'netsnap_udp_sent_datagrams_total', help: 'UDP datagrams sent (Udp OutDatagrams, Udp6OutDatagrams).', family },
-      { key: `${t}.NoPorts`, name: 'netsnap_udp_no_ports_total', help: 'UDP datagrams to a port nobody listens on (Udp NoPorts, Udp6NoPorts).', family },
-      { key: `${t}.InErrors`, name: 'netsnap_udp_in_errors_total', help: 'UDP datagrams not delivered for other reasons (Udp InErrors, Udp6InErrors).', family },
-      { key: `${t}.RcvbufErrors`, name: 'netsnap_udp_receive_buffer_errors_total', help: 'UDP datagrams dropped because a receive buffer was full (Udp RcvbufErrors).', family },
-      { key: `${t}.SndbufErrors`, name: 'netsnap_udp_send_buffer_errors_total', help: 'UDP datagrams not sent because a send buffer was full (Udp SndbufErrors).', family },
-    ];
-  }),
-];
 
 /**
  * The exporter's metrics over one registry. `show(m)` renders a measurement; renders are
@@ -146,8 +112,8 @@ class MetricsView {
 
     // The kernel's counters are absolute: each render resets and sets them. A counter the kernel
     // does not have (no IPv6, an old kernel) is not exported rather than exported as 0.
-    const byName = new Map<string, typeof KERNEL_COUNTERS[number][]>();
-    for (const c of KERNEL_COUNTERS) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
+    const byName = new Map<string, typeof COUNTERS[number][]>();
+    for (const c of COUNTERS) byName.set(c.name, [...(byName.get(c.name) ?? []), c]);
     for (const [name, list] of byName) {
       const labelNames = list[0]!.family ? ['family'] : [];
       const help = list[0]!.help;

@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { FIXTURES } from '../helpers/env';
 import { type Snapshot } from '../../src/model/snapshot';
 import { snapshot } from '../../src/backends/snapshot';
-import { measure, measureAsync, readCounters, watchedCounters, WATCHED_COUNTERS, type Measurement } from '../../src/analysis/measure';
+import { measure, measureAsync, type Measurement } from '../../src/analysis/measure';
+import { readCounters, watchedCounters, WATCHED_COUNTERS } from '../../src/analysis/counters';
 
 const SUMMARY = path.join(FIXTURES, 'summary', 'proc');
 const STATS_NET = path.join(FIXTURES, 'stats', 'proc', 'net');
