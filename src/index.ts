@@ -6,6 +6,7 @@ export type { Owner, ProcessInfo } from './model/columns';
 export { backendName, getBackend } from './backends/select';
 export type { BackendName } from './backends/select';
 export { NetsnapError } from './model/errors';
+export type { NetsnapErrorCode } from './model/errors';
 export { tcpStateName, udpStateName, unixStateName, unixTypeName } from './model/states';
 export { addressText, ipv4Text, ipv6Text } from './model/address';
 export type { Backend, Family, InetProto, Proto, RawInetTable, RawUnixTable, RawOwners, RawSample, SampleRequest } from './model/contract';
@@ -23,6 +24,8 @@ export { measure, measureAsync } from './analysis/measure';
 export { readCounters, watchedCounters, WATCHED_COUNTERS } from './analysis/counters';
 export type { Measurement, MeasureOptions, StateCount, QueueBytes, ListenerEntry, PortCount, ProcessCount, Rest, FamilyLabel } from './analysis/measure';
 export type { Exporter, ExporterOptions } from './services/exporter';
+export { startRecorder } from './services/recorder';
+export type { Recorder, RecorderOptions, RecordEndInfo } from './services/recorder';
 import type { Exporter, ExporterOptions } from './services/exporter';
 
 /** Starts the Prometheus exporter of `netsnap serve` (prom-client is loaded only by those who call it). */
@@ -30,5 +33,5 @@ export async function startExporter(options?: ExporterOptions): Promise<Exporter
   return (await import('./services/exporter')).startExporter(options);
 }
 export { parseRecording, parseRecordingStream, RECORD_SCHEMA } from './services/recording';
-// renderReport() is at 'netsnap/report': loading it costs every user of the entry point ~15 ms.
+// renderReport() is at 'netsnap/report', so that users of the entry point do not load it.
 export type { Recording, RecordLine, RecordStart, RecordSample, RecordEnd } from './services/recording';

@@ -4,6 +4,7 @@ import type { Family } from '../model/contract';
 import type { Snapshot } from '../model/snapshot';
 import { ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from '../model/address';
 import { parseAddress } from '../model/address';
+import { NetsnapError } from '../model/errors';
 
 export const BASELINE_SCHEMA = 'netsnap/baseline/v1';
 
@@ -98,7 +99,13 @@ function compareNetworks(a: BaselineNetwork, b: BaselineNetwork): number {
   return byName(a.network, b.network);
 }
 
-export class BaselineError extends Error {}
+/** A file that is not a v1 baseline: a NetsnapError ERR_BAD_FILE, kept as its own class for callers that catch it. */
+export class BaselineError extends NetsnapError {
+  constructor(message: string) {
+    super('ERR_BAD_FILE', message);
+    this.name = 'BaselineError';
+  }
+}
 
 /** Checks a parsed JSON value is a v1 baseline; throws BaselineError saying what is wrong. */
 export function parseBaseline(value: unknown): Baseline {

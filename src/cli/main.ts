@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import { parseArgs, USAGE } from './args';
 import { SILENT, type Output } from './output';
 import type { CliOptions } from './args';
-import { NetsnapError } from '../model/errors';
+import { CLI_EXIT_STATUS, NetsnapError } from '../model/errors';
 
 // Start-up is most of a small listing's time: each mode's modules are loaded only when that
 // mode runs (a plain `netsnap -tan` never loads the names, routes, JSON or sampler code).
@@ -118,7 +118,7 @@ if (require.main === module) {
     (err: unknown) => {
       if (!(err instanceof NetsnapError)) throw err;
       io.err(`netsnap: ${err.message}\n`);
-      process.exitCode = 1;
+      process.exitCode = CLI_EXIT_STATUS[err.code];
     },
   );
 }

@@ -1,19 +1,13 @@
-// `netsnap record`: samples at a fixed interval into a record-v1 NDJSON file (src/recording.ts),
-// for a duration, until a command it runs exits, or until a signal. Nothing is kept between
-// samples (memory stays flat however long it runs), and each line reaches the file with one
-// write() as soon as it exists, so whatever stops the recorder leaves a valid file behind.
+// `netsnap record`: the recorder service (src/services/recorder.ts) into a record-v1 NDJSON file,
+// for a duration, until a command it runs exits, or until a signal. Each line reaches the file
+// with one write() as soon as it exists, so whatever stops the recorder leaves a valid file behind.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createSampler } from '../services/sampler';
-import { getBackend } from '../backends/select';
-import { requestSource } from '../model/snapshot';
-import { measureAsync } from '../analysis/measure';
-import { readCounters } from '../analysis/counters';
-import { Grid } from '../services/schedule';
-import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from '../services/recording';
+import { startRecorder, type Recorder } from '../services/recorder';
+import { isNetsnapError, usageError } from '../model/errors';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
+import { countOption, durationOption, parseSubArgs, sourceOption } from './subargs';
 
 export const RECORD_USAGE = `usage: netsnap record --out FILE [--interval TIME] [--duration TIME] [--top N] [--no-owners]
                       [--proc-root DIR] [--source proc|netlink|auto] [-- COMMAND [ARG ...]]
@@ -41,8 +35,6 @@ const SPEC = [
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
-type EndInfo = Omit<RecordEnd, 'kind' | 'endedAt' | 'samples'>;
-
 function exitStatus(signal: string | null): number {
   return 128 + (os.constants.signals[signal as NodeJS.Signals] ?? 0);
 }
@@ -61,9 +53,9 @@ interface Settings {
 function settings(argv: string[]): Settings | 'help' {
   const { options, positionals, rest } = parseSubArgs('record', argv, SPEC);
   if (options.has('help')) return 'help';
-  if (positionals.length > 0) throw new UsageError(`netsnap record: unexpected argument '${positionals[0]}' (a command goes after --)`);
+  if (positionals.length > 0) throw usageError(`netsnap record: unexpected argument '${positionals[0]}' (a command goes after --)`);
   const out = options.get('out');
-  if (!out) throw new UsageError('netsnap record: --out FILE is required');
+  if (!out) throw usageError('netsnap record: --out FILE is required');
   return {
     out,
     interval: options.has('interval') ? durationOption('record', 'interval', options.get('interval')!) : 0.25,
@@ -95,40 +87,41 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
     }
     s = parsed;
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     say(`${err.message}\n${RECORD_USAGE}`);
     return 2;
   }
 
-  // Options the sampler rejects (a missing --proc-root, say) fail before anything is written.
-  const sampler = createSampler({ diff: false, owners: s.owners, procRoot: s.procRoot, source: s.source });
-  let fd: number;
+  // Options the sampler rejects (a missing --proc-root, say) fail before anything is written; the
+  // file is opened for the start line.
+  let fd = -1;
+  let openError: NodeJS.ErrnoException | null = null;
+  let recorder: Recorder;
   try {
-    fd = s.out === '-' ? 1 : fs.openSync(s.out, 'w');
+    recorder = startRecorder({
+      interval: s.interval, duration: s.duration, top: s.top, owners: s.owners, procRoot: s.procRoot, source: s.source,
+      command: s.command,
+      write: (line) => {
+        if (fd < 0) {
+          try {
+            fd = s.out === '-' ? 1 : fs.openSync(s.out, 'w');
+          } catch (err) {
+            openError = err as NodeJS.ErrnoException;
+            throw err;
+          }
+        }
+        writeLine(fd, `${JSON.stringify(line)}\n`);
+      },
+    });
   } catch (err) {
-    const e = err as NodeJS.ErrnoException;
+    const e = openError as NodeJS.ErrnoException | null; // set by write(), which TypeScript cannot see
+    if (e === null) throw err;
     say(`netsnap record: cannot write ${s.out}: ${e.code ?? e.message}\n`);
     return 1;
   }
-  const backend = getBackend();
-  const start: RecordStart = {
-    schema: RECORD_SCHEMA, kind: 'start', startedAt: new Date().toISOString(), host: os.hostname(),
-    interval: s.interval, top: s.top, owners: s.owners, backend: backend.name,
-    source: requestSource(s.source, backend.name, `${s.procRoot}/net`), command: s.command, duration: s.duration,
-  };
-  writeLine(fd, `${JSON.stringify(start)}\n`);
-
-  let end: EndInfo | null = null;
-  let samples = 0;
-  const grid = new Grid(s.interval * 1000);
-  const finish = (e: EndInfo) => {
-    end ??= e;
-    grid.stop();
-  };
   const writeEnd = () => {
-    const line: RecordEnd = { kind: 'end', endedAt: new Date().toISOString(), samples, ...end! };
     try {
-      writeLine(fd, `${JSON.stringify(line)}\n`);
+      writeLine(fd, `${JSON.stringify(recorder.endLine())}\n`);
       fs.fsyncSync(fd);
     } catch (err) {
       // A pipe or a terminal cannot be fsync()ed (EINVAL); a reader that went away (EPIPE) or a
@@ -140,19 +133,19 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   };
 
   let child: ChildProcess | null = null;
-  let commandEndedAt = Infinity;
   let childExited: Promise<void> = Promise.resolve();
   if (s.command) {
     const c = spawn(s.command[0]!, s.command.slice(1), { stdio: 'inherit' });
     child = c;
     childExited = new Promise<void>((resolve) => {
       c.on('error', (err: NodeJS.ErrnoException) => {
-        finish({ reason: 'error', exitCode: null, signal: null, message: `cannot run ${s.command![0]}: ${err.code ?? err.message}` });
+        recorder.stop({ reason: 'error', exitCode: null, signal: null, message: `cannot run ${s.command![0]}: ${err.code ?? err.message}` });
         resolve();
       });
       c.on('exit', (code, signal) => {
-        commandEndedAt = Date.now();
-        finish({ reason: 'command', exitCode: code, signal });
+        // The state the command left behind (its closed connections in TIME_WAIT, say) belongs
+        // in the recording: a sample from after it ended.
+        recorder.stop({ reason: 'command', exitCode: code, signal }, { sampleAfter: Date.now() });
         resolve();
       });
     });
@@ -161,48 +154,18 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   let signalled = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signalled++;
+    recorder.stop({ reason: 'signal', exitCode: null, signal });
     if (signalled > 1) {
       // A second Ctrl-C: no more waiting for the command, but the file still gets its end line.
       child?.kill('SIGKILL');
-      if (end === null) end = { reason: 'signal', exitCode: null, signal };
       writeEnd();
       process.exit(exitStatus(signal));
     }
-    finish({ reason: 'signal', exitCode: null, signal });
   };
   for (const sig of SIGNALS) process.on(sig, onSignal);
 
   say(`netsnap record: sampling every ${s.interval * 1000}ms into ${s.out}${s.command ? ` while ${s.command.join(' ')} runs` : ''}${s.duration ? ` for ${s.duration}s` : ''}; Ctrl-C stops\n`);
-  const startedAt = Date.now();
-  const timer = s.duration !== null ? setTimeout(() => finish({ reason: 'duration', exitCode: null, signal: null }), s.duration * 1000) : null;
-  const takeSample = async (): Promise<number> => {
-    // The counters are read beside the sample, not after it (a first sample with a full owner
-    // scan can take a while).
-    const [tick, counters] = await Promise.all([sampler.next(), readCounters(`${s.procRoot}/net`)]);
-    const m = await measureAsync(tick.snapshot, { top: s.top, durationMs: Math.max(0, Date.now() - tick.snapshot.takenAt), counters });
-    const line: RecordSample = { kind: 'sample', seq: samples, elapsedMs: tick.snapshot.takenAt - startedAt, ...m };
-    writeLine(fd, `${JSON.stringify(line)}\n`);
-    samples++;
-    return tick.snapshot.takenAt;
-  };
-  try {
-    let lastTakenAt = 0;
-    while (end === null) {
-      lastTakenAt = await takeSample();
-      if (end !== null || !(await grid.next())) break;
-    }
-    // The state the command left behind (its closed connections in TIME_WAIT, say) belongs in
-    // the recording: one more sample when the last one started before the command ended.
-    if ((end as EndInfo | null)?.reason === 'command' && lastTakenAt < commandEndedAt) await takeSample();
-  } catch (err) {
-    finish({ reason: 'error', exitCode: null, signal: null, message: (err as Error).message });
-  } finally {
-    if (timer) clearTimeout(timer);
-    sampler.close();
-  }
-
-  const final: EndInfo = end ?? { reason: 'error', exitCode: null, signal: null, message: 'stopped' };
-  end = final;
+  const final = await recorder.done;
   // Stopped by the duration, a signal or an error while the command still runs: ask it to stop,
   // then insist. After Ctrl-C it gets a moment first: a terminal sent it the same signal.
   if (child && child.exitCode === null && child.signalCode === null) {
@@ -217,7 +180,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   }
   for (const sig of SIGNALS) process.off(sig, onSignal);
   writeEnd();
-  say(`netsnap record: ${samples} sample${samples === 1 ? '' : 's'} in ${s.out} (${final.reason}${final.message ? `: ${final.message}` : ''})\n`);
+  say(`netsnap record: ${recorder.samples} sample${recorder.samples === 1 ? '' : 's'} in ${s.out} (${final.reason}${final.message ? `: ${final.message}` : ''})\n`);
   switch (final.reason) {
     case 'duration': return 0;
     case 'error': return final.message?.startsWith('cannot run') ? 127 : 1;

@@ -5,7 +5,8 @@ import { parseRecordingStream, type Recording } from '../services/recording';
 import { renderReport } from '../report';
 import { utf8, type Output } from './output';
 import { strerror } from './strerror';
-import { parseSubArgs, UsageError } from './subargs';
+import { parseSubArgs } from './subargs';
+import { isNetsnapError } from '../model/errors';
 
 export const REPORT_USAGE = `usage: netsnap report FILE [-o|--output OUT.html] [--title TEXT]
   Writes a self-contained HTML page (charts over time, peaks) of a recording made by netsnap record.
@@ -26,7 +27,7 @@ export function parseReportArgs(argv: string[]): ReportArgs {
       { name: 'output', short: 'o', value: true }, { name: 'title', value: true }, { name: 'help', short: 'h', value: false },
     ]);
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     return { kind: 'error', message: err.message.replace(/^netsnap report: /, '') };
   }
   const { options, rest } = parsed;
@@ -74,7 +75,7 @@ export async function runReport(argv: string[], io: Output): Promise<number> {
   try {
     rec = await parseRecordingStream(fs.createReadStream(args.file));
   } catch (err) {
-    if (err instanceof TypeError) io.err(utf8(`netsnap: ${args.file}: ${err.message}\n`));
+    if (isNetsnapError(err, 'ERR_BAD_FILE')) io.err(utf8(`netsnap: ${args.file}: ${err.message}\n`));
     else io.err(utf8(`netsnap: cannot read ${args.file}: ${errText(err)}\n`));
     return 1;
   }

@@ -1,9 +1,9 @@
 // `netsnap serve`: the Prometheus exporter (src/exporter.ts) on the command line.
 import * as net from 'node:net';
 import { startExporter, hostPort } from '../services/exporter';
-import { NetsnapError } from '../model/errors';
+import { isNetsnapError, NetsnapError, usageError } from '../model/errors';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, parseSubArgs, sourceOption, UsageError } from './subargs';
+import { countOption, durationOption, parseSubArgs, sourceOption } from './subargs';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
                      [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto]
@@ -35,7 +35,7 @@ const SPEC = [
 export function parseListen(text: string): { host: string; port: number } {
   const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(text) ?? /^([^:[\]]+):(\d{1,5})$/.exec(text);
   if (!m || net.isIP(m[1]!) === 0 || Number(m[2]) > 65535) {
-    throw new UsageError(`netsnap serve: invalid --listen '${text}' (use ADDR:PORT with an IP address, e.g. 127.0.0.1:9917 or [::1]:9917)`);
+    throw usageError(`netsnap serve: invalid --listen '${text}' (use ADDR:PORT with an IP address, e.g. 127.0.0.1:9917 or [::1]:9917)`);
   }
   return { host: m[1]!, port: Number(m[2]) };
 }
@@ -60,7 +60,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
       io.out(SERVE_USAGE);
       return 0;
     }
-    if (positionals.length > 0 || rest.length > 0) throw new UsageError(`netsnap serve: unexpected argument '${[...positionals, ...rest][0]}'`);
+    if (positionals.length > 0 || rest.length > 0) throw usageError(`netsnap serve: unexpected argument '${[...positionals, ...rest][0]}'`);
     if (options.has('listen')) listen = parseListen(options.get('listen')!);
     if (options.has('interval')) interval = durationOption('serve', 'interval', options.get('interval')!);
     if (options.has('top')) top = countOption('serve', 'top', options.get('top')!, 1, 1_000_000);
@@ -69,7 +69,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     if (options.has('proc-root')) procRoot = options.get('proc-root')! || '/proc';
     owners = !options.has('no-owners');
   } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
+    if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     say(`${err.message}\n${SERVE_USAGE}`);
     return 2;
   }

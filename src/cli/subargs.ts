@@ -2,6 +2,7 @@
 // (`--name value`, `--name=value`, unambiguous prefixes), single-letter aliases, `--` ending the
 // options (what follows is returned as `rest`: record's command).
 import { parseDuration } from './args';
+import { usageError } from '../model/errors';
 
 export interface OptionSpec {
   name: string;
@@ -19,7 +20,6 @@ export interface SubArgs {
   rest: string[];
 }
 
-export class UsageError extends Error {}
 
 export function parseSubArgs(command: string, argv: readonly string[], spec: readonly OptionSpec[]): SubArgs {
   const options = new Map<string, string>();
@@ -34,18 +34,18 @@ export function parseSubArgs(command: string, argv: readonly string[], spec: rea
       const name = a.slice(2, eq < 0 ? undefined : eq);
       const exact = spec.find((o) => o.name === name);
       const matches = exact ? [exact] : spec.filter((o) => o.name.startsWith(name));
-      if (matches.length === 0 || name === '') throw new UsageError(`netsnap ${command}: unrecognized option '${a}'`);
-      if (matches.length > 1) throw new UsageError(`netsnap ${command}: option '${a}' is ambiguous`);
+      if (matches.length === 0 || name === '') throw usageError(`netsnap ${command}: unrecognized option '${a}'`);
+      if (matches.length > 1) throw usageError(`netsnap ${command}: option '${a}' is ambiguous`);
       s = matches[0]!;
       if (eq >= 0) {
-        if (!s.value) throw new UsageError(`netsnap ${command}: option '--${s.name}' doesn't allow an argument`);
+        if (!s.value) throw usageError(`netsnap ${command}: option '--${s.name}' doesn't allow an argument`);
         inline = a.slice(eq + 1);
       }
     } else if (a.startsWith('-') && a.length > 1) {
       s = spec.find((o) => o.short === a[1]);
-      if (!s) throw new UsageError(`netsnap ${command}: invalid option -- '${a[1]}'`);
+      if (!s) throw usageError(`netsnap ${command}: invalid option -- '${a[1]}'`);
       if (a.length > 2) {
-        if (!s.value) throw new UsageError(`netsnap ${command}: invalid option '${a}'`);
+        if (!s.value) throw usageError(`netsnap ${command}: invalid option '${a}'`);
         inline = a.slice(2);
       }
     } else {
@@ -56,7 +56,7 @@ export function parseSubArgs(command: string, argv: readonly string[], spec: rea
     if (s.value) {
       if (inline !== undefined) value = inline;
       else if (i + 1 < argv.length) value = argv[++i]!;
-      else throw new UsageError(`netsnap ${command}: option '--${s.name}' requires an argument`);
+      else throw usageError(`netsnap ${command}: option '--${s.name}' requires an argument`);
     }
     options.set(s.name, value);
   }
@@ -66,21 +66,21 @@ export function parseSubArgs(command: string, argv: readonly string[], spec: rea
 /** A TIME option (250ms, 0.5s, 2) in seconds, > 0. */
 export function durationOption(command: string, name: string, text: string): number {
   const t = parseDuration(text);
-  if (t === null || !(t > 0)) throw new UsageError(`netsnap ${command}: invalid --${name} '${text}' (use e.g. 100ms, 0.5s or 2)`);
+  if (t === null || !(t > 0)) throw usageError(`netsnap ${command}: invalid --${name} '${text}' (use e.g. 100ms, 0.5s or 2)`);
   return t;
 }
 
 /** A count option: an integer from `min` to `max`. */
 export function countOption(command: string, name: string, text: string, min: number, max: number): number {
   if (!/^\d{1,9}$/.test(text) || Number(text) < min || Number(text) > max) {
-    throw new UsageError(`netsnap ${command}: invalid --${name} '${text}' (an integer from ${min} to ${max})`);
+    throw usageError(`netsnap ${command}: invalid --${name} '${text}' (an integer from ${min} to ${max})`);
   }
   return Number(text);
 }
 
 export function sourceOption(command: string, text: string): 'auto' | 'proc' | 'netlink' {
   if (text !== 'auto' && text !== 'proc' && text !== 'netlink') {
-    throw new UsageError(`netsnap ${command}: invalid --source '${text}' (use proc, netlink or auto)`);
+    throw usageError(`netsnap ${command}: invalid --source '${text}' (use proc, netlink or auto)`);
   }
   return text;
 }

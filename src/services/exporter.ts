@@ -2,14 +2,15 @@
 // with an interval, gets the background sampler's latest); scrapes that arrive while a sample is
 // being taken wait for that one, so any number of concurrent scrapes cost one sample and one
 // rendering. The sample runs off the event loop with the native backend; the reduction to metrics
-// works on the columns (src/measure.ts) and the top-N limits keep the series count bounded.
+// works on the columns (src/analysis/measure.ts) and the top-N limits keep the series count bounded.
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
 import { createSampler, type Sampler } from './sampler';
-import { measureAsync, type Measurement } from '../analysis/measure';
-import { COUNTERS, readCounters } from '../analysis/counters';
+import type { Measurement } from '../analysis/measure';
+import { COUNTERS } from '../analysis/counters';
+import { measuredSample } from './measured';
 import type { BackendName } from '../backends/select';
 import type { SourceOption } from '../model/snapshot';
 import { Grid } from './schedule';
@@ -178,12 +179,9 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
 
   async function takeOne(): Promise<Rendered> {
     try {
-      const [tick, counters] = await Promise.all([sampler.next(), readCounters(netDir)]);
-      const snap = tick.snapshot;
-      // From the start of the read to a parsed, owner-mapped sample.
-      const m = await measureAsync(snap, { top, durationMs: Math.max(0, Date.now() - snap.takenAt), counters });
+      const { measurement } = await measuredSample(sampler, netDir, top);
       view.samples.inc();
-      return { text: await view.show(m), gzipped: null };
+      return { text: await view.show(measurement), gzipped: null };
     } catch (err) {
       view.sampleErrors.inc();
       throw err;

@@ -8,6 +8,7 @@
 // to its last complete line whatever stops the recorder; a reader skips (and counts) a cut-off
 // last line and treats a missing end line as "stopped without one".
 import type { Measurement } from '../analysis/measure';
+import { NetsnapError } from '../model/errors';
 
 export const RECORD_SCHEMA = 'netsnap/record-v1';
 
@@ -86,7 +87,7 @@ export async function parseRecordingStream(chunks: AsyncIterable<string | Buffer
     }
     pending = pending.slice(from);
     // A sample line is a few KB: this is not a recording (a binary file, /dev/zero), don't eat the memory.
-    if (pending.length > MAX_LINE) throw new TypeError(`not a netsnap recording: line ${lineNo + 1} is longer than ${MAX_LINE} characters`);
+    if (pending.length > MAX_LINE) throw new NetsnapError('ERR_BAD_FILE', `not a netsnap recording: line ${lineNo + 1} is longer than ${MAX_LINE} characters`, { line: lineNo + 1 });
   }
   pending += decoder.decode();
   // What follows the last newline is the last line, as in parseRecording(): usually empty.
@@ -121,7 +122,7 @@ class RecordingReader {
   }
 
   finish(): Recording {
-    if (this.start === null) throw new TypeError(`not a netsnap recording: no ${RECORD_SCHEMA} start line`);
+    if (this.start === null) throw new NetsnapError('ERR_BAD_FILE', `not a netsnap recording: no ${RECORD_SCHEMA} start line`);
     return { start: this.start, samples: this.samples, end: this.end, skipped: this.skipped };
   }
 }

@@ -1,12 +1,11 @@
 // createSampler(): polling for services and tools. Each tick is one async sample (off the event
 // loop with the native backend) plus owner resolution that is incremental between periodic full
-// scans (see incremental_owners.ts for the accuracy trade-off), and the diff from the last tick.
-import * as os from 'node:os';
+// scans (see owners/incremental.ts for the accuracy trade-off), and the diff from the last tick.
 import { getBackend, type BackendName } from '../backends/select';
 import { diffSnapshotsAsync, type SnapshotDiff } from '../analysis/diff';
 import { IncrementalOwners, type IncrementalStats } from '../owners/incremental';
-import { INET_FILES, type Family, type Proto, type RawSample, type SampleRequest } from '../model/contract';
-import { requestSource, Snapshot, type SourceOption } from '../model/snapshot';
+import type { Family, Proto, RawSample } from '../model/contract';
+import { requestSource, sampleRequest, Snapshot, type SourceOption } from '../model/snapshot';
 import { delayUntilCycle, nextCycle } from './schedule';
 
 export interface SamplerOptions {
@@ -53,8 +52,6 @@ export interface Sampler<D extends SnapshotDiff | null = SnapshotDiff> extends A
   close(): void;
 }
 
-const ALL: readonly Proto[] = ['tcp', 'udp', 'udplite', 'raw', 'unix'];
-
 export function createSampler(options: SamplerOptions & { diff: false }): Sampler<null>;
 export function createSampler(options?: SamplerOptions): Sampler;
 export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDiff | null> {
@@ -64,18 +61,11 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   if (typeof interval !== 'number' || !(interval >= 0)) throw new TypeError('interval must be a number of seconds >= 0');
   const fullScanEvery = options.fullScanEvery ?? 10;
   if (!Number.isInteger(fullScanEvery) || fullScanEvery < 1) throw new TypeError('fullScanEvery must be an integer >= 1');
-  const protocols = options.protocols ?? ALL;
-  const families = options.families ?? [4, 6];
-  for (const p of protocols) if (!ALL.includes(p)) throw new TypeError(`unknown protocol ${JSON.stringify(p)}`);
-  const procRoot = options.procRoot ?? '/proc';
+  // The same checks and request as snapshot(): the sampler adds owners per tick itself.
+  const request = sampleRequest({ protocols: options.protocols, families: options.families, procRoot: options.procRoot, netDir: options.netDir });
+  const procRoot = request.procRoot;
   const backend = getBackend(options.backend);
-  const files = INET_FILES.filter((f) => protocols.includes(f.proto) && families.includes(f.ipv6 ? 6 : 4)).map((f) => f.file);
-  if (protocols.includes('unix')) files.push('unix');
-  const netDir = options.netDir ?? `${procRoot}/net`;
-  const request: SampleRequest = {
-    netDir, files, owners: false, procRoot, littleEndian: os.endianness() === 'LE',
-    source: requestSource(options.source, backend.name, netDir),
-  };
+  request.source = requestSource(options.source, backend.name, request.netDir);
   const owners = options.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
   const incrementalUpTo = options.incrementalOwnersUpTo ?? 5000;
   if (typeof incrementalUpTo !== 'number' || !(incrementalUpTo >= 0)) throw new TypeError('incrementalOwnersUpTo must be a number >= 0');

@@ -1,0 +1,22 @@
+// One sampler tick reduced by measure(): what each exporter scrape and each recorder sample take.
+import { measureAsync, type Measurement } from '../analysis/measure';
+import { readCounters } from '../analysis/counters';
+import type { Snapshot } from '../model/snapshot';
+import type { Sampler } from './sampler';
+
+export interface MeasuredSample {
+  snapshot: Snapshot;
+  measurement: Measurement;
+}
+
+/**
+ * The next tick of `sampler`, measured with the watched counters of `netDir`. The counters are read
+ * beside the sample, not after it (a first sample with a full owner scan can take a while), and
+ * the measurement's duration runs from the start of the read to a parsed, owner-mapped sample.
+ */
+export async function measuredSample(sampler: Sampler<null>, netDir: string, top: number): Promise<MeasuredSample> {
+  const [tick, counters] = await Promise.all([sampler.next(), readCounters(netDir)]);
+  const snapshot = tick.snapshot;
+  const measurement = await measureAsync(snapshot, { top, durationMs: Math.max(0, Date.now() - snapshot.takenAt), counters });
+  return { snapshot, measurement };
+}
