@@ -94,6 +94,47 @@ const LONG: ReadonlyArray<[string, string, boolean]> = [
   ['source', 'source', true],
 ];
 
+/** The long option a (possibly abbreviated) name means, as parseArgs resolves it; null if unknown or ambiguous. */
+function longOption(name: string): readonly [string, string, boolean] | null {
+  const exact = LONG.find(([n]) => n === name);
+  if (exact) return exact;
+  const matches = LONG.filter(([n]) => n.startsWith(name));
+  return matches.length > 0 && new Set(matches.map(([, k]) => k)).size === 1 ? matches[0]! : null;
+}
+
+const NAMESPACE_KEYS = new Set(['netns', 'pid', 'all-netns']);
+
+/**
+ * argv without --netns NAME, --pid PID and --all-netns (abbreviations and `=` forms included): the
+ * command line netsnap runs again inside a namespace.
+ */
+export function withoutNamespaceOptions(argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      out.push(...argv.slice(i));
+      break;
+    }
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const opt = longOption(a.slice(2, eq < 0 ? undefined : eq));
+      const takesArg = opt !== null && opt[2] && eq < 0 && i + 1 < argv.length;
+      if (opt !== null && NAMESPACE_KEYS.has(opt[1])) {
+        if (takesArg) i++;
+        continue;
+      }
+      out.push(a);
+      if (takesArg) out.push(argv[++i]!);
+      continue;
+    }
+    out.push(a);
+    // -A takes the next word when nothing follows it in the same word (`-A inet`, `-nA inet`).
+    if (/^-[^-]*A$/.test(a) && i + 1 < argv.length) out.push(argv[++i]!);
+  }
+  return out;
+}
+
 export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|--version|-h|--help}
        netsnap [-vWnNcaeol] [<Socket> ...]
        netsnap { [-vWeenNac] -i | [-cnNe] -M | -s [-6tuw] }

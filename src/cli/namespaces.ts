@@ -6,11 +6,11 @@
 // namespace with no process in it is entered instead: netsnap re-executes itself under
 // `nsenter --net=/run/netns/NAME` (root only) without the namespace options.
 import { spawn } from 'node:child_process';
-import type { CliOptions } from './args';
+import { withoutNamespaceOptions, type CliOptions } from './args';
 import type { Output } from './output';
 import {
   RUN_NETNS, findPidIn, namedNamespaces, namespaceLabel, namespaceOfName, namespaceOfPid, sameNamespace, scanNamespaces,
-  withoutNamespaceOptions, type Namespace,
+  type Namespace,
 } from '../procnet/netns';
 
 type Run = (o: CliOptions, io: Output) => Promise<number>;

@@ -5,7 +5,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netsnap } from '../helpers/cli';
-import { withoutNamespaceOptions, namespaceLabel } from '../../src/procnet/netns';
+import { namespaceLabel } from '../../src/procnet/netns';
+import { withoutNamespaceOptions } from '../../src/cli/args';
 
 const BACKEND = process.env.NETSNAP_BACKEND ?? 'default';
 const PREFIX = 'netsnap-ns-';
