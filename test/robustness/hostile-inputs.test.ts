@@ -245,24 +245,33 @@ describe(`hostile owner scans (${backend.name})`, () => {
       fs.symlinkSync(`/proc/${child.pid}`, path.join(root, String(child.pid)));
       fs.symlinkSync(`/proc/${process.pid}`, path.join(root, String(process.pid)));
       let sawChild = false;
-      let sawGone = false;
+      let goneScans = 0;
+      let gone = false;
       for (let i = 0; i < 12; i++) {
-        if (i === 2 + round * 3) child.kill('SIGKILL');
+        if (i === 2 + round * 3) {
+          // Killed and reaped (Node's 'exit' comes after waitpid): its /proc directory is gone, and
+          // the link in this procRoot dangles for every scan that follows.
+          child.kill('SIGKILL');
+          await new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res(null) : child.once('exit', res)));
+          gone = true;
+        }
         const o = snapshot({ procRoot: root, protocols: ['tcp'], families: [4], owners: true }).owners!;
         // Both pids are counted exactly once, as scanned or vanished; nothing is denied to root.
         expect(o.pidsScanned + o.pidsVanished + o.pidsDenied).toBe(2);
         expect(o.raw.socketFds).toBe(o.count);
         const childOwns = Array.from(o.pids).includes(child.pid!);
         if (childOwns) sawChild = true;
-        if (o.pidsVanished === 1 && !childOwns) sawGone = true;
+        if (gone) {
+          expect([o.pidsScanned, o.pidsVanished, childOwns]).toEqual([1, 1, false]);
+          goneScans++;
+        }
         for (let k = 0; k < o.count; k++) expect([child.pid, process.pid]).toContain(o.pids[k]);
       }
-      await new Promise((res) => (child.exitCode !== null || child.signalCode !== null ? res(null) : child.once('exit', res)));
       const after = snapshot({ procRoot: root, protocols: ['tcp'], families: [4], owners: true }).owners!;
       expect([after.pidsScanned, after.pidsVanished]).toEqual([1, 1]);
       expect(Array.from(after.pids)).not.toContain(child.pid);
       expect(sawChild).toBe(true);
-      expect(sawGone || after.pidsVanished === 1).toBe(true);
+      expect(goneScans).toBe(12 - (2 + round * 3));
     }
   });
 
@@ -279,7 +288,7 @@ describe(`hostile owner scans (${backend.name})`, () => {
     expect(all.stderr).toBe('');
   });
 
-  it.skipIf(!isRoot)('/proc mounted with hidepid=2: sockets listed, other users\' processes invisible (-), exit 0, as nobody', async () => {
+  it.skipIf(!isRoot)('/proc mounted with hidepid=2: sockets listed, other users\' processes invisible (-), exit 0, as nobody', async (ctx) => {
     const mnt = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-hidepid-'));
     const server = net.createServer();
     await new Promise<void>((res) => server.listen(0, '127.0.0.1', res));
@@ -290,7 +299,8 @@ describe(`hostile owner scans (${backend.name})`, () => {
       encoding: 'latin1', env: { ...process.env, LANG: 'C', NETSNAP_BACKEND: backend.name }, timeout: 60_000, maxBuffer: 256 << 20,
     });
     server.close();
-    if (r.status === 99 || /unshare failed|Operation not permitted/.test(r.stderr)) return; // no mount namespaces here
+    // No mount namespaces here: the test cannot run, and says so instead of passing.
+    if (r.status === 99 || /unshare failed|Operation not permitted/.test(r.stderr)) ctx.skip(`no mount namespace for a hidepid=2 /proc: ${r.stderr.trim()}`);
     expect([r.status, r.signal, r.error?.message, r.stderr.slice(0, 300)]).toEqual([0, null, undefined, expect.anything()]);
     const rows = r.stdout.split('\n').filter((l) => l.startsWith('tcp'));
     // Sockets are listed (the namespace's tcp file is readable to all), among them the root-owned
