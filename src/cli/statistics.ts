@@ -1,6 +1,5 @@
 // netstat -s: which counter files to read for the address family asked for, in netstat's order,
 // with netstat's messages when one cannot be read. Parsing and printing live in tables/statistics.
-import * as fs from 'node:fs';
 import type { CliOptions } from './args';
 import type { Output } from './output';
 import { strerror } from './strerror';
@@ -8,6 +7,7 @@ import {
   StatisticsPrinter, parseCounterTables, parseSctpSnmp, parseSnmp6, type StatisticsFilter,
 } from '../procnet/snmp';
 import { counterTablesJson, countersJson, statisticsDocument, type StatisticsSourceJson, writeJson } from '../format/json';
+import { readProcText } from '../procnet/read';
 
 /** A /proc file as netstat's fopen() and reads see it. */
 type ProcFile =
@@ -18,14 +18,10 @@ type ProcFile =
   | { kind: 'unreadable'; code: string };
 
 function readProcFile(path: string): ProcFile {
-  try {
-    return { kind: 'read', text: fs.readFileSync(path, 'latin1') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    return code === 'EISDIR' ? { kind: 'unreadable', code } : { kind: 'unopenable', code };
-  }
+  const read = readProcText(path);
+  if (read.ok) return { kind: 'read', text: read.text };
+  return read.code === 'EISDIR' ? { kind: 'unreadable', code: read.code } : { kind: 'unopenable', code: read.code };
 }
-
 
 /**
  * netstat's afname: the families given with -4, -6, -x, -A, in command-line order with repeats,
