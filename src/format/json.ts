@@ -5,10 +5,10 @@ import type { Snapshot, InetSocket, UnixSocket } from '../model/snapshot';
 import type { InetTable, UnixTable, Owner } from '../model/columns';
 import type { InetProto } from '../model/contract';
 import type { Names } from '../names/names';
-import { ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from '../model/address';
+import { HOST_LITTLE_ENDIAN, ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from '../model/address';
 import { userName } from '../names/users';
 import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../model/states';
-import { HOST_LITTLE_ENDIAN, inetSprint, ipv4RouteFlags, ipv6RouteFlags, ipv4CacheFlags, type Ipv4Route, type Ipv6Route, type LineProblem, type RouteCacheEntry } from '../procnet/route';
+import { inetSprint, ipv4RouteFlags, ipv6RouteFlags, ipv4CacheFlags, type Ipv4Route, type Ipv6Route, type LineProblem, type RouteCacheEntry } from '../procnet/route';
 import { IFF, type DevStats, type Inet6Entry, type InterfaceInfo } from '../procnet/dev';
 import type { Counter, CounterTable } from '../procnet/snmp';
 

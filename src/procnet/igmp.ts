@@ -1,7 +1,8 @@
 // netstat -g: /proc/net/igmp and /proc/net/igmp6, parsed and printed as net-tools 2.10 does
 // (netstat.c igmp_do_one). Pure: the CLI reads the files and passes their text in.
+import { HOST_LITTLE_ENDIAN } from '../model/address';
 import type { Names } from '../names/names';
-import { fileLines, hexAddress6, HOST_LITTLE_ENDIAN, inet6Name, inetSprint, wordAddress } from './route';
+import { fileLines, hexAddress6, inet6Name, inetSprint, wordAddress } from './route';
 
 export interface GroupMembership {
   family: 4 | 6;

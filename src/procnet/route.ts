@@ -3,11 +3,8 @@
 // lib/inet.c INET_rresolve, lib/proc.c proc_gen_fmt/proc_guess_fmt). Everything here is pure:
 // the CLI reads the files and passes their text in. Text is a binary (latin1) string, one char
 // per byte, like every other netsnap output string.
-import { ipv4Text, ipv6Text, isUnspecified } from '../model/address';
+import { HOST_LITTLE_ENDIAN, ipv4Text, ipv6Text, isUnspecified } from '../model/address';
 import type { Names } from '../names/names';
-
-/** Whether this machine stores a u32 least significant byte first (the kernel's %08X words). */
-export const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /** A line a parser could not use: 1-based line number and what was wrong with it. */
 export interface LineProblem {
