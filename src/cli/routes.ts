@@ -8,8 +8,9 @@ import { ipv4RouteJson, ipv6RouteJson, lineProblemsJson, routeCacheJson, routesD
 import {
   IPV4_CACHE_TITLE, IPV4_ROUTE_TITLE, IPV6_ROUTE_COLUMNS, ipv4CacheColumns, ipv4CacheRow, ipv4RouteColumns,
   ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, parseIpv6Route, parseRoute,
-  parseRtCache, routeLayout, type LineProblem,
+  parseRtCache, routeLayout,
 } from '../procnet/route';
+import type { LineProblem } from '../procnet/lines';
 import { readProcText, type ProcText } from '../procnet/read';
 
 /**

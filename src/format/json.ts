@@ -8,7 +8,8 @@ import type { Names } from '../names/names';
 import { HOST_LITTLE_ENDIAN, ipv4Text, ipv6Text, isUnspecified, isV4Mapped } from '../model/address';
 import { userName } from '../names/users';
 import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../model/states';
-import { inetSprint, ipv4RouteFlags, ipv6RouteFlags, ipv4CacheFlags, type Ipv4Route, type Ipv6Route, type LineProblem, type RouteCacheEntry } from '../procnet/route';
+import { inetSprint, ipv4RouteFlags, ipv6RouteFlags, ipv4CacheFlags, type Ipv4Route, type Ipv6Route, type RouteCacheEntry } from '../procnet/route';
+import type { LineProblem } from '../procnet/lines';
 import { IFF, type DevStats, type Inet6Entry, type InterfaceInfo } from '../procnet/dev';
 import type { Counter, CounterTable } from '../procnet/snmp';
 

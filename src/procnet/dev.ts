@@ -3,6 +3,7 @@
 // here is pure: the CLI reads /proc/net/dev, /proc/net/if_inet6 and /sys/class/net and passes the
 // text and values in.
 import { ipv6Text } from '../model/address';
+import { hexAddress6, isCSpace, isDigit, strtoull } from './lines';
 
 // ---------------------------------------------------------------------------------------------
 // /proc/net/dev
@@ -62,39 +63,6 @@ function netDevVersion(header: string): 1 | 2 | 3 {
   return 1;
 }
 
-/** C isspace() in the C locale. */
-function isSpace(c: number): boolean {
-  return c === 0x20 || (c >= 0x09 && c <= 0x0d);
-}
-
-function isDigit(c: number): boolean {
-  return c >= 0x30 && c <= 0x39;
-}
-
-const U64_MAX = (1n << 64n) - 1n;
-
-/**
- * One `%llu` conversion of sscanf at `pos`: blanks, an optional sign, digits. Returns null where
- * sscanf would stop (no digits), so the remaining fields keep their zero, as in netstat.
- * Overflow saturates and a minus sign negates modulo 2^64, as strtoull does.
- */
-function scanU64(text: string, pos: number): { value: bigint; end: number } | null {
-  let i = pos;
-  while (i < text.length && isSpace(text.charCodeAt(i))) i++;
-  let negative = false;
-  if (text[i] === '+' || text[i] === '-') {
-    negative = text[i] === '-';
-    i++;
-  }
-  const start = i;
-  while (i < text.length && isDigit(text.charCodeAt(i))) i++;
-  if (i === start) return null;
-  let value = BigInt(text.slice(start, i));
-  if (value > U64_MAX) value = U64_MAX;
-  else if (negative) value = (-value) & U64_MAX;
-  return { value, end: i };
-}
-
 /**
  * Parses /proc/net/dev. The name is what precedes the `:` (kernel names can hold neither `:` nor
  * blanks); the counters are scanned like netstat's sscanf, so a short or garbled line keeps
@@ -111,15 +79,17 @@ export function parseNetDev(text: string): NetDevEntry[] {
     const line = lines[n]!;
     if (line.trim() === '') continue;
     let i = 0;
-    while (i < line.length && isSpace(line.charCodeAt(i))) i++;
+    while (isCSpace(line[i])) i++;
     const start = i;
-    while (i < line.length && line[i] !== ':' && !isSpace(line.charCodeAt(i))) i++;
+    while (i < line.length && line[i] !== ':' && !isCSpace(line[i])) i++;
     const name = line.slice(start, i);
     if (line[i] === ':') i++;
     const stats = zeroStats();
     for (const key of layout) {
-      const r = scanU64(line, i);
-      if (r === null) break;
+      // sscanf's %llu converts as strtoull; where it finds no digits it stops, and the remaining
+      // fields keep their zero, as in netstat.
+      const r = strtoull(line, i);
+      if (r.end === i) break;
       stats[key] = r.value;
       i = r.end;
     }
@@ -144,8 +114,8 @@ function atoi(digits: string): number {
 function cutAlias(name: string): { base: string; alias: string | null } {
   let digit = false;
   for (let pos = name.length; pos > 0; pos--) {
-    const c = name.charCodeAt(pos - 1);
-    if (c === 0x3a && digit) return { base: name.slice(0, pos - 1), alias: name.slice(pos) };
+    const c = name[pos - 1];
+    if (c === ':' && digit) return { base: name.slice(0, pos - 1), alias: name.slice(pos) };
     if (!isDigit(c)) break;
     digit = true;
   }
@@ -154,7 +124,7 @@ function cutAlias(name: string): { base: string; alias: string | null } {
 
 /** Length of `name` without its trailing digits. */
 function rindexNondigit(name: string): number {
-  for (let pos = name.length; pos > 0; pos--) if (!isDigit(name.charCodeAt(pos - 1))) return pos;
+  for (let pos = name.length; pos > 0; pos--) if (!isDigit(name[pos - 1])) return pos;
   return 0;
 }
 
@@ -379,12 +349,11 @@ export function parseIfInet6(text: string): Inet6Entry[] {
   const out: Inet6Entry[] = [];
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
-    if (f.length < 6 || !/^[0-9a-fA-F]{32}$/.test(f[0]!)) continue;
+    const address = f.length < 6 ? null : hexAddress6(f[0]);
+    if (!address) continue;
     const plen = parseInt(f[2]!, 16);
     const scope = parseInt(f[3]!, 16);
     if (Number.isNaN(plen) || Number.isNaN(scope)) continue;
-    const address = new Uint8Array(16);
-    for (let i = 0; i < 16; i++) address[i] = parseInt(f[0]!.slice(2 * i, 2 * i + 2), 16);
     out.push({ address, prefixLen: plen, scope, device: f[5]! });
   }
   return out;
@@ -457,6 +426,7 @@ const MiB = 1048576n;
 const GiB = 1073741824n;
 const TiB = 1099511627776n;
 const PiB = 1125899906842624n;
+const U64_MAX = (1n << 64n) - 1n;
 
 /** `426.0 B`, `385.5 MiB`: ife_print_long's one-decimal size, truncating, in u64 arithmetic. */
 export function byteSizeText(bytes: bigint): string {

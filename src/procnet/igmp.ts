@@ -2,7 +2,8 @@
 // (netstat.c igmp_do_one). Pure: the CLI reads the files and passes their text in.
 import { HOST_LITTLE_ENDIAN } from '../model/address';
 import type { Names } from '../names/names';
-import { fileLines, hexAddress6, inet6Name, inetSprint, wordAddress } from './route';
+import { fileLines, hexAddress6, toInt, wordAddress } from './lines';
+import { inet6Name, inetSprint } from './route';
 
 export interface GroupMembership {
   family: 4 | 6;
@@ -18,11 +19,6 @@ export interface GroupsParse {
   groups: GroupMembership[];
   /** Lines netstat warns about, numbered from 0 as it counts them (the IPv4 header is line 0). */
   bogusLines: number[];
-}
-
-/** sscanf %d into an int. */
-function toInt(text: string): number {
-  return Number(text) | 0;
 }
 
 /**

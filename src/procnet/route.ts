@@ -5,12 +5,10 @@
 // per byte, like every other netsnap output string.
 import { HOST_LITTLE_ENDIAN, ipv4Text, ipv6Text, isUnspecified } from '../model/address';
 import type { Names } from '../names/names';
-
-/** A line a parser could not use: 1-based line number and what was wrong with it. */
-export interface LineProblem {
-  line: number;
-  reason: string;
-}
+import {
+  fileLines, headerColumns, hexAddress6, hexWordAddress, scanDecimalPrefix, scanHex, scanInt, tokens, wordAddress,
+  type LineProblem,
+} from './lines';
 
 // linux/route.h and linux/ipv6_route.h
 export const RTF_UP = 0x0001;
@@ -20,71 +18,7 @@ export const RTF_REJECT = 0x0200;
 export const RTF_CACHE = 0x01000000;
 
 // ---------------------------------------------------------------------------------------------
-// Scanning helpers, C-like but strict: a field is either a whole valid number or a problem.
-
-/** Lines of a file as fgets() sees them: the piece after the last newline only if non-empty. */
-export function fileLines(text: string): string[] {
-  const lines = text.split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
-
-function tokens(line: string): string[] {
-  return line.split(/[ \t\r\f\v]+/).filter(Boolean);
-}
-
-/** sscanf %d: a decimal int; out-of-range values wrap to 32 bits as the int they land in. */
-function scanInt(tok: string | undefined): number | null {
-  if (tok === undefined || !/^[+-]?\d{1,19}$/.test(tok)) return null;
-  return Number(tok) | 0;
-}
-
-/** sscanf %X into an int: the low 32 bits of a hex number, as unsigned. */
-function scanHex(tok: string | undefined, maxDigits = 16): number | null {
-  if (tok === undefined) return null;
-  const digits = /^0[xX]/.test(tok) ? tok.slice(2) : tok;
-  if (!/^[0-9a-fA-F]+$/.test(digits) || digits.length > maxDigits) return null;
-  return parseInt(digits.slice(-8), 16) >>> 0;
-}
-
-/**
- * An IPv4 address the kernel printed as one %08X word: the u32 is in network byte order in
- * memory, so its bytes come out reversed on a little-endian machine (`010200C0` is 192.0.2.1)
- * and as they are on a big-endian one. netstat's INET_getsock() reads exactly 8 hex digits.
- */
-export function hexWordAddress(tok: string | undefined, littleEndian: boolean): Uint8Array | null {
-  if (tok === undefined || !/^[0-9a-fA-F]{8}$/.test(tok)) return null;
-  return wordAddress(parseInt(tok, 16) >>> 0, littleEndian);
-}
-
-/** The 4 address bytes of a u32 word as it sits in memory. */
-export function wordAddress(word: number, littleEndian: boolean): Uint8Array {
-  const b = new Uint8Array(4);
-  new DataView(b.buffer).setUint32(0, word >>> 0, littleEndian);
-  return b;
-}
-
-/** An IPv6 address written as 32 hex digits in network order (the kernel's %pi6). */
-export function hexAddress6(tok: string | undefined): Uint8Array | null {
-  if (tok === undefined || !/^[0-9a-fA-F]{32}$/.test(tok)) return null;
-  const b = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) b[i] = parseInt(tok.slice(2 * i, 2 * i + 2), 16);
-  return b;
-}
-
-/**
- * netstat's proc_gen_fmt(): walks the header's names (split on blanks and `|`) looking for the
- * wanted fields one after the other, in the order given; other columns are skipped. Returns the
- * column of each wanted field, or the first one it never found.
- */
-export function headerColumns(header: string, wanted: readonly string[]): { columns: number[] } | { missing: string } {
-  const names = header.split(/[ \t\n|]+/).filter(Boolean);
-  const columns: number[] = [];
-  for (let i = 0; i < names.length && columns.length < wanted.length; i++) {
-    if (names[i] === wanted[columns.length]) columns.push(i);
-  }
-  return columns.length === wanted.length ? { columns } : { missing: wanted[columns.length]! };
-}
+// Printing helpers
 
 /** printf %-Nd */
 function pad(n: number, width: number): string {
@@ -475,12 +409,6 @@ export function parseRtCache(text: string, littleEndian: boolean = HOST_LITTLE_E
     });
   }
   return table;
-}
-
-/** sscanf %d on a token that may go on with other characters: the leading decimal digits. */
-function scanDecimalPrefix(tok: string | undefined): number | null {
-  const m = tok === undefined ? null : /^[+-]?\d{1,19}/.exec(tok);
-  return m ? Number(m[0]) | 0 : null;
 }
 
 export const IPV4_CACHE_TITLE = 'Kernel IP routing cache\n';

@@ -3,6 +3,7 @@
 // prints it, quirks included. Nothing here touches the filesystem: text in, text out.
 //
 // Text is a binary (latin1) string, one char per byte, so string comparison is C's strcmp.
+import { cString, fileLines, isCSpace, isDigit, skipSeparators, strtoull } from './lines';
 
 /** One counter as the kernel printed it. Counters are unsigned 64-bit, hence bigint. */
 export interface Counter {
@@ -25,60 +26,11 @@ export interface CounterTablesFile {
   malformed: boolean;
 }
 
-const U64_MAX = (1n << 64n) - 1n;
-
 // ---------------------------------------------------------------------------------------------
 // Parsing
 
-/** C's isspace() in the C locale. */
-function isCSpace(c: string | undefined): boolean {
-  return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
-}
-
-function isDigit(c: string | undefined): boolean {
-  return c !== undefined && c >= '0' && c <= '9';
-}
-
-/**
- * glibc strtoull(s + from, &end, 10): leading white space, an optional sign, decimal digits.
- * Without digits the value is 0 and `end` stays at `from`; a negative number wraps modulo 2^64;
- * anything above 2^64-1 saturates. netstat reads every counter this way, so a kernel's `-1`
- * (Tcp MaxConn) is 18446744073709551615.
- */
-export function strtoull(s: string, from: number): { value: bigint; end: number } {
-  let i = from;
-  while (isCSpace(s[i])) i++;
-  const negative = s[i] === '-';
-  if (negative || s[i] === '+') i++;
-  const digits = i;
-  while (isDigit(s[i])) i++;
-  if (i === digits) return { value: 0n, end: from };
-  const magnitude = BigInt(s.slice(digits, i));
-  if (magnitude > U64_MAX) return { value: U64_MAX, end: i };
-  return { value: negative ? BigInt.asUintN(64, -magnitude) : magnitude, end: i };
-}
-
-/** The lines getline() would return, without their '\n'; a last line without one still counts. */
-function lines(text: string): string[] {
-  const all = text.split('\n');
-  if (all[all.length - 1] === '') all.pop();
-  return all;
-}
-
-/** What C string functions see of a line: everything before a NUL byte. */
-function cString(line: string): string {
-  const nul = line.indexOf('\0');
-  return nul < 0 ? line : line.slice(0, nul);
-}
-
 /** netstat splits counter names on blanks, tabs and newlines only (strcspn " \t\n"). */
 const NAME_SEPARATORS = /[ \t\n]+/;
-
-/** Skips what strspn(s, " \t\n") skips. */
-function skipSeparators(s: string, i: number): number {
-  while (s[i] === ' ' || s[i] === '\t' || s[i] === '\n') i++;
-  return i;
-}
 
 /**
  * /proc/net/snmp and /proc/net/netstat: pairs of `Title: names` and `Title: values` lines, read as
@@ -88,7 +40,7 @@ function skipSeparators(s: string, i: number): number {
  * missing value reads as 0.
  */
 export function parseCounterTables(text: string): CounterTablesFile {
-  const all = lines(text);
+  const all = fileLines(text);
   const tables: CounterTable[] = [];
   let i = 0;
   while (i < all.length) {
@@ -124,7 +76,7 @@ export function parseSnmp6(text: string): Counter[] {
   const counters: Counter[] = [];
   let name: string | null = null;
   let value = 0n;
-  for (const raw of lines(text)) {
+  for (const raw of fileLines(text)) {
     const line = cString(raw);
     let i = 0;
     while (isCSpace(line[i])) i++;
@@ -150,7 +102,7 @@ export function parseSnmp6(text: string): Counter[] {
  */
 export function parseSctpSnmp(text: string): Counter[] {
   const counters: Counter[] = [];
-  for (const raw of lines(text)) {
+  for (const raw of fileLines(text)) {
     const line = cString(raw);
     let end = 0;
     while (end < line.length && line[end] !== ' ' && line[end] !== '\t') end++;

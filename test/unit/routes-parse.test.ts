@@ -2,8 +2,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, backend } from '../helpers/env';
 import { Names } from '../../src/names/names';
+import { headerColumns, hexWordAddress } from '../../src/procnet/lines';
 import {
-  headerColumns, hexWordAddress, inetName, inetSprint, ipv4CacheColumns, ipv4CacheFlags, ipv4CacheRow,
+  inetName, inetSprint, ipv4CacheColumns, ipv4CacheFlags, ipv4CacheRow,
   ipv4RouteFlags, ipv4RouteRow, ipv4RouteShown, ipv6RouteFlags, ipv6RouteRow, ipv6RouteShown, parseIpv6Route,
   parseRoute, parseRtCache, routeLayout, sprintMask, type Ipv4Route,
 } from '../../src/procnet/route';

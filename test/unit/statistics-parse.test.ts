@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
-  StatisticsPrinter, findEntry, parseCounterTables, parseSctpSnmp, parseSnmp6, strtoull, unreachableEntries,
+  StatisticsPrinter, findEntry, parseCounterTables, parseSctpSnmp, parseSnmp6, unreachableEntries,
 } from '../../src/procnet/snmp';
+import { strtoull } from '../../src/procnet/lines';
 
 const ALL = { raw: true, tcp: true, udp: true, sctp: true };
 
