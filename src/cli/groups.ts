@@ -4,7 +4,9 @@ import type { Output } from './output';
 import { readTableText } from './routes';
 import { strerror } from './strerror';
 import { Names } from '../names/names';
-import { bogusLineWarning, GROUPS_HEADER, groupRow, parseIgmp, parseIgmp6, type GroupsParse } from '../procnet/igmp';
+import { bogusLineWarning, GROUPS_HEADER, groupRow } from '../format/groups';
+import { parseIgmp, type GroupsParse } from '../procnet/igmp';
+import { parseIgmp6 } from '../procnet/igmp6';
 
 function rows(parsed: GroupsParse, family: 4 | 6, names: Names | null, io: Output): string {
   for (const line of parsed.bogusLines) io.err(bogusLineWarning(family, line));
