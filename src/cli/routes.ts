@@ -7,9 +7,11 @@ import { Names } from '../names/names';
 import { ipv4RouteJson, ipv6RouteJson, lineProblemsJson, routeCacheJson, routesDocument, type RouteTableJson, writeJson } from '../format/json';
 import {
   IPV4_CACHE_TITLE, IPV4_ROUTE_TITLE, IPV6_ROUTE_COLUMNS, ipv4CacheColumns, ipv4CacheRow, ipv4RouteColumns,
-  ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, parseIpv6Route, parseRoute,
-  parseRtCache, routeLayout,
-} from '../procnet/route';
+  ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, routeLayout,
+} from '../format/routes';
+import { parseRoute } from '../procnet/route';
+import { parseIpv6Route } from '../procnet/ipv6_route';
+import { parseRtCache } from '../procnet/rt_cache';
 import type { LineProblem } from '../procnet/lines';
 import { readProcText, type ProcText } from '../procnet/read';
 

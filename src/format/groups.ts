@@ -3,7 +3,7 @@
 import { HOST_LITTLE_ENDIAN } from '../model/address';
 import type { Names } from '../names/names';
 import type { GroupMembership } from '../procnet/igmp';
-import { inet6Name, inetSprint } from '../procnet/route';
+import { inet6Name, inetSprint } from './hosts';
 
 export const GROUPS_HEADER =
   'IPv6/IPv4 Group Memberships\n' +

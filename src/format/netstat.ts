@@ -8,7 +8,7 @@ import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../model/states';
 import { TCP_STATES } from '../model/states';
 import { userName } from '../names/users';
 import type { Names } from '../names/names';
-import { inetSprint } from '../procnet/route';
+import { inetSprint } from './hosts';
 import type { InetProto } from '../model/contract';
 
 export interface NetstatListingOptions {
