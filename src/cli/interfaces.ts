@@ -1,5 +1,5 @@
 // netstat -i / -ia / -ie: reads what netstat gets from /proc/net/dev and its ioctls, then prints
-// with tables/interfaces. netstat asks the kernel with SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFHWADDR,
+// with format/interfaces. netstat asks the kernel with SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFHWADDR,
 // SIOCGIFTXQLEN (we read the same values from /sys/class/net/<dev>/) and SIOCGIFCONF/SIOCGIFADDR
 // (IPv4 labels and addresses, which neither /proc nor /sys carry; see liveIpv4).
 import * as fs from 'node:fs';
@@ -8,10 +8,12 @@ import * as path from 'node:path';
 import type { CliOptions } from './args';
 import type { Output } from './output';
 import { strerror } from './strerror';
+import { TABLE_HEADER, TABLE_TITLE, interfaceBlock, interfaceRow, interfaceShown } from '../format/interfaces';
 import {
-  TABLE_HEADER, TABLE_TITLE, baseDevice, guessIpv4Config, interfaceBlock, interfaceList, interfaceRow,
-  interfaceShown, ioctlFlags, parseIfInet6, parseNetDev, type Inet6Entry, type InterfaceInfo, type Ipv4Config,
-} from '../procnet/dev';
+  baseDevice, guessIpv4Config, interfaceList, ioctlFlags, type InterfaceInfo, type Ipv4Config,
+} from '../procnet/interface_list';
+import { parseNetDev } from '../procnet/dev';
+import { parseIfInet6, type Inet6Entry } from '../procnet/if_inet6';
 import { interfaceJson, interfacesDocument, type JsonObject, writeJson } from '../format/json';
 import { readProcText } from '../procnet/read';
 

@@ -14,7 +14,9 @@ import type { Ipv4Route } from '../procnet/route';
 import type { Ipv6Route } from '../procnet/ipv6_route';
 import type { RouteCacheEntry } from '../procnet/rt_cache';
 import type { LineProblem } from '../procnet/lines';
-import { IFF, type DevStats, type Inet6Entry, type InterfaceInfo } from '../procnet/dev';
+import type { DevStats } from '../procnet/dev';
+import type { Inet6Entry } from '../procnet/if_inet6';
+import { IFF, type InterfaceInfo } from '../procnet/interface_list';
 import type { Counter, CounterTable } from '../procnet/snmp';
 
 export const SCHEMA_ID = 'netsnap/v1';
