@@ -6,7 +6,8 @@
 import * as fs from 'node:fs';
 import type { Snapshot } from '../model/snapshot';
 import type { InetTable } from '../model/columns';
-import { parseCounterTables, parseSnmp6 } from '../procnet/snmp';
+import { parseCounterTables } from '../procnet/snmp';
+import { parseSnmp6 } from '../procnet/snmp6';
 import { TCP_STATES, unixStateName } from '../model/states';
 import { addressText } from '../model/address';
 import { isListener } from './summary';
