@@ -1,7 +1,9 @@
 // The catalogue of kernel counters that serve and record watch, and reading them from a
 // namespace's net directory. One list: the recording's keys and the exporter's metrics come from it.
-import * as fs from 'node:fs';
-import { parseCounterTables, parseSnmp6 } from '../procnet/snmp';
+import { readProcTextAsync } from '../procnet/read';
+import { parseCounterTables } from '../procnet/snmp';
+import { parseNetstat } from '../procnet/netstat';
+import { parseSnmp6 } from '../procnet/snmp6';
 
 /** A watched counter: its record key (`Table.Name`), metric name, help, and the family label of the Udp/Udp6 pairs. */
 export interface WatchedCounter {
@@ -60,9 +62,10 @@ const WATCHED = new Set(WATCHED_COUNTERS);
 /** The watched counters out of the texts of snmp, netstat and snmp6 (any may be null: not readable). */
 export function watchedCounters(snmp: string | null, netstat: string | null, snmp6: string | null): Record<string, number> {
   const out: Record<string, number> = {};
-  for (const text of [snmp, netstat]) {
-    if (text === null) continue;
-    for (const table of parseCounterTables(text).tables) {
+  const files = [snmp === null ? null : parseCounterTables(snmp), netstat === null ? null : parseNetstat(netstat)];
+  for (const file of files) {
+    if (file === null) continue;
+    for (const table of file.tables) {
       for (const c of table.counters) {
         const key = `${table.title}.${c.name}`;
         if (WATCHED.has(key)) out[key] = Number(c.value);
@@ -82,11 +85,8 @@ export function watchedCounters(snmp: string | null, netstat: string | null, snm
 }
 
 async function readOrNull(path: string): Promise<string | null> {
-  try {
-    return await fs.promises.readFile(path, 'latin1');
-  } catch {
-    return null;
-  }
+  const r = await readProcTextAsync(path);
+  return r.ok ? r.text : null;
 }
 
 /** Reads the watched counters of a namespace's net directory (async: three small files). */

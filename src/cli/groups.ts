@@ -1,10 +1,12 @@
 // netstat -g: the multicast group memberships, IPv4 (/proc/net/igmp) then IPv6 (/proc/net/igmp6).
 import type { CliOptions } from './args';
 import type { Output } from './output';
-import { readProcText } from './routes';
+import { readTableText } from './routes';
 import { strerror } from './strerror';
 import { Names } from '../names/names';
-import { bogusLineWarning, GROUPS_HEADER, groupRow, parseIgmp, parseIgmp6, type GroupsParse } from '../procnet/igmp';
+import { bogusLineWarning, GROUPS_HEADER, groupRow } from '../format/groups';
+import { parseIgmp, type GroupsParse } from '../procnet/igmp';
+import { parseIgmp6 } from '../procnet/igmp6';
 
 function rows(parsed: GroupsParse, family: 4 | 6, names: Names | null, io: Output): string {
   for (const line of parsed.bogusLines) io.err(bogusLineWarning(family, line));
@@ -27,7 +29,7 @@ export function printGroups(o: CliOptions, io: Output, names: Names | null = gro
   io.out(GROUPS_HEADER);
   if (both || o.inet) {
     const file = `${netDir}/igmp`;
-    const read = readProcText(file);
+    const read = readTableText(file);
     if (read.ok) {
       io.out(rows(parseIgmp(read.text), 4, names, io));
     } else if (read.code !== 'ENOENT' && read.code !== 'EACCES') {
@@ -41,7 +43,7 @@ export function printGroups(o: CliOptions, io: Output, names: Names | null = gro
   }
   if (both || o.inet6) {
     // A missing or unreadable igmp6 is IPv6 being off: silent.
-    const read = readProcText(`${netDir}/igmp6`);
+    const read = readTableText(`${netDir}/igmp6`);
     if (read.ok) io.out(rows(parseIgmp6(read.text), 6, names, io));
   }
   return rc;

@@ -1,5 +1,5 @@
 // netstat -i / -ia / -ie: reads what netstat gets from /proc/net/dev and its ioctls, then prints
-// with tables/interfaces. netstat asks the kernel with SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFHWADDR,
+// with format/interfaces. netstat asks the kernel with SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFHWADDR,
 // SIOCGIFTXQLEN (we read the same values from /sys/class/net/<dev>/) and SIOCGIFCONF/SIOCGIFADDR
 // (IPv4 labels and addresses, which neither /proc nor /sys carry; see liveIpv4).
 import * as fs from 'node:fs';
@@ -8,23 +8,14 @@ import * as path from 'node:path';
 import type { CliOptions } from './args';
 import type { Output } from './output';
 import { strerror } from './strerror';
+import { TABLE_HEADER, TABLE_TITLE, interfaceBlock, interfaceRow, interfaceShown } from '../format/interfaces';
 import {
-  TABLE_HEADER, TABLE_TITLE, baseDevice, guessIpv4Config, interfaceBlock, interfaceList, interfaceRow,
-  interfaceShown, ioctlFlags, parseIfInet6, parseNetDev, type Inet6Entry, type InterfaceInfo, type Ipv4Config,
-} from '../procnet/dev';
+  baseDevice, guessIpv4Config, interfaceList, ioctlFlags, type InterfaceInfo, type Ipv4Config,
+} from '../procnet/interface_list';
+import { parseNetDev } from '../procnet/dev';
+import { parseIfInet6, type Inet6Entry } from '../procnet/if_inet6';
 import { interfaceJson, interfacesDocument, type JsonObject, writeJson } from '../format/json';
-
-type Read = { ok: true; text: string } | { ok: false; code: string };
-
-function readText(file: string): Read {
-  try {
-    return { ok: true, text: fs.readFileSync(file, 'latin1') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, code: typeof code === 'string' ? code : 'EIO' };
-  }
-}
-
+import { readProcText } from '../procnet/read';
 
 /**
  * Where sysfs is for a given proc root: its sibling directory `sys`. `/proc` gives `/sys`,
@@ -68,7 +59,7 @@ function liveIpv4(): Map<string, Ipv4Config> {
 type Link = Omit<InterfaceInfo, 'name' | 'stats' | 'ipv4'>;
 
 function sysInt(dir: string, file: string, radix: 10 | 16): number | null {
-  const r = readText(`${dir}/${file}`);
+  const r = readProcText(`${dir}/${file}`);
   if (!r.ok) return null;
   const t = r.text.trim();
   const valid = radix === 16 ? /^(0x)?[0-9a-fA-F]+$/.test(t) : /^-?\d+$/.test(t);
@@ -91,13 +82,13 @@ function hwAddress(text: string | null): Uint8Array {
  */
 function readLink(sysRoot: string, dev: string): { ok: true; link: Link } | { ok: false; code: string } {
   const dir = `${sysRoot}/class/net/${dev}`;
-  const flagsFile = readText(`${dir}/flags`);
+  const flagsFile = readProcText(`${dir}/flags`);
   if (!flagsFile.ok) return { ok: false, code: flagsFile.code === 'ENOENT' ? 'ENODEV' : flagsFile.code };
   const devFlags = /^\s*(0x)?[0-9a-fA-F]+\s*$/.test(flagsFile.text) ? parseInt(flagsFile.text.trim(), 16) : NaN;
   if (Number.isNaN(devFlags)) return { ok: false, code: 'EINVAL' };
-  const operstate = readText(`${dir}/operstate`);
-  const carrier = readText(`${dir}/carrier`);
-  const address = readText(`${dir}/address`);
+  const operstate = readProcText(`${dir}/operstate`);
+  const carrier = readProcText(`${dir}/carrier`);
+  const address = readProcText(`${dir}/address`);
   const flags = ioctlFlags({
     devFlags,
     operstate: operstate.ok ? operstate.text.trim() : null,
@@ -127,14 +118,14 @@ export function runInterfaces(o: CliOptions, io: Output, first: boolean): number
   if (!long) out += TABLE_HEADER;
 
   const devPath = `${o.procRoot}/net/dev`;
-  const dev = readText(devPath);
+  const dev = readProcText(devPath);
   if (!dev.ok) io.err(`Warning: cannot open ${devPath} (${strerror(dev.code)}). Limited output.\n`);
   const ipv4 = isLiveProc(o.procRoot) ? liveIpv4() : new Map<string, Ipv4Config>();
   const list = interfaceList(dev.ok ? parseNetDev(dev.text) : [], [...ipv4.keys()]);
 
   let inet6: Inet6Entry[] = [];
   if (long) {
-    const f = readText(`${o.procRoot}/net/if_inet6`);
+    const f = readProcText(`${o.procRoot}/net/if_inet6`);
     if (f.ok) inet6 = parseIfInet6(f.text);
   }
 
@@ -164,12 +155,12 @@ export function runInterfaces(o: CliOptions, io: Output, first: boolean): number
  */
 function runInterfacesJson(o: CliOptions, io: Output): number {
   const devPath = `${o.procRoot}/net/dev`;
-  const dev = readText(devPath);
+  const dev = readProcText(devPath);
   const errors: JsonObject[] = [];
   if (!dev.ok) errors.push({ file: devPath, name: null, code: dev.code });
   const ipv4 = isLiveProc(o.procRoot) ? liveIpv4() : new Map<string, Ipv4Config>();
   const list = interfaceList(dev.ok ? parseNetDev(dev.text) : [], [...ipv4.keys()]);
-  const f = readText(`${o.procRoot}/net/if_inet6`);
+  const f = readProcText(`${o.procRoot}/net/if_inet6`);
   const inet6: Inet6Entry[] = f.ok ? parseIfInet6(f.text) : [];
   const sysRoot = sysRootFor(o.procRoot);
   const interfaces: JsonObject[] = [];

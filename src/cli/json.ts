@@ -8,9 +8,10 @@ import { listingFormat, tableRequest } from './listing';
 import { withResolvedHosts } from '../names/dns';
 import { inetRowShown, unixRowShown } from '../format/netstat';
 import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
-import * as fs from 'node:fs';
-import { parseIgmp, parseIgmp6, type GroupMembership } from '../procnet/igmp';
+import { parseIgmp, type GroupMembership } from '../procnet/igmp';
+import { parseIgmp6 } from '../procnet/igmp6';
 import { ipv4Text, ipv6Text } from '../model/address';
+import { readProcText } from '../procnet/read';
 import type { Names } from '../names/names';
 
 /** -g's memberships: both families unless -4/-6 (or -A) chose; missing files give none. */
@@ -19,11 +20,8 @@ function readGroups(o: CliOptions): GroupMembership[] {
   const both = !o.inet && !o.inet6;
   const out: GroupMembership[] = [];
   const read = (f: string) => {
-    try {
-      return fs.readFileSync(`${netDir}/${f}`, 'latin1');
-    } catch {
-      return null;
-    }
+    const r = readProcText(`${netDir}/${f}`);
+    return r.ok ? r.text : null;
   };
   const v4 = both || o.inet ? read('igmp') : null;
   if (v4 !== null) out.push(...parseIgmp(v4).groups);

@@ -1,6 +1,5 @@
 // netstat -r: the IPv4 and IPv6 routing tables (and, with -C, the routing caches), one address
 // family after the other in command-line order, as net-tools 2.10's route_info() walks them.
-import * as fs from 'node:fs';
 import type { CliOptions } from './args';
 import type { Output } from './output';
 import { strerror } from './strerror';
@@ -8,24 +7,21 @@ import { Names } from '../names/names';
 import { ipv4RouteJson, ipv6RouteJson, lineProblemsJson, routeCacheJson, routesDocument, type RouteTableJson, writeJson } from '../format/json';
 import {
   IPV4_CACHE_TITLE, IPV4_ROUTE_TITLE, IPV6_ROUTE_COLUMNS, ipv4CacheColumns, ipv4CacheRow, ipv4RouteColumns,
-  ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, parseIpv6Route, parseRoute,
-  parseRtCache, routeLayout, type LineProblem,
-} from '../procnet/route';
-
-export type ProcRead = { ok: true; text: string } | { ok: false; code: string };
+  ipv4RouteRow, ipv4RouteShown, ipv6RouteRow, ipv6RouteShown, ipv6RouteTitle, routeLayout,
+} from '../format/routes';
+import { parseRoute } from '../procnet/route';
+import { parseIpv6Route } from '../procnet/ipv6_route';
+import { parseRtCache } from '../procnet/rt_cache';
+import type { LineProblem } from '../procnet/lines';
+import { readProcText, type ProcText } from '../procnet/read';
 
 /**
- * One /proc file as latin1 text. A directory reads as empty: netstat's fopen() succeeds on one
- * and its first fgets() fails, which is what an empty file gives too.
+ * One /proc file as netstat reads a table. A directory reads as empty: netstat's fopen() succeeds
+ * on one and its first fgets() fails, which is what an empty file gives too.
  */
-export function readProcText(file: string): ProcRead {
-  try {
-    return { ok: true, text: fs.readFileSync(file, 'latin1') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EISDIR') return { ok: true, text: '' };
-    return { ok: false, code: typeof code === 'string' ? code : 'EIO' };
-  }
+export function readTableText(file: string): ProcText {
+  const read = readProcText(file);
+  return !read.ok && read.code === 'EISDIR' ? { ok: true, text: '' } : read;
 }
 
 export function reportProblems(io: Output, file: string, problems: readonly LineProblem[]): void {
@@ -50,7 +46,7 @@ function notConfigured(run: RouteRun, file: string, code: string, family: 'INET 
 
 function printIpv4Fib(run: RouteRun): number {
   const file = `${run.netDir}/route`;
-  const read = readProcText(file);
+  const read = readTableText(file);
   if (!read.ok) return notConfigured(run, file, read.code, 'INET (IPv4)');
   // The title and the column line come before netstat looks at the file's header.
   let out = IPV4_ROUTE_TITLE + ipv4RouteColumns(run.layout);
@@ -68,7 +64,7 @@ function printIpv4Fib(run: RouteRun): number {
 
 function printIpv4Cache(run: RouteRun): number {
   const file = `${run.netDir}/rt_cache`;
-  const read = readProcText(file);
+  const read = readTableText(file);
   if (!read.ok) return notConfigured(run, file, read.code, 'INET (IPv4)');
   const table = parseRtCache(read.text);
   if (!table) {
@@ -100,7 +96,7 @@ function printIpv4Cache(run: RouteRun): number {
 /** The IPv6 FIB, or with cache the cached clones: both come from ipv6_route. */
 function printIpv6(run: RouteRun, cache: boolean): number {
   const file = `${run.netDir}/ipv6_route`;
-  const read = readProcText(file);
+  const read = readTableText(file);
   if (!read.ok) return notConfigured(run, file, read.code, 'INET6 (IPv6)');
   const table = parseIpv6Route(read.text);
   reportProblems(run.io, file, table.problems);
@@ -164,7 +160,7 @@ function runRoutesJson(o: CliOptions, io: Output): number {
     if (af === 'inet') {
       if (fib) {
         const t = table('inet', 'fib', 'route');
-        const read = readProcText(t.file);
+        const read = readTableText(t.file);
         if (!read.ok) t.error = read.code;
         else {
           const parsed = parseRoute(read.text);
@@ -177,7 +173,7 @@ function runRoutesJson(o: CliOptions, io: Output): number {
       }
       if (o.cache) {
         const t = table('inet', 'cache', 'rt_cache');
-        const read = readProcText(t.file);
+        const read = readTableText(t.file);
         if (!read.ok) t.error = read.code;
         else {
           const parsed = parseRtCache(read.text);
@@ -194,7 +190,7 @@ function runRoutesJson(o: CliOptions, io: Output): number {
     } else if (af === 'inet6') {
       for (const cache of fib ? (o.cache ? [false, true] : [false]) : [true]) {
         const t = table('inet6', cache ? 'cache' : 'fib', 'ipv6_route');
-        const read = readProcText(t.file);
+        const read = readTableText(t.file);
         if (!read.ok) t.error = read.code;
         else {
           const parsed = parseIpv6Route(read.text);

@@ -1,13 +1,16 @@
 // netstat -s: which counter files to read for the address family asked for, in netstat's order,
-// with netstat's messages when one cannot be read. Parsing and printing live in tables/statistics.
-import * as fs from 'node:fs';
+// with netstat's messages when one cannot be read. Each file's parser lives in procnet/ (snmp,
+// netstat, snmp6, sctp_snmp), the printing in format/statistics.
 import type { CliOptions } from './args';
 import type { Output } from './output';
 import { strerror } from './strerror';
-import {
-  StatisticsPrinter, parseCounterTables, parseSctpSnmp, parseSnmp6, type StatisticsFilter,
-} from '../procnet/snmp';
+import { StatisticsPrinter, type StatisticsFilter } from '../format/statistics';
+import { parseCounterTables, type CounterTablesFile } from '../procnet/snmp';
+import { parseNetstat } from '../procnet/netstat';
+import { parseSnmp6 } from '../procnet/snmp6';
+import { parseSctpSnmp } from '../procnet/sctp_snmp';
 import { counterTablesJson, countersJson, statisticsDocument, type StatisticsSourceJson, writeJson } from '../format/json';
+import { readProcText } from '../procnet/read';
 
 /** A /proc file as netstat's fopen() and reads see it. */
 type ProcFile =
@@ -18,14 +21,10 @@ type ProcFile =
   | { kind: 'unreadable'; code: string };
 
 function readProcFile(path: string): ProcFile {
-  try {
-    return { kind: 'read', text: fs.readFileSync(path, 'latin1') };
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code ?? 'EIO';
-    return code === 'EISDIR' ? { kind: 'unreadable', code } : { kind: 'unopenable', code };
-  }
+  const read = readProcText(path);
+  if (read.ok) return { kind: 'read', text: read.text };
+  return read.code === 'EISDIR' ? { kind: 'unreadable', code: read.code } : { kind: 'unopenable', code: read.code };
 }
-
 
 /**
  * netstat's afname: the families given with -4, -6, -x, -A, in command-line order with repeats,
@@ -72,11 +71,11 @@ function inetStatistics(net: string, printer: StatisticsPrinter, report: Report)
     report(`cannot open ${snmpPath}: ${strerror(snmp.code)}\n`);
     return;
   }
-  counterTablesFile(snmpPath, snmp, printer, report);
+  counterTablesFile(snmpPath, snmp, parseCounterTables, printer, report);
 
   const netstatPath = `${net}/netstat`;
   const netstat = readProcFile(netstatPath);
-  if (netstat.kind !== 'unopenable') counterTablesFile(netstatPath, netstat, printer, report);
+  if (netstat.kind !== 'unopenable') counterTablesFile(netstatPath, netstat, parseNetstat, printer, report);
 
   const sctpPath = `${net}/sctp/snmp`;
   const sctp = readProcFile(sctpPath);
@@ -87,9 +86,11 @@ function inetStatistics(net: string, printer: StatisticsPrinter, report: Report)
   }
 }
 
-function counterTablesFile(path: string, file: ProcFile, printer: StatisticsPrinter, report: Report): void {
+function counterTablesFile(
+  path: string, file: ProcFile, parse: (text: string) => CounterTablesFile, printer: StatisticsPrinter, report: Report,
+): void {
   if (file.kind === 'read') {
-    const parsed = parseCounterTables(file.text);
+    const parsed = parse(file.text);
     printer.counterTables(parsed.tables);
     if (parsed.malformed) report(`Problem while parsing ${path}\n`);
   } else if (file.kind === 'unreadable') {
@@ -137,17 +138,17 @@ function runStatisticsJson(o: CliOptions, io: Output): number {
     }
     sources.push({ file, error: null, ...parse(read.text) });
   };
-  const counterFile = (text: string) => {
-    const parsed = parseCounterTables(text);
+  const counterFile = (parse: (text: string) => CounterTablesFile) => (text: string) => {
+    const parsed = parse(text);
     return { tables: counterTablesJson(parsed.tables), malformed: parsed.malformed };
   };
   if (families === 'inet') {
-    source('snmp', true, counterFile);
-    source('netstat', false, counterFile);
+    source('snmp', true, counterFile(parseCounterTables));
+    source('netstat', false, counterFile(parseNetstat));
     source('sctp/snmp', false, (text) => ({ tables: [{ title: null, counters: countersJson(parseSctpSnmp(text)) }], malformed: false }));
   } else if (families === 'inet6') {
     source('snmp6', true, (text) => ({ tables: [{ title: null, counters: countersJson(parseSnmp6(text)) }], malformed: false }));
-    source('snmp', true, counterFile);
+    source('snmp', true, counterFile(parseCounterTables));
   } else {
     io.err(`netsnap: No statistics support for specified address family: ${families}\n`);
     return 1;

@@ -2,14 +2,13 @@
 // (latin1) strings: one char per byte, as printf counts them, so widths and cuts match netstat
 // and paths or program names that are not UTF-8 come out unchanged.
 import type { OwnerIndex, InetTable, UnixTable } from '../model/columns';
-import { decimalBytes, ipv4Bytes, ipv6Bytes, isUnspecified, isV4Mapped } from '../model/address';
+import { decimalBytes, HOST_LITTLE_ENDIAN, ipv4Bytes, ipv6Bytes, isUnspecified, isV4Mapped } from '../model/address';
 import { ByteWriter, collectText, decimalLength, latin1Bytes, putBytes, putDecimalLeft, putDecimalRight, putSpaces } from '../bytes/writer';
 import { UNIX_ACC, UNIX_NOSPACE, UNIX_WAITDATA } from '../model/states';
 import { TCP_STATES } from '../model/states';
 import { userName } from '../names/users';
 import type { Names } from '../names/names';
-import { inetSprint } from '../procnet/route';
-import * as os from 'node:os';
+import { inetSprint } from './hosts';
 import type { InetProto } from '../model/contract';
 
 export interface NetstatListingOptions {
@@ -67,8 +66,6 @@ export function unixRowShown(t: UnixTable, i: number, o: NetstatListingOptions):
   return o.listening ? server : !server;
 }
 
-const HOST_ORDER_LE = os.endianness() === 'LE';
-
 /** Scratch for one endpoint: host, ':' and port, before netstat's cut and padding. */
 let ep = Buffer.allocUnsafe(1024);
 
@@ -89,7 +86,7 @@ function putText(s: string, at: number): number {
 function putHost(addr: Uint8Array, off: number, family: number, o: NetstatListingOptions): number {
   if (family === 4) {
     if (o.numericHosts || !o.names) return ipv4Bytes(addr, off, ep, 0);
-    return putText(inetSprint(addr.subarray(off, off + 4), o.names, HOST_ORDER_LE), 0);
+    return putText(inetSprint(addr.subarray(off, off + 4), o.names, HOST_LITTLE_ENDIAN), 0);
   }
   // netstat drops the ::ffff: prefix of IPv4-mapped addresses; only DNS can name them.
   if (isV4Mapped(addr, off)) {

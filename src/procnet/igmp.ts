@@ -1,8 +1,9 @@
-// netstat -g: /proc/net/igmp and /proc/net/igmp6, parsed and printed as net-tools 2.10 does
-// (netstat.c igmp_do_one). Pure: the CLI reads the files and passes their text in.
-import type { Names } from '../names/names';
-import { fileLines, hexAddress6, HOST_LITTLE_ENDIAN, inet6Name, inetSprint, wordAddress } from './route';
+// /proc/net/igmp, parsed as net-tools 2.10's netstat -g reads it (netstat.c igmp_do_one). Pure:
+// the CLI reads the file and passes its text in; format/groups prints the memberships.
+import { HOST_LITTLE_ENDIAN } from '../model/address';
+import { fileLines, toInt, wordAddress } from './lines';
 
+/** One row of netstat -g, from /proc/net/igmp or /proc/net/igmp6. */
 export interface GroupMembership {
   family: 4 | 6;
   /** As netstat reads it: up to 15 characters (IPv4: everything before the `:`, padding kept). */
@@ -17,11 +18,6 @@ export interface GroupsParse {
   groups: GroupMembership[];
   /** Lines netstat warns about, numbered from 0 as it counts them (the IPv4 header is line 0). */
   bogusLines: number[];
-}
-
-/** sscanf %d into an int. */
-function toInt(text: string): number {
-  return Number(text) | 0;
 }
 
 /**
@@ -56,42 +52,4 @@ export function parseIgmp(text: string, littleEndian: boolean = HOST_LITTLE_ENDI
     out.groups.push({ family: 4, device, users: toInt(m[2]!), group: wordAddress(word, littleEndian) });
   }
   return out;
-}
-
-/**
- * /proc/net/igmp6: `idx device group users flags timer`, no header; the group is 32 hex digits in
- * network order (sscanf "%d %15s %64[0-9A-Fa-f] %d", then four %08X words put back in network
- * order). A line that does not scan, or whose group is not a whole address, is bogus.
- */
-export function parseIgmp6(text: string): GroupsParse {
-  const out: GroupsParse = { groups: [], bogusLines: [] };
-  fileLines(text).forEach((line, n) => {
-    const m = /^\s*[+-]?\d+\s+(\S{1,15})\s+([0-9A-Fa-f]{1,64})\s*([+-]?\d+)/.exec(line);
-    const group = m ? hexAddress6(m[2]) : null;
-    if (!m || !group) {
-      out.bogusLines.push(n);
-      return;
-    }
-    out.groups.push({ family: 6, device: m[1]!, users: toInt(m[3]!), group });
-  });
-  return out;
-}
-
-export const GROUPS_HEADER =
-  'IPv6/IPv4 Group Memberships\n' +
-  'Interface       RefCnt Group\n' +
-  '--------------- ------ ---------------------\n';
-
-/** netstat's warning for a line igmp_do_one() could not scan (stderr). */
-export function bogusLineWarning(family: 4 | 6, line: number): string {
-  return `warning, got bogus ${family === 4 ? 'igmp' : 'igmp6'} line ${line}.\n`;
-}
-
-/**
- * One row: `%-15s %-6d %s`. names null = numeric. IPv4 groups are named as INET_sprint does (a
- * host lookup for every multicast address), IPv6 ones through getnameinfo.
- */
-export function groupRow(g: GroupMembership, names: Names | null, littleEndian: boolean = HOST_LITTLE_ENDIAN): string {
-  const group = g.family === 4 ? inetSprint(g.group, names, littleEndian) : inet6Name(g.group, names);
-  return `${g.device.padEnd(15)} ${String(g.users).padEnd(6)} ${group}\n`;
 }

@@ -11,7 +11,7 @@ import { FIXTURES, backend } from '../helpers/env';
 import { netsnap, type Run } from '../helpers/cli';
 import { parseArgs } from '../../src/cli/args';
 import { runStatistics } from '../../src/cli/statistics';
-import { knownTables } from '../../src/procnet/snmp';
+import { knownTables } from '../../src/format/statistics';
 
 const C_ENV = { ...process.env, LANG: 'C', LC_ALL: 'C' };
 

@@ -2,7 +2,9 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, backend } from '../helpers/env';
 import { Names } from '../../src/names/names';
-import { bogusLineWarning, groupRow, parseIgmp, parseIgmp6 } from '../../src/procnet/igmp';
+import { bogusLineWarning, groupRow } from '../../src/format/groups';
+import { parseIgmp } from '../../src/procnet/igmp';
+import { parseIgmp6 } from '../../src/procnet/igmp6';
 
 // Expected texts here were checked against net-tools 2.10 netstat, fed the same lines.
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { backend } from '../helpers/env';
-import {
-  IFF, byteSizeText, flagLetters, flagsText, guessIpv4Config, interfaceList, interfaceRow, ioctlFlags, nstrcmp,
-  parseIfInet6, parseNetDev, zeroStats,
-} from '../../src/procnet/dev';
+import { byteSizeText, flagLetters, flagsText, interfaceRow } from '../../src/format/interfaces';
+import { IFF, guessIpv4Config, interfaceList, ioctlFlags, nstrcmp } from '../../src/procnet/interface_list';
+import { parseNetDev, zeroStats } from '../../src/procnet/dev';
+import { parseIfInet6 } from '../../src/procnet/if_inet6';
 
 const HEAD3 =
   'Inter-|   Receive                                                |  Transmit\n' +

@@ -2,11 +2,15 @@ import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FIXTURES, backend } from '../helpers/env';
 import { Names } from '../../src/names/names';
+import { headerColumns, hexWordAddress } from '../../src/procnet/lines';
+import { inetName, inetSprint, sprintMask } from '../../src/format/hosts';
 import {
-  headerColumns, hexWordAddress, inetName, inetSprint, ipv4CacheColumns, ipv4CacheFlags, ipv4CacheRow,
-  ipv4RouteFlags, ipv4RouteRow, ipv4RouteShown, ipv6RouteFlags, ipv6RouteRow, ipv6RouteShown, parseIpv6Route,
-  parseRoute, parseRtCache, routeLayout, sprintMask, type Ipv4Route,
-} from '../../src/procnet/route';
+  ipv4CacheColumns, ipv4CacheFlags, ipv4CacheRow, ipv4RouteFlags, ipv4RouteRow, ipv4RouteShown, ipv6RouteFlags,
+  ipv6RouteRow, ipv6RouteShown, routeLayout,
+} from '../../src/format/routes';
+import { parseRoute, type Ipv4Route } from '../../src/procnet/route';
+import { parseIpv6Route } from '../../src/procnet/ipv6_route';
+import { parseRtCache } from '../../src/procnet/rt_cache';
 
 // Expected texts here were checked against net-tools 2.10 netstat, fed the same lines.
 

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import {
-  StatisticsPrinter, findEntry, parseCounterTables, parseSctpSnmp, parseSnmp6, strtoull, unreachableEntries,
-} from '../../src/procnet/snmp';
+import { StatisticsPrinter, findEntry, unreachableEntries } from '../../src/format/statistics';
+import { parseCounterTables } from '../../src/procnet/snmp';
+import { parseSnmp6 } from '../../src/procnet/snmp6';
+import { parseSctpSnmp } from '../../src/procnet/sctp_snmp';
+import { strtoull } from '../../src/procnet/lines';
 
 const ALL = { raw: true, tcp: true, udp: true, sctp: true };
 
