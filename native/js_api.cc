@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "file_reader.h"
+#include "fd_link.h"
 #include "parallel.h"
-#include "socket_link.h"
+#include "read.h"
 
 namespace netsnap {
 namespace js {

@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "fd_scan.h"
+#include "owners.h"
 #include "table.h"
 
 namespace netsnap {

@@ -10,10 +10,10 @@
 #include <memory>
 #include <utility>
 
-#include "file_reader.h"
 #include "js_api.h"
 #include "netlink_diag.h"
 #include "parallel.h"
+#include "read.h"
 
 namespace netsnap {
 

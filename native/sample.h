@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fd_scan.h"
+#include "owners.h"
 #include "table.h"
 
 namespace netsnap {

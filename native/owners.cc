@@ -1,4 +1,4 @@
-#include "fd_scan.h"
+#include "owners.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,10 +12,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "file_reader.h"
+#include "fd_link.h"
 #include "parallel.h"
+#include "read.h"
 #include "scan.h"
-#include "socket_link.h"
 
 namespace netsnap {
 namespace {

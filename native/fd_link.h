@@ -1,6 +1,6 @@
 // The target of a /proc/PID/fd/N link. Pure C++ (no Node-API) so fuzz harnesses can link it.
-#ifndef NETSNAP_SOCKET_LINK_H_
-#define NETSNAP_SOCKET_LINK_H_
+#ifndef NETSNAP_FD_LINK_H_
+#define NETSNAP_FD_LINK_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -14,4 +14,4 @@ double parse_socket_link(const uint8_t* link, size_t len);
 
 }  // namespace netsnap
 
-#endif  // NETSNAP_SOCKET_LINK_H_
+#endif  // NETSNAP_FD_LINK_H_

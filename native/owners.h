@@ -1,7 +1,7 @@
 // PROCROOT/[0-9]*/fd scan: which processes hold which socket inodes. Pure C++ (no Node-API):
 // it runs on the libuv pool for sampleAsync.
-#ifndef NETSNAP_FD_SCAN_H_
-#define NETSNAP_FD_SCAN_H_
+#ifndef NETSNAP_OWNERS_H_
+#define NETSNAP_OWNERS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -33,7 +33,7 @@ struct Owners {
 };
 
 // Scans `proc_root` with exactly the semantics of scanOwners() in owners.ts and fills `*out`
-// (which must be empty). `scratch` is the caller's reusable file buffer (see file_reader.h).
+// (which must be empty). `scratch` is the caller's reusable file buffer (see read.h).
 // An unreadable proc_root, or one holding a NUL byte, gives an empty result, as in owners.ts.
 // Splits the pids over worker threads (parallel.h: one per usable CPU, at most kMaxThreads, or
 // setThreads()'s count; one for a small tree, see worth_parallel()). The result does not depend
@@ -125,4 +125,4 @@ uint32_t status_uid(const uint8_t* status, size_t len);
 
 }  // namespace netsnap
 
-#endif  // NETSNAP_FD_SCAN_H_
+#endif  // NETSNAP_OWNERS_H_
