@@ -9,6 +9,7 @@
         "native/fd_link.cc",
         "native/read.cc",
         "native/owners.cc",
+        "native/proc_pid.cc",
         "native/parallel.cc",
         "native/table.cc",
         "native/js_api.cc",

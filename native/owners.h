@@ -10,11 +10,6 @@
 
 namespace netsnap {
 
-// Limits shared with src/backends/js/owners.ts: how much of cmdline/comm/status is used.
-constexpr size_t kCmdlineMax = 4096;
-constexpr size_t kCommMax = 64;
-constexpr size_t kStatusMax = 8192;
-
 // The RawOwners of src/model.ts, column by column.
 struct Owners {
   // One entry per socket fd, sorted by (inode, pid, fd).
@@ -113,15 +108,6 @@ class OwnerScan {
   std::vector<Task> tasks_;
   std::vector<Worker*> workers_;
 };
-
-// Helpers of scan_owners, exposed for tests and fuzzing; ports of owners.ts.
-// netstat's program name: argv[0], cut to its basename when it starts with '/'. Returns the
-// [*start, *start + return value) range of `cmdline`.
-size_t program_name(const uint8_t* cmdline, size_t len, size_t* start);
-// Length of comm without its trailing newline.
-size_t comm_length(const uint8_t* comm, size_t len);
-// Effective uid: the second number of the first "Uid:" line; 0xffffffff if absent or bad.
-uint32_t status_uid(const uint8_t* status, size_t len);
 
 }  // namespace netsnap
 

@@ -1,5 +1,5 @@
 // Fuzz harness for the owner scan's byte parsers: parse_socket_link() (native/fd_link.h) and
-// program_name(), comm_length(), status_uid() (native/owners.h). The whole input is given to each.
+// program_name(), comm_length(), status_uid() (native/proc_pid.h). The whole input is given to each.
 //
 // Each is compared with a reference written here from the rules in src/backends/js/fd_link.ts and
 // owners.ts, on std::string with explicit checks; the reference decides every input:
@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "fd_link.h"
-#include "owners.h"
+#include "proc_pid.h"
 #include "reference.h"
 #include "standalone_driver.h"
 
