@@ -1,7 +1,6 @@
 #include "owners.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -201,6 +200,16 @@ void OwnerScan::prepare(unsigned workers) {
   while (workers_.size() < workers) workers_.push_back(new Worker());
 }
 
+unsigned OwnerScan::plan(unsigned threads, size_t other_tasks) {
+  if (threads > kMaxThreads) threads = kMaxThreads;
+  if (threads > 1 && tasks() > 0) balance(threads);  // may cut big pids into parts
+  const size_t all_tasks = other_tasks + tasks();
+  if (threads > all_tasks) threads = static_cast<unsigned>(all_tasks);
+  if (threads < 1) threads = 1;
+  prepare(threads);
+  return threads;
+}
+
 void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch) {
   Worker& k = *workers_[worker];
   const Task& task = tasks_[i];
@@ -368,24 +377,15 @@ void OwnerScan::finish(Owners* out) {
 
 namespace {
 
-// Runs a begun scan on `threads` workers (clamped to [1, min(kMaxThreads, tasks)]).
+// Runs a begun scan on up to `threads` workers (see plan()).
 void run_scan(OwnerScan& scan, unsigned threads, std::vector<uint8_t>& scratch, Owners* out) {
-  if (threads > kMaxThreads) threads = kMaxThreads;
-  if (threads > 1 && scan.tasks() > 0) scan.balance(threads);  // may cut big pids into parts
-  const size_t all_tasks = scan.tasks();
-  if (threads > all_tasks) threads = static_cast<unsigned>(all_tasks);
-  if (threads < 1) threads = 1;
-  scan.prepare(threads);
-  std::atomic<size_t> next{0};
-  auto body = [&](unsigned w) {
-    std::vector<uint8_t> own;
-    if (w != 0) own = take_scratch();
-    std::vector<uint8_t>& buf = w == 0 ? scratch : own;
-    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < all_tasks;) scan.run_task(i, w, buf);
-    scan.worker_done(w);
-    if (w != 0) give_scratch(std::move(own));
+  threads = scan.plan(threads);
+  auto task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
+    scan.run_task(i, w, buf);
+    return true;
   };
-  run_workers(threads, body);
+  auto done = [&](unsigned w) { scan.worker_done(w); };
+  run_tasks(threads, scan.tasks(), scratch, task, done);
   scan.finish(out);
 }
 

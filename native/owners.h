@@ -49,9 +49,10 @@ constexpr uint64_t kMaxParts = 64;
 
 // The owner scan in steps, so that a sample can run it on the same workers as its file reads:
 //   begin() lists proc_root on the calling thread;
-//   prepare(workers) makes per-worker state (call before the workers start);
+//   plan(threads, other_tasks) chooses the workers and makes their state (before they start);
 //   run_task(i, w, scratch), for every i < tasks(), on any worker w < workers, each i once, with
-//     w's own scratch buffer; distinct workers never share anything, so no locks;
+//     w's own scratch buffer; distinct workers never share anything, so no locks (run_tasks() of
+//     parallel.h runs them, then worker_done(w) on each worker);
 //   finish(out) merges the workers' results into *out (empty) after they have all returned.
 // The merged result is the same whatever the number of workers and whoever ran which task: the
 // entries are sorted by (inode, pid, fd) and the processes by pid, keys that are unique.
@@ -71,13 +72,13 @@ class OwnerScan {
   uint64_t measure();
   // Whether more than one worker pays: kParallelPidMin pids or kParallelFdMin fds.
   bool worth_parallel() { return pids_.size() >= kParallelPidMin || measure() >= kParallelFdMin; }
-  // Optional, between begin() and the first run_task(), for a run on `workers` > 1 workers: on
-  // procfs cuts big processes into fd ranges, then orders the tasks biggest first, so that the
-  // run ends balanced. tasks() grows accordingly. Never changes the result.
-  void balance(unsigned workers);
   // Part size for balance() (0: automatic); tests force small parts with it.
   void set_part_fds(uint64_t fds) { part_fds_ = fds; }
-  void prepare(unsigned workers);
+  // Between begin() and the first run_task(): the number of workers for a run of tasks() and
+  // `other_tasks` more (a sample's files, which it numbers first) on up to `threads` workers,
+  // and their state. Clamps `threads` to kMaxThreads, balance()s the tasks for that many when
+  // more than one, then keeps at most one worker per task and at least one. tasks() may grow.
+  unsigned plan(unsigned threads, size_t other_tasks = 0);
   void run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch);
   // Optional, on worker w after its last task: sorts w's entries there rather than in finish().
   void worker_done(unsigned worker);
@@ -90,6 +91,12 @@ class OwnerScan {
   };
 
  private:
+  // For a run on `workers` > 1 workers: on procfs cuts big processes into fd ranges, then orders
+  // the tasks biggest first, so that the run ends balanced. tasks() grows accordingly. Never
+  // changes the result.
+  void balance(unsigned workers);
+  void prepare(unsigned workers);
+
   static constexpr int64_t kNoLimit = int64_t{1} << 32;  // above every fd number
   // Task i scans pids_[tasks_[i].pid], the fds in [lo, hi) (all of them unless cut).
   struct Task {
