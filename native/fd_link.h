@@ -8,7 +8,7 @@
 namespace netsnap {
 
 // Inode of a `socket:[INODE]` (or, on very old kernels, `[0000]:INODE`) link target, or -1.
-// Same rules as src/backends/js/fd_link.ts: 1..16 decimal digits, at most 2^53 - 1.
+// Same rules as src/owners/fd_link.ts: 1..16 decimal digits, at most 2^53 - 1.
 // `link` may be null when len is 0.
 double parse_socket_link(const uint8_t* link, size_t len);
 

@@ -1,5 +1,6 @@
-// PROCROOT/[0-9]*/fd scan: which processes hold which socket inodes. Pure C++ (no Node-API):
-// it runs on the libuv pool for sampleAsync.
+// PROCROOT/[0-9]*/fd scan: which processes hold which socket inodes; the port of
+// src/backends/js/owners.ts (each process's own files: proc_pid.h). Pure C++ (no Node-API): it
+// runs on the libuv pool for sampleAsync.
 #ifndef NETSNAP_OWNERS_H_
 #define NETSNAP_OWNERS_H_
 
@@ -10,7 +11,7 @@
 
 namespace netsnap {
 
-// The RawOwners of src/model.ts, column by column.
+// The RawOwners of src/model/contract.ts, column by column.
 struct Owners {
   // One entry per socket fd, sorted by (inode, pid, fd).
   std::vector<double> inodes;

@@ -45,7 +45,7 @@ uint32_t status_uid(const uint8_t* s, size_t len) {
     if (eol - pos > 4 && s[pos] == 'U' && s[pos + 1] == 'i' && s[pos + 2] == 'd' && s[pos + 3] == ':') {
       // "Uid:\treal\teffective\tsaved\tfs": the second number. Each number must be 1..10
       // digits, end at a blank or the end of the line, and fit in 32 bits; only the first
-      // "Uid:" line counts, as in owners.ts.
+      // "Uid:" line counts, as in proc_pid.ts.
       size_t i = pos + 4;
       int field = 0;
       while (i < eol) {
