@@ -25,8 +25,8 @@ constexpr uint64_t kPidMax = 0x7fffffff;
 // build paths from.
 using NumberName = OwnerScan::PidName;
 
-// isPidName()/isFdName() of owners.ts: 1..10 decimal digits, no leading zero (the kernel never
-// writes one, and "007" would name pid 7 twice), value <= 0x7fffffff.
+// isPidName()/isFdName() of src/owners/proc_pid.ts: 1..10 decimal digits, no leading zero (the
+// kernel never writes one, and "007" would name pid 7 twice), value <= 0x7fffffff.
 bool is_small_number(const char* name, size_t len, NumberName* out) {
   if (len == 0 || len > 10 || (name[0] == '0' && len > 1)) return false;
   uint64_t v = 0;
@@ -77,6 +77,14 @@ int for_each_name(int dir_fd, std::vector<uint8_t>& buf, OnName&& on_name) {
 }
 
 bool is_denied(int err) { return err == EACCES || err == EPERM; }
+
+// First `max` bytes of dir_fd/path, read whole like head() in owners.ts so that a file that
+// fails part-way gives nothing rather than a prefix. Empty when unreadable.
+size_t head(int dir_fd, const char* path, size_t max, std::vector<uint8_t>& scratch) {
+  size_t used = 0;
+  if (read_whole_file(dir_fd, path, scratch, &used) != 0) return 0;
+  return std::min(used, max);
+}
 
 // Appends [bytes, bytes + len) to the string pool and returns where it starts. Offsets and
 // lengths are Uint32 columns; they wrap like the JS typed-array stores would.

@@ -1,9 +1,7 @@
 #include "proc_pid.h"
 
-#include <algorithm>
 #include <cstring>
 
-#include "read.h"
 #include "scan.h"
 
 namespace netsnap {
@@ -12,12 +10,6 @@ namespace {
 constexpr uint32_t kUnknownUid = 0xffffffff;
 
 }  // namespace
-
-size_t head(int dir_fd, const char* path, size_t max, std::vector<uint8_t>& scratch) {
-  size_t used = 0;
-  if (read_whole_file(dir_fd, path, scratch, &used) != 0) return 0;
-  return std::min(used, max);
-}
 
 size_t program_name(const uint8_t* cmdline, size_t len, size_t* start) {
   *start = 0;

@@ -1,13 +1,12 @@
 // One process's own files, PROCROOT/PID/{cmdline,comm,status}: what the owner scan keeps of a
-// process that holds sockets (its netstat program name, comm and effective uid). The parsers take
-// bytes and touch no file, so the link fuzz harness runs them on its own; head() is the one read.
-// The port of src/owners/proc_pid.ts. Pure C++ (no Node-API).
+// process that holds sockets (its netstat program name, comm and effective uid). Parsers only:
+// they take bytes and touch no file (the owner scan reads, owners.cc), so the link fuzz harness
+// runs them on their own. The port of src/owners/proc_pid.ts. Pure C++ (no Node-API).
 #ifndef NETSNAP_PROC_PID_H_
 #define NETSNAP_PROC_PID_H_
 
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
 namespace netsnap {
 
@@ -15,11 +14,6 @@ namespace netsnap {
 constexpr size_t kCmdlineMax = 4096;
 constexpr size_t kCommMax = 64;
 constexpr size_t kStatusMax = 8192;
-
-// First `max` bytes of dir_fd/path, read whole like head() in proc_pid.ts so that a file that
-// fails part-way gives nothing rather than a prefix: the bytes are scratch[0, return value),
-// none when unreadable. `scratch` is the caller's reusable file buffer (see read.h).
-size_t head(int dir_fd, const char* path, size_t max, std::vector<uint8_t>& scratch);
 
 // Ports of proc_pid.ts, exposed for tests and fuzzing.
 // netstat's program name: argv[0], cut to its basename when it starts with '/'. Returns the
