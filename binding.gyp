@@ -3,12 +3,13 @@
     {
       "target_name": "netsnap",
       "sources": [
-        "native/inet_parser.cc",
+        "native/net_inet.cc",
         "native/netlink_diag.cc",
-        "native/unix_parser.cc",
-        "native/socket_link.cc",
-        "native/file_reader.cc",
-        "native/fd_scan.cc",
+        "native/net_unix.cc",
+        "native/fd_link.cc",
+        "native/read.cc",
+        "native/owners.cc",
+        "native/proc_pid.cc",
         "native/parallel.cc",
         "native/table.cc",
         "native/js_api.cc",

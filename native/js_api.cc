@@ -7,9 +7,9 @@
 #include <utility>
 #include <vector>
 
-#include "file_reader.h"
+#include "fd_link.h"
 #include "parallel.h"
-#include "socket_link.h"
+#include "read.h"
 
 namespace netsnap {
 namespace js {
@@ -176,7 +176,7 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
 
 Napi::Value owners_to_js(Napi::Env env, Owners& o) {
   Napi::Object obj = Napi::Object::New(env);
-  // Property order and element types as in RawOwners (src/model.ts).
+  // Property order and element types as in RawOwners (src/model/contract.ts).
   set(env, obj, "inodes", vector_to_typed_array(env, napi_float64_array, std::move(o.inodes)));
   set(env, obj, "pids", vector_to_typed_array(env, napi_int32_array, std::move(o.pids)));
   set(env, obj, "fds", vector_to_typed_array(env, napi_int32_array, std::move(o.fds)));

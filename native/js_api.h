@@ -1,5 +1,5 @@
 // The Node-API side of the addon: argument checks, turning native results into the JavaScript
-// shapes of src/model.ts, and the one-step exports. Memory produced by the native code is
+// shapes of src/model/contract.ts, and the one-step exports. Memory produced by the native code is
 // handed to JavaScript as external ArrayBuffers, never copied.
 #ifndef NETSNAP_JS_API_H_
 #define NETSNAP_JS_API_H_
@@ -8,7 +8,7 @@
 
 #include <string>
 
-#include "fd_scan.h"
+#include "owners.h"
 #include "table.h"
 
 namespace netsnap {
@@ -27,7 +27,7 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse = Napi::V
 Napi::Value owners_to_js(Napi::Env env, Owners& owners);
 
 // parseInet(bytes, proto, littleEndian), parseUnix(bytes), parseSocketLink(bytes),
-// readProcFile(path), scanOwners(procRoot): see the Backend interface in src/model.ts.
+// readProcFile(path), scanOwners(procRoot): see the Backend interface in src/model/contract.ts.
 Napi::Value ParseInet(const Napi::CallbackInfo& info);
 Napi::Value ParseUnix(const Napi::CallbackInfo& info);
 Napi::Value ParseSocketLink(const Napi::CallbackInfo& info);

@@ -1,7 +1,7 @@
-// Column layouts of the table buffers, identical to inetLayout()/unixLayout() in src/model.ts:
-// column after column, widest element first so every column stays aligned, each column
-// `element size * capacity` bytes long. Values are stored in host byte order, which is what
-// the typed-array views on the JavaScript side read.
+// Column layouts of the table buffers, identical to inetLayout()/unixLayout() in
+// src/model/contract.ts: column after column, widest element first so every column stays aligned,
+// each column `element size * capacity` bytes long. Values are stored in host byte order, which is
+// what the typed-array views on the JavaScript side read.
 #ifndef NETSNAP_LAYOUT_H_
 #define NETSNAP_LAYOUT_H_
 
@@ -32,7 +32,7 @@ inline bool inet_capacity_fits(size_t capacity) { return capacity <= SIZE_MAX / 
 inline bool unix_capacity_fits(size_t capacity) { return capacity <= SIZE_MAX / kUnixRowBytes; }
 
 namespace layout_detail {
-// Hands out consecutive column ranges, like the `at` closure in model.ts.
+// Hands out consecutive column ranges, like the `at` closure in contract.ts.
 class Cursor {
  public:
   explicit Cursor(size_t capacity) : capacity_(capacity) {}
@@ -89,7 +89,7 @@ inline UnixLayout unix_layout(size_t capacity) {
 }
 
 // Upper bound on the rows of a /proc/net file: every line but the header (rowCapacity() in
-// model.ts). Both backends size their tables with it, so equal input gives equal buffers.
+// contract.ts). Both backends size their tables with it, so equal input gives equal buffers.
 inline size_t row_capacity(const uint8_t* bytes, size_t len) {
   if (len == 0) return 0;  // also keeps memchr away from a null `bytes`
   size_t lines = 0;

@@ -17,7 +17,7 @@
 
 namespace netsnap {
 
-// STREAM_CHUNK, INET_LINE_MAX, UNIX_LINE_MAX in src/model.ts.
+// STREAM_CHUNK, INET_LINE_MAX, UNIX_LINE_MAX in src/model/contract.ts.
 constexpr size_t kStreamChunk = 1 << 20;
 constexpr size_t kInetLineMax = 64 * 1024;
 constexpr size_t kUnixLineMax = 1 << 20;

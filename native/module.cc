@@ -1,5 +1,5 @@
 // Entry point of netsnap.node: registers the exports, nothing else. The exports implement the
-// Backend interface of src/model.ts, function for function, byte for byte.
+// Backend interface of src/model/contract.ts, function for function, byte for byte.
 #include <napi.h>
 
 #include "js_api.h"

@@ -1,5 +1,5 @@
 // NETLINK_SOCK_DIAG (inet_diag) dumps of TCP, UDP, UDPLITE and RAW sockets into the same inet table
-// columns the /proc/net parser fills (inet_parser.cc). Pure C++ (no Node-API): it runs on the libuv
+// columns the /proc/net parser fills (net_inet.cc). Pure C++ (no Node-API): it runs on the libuv
 // pool for sampleAsync, and parse_diag_messages() is a pure function a fuzz harness can call.
 //
 // Representation, as /proc/net/* gives it for the same socket:

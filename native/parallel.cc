@@ -86,4 +86,24 @@ void give_scratch(std::vector<uint8_t>&& scratch) {
   // Otherwise `scratch` is freed by its owner when it goes out of scope.
 }
 
+bool run_tasks(unsigned threads, size_t task_count, std::vector<uint8_t>& scratch,
+               bool (*task)(void* ctx, size_t i, unsigned worker, std::vector<uint8_t>& buf),
+               void (*done)(void* ctx, unsigned worker), void* ctx) {
+  std::atomic<size_t> next{0};
+  std::atomic<bool> stopped{false};
+  auto body = [&](unsigned w) {
+    std::vector<uint8_t> own;
+    if (w != 0) own = take_scratch();
+    std::vector<uint8_t>& buf = w == 0 ? scratch : own;
+    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < task_count;) {
+      if (stopped.load(std::memory_order_relaxed)) break;
+      if (!task(ctx, i, w, buf)) stopped.store(true, std::memory_order_relaxed);
+    }
+    done(ctx, w);
+    if (w != 0) give_scratch(std::move(own));
+  };
+  run_workers(threads, body);
+  return !stopped.load(std::memory_order_relaxed);
+}
+
 }  // namespace netsnap

@@ -1,7 +1,7 @@
 // A bounded set of short-lived worker threads for one sample: the calling thread is worker 0,
 // the others are pthreads created for the call and joined before it returns. Pure C++ (no
 // Node-API): it runs on the main thread (sample, scanOwners) and on a libuv pool thread
-// (sampleAsync). Work is shared by the callers through an atomic next-task index; nothing here
+// (sampleAsync). run_tasks() shares the work out through an atomic next-task index; nothing here
 // locks on the hot path.
 #ifndef NETSNAP_PARALLEL_H_
 #define NETSNAP_PARALLEL_H_
@@ -43,6 +43,32 @@ unsigned run_workers(unsigned threads, Fn& fn) {
 // giving back lock a mutex once per worker per sample; at most kMaxThreads buffers are kept.
 std::vector<uint8_t> take_scratch();
 void give_scratch(std::vector<uint8_t>&& scratch);
+
+// Runs task(i, worker, buf) once for every i < task_count on `threads` workers (run_workers).
+// Workers take the next index from one shared counter, so tasks start in index order: callers
+// number them biggest first, and the run ends balanced. Each worker reads into its own buffer:
+// worker 0 (the calling thread) into `scratch`, the caller's; the others into one from
+// take_scratch(), given back after their last task. A task returns false to stop the run: no
+// worker starts another (those under way finish). Then every worker calls done(worker) on its
+// own thread. Returns false when a task stopped the run. A task touches only its own output or
+// its worker's own state, so nothing here locks.
+bool run_tasks(unsigned threads, size_t task_count, std::vector<uint8_t>& scratch,
+               bool (*task)(void* ctx, size_t i, unsigned worker, std::vector<uint8_t>& buf),
+               void (*done)(void* ctx, unsigned worker), void* ctx);
+
+template <typename Task, typename Done>
+bool run_tasks(unsigned threads, size_t task_count, std::vector<uint8_t>& scratch, Task& task, Done& done) {
+  struct Fns {
+    Task* task;
+    Done* done;
+  } fns{&task, &done};
+  return run_tasks(
+      threads, task_count, scratch,
+      [](void* ctx, size_t i, unsigned worker, std::vector<uint8_t>& buf) {
+        return (*static_cast<Fns*>(ctx)->task)(i, worker, buf);
+      },
+      [](void* ctx, unsigned worker) { (*static_cast<Fns*>(ctx)->done)(worker); }, &fns);
+}
 
 }  // namespace netsnap
 

@@ -1,5 +1,5 @@
 // Why a /proc/net line was skipped. The numbers cross the native boundary and are turned into
-// text by PROBLEM_REASONS in src/model.ts, so they must stay equal to the keys there.
+// text by PROBLEM_REASONS in src/model/contract.ts, so they must stay equal to the keys there.
 #ifndef NETSNAP_PROBLEMS_H_
 #define NETSNAP_PROBLEMS_H_
 

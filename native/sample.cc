@@ -6,14 +6,13 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <atomic>
 #include <memory>
 #include <utility>
 
-#include "file_reader.h"
 #include "js_api.h"
 #include "netlink_diag.h"
 #include "parallel.h"
+#include "read.h"
 
 namespace netsnap {
 
@@ -128,33 +127,19 @@ void run_sample(SampleBaton& baton) {
     const size_t units = n_files + owner_units;
     threads = units < hw ? static_cast<unsigned>(units) : hw;
   }
-  if (threads > kMaxThreads) threads = kMaxThreads;
-  if (threads > 1 && pid_tasks > 0) scan.balance(threads);  // may cut big pids into more tasks
-  const size_t tasks = n_files + scan.tasks();
-  if (threads > tasks) threads = static_cast<unsigned>(tasks);
-  if (threads < 1) threads = 1;
-  scan.prepare(threads);
+  threads = scan.plan(threads, n_files);  // may cut big pids into more tasks
 
-  std::atomic<size_t> next{0};
-  std::atomic<bool> out_of_memory{false};
-  auto body = [&](unsigned w) {
-    std::vector<uint8_t> own;
-    if (w != 0) own = take_scratch();
-    std::vector<uint8_t>& buf = w == 0 ? scratch : own;
-    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
-      if (out_of_memory.load(std::memory_order_relaxed)) break;  // nothing else is valid now
-      if (i < n_files) {
-        const size_t f = file_order[i];
-        if (!sample_file(req, f, buf, &baton.files[f])) out_of_memory.store(true, std::memory_order_relaxed);
-      } else {
-        scan.run_task(i - n_files, w, buf);
-      }
+  // A table that cannot be allocated stops the run: nothing else is valid now.
+  auto task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
+    if (i < n_files) {
+      const size_t f = file_order[i];
+      return sample_file(req, f, buf, &baton.files[f]);
     }
-    scan.worker_done(w);
-    if (w != 0) give_scratch(std::move(own));
+    scan.run_task(i - n_files, w, buf);
+    return true;
   };
-  run_workers(threads, body);
-  if (out_of_memory.load(std::memory_order_relaxed)) {
+  auto done = [&](unsigned w) { scan.worker_done(w); };
+  if (!run_tasks(threads, n_files + scan.tasks(), scratch, task, done)) {
     baton.out_of_memory = true;
     return;
   }

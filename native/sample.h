@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "fd_scan.h"
+#include "owners.h"
 #include "table.h"
 
 namespace netsnap {
@@ -19,7 +19,7 @@ enum class NetFile { kTcp, kUdp, kUdplite, kRaw, kUnix };
 // protoOfFile() of src/backends/js/sample.ts; false for a name it does not know.
 bool net_file_kind(const std::string& name, NetFile* kind);
 
-// SampleRequest of src/model.ts, checked and copied off the JavaScript heap.
+// SampleRequest of src/model/contract.ts, checked and copied off the JavaScript heap.
 struct SampleRequest {
   std::string net_dir;
   std::vector<std::string> files;

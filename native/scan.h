@@ -1,4 +1,4 @@
-// Byte-level field scanning shared by the native parsers; the port of src/backends/js/scan.ts.
+// Byte-level field scanning shared by the native parsers; the port of src/bytes/scan.ts.
 // Everything works on [start, end) ranges of one input buffer: no per-line strings.
 // Every function here trusts `start <= end <= length of bytes`; each caller says where that
 // comes from.

@@ -1,12 +1,12 @@
 #include "table.h"
 
-#include "inet_parser.h"
 #include <cstring>
 
 #include "layout.h"
 #include "lines.h"
+#include "net_inet.h"
+#include "net_unix.h"
 #include "problems.h"
-#include "unix_parser.h"
 
 namespace netsnap {
 

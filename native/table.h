@@ -63,8 +63,8 @@ struct Table {
   }
 };
 
-// Allocate a zeroed table sized by row_capacity() and parse into it (inet_parser.h,
-// unix_parser.h). Return false only when the memory cannot be had: a table is ~75 bytes per
+// Allocate a zeroed table sized by row_capacity() and parse into it (net_inet.h,
+// net_unix.h). Return false only when the memory cannot be had: a table is ~75 bytes per
 // input line, so a huge input can ask for more than the machine has. `bytes` may be null when
 // len is 0.
 // With `reuse`, the rows go into its memory when they fit (its capacity holds row_capacity() rows

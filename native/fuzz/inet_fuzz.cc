@@ -1,4 +1,4 @@
-// Fuzz harness for the /proc/net/{tcp,udp,udplite,raw}{,6} parser (native/inet_parser.h), through
+// Fuzz harness for the /proc/net/{tcp,udp,udplite,raw}{,6} parser (native/net_inet.h), through
 // build_inet_table() (native/table.h) exactly as the addon calls it.
 //
 // Every input is parsed 8 ways: tcp (10 fields, no drops) and udp (13 fields, drops), little- and

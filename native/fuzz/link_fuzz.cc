@@ -1,8 +1,8 @@
-// Fuzz harness for the owner scan's byte parsers: parse_socket_link() (native/socket_link.h) and
-// program_name(), comm_length(), status_uid() (native/fd_scan.h). The whole input is given to each.
+// Fuzz harness for the owner scan's byte parsers: parse_socket_link() (native/fd_link.h) and
+// program_name(), comm_length(), status_uid() (native/proc_pid.h). The whole input is given to each.
 //
-// Each is compared with a reference written here from the rules in src/backends/js/fd_link.ts and
-// owners.ts, on std::string with explicit checks; the reference decides every input:
+// Each is compared with a reference written here from the rules in src/owners/fd_link.ts and
+// src/owners/proc_pid.ts, on std::string with explicit checks; the reference decides every input:
 // - parse_socket_link: "socket:[" + 1..16 decimal digits + "]" (nothing after), or "[0000]:" +
 //   1..16 decimal digits to the end; the number <= 2^53 - 1; anything else -1. An input starting
 //   with "socket:[" never falls back to the old form.
@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "fd_scan.h"
+#include "fd_link.h"
+#include "proc_pid.h"
 #include "reference.h"
-#include "socket_link.h"
 #include "standalone_driver.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// Fuzz harness for the /proc/net/unix parser (native/unix_parser.h), through build_unix_table()
+// Fuzz harness for the /proc/net/unix parser (native/net_unix.h), through build_unix_table()
 // (native/table.h) exactly as the addon calls it.
 //
 // Checks, for every input:

@@ -1,4 +1,4 @@
-#include "inet_parser.h"
+#include "net_inet.h"
 
 #include <cstring>
 

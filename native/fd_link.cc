@@ -1,4 +1,4 @@
-#include "socket_link.h"
+#include "fd_link.h"
 
 #include <cstring>
 

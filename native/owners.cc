@@ -1,7 +1,6 @@
-#include "fd_scan.h"
+#include "owners.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -12,23 +11,22 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "file_reader.h"
+#include "fd_link.h"
 #include "parallel.h"
-#include "scan.h"
-#include "socket_link.h"
+#include "proc_pid.h"
+#include "read.h"
 
 namespace netsnap {
 namespace {
 
 constexpr uint64_t kPidMax = 0x7fffffff;
-constexpr uint32_t kUnknownUid = 0xffffffff;
 
 // A directory entry name that passed is_small_number(): at most 10 digits, kept as text to
 // build paths from.
 using NumberName = OwnerScan::PidName;
 
-// isPidName()/isFdName() of owners.ts: 1..10 decimal digits, no leading zero (the kernel never
-// writes one, and "007" would name pid 7 twice), value <= 0x7fffffff.
+// isPidName()/isFdName() of src/owners/proc_pid.ts: 1..10 decimal digits, no leading zero (the
+// kernel never writes one, and "007" would name pid 7 twice), value <= 0x7fffffff.
 bool is_small_number(const char* name, size_t len, NumberName* out) {
   if (len == 0 || len > 10 || (name[0] == '0' && len > 1)) return false;
   uint64_t v = 0;
@@ -97,51 +95,6 @@ uint32_t append(std::vector<uint8_t>& pool, const uint8_t* bytes, size_t len) {
 }
 
 }  // namespace
-
-size_t program_name(const uint8_t* cmdline, size_t len, size_t* start) {
-  *start = 0;
-  if (len == 0) return 0;
-  const void* nul = std::memchr(cmdline, 0, len);
-  const size_t end = nul == nullptr ? len : static_cast<size_t>(static_cast<const uint8_t*>(nul) - cmdline);
-  if (end > 0 && cmdline[0] == '/') {
-    // end > 0 and cmdline[0] == '/', so a last slash exists in [0, end).
-    size_t slash = end - 1;
-    while (cmdline[slash] != '/') slash--;
-    *start = slash + 1;
-    return end - (slash + 1);
-  }
-  return end;
-}
-
-size_t comm_length(const uint8_t* comm, size_t len) {
-  return len > 0 && comm[len - 1] == '\n' ? len - 1 : len;
-}
-
-uint32_t status_uid(const uint8_t* s, size_t len) {
-  size_t pos = 0;
-  while (pos < len) {
-    const size_t eol = find_byte(s, '\n', pos, len);
-    if (eol - pos > 4 && s[pos] == 'U' && s[pos + 1] == 'i' && s[pos + 2] == 'd' && s[pos + 3] == ':') {
-      // "Uid:\treal\teffective\tsaved\tfs": the second number. Each number must be 1..10
-      // digits, end at a blank or the end of the line, and fit in 32 bits; only the first
-      // "Uid:" line counts, as in owners.ts.
-      size_t i = pos + 4;
-      int field = 0;
-      while (i < eol) {
-        while (i < eol && is_blank(s[i])) i++;
-        const size_t first = i;
-        uint64_t v = 0;
-        while (i < eol && s[i] >= '0' && s[i] <= '9' && i - first < 10) v = v * 10 + static_cast<uint64_t>(s[i++] - '0');
-        if (i == first || (i < eol && !is_blank(s[i])) || v > kU32Max) return kUnknownUid;
-        if (field == 1) return static_cast<uint32_t>(v);
-        field++;
-      }
-      return kUnknownUid;
-    }
-    pos = eol + 1;
-  }
-  return kUnknownUid;
-}
 
 struct alignas(64) OwnerScan::Worker {
   struct Entry {
@@ -253,6 +206,16 @@ void OwnerScan::balance(unsigned workers) {
 
 void OwnerScan::prepare(unsigned workers) {
   while (workers_.size() < workers) workers_.push_back(new Worker());
+}
+
+unsigned OwnerScan::plan(unsigned threads, size_t other_tasks) {
+  if (threads > kMaxThreads) threads = kMaxThreads;
+  if (threads > 1 && tasks() > 0) balance(threads);  // may cut big pids into parts
+  const size_t all_tasks = other_tasks + tasks();
+  if (threads > all_tasks) threads = static_cast<unsigned>(all_tasks);
+  if (threads < 1) threads = 1;
+  prepare(threads);
+  return threads;
 }
 
 void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch) {
@@ -422,24 +385,15 @@ void OwnerScan::finish(Owners* out) {
 
 namespace {
 
-// Runs a begun scan on `threads` workers (clamped to [1, min(kMaxThreads, tasks)]).
+// Runs a begun scan on up to `threads` workers (see plan()).
 void run_scan(OwnerScan& scan, unsigned threads, std::vector<uint8_t>& scratch, Owners* out) {
-  if (threads > kMaxThreads) threads = kMaxThreads;
-  if (threads > 1 && scan.tasks() > 0) scan.balance(threads);  // may cut big pids into parts
-  const size_t all_tasks = scan.tasks();
-  if (threads > all_tasks) threads = static_cast<unsigned>(all_tasks);
-  if (threads < 1) threads = 1;
-  scan.prepare(threads);
-  std::atomic<size_t> next{0};
-  auto body = [&](unsigned w) {
-    std::vector<uint8_t> own;
-    if (w != 0) own = take_scratch();
-    std::vector<uint8_t>& buf = w == 0 ? scratch : own;
-    for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < all_tasks;) scan.run_task(i, w, buf);
-    scan.worker_done(w);
-    if (w != 0) give_scratch(std::move(own));
+  threads = scan.plan(threads);
+  auto task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
+    scan.run_task(i, w, buf);
+    return true;
   };
-  run_workers(threads, body);
+  auto done = [&](unsigned w) { scan.worker_done(w); };
+  run_tasks(threads, scan.tasks(), scratch, task, done);
   scan.finish(out);
 }
 

@@ -1,7 +1,7 @@
 // /proc/net/{tcp,tcp6,udp,udp6,udplite,udplite6,raw,raw6}: bytes in, columns out.
 // Pure C++ (no Node-API) so fuzz harnesses can link it on its own.
-#ifndef NETSNAP_INET_PARSER_H_
-#define NETSNAP_INET_PARSER_H_
+#ifndef NETSNAP_NET_INET_H_
+#define NETSNAP_NET_INET_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -46,4 +46,4 @@ size_t parse_inet(const uint8_t* bytes, size_t len, bool want_drops, bool little
 
 }  // namespace netsnap
 
-#endif  // NETSNAP_INET_PARSER_H_
+#endif  // NETSNAP_NET_INET_H_

@@ -1,6 +1,6 @@
 // /proc/net/unix: bytes in, columns out. Pure C++ (no Node-API) so fuzz harnesses can link it.
-#ifndef NETSNAP_UNIX_PARSER_H_
-#define NETSNAP_UNIX_PARSER_H_
+#ifndef NETSNAP_NET_UNIX_H_
+#define NETSNAP_NET_UNIX_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -44,4 +44,4 @@ size_t parse_unix(const uint8_t* bytes, size_t len, uint8_t* out, size_t capacit
 
 }  // namespace netsnap
 
-#endif  // NETSNAP_UNIX_PARSER_H_
+#endif  // NETSNAP_NET_UNIX_H_

@@ -1,4 +1,4 @@
-#include "file_reader.h"
+#include "read.h"
 
 #include <cerrno>
 #include <fcntl.h>

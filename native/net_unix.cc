@@ -1,4 +1,4 @@
-#include "unix_parser.h"
+#include "net_unix.h"
 
 #include <cstring>
 

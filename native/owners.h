@@ -1,7 +1,8 @@
-// PROCROOT/[0-9]*/fd scan: which processes hold which socket inodes. Pure C++ (no Node-API):
-// it runs on the libuv pool for sampleAsync.
-#ifndef NETSNAP_FD_SCAN_H_
-#define NETSNAP_FD_SCAN_H_
+// PROCROOT/[0-9]*/fd scan: which processes hold which socket inodes; the port of
+// src/backends/js/owners.ts (each process's own files: proc_pid.h). Pure C++ (no Node-API): it
+// runs on the libuv pool for sampleAsync.
+#ifndef NETSNAP_OWNERS_H_
+#define NETSNAP_OWNERS_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -10,12 +11,7 @@
 
 namespace netsnap {
 
-// Limits shared with src/backends/js/owners.ts: how much of cmdline/comm/status is used.
-constexpr size_t kCmdlineMax = 4096;
-constexpr size_t kCommMax = 64;
-constexpr size_t kStatusMax = 8192;
-
-// The RawOwners of src/model.ts, column by column.
+// The RawOwners of src/model/contract.ts, column by column.
 struct Owners {
   // One entry per socket fd, sorted by (inode, pid, fd).
   std::vector<double> inodes;
@@ -33,7 +29,7 @@ struct Owners {
 };
 
 // Scans `proc_root` with exactly the semantics of scanOwners() in owners.ts and fills `*out`
-// (which must be empty). `scratch` is the caller's reusable file buffer (see file_reader.h).
+// (which must be empty). `scratch` is the caller's reusable file buffer (see read.h).
 // An unreadable proc_root, or one holding a NUL byte, gives an empty result, as in owners.ts.
 // Splits the pids over worker threads (parallel.h: one per usable CPU, at most kMaxThreads, or
 // setThreads()'s count; one for a small tree, see worth_parallel()). The result does not depend
@@ -54,9 +50,10 @@ constexpr uint64_t kMaxParts = 64;
 
 // The owner scan in steps, so that a sample can run it on the same workers as its file reads:
 //   begin() lists proc_root on the calling thread;
-//   prepare(workers) makes per-worker state (call before the workers start);
+//   plan(threads, other_tasks) chooses the workers and makes their state (before they start);
 //   run_task(i, w, scratch), for every i < tasks(), on any worker w < workers, each i once, with
-//     w's own scratch buffer; distinct workers never share anything, so no locks;
+//     w's own scratch buffer; distinct workers never share anything, so no locks (run_tasks() of
+//     parallel.h runs them, then worker_done(w) on each worker);
 //   finish(out) merges the workers' results into *out (empty) after they have all returned.
 // The merged result is the same whatever the number of workers and whoever ran which task: the
 // entries are sorted by (inode, pid, fd) and the processes by pid, keys that are unique.
@@ -76,13 +73,13 @@ class OwnerScan {
   uint64_t measure();
   // Whether more than one worker pays: kParallelPidMin pids or kParallelFdMin fds.
   bool worth_parallel() { return pids_.size() >= kParallelPidMin || measure() >= kParallelFdMin; }
-  // Optional, between begin() and the first run_task(), for a run on `workers` > 1 workers: on
-  // procfs cuts big processes into fd ranges, then orders the tasks biggest first, so that the
-  // run ends balanced. tasks() grows accordingly. Never changes the result.
-  void balance(unsigned workers);
   // Part size for balance() (0: automatic); tests force small parts with it.
   void set_part_fds(uint64_t fds) { part_fds_ = fds; }
-  void prepare(unsigned workers);
+  // Between begin() and the first run_task(): the number of workers for a run of tasks() and
+  // `other_tasks` more (a sample's files, which it numbers first) on up to `threads` workers,
+  // and their state. Clamps `threads` to kMaxThreads, balance()s the tasks for that many when
+  // more than one, then keeps at most one worker per task and at least one. tasks() may grow.
+  unsigned plan(unsigned threads, size_t other_tasks = 0);
   void run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch);
   // Optional, on worker w after its last task: sorts w's entries there rather than in finish().
   void worker_done(unsigned worker);
@@ -95,6 +92,12 @@ class OwnerScan {
   };
 
  private:
+  // For a run on `workers` > 1 workers: on procfs cuts big processes into fd ranges, then orders
+  // the tasks biggest first, so that the run ends balanced. tasks() grows accordingly. Never
+  // changes the result.
+  void balance(unsigned workers);
+  void prepare(unsigned workers);
+
   static constexpr int64_t kNoLimit = int64_t{1} << 32;  // above every fd number
   // Task i scans pids_[tasks_[i].pid], the fds in [lo, hi) (all of them unless cut).
   struct Task {
@@ -114,15 +117,6 @@ class OwnerScan {
   std::vector<Worker*> workers_;
 };
 
-// Helpers of scan_owners, exposed for tests and fuzzing; ports of owners.ts.
-// netstat's program name: argv[0], cut to its basename when it starts with '/'. Returns the
-// [*start, *start + return value) range of `cmdline`.
-size_t program_name(const uint8_t* cmdline, size_t len, size_t* start);
-// Length of comm without its trailing newline.
-size_t comm_length(const uint8_t* comm, size_t len);
-// Effective uid: the second number of the first "Uid:" line; 0xffffffff if absent or bad.
-uint32_t status_uid(const uint8_t* status, size_t len);
-
 }  // namespace netsnap
 
-#endif  // NETSNAP_FD_SCAN_H_
+#endif  // NETSNAP_OWNERS_H_

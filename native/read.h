@@ -1,7 +1,7 @@
 // Reads whole /proc files. Pure C++ (no Node-API): runs on the libuv pool as well as the main
 // thread, and each caller brings its own buffer.
-#ifndef NETSNAP_FILE_READER_H_
-#define NETSNAP_FILE_READER_H_
+#ifndef NETSNAP_READ_H_
+#define NETSNAP_READ_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -30,4 +30,4 @@ inline bool has_nul(const std::string& s) { return s.find('\0') != std::string::
 
 }  // namespace netsnap
 
-#endif  // NETSNAP_FILE_READER_H_
+#endif  // NETSNAP_READ_H_
