@@ -45,7 +45,7 @@ function parseEndpoint(bytes: Uint8Array, start: number, end: number, dst: numbe
 
 /**
  * Builds one inet table from lines (lines.ts). stateMask: when given, valid lines whose state st
- * is >= 32 or lacks bit (1 << st) are skipped without a problem (native/inet_parser.cc does the same).
+ * is >= 32 or lacks bit (1 << st) are skipped without a problem (native/net_inet.cc does the same).
  */
 class InetBuilder implements LineSink {
   buffer = new ArrayBuffer(0);
@@ -125,7 +125,7 @@ class InetBuilder implements LineSink {
       this.problems.push(lineNo, code);
     };
     // The kernel ends every line with a newline: a last line without one was cut, and its
-    // inode, drops or any other field may be cut mid-value (native/inet_parser.cc does the same).
+    // inode, drops or any other field may be cut mid-value (native/net_inet.cc does the same).
     if (!terminated) return fail(CUT_OFF);
     if (n < this.needed) return fail(TOO_FEW);
     // sl: decimal slot number followed by ':'
