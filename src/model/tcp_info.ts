@@ -1,0 +1,122 @@
+// struct tcp_info (include/uapi/linux/tcp.h) as the inet_diag dump carries it (INET_DIAG_INFO), by the
+// project's own offset table: the build machine's headers are older than the kernels netsnap runs on
+// (Debian's 6.1 headers end at tcpi_snd_wnd, 232 bytes; a 6.18 kernel sends 280). The native decoder
+// (native/tcp_info.h) holds the same table, and a test compares the two. A field lies beyond what a
+// kernel sent when its offset + size exceeds the attribute's length: it is absent, never 0.
+//
+// Fields of up to 4 bytes are decoded into the u32 columns, 8-byte fields into the f64 columns (exact
+// below 2^53; the kernel's ~0 "unlimited" pacing rate reads as 2^64), each in table order. Bytes 6
+// and 7 are bitfields (wscale, app-limited): their raw bytes are columns, decoded by the accessors.
+// Past byte 248 the layout differs between kernels (AccECN, 6.18 vs 7.0): not decoded.
+
+export type TcpInfoKind = 'u8' | 'u16' | 'u32' | 'u64';
+
+export interface TcpInfoField {
+  /** The JSON name: camelCase, with the unit in the name where it is not a count. */
+  name: string;
+  offset: number;
+  kind: TcpInfoKind;
+}
+
+/** The decoded fields, in struct order. */
+export const TCP_INFO_FIELDS: readonly TcpInfoField[] = [
+  { name: 'caState', offset: 1, kind: 'u8' },
+  { name: 'retransmits', offset: 2, kind: 'u8' },
+  { name: 'probes', offset: 3, kind: 'u8' },
+  { name: 'backoff', offset: 4, kind: 'u8' },
+  { name: 'options', offset: 5, kind: 'u8' },
+  { name: 'wscaleByte', offset: 6, kind: 'u8' },
+  { name: 'flagsByte', offset: 7, kind: 'u8' },
+  { name: 'rtoUs', offset: 8, kind: 'u32' },
+  { name: 'atoUs', offset: 12, kind: 'u32' },
+  { name: 'mss', offset: 16, kind: 'u32' },
+  { name: 'rcvMss', offset: 20, kind: 'u32' },
+  { name: 'unacked', offset: 24, kind: 'u32' },
+  { name: 'sacked', offset: 28, kind: 'u32' },
+  { name: 'lost', offset: 32, kind: 'u32' },
+  { name: 'retrans', offset: 36, kind: 'u32' },
+  { name: 'lastSendMs', offset: 44, kind: 'u32' },
+  { name: 'lastRecvMs', offset: 52, kind: 'u32' },
+  { name: 'lastAckMs', offset: 56, kind: 'u32' },
+  { name: 'pmtu', offset: 60, kind: 'u32' },
+  { name: 'rcvSsthresh', offset: 64, kind: 'u32' },
+  { name: 'rttUs', offset: 68, kind: 'u32' },
+  { name: 'rttVarUs', offset: 72, kind: 'u32' },
+  { name: 'ssthresh', offset: 76, kind: 'u32' },
+  { name: 'cwnd', offset: 80, kind: 'u32' },
+  { name: 'advmss', offset: 84, kind: 'u32' },
+  { name: 'reordering', offset: 88, kind: 'u32' },
+  { name: 'rcvRttUs', offset: 92, kind: 'u32' },
+  { name: 'rcvSpace', offset: 96, kind: 'u32' },
+  { name: 'totalRetrans', offset: 100, kind: 'u32' },
+  { name: 'pacingRateBytesPerSec', offset: 104, kind: 'u64' },
+  { name: 'maxPacingRateBytesPerSec', offset: 112, kind: 'u64' },
+  { name: 'bytesAcked', offset: 120, kind: 'u64' },
+  { name: 'bytesReceived', offset: 128, kind: 'u64' },
+  { name: 'segsOut', offset: 136, kind: 'u32' },
+  { name: 'segsIn', offset: 140, kind: 'u32' },
+  { name: 'notsentBytes', offset: 144, kind: 'u32' },
+  { name: 'minRttUs', offset: 148, kind: 'u32' },
+  { name: 'dataSegsIn', offset: 152, kind: 'u32' },
+  { name: 'dataSegsOut', offset: 156, kind: 'u32' },
+  { name: 'deliveryRateBytesPerSec', offset: 160, kind: 'u64' },
+  { name: 'busyUs', offset: 168, kind: 'u64' },
+  { name: 'rwndLimitedUs', offset: 176, kind: 'u64' },
+  { name: 'sndbufLimitedUs', offset: 184, kind: 'u64' },
+  { name: 'delivered', offset: 192, kind: 'u32' },
+  { name: 'deliveredCe', offset: 196, kind: 'u32' },
+  { name: 'bytesSent', offset: 200, kind: 'u64' },
+  { name: 'bytesRetrans', offset: 208, kind: 'u64' },
+  { name: 'dsackDups', offset: 216, kind: 'u32' },
+  { name: 'reordSeen', offset: 220, kind: 'u32' },
+  { name: 'rcvOooPack', offset: 224, kind: 'u32' },
+  { name: 'sndWnd', offset: 228, kind: 'u32' },
+  { name: 'rcvWnd', offset: 232, kind: 'u32' },
+  { name: 'rehash', offset: 236, kind: 'u32' },
+  { name: 'totalRto', offset: 240, kind: 'u16' },
+  { name: 'totalRtoRecoveries', offset: 242, kind: 'u16' },
+  { name: 'totalRtoTimeMs', offset: 244, kind: 'u32' },
+];
+
+/** Bytes of tcp_info the decoder reads at most. */
+export const TCP_INFO_DECODED_BYTES = 248;
+
+export const TCP_INFO_SIZE: Readonly<Record<TcpInfoKind, number>> = { u8: 1, u16: 2, u32: 4, u64: 8 };
+
+/** Per field: whether it is an f64 column, and its column number among its kind. */
+export const TCP_INFO_COLUMN: ReadonlyMap<string, { wide: boolean; column: number; end: number }> = (() => {
+  const m = new Map<string, { wide: boolean; column: number; end: number }>();
+  let narrow = 0;
+  let wide = 0;
+  for (const f of TCP_INFO_FIELDS) {
+    const isWide = f.kind === 'u64';
+    m.set(f.name, { wide: isWide, column: isWide ? wide++ : narrow++, end: f.offset + TCP_INFO_SIZE[f.kind] });
+  }
+  return m;
+})();
+
+export const TCP_INFO_U32_COLUMNS = TCP_INFO_FIELDS.filter((f) => f.kind !== 'u64').length;
+export const TCP_INFO_F64_COLUMNS = TCP_INFO_FIELDS.filter((f) => f.kind === 'u64').length;
+
+/** SK_MEMINFO_* (include/uapi/linux/sock_diag.h) with ss's skmem names. */
+export const SKMEM_FIELDS: readonly string[] = ['rmemAlloc', 'rcvbuf', 'wmemAlloc', 'sndbuf', 'fwdAlloc', 'wmemQueued', 'optmem', 'backlog', 'drops'];
+
+/**
+ * What the netlink source adds to an inet table when the request asks for extensions, per row
+ * (column-major: field k of row i at [k * count + i]). Built by the native backend only.
+ */
+export interface RawTcpExtensions {
+  /** INET_DIAG_INFO bytes the kernel sent (0: no tcp_info, as for TIME_WAIT and request sockets). */
+  infoLen: Uint16Array;
+  /** TCP_INFO_U32_COLUMNS columns of count rows. */
+  infoU32: Uint32Array;
+  /** TCP_INFO_F64_COLUMNS columns of count rows. */
+  infoF64: Float64Array;
+  /** INET_DIAG_CONG: 0 none, else congNames[k - 1]. */
+  cong: Uint8Array;
+  congNames: string[];
+  /** INET_DIAG_SKMEMINFO: how many of the 9 values the kernel sent (0: none). */
+  memCount: Uint8Array;
+  /** 9 columns of count rows, SKMEM_FIELDS order. */
+  mem: Uint32Array;
+}
