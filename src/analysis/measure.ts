@@ -7,7 +7,7 @@ import type { Snapshot } from '../model/snapshot';
 import type { InetTable } from '../model/columns';
 import { TCP_STATES, unixStateName } from '../model/states';
 import { addressText } from '../model/address';
-import { isListener } from './summary';
+import { isListener } from './listener';
 
 export type FamilyLabel = 'ipv4' | 'ipv6' | 'unix';
 

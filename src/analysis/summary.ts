@@ -4,6 +4,11 @@ import type { Family } from '../model/contract';
 import type { InetTable } from '../model/columns';
 import type { Snapshot } from '../model/snapshot';
 import { ipv4Text, isUnspecified, isV4Mapped, parseAddress } from '../model/address';
+import { isListener } from './listener';
+import { healthText, tcpHealth, type Health, type HealthWarning } from './health';
+import { EXT_INFO } from '../model/snapshot';
+
+export { isListener };
 
 /** A local port with at least this many CLOSE_WAIT sockets is flagged (its application is not closing them). */
 export const CLOSE_WAIT_THRESHOLD = 10;
@@ -94,7 +99,8 @@ export interface ProcessEntry {
 export type Warning =
   | { kind: 'close-wait'; proto: string; port: number; count: number; threshold: number; programs: string[]; message: string }
   | { kind: 'accept-queue'; proto: string; address: string; port: number; queued: number; programs: string[]; message: string }
-  | { kind: 'public-peers'; count: number; addresses: string[]; message: string };
+  | { kind: 'public-peers'; count: number; addresses: string[]; message: string }
+  | HealthWarning;
 
 export interface Summary {
   schema: 'netsnap/v1';
@@ -114,6 +120,8 @@ export interface Summary {
   /** Processes whose fds could not be read (permission). */
   processesDenied: number;
   warnings: Warning[];
+  /** With a sample taken with `info: true`: TCP health from tcp_info (see health.ts). */
+  health?: Health;
 }
 
 export interface SummaryOptions {
@@ -123,15 +131,8 @@ export interface SummaryOptions {
   closeWaitThreshold?: number;
 }
 
-const LISTEN = 10;
 const CLOSE_WAIT = 8;
 
-/** A socket that waits for others: TCP LISTEN, or UDP/UDP-Lite bound to a port and unconnected. */
-export function isListener(t: InetTable, i: number): boolean {
-  if (t.proto === 'tcp') return t.state[i] === LISTEN;
-  if (t.proto === 'raw') return false;
-  return t.state[i] === 7 && t.localPort[i] !== 0 && isUnspecified(t.remoteAddr, i * 16);
-}
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
@@ -297,7 +298,16 @@ export function summarize(snap: Snapshot, options: SummaryOptions = {}): Summary
     processes,
     processesDenied: snap.owners ? snap.owners.pidsDenied : 0,
     warnings: allWarnings,
+    ...healthOf(snap, top, allWarnings),
   };
+}
+
+function healthOf(snap: Snapshot, top: number, warnings: Warning[]): { health?: Health } {
+  if (!(snap.extensions & EXT_INFO)) return {};
+  const h = tcpHealth(snap, { top });
+  if (h === null) return {};
+  warnings.push(...h.warnings);
+  return { health: h.health };
 }
 
 /** The summary as text, in sections. */
@@ -327,6 +337,7 @@ export function summaryText(s: Summary): string {
   else if (s.processes.length === 0) out.push('  (none visible)\n');
   else for (const p of s.processes) out.push(`  ${`${p.pid}/${p.program}`.padEnd(40)}${String(p.sockets).padStart(6)}  (inet ${p.inet}, unix ${p.unix})\n`);
   if (s.processesDenied > 0) out.push(`  (${s.processesDenied} process(es) could not be inspected; run as root to see all)\n`);
+  if (s.health) out.push(healthText(s.health));
   out.push('\nWarnings:\n');
   if (s.warnings.length === 0) out.push('  none\n');
   else for (const w of s.warnings) out.push(`  ! ${w.message}\n`);

@@ -61,6 +61,12 @@ export interface CliOptions {
   netDir: string | null;
   /** --source: where inet sockets are read from (auto: netlink with the native backend, own namespace). */
   source: 'auto' | 'proc' | 'netlink';
+  /** --info: tcp_info and congestion control of TCP sockets (ss -i), from netlink. */
+  info: boolean;
+  /** --memory: socket memory (ss -m), from netlink. */
+  memory: boolean;
+  /** --cgroup: each socket's cgroup v2 path (ss --cgroup), from netlink. */
+  cgroup: boolean;
 }
 
 export type ParseResult =
@@ -92,6 +98,8 @@ const LONG: ReadonlyArray<[string, string, boolean]> = [
   ['watch', 'watch', false], ['save-baseline', 'save-baseline', true], ['compare', 'compare', true],
   ['netns', 'netns', true], ['pid', 'pid', true], ['all-netns', 'all-netns', false],
   ['source', 'source', true],
+  // ss's names for what only netlink carries
+  ['info', 'info', false], ['memory', 'memory', false], ['cgroup', 'cgroup', false],
 ];
 
 /** The long option a (possibly abbreviated) name means, as parseArgs resolves it; null if unknown or ambiguous. */
@@ -185,6 +193,11 @@ netsnap options:
         --all-netns              the sockets of every network namespace, labelled
         --source proc|netlink|auto  read inet sockets from /proc/net or a netlink (sock_diag) dump;
                                  auto (default): netlink where it works, else /proc
+        --info                   what the kernel knows of each TCP connection (tcp_info: rtt, cwnd,
+                                 retransmits, bytes, limits) and its congestion control, as ss -i
+                                 prints it, under each row; every field in --json (native backend)
+        --memory                 socket memory under each row (ss -m's skmem)
+        --cgroup                 each socket's cgroup (ss --cgroup)
         -V, --version            print the version and the backend in use (native or js)
         -h, --help               print this help
 
@@ -204,7 +217,7 @@ export function defaultOptions(): CliOptions {
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
     cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
     format: 'text', summary: false, top: 10, watch: false, saveBaseline: null, compare: null, netns: null, pid: null,
-    allNetns: false, netDir: null, source: 'auto',
+    allNetns: false, netDir: null, source: 'auto', info: false, memory: false, cgroup: false,
   };
 }
 
@@ -259,6 +272,9 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
       o.pid = Number(arg);
       return null;
     case 'all-netns': o.allNetns = true; return null;
+    case 'info': o.info = true; return null;
+    case 'memory': o.memory = true; return null;
+    case 'cgroup': o.cgroup = true; return null;
     case 'source':
       if (arg !== 'proc' && arg !== 'netlink' && arg !== 'auto') return `invalid source '${arg ?? ''}' (use proc, netlink or auto)`;
       o.source = arg;

@@ -4,7 +4,7 @@
 import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import { SILENT, type Output } from './output';
-import { listingFormat, tableRequest } from './listing';
+import { internalsOptions, listingFormat, tableRequest } from './listing';
 import { withResolvedHosts } from '../names/dns';
 import { inetRowShown, unixRowShown } from '../format/netstat';
 import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
@@ -40,7 +40,7 @@ function groupJson(g: GroupMembership, names: Names | null): JsonObject {
 
 export async function runListingJson(o: CliOptions, io: Output): Promise<number> {
   const { sel, protocols, families } = tableRequest(o);
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source });
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...internalsOptions(o) });
   const fmt = listingFormat(o);
   const names = o.numericHosts && o.numericPorts ? null : (fmt.names ?? null);
   // The text listing's order: per protocol, the IPv4 file then the IPv6 one.

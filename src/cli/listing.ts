@@ -7,7 +7,8 @@ import type { Proto } from '../model/contract';
 import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, writeUnixRow, type NetstatListingOptions } from '../format/netstat';
 import { ByteWriter } from '../bytes/writer';
 
-import { byteSink, SILENT, type Output } from './output';
+import { detailLine, type DetailOptions } from '../format/ss_detail';
+import { byteSink, SILENT, utf8, type Output } from './output';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 // Loaded only by the modes that need them (see main.ts): names for non-numeric output, groups for -g.
@@ -76,6 +77,15 @@ export function tableRequest(o: CliOptions): { sel: Selection; protocols: Proto[
   return { sel, protocols, families };
 }
 
+/** What --info, --memory and --cgroup ask of a sample. */
+export function internalsOptions(o: CliOptions): { info?: boolean; memory?: boolean; cgroup?: boolean } {
+  const out: { info?: boolean; memory?: boolean; cgroup?: boolean } = {};
+  if (o.info) out.info = true;
+  if (o.memory) out.memory = true;
+  if (o.cgroup) out.cgroup = true;
+  return out;
+}
+
 /** All TCP states but LISTEN, and LISTEN alone (bits 1 << st of the /proc state numbers). */
 const NOT_LISTEN = 0xffffffff & ~(1 << 10);
 const LISTEN_ONLY = 1 << 10;
@@ -95,8 +105,10 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   const { sel, protocols, families } = tableRequest(o);
   const snap: Snapshot = snapshot({
     protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source,
-    tcpStates: listingTcpStates(o),
+    tcpStates: listingTcpStates(o), ...internalsOptions(o),
   });
+  const details: DetailOptions | null = o.info || o.memory || o.cgroup
+    ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts } : null;
 
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   if (o.programs && snap.owners && snap.owners.pidsDenied > 0) {
@@ -142,7 +154,14 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
           rc ||= r;
           continue;
         }
-        for (let i = 0; i < t.count; i++) if (inetRowShown(t, i, fmt)) writeInetRow(w, t, i, fmt, snap.owners);
+        for (let i = 0; i < t.count; i++) {
+          if (!inetRowShown(t, i, fmt)) continue;
+          writeInetRow(w, t, i, fmt, snap.owners);
+          if (details) {
+            const line = detailLine(t, i, details, snap.cgroupPath);
+            if (line !== '') w.text(utf8(line));
+          }
+        }
       }
       if (rc) {
         flush();

@@ -2,14 +2,14 @@
 import { snapshot } from '../backends/snapshot';
 import { summarize, summaryText } from '../analysis/summary';
 import type { CliOptions } from './args';
-import { tableRequest } from './listing';
+import { internalsOptions, tableRequest } from './listing';
 import { utf8, type Output } from './output';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
 
 export async function runSummary(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source });
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...internalsOptions(o) });
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   for (const u of snap.unreadable) {
     if (u.code !== 'ENOENT') io.err(`netsnap: ${snap.netDir}/${u.file}: ${u.code}\n`);

@@ -136,7 +136,34 @@ export function inetSocketJson(s: InetSocket, t: InetTable, i: number, o: Socket
     drops: s.drops,
     ...(s.backlog !== undefined ? { backlog: s.backlog } : {}),
     owners: ownersJson(s.owners),
+    ...internalsJson(s),
   };
+}
+
+/** u64 values as the kernel keeps them: the ~0 of an unlimited pacing rate exactly, not rounded. */
+function u64Json(v: number): number | bigint {
+  return v >= 2 ** 64 ? 0xffffffffffffffffn : v;
+}
+
+/** What --info, --memory and --cgroup add to a row (present only when asked for). */
+function internalsJson(s: InetSocket): JsonObject {
+  const out: JsonObject = {};
+  if (s.cookie !== undefined) out.cookie = s.cookie;
+  if (s.cgroup !== undefined) {
+    out.cgroupId = s.cgroupId ?? null;
+    out.cgroup = s.cgroup;
+  }
+  if (s.congestion !== undefined) out.congestion = s.congestion;
+  if (s.info !== undefined) {
+    if (s.info === null) out.info = null;
+    else {
+      const info: JsonObject = {};
+      for (const [k, v] of Object.entries(s.info)) info[k] = u64Json(v);
+      out.info = info;
+    }
+  }
+  if (s.memory !== undefined) out.memory = s.memory === null ? null : { ...s.memory };
+  return out;
 }
 
 export function unixFlagNames(flags: number): string[] {

@@ -1,6 +1,7 @@
 // Typed views over the buffers a backend filled. Nothing is converted row by row; a row object
 // is built only when someone asks for it.
 import { inetLayout, unixLayout, type Family, type InetProto, type RawInetTable, type RawOwners, type RawUnixTable } from './contract';
+import { TcpInfoColumns } from './tcp_info';
 
 const utf8 = new TextDecoder('utf-8');
 
@@ -29,6 +30,12 @@ export class InetTable {
   readonly raw: RawInetTable;
   /** Where the rows came from: the /proc file or a netlink dump (native backend). */
   readonly source: 'proc' | 'netlink';
+  /** Netlink tables: the socket cookie of each row (the kernel's stable id of a socket); null from /proc. */
+  readonly cookie: BigUint64Array | null;
+  /** Netlink tables: the cgroup v2 id of each row's socket, 0 where the kernel sent none; null from /proc. */
+  readonly cgroupId: BigUint64Array | null;
+  /** tcp_info, congestion control and socket memory, when the sample asked for them (netlink only). */
+  readonly ext: TcpInfoColumns | null;
   private readonly backlogColumn: Uint32Array | undefined;
 
   constructor(proto: InetProto, file: string, raw: RawInetTable, source: 'proc' | 'netlink' = 'proc') {
@@ -36,6 +43,9 @@ export class InetTable {
     this.file = file;
     this.source = source;
     this.backlogColumn = raw.backlog;
+    this.cookie = raw.cookie ?? null;
+    this.cgroupId = raw.cgroupId ?? null;
+    this.ext = raw.ext ? new TcpInfoColumns(raw.ext, raw.count) : null;
     this.ipv6File = file.endsWith('6');
     this.raw = raw;
     const { buffer, capacity: c, count: n } = raw;

@@ -2,6 +2,8 @@
 // laid out column after column (widest element first, so every column is aligned); the
 // views below read it without copying. Both backends must produce the same bytes.
 
+import type { RawTcpExtensions } from './tcp_info';
+
 export type InetProto = 'tcp' | 'udp' | 'udplite' | 'raw';
 export type Proto = InetProto | 'unix';
 export type Family = 4 | 6;
@@ -144,6 +146,12 @@ export interface RawInetTable {
    * LISTEN socket (netlink's idiag_wqueue), 0 for other rows. /proc does not have it.
    */
   backlog?: Uint32Array;
+  /** Netlink tables only: each row's socket cookie (idiag_cookie as one u64). */
+  cookie?: BigUint64Array;
+  /** Netlink tables only: each row's cgroup v2 id (INET_DIAG_CGROUP_ID), 0 where none was sent. */
+  cgroupId?: BigUint64Array;
+  /** Netlink tables of a request with extensions: tcp_info, congestion control, skmem. */
+  ext?: RawTcpExtensions;
 }
 
 export interface RawUnixTable extends RawInetTable {
@@ -202,6 +210,17 @@ export interface SampleRequest {
    * absent: all. Other rows are skipped (not problems); netlink asks the kernel for these only.
    */
   tcpStates?: number;
+  /**
+   * Netlink extensions to ask the kernel for (bits: 1 tcp_info with congestion control, 2 skmem);
+   * absent or 0: none. A dump asked for extensions never falls back to /proc: a failure is the
+   * file's error. Native backend only.
+   */
+  extensions?: number;
+  /**
+   * With source 'netlink': the network namespace to dump (a path such as /proc/PID/ns/net); the
+   * netlink socket is made inside it (setns on a helper thread: CAP_SYS_ADMIN). Absent: the caller's own.
+   */
+  netns?: string;
 }
 
 export interface RawFileResult {

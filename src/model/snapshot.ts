@@ -5,6 +5,7 @@ import { addressText, HOST_LITTLE_ENDIAN } from './address';
 import { INET_FILES, problemReason, type BackendName, type Family, type InetProto, type Proto, type RawSample, type RawUnixTable, type SampleRequest } from './contract';
 import { tcpStateName, udpStateName, unixStateName, unixTypeName } from './states';
 import { InetTable, OwnerIndex, UnixTable, type Owner } from './columns';
+import type { SkMemInfo, TcpInfo } from './tcp_info';
 
 export interface SnapshotOptions {
   /** Default: all of tcp, udp, udplite, raw, unix. */
@@ -30,7 +31,24 @@ export interface SnapshotOptions {
   source?: SourceOption;
   /** TCP states to keep (bit 1 << st of the /proc state numbers); default all. */
   tcpStates?: number;
+  /**
+   * tcp_info of every TCP socket (RTT, congestion window, retransmits, bytes, limits) and its
+   * congestion control, from the netlink source. Native backend only: the TypeScript backend
+   * refuses with NetsnapError ERR_NEEDS_NATIVE. Default false.
+   */
+  info?: boolean;
+  /** Socket memory (ss's skmem: rcvbuf, sndbuf, queued bytes, drops), netlink only as `info`. Default false. */
+  memory?: boolean;
+  /** Each socket's cgroup v2 id resolved to its path, netlink only as `info`. Default false. */
+  cgroup?: boolean;
 }
+
+/** Resolves a cgroup v2 id to its path under the cgroup2 mount; null when no group has that id now. */
+export type CgroupResolver = (id: bigint) => string | null;
+
+/** SampleRequest.extensions bits. */
+export const EXT_INFO = 1;
+export const EXT_MEMORY = 2;
 
 export type SourceOption = 'auto' | 'proc' | 'netlink';
 
@@ -74,6 +92,18 @@ export interface InetSocket {
   drops: number;
   /** Accept backlog maximum of a LISTEN socket (0 otherwise); only when the table came from netlink. */
   backlog?: number;
+  /** Netlink: the kernel's socket cookie, as a decimal string (it is 64-bit). */
+  cookie?: string;
+  /** With `cgroup`: the socket's cgroup v2 id (decimal string; absent when the kernel sent none). */
+  cgroupId?: string;
+  /** With `cgroup`: the path of that cgroup under the cgroup2 mount, null when it no longer exists. */
+  cgroup?: string | null;
+  /** With `info`: the congestion control algorithm (TCP), null when the kernel sent none. */
+  congestion?: string | null;
+  /** With `info`: tcp_info by field (units in the names), null for sockets the kernel has none for. */
+  info?: TcpInfo | null;
+  /** With `memory`: skmem by field, null for sockets the kernel has none for. */
+  memory?: SkMemInfo | null;
   /** Every process holding the socket, ascending pid; empty without owner mapping. */
   owners: Owner[];
 }
@@ -107,9 +137,15 @@ export class Snapshot {
   readonly problems: Problem[];
   /** Files that could not be read, with the errno name (ENOENT: not there, e.g. IPv6 disabled). */
   readonly unreadable: Array<{ file: string; code: string }>;
+  /** SampleRequest.extensions: which of tcp_info (EXT_INFO) and skmem (EXT_MEMORY) were asked for. */
+  readonly extensions: number;
+  /** With `cgroup`: resolves a cgroup id to its path (null: no longer there); null otherwise. */
+  readonly cgroupPath: CgroupResolver | null;
 
-  constructor(backend: BackendName, request: SampleRequest, raw: RawSample, takenAt: number) {
+  constructor(backend: BackendName, request: SampleRequest, raw: RawSample, takenAt: number, cgroupPath: CgroupResolver | null = null) {
     this.backend = backend;
+    this.extensions = request.extensions ?? 0;
+    this.cgroupPath = cgroupPath;
     this.procRoot = request.procRoot;
     this.netDir = request.netDir;
     this.takenAt = takenAt;
@@ -164,7 +200,25 @@ export class Snapshot {
       owners: this.owners ? this.owners.ownersOf(inode) : [],
     };
     if (backlog !== undefined) s.backlog = backlog;
+    if (this.extensions !== 0 || this.cgroupPath !== null) this.addInternals(s, t, i);
     return s;
+  }
+
+  /** What netlink told of row i beyond /proc: only when the sample asked for it. */
+  private addInternals(s: InetSocket, t: InetTable, i: number): void {
+    if (t.cookie) s.cookie = String(t.cookie[i]!);
+    if (this.cgroupPath !== null && t.cgroupId) {
+      const id = t.cgroupId[i]!;
+      if (id !== 0n) s.cgroupId = String(id);
+      s.cgroup = id === 0n ? null : this.cgroupPath(id);
+    }
+    const ext = t.ext;
+    if (ext === null) return;
+    if (this.extensions & EXT_INFO) {
+      s.congestion = ext.congestion(i);
+      s.info = ext.info(i);
+    }
+    if (this.extensions & EXT_MEMORY) s.memory = ext.memory(i);
   }
 
   unixSocket(t: UnixTable, i: number): UnixSocket {
@@ -232,5 +286,10 @@ export function sampleRequest(options: SnapshotOptions): SampleRequest {
     littleEndian: options.littleEndian ?? HOST_LITTLE_ENDIAN,
   };
   if (m !== undefined) request.tcpStates = m;
+  for (const k of ['info', 'memory', 'cgroup'] as const) {
+    if (options[k] !== undefined && typeof options[k] !== 'boolean') throw new TypeError(`options.${k} must be a boolean`);
+  }
+  const extensions = (options.info ? EXT_INFO : 0) | (options.memory ? EXT_MEMORY : 0);
+  if (extensions !== 0) request.extensions = extensions;
   return request;
 }

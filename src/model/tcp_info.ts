@@ -120,3 +120,88 @@ export interface RawTcpExtensions {
   /** 9 columns of count rows, SKMEM_FIELDS order. */
   mem: Uint32Array;
 }
+
+/** One connection's tcp_info, by JSON name; a field the kernel did not send is left out. */
+export type TcpInfo = Record<string, number>;
+
+/** One socket's skmem, ss's fields by name; a field the kernel did not send is left out. */
+export type SkMemInfo = Record<string, number>;
+
+const SKMEM_INDEX: ReadonlyMap<string, number> = new Map(SKMEM_FIELDS.map((n, k) => [n, k]));
+
+/** Typed views over a table's RawTcpExtensions: columns by field name, values absent where not sent. */
+export class TcpInfoColumns {
+  readonly count: number;
+  readonly infoLen: Uint16Array;
+  private readonly raw: RawTcpExtensions;
+
+  constructor(raw: RawTcpExtensions, count: number) {
+    this.raw = raw;
+    this.count = count;
+    this.infoLen = raw.infoLen;
+  }
+
+  /** The column of one tcp_info field (u32 or f64), `count` rows; read it where has(name, i). */
+  column(name: string): Uint32Array | Float64Array {
+    const c = TCP_INFO_COLUMN.get(name);
+    if (c === undefined) throw new TypeError(`no tcp_info field ${JSON.stringify(name)}`);
+    const n = this.count;
+    return c.wide ? this.raw.infoF64.subarray(c.column * n, (c.column + 1) * n) : this.raw.infoU32.subarray(c.column * n, (c.column + 1) * n);
+  }
+
+  /** Whether row i has tcp_info at all (TIME_WAIT, request sockets and UDP have none). */
+  hasInfo(i: number): boolean {
+    return this.infoLen[i]! > 0;
+  }
+
+  /** A field of row i, or undefined when the kernel did not send it (no tcp_info, or a shorter one). */
+  value(name: string, i: number): number | undefined {
+    const c = TCP_INFO_COLUMN.get(name);
+    if (c === undefined) throw new TypeError(`no tcp_info field ${JSON.stringify(name)}`);
+    if (this.infoLen[i]! < c.end) return undefined;
+    const n = this.count;
+    return c.wide ? this.raw.infoF64[c.column * n + i] : this.raw.infoU32[c.column * n + i];
+  }
+
+  /** Row i's tcp_info as an object (null without one); bitfields decoded, raw bitfield bytes left out. */
+  info(i: number): TcpInfo | null {
+    const len = this.infoLen[i]!;
+    if (len === 0) return null;
+    const out: TcpInfo = {};
+    const n = this.count;
+    for (const f of TCP_INFO_FIELDS) {
+      const c = TCP_INFO_COLUMN.get(f.name)!;
+      if (len < c.end) continue;
+      const v = c.wide ? this.raw.infoF64[c.column * n + i]! : this.raw.infoU32[c.column * n + i]!;
+      if (f.name === 'wscaleByte') {
+        out.sndWscale = v & 0x0f;
+        out.rcvWscale = v >> 4;
+      } else if (f.name === 'flagsByte') {
+        out.deliveryRateAppLimited = v & 1;
+      } else out[f.name] = v;
+    }
+    return out;
+  }
+
+  /** The congestion control algorithm of row i, or null when the kernel did not say. */
+  congestion(i: number): string | null {
+    const k = this.raw.cong[i]!;
+    return k === 0 ? null : (this.raw.congNames[k - 1] ?? null);
+  }
+
+  /** One skmem value of row i (SKMEM_FIELDS name), or undefined when not sent. */
+  memoryValue(name: string, i: number): number | undefined {
+    const k = SKMEM_INDEX.get(name);
+    if (k === undefined) throw new TypeError(`no skmem field ${JSON.stringify(name)}`);
+    return k < this.raw.memCount[i]! ? this.raw.mem[k * this.count + i] : undefined;
+  }
+
+  /** Row i's skmem as an object, or null when the kernel sent none. */
+  memory(i: number): SkMemInfo | null {
+    const m = this.raw.memCount[i]!;
+    if (m === 0) return null;
+    const out: SkMemInfo = {};
+    for (let k = 0; k < m && k < SKMEM_FIELDS.length; k++) out[SKMEM_FIELDS[k]!] = this.raw.mem[k * this.count + i]!;
+    return out;
+  }
+}

@@ -1,11 +1,12 @@
 // createSampler(): polling for services and tools. Each tick is one async sample (off the event
 // loop with the native backend) plus owner resolution that is incremental between periodic full
 // scans (see owners/incremental.ts for the accuracy trade-off), and the diff from the last tick.
-import { getBackend, type BackendName } from '../backends/select';
+import type { BackendName } from '../backends/select';
+import { cgroupResolver, checkDumps, internalsAsked, prepareSample } from '../backends/snapshot';
 import { diffSnapshotsAsync, type SnapshotDiff } from '../analysis/diff';
 import { IncrementalOwners, type IncrementalStats } from '../owners/incremental';
 import type { Family, Proto, RawSample } from '../model/contract';
-import { requestSource, sampleRequest, Snapshot, type SourceOption } from '../model/snapshot';
+import { Snapshot, type SnapshotOptions, type SourceOption } from '../model/snapshot';
 import { delayUntilCycle, nextCycle } from './schedule';
 
 export interface SamplerOptions {
@@ -29,6 +30,10 @@ export interface SamplerOptions {
   backend?: BackendName;
   /** As SnapshotOptions.source: 'auto' (default), 'proc' or 'netlink'. */
   source?: SourceOption;
+  /** As SnapshotOptions.info, memory and cgroup: netlink's tcp_info, skmem and cgroups (native only). */
+  info?: boolean;
+  memory?: boolean;
+  cgroup?: boolean;
   /**
    * Compute each tick's diff from the previous one (default true). Consumers that only reduce
    * each sample (the exporter, the recorder) turn it off: the diff indexes every row of both
@@ -62,10 +67,14 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   const fullScanEvery = options.fullScanEvery ?? 10;
   if (!Number.isInteger(fullScanEvery) || fullScanEvery < 1) throw new TypeError('fullScanEvery must be an integer >= 1');
   // The same checks and request as snapshot(): the sampler adds owners per tick itself.
-  const request = sampleRequest({ protocols: options.protocols, families: options.families, procRoot: options.procRoot, netDir: options.netDir });
+  const sampled: SnapshotOptions = {
+    protocols: options.protocols, families: options.families, procRoot: options.procRoot, netDir: options.netDir,
+    backend: options.backend, source: options.source, info: options.info, memory: options.memory, cgroup: options.cgroup,
+  };
+  const { backend, request } = prepareSample(sampled);
+  const asked = internalsAsked(sampled);
+  const cgroups = cgroupResolver(sampled, request.procRoot);
   const procRoot = request.procRoot;
-  const backend = getBackend(options.backend);
-  request.source = requestSource(options.source, backend.name, request.netDir);
   const owners = options.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
   const incrementalUpTo = options.incrementalOwnersUpTo ?? 5000;
   if (typeof incrementalUpTo !== 'number' || !(incrementalUpTo >= 0)) throw new TypeError('incrementalOwnersUpTo must be a number >= 0');
@@ -90,11 +99,12 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     const full = direct || (owners?.fullScanDue ?? false);
     const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
     const raw = await backend.sampleAsync({ ...request, owners: full, reuse });
+    checkDumps(request, raw, asked);
     older = newer;
     newer = raw;
     const scanned = raw.owners ?? undefined;
     if (!direct) raw.owners = null;
-    let snap = new Snapshot(backend.name, request, raw, takenAt);
+    let snap = new Snapshot(backend.name, request, raw, takenAt, cgroups);
     lastRows = snap.inet.reduce((n, t) => n + t.count, snap.unix?.count ?? 0);
     if (owners && direct) {
       owners.stats.fullScans++;
@@ -106,7 +116,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
       if (snap.unix) for (let i = 0; i < snap.unix.count; i++) inodes.push(snap.unix.inode[i]!);
       const listeners = listenerOwnersByPort(snap);
       raw.owners = owners.resolve(inodes, (inode, known) => hintsFor(snap, inode, listeners, known), scanned);
-      snap = new Snapshot(backend.name, request, raw, takenAt);
+      snap = new Snapshot(backend.name, request, raw, takenAt, cgroups);
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
     const diff = withDiff ? await diffSnapshotsAsync(previous ?? empty, snap) : null;
