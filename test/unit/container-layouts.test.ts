@@ -3,7 +3,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { containerOf, processCgroupPaths, readCgroupsOf, type Container } from '../../src/owners/container';
+// Through the package entry point, as a user calls it.
+import { containerOf, processCgroupPaths, readCgroupsOf, type Container } from '../../src/index';
 import { FIXTURES } from '../helpers/env';
 
 const LAYOUTS = path.join(FIXTURES, 'cgroup');
