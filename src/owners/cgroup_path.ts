@@ -139,7 +139,8 @@ export class CgroupPaths {
     if (typeof id !== 'bigint') throw new TypeError(`a cgroup id is a bigint, not ${typeof id}`);
     if (this.mount === null || id <= 0n) return null;
     const now = this.now();
-    if (!this.walked) this.walk(now);
+    const first = !this.walked;
+    if (first) this.walk(now);
     const hit = this.map.get(id);
     if (hit) {
       if (now - hit.checkedAt < this.refreshMs) return hit.path;
@@ -149,7 +150,7 @@ export class CgroupPaths {
       }
       this.map.delete(id);
     }
-    if (now - this.lastWalk < this.refreshMs) return null;
+    if (first || now - this.lastWalk < this.refreshMs) return null;
     this.walk(now);
     return this.map.get(id)?.path ?? null;
   }

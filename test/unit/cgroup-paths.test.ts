@@ -63,6 +63,17 @@ describe('CgroupPaths over a real directory tree', () => {
     expect(paths.stats.walks).toBe(1);
   });
 
+  it('with refreshMs 0 walks on every miss, but once per lookup', () => {
+    const paths = new CgroupPaths(root, { now: clock, refreshMs: 0 });
+    expect(paths.pathOf(77777777n)).toBeNull();
+    expect(paths.stats.walks).toBe(1);
+    mkdirs('late');
+    expect(paths.pathOf(ino(path.join(root, 'late')))).toBe('/late');
+    expect(paths.stats.walks).toBe(2);
+    expect(paths.pathOf(ino(root))).toBe('/'); // a hit re-checks with one lstat, no walk
+    expect(paths.stats.walks).toBe(2);
+  });
+
   it('finds a group made after the walk on the first miss once refreshMs has passed', () => {
     const paths = new CgroupPaths(root, { now: clock, refreshMs: 1000 });
     expect(paths.pathOf(ino(root))).toBe('/');
