@@ -122,6 +122,18 @@ export interface Summary {
   warnings: Warning[];
   /** With a sample taken with `info: true`: TCP health from tcp_info (see health.ts). */
   health?: Health;
+  /** With a sample taken with `cgroup: true` and owners: sockets by the container their processes run in. */
+  containers?: ContainerEntry[];
+}
+
+export interface ContainerEntry {
+  runtime: string;
+  id: string;
+  podUid?: string;
+  /** Distinct sockets (inet and unix) held by processes of the container. */
+  sockets: number;
+  /** Its processes that hold sockets. */
+  processes: number;
 }
 
 export interface SummaryOptions {
@@ -299,7 +311,31 @@ export function summarize(snap: Snapshot, options: SummaryOptions = {}): Summary
     processesDenied: snap.owners ? snap.owners.pidsDenied : 0,
     warnings: allWarnings,
     ...healthOf(snap, top, allWarnings),
+    ...containersOf(snap, top),
   };
+}
+
+function containersOf(snap: Snapshot, top: number): { containers?: ContainerEntry[] } {
+  const cg = snap.processCgroups;
+  const o = snap.owners;
+  if (cg === null || o === null) return {};
+  const acc = new Map<string, { entry: ContainerEntry; inodes: Set<number>; pids: Set<number> }>();
+  for (let k = 0; k < o.count; k++) {
+    const pid = o.pids[k]!;
+    const c = cg.get(pid)?.container;
+    if (!c) continue;
+    let a = acc.get(c.id);
+    if (!a) {
+      const entry: ContainerEntry = { runtime: c.runtime, id: c.id, sockets: 0, processes: 0 };
+      if (c.podUid !== undefined) entry.podUid = c.podUid;
+      acc.set(c.id, (a = { entry, inodes: new Set(), pids: new Set() }));
+    }
+    a.inodes.add(o.inodes[k]!);
+    a.pids.add(pid);
+  }
+  const list = [...acc.values()].map((a) => ({ ...a.entry, sockets: a.inodes.size, processes: a.pids.size }));
+  list.sort((a, b) => b.sockets - a.sockets || (a.id < b.id ? -1 : 1));
+  return { containers: list.slice(0, top) };
 }
 
 function healthOf(snap: Snapshot, top: number, warnings: Warning[]): { health?: Health } {
@@ -337,6 +373,11 @@ export function summaryText(s: Summary): string {
   else if (s.processes.length === 0) out.push('  (none visible)\n');
   else for (const p of s.processes) out.push(`  ${`${p.pid}/${p.program}`.padEnd(40)}${String(p.sockets).padStart(6)}  (inet ${p.inet}, unix ${p.unix})\n`);
   if (s.processesDenied > 0) out.push(`  (${s.processesDenied} process(es) could not be inspected; run as root to see all)\n`);
+  if (s.containers) {
+    out.push('\nTop containers:\n');
+    if (s.containers.length === 0) out.push('  (none)\n');
+    else for (const c of s.containers) out.push(`  ${`${c.runtime} ${c.id.slice(0, 12)}`.padEnd(40)}${String(c.sockets).padStart(6)}  (${c.processes} process(es)${c.podUid ? `, pod ${c.podUid}` : ''})\n`);
+  }
   if (s.health) out.push(healthText(s.health));
   out.push('\nWarnings:\n');
   if (s.warnings.length === 0) out.push('  none\n');

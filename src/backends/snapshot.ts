@@ -4,6 +4,8 @@ import { isOwnNetDir, requestSource, sampleRequest, Snapshot, type CgroupResolve
 import { NetsnapError } from '../model/errors';
 import type { Backend, RawSample, SampleRequest } from '../model/contract';
 import { CgroupPaths, findCgroup2Mount } from '../owners/cgroup_path';
+import { containerOf, processCgroupPaths, readCgroupsOf } from '../owners/container';
+import type { ProcessCgroup } from '../model/columns';
 
 /** What the options ask of netlink beyond the sockets, in words for messages; '' for nothing. */
 export function internalsAsked(options: SnapshotOptions): string {
@@ -53,6 +55,17 @@ export function cgroupResolver(options: SnapshotOptions, procRoot: string): Cgro
   return (id) => p.pathOf(id);
 }
 
+/** With `cgroup` and owners: the cgroup and container of every owning process (a vanished one has none). */
+export function processCgroupsOf(options: SnapshotOptions, procRoot: string, raw: RawSample): Map<number, ProcessCgroup> | null {
+  if (options.cgroup !== true || raw.owners === null) return null;
+  const out = new Map<number, ProcessCgroup>();
+  for (const pid of raw.owners.procPids) {
+    const cg = readCgroupsOf(procRoot, pid);
+    out.set(pid, cg === null ? { cgroup: null, container: null } : { cgroup: cg.v2, container: containerOf(processCgroupPaths(cg)) });
+  }
+  return out;
+}
+
 /** A failed dump that the request depended on is an error, not an empty table. */
 export function checkDumps(request: SampleRequest, raw: RawSample, asked: string): void {
   if (asked === '') return;
@@ -70,7 +83,7 @@ export function snapshot(options: SnapshotOptions = {}): Snapshot {
   const takenAt = Date.now();
   const raw = backend.sample(request);
   checkDumps(request, raw, internalsAsked(options));
-  return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot));
+  return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot), processCgroupsOf(options, request.procRoot, raw));
 }
 
 /** Like snapshot(), but with the native backend the work runs on the libuv thread pool. */
@@ -79,5 +92,5 @@ export async function sample(options: SnapshotOptions = {}): Promise<Snapshot> {
   const takenAt = Date.now();
   const raw = await backend.sampleAsync(request);
   checkDumps(request, raw, internalsAsked(options));
-  return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot));
+  return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot), processCgroupsOf(options, request.procRoot, raw));
 }

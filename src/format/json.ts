@@ -107,7 +107,11 @@ export function timerKindName(proto: InetProto, kind: number): string {
 }
 
 function ownersJson(owners: readonly Owner[]): JsonObject[] {
-  return owners.map((w) => ({ pid: w.pid, fd: w.fd, program: w.name, comm: w.comm, uid: w.uid }));
+  return owners.map((w) => ({
+    pid: w.pid, fd: w.fd, program: w.name, comm: w.comm, uid: w.uid,
+    ...(w.cgroup !== undefined ? { cgroup: w.cgroup } : {}),
+    ...(w.container !== undefined ? { container: w.container === null ? null : { ...w.container } } : {}),
+  }));
 }
 
 export function inetSocketJson(s: InetSocket, t: InetTable, i: number, o: SocketJsonOptions = {}): JsonObject {

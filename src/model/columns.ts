@@ -135,6 +135,25 @@ export interface ProcessInfo {
 
 export interface Owner extends ProcessInfo {
   fd: number;
+  /** With `cgroup`: the process's cgroup v2 path (/proc/PID/cgroup), null when it has none or is gone. */
+  cgroup?: string | null;
+  /** With `cgroup`: the container its cgroups name (docker, containerd, cri-o, podman, kubernetes), or null. */
+  container?: ContainerRef | null;
+}
+
+/** A container named by a process's cgroup paths. */
+export interface ContainerRef {
+  runtime: string;
+  /** The runtime's container id (64 hex). */
+  id: string;
+  /** The Kubernetes pod uid, where the path names one. */
+  podUid?: string;
+}
+
+/** What a sample with `cgroup` knows of an owning process's cgroups. */
+export interface ProcessCgroup {
+  cgroup: string | null;
+  container: ContainerRef | null;
 }
 
 export class OwnerIndex {

@@ -4,7 +4,7 @@
 import { addressText, HOST_LITTLE_ENDIAN } from './address';
 import { INET_FILES, problemReason, type BackendName, type Family, type InetProto, type Proto, type RawSample, type RawUnixTable, type SampleRequest } from './contract';
 import { tcpStateName, udpStateName, unixStateName, unixTypeName } from './states';
-import { InetTable, OwnerIndex, UnixTable, type Owner } from './columns';
+import { InetTable, OwnerIndex, UnixTable, type Owner, type ProcessCgroup } from './columns';
 import type { SkMemInfo, TcpInfo } from './tcp_info';
 
 export interface SnapshotOptions {
@@ -141,11 +141,17 @@ export class Snapshot {
   readonly extensions: number;
   /** With `cgroup`: resolves a cgroup id to its path (null: no longer there); null otherwise. */
   readonly cgroupPath: CgroupResolver | null;
+  /** With `cgroup` and owners: each owning process's cgroup and container, by pid. */
+  readonly processCgroups: ReadonlyMap<number, ProcessCgroup> | null;
 
-  constructor(backend: BackendName, request: SampleRequest, raw: RawSample, takenAt: number, cgroupPath: CgroupResolver | null = null) {
+  constructor(
+    backend: BackendName, request: SampleRequest, raw: RawSample, takenAt: number,
+    cgroupPath: CgroupResolver | null = null, processCgroups: ReadonlyMap<number, ProcessCgroup> | null = null,
+  ) {
     this.backend = backend;
     this.extensions = request.extensions ?? 0;
     this.cgroupPath = cgroupPath;
+    this.processCgroups = processCgroups;
     this.procRoot = request.procRoot;
     this.netDir = request.netDir;
     this.takenAt = takenAt;
@@ -170,6 +176,20 @@ export class Snapshot {
       }
     }
     this.owners = raw.owners ? new OwnerIndex(raw.owners) : null;
+  }
+
+  /** Every process holding `inode` (with their cgroups when the sample asked for them). */
+  ownersOf(inode: number): Owner[] {
+    if (!this.owners) return [];
+    const list = this.owners.ownersOf(inode);
+    const cg = this.processCgroups;
+    if (cg === null) return list;
+    for (const o of list) {
+      const c = cg.get(o.pid);
+      o.cgroup = c?.cgroup ?? null;
+      o.container = c?.container ?? null;
+    }
+    return list;
   }
 
   /** The table of one /proc/net file, if it was read. */
@@ -197,7 +217,7 @@ export class Snapshot {
       uid: t.uid[i]!,
       inode,
       drops: t.drops[i]!,
-      owners: this.owners ? this.owners.ownersOf(inode) : [],
+      owners: this.ownersOf(inode),
     };
     if (backlog !== undefined) s.backlog = backlog;
     if (this.extensions !== 0 || this.cgroupPath !== null) this.addInternals(s, t, i);
@@ -234,7 +254,7 @@ export class Snapshot {
       stateName: unixStateName(t.state[i]!, t.flags[i]!),
       inode,
       path: t.path(i),
-      owners: this.owners ? this.owners.ownersOf(inode) : [],
+      owners: this.ownersOf(inode),
     };
   }
 

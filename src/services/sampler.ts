@@ -2,7 +2,7 @@
 // loop with the native backend) plus owner resolution that is incremental between periodic full
 // scans (see owners/incremental.ts for the accuracy trade-off), and the diff from the last tick.
 import type { BackendName } from '../backends/select';
-import { cgroupResolver, checkDumps, internalsAsked, prepareSample } from '../backends/snapshot';
+import { cgroupResolver, checkDumps, internalsAsked, prepareSample, processCgroupsOf } from '../backends/snapshot';
 import { diffSnapshotsAsync, type SnapshotDiff } from '../analysis/diff';
 import { IncrementalOwners, type IncrementalStats } from '../owners/incremental';
 import type { Family, Proto, RawSample } from '../model/contract';
@@ -104,7 +104,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     newer = raw;
     const scanned = raw.owners ?? undefined;
     if (!direct) raw.owners = null;
-    let snap = new Snapshot(backend.name, request, raw, takenAt, cgroups);
+    let snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     lastRows = snap.inet.reduce((n, t) => n + t.count, snap.unix?.count ?? 0);
     if (owners && direct) {
       owners.stats.fullScans++;
@@ -116,7 +116,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
       if (snap.unix) for (let i = 0; i < snap.unix.count; i++) inodes.push(snap.unix.inode[i]!);
       const listeners = listenerOwnersByPort(snap);
       raw.owners = owners.resolve(inodes, (inode, known) => hintsFor(snap, inode, listeners, known), scanned);
-      snap = new Snapshot(backend.name, request, raw, takenAt, cgroups);
+      snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
     const diff = withDiff ? await diffSnapshotsAsync(previous ?? empty, snap) : null;
