@@ -29,6 +29,8 @@ export interface HealthCounts {
   sndbufLimitedUs: number;
   /** Time with data in flight, summed, µs (the base of the two above). */
   busyUs: number;
+  /** Bytes written by the applications and not yet sent (tcpi_notsent_bytes), summed. */
+  notsentBytes: number;
 }
 
 export interface PortHealth extends HealthCounts {
@@ -76,6 +78,7 @@ class Acc {
   rwndLimitedUs = 0;
   sndbufLimitedUs = 0;
   busyUs = 0;
+  notsentBytes = 0;
 
   add(t: InetTable, i: number, rtt: number): void {
     const ext = t.ext!;
@@ -85,6 +88,7 @@ class Acc {
     this.rwndLimitedUs += ext.value('rwndLimitedUs', i) ?? 0;
     this.sndbufLimitedUs += ext.value('sndbufLimitedUs', i) ?? 0;
     this.busyUs += ext.value('busyUs', i) ?? 0;
+    this.notsentBytes += ext.value('notsentBytes', i) ?? 0;
   }
 
   counts(): HealthCounts {
@@ -98,6 +102,7 @@ class Acc {
       rwndLimitedUs: this.rwndLimitedUs,
       sndbufLimitedUs: this.sndbufLimitedUs,
       busyUs: this.busyUs,
+      notsentBytes: this.notsentBytes,
     };
   }
 }

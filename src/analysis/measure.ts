@@ -8,6 +8,8 @@ import type { InetTable } from '../model/columns';
 import { TCP_STATES, unixStateName } from '../model/states';
 import { addressText } from '../model/address';
 import { isListener } from './listener';
+import { tcpHealth } from './health';
+import { EXT_INFO } from '../model/snapshot';
 
 export type FamilyLabel = 'ipv4' | 'ipv6' | 'unix';
 
@@ -84,6 +86,29 @@ export interface Measurement {
   counters: Record<string, number>;
   /** Lines skipped as malformed in this sample. */
   skipped: number;
+  /** With a sample taken with `info: true`: TCP health from tcp_info, host-wide and per top-N service port. */
+  tcp?: TcpMeasure;
+}
+
+export interface TcpMeasure {
+  connections: number;
+  rttP50Us: number | null;
+  rttP99Us: number | null;
+  retransmitting: number;
+  notsentBytes: number;
+  ports: Array<{ port: number; connections: number; rttP50Us: number | null; rttP99Us: number | null; retransmitting: number; notsentBytes: number }>;
+}
+
+/** The tcp_info part of a measurement (null without tcp_info). */
+export function tcpMeasure(snap: Snapshot, top: number): TcpMeasure | null {
+  if (!(snap.extensions & EXT_INFO)) return null;
+  const h = tcpHealth(snap, { top });
+  if (h === null) return null;
+  const { connections, rttP50Us, rttP99Us, retransmitting, notsentBytes } = h.health;
+  return {
+    connections, rttP50Us, rttP99Us, retransmitting, notsentBytes,
+    ports: h.health.ports.map((p) => ({ port: p.port, connections: p.connections, rttP50Us: p.rttP50Us, rttP99Us: p.rttP99Us, retransmitting: p.retransmitting, notsentBytes: p.notsentBytes })),
+  };
 }
 
 export interface MeasureOptions {
@@ -272,5 +297,11 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
     processesDenied: snap.owners?.pidsDenied ?? 0,
     counters: options.counters ?? {},
     skipped: snap.problems.length,
+    ...tcpPart(snap, top),
   };
+}
+
+function tcpPart(snap: Snapshot, top: number): { tcp?: TcpMeasure } {
+  const t = tcpMeasure(snap, top);
+  return t === null ? {} : { tcp: t };
 }

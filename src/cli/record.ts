@@ -10,7 +10,7 @@ import { utf8, type Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption } from './subargs';
 
 export const RECORD_USAGE = `usage: netsnap record --out FILE [--interval TIME] [--duration TIME] [--top N] [--no-owners]
-                      [--proc-root DIR] [--source proc|netlink|auto] [-- COMMAND [ARG ...]]
+                      [--proc-root DIR] [--source proc|netlink|auto] [--info] [-- COMMAND [ARG ...]]
 
 Samples this host's sockets every TIME and appends one JSON summary per sample to FILE (NDJSON):
 counts by protocol, family and state, queue bytes, LISTEN accept queues, the busiest local ports
@@ -25,12 +25,13 @@ Turn it into a page with: netsnap report FILE
   --no-owners           do not map sockets to processes (no per-process series; cheaper)
   --proc-root DIR       read /proc from DIR (default /proc)
   --source proc|netlink|auto  where inet sockets are read from (default auto)
+  --info                tcp_info RTT percentiles and retransmitting connections per sample (native backend)
 `;
 
 const SPEC = [
   { name: 'out', short: 'o', value: true }, { name: 'interval', value: true }, { name: 'duration', value: true },
   { name: 'top', value: true }, { name: 'no-owners', value: false }, { name: 'proc-root', value: true },
-  { name: 'source', value: true }, { name: 'help', short: 'h', value: false },
+  { name: 'source', value: true }, { name: 'info', value: false }, { name: 'help', short: 'h', value: false },
 ];
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -47,6 +48,7 @@ interface Settings {
   owners: boolean;
   procRoot: string;
   source: 'auto' | 'proc' | 'netlink';
+  info: boolean;
   command: string[] | null;
 }
 
@@ -64,6 +66,7 @@ function settings(argv: string[]): Settings | 'help' {
     owners: !options.has('no-owners'),
     procRoot: options.get('proc-root') || '/proc',
     source: options.has('source') ? sourceOption('record', options.get('source')!) : 'auto',
+    info: options.has('info'),
     command: rest.length > 0 ? rest : null,
   };
 }
@@ -99,7 +102,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   let recorder: Recorder;
   try {
     recorder = startRecorder({
-      interval: s.interval, duration: s.duration, top: s.top, owners: s.owners, procRoot: s.procRoot, source: s.source,
+      interval: s.interval, duration: s.duration, top: s.top, owners: s.owners, procRoot: s.procRoot, source: s.source, info: s.info,
       command: s.command,
       write: (line) => {
         if (fd < 0) {

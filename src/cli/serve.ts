@@ -6,7 +6,7 @@ import { utf8, type Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption } from './subargs';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
-                     [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto]
+                     [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto] [--info]
 
 A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /healthz.
 
@@ -23,12 +23,13 @@ A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /h
                            dropped after twice this long without progress (default 10s)
   --proc-root DIR          read /proc from DIR (default /proc)
   --source proc|netlink|auto  where inet sockets are read from (default auto)
+  --info                tcp_info gauges per service port: RTT p50/p99, retransmitting connections, unsent bytes (native backend)
 `;
 
 const SPEC = [
   { name: 'listen', value: true }, { name: 'interval', value: true }, { name: 'top', value: true },
   { name: 'no-owners', value: false }, { name: 'request-timeout', value: true }, { name: 'proc-root', value: true },
-  { name: 'source', value: true }, { name: 'help', short: 'h', value: false },
+  { name: 'source', value: true }, { name: 'info', value: false }, { name: 'help', short: 'h', value: false },
 ];
 
 /** ADDR:PORT or [ADDR]:PORT, with a literal IP address. */
@@ -54,6 +55,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   let source: 'auto' | 'proc' | 'netlink' = 'auto';
   let procRoot = '/proc';
   let owners = true;
+  let info = false;
   try {
     const { options, positionals, rest } = parseSubArgs('serve', argv, SPEC);
     if (options.has('help')) {
@@ -68,6 +70,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     if (options.has('source')) source = sourceOption('serve', options.get('source')!);
     if (options.has('proc-root')) procRoot = options.get('proc-root')! || '/proc';
     owners = !options.has('no-owners');
+    info = options.has('info');
   } catch (err) {
     if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     say(`${err.message}\n${SERVE_USAGE}`);
@@ -77,7 +80,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   let exporter;
   try {
     exporter = await startExporter({
-      host: listen.host, port: listen.port, interval, top, owners, procRoot, source, requestTimeoutMs: requestTimeout * 1000,
+      host: listen.host, port: listen.port, interval, top, owners, procRoot, source, info, requestTimeoutMs: requestTimeout * 1000,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -270,6 +270,28 @@ export function queuesChart(samples: RecordSample[]): Chart {
   };
 }
 
+/** RTT percentiles of the recording's TCP connections (record --info), in µs. */
+export function rttChart(samples: RecordSample[]): Chart {
+  const v = (s: RecordSample, k: 'rttP50Us' | 'rttP99Us') => num(s.tcp?.[k] ?? 0);
+  return {
+    id: 'rtt', title: 'TCP round-trip time (µs, smoothed, from tcp_info)', unit: 'count',
+    series: [
+      { label: 'p50', values: Float64Array.from(samples, (s) => v(s, 'rttP50Us')), color: 0 },
+      { label: 'p99', values: Float64Array.from(samples, (s) => v(s, 'rttP99Us')), color: 1 },
+    ],
+    note: 'Over the connections the kernel keeps tcp_info for (LISTEN sockets and TIME_WAIT left out).',
+  };
+}
+
+/** Connections retransmitting at each sample (record --info). */
+export function retransmittingChart(samples: RecordSample[]): Chart {
+  return {
+    id: 'retransmitting', title: 'TCP connections retransmitting', unit: 'count',
+    series: [{ label: 'retransmitting', values: Float64Array.from(samples, (s) => num(s.tcp?.retransmitting ?? 0)), color: 3 }],
+    note: 'Connections with retransmitted segments not yet acknowledged (tcpi_retrans > 0) when the sample was taken.',
+  };
+}
+
 /** Every chart of the report, in page order. */
 export function charts(rec: Recording): Chart[] {
   const { samples } = rec;
@@ -282,5 +304,6 @@ export function charts(rec: Recording): Chart[] {
     acceptQueueChart(samples),
     ratesChart(samples),
     queuesChart(samples),
+    ...(samples.some((s) => s.tcp !== undefined) ? [rttChart(samples), retransmittingChart(samples)] : []),
   ];
 }

@@ -29,6 +29,8 @@ export interface ExporterOptions {
   procRoot?: string;
   backend?: BackendName;
   source?: SourceOption;
+  /** tcp_info gauges per top-N service port (RTT p50/p99, retransmitting connections, unsent bytes); native backend. Default false. */
+  info?: boolean;
   /** A client must send its whole request within this time (ms), and goes when idle this long. Default 10 s. */
   requestTimeoutMs?: number;
   /** Connections served at once; more are refused. Default 64. */
@@ -61,7 +63,7 @@ class MetricsView {
   readonly sampleErrors: Counter;
   readonly scrapes: Counter;
 
-  constructor(top: number) {
+  constructor(top: number, info = false) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     const view = this;
@@ -92,6 +94,28 @@ class MetricsView {
       for (const p of s.ports) g.set({ proto: p.proto, port: String(p.port) }, p.sockets);
       if (s.portsRest.entries > 0) g.set({ proto: 'other', port: 'other' }, s.portsRest.sockets);
     });
+    if (info) {
+      // Bounded like the port counts: the top-N service ports and one host-wide series each.
+      gauge('netsnap_tcp_rtt_seconds', 'Smoothed RTT of all TCP connections (tcp_info), by quantile.', ['quantile'], (g, s) => {
+        if (s.tcp?.rttP50Us != null) g.set({ quantile: '0.5' }, s.tcp.rttP50Us / 1e6);
+        if (s.tcp?.rttP99Us != null) g.set({ quantile: '0.99' }, s.tcp.rttP99Us / 1e6);
+      });
+      gauge('netsnap_tcp_retransmitting_connections', 'TCP connections with retransmitted segments outstanding now (tcpi_retrans > 0).', [], (g, s) => {
+        if (s.tcp) g.set(s.tcp.retransmitting);
+      });
+      gauge('netsnap_tcp_port_rtt_seconds', `Smoothed RTT of the live connections on each service port (top ${top}), by quantile.`, ['port', 'quantile'], (g, s) => {
+        for (const p of s.tcp?.ports ?? []) {
+          if (p.rttP50Us !== null) g.set({ port: String(p.port), quantile: '0.5' }, p.rttP50Us / 1e6);
+          if (p.rttP99Us !== null) g.set({ port: String(p.port), quantile: '0.99' }, p.rttP99Us / 1e6);
+        }
+      });
+      gauge('netsnap_tcp_port_retransmitting_connections', `Connections on each service port (top ${top}) retransmitting now.`, ['port'], (g, s) => {
+        for (const p of s.tcp?.ports ?? []) g.set({ port: String(p.port) }, p.retransmitting);
+      });
+      gauge('netsnap_tcp_port_notsent_bytes', `Bytes written and not yet sent on each service port's connections (top ${top}; tcpi_notsent_bytes).`, ['port'], (g, s) => {
+        for (const p of s.tcp?.ports ?? []) g.set({ port: String(p.port) }, p.notsentBytes);
+      });
+    }
     gauge('netsnap_process_sockets', `Sockets held by each process (top ${top}; the rest summed as pid="other").`, ['pid', 'program'], (g, s) => {
       for (const p of s.processes ?? []) g.set({ pid: String(p.pid), program: p.program }, p.sockets);
       if (s.processesRest && s.processesRest.entries > 0) g.set({ pid: 'other', program: 'other' }, s.processesRest.sockets);
@@ -167,9 +191,9 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const procRoot = options.procRoot ?? '/proc';
   const netDir = `${procRoot}/net`;
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
-  const view = new MetricsView(top);
+  const view = new MetricsView(top, options.info ?? false);
   const sampler: Sampler<null> = createSampler({
-    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source,
+    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false,
     // Owners from the backend's full scan with every sample (native: on its threads), never the
     // incremental checks, which readlink each socket's fd on the event loop: 8-20 ms of it per
     // sample at 1,000 sockets (bench/serve.mjs, --cpu-prof). Scrapes are seconds apart, so the

@@ -25,6 +25,8 @@ export interface RecorderOptions {
   procRoot?: string;
   backend?: BackendName;
   source?: SourceOption;
+  /** tcp_info per sample (RTT percentiles, retransmitting connections); native backend. Default false. */
+  info?: boolean;
   /** The command the recording goes with, for the start line. Default null. */
   command?: string[] | null;
   /** Receives the start line (before startRecorder returns) and every sample line. */
@@ -60,7 +62,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
   const owners = options.owners ?? true;
   const procRoot = options.procRoot ?? '/proc';
   const netDir = `${procRoot}/net`;
-  const sampler = createSampler({ diff: false, owners, procRoot, backend: options.backend, source: options.source });
+  const sampler = createSampler({ diff: false, owners, procRoot, backend: options.backend, source: options.source, info: options.info ?? false });
   const backend = getBackend(options.backend);
   const start: RecordStart = {
     schema: RECORD_SCHEMA, kind: 'start', startedAt: new Date().toISOString(), host: os.hostname(),
