@@ -67,21 +67,33 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   else if (m.idiag_family == AF_INET6) family = 6;
   else return 0;  // not an inet socket: nothing /proc/net/{tcp,udp,raw}* would show
 
-  uint32_t drops = 0;
-  // Attributes follow the aligned header, inside this message only.
+  // Attributes follow the aligned header, inside this message only. Of a repeated attribute the
+  // last one counts.
+  struct Payload {
+    const uint8_t* data = nullptr;
+    size_t len = 0;
+  } info, cong, mem, cgroup;
   size_t off = NLMSG_ALIGN(sizeof(inet_diag_msg));
   while (off < len && len - off >= sizeof(rtattr)) {
     const rtattr a = load<rtattr>(p + off);
     if (a.rta_len < sizeof(rtattr) || a.rta_len > len - off) return -EBADMSG;
-    const size_t payload = a.rta_len - RTA_ALIGN(sizeof(rtattr));
-    const uint8_t* data = p + off + RTA_ALIGN(sizeof(rtattr));
-    if (a.rta_type == INET_DIAG_SKMEMINFO && payload >= (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
-      drops = load<uint32_t>(data + SK_MEMINFO_DROPS * sizeof(uint32_t));
+    const Payload at{p + off + RTA_ALIGN(sizeof(rtattr)), a.rta_len - RTA_ALIGN(sizeof(rtattr))};
+    switch (a.rta_type) {
+      case INET_DIAG_INFO: info = at; break;
+      case INET_DIAG_CONG: cong = at; break;
+      case INET_DIAG_SKMEMINFO: mem = at; break;
+      case INET_DIAG_CGROUP_ID: cgroup = at; break;
+      default: break;
     }
     const size_t step = RTA_ALIGN(a.rta_len);
     if (step >= len - off) break;
     off += step;
   }
+  uint32_t drops = 0;
+  if (sink->drops && mem.len >= (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+    drops = load<uint32_t>(mem.data + SK_MEMINFO_DROPS * sizeof(uint32_t));
+  }
+  const uint64_t cgroup_id = cgroup.len >= sizeof(uint64_t) ? load<uint64_t>(cgroup.data) : 0;
 
   Table* t = sink->table;
   if (t->count >= t->capacity) {
@@ -118,7 +130,14 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   store<uint8_t>(out, L.family, r, family);
   store<uint8_t>(out, L.state, r, state);
   store<uint8_t>(out, L.timer_kind, r, m.idiag_timer);
-  sink->backlog->push_back(listen ? m.idiag_wqueue : 0);
+  t->backlog.push_back(listen ? m.idiag_wqueue : 0);
+  t->cookie.push_back((static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0]);
+  t->cgroup_id.push_back(cgroup_id);
+  if (sink->extensions != 0) {
+    if (!(sink->extensions & kExtTcpInfo)) info = cong = Payload();
+    if (!(sink->extensions & kExtMemory)) mem = Payload();
+    t->ext.add_row(info.data, info.len, cong.data, cong.len, mem.data, mem.len);
+  }
   return 0;
 }
 
@@ -160,7 +179,7 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
   return kDiagMore;
 }
 
-int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const Reuse* reuse) {
+int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse) {
   // Per thread: the main thread or a libuv pool thread; kept between dumps.
   thread_local std::vector<uint8_t> buf;
   if (buf.size() < kRecvBuffer) buf.resize(kRecvBuffer);
@@ -177,6 +196,8 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
     return ENOMEM;
   }
   t.has_backlog = true;
+  t.has_ids = true;
+  t.has_ext = request.extensions != 0;
 
   const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) return errno;
@@ -187,17 +208,21 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
   } req;
   static_assert(sizeof(inet_diag_req_raw) == sizeof(inet_diag_req_v2), "raw_diag request layout");
   std::memset(&req, 0, sizeof req);
-  const bool raw = protocol == IPPROTO_RAW;
+  const bool tcp = request.protocol == IPPROTO_TCP;
+  const bool raw = request.protocol == IPPROTO_RAW;
   req.h.nlmsg_len = sizeof req;
   req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.h.nlmsg_seq = 1;
-  req.r.sdiag_family = static_cast<uint8_t>(family);
-  req.r.sdiag_protocol = static_cast<uint8_t>(protocol);
+  req.r.sdiag_family = static_cast<uint8_t>(request.family);
+  req.r.sdiag_protocol = static_cast<uint8_t>(request.protocol);
   // raw_diag: IPPROTO_RAW as the raw protocol matches raw sockets of every protocol in a dump.
   if (raw) req.r.sdiag_raw_protocol = IPPROTO_RAW;
-  req.r.idiag_states = protocol == IPPROTO_TCP ? state_mask : 0xffffffffu;
-  if (protocol != IPPROTO_TCP) req.r.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1);
+  req.r.idiag_states = tcp ? request.state_mask : 0xffffffffu;
+  uint8_t ext = 0;
+  if (!tcp || (request.extensions & kExtMemory)) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
+  if (tcp && (request.extensions & kExtTcpInfo)) ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+  req.r.idiag_ext = ext;
 
   sockaddr_nl kernel;
   std::memset(&kernel, 0, sizeof kernel);
@@ -211,8 +236,9 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
 
   DiagSink sink;
   sink.table = &t;
-  sink.backlog = &t.backlog;
   sink.raw = raw;
+  sink.drops = !tcp;
+  sink.extensions = request.extensions;
   sink.seq = 1;
   while (err == 0) {
     const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
@@ -231,6 +257,7 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
   }
   close(fd);
   if (err != 0) return err;
+  t.ext.finish();
   *out = std::move(t);
   return 0;
 }

@@ -13,6 +13,7 @@
 #include "netlink_diag.h"
 #include "parallel.h"
 #include "read.h"
+#include "tcp_info.h"
 
 namespace netsnap {
 
@@ -39,24 +40,26 @@ uint32_t kernel_states(const SampleRequest& req) {
   return m;
 }
 
-// Netlink dump of an inet file into *outcome; false when it failed (the caller reads /proc).
-bool sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
-  const std::string& name = req.files[i];
-  const int family = name.back() == '6' ? AF_INET6 : AF_INET;
-  int protocol = IPPROTO_TCP;
+// Netlink dump of an inet file into *outcome. Returns 0, or the errno of the failed dump.
+int sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
+  DumpRequest d;
+  d.family = req.files[i].back() == '6' ? AF_INET6 : AF_INET;
   switch (req.kinds[i]) {
-    case NetFile::kTcp: protocol = IPPROTO_TCP; break;
-    case NetFile::kUdp: protocol = IPPROTO_UDP; break;
-    case NetFile::kUdplite: protocol = IPPROTO_UDPLITE; break;
-    case NetFile::kRaw: protocol = IPPROTO_RAW; break;
-    case NetFile::kUnix: return false;
+    case NetFile::kTcp: d.protocol = IPPROTO_TCP; break;
+    case NetFile::kUdp: d.protocol = IPPROTO_UDP; break;
+    case NetFile::kUdplite: d.protocol = IPPROTO_UDPLITE; break;
+    case NetFile::kRaw: d.protocol = IPPROTO_RAW; break;
+    case NetFile::kUnix: return EINVAL;  // the caller never asks
   }
+  d.state_mask = kernel_states(req);
+  d.extensions = req.extensions;
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   Table t;
-  if (dump_inet(family, protocol, kernel_states(req), &t, reuse) != 0) return false;
+  const int err = dump_inet(d, &t, reuse);
+  if (err != 0) return err;
   outcome->table = std::move(t);
   outcome->source = "netlink";
-  return true;
+  return 0;
 }
 
 }  // namespace
@@ -64,8 +67,21 @@ bool sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
 bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scratch, FileOutcome* outcome) {
   const NetFile kind = req.kinds[i];
   outcome->source = "proc";
-  if (req.netlink && kind != NetFile::kUnix && own_namespace(req.net_dir) && sample_netlink(req, i, outcome)) {
-    return true;
+  if (req.netlink && kind != NetFile::kUnix) {
+    // With extensions asked, /proc rows would silently lack them: then a dump that cannot be had
+    // is the file's error.
+    const bool no_fallback = req.extensions != 0;
+    int err = ENOTSUP;  // extensions for a netDir of another namespace
+    if (own_namespace(req.net_dir)) {
+      err = sample_netlink(req, i, outcome);
+      if (err == 0) return true;
+    }
+    if (no_fallback) {
+      if (err == ENOMEM) return false;
+      outcome->source = "netlink";
+      outcome->error = errno_code(err);
+      return true;
+    }
   }
   const std::string path = req.net_dir + "/" + req.files[i];
   if (has_nul(path)) {
@@ -216,6 +232,18 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
     }
     out->has_tcp_states = true;
     out->tcp_states = static_cast<uint32_t>(m);
+  }
+
+  Napi::Value extensions = obj.Get("extensions");
+  if (env.IsExceptionPending()) return std::string();
+  if (!extensions.IsUndefined()) {
+    if (!extensions.IsNumber()) return who + "request.extensions must be a number";
+    const double m = extensions.As<Napi::Number>().DoubleValue();
+    if (!(m >= 0 && m <= kExtAll) || m != static_cast<double>(static_cast<uint32_t>(m))) {
+      return who + "request.extensions must be a whole number from 0 to " + std::to_string(kExtAll) +
+             " (1: tcp_info, 2: socket memory)";
+    }
+    out->extensions = static_cast<uint32_t>(m);
   }
 
   Napi::Value reuse = obj.Get("reuse");

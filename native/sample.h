@@ -35,6 +35,9 @@ struct SampleRequest {
   // request.tcpStates: bit (1 << st) of the /proc state numbers kept in tcp/tcp6 (absent: all).
   bool has_tcp_states = false;
   uint32_t tcp_states = 0;
+  // request.extensions: kExtTcpInfo | kExtMemory (tcp_info.h), netlink only. Not 0: a failed
+  // dump is the file's error, never a silent /proc read.
+  uint32_t extensions = 0;
 };
 
 struct FileOutcome {

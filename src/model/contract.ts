@@ -1,3 +1,5 @@
+import type { RawTcpExtensions } from './tcp_info';
+
 // The columnar model shared by both backends. A parser fills one ArrayBuffer per table,
 // laid out column after column (widest element first, so every column is aligned); the
 // views below read it without copying. Both backends must produce the same bytes.
@@ -144,6 +146,18 @@ export interface RawInetTable {
    * LISTEN socket (netlink's idiag_wqueue), 0 for other rows. /proc does not have it.
    */
   backlog?: Uint32Array;
+  /**
+   * Netlink tables only: per row, the kernel's socket cookie (idiag_cookie, as `ss -e` prints it
+   * after `sk:`); TIME_WAIT and request sockets have their own.
+   */
+  cookie?: BigUint64Array;
+  /**
+   * Netlink tables only: per row, the cgroup v2 id of the socket (INET_DIAG_CGROUP_ID, the inode
+   * of the cgroup's directory), 0 when the kernel sent none (TIME_WAIT and request sockets).
+   */
+  cgroupId?: BigUint64Array;
+  /** Netlink tables of a request with `extensions` only: the columns asked for (model/tcp_info). */
+  ext?: RawTcpExtensions;
 }
 
 export interface RawUnixTable extends RawInetTable {
@@ -194,7 +208,8 @@ export interface SampleRequest {
   /**
    * Where inet tables come from (default 'proc'). 'netlink': a NETLINK_SOCK_DIAG dump, native backend
    * only and only for the caller's own namespace (netDir '/proc/net' or '/proc/self/net'); the
-   * TypeScript backend, other netDirs, unix, and any failed dump read /proc. See RawFileResult.source.
+   * TypeScript backend, other netDirs, unix, and a failed dump read /proc, except with `extensions`
+   * (see there). See RawFileResult.source.
    */
   source?: 'proc' | 'netlink';
   /**
@@ -202,6 +217,14 @@ export interface SampleRequest {
    * absent: all. Other rows are skipped (not problems); netlink asks the kernel for these only.
    */
   tcpStates?: number;
+  /**
+   * What the netlink source adds per socket beyond /proc, as a bit mask (default 0): 1 tcp_info and
+   * the congestion control (tcp/tcp6), 2 socket memory (every inet file). Not 0: every netlink
+   * table carries `ext` (RawTcpExtensions), and nothing falls back to /proc: a dump that fails is
+   * the file's `error` (its errno name, e.g. 'EPROTONOSUPPORT') with source 'netlink', and so is a
+   * netDir of another namespace ('ENOTSUP'). Ignored with source 'proc'. Native backend only.
+   */
+  extensions?: number;
 }
 
 export interface RawFileResult {
