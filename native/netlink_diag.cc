@@ -1,11 +1,15 @@
 #include "netlink_diag.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -199,7 +203,8 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse) {
   t.has_ids = true;
   t.has_ext = request.extensions != 0;
 
-  const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  const bool own_socket = request.socket < 0;
+  const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;
   if (fd < 0) return errno;
 
   struct {
@@ -255,11 +260,62 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse) {
     if (rc == kDiagDone) break;
     if (rc < 0) err = -rc;
   }
-  close(fd);
+  if (own_socket) close(fd);
   if (err != 0) return err;
   t.ext.finish();
   *out = std::move(t);
   return 0;
+}
+
+namespace {
+
+struct NetnsJob {
+  const char* path;
+  size_t n;
+  int* fds;
+  int err;
+};
+
+// Runs on its own thread, which ends right after: its namespace change dies with it.
+void* make_sockets_in_netns(void* arg) {
+  NetnsJob* job = static_cast<NetnsJob*>(arg);
+  const int ns = open(job->path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) {
+    job->err = errno;
+    return nullptr;
+  }
+  if (setns(ns, CLONE_NEWNET) != 0) {
+    job->err = errno;
+    close(ns);
+    return nullptr;
+  }
+  close(ns);
+  for (size_t i = 0; i < job->n; i++) {
+    const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) {
+      job->err = errno;
+      for (size_t k = 0; k < i; k++) close(job->fds[k]);
+      return nullptr;
+    }
+    job->fds[i] = fd;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int diag_sockets_in_netns(const char* netns_path, size_t n, int* fds) {
+  NetnsJob job{netns_path, n, fds, 0};
+  // All signals blocked in the helper, so they keep going to Node's threads (as parallel.cc does).
+  sigset_t all, old;
+  sigfillset(&all);
+  const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
+  pthread_t id;
+  const int rc = pthread_create(&id, nullptr, make_sockets_in_netns, &job);
+  if (masked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) return rc;
+  pthread_join(id, nullptr);
+  return job.err;
 }
 
 }  // namespace netsnap

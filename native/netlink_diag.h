@@ -59,9 +59,12 @@ struct DumpRequest {
   // kExtTcpInfo asks INET_DIAG_INFO and INET_DIAG_CONG (TCP only), kExtMemory INET_DIAG_SKMEMINFO;
   // not 0: the table comes with its ext columns. UDP, UDPLITE and RAW always ask SKMEMINFO (drops).
   uint32_t extensions = 0;
+  // A NETLINK_SOCK_DIAG socket to dump with, which the caller closes (one made in another network
+  // namespace: diag_sockets_in_netns), or -1: a socket of the caller's namespace, made here.
+  int socket = -1;
 };
 
-// Dumps the sockets of one (family, protocol) of the caller's network namespace into *out.
+// Dumps the sockets of one (family, protocol) into *out.
 // reuse: an earlier table whose memory is filled first (see table.h); grown by doubling past it.
 //   Its memory may be written even when the rows end up elsewhere (the dump outgrew it, or failed
 //   and /proc was read): a caller hands a table over for reuse only when it is done with it.
@@ -69,6 +72,15 @@ struct DumpRequest {
 // ext columns, column-major (has_ext), when extensions were asked. *out is only written on success.
 // Returns 0, or an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOMEM, EBADMSG...).
 int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse);
+
+// Makes `n` NETLINK_SOCK_DIAG sockets inside the network namespace at `netns_path` (e.g.
+// /proc/PID/ns/net or /run/netns/NAME) into fds[0..n). A netlink socket stays bound to the
+// namespace it was created in, and setns() moves only the calling thread, so the sockets are made
+// on a short-lived thread of their own: the caller's thread (Node's, or a libuv pool thread) never
+// changes namespace. Returns 0, or an errno from open (ENOENT, EACCES), setns (EPERM without
+// CAP_SYS_ADMIN, EINVAL when the file is not a network namespace), socket or pthread_create;
+// on failure no socket is left open.
+int diag_sockets_in_netns(const char* netns_path, size_t n, int* fds);
 
 }  // namespace netsnap
 

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -41,7 +42,8 @@ uint32_t kernel_states(const SampleRequest& req) {
 }
 
 // Netlink dump of an inet file into *outcome. Returns 0, or the errno of the failed dump.
-int sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
+int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, FileOutcome* outcome) {
+  if (diag.error != 0) return diag.error;
   DumpRequest d;
   d.family = req.files[i].back() == '6' ? AF_INET6 : AF_INET;
   switch (req.kinds[i]) {
@@ -53,6 +55,7 @@ int sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
   }
   d.state_mask = kernel_states(req);
   d.extensions = req.extensions;
+  d.socket = diag.fd;
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   Table t;
   const int err = dump_inet(d, &t, reuse);
@@ -64,16 +67,17 @@ int sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
 
 }  // namespace
 
-bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scratch, FileOutcome* outcome) {
+bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std::vector<uint8_t>& scratch,
+                 FileOutcome* outcome) {
   const NetFile kind = req.kinds[i];
   outcome->source = "proc";
   if (req.netlink && kind != NetFile::kUnix) {
-    // With extensions asked, /proc rows would silently lack them: then a dump that cannot be had
-    // is the file's error.
-    const bool no_fallback = req.extensions != 0;
-    int err = ENOTSUP;  // extensions for a netDir of another namespace
-    if (own_namespace(req.net_dir)) {
-      err = sample_netlink(req, i, outcome);
+    // With extensions asked, /proc rows would silently lack them; with netns, they would describe
+    // netDir's namespace instead. Then a dump that cannot be had is the file's error.
+    const bool no_fallback = req.extensions != 0 || req.has_netns;
+    int err = ENOTSUP;  // extensions for a netDir of another namespace, without netns
+    if (req.has_netns || own_namespace(req.net_dir)) {
+      err = sample_netlink(req, i, diag, outcome);
       if (err == 0) return true;
     }
     if (no_fallback) {
@@ -145,17 +149,40 @@ void run_sample(SampleBaton& baton) {
   }
   threads = scan.plan(threads, n_files);  // may cut big pids into more tasks
 
+  // request.netns: one socket per netlink file, all made in that namespace in one go (one helper
+  // thread per sample), each then used by its file's task alone.
+  std::vector<DiagSocket> diag(n_files);
+  if (req.netlink && req.has_netns) {
+    std::vector<size_t> netlink_files;
+    for (size_t i = 0; i < n_files; i++) {
+      if (req.kinds[i] != NetFile::kUnix) netlink_files.push_back(i);
+    }
+    if (!netlink_files.empty()) {
+      std::vector<int> fds(netlink_files.size(), -1);
+      const int err = diag_sockets_in_netns(req.netns.c_str(), fds.size(), fds.data());
+      for (size_t k = 0; k < netlink_files.size(); k++) {
+        DiagSocket& d = diag[netlink_files[k]];
+        if (err != 0) d.error = err;
+        else d.fd = fds[k];
+      }
+    }
+  }
+
   // A table that cannot be allocated stops the run: nothing else is valid now.
   auto task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
     if (i < n_files) {
       const size_t f = file_order[i];
-      return sample_file(req, f, buf, &baton.files[f]);
+      return sample_file(req, f, diag[f], buf, &baton.files[f]);
     }
     scan.run_task(i - n_files, w, buf);
     return true;
   };
   auto done = [&](unsigned w) { scan.worker_done(w); };
-  if (!run_tasks(threads, n_files + scan.tasks(), scratch, task, done)) {
+  const bool ran = run_tasks(threads, n_files + scan.tasks(), scratch, task, done);
+  for (const DiagSocket& d : diag) {
+    if (d.fd >= 0) close(d.fd);
+  }
+  if (!ran) {
     baton.out_of_memory = true;
     return;
   }
@@ -244,6 +271,15 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
              " (1: tcp_info, 2: socket memory)";
     }
     out->extensions = static_cast<uint32_t>(m);
+  }
+
+  Napi::Value netns = obj.Get("netns");
+  if (env.IsExceptionPending()) return std::string();
+  if (!netns.IsUndefined()) {
+    if (!netns.IsString()) return who + "request.netns must be a string";
+    out->netns = netns.As<Napi::String>().Utf8Value();
+    if (has_nul(out->netns)) return who + "request.netns must be a path without NUL bytes";
+    out->has_netns = true;
   }
 
   Napi::Value reuse = obj.Get("reuse");

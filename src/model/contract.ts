@@ -207,9 +207,9 @@ export interface SampleRequest {
   reuse?: Array<RawInetTable | RawUnixTable | null>;
   /**
    * Where inet tables come from (default 'proc'). 'netlink': a NETLINK_SOCK_DIAG dump, native backend
-   * only and only for the caller's own namespace (netDir '/proc/net' or '/proc/self/net'); the
-   * TypeScript backend, other netDirs, unix, and a failed dump read /proc, except with `extensions`
-   * (see there). See RawFileResult.source.
+   * only and only for the caller's own namespace (netDir '/proc/net' or '/proc/self/net') or the one
+   * `netns` names; the TypeScript backend, other netDirs, unix, and a failed dump read /proc, except
+   * with `extensions` or `netns` (see there). See RawFileResult.source.
    */
   source?: 'proc' | 'netlink';
   /**
@@ -221,10 +221,19 @@ export interface SampleRequest {
    * What the netlink source adds per socket beyond /proc, as a bit mask (default 0): 1 tcp_info and
    * the congestion control (tcp/tcp6), 2 socket memory (every inet file). Not 0: every netlink
    * table carries `ext` (RawTcpExtensions), and nothing falls back to /proc: a dump that fails is
-   * the file's `error` (its errno name, e.g. 'EPROTONOSUPPORT') with source 'netlink', and so is a
-   * netDir of another namespace ('ENOTSUP'). Ignored with source 'proc'. Native backend only.
+   * the file's `error` (its errno name, e.g. 'EPERM') with source 'netlink', and so is a netDir of
+   * another namespace without `netns` ('ENOTSUP'). Ignored with source 'proc'. Native backend only.
    */
   extensions?: number;
+  /**
+   * With source 'netlink': the network namespace the inet files describe, as a path to its nsfs
+   * file (`/proc/PID/ns/net`, `/run/netns/NAME`); netDir still names where unix comes from. The
+   * dump's socket is made inside that namespace (setns on a helper thread; needs CAP_SYS_ADMIN).
+   * Set, nothing falls back to /proc: a failure is each inet file's `error` with source 'netlink'
+   * ('EPERM' without the privilege, 'ENOENT' or 'EACCES' from opening the path, 'EINVAL' when it is
+   * not a network namespace). Ignored with source 'proc'. Native backend only.
+   */
+  netns?: string;
 }
 
 export interface RawFileResult {

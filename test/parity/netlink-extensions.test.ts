@@ -1,8 +1,8 @@
 // What the netlink source adds beyond /proc (native only): the socket cookie and cgroup id of every
-// row, the extension columns a request asks for (tcp_info, congestion control, socket memory), and
-// no silent /proc rows when those were asked. Checked on sockets the test opens itself, with a known
-// transfer, against ss where ss prints the same thing.
-import { spawnSync } from 'node:child_process';
+// row, the extension columns a request asks for (tcp_info, congestion control, socket memory), dumps
+// of another network namespace, and no silent /proc rows when those were asked. Checked on sockets
+// the test opens itself, with a known transfer, against ss where ss prints the same thing.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -300,8 +300,8 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
   });
 });
 
-describe('no silent /proc rows when extensions are asked (native)', () => {
-  it('extensions for a netDir of another namespace: ENOTSUP from netlink; unix still read', () => {
+describe('no silent /proc rows when extensions or a namespace are asked (native)', () => {
+  it('extensions for a netDir of another namespace without netns: ENOTSUP from netlink; unix still read', () => {
     const s = addon.sample({ ...request(['tcp', 'udp', 'unix'], { extensions: 3 }), netDir: `${BASIC}/net`, procRoot: BASIC });
     for (const f of s.files.slice(0, 2)) expect([f.name, f.source, f.error, f.table]).toEqual([f.name, 'netlink', 'ENOTSUP', null]);
     expect(s.files[2]!.source).toBe('proc');
@@ -315,10 +315,116 @@ describe('no silent /proc rows when extensions are asked (native)', () => {
     expect(proc.files[0]!.table).not.toHaveProperty('ext');
   });
 
-  it('rejects bad extensions with a TypeError', async () => {
+  it('a netns that cannot be used is each inet file\'s error, with source netlink', async () => {
+    const cases: Array<[string, string]> = [['/nonexistent/ns/net', 'ENOENT'], ['/proc/self/ns/mnt', 'EINVAL'], ['', 'ENOENT']];
+    for (const [netns, code] of cases) {
+      for (const s of [addon.sample(request(['tcp', 'udp6', 'unix'], { netns })), await addon.sampleAsync(request(['tcp', 'udp6', 'unix'], { netns }))]) {
+        expect(s.files.map((f) => [f.source, f.error]), netns).toEqual([['netlink', code], ['netlink', code], ['proc', null]]);
+      }
+    }
+  });
+
+  it('the own namespace through netns: the same sockets (root), or EPERM without CAP_SYS_ADMIN', () => {
+    const s = addon.sample(request(['tcp'], { netns: '/proc/self/ns/net', extensions: 3 }));
+    if (process.geteuid?.() !== 0) {
+      expect(s.files[0]!.error).toBe('EPERM');
+      return;
+    }
+    const t = tableOf(s, 'tcp');
+    const own = tableOf(addon.sample(request(['tcp'])), 'tcp');
+    // Other processes open and close sockets meanwhile: listeners are stable enough to compare.
+    const listeners = (x: RawInetTable) => rowsOf(x).filter((r) => r.state === 10).map((r) => r.inode).sort();
+    expect(listeners(t)).toEqual(listeners(own));
+  });
+
+  it('rejects bad extensions and netns with a TypeError', async () => {
     for (const extensions of [-1, 4, 1.5, Number.NaN, '1', null]) {
       expect(() => addon.sample(request(['tcp'], { extensions: extensions as number })), String(extensions)).toThrow(TypeError);
       await expect(addon.sampleAsync(request(['tcp'], { extensions: extensions as number }))).rejects.toThrow(TypeError);
     }
+    for (const netns of [1, null, {}, '/proc/self/ns/net\0x']) {
+      expect(() => addon.sample(request(['tcp'], { netns: netns as string })), String(netns)).toThrow(TypeError);
+    }
+  });
+});
+
+// Another network namespace, made for this run (root and `ip netns` needed).
+const NS = `netsnap-ns-${process.pid}-ext`;
+function ip(args: string[]) {
+  const r = spawnSync('ip', args, { encoding: 'utf8', timeout: 10_000 });
+  return { status: r.status, stderr: r.stderr ?? '' };
+}
+const canUseNetns = process.geteuid?.() === 0 && spawnSync('ip', ['netns', 'list'], { timeout: 10_000 }).status === 0;
+
+const HOLDER = `
+import os, socket, sys
+l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen(3)
+c = socket.create_connection(l.getsockname()); a, _ = l.accept()
+c.sendall(b"x" * 300); a.recv(300)
+print(os.getpid(), l.getsockname()[1], c.getsockname()[1], flush=True)
+sys.stdin.read()
+`;
+
+describe.skipIf(!canUseNetns)('netlink dumps of another network namespace (root, ip netns)', () => {
+  let child: ChildProcess | null = null;
+  let pid = 0;
+  let port = 0;
+  let clientPort = 0;
+
+  beforeAll(async () => {
+    ip(['netns', 'del', NS]);
+    const r = ip(['netns', 'add', NS]);
+    if (r.status !== 0) throw new Error(`ip netns add ${NS}: ${r.stderr}`);
+    ip(['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
+    const c = spawn('ip', ['netns', 'exec', NS, 'python3', '-c', HOLDER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    child = c;
+    const line = await new Promise<string>((resolve, reject) => {
+      let buf = '';
+      c.stdout!.setEncoding('utf8');
+      c.stdout!.on('data', (d: string) => {
+        buf += d;
+        if (buf.includes('\n')) resolve(buf);
+      });
+      c.on('exit', (code) => reject(new Error(`holder exited (${code})`)));
+    });
+    [pid, port, clientPort] = line.trim().split(/\s+/).map(Number) as [number, number, number];
+  });
+
+  afterAll(() => {
+    child?.stdin!.end();
+    child?.kill();
+    ip(['netns', 'del', NS]);
+  });
+
+  it('sees exactly that namespace\'s sockets, by /run/netns/NAME and by /proc/PID/ns/net, with extensions', async () => {
+    for (const netns of [`/run/netns/${NS}`, `/proc/${pid}/ns/net`]) {
+      for (const s of [addon.sample(request(['tcp', 'tcp6'], { netns, extensions: 3 })), await addon.sampleAsync(request(['tcp', 'tcp6'], { netns }))]) {
+        const rows = rowsOf(tableOf(s, 'tcp'));
+        expect(rows.map((r) => `${r.state}:${r.localPort}:${r.remotePort}`).sort(), netns).toEqual(
+          [`10:${port}:0`, `1:${clientPort}:${port}`, `1:${port}:${clientPort}`].sort());
+        expect(tableOf(s, 'tcp6').count).toBe(0);
+        const client = rows.find((r) => r.localPort === clientPort)!;
+        if (client.info) expect(client.info.get('bytesSent')).toBe(300);
+      }
+    }
+    // No thread of this process moved: Node's and the libuv pool's are all where the process is.
+    const mineNs = fs.readlinkSync('/proc/self/ns/net');
+    expect(mineNs).not.toBe(fs.readlinkSync(`/proc/${pid}/ns/net`));
+    for (const task of fs.readdirSync('/proc/self/task')) {
+      expect(fs.readlinkSync(`/proc/self/task/${task}/ns/net`), `thread ${task}`).toBe(mineNs);
+    }
+    const own = rowsOf(tableOf(addon.sample(request(['tcp'])), 'tcp'));
+    expect(own.some((r) => r.localPort === port && r.remotePort === clientPort)).toBe(false);
+  });
+
+  it('an unprivileged caller gets EPERM for it, with source netlink, and no /proc rows', () => {
+    const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+    const code = `const a = require(${JSON.stringify(loaded.path)});
+      const s = a.sample({ netDir: '/proc/net', files: ['tcp', 'unix'], owners: false, procRoot: '/proc', littleEndian: true, source: 'netlink', netns: ${JSON.stringify(`/run/netns/${NS}`)}, extensions: 3 });
+      console.log(JSON.stringify(s.files.map((f) => [f.name, f.source, f.error, f.table === null])));`;
+    const r = spawnSync('setpriv', [...NOBODY, process.execPath, '-e', code], { encoding: 'utf8', timeout: 30_000 });
+    if (r.status !== 0 && /Cannot find module|EACCES|permission denied/i.test(r.stderr)) return; // the addon is not readable by nobody here
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([['tcp', 'netlink', 'EPERM', true], ['unix', 'proc', null, false]]);
   });
 });
