@@ -202,6 +202,9 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse) {
   t.has_backlog = true;
   t.has_ids = true;
   t.has_ext = request.extensions != 0;
+  // Per thread, like `buf`: the raw tcp_info of the rows until TcpExtensions::finish().
+  thread_local std::vector<uint8_t> info_scratch;
+  if (t.has_ext) t.ext.use_scratch(&info_scratch);
 
   const bool own_socket = request.socket < 0;
   const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;

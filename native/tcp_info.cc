@@ -19,39 +19,6 @@ static_assert(fields_within_decoded_bytes(), "kTcpInfoFields ends within kTcpInf
 
 }  // namespace
 
-void decode_tcp_info(const uint8_t* info, size_t len, uint32_t* u32_out, double* f64_out) {
-  // The known prefix in a zeroed block, so no read below can leave the payload; a field the
-  // payload holds only in part is 0 too, never a value made of some of its bytes.
-  uint8_t raw[kTcpInfoDecodedBytes] = {0};
-  if (len > 0) std::memcpy(raw, info, len < sizeof raw ? len : sizeof raw);
-  size_t narrow = 0, wide = 0;
-  for (const TcpInfoField& f : kTcpInfoFields) {
-    const uint8_t* p = raw + f.offset;
-    const bool present = f.offset + f.size <= len;
-    switch (f.size) {
-      case 1: u32_out[narrow++] = present ? p[0] : 0; break;
-      case 2: {
-        uint16_t v = 0;
-        if (present) std::memcpy(&v, p, 2);
-        u32_out[narrow++] = v;
-        break;
-      }
-      case 4: {
-        uint32_t v = 0;
-        if (present) std::memcpy(&v, p, 4);
-        u32_out[narrow++] = v;
-        break;
-      }
-      default: {
-        uint64_t v = 0;
-        if (present) std::memcpy(&v, p, 8);
-        f64_out[wide++] = static_cast<double>(v);
-        break;
-      }
-    }
-  }
-}
-
 size_t decode_skmeminfo(const uint8_t* mem, size_t len, uint32_t* out) {
   size_t n = len / sizeof(uint32_t);
   if (n > kSkMemFields) n = kSkMemFields;
@@ -92,20 +59,39 @@ uint8_t TcpExtensions::cong_index(const uint8_t* name, size_t len) {
   return static_cast<uint8_t>(last_cong_);
 }
 
+void TcpExtensions::use_scratch(std::vector<uint8_t>* scratch) {
+  scratch_ = scratch;
+  scratch_->clear();
+}
+
 void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_t* cong_name, size_t cong_bytes,
                             const uint8_t* mem_values, size_t mem_bytes) {
   // An attribute payload is at most 0xffff - 4 bytes (rta_len is 16 bits), so it fits the u16.
   info_len.push_back(static_cast<uint16_t>(info_bytes > 0xffff ? 0xffff : info_bytes));
   const size_t r = info_len.size() - 1;
-  info_u32.resize((r + 1) * kTcpInfoU32Columns);
-  info_f64.resize((r + 1) * kTcpInfoF64Columns);
-  decode_tcp_info(info, info_bytes, &info_u32[r * kTcpInfoU32Columns], &info_f64[r * kTcpInfoF64Columns]);
+  // The known prefix, zero past the payload; finish() decodes it into the columns.
+  std::vector<uint8_t>& bytes = raw();
+  bytes.resize((r + 1) * kTcpInfoDecodedBytes);
+  const size_t keep = info_bytes < kTcpInfoDecodedBytes ? info_bytes : kTcpInfoDecodedBytes;
+  if (keep > 0) std::memcpy(&bytes[r * kTcpInfoDecodedBytes], info, keep);
   cong.push_back(cong_bytes > 0 ? cong_index(cong_name, cong_bytes) : 0);
   mem.resize((r + 1) * kSkMemFields);
   mem_count.push_back(static_cast<uint8_t>(decode_skmeminfo(mem_values, mem_bytes, &mem[r * kSkMemFields])));
 }
 
 namespace {
+
+// One tcp_info field of every row into its column: the value where the row's payload holds all of
+// its bytes (end <= infoLen), else 0, never a value made of some of its bytes.
+template <typename T, typename Out>
+void decode_column(const uint8_t* raw, const uint16_t* lens, size_t rows, size_t offset, Out* out) {
+  const size_t end = offset + sizeof(T);
+  for (size_t i = 0; i < rows; i++) {
+    T v = 0;
+    if (end <= lens[i]) std::memcpy(&v, raw + i * kTcpInfoDecodedBytes + offset, sizeof v);
+    out[i] = static_cast<Out>(v);
+  }
+}
 
 // Row-major (rows x width) to column-major (width x rows).
 template <typename T>
@@ -123,11 +109,35 @@ void transpose(std::vector<T>& v, size_t rows, size_t width) {
 
 void TcpExtensions::finish() {
   if (column_major) return;
-  const size_t n = rows();
-  transpose(info_u32, n, kTcpInfoU32Columns);
-  transpose(info_f64, n, kTcpInfoF64Columns);
-  transpose(mem, n, kSkMemFields);
   column_major = true;
+  const size_t n = rows();
+  info_u32.assign(n * kTcpInfoU32Columns, 0);
+  info_f64.assign(n * kTcpInfoF64Columns, 0.0);
+  std::vector<uint8_t>& bytes = raw();
+  // A tile of rows at a time, so the rows' bytes stay in cache while every field is taken from them
+  // (column after column over the whole table would fetch each row's bytes once per field).
+  constexpr size_t kTileRows = 64;
+  for (size_t b = 0; b < n; b += kTileRows) {
+    const size_t m = n - b < kTileRows ? n - b : kTileRows;
+    const uint8_t* raw = &bytes[b * kTcpInfoDecodedBytes];
+    const uint16_t* lens = &info_len[b];
+    size_t narrow = 0, wide = 0;
+    for (const TcpInfoField& f : kTcpInfoFields) {
+      switch (f.size) {
+        case 1: decode_column<uint8_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        case 2: decode_column<uint16_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        case 4: decode_column<uint32_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        default: decode_column<uint64_t>(raw, lens, m, f.offset, &info_f64[wide++ * n + b]); break;
+      }
+    }
+  }
+  // JavaScript gets the columns; the bytes can go, or wait in the scratch for the next table when
+  // they are few (a table of 100,000 sockets would keep ~25 MB per thread).
+  constexpr size_t kKeepScratch = 4u << 20;
+  if (scratch_ == nullptr || bytes.capacity() > kKeepScratch) std::vector<uint8_t>().swap(bytes);
+  else bytes.clear();
+  scratch_ = nullptr;
+  transpose(mem, n, kSkMemFields);
 }
 
 }  // namespace netsnap

@@ -6,7 +6,8 @@
 // compares the two through the addon's tcpInfoFields()): the build machine's <linux/tcp.h> is older
 // than the kernels netsnap runs on, and glibc's <netinet/tcp.h> is a different, shorter struct.
 // Every payload is read only as far as its length: a field whose offset + size exceeds the
-// attribute's payload stays 0 (and is absent by infoLen); a longer payload than we know is fine.
+// attribute's payload stays 0 (and is absent by infoLen); of a longer payload than we know, the
+// known prefix is read.
 #ifndef NETSNAP_TCP_INFO_H_
 #define NETSNAP_TCP_INFO_H_
 
@@ -57,11 +58,6 @@ constexpr size_t kCongNameMax = 15;
 // cong is a u8 column with 0 for "none": at most this many distinct names per table.
 constexpr size_t kCongNamesMax = 255;
 
-// Decodes the fields of kTcpInfoFields that lie within the first `len` bytes of `info` into
-// u32_out[kTcpInfoU32Columns] and f64_out[kTcpInfoF64Columns] (u64 as double: exact below 2^53);
-// the others are set to 0. `info` may be null when len is 0.
-void decode_tcp_info(const uint8_t* info, size_t len, uint32_t* u32_out, double* f64_out);
-
 // The SK_MEMINFO values within the first `len` bytes of `mem` into out[kSkMemFields] (the rest 0).
 // Returns how many were read: min(kSkMemFields, len / 4).
 size_t decode_skmeminfo(const uint8_t* mem, size_t len, uint32_t* out);
@@ -76,13 +72,15 @@ constexpr uint32_t kExtTcpInfo = 1;  // INET_DIAG_INFO and INET_DIAG_CONG
 constexpr uint32_t kExtMemory = 2;   // INET_DIAG_SKMEMINFO
 constexpr uint32_t kExtAll = kExtTcpInfo | kExtMemory;
 
-// The extension columns of one table. Rows are appended during the dump (row-major for the
-// multi-field parts); finish() lays them out column-major, field k of row i at [k * rows + i], as
-// RawTcpExtensions wants them.
+// The extension columns of one table. Rows are appended during the dump (tcp_info as its raw known
+// prefix, socket memory row-major); finish() decodes and lays them out column-major, field k of row
+// i at [k * rows + i], as RawTcpExtensions wants them: the fields of kTcpInfoFields that lie within
+// a row's INET_DIAG_INFO payload, u8/u16/u32 into info_u32 and u64 into info_f64 (as double: exact
+// below 2^53), the others 0.
 struct TcpExtensions {
   std::vector<uint16_t> info_len;
-  std::vector<uint32_t> info_u32;
-  std::vector<double> info_f64;
+  std::vector<uint32_t> info_u32;  // after finish()
+  std::vector<double> info_f64;    // after finish()
   std::vector<uint8_t> cong;
   std::vector<std::string> cong_names;
   std::vector<uint8_t> mem_count;
@@ -90,6 +88,11 @@ struct TcpExtensions {
   bool column_major = false;
 
   size_t rows() const { return info_len.size(); }
+
+  // Before the first add_row(): where the rows' raw tcp_info bytes wait for finish(), such as a
+  // thread's buffer kept between dumps (cleared here, left grown but for a big table's); without
+  // one, memory of this object's own.
+  void use_scratch(std::vector<uint8_t>* scratch);
 
   // One row from the last INET_DIAG_INFO, INET_DIAG_CONG and INET_DIAG_SKMEMINFO payloads of a
   // record (null / 0 when the record had none). Before finish() only.
@@ -99,6 +102,10 @@ struct TcpExtensions {
 
  private:
   uint8_t cong_index(const uint8_t* name, size_t len);
+  std::vector<uint8_t>& raw() { return scratch_ != nullptr ? *scratch_ : own_raw_; }
+  // Before finish(): kTcpInfoDecodedBytes per row, zero past the payload.
+  std::vector<uint8_t>* scratch_ = nullptr;
+  std::vector<uint8_t> own_raw_;
   size_t last_cong_ = 0;  // index + 1 into cong_names of the last name seen: most rows share it
 };
 

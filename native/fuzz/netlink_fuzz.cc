@@ -1,8 +1,9 @@
 // Fuzz harness for parse_diag_messages() (native/netlink_diag.h) and the extension decoding of
 // native/tcp_info.h: the `netlink` harness of scripts/fuzz.sh (libFuzzer, clang++
 // -fsanitize=fuzzer,address,undefined). The first input byte picks a RAW dump (bit 0: remote port
-// forced to 0), no extension columns (bit 1) and no drops column (bit 2); real replies start with
-// a 4-aligned length, so captured seeds decode everything.
+// forced to 0), no extension columns (bit 1), no drops column (bit 2) and a raw tcp_info buffer
+// kept between inputs (bit 3, as dump_inet keeps one per thread); real replies start with a
+// 4-aligned length, so captured seeds decode everything.
 // Checks: no memory error; count <= capacity; one backlog, cookie and cgroup id per row; every row
 // has family 4 or 6; the ext columns have count rows each, a tcp_info field beyond infoLen is 0, a
 // skmem value beyond memCount is 0, congestion names are 1..15 printable bytes, distinct.
@@ -161,9 +162,12 @@ void check_table_shape() {
   REF_CHECK(column_at(0, 1, &wide) < 0, "tcpi_state is not a column (the row has its state)");
 }
 
-void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool drops) {
+void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool drops, bool scratch) {
   check_table_shape();
   netsnap::Table t;
+  // The dump keeps the raw tcp_info of its rows in a thread's buffer between tables: so does this.
+  static std::vector<uint8_t> kept;
+  if (with_ext && scratch) t.ext.use_scratch(&kept);
   netsnap::DiagSink sink;
   sink.table = &t;
   sink.raw = raw;
@@ -246,7 +250,7 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t b = size > 0 ? data[0] : 0;
-  run_one(data, size, b & 1, !(b & 2), !(b & 4));
+  run_one(data, size, b & 1, !(b & 2), !(b & 4), b & 8);
   return 0;
 }
 
@@ -354,7 +358,7 @@ int main(int argc, char** argv) {
     // A copy of exactly `size` bytes, so ASan catches any read past the end.
     std::vector<uint8_t> exact(buf.begin(), buf.begin() + static_cast<long>(size));
     const uint32_t mode = rnd();
-    run_one(exact.data(), exact.size(), mode & 1, (mode & 6) != 6, !(mode & 8));
+    run_one(exact.data(), exact.size(), mode & 1, (mode & 6) != 6, !(mode & 8), mode & 16);
   }
   std::printf("netlink_diag fuzz: %ld rounds ok\n", rounds);
   return 0;
