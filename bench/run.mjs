@@ -245,6 +245,7 @@ function procCommands() {
   if (floors.read_floor) c.push(['C read floor', floors.read_floor, []]);
   if (floors.fdscan_floor) c.push(['C fd-scan floor', floors.fdscan_floor, []]);
   if (floors.netlink_floor) c.push(['C netlink floor', floors.netlink_floor, []]);
+  if (floors.netlink_floor) c.push(['C netlink floor, ext', floors.netlink_floor, ['ext']]);
   return c;
 }
 
@@ -272,8 +273,9 @@ function benchProcess(n) {
 // In-process live samples.
 let netlinkHonoured = null; // null: not tried; true/false after the first try
 function benchSample(n) {
-  const req = (owners, source) => ({
+  const req = (owners, source, extensions) => ({
     netDir: '/proc/net', files: ['tcp', 'tcp6'], owners, procRoot: '/proc', littleEndian: LE, ...(source ? { source } : {}),
+    ...(extensions ? { extensions } : {}),
   });
   const variants = [];
   for (const b of backends) {
@@ -292,6 +294,8 @@ function benchSample(n) {
     for (const owners of [false, true]) {
       variants.push({ name: `native, ${owners ? 'with' : 'no'} owners, netlink`, run: () => native.backend.sample(req(owners, 'netlink')) });
     }
+    // tcp_info and socket memory per socket (extensions 3): the same dump asking more, decoded.
+    variants.push({ name: 'native, no owners, netlink, ext', run: () => native.backend.sample(req(false, 'netlink', 3)) });
   }
   // Sanity: the native sample sees the load.
   const got = native.backend.sample(req(false)).files.reduce((s, f) => s + (f.table?.count ?? 0), 0);
@@ -508,6 +512,20 @@ function report() {
     '',
     netlinkHonoured ? 'The native backend honoured `source: \'netlink\'` (files[0].source === \'netlink\').'
       : 'The native backend in this build did not honour `source: \'netlink\'` (files[0].source was not \'netlink\'): no netlink rows.',
+    ...(netlinkHonoured
+      ? [
+        '',
+        'The netlink source against the C dumps asking the same (`ext`: `extensions: 3`, tcp_info, congestion control and socket memory decoded per socket):',
+        '',
+        '| sockets | netlink / C netlink floor | netlink ext / C netlink floor, ext | netlink ext / netlink |',
+        '| --- | ---: | ---: | ---: |',
+        ...results.sample.map((r) => {
+          const P = results.process.find((p) => p.sockets === r.sockets)?.med ?? {};
+          const m = r.med;
+          return `| ${fmtN(r.sockets)} | ${rx(ratio(m['native, no owners, netlink'], P['C netlink floor']))} | ${rx(ratio(m['native, no owners, netlink, ext'], P['C netlink floor, ext']))} | ${rx(ratio(m['native, no owners, netlink, ext'], m['native, no owners, netlink']))} |`;
+        }),
+      ]
+      : []),
     '',
     '## Event-loop lag during back-to-back `sampleAsync` with owners (ms; monitorEventLoopDelay at 1 ms, max also from a 1 ms timer)',
     '',

@@ -10,6 +10,7 @@
 #include "fd_link.h"
 #include "parallel.h"
 #include "read.h"
+#include "tcp_info.h"
 
 namespace netsnap {
 namespace js {
@@ -136,6 +137,25 @@ bool get_boolean(Napi::Env env, Napi::Value v, const char* what, bool* out) {
   return true;
 }
 
+// RawTcpExtensions (src/model/tcp_info.ts) from columns that finish() laid out column-major.
+napi_value extensions_to_js(Napi::Env env, TcpExtensions& ext) {
+  Napi::Object obj = Napi::Object::New(env);
+  set(env, obj, "infoLen", vector_to_typed_array(env, napi_uint16_array, std::move(ext.info_len)));
+  set(env, obj, "infoU32", vector_to_typed_array(env, napi_uint32_array, std::move(ext.info_u32)));
+  set(env, obj, "infoF64", vector_to_typed_array(env, napi_float64_array, std::move(ext.info_f64)));
+  set(env, obj, "cong", vector_to_typed_array(env, napi_uint8_array, std::move(ext.cong)));
+  if (env.IsExceptionPending()) return nullptr;
+  Napi::Array names = Napi::Array::New(env, ext.cong_names.size());
+  for (size_t k = 0; k < ext.cong_names.size() && !env.IsExceptionPending(); k++) {
+    names.Set(static_cast<uint32_t>(k), Napi::String::New(env, ext.cong_names[k]));
+  }
+  set(env, obj, "congNames", names);
+  set(env, obj, "memCount", vector_to_typed_array(env, napi_uint8_array, std::move(ext.mem_count)));
+  set(env, obj, "mem", vector_to_typed_array(env, napi_uint32_array, std::move(ext.mem)));
+  if (env.IsExceptionPending()) return nullptr;
+  return obj;
+}
+
 }  // namespace
 
 void throw_type_error(Napi::Env env, const std::string& message) {
@@ -165,6 +185,11 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   if (table.has_backlog) {
     set(env, obj, "backlog", vector_to_typed_array(env, napi_uint32_array, std::move(table.backlog)));
   }
+  if (table.has_ids) {
+    set(env, obj, "cookie", vector_to_typed_array(env, napi_biguint64_array, std::move(table.cookie)));
+    set(env, obj, "cgroupId", vector_to_typed_array(env, napi_biguint64_array, std::move(table.cgroup_id)));
+  }
+  if (table.has_ext) set(env, obj, "ext", extensions_to_js(env, table.ext));
   if (table.is_unix) {
     const size_t pool_length = table.pool_length;
     napi_value pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));
@@ -308,6 +333,19 @@ Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info) {
   Owners owners;
   scan_owners_threads(proc_root, threads, main_scratch(), &owners, static_cast<uint64_t>(part_fds));
   return owners_to_js(env, owners);
+}
+
+Napi::Value TcpInfoFields(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array out = Napi::Array::New(env, kTcpInfoFieldCount);
+  for (size_t k = 0; k < kTcpInfoFieldCount; k++) {
+    Napi::Array pair = Napi::Array::New(env, 2);
+    pair.Set(0u, Napi::Number::New(env, kTcpInfoFields[k].offset));
+    pair.Set(1u, Napi::Number::New(env, kTcpInfoFields[k].size));
+    out.Set(static_cast<uint32_t>(k), pair);
+    if (env.IsExceptionPending()) return Napi::Value();
+  }
+  return out;
 }
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {

@@ -39,6 +39,9 @@ Napi::Value ScanOwners(const Napi::CallbackInfo& info);
 // automatic, 1: serial). See parallel.h.
 Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
+// Native-only, for the test that compares it with TCP_INFO_FIELDS (src/model/tcp_info.ts):
+// tcpInfoFields() -> [[offset, size], ...], the decoder's table (tcp_info.h) in its order.
+Napi::Value TcpInfoFields(const Napi::CallbackInfo& info);
 
 }  // namespace js
 }  // namespace netsnap

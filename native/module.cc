@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Native-only test and benchmark hooks (not part of Backend).
   exports.Set("scanOwnersThreads", Napi::Function::New(env, js::ScanOwnersThreads, "scanOwnersThreads"));
   exports.Set("setThreads", Napi::Function::New(env, js::SetThreads, "setThreads"));
+  exports.Set("tcpInfoFields", Napi::Function::New(env, js::TcpInfoFields, "tcpInfoFields"));
   return exports;
 }
 

@@ -1,11 +1,15 @@
 #include "netlink_diag.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -67,21 +71,33 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   else if (m.idiag_family == AF_INET6) family = 6;
   else return 0;  // not an inet socket: nothing /proc/net/{tcp,udp,raw}* would show
 
-  uint32_t drops = 0;
-  // Attributes follow the aligned header, inside this message only.
+  // Attributes follow the aligned header, inside this message only. Of a repeated attribute the
+  // last one counts.
+  struct Payload {
+    const uint8_t* data = nullptr;
+    size_t len = 0;
+  } info, cong, mem, cgroup;
   size_t off = NLMSG_ALIGN(sizeof(inet_diag_msg));
   while (off < len && len - off >= sizeof(rtattr)) {
     const rtattr a = load<rtattr>(p + off);
     if (a.rta_len < sizeof(rtattr) || a.rta_len > len - off) return -EBADMSG;
-    const size_t payload = a.rta_len - RTA_ALIGN(sizeof(rtattr));
-    const uint8_t* data = p + off + RTA_ALIGN(sizeof(rtattr));
-    if (a.rta_type == INET_DIAG_SKMEMINFO && payload >= (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
-      drops = load<uint32_t>(data + SK_MEMINFO_DROPS * sizeof(uint32_t));
+    const Payload at{p + off + RTA_ALIGN(sizeof(rtattr)), a.rta_len - RTA_ALIGN(sizeof(rtattr))};
+    switch (a.rta_type) {
+      case INET_DIAG_INFO: info = at; break;
+      case INET_DIAG_CONG: cong = at; break;
+      case INET_DIAG_SKMEMINFO: mem = at; break;
+      case INET_DIAG_CGROUP_ID: cgroup = at; break;
+      default: break;
     }
     const size_t step = RTA_ALIGN(a.rta_len);
     if (step >= len - off) break;
     off += step;
   }
+  uint32_t drops = 0;
+  if (sink->drops && mem.len >= (SK_MEMINFO_DROPS + 1) * sizeof(uint32_t)) {
+    drops = load<uint32_t>(mem.data + SK_MEMINFO_DROPS * sizeof(uint32_t));
+  }
+  const uint64_t cgroup_id = cgroup.len >= sizeof(uint64_t) ? load<uint64_t>(cgroup.data) : 0;
 
   Table* t = sink->table;
   if (t->count >= t->capacity) {
@@ -118,7 +134,14 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   store<uint8_t>(out, L.family, r, family);
   store<uint8_t>(out, L.state, r, state);
   store<uint8_t>(out, L.timer_kind, r, m.idiag_timer);
-  sink->backlog->push_back(listen ? m.idiag_wqueue : 0);
+  t->backlog.push_back(listen ? m.idiag_wqueue : 0);
+  t->cookie.push_back((static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0]);
+  t->cgroup_id.push_back(cgroup_id);
+  if (sink->extensions != 0) {
+    if (!(sink->extensions & kExtTcpInfo)) info = cong = Payload();
+    if (!(sink->extensions & kExtMemory)) mem = Payload();
+    t->ext.add_row(info.data, info.len, cong.data, cong.len, mem.data, mem.len);
+  }
   return 0;
 }
 
@@ -160,7 +183,7 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
   return kDiagMore;
 }
 
-int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const Reuse* reuse) {
+int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse) {
   // Per thread: the main thread or a libuv pool thread; kept between dumps.
   thread_local std::vector<uint8_t> buf;
   if (buf.size() < kRecvBuffer) buf.resize(kRecvBuffer);
@@ -177,8 +200,14 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
     return ENOMEM;
   }
   t.has_backlog = true;
+  t.has_ids = true;
+  t.has_ext = request.extensions != 0;
+  // Per thread, like `buf`: the raw tcp_info of the rows until TcpExtensions::finish().
+  thread_local std::vector<uint8_t> info_scratch;
+  if (t.has_ext) t.ext.use_scratch(&info_scratch);
 
-  const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+  const bool own_socket = request.socket < 0;
+  const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;
   if (fd < 0) return errno;
 
   struct {
@@ -187,17 +216,21 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
   } req;
   static_assert(sizeof(inet_diag_req_raw) == sizeof(inet_diag_req_v2), "raw_diag request layout");
   std::memset(&req, 0, sizeof req);
-  const bool raw = protocol == IPPROTO_RAW;
+  const bool tcp = request.protocol == IPPROTO_TCP;
+  const bool raw = request.protocol == IPPROTO_RAW;
   req.h.nlmsg_len = sizeof req;
   req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   req.h.nlmsg_seq = 1;
-  req.r.sdiag_family = static_cast<uint8_t>(family);
-  req.r.sdiag_protocol = static_cast<uint8_t>(protocol);
+  req.r.sdiag_family = static_cast<uint8_t>(request.family);
+  req.r.sdiag_protocol = static_cast<uint8_t>(request.protocol);
   // raw_diag: IPPROTO_RAW as the raw protocol matches raw sockets of every protocol in a dump.
   if (raw) req.r.sdiag_raw_protocol = IPPROTO_RAW;
-  req.r.idiag_states = protocol == IPPROTO_TCP ? state_mask : 0xffffffffu;
-  if (protocol != IPPROTO_TCP) req.r.idiag_ext = 1 << (INET_DIAG_SKMEMINFO - 1);
+  req.r.idiag_states = tcp ? request.state_mask : 0xffffffffu;
+  uint8_t ext = 0;
+  if (!tcp || (request.extensions & kExtMemory)) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
+  if (tcp && (request.extensions & kExtTcpInfo)) ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+  req.r.idiag_ext = ext;
 
   sockaddr_nl kernel;
   std::memset(&kernel, 0, sizeof kernel);
@@ -211,8 +244,9 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
 
   DiagSink sink;
   sink.table = &t;
-  sink.backlog = &t.backlog;
   sink.raw = raw;
+  sink.drops = !tcp;
+  sink.extensions = request.extensions;
   sink.seq = 1;
   while (err == 0) {
     const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
@@ -229,10 +263,62 @@ int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const R
     if (rc == kDiagDone) break;
     if (rc < 0) err = -rc;
   }
-  close(fd);
+  if (own_socket) close(fd);
   if (err != 0) return err;
+  t.ext.finish();
   *out = std::move(t);
   return 0;
+}
+
+namespace {
+
+struct NetnsJob {
+  const char* path;
+  size_t n;
+  int* fds;
+  int err;
+};
+
+// Runs on its own thread, which ends right after: its namespace change dies with it.
+void* make_sockets_in_netns(void* arg) {
+  NetnsJob* job = static_cast<NetnsJob*>(arg);
+  const int ns = open(job->path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) {
+    job->err = errno;
+    return nullptr;
+  }
+  if (setns(ns, CLONE_NEWNET) != 0) {
+    job->err = errno;
+    close(ns);
+    return nullptr;
+  }
+  close(ns);
+  for (size_t i = 0; i < job->n; i++) {
+    const int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    if (fd < 0) {
+      job->err = errno;
+      for (size_t k = 0; k < i; k++) close(job->fds[k]);
+      return nullptr;
+    }
+    job->fds[i] = fd;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+int diag_sockets_in_netns(const char* netns_path, size_t n, int* fds) {
+  NetnsJob job{netns_path, n, fds, 0};
+  // All signals blocked in the helper, so they keep going to Node's threads (as parallel.cc does).
+  sigset_t all, old;
+  sigfillset(&all);
+  const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
+  pthread_t id;
+  const int rc = pthread_create(&id, nullptr, make_sockets_in_netns, &job);
+  if (masked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  if (rc != 0) return rc;
+  pthread_join(id, nullptr);
+  return job.err;
 }
 
 }  // namespace netsnap

@@ -11,7 +11,9 @@
 // - timerKind: idiag_timer; timerJiffies: idiag_expires (ms) / 10, i.e. USER_HZ clock ticks as /proc.
 // - retransmits/timeout: idiag_retrans is icsk_retransmits for timer 1 (-> retransmits) and
 //   icsk_probes_out for timers 2 and 4 (-> timeout); the other one is 0 (not in the dump).
-// - drops: SK_MEMINFO_DROPS of INET_DIAG_SKMEMINFO (requested for UDP/UDPLITE/RAW only).
+// - drops: SK_MEMINFO_DROPS of INET_DIAG_SKMEMINFO (UDP/UDPLITE/RAW only, as /proc has it).
+// Beyond /proc: the LISTEN backlog, the socket cookie, the cgroup id, and on request the extension
+// columns of tcp_info.h (tcp_info, congestion control, socket memory).
 #ifndef NETSNAP_NETLINK_DIAG_H_
 #define NETSNAP_NETLINK_DIAG_H_
 
@@ -23,13 +25,16 @@
 
 namespace netsnap {
 
-// Where parse_diag_messages() writes: a growable inet table plus the backlog column.
+// Where parse_diag_messages() writes: a growable inet table with its per-row vectors.
 struct DiagSink {
-  Table* table = nullptr;               // inet layout for table->capacity rows; rows appended at count
-  std::vector<uint32_t>* backlog = nullptr;  // one entry per row
-  bool raw = false;                     // RAW dump: remote port forced to 0, as /proc prints it
-  uint32_t seq = 0;                     // only messages with this nlmsg_seq are taken
-  bool out_of_memory = false;           // growing the table failed
+  // Inet layout for table->capacity rows; rows appended at count, each with its backlog, cookie
+  // and cgroup_id entries (and an ext row when `extensions` is not 0).
+  Table* table = nullptr;
+  bool raw = false;          // RAW dump: remote port forced to 0, as /proc prints it
+  bool drops = true;         // SK_MEMINFO_DROPS into the drops column (not TCP: /proc/net/tcp has none)
+  uint32_t extensions = 0;   // kExtTcpInfo | kExtMemory (tcp_info.h): the ext parts decoded
+  uint32_t seq = 0;          // only messages with this nlmsg_seq are taken
+  bool out_of_memory = false;  // growing the table failed
 };
 
 // Result of parse_diag_messages().
@@ -40,18 +45,42 @@ constexpr int kDiagDone = 0;  // NLMSG_DONE seen
 
 // Parses one recv()'d buffer of netlink messages, appending a row per SOCK_DIAG_BY_FAMILY record.
 // Every length is checked against `len` before anything is read; `data` may hold anything.
+// Of a repeated attribute the last one counts. The ext rows stay row-major until
+// table->ext.finish().
 int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink);
 
-// Dumps the sockets of one (family, protocol) of the caller's network namespace into *out.
-// family: AF_INET or AF_INET6. protocol: IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE or IPPROTO_RAW
-// (RAW goes through raw_diag and lists raw sockets of every IP protocol).
-// state_mask: the kernel's idiag_states (bit 1 << TCP_*); TCP only, other protocols ask for all.
+// One inet_diag dump.
+struct DumpRequest {
+  int family = 0;    // AF_INET or AF_INET6
+  // IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE or IPPROTO_RAW (RAW goes through raw_diag and lists
+  // raw sockets of every IP protocol).
+  int protocol = 0;
+  uint32_t state_mask = 0xffffffffu;  // the kernel's idiag_states (bit 1 << TCP_*); TCP only
+  // kExtTcpInfo asks INET_DIAG_INFO and INET_DIAG_CONG (TCP only), kExtMemory INET_DIAG_SKMEMINFO;
+  // not 0: the table comes with its ext columns. UDP, UDPLITE and RAW always ask SKMEMINFO (drops).
+  uint32_t extensions = 0;
+  // A NETLINK_SOCK_DIAG socket to dump with, which the caller closes (one made in another network
+  // namespace: diag_sockets_in_netns), or -1: a socket of the caller's namespace, made here.
+  int socket = -1;
+};
+
+// Dumps the sockets of one (family, protocol) into *out.
 // reuse: an earlier table whose memory is filled first (see table.h); grown by doubling past it.
 //   Its memory may be written even when the rows end up elsewhere (the dump outgrew it, or failed
 //   and /proc was read): a caller hands a table over for reuse only when it is done with it.
-// The table comes with its backlog column (has_backlog). *out is only written on success.
+// The table comes with its backlog, cookie and cgroup_id columns (has_backlog, has_ids), and its
+// ext columns, column-major (has_ext), when extensions were asked. *out is only written on success.
 // Returns 0, or an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOMEM, EBADMSG...).
-int dump_inet(int family, int protocol, uint32_t state_mask, Table* out, const Reuse* reuse);
+int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse);
+
+// Makes `n` NETLINK_SOCK_DIAG sockets inside the network namespace at `netns_path` (e.g.
+// /proc/PID/ns/net or /run/netns/NAME) into fds[0..n). A netlink socket stays bound to the
+// namespace it was created in, and setns() moves only the calling thread, so the sockets are made
+// on a short-lived thread of their own: the caller's thread (Node's, or a libuv pool thread) never
+// changes namespace. Returns 0, or an errno from open (ENOENT, EACCES), setns (EPERM without
+// CAP_SYS_ADMIN, EINVAL when the file is not a network namespace), socket or pthread_create;
+// on failure no socket is left open.
+int diag_sockets_in_netns(const char* netns_path, size_t n, int* fds);
 
 }  // namespace netsnap
 

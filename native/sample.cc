@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "netlink_diag.h"
 #include "parallel.h"
 #include "read.h"
+#include "tcp_info.h"
 
 namespace netsnap {
 
@@ -39,33 +41,51 @@ uint32_t kernel_states(const SampleRequest& req) {
   return m;
 }
 
-// Netlink dump of an inet file into *outcome; false when it failed (the caller reads /proc).
-bool sample_netlink(const SampleRequest& req, size_t i, FileOutcome* outcome) {
-  const std::string& name = req.files[i];
-  const int family = name.back() == '6' ? AF_INET6 : AF_INET;
-  int protocol = IPPROTO_TCP;
+// Netlink dump of an inet file into *outcome. Returns 0, or the errno of the failed dump.
+int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, FileOutcome* outcome) {
+  if (diag.error != 0) return diag.error;
+  DumpRequest d;
+  d.family = req.files[i].back() == '6' ? AF_INET6 : AF_INET;
   switch (req.kinds[i]) {
-    case NetFile::kTcp: protocol = IPPROTO_TCP; break;
-    case NetFile::kUdp: protocol = IPPROTO_UDP; break;
-    case NetFile::kUdplite: protocol = IPPROTO_UDPLITE; break;
-    case NetFile::kRaw: protocol = IPPROTO_RAW; break;
-    case NetFile::kUnix: return false;
+    case NetFile::kTcp: d.protocol = IPPROTO_TCP; break;
+    case NetFile::kUdp: d.protocol = IPPROTO_UDP; break;
+    case NetFile::kUdplite: d.protocol = IPPROTO_UDPLITE; break;
+    case NetFile::kRaw: d.protocol = IPPROTO_RAW; break;
+    case NetFile::kUnix: return EINVAL;  // the caller never asks
   }
+  d.state_mask = kernel_states(req);
+  d.extensions = req.extensions;
+  d.socket = diag.fd;
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   Table t;
-  if (dump_inet(family, protocol, kernel_states(req), &t, reuse) != 0) return false;
+  const int err = dump_inet(d, &t, reuse);
+  if (err != 0) return err;
   outcome->table = std::move(t);
   outcome->source = "netlink";
-  return true;
+  return 0;
 }
 
 }  // namespace
 
-bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scratch, FileOutcome* outcome) {
+bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std::vector<uint8_t>& scratch,
+                 FileOutcome* outcome) {
   const NetFile kind = req.kinds[i];
   outcome->source = "proc";
-  if (req.netlink && kind != NetFile::kUnix && own_namespace(req.net_dir) && sample_netlink(req, i, outcome)) {
-    return true;
+  if (req.netlink && kind != NetFile::kUnix) {
+    // With extensions asked, /proc rows would silently lack them; with netns, they would describe
+    // netDir's namespace instead. Then a dump that cannot be had is the file's error.
+    const bool no_fallback = req.extensions != 0 || req.has_netns;
+    int err = ENOTSUP;  // extensions for a netDir of another namespace, without netns
+    if (req.has_netns || own_namespace(req.net_dir)) {
+      err = sample_netlink(req, i, diag, outcome);
+      if (err == 0) return true;
+    }
+    if (no_fallback) {
+      if (err == ENOMEM) return false;
+      outcome->source = "netlink";
+      outcome->error = errno_code(err);
+      return true;
+    }
   }
   const std::string path = req.net_dir + "/" + req.files[i];
   if (has_nul(path)) {
@@ -129,17 +149,40 @@ void run_sample(SampleBaton& baton) {
   }
   threads = scan.plan(threads, n_files);  // may cut big pids into more tasks
 
+  // request.netns: one socket per netlink file, all made in that namespace in one go (one helper
+  // thread per sample), each then used by its file's task alone.
+  std::vector<DiagSocket> diag(n_files);
+  if (req.netlink && req.has_netns) {
+    std::vector<size_t> netlink_files;
+    for (size_t i = 0; i < n_files; i++) {
+      if (req.kinds[i] != NetFile::kUnix) netlink_files.push_back(i);
+    }
+    if (!netlink_files.empty()) {
+      std::vector<int> fds(netlink_files.size(), -1);
+      const int err = diag_sockets_in_netns(req.netns.c_str(), fds.size(), fds.data());
+      for (size_t k = 0; k < netlink_files.size(); k++) {
+        DiagSocket& d = diag[netlink_files[k]];
+        if (err != 0) d.error = err;
+        else d.fd = fds[k];
+      }
+    }
+  }
+
   // A table that cannot be allocated stops the run: nothing else is valid now.
   auto task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
     if (i < n_files) {
       const size_t f = file_order[i];
-      return sample_file(req, f, buf, &baton.files[f]);
+      return sample_file(req, f, diag[f], buf, &baton.files[f]);
     }
     scan.run_task(i - n_files, w, buf);
     return true;
   };
   auto done = [&](unsigned w) { scan.worker_done(w); };
-  if (!run_tasks(threads, n_files + scan.tasks(), scratch, task, done)) {
+  const bool ran = run_tasks(threads, n_files + scan.tasks(), scratch, task, done);
+  for (const DiagSocket& d : diag) {
+    if (d.fd >= 0) close(d.fd);
+  }
+  if (!ran) {
     baton.out_of_memory = true;
     return;
   }
@@ -216,6 +259,27 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
     }
     out->has_tcp_states = true;
     out->tcp_states = static_cast<uint32_t>(m);
+  }
+
+  Napi::Value extensions = obj.Get("extensions");
+  if (env.IsExceptionPending()) return std::string();
+  if (!extensions.IsUndefined()) {
+    if (!extensions.IsNumber()) return who + "request.extensions must be a number";
+    const double m = extensions.As<Napi::Number>().DoubleValue();
+    if (!(m >= 0 && m <= kExtAll) || m != static_cast<double>(static_cast<uint32_t>(m))) {
+      return who + "request.extensions must be a whole number from 0 to " + std::to_string(kExtAll) +
+             " (1: tcp_info, 2: socket memory)";
+    }
+    out->extensions = static_cast<uint32_t>(m);
+  }
+
+  Napi::Value netns = obj.Get("netns");
+  if (env.IsExceptionPending()) return std::string();
+  if (!netns.IsUndefined()) {
+    if (!netns.IsString()) return who + "request.netns must be a string";
+    out->netns = netns.As<Napi::String>().Utf8Value();
+    if (has_nul(out->netns)) return who + "request.netns must be a path without NUL bytes";
+    out->has_netns = true;
   }
 
   Napi::Value reuse = obj.Get("reuse");

@@ -35,6 +35,13 @@ struct SampleRequest {
   // request.tcpStates: bit (1 << st) of the /proc state numbers kept in tcp/tcp6 (absent: all).
   bool has_tcp_states = false;
   uint32_t tcp_states = 0;
+  // request.extensions: kExtTcpInfo | kExtMemory (tcp_info.h), netlink only. Not 0: a failed
+  // dump is the file's error, never a silent /proc read.
+  uint32_t extensions = 0;
+  // request.netns: the network namespace the netlink dumps describe (netlink only), e.g.
+  // /proc/PID/ns/net. Set: a failed dump is the file's error, as with extensions.
+  bool has_netns = false;
+  std::string netns;
 };
 
 struct FileOutcome {
@@ -50,9 +57,18 @@ struct SampleBaton {
   bool out_of_memory = false;      // a table could not be allocated; nothing else is valid
 };
 
+// Where a file's netlink dump runs: a socket the dump makes in the caller's own namespace (fd -1,
+// error 0), a socket made in request.netns (fd), or nowhere because entering request.netns
+// failed (error, an errno).
+struct DiagSocket {
+  int fd = -1;
+  int error = 0;
+};
+
 // One file of a validated request (index i) into *outcome, using `scratch` as the read buffer.
 // False only when a table could not be allocated.
-bool sample_file(const SampleRequest& req, size_t i, std::vector<uint8_t>& scratch, FileOutcome* outcome);
+bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std::vector<uint8_t>& scratch,
+                 FileOutcome* outcome);
 
 // Does the work for a validated request. Thread-safe with respect to other batons.
 void run_sample(SampleBaton& baton);

@@ -25,6 +25,11 @@ Table& Table::operator=(Table&& other) noexcept {
     pool_length = other.pool_length;
     has_backlog = other.has_backlog;
     backlog = std::move(other.backlog);
+    has_ids = other.has_ids;
+    cookie = std::move(other.cookie);
+    cgroup_id = std::move(other.cgroup_id);
+    has_ext = other.has_ext;
+    ext = std::move(other.ext);
     other.byte_length = other.capacity = other.count = other.pool_length = 0;
   }
   return *this;

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "tcp_info.h"
+
 namespace netsnap {
 
 // Memory of an earlier table that JavaScript hands back to be filled again (the sampler's double
@@ -39,6 +41,14 @@ struct Table {
   // Netlink inet tables only: the accept backlog maximum of LISTEN rows (0 for others), one per row.
   bool has_backlog = false;
   std::vector<uint32_t> backlog;
+  // Netlink inet tables only: the socket cookie and INET_DIAG_CGROUP_ID (0 when the record has
+  // none), one per row.
+  bool has_ids = false;
+  std::vector<uint64_t> cookie;
+  std::vector<uint64_t> cgroup_id;
+  // Netlink inet tables of a request with extensions: RawTcpExtensions.
+  bool has_ext = false;
+  TcpExtensions ext;
 
   Table() = default;
   Table(const Table&) = delete;

@@ -1,5 +1,8 @@
 // NETLINK_SOCK_DIAG inet_diag dump of TCP (AF_INET then AF_INET6), all states, big receive buffer:
 // count records.
+//   netlink_floor        the plain dump (what the netlink source asks without extensions)
+//   netlink_floor ext    asking INET_DIAG_INFO, INET_DIAG_CONG and INET_DIAG_SKMEMINFO too, as the
+//                        netlink source does with extensions 3 (tcp_info and socket memory)
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -10,7 +13,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static long dump(int family, char *buf, size_t size) {
+static long dump(int family, unsigned char ext, char *buf, size_t size) {
   int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
   if (fd < 0) { perror("socket(NETLINK_SOCK_DIAG)"); exit(1); }
   int rcv = 1 << 20;
@@ -27,6 +30,7 @@ static long dump(int family, char *buf, size_t size) {
   msg.req.sdiag_family = family;
   msg.req.sdiag_protocol = IPPROTO_TCP;
   msg.req.idiag_states = ~0u;
+  msg.req.idiag_ext = ext;
   struct sockaddr_nl sa = {.nl_family = AF_NETLINK};
   if (sendto(fd, &msg, sizeof msg, 0, (struct sockaddr *)&sa, sizeof sa) < 0) { perror("sendto"); exit(1); }
   long records = 0;
@@ -41,11 +45,16 @@ static long dump(int family, char *buf, size_t size) {
   }
 }
 
-int main(void) {
+int main(int argc, char **argv) {
+  unsigned char ext = 0;
+  if (argc > 1) {
+    if (strcmp(argv[1], "ext") != 0) { fprintf(stderr, "usage: netlink_floor [ext]\n"); return 2; }
+    ext = 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) | 1 << (INET_DIAG_SKMEMINFO - 1);
+  }
   size_t size = 1 << 20;
   char *buf = malloc(size);
   if (!buf) return 1;
-  long n = dump(AF_INET, buf, size) + dump(AF_INET6, buf, size);
+  long n = dump(AF_INET, ext, buf, size) + dump(AF_INET6, ext, buf, size);
   printf("%ld\n", n);
   return 0;
 }

@@ -4,8 +4,13 @@
   python3 native/fuzz/capture_netlink.py native/fuzz/corpus/netlink
 
 Asks the kernel for an inet_diag dump (TCP/UDP, IPv4/IPv6, sequence number 1 as the harness
-expects; UDP with INET_DIAG_SKMEMINFO as netlink_diag.cc asks) and writes each recv()'d buffer,
-at most MAX_BUFFERS per dump, to its own file.
+expects; UDP with INET_DIAG_SKMEMINFO as netlink_diag.cc asks; TCP once plain and once with the
+extensions a request can ask for: INET_DIAG_INFO, INET_DIAG_CONG and INET_DIAG_SKMEMINFO, the
+`live-tcpext*` files, and once more with them for TIME_WAIT and SYN_RECV only, which get no
+attributes, `live-tcpextmin*`) and writes each recv()'d buffer, at most MAX_BUFFERS per dump (the
+first ones and the last), to its own file. The kernel fills the first buffer of a dump to about
+4 KiB and the next ones to 32 KiB. Run it while the machine has sockets in many states (listeners,
+connections with several congestion controls, TIME_WAIT, SYN_RECV).
 """
 import os
 import socket
@@ -15,14 +20,20 @@ import sys
 NETLINK_SOCK_DIAG = 4
 SOCK_DIAG_BY_FAMILY = 20
 NLM_F_REQUEST, NLM_F_DUMP = 1, 0x300
-INET_DIAG_SKMEMINFO = 7
-MAX_BUFFERS = 2
+INET_DIAG_INFO, INET_DIAG_CONG, INET_DIAG_SKMEMINFO = 2, 4, 7
+SKMEM = 1 << (INET_DIAG_SKMEMINFO - 1)
+EXTENSIONS = 1 << (INET_DIAG_INFO - 1) | 1 << (INET_DIAG_CONG - 1) | SKMEM
+MAX_BUFFERS = 3
 
 
-def dump(family, protocol, ext):
+ALL_STATES = 0xffffffff
+MINI_SOCKETS = 1 << 6 | 1 << 3 | 1 << 12  # TIME_WAIT, SYN_RECV, NEW_SYN_RECV
+
+
+def dump(family, protocol, ext, states):
     s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
     # struct inet_diag_req_v2: family, protocol, ext, pad, states, inet_diag_sockid (48 bytes)
-    req = struct.pack('=BBBBI', family, protocol, ext, 0, 0xffffffff) + bytes(48)
+    req = struct.pack('=BBBBI', family, protocol, ext, 0, states) + bytes(48)
     hdr = struct.pack('=IHHII', 16 + len(req), SOCK_DIAG_BY_FAMILY, NLM_F_REQUEST | NLM_F_DUMP, 1, 0)
     s.sendto(hdr + req, (0, 0))
     out = []
@@ -48,8 +59,11 @@ def main():
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
     for fam, fname in ((socket.AF_INET, '4'), (socket.AF_INET6, '6')):
-        for proto, pname, ext in ((socket.IPPROTO_TCP, 'tcp', 0), (socket.IPPROTO_UDP, 'udp', 1 << (INET_DIAG_SKMEMINFO - 1))):
-            for i, buf in enumerate(dump(fam, proto, ext)):
+        for proto, pname, ext, states in ((socket.IPPROTO_TCP, 'tcp', 0, ALL_STATES),
+                                          (socket.IPPROTO_TCP, 'tcpext', EXTENSIONS, ALL_STATES),
+                                          (socket.IPPROTO_TCP, 'tcpextmin', EXTENSIONS, MINI_SOCKETS),
+                                          (socket.IPPROTO_UDP, 'udp', SKMEM, ALL_STATES)):
+            for i, buf in enumerate(dump(fam, proto, ext, states)):
                 with open(os.path.join(outdir, f'live-{pname}{fname}-{i}'), 'wb') as f:
                     f.write(buf[:32768])
 

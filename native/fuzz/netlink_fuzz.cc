@@ -1,11 +1,20 @@
-// Fuzz harness for parse_diag_messages() (native/netlink_diag.h): the `netlink` harness of
-// scripts/fuzz.sh (libFuzzer, clang++ -fsanitize=fuzzer,address,undefined). The first input byte
-// picks a RAW dump (remote port forced to 0) or not. Checks: no memory error, count <= capacity,
-// one backlog entry per row, and every row has family 4 or 6.
+// Fuzz harness for parse_diag_messages() (native/netlink_diag.h) and the extension decoding of
+// native/tcp_info.h: the `netlink` harness of scripts/fuzz.sh (libFuzzer, clang++
+// -fsanitize=fuzzer,address,undefined). The first input byte picks a RAW dump (bit 0: remote port
+// forced to 0), no extension columns (bit 1), no drops column (bit 2) and a raw tcp_info buffer
+// kept between inputs (bit 3, as dump_inet keeps one per thread); real replies start with a
+// 4-aligned length, so captured seeds decode everything.
+// Checks: no memory error; count <= capacity; one backlog, cookie and cgroup id per row; every row
+// has family 4 or 6; the ext columns have count rows each, a tcp_info field beyond infoLen is 0, a
+// skmem value beyond memCount is 0, congestion names are 1..15 printable bytes, distinct.
+// Reference: an independent walk of the same bytes (plain little-endian byte reads, written from
+// the kernel's struct layouts, not from netlink_diag.cc) finds the records and the last INFO, CONG,
+// SKMEMINFO and CGROUP_ID of each, and every decoded value is compared with it.
 //   Without libFuzzer (-DNETSNAP_STANDALONE_FUZZ, g++ -fsanitize=address,undefined): with file or
 //   directory arguments, each file is run once (standalone_driver.h); with a number N (or nothing),
-//   a built-in driver mutates well-formed replies (bytes flipped, lengths bent, cut short) for N
-//   rounds.
+//   a built-in driver builds replies with truncated, oversized and repeated INFO, CONG, SKMEMINFO
+//   and CGROUP_ID attributes (tcp_info of every length 0..300), then mutates them (bytes flipped,
+//   cut short) for N rounds.
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -17,32 +26,222 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "layout.h"
 #include "netlink_diag.h"
+#include "reference.h"
+#include "tcp_info.h"
 #define NETSNAP_FUZZ_OWN_MAIN
 #include "standalone_driver.h"
 
 namespace {
 
-void run_one(const uint8_t* data, size_t size, bool raw) {
+// --- the reference: byte reads at the kernel's offsets -------------------------------------------
+
+uint64_t le(const uint8_t* p, size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; i++) v |= static_cast<uint64_t>(p[i]) << (8 * i);
+  return v;
+}
+
+bool little_endian_host() {
+  const uint16_t one = 1;
+  uint8_t b;
+  std::memcpy(&b, &one, 1);
+  return b == 1;
+}
+
+struct Span {
+  const uint8_t* p = nullptr;
+  size_t n = 0;
+};
+
+struct RefRow {
+  uint8_t family;
+  uint64_t cookie;
+  uint32_t inode;
+  Span info, cong, mem, cgroup;
+};
+
+// The records parse_diag_messages() must have taken, by the rules of netlink(7) and inet_diag:
+// messages of 16-byte headers, 4-aligned; sequence 1 only; DONE or an ERROR other than an ack ends
+// the walk; a SOCK_DIAG_BY_FAMILY payload is a 72-byte inet_diag_msg followed by 4-aligned
+// attributes (2-byte length including the 4-byte header, 2-byte type). A malformed message or
+// attribute chain ends the walk too.
+std::vector<RefRow> reference_rows(const uint8_t* d, size_t len) {
+  std::vector<RefRow> rows;
+  size_t off = 0;
+  while (off < len) {
+    if (len - off < 16) break;
+    const uint64_t mlen = le(d + off, 4);
+    const uint64_t type = le(d + off + 4, 2);
+    const uint64_t seq = le(d + off + 8, 4);
+    if (mlen < 16 || mlen > len - off) break;
+    const uint8_t* pl = d + off + 16;
+    const size_t plen = static_cast<size_t>(mlen) - 16;
+    if (seq == 1) {
+      if (type == 3) break;  // NLMSG_DONE
+      if (type == 2) {       // NLMSG_ERROR
+        if (plen < 4 || le(pl, 4) != 0) break;
+      } else if (type == 20) {  // SOCK_DIAG_BY_FAMILY
+        if (plen < 72) break;
+        const uint8_t fam = pl[0];
+        if (fam == 2 || fam == 10) {
+          RefRow r{};
+          r.family = fam == 2 ? 4 : 6;
+          r.cookie = le(pl + 44, 4) | (le(pl + 48, 4) << 32);
+          r.inode = static_cast<uint32_t>(le(pl + 68, 4));
+          bool bad = false;
+          size_t a = 72;
+          while (a < plen && plen - a >= 4) {
+            const size_t alen = static_cast<size_t>(le(pl + a, 2));
+            const uint64_t atype = le(pl + a + 2, 2);
+            if (alen < 4 || alen > plen - a) {
+              bad = true;
+              break;
+            }
+            const Span s{pl + a + 4, alen - 4};
+            if (atype == 2) r.info = s;
+            else if (atype == 4) r.cong = s;
+            else if (atype == 7) r.mem = s;
+            else if (atype == 21) r.cgroup = s;
+            const size_t step = (alen + 3) & ~static_cast<size_t>(3);
+            if (step >= plen - a) break;
+            a += step;
+          }
+          if (bad) break;
+          rows.push_back(r);
+        }
+      }
+    }
+    const size_t step = (static_cast<size_t>(mlen) + 3) & ~static_cast<size_t>(3);
+    if (step >= len - off) break;
+    off += step;
+  }
+  return rows;
+}
+
+// The congestion control name as tcp_info.h promises to keep it.
+std::string reference_cong(Span s) {
+  std::string out;
+  for (size_t i = 0; i < s.n && out.size() < 15; i++) {
+    if (s.p[i] < 0x21 || s.p[i] > 0x7e) break;
+    out.push_back(static_cast<char>(s.p[i]));
+  }
+  return out;
+}
+
+// Column of the field at `offset` in kTcpInfoFields (u32 or f64 numbering), or -1.
+long column_at(size_t offset, size_t size, bool* wide) {
+  size_t narrow = 0, w = 0;
+  for (const netsnap::TcpInfoField& f : netsnap::kTcpInfoFields) {
+    const bool is_wide = f.size == 8;
+    if (f.offset == offset) {
+      if (f.size != size) return -1;
+      *wide = is_wide;
+      return static_cast<long>(is_wide ? w : narrow);
+    }
+    (is_wide ? w : narrow)++;
+  }
+  return -1;
+}
+
+void check_table_shape() {
+  // A few fields by the offsets of the kernel's struct tcp_info (include/uapi/linux/tcp.h), so a
+  // slip in the table itself shows: rtt, bytes_acked, total_rto, total_rto_time.
+  static bool checked = false;
+  if (checked) return;
+  checked = true;
+  bool wide = false;
+  REF_CHECK(column_at(68, 4, &wide) >= 0 && !wide, "tcpi_rtt at 68, u32");
+  REF_CHECK(column_at(120, 8, &wide) >= 0 && wide, "tcpi_bytes_acked at 120, u64");
+  REF_CHECK(column_at(240, 2, &wide) >= 0 && !wide, "tcpi_total_rto at 240, u16");
+  REF_CHECK(column_at(244, 4, &wide) >= 0 && !wide, "tcpi_total_rto_time at 244, u32");
+  REF_CHECK(column_at(0, 1, &wide) < 0, "tcpi_state is not a column (the row has its state)");
+}
+
+void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool drops, bool scratch) {
+  check_table_shape();
   netsnap::Table t;
+  // The dump keeps the raw tcp_info of its rows in a thread's buffer between tables: so does this.
+  static std::vector<uint8_t> kept;
+  if (with_ext && scratch) t.ext.use_scratch(&kept);
   netsnap::DiagSink sink;
   sink.table = &t;
-  sink.backlog = &t.backlog;
   sink.raw = raw;
+  sink.drops = drops;
+  sink.extensions = with_ext ? netsnap::kExtAll : 0;
   sink.seq = 1;
-  netsnap::parse_diag_messages(data, size, &sink);
-  if (t.count > t.capacity || t.backlog.size() != t.count) std::abort();
-  // Touch every row that was written, so ASan sees any bad write/offset.
-  if (t.count > 0) {
-    const netsnap::InetLayout L = netsnap::inet_layout(t.capacity);
-    volatile uint8_t sink_byte = t.buffer[L.timer_kind + t.count - 1];
-    (void)sink_byte;
-    for (size_t r = 0; r < t.count; r++) {
-      const uint8_t family = t.buffer[L.family + r];
-      if (family != 4 && family != 6) std::abort();
+  const int rc = netsnap::parse_diag_messages(data, size, &sink);
+  t.ext.finish();
+  const size_t n = t.count;
+  REF_CHECK(n <= t.capacity, "count %zu capacity %zu", n, t.capacity);
+  REF_CHECK(t.backlog.size() == n && t.cookie.size() == n && t.cgroup_id.size() == n, "per-row vectors");
+  const netsnap::TcpExtensions& e = t.ext;
+  if (with_ext) {
+    REF_CHECK(e.rows() == n && e.cong.size() == n && e.mem_count.size() == n, "ext rows %zu of %zu", e.rows(), n);
+    REF_CHECK(e.info_u32.size() == n * netsnap::kTcpInfoU32Columns, "infoU32 size");
+    REF_CHECK(e.info_f64.size() == n * netsnap::kTcpInfoF64Columns, "infoF64 size");
+    REF_CHECK(e.mem.size() == n * netsnap::kSkMemFields, "mem size");
+    REF_CHECK(e.cong_names.size() <= netsnap::kCongNamesMax, "at most 255 names");
+    for (size_t k = 0; k < e.cong_names.size(); k++) {
+      const std::string& s = e.cong_names[k];
+      REF_CHECK(!s.empty() && s.size() <= netsnap::kCongNameMax, "name length %zu", s.size());
+      for (char c : s) REF_CHECK(c >= 0x21 && c <= 0x7e, "printable name");
+      for (size_t j = 0; j < k; j++) REF_CHECK(e.cong_names[j] != s, "distinct names");
+    }
+  } else {
+    REF_CHECK(e.rows() == 0 && e.mem.empty() && e.cong_names.empty(), "no ext rows unless asked");
+  }
+  if (n == 0) return;
+  const netsnap::InetLayout L = netsnap::inet_layout(t.capacity);
+  // Touch the last row written, so ASan sees any bad write/offset.
+  volatile uint8_t last = t.buffer[L.timer_kind + n - 1];
+  (void)last;
+
+  if (!little_endian_host()) return;  // the reference reads little-endian
+  const std::vector<RefRow> ref = reference_rows(data, size);
+  // An out-of-memory stop is the only way to take fewer rows than the walk finds.
+  if (rc != -ENOMEM) REF_CHECK(ref.size() == n, "reference rows %zu, parsed %zu (rc %d)", ref.size(), n, rc);
+  REF_CHECK(ref.size() >= n, "parsed rows the reference does not find");
+  for (size_t i = 0; i < n; i++) {
+    const RefRow& r = ref[i];
+    REF_CHECK(t.buffer[L.family + i] == r.family, "row %zu family", i);
+    double inode;
+    std::memcpy(&inode, t.buffer + L.inode + i * 8, 8);
+    REF_CHECK(inode == static_cast<double>(r.inode), "row %zu inode", i);
+    REF_CHECK(t.cookie[i] == r.cookie, "row %zu cookie", i);
+    REF_CHECK(t.cgroup_id[i] == (r.cgroup.n >= 8 ? le(r.cgroup.p, 8) : 0), "row %zu cgroup id", i);
+    uint32_t drop_col;
+    std::memcpy(&drop_col, t.buffer + L.drops + i * 4, 4);
+    REF_CHECK(drop_col == (drops && r.mem.n >= 36 ? le(r.mem.p + 32, 4) : 0), "row %zu drops", i);
+    if (!with_ext) continue;
+    REF_CHECK(e.info_len[i] == r.info.n, "row %zu infoLen %u, attribute %zu", i, e.info_len[i], r.info.n);
+    size_t narrow = 0, wide = 0;
+    for (const netsnap::TcpInfoField& f : netsnap::kTcpInfoFields) {
+      const uint64_t want = f.offset + f.size <= r.info.n ? le(r.info.p + f.offset, f.size) : 0;
+      if (f.size == 8) {
+        REF_CHECK(e.info_f64[wide++ * n + i] == static_cast<double>(want), "row %zu tcp_info u64 at %u", i, f.offset);
+      } else {
+        REF_CHECK(e.info_u32[narrow++ * n + i] == want, "row %zu tcp_info at %u", i, f.offset);
+      }
+    }
+    const std::string name = reference_cong(r.cong);
+    if (name.empty()) {
+      REF_CHECK(e.cong[i] == 0, "row %zu: no usable name, cong %u", i, e.cong[i]);
+    } else if (e.cong[i] == 0) {
+      REF_CHECK(e.cong_names.size() == netsnap::kCongNamesMax, "row %zu: name '%s' dropped", i, name.c_str());
+    } else {
+      REF_CHECK(e.cong[i] <= e.cong_names.size() && e.cong_names[e.cong[i] - 1] == name, "row %zu cong '%s'", i,
+                name.c_str());
+    }
+    const size_t count = r.mem.n / 4 < 9 ? r.mem.n / 4 : 9;
+    REF_CHECK(e.mem_count[i] == count, "row %zu memCount %u, want %zu", i, e.mem_count[i], count);
+    for (size_t k = 0; k < 9; k++) {
+      const uint64_t want = k < count ? le(r.mem.p + 4 * k, 4) : 0;
+      REF_CHECK(e.mem[k * n + i] == want, "row %zu skmem %zu", i, k);
     }
   }
 }
@@ -50,7 +249,8 @@ void run_one(const uint8_t* data, size_t size, bool raw) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  run_one(data, size, size > 0 && (data[0] & 1));
+  const uint8_t b = size > 0 ? data[0] : 0;
+  run_one(data, size, b & 1, !(b & 2), !(b & 4), b & 8);
   return 0;
 }
 
@@ -65,9 +265,53 @@ uint32_t rnd() {
   return static_cast<uint32_t>(state);
 }
 
-void append_record(std::vector<uint8_t>& out, uint16_t type, bool with_attr) {
-  const size_t attr_len = with_attr ? RTA_LENGTH(SK_MEMINFO_VARS * 4) : 0;
-  const size_t len = NLMSG_LENGTH(sizeof(inet_diag_msg) + RTA_ALIGN(attr_len));
+void put_attr(std::vector<uint8_t>& out, uint16_t type, const std::vector<uint8_t>& payload) {
+  rtattr a{};
+  a.rta_len = static_cast<uint16_t>(RTA_LENGTH(payload.size()));
+  a.rta_type = type;
+  const size_t at = out.size();
+  out.resize(at + RTA_SPACE(payload.size()));
+  std::memcpy(&out[at], &a, sizeof a);
+  if (!payload.empty()) std::memcpy(&out[at + RTA_LENGTH(0)], payload.data(), payload.size());
+}
+
+std::vector<uint8_t> random_bytes(size_t n) {
+  std::vector<uint8_t> v(n);
+  for (auto& b : v) b = static_cast<uint8_t>(rnd());
+  return v;
+}
+
+// One record's attributes: the kinds the dump asks for, with lengths short, exact and too long,
+// sometimes repeated, between attributes we do not read (SHUTDOWN, PAD, MARK, SOCKOPT).
+std::vector<uint8_t> attributes(size_t info_len) {
+  static const char* const kNames[] = {"bbr", "cubic", "reno", "dctcp", "a-name-longer-than-fifteen", "", "b\x01r", "\xff"};
+  std::vector<uint8_t> out;
+  const int n = static_cast<int>(rnd() % 9);
+  for (int i = 0; i < n; i++) {
+    switch (rnd() % 8) {
+      case 0:
+      case 1: put_attr(out, INET_DIAG_INFO, random_bytes(i == 0 ? info_len : rnd() % 301)); break;
+      case 2: {
+        const char* name = kNames[rnd() % (sizeof kNames / sizeof kNames[0])];
+        std::vector<uint8_t> p(name, name + std::strlen(name));
+        if (rnd() % 4 != 0) p.push_back(0);  // the kernel counts the NUL; sometimes missing
+        if (rnd() % 8 == 0) p = random_bytes(rnd() % 40);
+        put_attr(out, INET_DIAG_CONG, p);
+        break;
+      }
+      case 3: put_attr(out, INET_DIAG_SKMEMINFO, random_bytes(rnd() % 3 == 0 ? rnd() % 49 : 36)); break;
+      case 4: put_attr(out, INET_DIAG_CGROUP_ID, random_bytes(rnd() % 3 == 0 ? rnd() % 13 : 8)); break;
+      case 5: put_attr(out, INET_DIAG_PAD, {}); break;
+      case 6: put_attr(out, INET_DIAG_SHUTDOWN, random_bytes(1)); break;
+      default: put_attr(out, static_cast<uint16_t>(rnd() % 32), random_bytes(rnd() % 12)); break;
+    }
+  }
+  return out;
+}
+
+void append_record(std::vector<uint8_t>& out, uint16_t type, size_t info_len) {
+  const std::vector<uint8_t> attrs = type == SOCK_DIAG_BY_FAMILY ? attributes(info_len) : std::vector<uint8_t>();
+  const size_t len = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(inet_diag_msg)) + attrs.size());
   const size_t at = out.size();
   out.resize(at + NLMSG_ALIGN(len));
   nlmsghdr h{};
@@ -80,13 +324,10 @@ void append_record(std::vector<uint8_t>& out, uint16_t type, bool with_attr) {
   m.idiag_state = static_cast<uint8_t>(rnd() % 13);
   m.idiag_timer = static_cast<uint8_t>(rnd() % 5);
   m.idiag_inode = rnd();
+  m.id.idiag_cookie[0] = rnd();
+  m.id.idiag_cookie[1] = rnd() % 4 == 0 ? rnd() : 0;
   std::memcpy(&out[at + NLMSG_HDRLEN], &m, sizeof m);
-  if (with_attr) {
-    rtattr a{};
-    a.rta_len = static_cast<uint16_t>(attr_len);
-    a.rta_type = INET_DIAG_SKMEMINFO;
-    std::memcpy(&out[at + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof m)], &a, sizeof a);
-  }
+  if (!attrs.empty()) std::memcpy(&out[at + NLMSG_HDRLEN + NLMSG_ALIGN(sizeof m)], attrs.data(), attrs.size());
 }
 
 }  // namespace
@@ -99,18 +340,25 @@ int main(int argc, char** argv) {
     return 0;
   }
   const long rounds = argc > 1 ? std::atol(argv[1]) : 200000;
+  size_t info_len = 0;
   for (long i = 0; i < rounds; i++) {
     std::vector<uint8_t> buf;
-    const int n = static_cast<int>(rnd() % 600);  // past 256 rows: the table grows
-    for (int r = 0; r < n; r++) append_record(buf, SOCK_DIAG_BY_FAMILY, rnd() & 1);
-    if (rnd() & 1) append_record(buf, NLMSG_DONE, false);
-    const int flips = static_cast<int>(rnd() % 8);
+    // Mostly small replies (the attributes are what is tested); now and then past 256 rows, where
+    // the table grows.
+    const int n = static_cast<int>(rnd() % 16 == 0 ? rnd() % 600 : rnd() % 12);
+    for (int r = 0; r < n; r++) {
+      append_record(buf, SOCK_DIAG_BY_FAMILY, info_len);
+      info_len = (info_len + 1) % 301;  // every tcp_info length 0..300 in turn
+    }
+    if (rnd() & 1) append_record(buf, NLMSG_DONE, 0);
+    const int flips = static_cast<int>(rnd() % 4 == 0 ? rnd() % 8 : 0);
     for (int f = 0; f < flips && !buf.empty(); f++) buf[rnd() % buf.size()] = static_cast<uint8_t>(rnd());
     size_t size = buf.size();
-    if (size > 0 && (rnd() & 3) == 0) size = rnd() % size;
+    if (size > 0 && (rnd() & 7) == 0) size = rnd() % size;
     // A copy of exactly `size` bytes, so ASan catches any read past the end.
     std::vector<uint8_t> exact(buf.begin(), buf.begin() + static_cast<long>(size));
-    run_one(exact.data(), exact.size(), rnd() & 1);
+    const uint32_t mode = rnd();
+    run_one(exact.data(), exact.size(), mode & 1, (mode & 6) != 6, !(mode & 8), mode & 16);
   }
   std::printf("netlink_diag fuzz: %ld rounds ok\n", rounds);
   return 0;

@@ -25,6 +25,8 @@ interface Addon {
   scanOwners(procRoot: string): ReturnType<Backend['scanOwners']>;
   sample(request: SampleRequest): RawSample;
   sampleAsync(request: SampleRequest): Promise<RawSample>;
+  /** Native only, for tests: the decoder's struct tcp_info table, [offset, size] per field in TCP_INFO_FIELDS order. */
+  tcpInfoFields(): Array<[number, number]>;
 }
 
 export type NativeLoad = { ok: true; backend: Backend; path: string } | { ok: false; tried: string[] };

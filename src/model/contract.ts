@@ -146,11 +146,17 @@ export interface RawInetTable {
    * LISTEN socket (netlink's idiag_wqueue), 0 for other rows. /proc does not have it.
    */
   backlog?: Uint32Array;
-  /** Netlink tables only: each row's socket cookie (idiag_cookie as one u64). */
+  /**
+   * Netlink tables only: per row, the kernel's socket cookie (idiag_cookie, as `ss -e` prints it
+   * after `sk:`); TIME_WAIT and request sockets have their own.
+   */
   cookie?: BigUint64Array;
-  /** Netlink tables only: each row's cgroup v2 id (INET_DIAG_CGROUP_ID), 0 where none was sent. */
+  /**
+   * Netlink tables only: per row, the cgroup v2 id of the socket (INET_DIAG_CGROUP_ID, the inode
+   * of the cgroup's directory), 0 when the kernel sent none (TIME_WAIT and request sockets).
+   */
   cgroupId?: BigUint64Array;
-  /** Netlink tables of a request with extensions: tcp_info, congestion control, skmem. */
+  /** Netlink tables of a request with `extensions` only: the columns asked for (model/tcp_info). */
   ext?: RawTcpExtensions;
 }
 
@@ -201,8 +207,9 @@ export interface SampleRequest {
   reuse?: Array<RawInetTable | RawUnixTable | null>;
   /**
    * Where inet tables come from (default 'proc'). 'netlink': a NETLINK_SOCK_DIAG dump, native backend
-   * only and only for the caller's own namespace (netDir '/proc/net' or '/proc/self/net'); the
-   * TypeScript backend, other netDirs, unix, and any failed dump read /proc. See RawFileResult.source.
+   * only and only for the caller's own namespace (netDir '/proc/net' or '/proc/self/net') or the one
+   * `netns` names; the TypeScript backend, other netDirs, unix, and a failed dump read /proc, except
+   * with `extensions` or `netns` (see there). See RawFileResult.source.
    */
   source?: 'proc' | 'netlink';
   /**
@@ -211,14 +218,20 @@ export interface SampleRequest {
    */
   tcpStates?: number;
   /**
-   * Netlink extensions to ask the kernel for (bits: 1 tcp_info with congestion control, 2 skmem);
-   * absent or 0: none. A dump asked for extensions never falls back to /proc: a failure is the
-   * file's error. Native backend only.
+   * What the netlink source adds per socket beyond /proc, as a bit mask (default 0): 1 tcp_info and
+   * the congestion control (tcp/tcp6), 2 socket memory (every inet file). Not 0: every netlink
+   * table carries `ext` (RawTcpExtensions), and nothing falls back to /proc: a dump that fails is
+   * the file's `error` (its errno name, e.g. 'EPERM') with source 'netlink', and so is a netDir of
+   * another namespace without `netns` ('ENOTSUP'). Ignored with source 'proc'. Native backend only.
    */
   extensions?: number;
   /**
-   * With source 'netlink': the network namespace to dump (a path such as /proc/PID/ns/net); the
-   * netlink socket is made inside it (setns on a helper thread: CAP_SYS_ADMIN). Absent: the caller's own.
+   * With source 'netlink': the network namespace the inet files describe, as a path to its nsfs
+   * file (`/proc/PID/ns/net`, `/run/netns/NAME`); netDir still names where unix comes from. The
+   * dump's socket is made inside that namespace (setns on a helper thread; needs CAP_SYS_ADMIN).
+   * Set, nothing falls back to /proc: a failure is each inet file's `error` with source 'netlink'
+   * ('EPERM' without the privilege, 'ENOENT' or 'EACCES' from opening the path, 'EINVAL' when it is
+   * not a network namespace). Ignored with source 'proc'. Native backend only.
    */
   netns?: string;
 }

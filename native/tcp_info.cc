@@ -1,0 +1,143 @@
+#include "tcp_info.h"
+
+#include <cstring>
+
+namespace netsnap {
+
+static_assert(kTcpInfoFieldCount == kTcpInfoU32Columns + kTcpInfoF64Columns, "every field has a column");
+
+namespace {
+
+constexpr bool fields_within_decoded_bytes() {
+  for (const TcpInfoField& f : kTcpInfoFields) {
+    if (f.offset + f.size > kTcpInfoDecodedBytes) return false;
+    if (f.size != 1 && f.size != 2 && f.size != 4 && f.size != 8) return false;
+  }
+  return true;
+}
+static_assert(fields_within_decoded_bytes(), "kTcpInfoFields ends within kTcpInfoDecodedBytes");
+
+}  // namespace
+
+size_t decode_skmeminfo(const uint8_t* mem, size_t len, uint32_t* out) {
+  size_t n = len / sizeof(uint32_t);
+  if (n > kSkMemFields) n = kSkMemFields;
+  for (size_t k = 0; k < kSkMemFields; k++) {
+    uint32_t v = 0;
+    if (k < n) std::memcpy(&v, mem + k * sizeof v, sizeof v);
+    out[k] = v;
+  }
+  return n;
+}
+
+size_t sanitize_cong_name(const uint8_t* name, size_t len, char* out) {
+  size_t n = 0;
+  while (n < len && n < kCongNameMax && name[n] >= 0x21 && name[n] <= 0x7e) {
+    out[n] = static_cast<char>(name[n]);
+    n++;
+  }
+  return n;
+}
+
+uint8_t TcpExtensions::cong_index(const uint8_t* name, size_t len) {
+  char clean[kCongNameMax];
+  const size_t n = sanitize_cong_name(name, len, clean);
+  if (n == 0) return 0;
+  const auto same = [&](const std::string& s) { return s.size() == n && std::memcmp(s.data(), clean, n) == 0; };
+  if (last_cong_ > 0 && same(cong_names[last_cong_ - 1])) return static_cast<uint8_t>(last_cong_);
+  for (size_t k = 0; k < cong_names.size(); k++) {
+    if (same(cong_names[k])) {
+      last_cong_ = k + 1;
+      return static_cast<uint8_t>(last_cong_);
+    }
+  }
+  // A real kernel has a handful of congestion controls; a table naming more than the u8 column
+  // holds is not from one, and the names past that read as none.
+  if (cong_names.size() >= kCongNamesMax) return 0;
+  cong_names.emplace_back(clean, n);
+  last_cong_ = cong_names.size();
+  return static_cast<uint8_t>(last_cong_);
+}
+
+void TcpExtensions::use_scratch(std::vector<uint8_t>* scratch) {
+  scratch_ = scratch;
+  scratch_->clear();
+}
+
+void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_t* cong_name, size_t cong_bytes,
+                            const uint8_t* mem_values, size_t mem_bytes) {
+  // An attribute payload is at most 0xffff - 4 bytes (rta_len is 16 bits), so it fits the u16.
+  info_len.push_back(static_cast<uint16_t>(info_bytes > 0xffff ? 0xffff : info_bytes));
+  const size_t r = info_len.size() - 1;
+  // The known prefix, zero past the payload; finish() decodes it into the columns.
+  std::vector<uint8_t>& bytes = raw();
+  bytes.resize((r + 1) * kTcpInfoDecodedBytes);
+  const size_t keep = info_bytes < kTcpInfoDecodedBytes ? info_bytes : kTcpInfoDecodedBytes;
+  if (keep > 0) std::memcpy(&bytes[r * kTcpInfoDecodedBytes], info, keep);
+  cong.push_back(cong_bytes > 0 ? cong_index(cong_name, cong_bytes) : 0);
+  mem.resize((r + 1) * kSkMemFields);
+  mem_count.push_back(static_cast<uint8_t>(decode_skmeminfo(mem_values, mem_bytes, &mem[r * kSkMemFields])));
+}
+
+namespace {
+
+// One tcp_info field of every row into its column: the value where the row's payload holds all of
+// its bytes (end <= infoLen), else 0, never a value made of some of its bytes.
+template <typename T, typename Out>
+void decode_column(const uint8_t* raw, const uint16_t* lens, size_t rows, size_t offset, Out* out) {
+  const size_t end = offset + sizeof(T);
+  for (size_t i = 0; i < rows; i++) {
+    T v = 0;
+    if (end <= lens[i]) std::memcpy(&v, raw + i * kTcpInfoDecodedBytes + offset, sizeof v);
+    out[i] = static_cast<Out>(v);
+  }
+}
+
+// Row-major (rows x width) to column-major (width x rows).
+template <typename T>
+void transpose(std::vector<T>& v, size_t rows, size_t width) {
+  if (rows <= 1) return;  // one row reads the same both ways
+  std::vector<T> out(rows * width);
+  for (size_t r = 0; r < rows; r++) {
+    const T* in = &v[r * width];
+    for (size_t k = 0; k < width; k++) out[k * rows + r] = in[k];
+  }
+  v.swap(out);
+}
+
+}  // namespace
+
+void TcpExtensions::finish() {
+  if (column_major) return;
+  column_major = true;
+  const size_t n = rows();
+  info_u32.assign(n * kTcpInfoU32Columns, 0);
+  info_f64.assign(n * kTcpInfoF64Columns, 0.0);
+  std::vector<uint8_t>& bytes = raw();
+  // A tile of rows at a time, so the rows' bytes stay in cache while every field is taken from them
+  // (column after column over the whole table would fetch each row's bytes once per field).
+  constexpr size_t kTileRows = 64;
+  for (size_t b = 0; b < n; b += kTileRows) {
+    const size_t m = n - b < kTileRows ? n - b : kTileRows;
+    const uint8_t* raw = &bytes[b * kTcpInfoDecodedBytes];
+    const uint16_t* lens = &info_len[b];
+    size_t narrow = 0, wide = 0;
+    for (const TcpInfoField& f : kTcpInfoFields) {
+      switch (f.size) {
+        case 1: decode_column<uint8_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        case 2: decode_column<uint16_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        case 4: decode_column<uint32_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        default: decode_column<uint64_t>(raw, lens, m, f.offset, &info_f64[wide++ * n + b]); break;
+      }
+    }
+  }
+  // JavaScript gets the columns; the bytes can go, or wait in the scratch for the next table when
+  // they are few (a table of 100,000 sockets would keep ~25 MB per thread).
+  constexpr size_t kKeepScratch = 4u << 20;
+  if (scratch_ == nullptr || bytes.capacity() > kKeepScratch) std::vector<uint8_t>().swap(bytes);
+  else bytes.clear();
+  scratch_ = nullptr;
+  transpose(mem, n, kSkMemFields);
+}
+
+}  // namespace netsnap

@@ -1,0 +1,114 @@
+// struct tcp_info (INET_DIAG_INFO), INET_DIAG_CONG and INET_DIAG_SKMEMINFO payloads into the
+// extension columns of a netlink inet table (RawTcpExtensions of src/model/tcp_info.ts). Pure C++
+// (no Node-API): the dump runs on the libuv pool, and the fuzz harness calls it directly.
+//
+// The offsets are the project's own table, twin of TCP_INFO_FIELDS in src/model/tcp_info.ts (a test
+// compares the two through the addon's tcpInfoFields()): the build machine's <linux/tcp.h> is older
+// than the kernels netsnap runs on, and glibc's <netinet/tcp.h> is a different, shorter struct.
+// Every payload is read only as far as its length: a field whose offset + size exceeds the
+// attribute's payload stays 0 (and is absent by infoLen); of a longer payload than we know, the
+// known prefix is read.
+#ifndef NETSNAP_TCP_INFO_H_
+#define NETSNAP_TCP_INFO_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace netsnap {
+
+struct TcpInfoField {
+  uint16_t offset;
+  uint8_t size;  // 1, 2 or 4 bytes: a u32 column; 8: an f64 column
+};
+
+// In struct order, exactly TCP_INFO_FIELDS (names there).
+constexpr TcpInfoField kTcpInfoFields[] = {
+    {1, 1},   {2, 1},   {3, 1},   {4, 1},   {5, 1},   {6, 1},   {7, 1},    // caState .. flagsByte
+    {8, 4},   {12, 4},  {16, 4},  {20, 4},  {24, 4},  {28, 4},  {32, 4},   // rtoUs .. lost
+    {36, 4},  {44, 4},  {52, 4},  {56, 4},  {60, 4},  {64, 4},  {68, 4},   // retrans .. rttUs
+    {72, 4},  {76, 4},  {80, 4},  {84, 4},  {88, 4},  {92, 4},  {96, 4},   // rttVarUs .. rcvSpace
+    {100, 4}, {104, 8}, {112, 8}, {120, 8}, {128, 8},                      // totalRetrans .. bytesReceived
+    {136, 4}, {140, 4}, {144, 4}, {148, 4}, {152, 4}, {156, 4},            // segsOut .. dataSegsOut
+    {160, 8}, {168, 8}, {176, 8}, {184, 8},                                // deliveryRate .. sndbufLimitedUs
+    {192, 4}, {196, 4}, {200, 8}, {208, 8},                                // delivered .. bytesRetrans
+    {216, 4}, {220, 4}, {224, 4}, {228, 4}, {232, 4}, {236, 4},            // dsackDups .. rehash
+    {240, 2}, {242, 2}, {244, 4},                                          // totalRto .. totalRtoTimeMs
+};
+
+constexpr size_t kTcpInfoFieldCount = sizeof kTcpInfoFields / sizeof kTcpInfoFields[0];
+
+constexpr size_t count_wide(bool wide) {
+  size_t n = 0;
+  for (const TcpInfoField& f : kTcpInfoFields) n += (f.size == 8) == wide ? 1 : 0;
+  return n;
+}
+
+// TCP_INFO_U32_COLUMNS and TCP_INFO_F64_COLUMNS.
+constexpr size_t kTcpInfoU32Columns = count_wide(false);
+constexpr size_t kTcpInfoF64Columns = count_wide(true);
+// TCP_INFO_DECODED_BYTES: nothing past this is read.
+constexpr size_t kTcpInfoDecodedBytes = 248;
+
+// SK_MEMINFO_VARS of <linux/sock_diag.h> (SKMEM_FIELDS): values read from INET_DIAG_SKMEMINFO.
+constexpr size_t kSkMemFields = 9;
+// TCP_CA_NAME_MAX - 1: the longest congestion control name the kernel has.
+constexpr size_t kCongNameMax = 15;
+// cong is a u8 column with 0 for "none": at most this many distinct names per table.
+constexpr size_t kCongNamesMax = 255;
+
+// The SK_MEMINFO values within the first `len` bytes of `mem` into out[kSkMemFields] (the rest 0).
+// Returns how many were read: min(kSkMemFields, len / 4).
+size_t decode_skmeminfo(const uint8_t* mem, size_t len, uint32_t* out);
+
+// A congestion control name as we keep it: the payload up to its first NUL, at most kCongNameMax
+// bytes, cut at the first byte that is not printable ASCII (0x21..0x7e). Writes it to
+// out[kCongNameMax] and returns its length (0: nothing usable).
+size_t sanitize_cong_name(const uint8_t* name, size_t len, char* out);
+
+// Which extension columns a dump fills (SampleRequest.extensions).
+constexpr uint32_t kExtTcpInfo = 1;  // INET_DIAG_INFO and INET_DIAG_CONG
+constexpr uint32_t kExtMemory = 2;   // INET_DIAG_SKMEMINFO
+constexpr uint32_t kExtAll = kExtTcpInfo | kExtMemory;
+
+// The extension columns of one table. Rows are appended during the dump (tcp_info as its raw known
+// prefix, socket memory row-major); finish() decodes and lays them out column-major, field k of row
+// i at [k * rows + i], as RawTcpExtensions wants them: the fields of kTcpInfoFields that lie within
+// a row's INET_DIAG_INFO payload, u8/u16/u32 into info_u32 and u64 into info_f64 (as double: exact
+// below 2^53), the others 0.
+struct TcpExtensions {
+  std::vector<uint16_t> info_len;
+  std::vector<uint32_t> info_u32;  // after finish()
+  std::vector<double> info_f64;    // after finish()
+  std::vector<uint8_t> cong;
+  std::vector<std::string> cong_names;
+  std::vector<uint8_t> mem_count;
+  std::vector<uint32_t> mem;
+  bool column_major = false;
+
+  size_t rows() const { return info_len.size(); }
+
+  // Before the first add_row(): where the rows' raw tcp_info bytes wait for finish(), such as a
+  // thread's buffer kept between dumps (cleared here, left grown but for a big table's); without
+  // one, memory of this object's own.
+  void use_scratch(std::vector<uint8_t>* scratch);
+
+  // One row from the last INET_DIAG_INFO, INET_DIAG_CONG and INET_DIAG_SKMEMINFO payloads of a
+  // record (null / 0 when the record had none). Before finish() only.
+  void add_row(const uint8_t* info, size_t info_len, const uint8_t* cong, size_t cong_len, const uint8_t* mem,
+               size_t mem_len);
+  void finish();
+
+ private:
+  uint8_t cong_index(const uint8_t* name, size_t len);
+  std::vector<uint8_t>& raw() { return scratch_ != nullptr ? *scratch_ : own_raw_; }
+  // Before finish(): kTcpInfoDecodedBytes per row, zero past the payload.
+  std::vector<uint8_t>* scratch_ = nullptr;
+  std::vector<uint8_t> own_raw_;
+  size_t last_cong_ = 0;  // index + 1 into cong_names of the last name seen: most rows share it
+};
+
+}  // namespace netsnap
+
+#endif  // NETSNAP_TCP_INFO_H_
