@@ -52,7 +52,16 @@ export function cgroupResolver(options: SnapshotOptions, procRoot: string): Cgro
     resolvers.set(key, paths);
   }
   const p = paths;
-  return (id) => p.pathOf(id);
+  // A socket may be younger than the cached walk: a miss re-walks the tree, once per sample (a
+  // group that is gone stays a miss, and costs this sample one walk).
+  let refreshed = false;
+  return (id) => {
+    const path = p.pathOf(id);
+    if (path !== null || refreshed) return path;
+    refreshed = true;
+    p.refresh();
+    return p.pathOf(id);
+  };
 }
 
 /** With `cgroup` and owners: the cgroup and container of every owning process (a vanished one has none). */
