@@ -266,7 +266,7 @@ function benchProcess(n) {
   const row = { sockets: n, live: liveTcpSockets(), runs: t.get('node -e 0').length, med: {} };
   for (const [name, xs] of t) row.med[name] = median(xs);
   results.process.push(row);
-  for (const [name, x] of Object.entries(row.med)) console.log(`  ${name.padEnd(16)} ${ms(x).padStart(8)} ms`);
+  for (const [name, x] of Object.entries(row.med)) console.log(`  ${name.padEnd(20)} ${ms(x).padStart(8)} ms`);
 }
 
 // ---------------------------------------------------------------------------------------------
