@@ -241,6 +241,10 @@ function procCommands() {
     ['netstat -tan', 'netstat', ['-tan']],
     ['netstat -tanp', 'netstat', ['-tanp']],
     ['node -e 0', process.execPath, ['-e', '0']],
+    // tcp_info of every connection (issue #13): the same rows as ss -tani
+    ['netsnap -tan --info', process.execPath, [cli, '-tan', '--info']],
+    ['netsnap -tan --info --json', process.execPath, [cli, '-tan', '--info', '--json']],
+    ['ss -tani', 'ss', ['-tani']],
   ];
   if (floors.read_floor) c.push(['C read floor', floors.read_floor, []]);
   if (floors.fdscan_floor) c.push(['C fd-scan floor', floors.fdscan_floor, []]);
@@ -456,6 +460,17 @@ function targets() {
     target(`async sample with owners (native): event-loop lag max, over all sizes (${results.lag.map((r) => `${fmtN(r.sockets)}: ${ms(r.native.max)}`).join(', ')})`,
       results.lag.length ? Math.max(...results.lag.map((r) => r.native.max)) : NaN, 10, 'ms'),
   ];
+  out.push(
+    '',
+    `## Targets (issue #13: tcp_info, socket memory, cgroups), at ${fmtN(at)} TCP sockets`,
+    '',
+    '| target | limit | measured | verdict |',
+    '| --- | ---: | ---: | --- |',
+    target('in-process sample with tcp_info, skmem and cgroup ids (netlink, ext) / C netlink floor asking the same', ratio(S['native, no owners, netlink, ext'], P['C netlink floor, ext']), 1.1),
+    target('in-process sample with them / the same sample without them', ratio(S['native, no owners, netlink, ext'], S['native, no owners, netlink']), 1.5),
+    target('whole-process `netsnap -tan --info` / `ss -tani`', ratio(P['netsnap -tan --info'], P['ss -tani']), 0.5),
+    target('whole-process `netsnap -tan --info --json` / `ss -tani`', ratio(P['netsnap -tan --info --json'], P['ss -tani']), 1.0),
+  );
   const sm = results.sampler.find((r) => r.sockets === 10000) ?? results.sampler[0];
   for (const b of ['native', 'js']) {
     const r = sm?.[b];
