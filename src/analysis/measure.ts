@@ -9,6 +9,7 @@ import { TCP_STATES, unixStateName } from '../model/states';
 import { addressText } from '../model/address';
 import { isListener } from './listener';
 import { tcpHealth } from './health';
+import { socketsByContainer } from './containers';
 import { EXT_INFO } from '../model/snapshot';
 
 export type FamilyLabel = 'ipv4' | 'ipv6' | 'unix';
@@ -88,6 +89,9 @@ export interface Measurement {
   skipped: number;
   /** With a sample taken with `info: true`: TCP health from tcp_info, host-wide and per top-N service port. */
   tcp?: TcpMeasure;
+  /** With a sample taken with `cgroup: true` and owners: sockets of the top-N containers, the rest summed. */
+  containers?: Array<{ runtime: string; id: string; sockets: number }>;
+  containersRest?: Rest;
 }
 
 export interface TcpMeasure {
@@ -301,7 +305,14 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
   };
 }
 
-function tcpPart(snap: Snapshot, top: number): { tcp?: TcpMeasure } {
+function tcpPart(snap: Snapshot, top: number): { tcp?: TcpMeasure; containers?: Measurement['containers']; containersRest?: Rest } {
   const t = tcpMeasure(snap, top);
-  return t === null ? {} : { tcp: t };
+  const out: { tcp?: TcpMeasure; containers?: Measurement['containers']; containersRest?: Rest } = t === null ? {} : { tcp: t };
+  const c = socketsByContainer(snap);
+  if (c !== null) {
+    out.containers = c.slice(0, top).map((e) => ({ runtime: e.runtime, id: e.id, sockets: e.sockets }));
+    const rest = c.slice(top);
+    out.containersRest = { entries: rest.length, sockets: rest.reduce((n, e) => n + e.sockets, 0) };
+  }
+  return out;
 }

@@ -6,6 +6,9 @@ import type { Snapshot } from '../model/snapshot';
 import { ipv4Text, isUnspecified, isV4Mapped, parseAddress } from '../model/address';
 import { isListener } from './listener';
 import { healthText, tcpHealth, type Health, type HealthWarning } from './health';
+import { socketsByContainer, type ContainerEntry } from './containers';
+
+export type { ContainerEntry };
 import { EXT_INFO } from '../model/snapshot';
 
 export { isListener };
@@ -126,15 +129,6 @@ export interface Summary {
   containers?: ContainerEntry[];
 }
 
-export interface ContainerEntry {
-  runtime: string;
-  id: string;
-  podUid?: string;
-  /** Distinct sockets (inet and unix) held by processes of the container. */
-  sockets: number;
-  /** Its processes that hold sockets. */
-  processes: number;
-}
 
 export interface SummaryOptions {
   /** Entries in each top-N list (default 10). */
@@ -316,26 +310,8 @@ export function summarize(snap: Snapshot, options: SummaryOptions = {}): Summary
 }
 
 function containersOf(snap: Snapshot, top: number): { containers?: ContainerEntry[] } {
-  const cg = snap.processCgroups;
-  const o = snap.owners;
-  if (cg === null || o === null) return {};
-  const acc = new Map<string, { entry: ContainerEntry; inodes: Set<number>; pids: Set<number> }>();
-  for (let k = 0; k < o.count; k++) {
-    const pid = o.pids[k]!;
-    const c = cg.get(pid)?.container;
-    if (!c) continue;
-    let a = acc.get(c.id);
-    if (!a) {
-      const entry: ContainerEntry = { runtime: c.runtime, id: c.id, sockets: 0, processes: 0 };
-      if (c.podUid !== undefined) entry.podUid = c.podUid;
-      acc.set(c.id, (a = { entry, inodes: new Set(), pids: new Set() }));
-    }
-    a.inodes.add(o.inodes[k]!);
-    a.pids.add(pid);
-  }
-  const list = [...acc.values()].map((a) => ({ ...a.entry, sockets: a.inodes.size, processes: a.pids.size }));
-  list.sort((a, b) => b.sockets - a.sockets || (a.id < b.id ? -1 : 1));
-  return { containers: list.slice(0, top) };
+  const list = socketsByContainer(snap);
+  return list === null ? {} : { containers: list.slice(0, top) };
 }
 
 function healthOf(snap: Snapshot, top: number, warnings: Warning[]): { health?: Health } {

@@ -6,7 +6,7 @@ import { utf8, type Output } from './output';
 import { countOption, durationOption, parseSubArgs, sourceOption } from './subargs';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
-                     [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto] [--info]
+                     [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto] [--info] [--cgroup]
 
 A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /healthz.
 
@@ -23,13 +23,14 @@ A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /h
                            dropped after twice this long without progress (default 10s)
   --proc-root DIR          read /proc from DIR (default /proc)
   --source proc|netlink|auto  where inet sockets are read from (default auto)
+  --cgroup              sockets per container (netsnap_container_sockets), from the owners' cgroups
   --info                tcp_info gauges per service port: RTT p50/p99, retransmitting connections, unsent bytes (native backend)
 `;
 
 const SPEC = [
   { name: 'listen', value: true }, { name: 'interval', value: true }, { name: 'top', value: true },
   { name: 'no-owners', value: false }, { name: 'request-timeout', value: true }, { name: 'proc-root', value: true },
-  { name: 'source', value: true }, { name: 'info', value: false }, { name: 'help', short: 'h', value: false },
+  { name: 'source', value: true }, { name: 'info', value: false }, { name: 'cgroup', value: false }, { name: 'help', short: 'h', value: false },
 ];
 
 /** ADDR:PORT or [ADDR]:PORT, with a literal IP address. */
@@ -56,6 +57,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   let procRoot = '/proc';
   let owners = true;
   let info = false;
+  let cgroup = false;
   try {
     const { options, positionals, rest } = parseSubArgs('serve', argv, SPEC);
     if (options.has('help')) {
@@ -71,6 +73,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     if (options.has('proc-root')) procRoot = options.get('proc-root')! || '/proc';
     owners = !options.has('no-owners');
     info = options.has('info');
+    cgroup = options.has('cgroup');
   } catch (err) {
     if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     say(`${err.message}\n${SERVE_USAGE}`);
@@ -80,7 +83,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   let exporter;
   try {
     exporter = await startExporter({
-      host: listen.host, port: listen.port, interval, top, owners, procRoot, source, info, requestTimeoutMs: requestTimeout * 1000,
+      host: listen.host, port: listen.port, interval, top, owners, procRoot, source, info, cgroup, requestTimeoutMs: requestTimeout * 1000,
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

@@ -31,6 +31,8 @@ export interface ExporterOptions {
   source?: SourceOption;
   /** tcp_info gauges per top-N service port (RTT p50/p99, retransmitting connections, unsent bytes); native backend. Default false. */
   info?: boolean;
+  /** The container series (netsnap_container_sockets) from the owners' cgroups; native backend. Default false. */
+  cgroup?: boolean;
   /** A client must send its whole request within this time (ms), and goes when idle this long. Default 10 s. */
   requestTimeoutMs?: number;
   /** Connections served at once; more are refused. Default 64. */
@@ -63,7 +65,7 @@ class MetricsView {
   readonly sampleErrors: Counter;
   readonly scrapes: Counter;
 
-  constructor(top: number, info = false) {
+  constructor(top: number, info = false, cgroup = false) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     const view = this;
@@ -114,6 +116,12 @@ class MetricsView {
       });
       gauge('netsnap_tcp_port_notsent_bytes', `Bytes written and not yet sent on each service port's connections (top ${top}; tcpi_notsent_bytes).`, ['port'], (g, s) => {
         for (const p of s.tcp?.ports ?? []) g.set({ port: String(p.port) }, p.notsentBytes);
+      });
+    }
+    if (cgroup) {
+      gauge('netsnap_container_sockets', `Sockets held by the processes of each container (top ${top}; the rest summed as container="other").`, ['runtime', 'container'], (g, s) => {
+        for (const c of s.containers ?? []) g.set({ runtime: c.runtime, container: c.id }, c.sockets);
+        if (s.containersRest && s.containersRest.entries > 0) g.set({ runtime: 'other', container: 'other' }, s.containersRest.sockets);
       });
     }
     gauge('netsnap_process_sockets', `Sockets held by each process (top ${top}; the rest summed as pid="other").`, ['pid', 'program'], (g, s) => {
@@ -191,9 +199,9 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const procRoot = options.procRoot ?? '/proc';
   const netDir = `${procRoot}/net`;
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
-  const view = new MetricsView(top, options.info ?? false);
+  const view = new MetricsView(top, options.info ?? false, options.cgroup ?? false);
   const sampler: Sampler<null> = createSampler({
-    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false,
+    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false, cgroup: options.cgroup ?? false,
     // Owners from the backend's full scan with every sample (native: on its threads), never the
     // incremental checks, which readlink each socket's fd on the event loop: 8-20 ms of it per
     // sample at 1,000 sockets (bench/serve.mjs, --cpu-prof). Scrapes are seconds apart, so the
