@@ -190,3 +190,20 @@ export async function listenOnQuietPort(server: net.Server, attempts = 20): Prom
   }
   throw new Error(`no quiet port in ${attempts} attempts`);
 }
+
+/**
+ * A TIME_WAIT socket on loopback: the client closes first, so its side waits. Returns the
+ * listener's port (the TIME_WAIT row's remote port).
+ */
+export async function timeWaitOnLoopback(): Promise<number> {
+  const tw = net.createServer((s) => s.on('end', () => s.end()));
+  tw.listen(0, '127.0.0.1');
+  await once(tw, 'listening');
+  const port = (tw.address() as net.AddressInfo).port;
+  const c = net.connect(port, '127.0.0.1');
+  await once(c, 'connect');
+  c.end();
+  await once(c, 'close');
+  tw.close();
+  return port;
+}

@@ -12,7 +12,7 @@ import { loadNative } from '../../src/backends/native';
 import { inetLayout, type RawInetTable, type RawSample, type SampleRequest } from '../../src/model/contract';
 import { SKMEM_FIELDS, TCP_INFO_COLUMN, TCP_INFO_FIELDS, TCP_INFO_SIZE, type RawTcpExtensions } from '../../src/model/tcp_info';
 import { BASIC } from '../helpers/env';
-import { once } from '../helpers/sockets';
+import { once, timeWaitOnLoopback } from '../helpers/sockets';
 
 const loaded = loadNative();
 if (!loaded.ok) throw new Error(`the netlink extension suite needs the native addon; tried:\n${loaded.tried.join('\n')}`);
@@ -139,15 +139,7 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
     server.write(Buffer.alloc(500, 0x62));
     await clientRead;
     // A TIME_WAIT socket: the client closes first.
-    const tw = net.createServer((s) => s.on('end', () => s.end()));
-    tw.listen(0, '127.0.0.1');
-    await once(tw, 'listening');
-    timeWaitPort = (tw.address() as net.AddressInfo).port;
-    const c = net.connect(timeWaitPort, '127.0.0.1');
-    await once(c, 'connect');
-    c.end();
-    await once(c, 'close');
-    tw.close();
+    timeWaitPort = await timeWaitOnLoopback();
     udp = dgram.createSocket('udp4');
     udp.bind(0, '127.0.0.1');
     await once(udp, 'listening');

@@ -13,7 +13,7 @@ import { createSampler, type Tick } from '../../src/services/sampler';
 import { snapshot } from '../../src/backends/snapshot';
 import { InetTable } from '../../src/model/columns';
 import { BASIC } from '../helpers/env';
-import { inodeOf, once } from '../helpers/sockets';
+import { inodeOf, once, timeWaitOnLoopback } from '../helpers/sockets';
 import { netsnap } from '../helpers/cli';
 import { valid } from '../helpers/schema';
 
@@ -136,15 +136,7 @@ describe('netlink source (native) against /proc', () => {
     udp6Bound.bind(0, '::1');
     await once(udp6Bound, 'listening');
     // A TIME_WAIT socket: the client closes first.
-    const tw = net.createServer((s) => s.on('end', () => s.end()));
-    tw.listen(0, '127.0.0.1');
-    await once(tw, 'listening');
-    timeWaitPort = (tw.address() as net.AddressInfo).port;
-    const c = net.connect(timeWaitPort, '127.0.0.1');
-    await once(c, 'connect');
-    c.end();
-    await once(c, 'close');
-    tw.close();
+    timeWaitPort = await timeWaitOnLoopback();
     // A helper process: a UDP socket that never reads, with a small receive buffer flooded until it
     // drops (rx queue and drops non-zero), and a RAW socket when it may open one (root here).
     const child = spawn('python3', ['-c', [
