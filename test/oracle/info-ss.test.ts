@@ -13,6 +13,7 @@ import type { InetSocket } from '../../src/model/snapshot';
 import { backend } from '../helpers/env';
 import { netsnap } from '../helpers/cli';
 import { once } from '../helpers/sockets';
+import { valid } from '../helpers/schema';
 
 const native = backend.name === 'native';
 const CGROUP2 = '/sys/fs/cgroup/unified';
@@ -139,6 +140,8 @@ describe.skipIf(!native)('--info, --memory and --cgroup against ss (native)', ()
     const json = netsnap(['-tn', '--info', '--memory', '--cgroup', '--json']);
     expect(json.status, json.stderr).toBe(0);
     const doc = JSON.parse(json.stdout) as { sockets: Array<Record<string, unknown> & { local: { port: number }; remote: { port: number } }> };
+    valid(doc);
+    for (const line of netsnap(['-tan', '--info', '--memory', '--cgroup', '-p', '--ndjson']).stdout.trim().split('\n')) valid(JSON.parse(line));
     const row = doc.sockets.find((x) => x.local.port === clientPort && x.remote.port === port)!;
     expect(row).toBeDefined();
     expect(typeof row.cookie).toBe('string');
