@@ -19,6 +19,8 @@ import type { Inet6Entry } from '../procnet/if_inet6';
 import { IFF, type InterfaceInfo } from '../procnet/interface_list';
 import type { Counter, CounterTable } from '../procnet/snmp';
 
+import type { TcpInfo } from '../model/tcp_info';
+
 export const SCHEMA_ID = 'netsnap/v1';
 
 export type Json = null | boolean | number | bigint | string | Json[] | { [key: string]: Json | undefined };
@@ -36,7 +38,21 @@ const BIG_RE = /"\\u0000netsnap-bigint:(\d+)"/g;
  * are written as plain JSON integers, exactly, however large.
  */
 export function stringifyJson(value: Json): string {
-  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? BIG + v.toString() : v));
+  // JSON.stringify asks a BigInt for toJSON() (ECMA-262 SerializeJSONProperty): lent for this one
+  // call, it marks each bigint without a replacer function, which would be called for every key.
+  const proto = BigInt.prototype as unknown as { toJSON?: () => string };
+  const had = Object.prototype.hasOwnProperty.call(proto, 'toJSON');
+  const saved = proto.toJSON;
+  proto.toJSON = function toJSON(this: bigint) {
+    return BIG + this.toString();
+  };
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } finally {
+    if (had) proto.toJSON = saved;
+    else delete proto.toJSON;
+  }
   return text
     .replace(BIG_RE, '$1')
     .replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -144,9 +160,15 @@ export function inetSocketJson(s: InetSocket, t: InetTable, i: number, o: Socket
   };
 }
 
-/** u64 values as the kernel keeps them: the ~0 of an unlimited pacing rate exactly, not rounded. */
-function u64Json(v: number): number | bigint {
-  return v >= 2 ** 64 ? 0xffffffffffffffffn : v;
+/** The 8-byte fields that hold ~0 for "unlimited" (a listener's pacing rates, say). */
+const UNLIMITED_FIELDS = ['pacingRateBytesPerSec', 'maxPacingRateBytesPerSec'] as const;
+
+/** tcp_info as JSON: u64 values as the kernel keeps them, the ~0 of an unlimited rate exactly (not rounded). */
+function infoJson(info: TcpInfo): JsonObject {
+  if (!UNLIMITED_FIELDS.some((k) => (info[k] ?? 0) >= 2 ** 64)) return info;
+  const out: JsonObject = { ...info };
+  for (const k of UNLIMITED_FIELDS) if ((info[k] ?? 0) >= 2 ** 64) out[k] = 0xffffffffffffffffn;
+  return out;
 }
 
 /** What --info, --memory and --cgroup add to a row (present only when asked for). */
@@ -158,15 +180,8 @@ function internalsJson(s: InetSocket): JsonObject {
     out.cgroup = s.cgroup;
   }
   if (s.congestion !== undefined) out.congestion = s.congestion;
-  if (s.info !== undefined) {
-    if (s.info === null) out.info = null;
-    else {
-      const info: JsonObject = {};
-      for (const [k, v] of Object.entries(s.info)) info[k] = u64Json(v);
-      out.info = info;
-    }
-  }
-  if (s.memory !== undefined) out.memory = s.memory === null ? null : { ...s.memory };
+  if (s.info !== undefined) out.info = s.info === null ? null : infoJson(s.info);
+  if (s.memory !== undefined) out.memory = s.memory;
   return out;
 }
 

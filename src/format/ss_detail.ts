@@ -3,7 +3,7 @@
 // it at a glance: `\t cgroup:/x skmem:(r0,rb131072,...) cubic wscale:7,7 rto:204 rtt:0.03/0.015 ...`.
 // Values are ss's: times in ms with C's %g, rates in bits/s (the kernel keeps bytes/s).
 import type { InetTable } from '../model/columns';
-import type { TcpInfoColumns } from '../model/tcp_info';
+import { TCP_INFO_INDEX, type TcpInfoColumns } from '../model/tcp_info';
 
 export interface DetailOptions {
   info: boolean;
@@ -51,77 +51,92 @@ function skmem(ext: TcpInfoColumns, i: number): string {
   return `${s})`;
 }
 
+const K = (() => {
+  const idx = (name: string): number => {
+    const k = TCP_INFO_INDEX.get(name);
+    if (k === undefined) throw new Error(`no tcp_info field ${name}`);
+    return k;
+  };
+  return {
+    options: idx('options'), wscale: idx('wscaleByte'), flags: idx('flagsByte'), rto: idx('rtoUs'), backoff: idx('backoff'),
+    rtt: idx('rttUs'), rttVar: idx('rttVarUs'), ato: idx('atoUs'), mss: idx('mss'), pmtu: idx('pmtu'), rcvMss: idx('rcvMss'),
+    advmss: idx('advmss'), cwnd: idx('cwnd'), ssthresh: idx('ssthresh'), bytesSent: idx('bytesSent'), bytesRetrans: idx('bytesRetrans'),
+    bytesAcked: idx('bytesAcked'), bytesReceived: idx('bytesReceived'), segsOut: idx('segsOut'), segsIn: idx('segsIn'),
+    dataSegsOut: idx('dataSegsOut'), dataSegsIn: idx('dataSegsIn'), lastSend: idx('lastSendMs'), lastRecv: idx('lastRecvMs'),
+    lastAck: idx('lastAckMs'), pacing: idx('pacingRateBytesPerSec'), maxPacing: idx('maxPacingRateBytesPerSec'),
+    delivery: idx('deliveryRateBytesPerSec'), delivered: idx('delivered'), deliveredCe: idx('deliveredCe'), busy: idx('busyUs'),
+    rwndLimited: idx('rwndLimitedUs'), sndbufLimited: idx('sndbufLimitedUs'), unacked: idx('unacked'), retrans: idx('retrans'),
+    totalRetrans: idx('totalRetrans'), lost: idx('lost'), sacked: idx('sacked'), dsackDups: idx('dsackDups'),
+    reordering: idx('reordering'), reordSeen: idx('reordSeen'), rcvRtt: idx('rcvRttUs'), rcvSpace: idx('rcvSpace'),
+    rcvSsthresh: idx('rcvSsthresh'), notsent: idx('notsentBytes'), minRtt: idx('minRttUs'), rcvOooPack: idx('rcvOooPack'),
+    sndWnd: idx('sndWnd'), rcvWnd: idx('rcvWnd'),
+  };
+})();
+
+/** ` key:n`, or '' for 0 (ss leaves zeros out). */
+function kv(key: string, n: number): string {
+  return n === 0 ? '' : ` ${key}:${n}`;
+}
+
 /** The tcp_info part, as tcp_show_info() orders and omits it. */
 function tcpInfo(ext: TcpInfoColumns, i: number, state: number, numeric: boolean): string {
-  const v = (name: string) => ext.value(name, i) ?? 0;
   let s = '';
   const cong = ext.congestion(i);
   if (cong !== null) s += ` ${cong}`;
   if (!ext.hasInfo(i)) return s;
-  const part = (key: string, n: number, skip = n === 0) => {
-    if (!skip) s += ` ${key}:${n}`;
-  };
-  if (v('options') & TCPI_OPT_WSCALE) s += ` wscale:${v('wscaleByte') & 0x0f},${v('wscaleByte') >> 4}`;
-  const rto = v('rtoUs');
+  const v = (k: number) => ext.at(k, i);
+  if (v(K.options) & TCPI_OPT_WSCALE) s += ` wscale:${v(K.wscale) & 0x0f},${v(K.wscale) >> 4}`;
+  const rto = v(K.rto);
   if (rto !== 0 && rto !== 3000000) s += ` rto:${cG(rto / 1000)}`;
-  part('backoff', v('backoff'));
-  if (v('rttUs') !== 0) s += ` rtt:${cG(v('rttUs') / 1000)}/${cG(v('rttVarUs') / 1000)}`;
-  if (v('atoUs') !== 0) s += ` ato:${cG(v('atoUs') / 1000)}`;
-  part('mss', v('mss'));
-  part('pmtu', v('pmtu'));
-  part('rcvmss', v('rcvMss'));
-  part('advmss', v('advmss'));
-  part('cwnd', v('cwnd'));
-  const ssthresh = v('ssthresh');
-  part('ssthresh', ssthresh, ssthresh === 0 || ssthresh >= 0xffff);
-  part('bytes_sent', v('bytesSent'));
-  part('bytes_retrans', v('bytesRetrans'));
-  part('bytes_acked', v('bytesAcked'));
-  part('bytes_received', v('bytesReceived'));
-  part('segs_out', v('segsOut'));
-  part('segs_in', v('segsIn'));
-  part('data_segs_out', v('dataSegsOut'));
-  part('data_segs_in', v('dataSegsIn'));
-  const rtt = v('rttUs');
-  if (rtt > 0 && v('mss') > 0 && v('cwnd') > 0) s += ` send ${bitsPerSecond((v('cwnd') * v('mss') * 8e6) / rtt, numeric)}bps`;
-  part('lastsnd', v('lastSendMs'));
-  part('lastrcv', v('lastRecvMs'));
-  part('lastack', v('lastAckMs'));
-  const pacing = v('pacingRateBytesPerSec');
+  s += kv('backoff', v(K.backoff));
+  const rtt = v(K.rtt);
+  if (rtt !== 0) s += ` rtt:${cG(rtt / 1000)}/${cG(v(K.rttVar) / 1000)}`;
+  const ato = v(K.ato);
+  if (ato !== 0) s += ` ato:${cG(ato / 1000)}`;
+  const mss = v(K.mss);
+  const cwnd = v(K.cwnd);
+  s += kv('mss', mss) + kv('pmtu', v(K.pmtu)) + kv('rcvmss', v(K.rcvMss)) + kv('advmss', v(K.advmss)) + kv('cwnd', cwnd);
+  const ssthresh = v(K.ssthresh);
+  if (ssthresh < 0xffff) s += kv('ssthresh', ssthresh);
+  s += kv('bytes_sent', v(K.bytesSent)) + kv('bytes_retrans', v(K.bytesRetrans)) + kv('bytes_acked', v(K.bytesAcked))
+    + kv('bytes_received', v(K.bytesReceived)) + kv('segs_out', v(K.segsOut)) + kv('segs_in', v(K.segsIn))
+    + kv('data_segs_out', v(K.dataSegsOut)) + kv('data_segs_in', v(K.dataSegsIn));
+  if (rtt > 0 && mss > 0 && cwnd > 0) s += ` send ${bitsPerSecond((cwnd * mss * 8e6) / rtt, numeric)}bps`;
+  s += kv('lastsnd', v(K.lastSend)) + kv('lastrcv', v(K.lastRecv)) + kv('lastack', v(K.lastAck));
+  const pacing = v(K.pacing);
   if (pacing !== 0 && pacing < 2 ** 64) {
     s += ` pacing_rate ${bitsPerSecond(pacing * 8, numeric)}bps`;
-    const max = v('maxPacingRateBytesPerSec');
+    const max = v(K.maxPacing);
     if (max !== 0 && max < 2 ** 64) s += `/${bitsPerSecond(max * 8, numeric)}bps`;
   }
-  if (v('deliveryRateBytesPerSec') !== 0) s += ` delivery_rate ${bitsPerSecond(v('deliveryRateBytesPerSec') * 8, numeric)}bps`;
-  part('delivered', v('delivered'));
-  part('delivered_ce', v('deliveredCe'));
-  if (v('flagsByte') & 1) s += ' app_limited';
-  const busy = v('busyUs');
+  const delivery = v(K.delivery);
+  if (delivery !== 0) s += ` delivery_rate ${bitsPerSecond(delivery * 8, numeric)}bps`;
+  s += kv('delivered', v(K.delivered)) + kv('delivered_ce', v(K.deliveredCe));
+  if (v(K.flags) & 1) s += ' app_limited';
+  const busy = v(K.busy);
   if (busy !== 0) {
     s += ` busy:${Math.floor(busy / 1000)}ms`;
-    for (const [key, name] of [['rwnd_limited', 'rwndLimitedUs'], ['sndbuf_limited', 'sndbufLimitedUs']] as const) {
-      const x = v(name);
-      if (x !== 0) s += ` ${key}:${Math.floor(x / 1000)}ms(${((100 * x) / busy).toFixed(1)}%)`;
-    }
+    const rwnd = v(K.rwndLimited);
+    if (rwnd !== 0) s += ` rwnd_limited:${Math.floor(rwnd / 1000)}ms(${((100 * rwnd) / busy).toFixed(1)}%)`;
+    const sndbuf = v(K.sndbufLimited);
+    if (sndbuf !== 0) s += ` sndbuf_limited:${Math.floor(sndbuf / 1000)}ms(${((100 * sndbuf) / busy).toFixed(1)}%)`;
   }
-  part('unacked', v('unacked'));
-  if (v('retrans') !== 0 || v('totalRetrans') !== 0) s += ` retrans:${v('retrans')}/${v('totalRetrans')}`;
-  part('lost', v('lost'));
-  part('sacked', v('sacked'), v('sacked') === 0 || state === TCP_LISTEN);
-  part('dsack_dups', v('dsackDups'));
-  part('reordering', v('reordering'), v('reordering') === 3);
-  part('reord_seen', v('reordSeen'));
-  if (v('rcvRttUs') !== 0) s += ` rcv_rtt:${cG(v('rcvRttUs') / 1000)}`;
-  part('rcv_space', v('rcvSpace'));
-  part('rcv_ssthresh', v('rcvSsthresh'));
-  part('notsent', v('notsentBytes'));
-  const minRtt = v('minRttUs');
+  s += kv('unacked', v(K.unacked));
+  const retrans = v(K.retrans);
+  const totalRetrans = v(K.totalRetrans);
+  if (retrans !== 0 || totalRetrans !== 0) s += ` retrans:${retrans}/${totalRetrans}`;
+  s += kv('lost', v(K.lost));
+  if (state !== TCP_LISTEN) s += kv('sacked', v(K.sacked));
+  s += kv('dsack_dups', v(K.dsackDups));
+  const reordering = v(K.reordering);
+  if (reordering !== 3) s += kv('reordering', reordering);
+  s += kv('reord_seen', v(K.reordSeen));
+  const rcvRtt = v(K.rcvRtt);
+  if (rcvRtt !== 0) s += ` rcv_rtt:${cG(rcvRtt / 1000)}`;
+  s += kv('rcv_space', v(K.rcvSpace)) + kv('rcv_ssthresh', v(K.rcvSsthresh)) + kv('notsent', v(K.notsent));
+  const minRtt = v(K.minRtt);
   if (minRtt !== 0 && minRtt !== U32_MAX) s += ` minrtt:${cG(minRtt / 1000)}`;
-  part('rcv_ooopack', v('rcvOooPack'));
-  part('snd_wnd', v('sndWnd'));
-  part('rcv_wnd', v('rcvWnd'));
-  return s;
+  return s + kv('rcv_ooopack', v(K.rcvOooPack)) + kv('snd_wnd', v(K.sndWnd)) + kv('rcv_wnd', v(K.rcvWnd));
 }
 
 /**

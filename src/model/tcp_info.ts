@@ -78,6 +78,9 @@ export const TCP_INFO_FIELDS: readonly TcpInfoField[] = [
   { name: 'totalRtoTimeMs', offset: 244, kind: 'u32' },
 ];
 
+/** Field name -> its index in TCP_INFO_FIELDS. */
+export const TCP_INFO_INDEX: ReadonlyMap<string, number> = new Map(TCP_INFO_FIELDS.map((f, k) => [f.name, k]));
+
 /** Bytes of tcp_info the decoder reads at most. */
 export const TCP_INFO_DECODED_BYTES = 248;
 
@@ -135,10 +138,26 @@ export class TcpInfoColumns {
   readonly infoLen: Uint16Array;
   private readonly raw: RawTcpExtensions;
 
+  /** Per field of TCP_INFO_FIELDS: its column and the attribute length that holds it. */
+  private readonly columns: Array<Uint32Array | Float64Array>;
+  private readonly ends: number[];
+
   constructor(raw: RawTcpExtensions, count: number) {
     this.raw = raw;
     this.count = count;
     this.infoLen = raw.infoLen;
+    this.columns = TCP_INFO_FIELDS.map((f) => this.column(f.name));
+    this.ends = TCP_INFO_FIELDS.map((f) => TCP_INFO_COLUMN.get(f.name)!.end);
+  }
+
+  /** The column of field k of TCP_INFO_FIELDS (see TCP_INFO_INDEX), for readers of every row. */
+  columnAt(k: number): Uint32Array | Float64Array {
+    return this.columns[k]!;
+  }
+
+  /** Field k of row i, 0 where the kernel did not send it (for printers that omit zeros, as ss does). */
+  at(k: number, i: number): number {
+    return this.infoLen[i]! >= this.ends[k]! ? this.columns[k]![i]! : 0;
   }
 
   /** The column of one tcp_info field (u32 or f64), `count` rows; read it where has(name, i). */
@@ -168,11 +187,10 @@ export class TcpInfoColumns {
     const len = this.infoLen[i]!;
     if (len === 0) return null;
     const out: TcpInfo = {};
-    const n = this.count;
-    for (const f of TCP_INFO_FIELDS) {
-      const c = TCP_INFO_COLUMN.get(f.name)!;
-      if (len < c.end) continue;
-      const v = c.wide ? this.raw.infoF64[c.column * n + i]! : this.raw.infoU32[c.column * n + i]!;
+    for (let k = 0; k < TCP_INFO_FIELDS.length; k++) {
+      if (len < this.ends[k]!) continue;
+      const f = TCP_INFO_FIELDS[k]!;
+      const v = this.columns[k]![i]!;
       if (f.name === 'wscaleByte') {
         out.sndWscale = v & 0x0f;
         out.rcvWscale = v >> 4;
