@@ -79,7 +79,10 @@ export function processCgroupsOf(options: SnapshotOptions, procRoot: string, raw
 export function checkDumps(request: SampleRequest, raw: RawSample, asked: string): void {
   if (asked === '') return;
   for (const f of raw.files) {
-    if (f.error === null || (f.name !== 'tcp' && f.name !== 'tcp6')) continue;
+    if (f.name !== 'tcp' && f.name !== 'tcp6') continue;
+    // Rows from /proc would lack what was asked (a cgroup-only dump may fall back): refuse them too.
+    if (f.error === null && f.source !== 'netlink') throw new NetsnapError('ERR_NETLINK', `the netlink dump of ${f.name} failed, and /proc has no ${asked}`);
+    if (f.error === null) continue;
     const where = request.netns ? ` in ${request.netns}` : '';
     const hint = f.error === 'EPERM' && request.netns ? ' (entering another network namespace needs CAP_SYS_ADMIN)' : '';
     throw new NetsnapError('ERR_NETLINK', `the netlink dump of ${f.name}${where} failed: ${f.error}${hint}`);
