@@ -460,17 +460,6 @@ function targets() {
     target(`async sample with owners (native): event-loop lag max, over all sizes (${results.lag.map((r) => `${fmtN(r.sockets)}: ${ms(r.native.max)}`).join(', ')})`,
       results.lag.length ? Math.max(...results.lag.map((r) => r.native.max)) : NaN, 10, 'ms'),
   ];
-  out.push(
-    '',
-    `## Targets (issue #13: tcp_info, socket memory, cgroups), at ${fmtN(at)} TCP sockets`,
-    '',
-    '| target | limit | measured | verdict |',
-    '| --- | ---: | ---: | --- |',
-    target('in-process sample with tcp_info, skmem and cgroup ids (netlink, ext) / C netlink floor asking the same', ratio(S['native, no owners, netlink, ext'], P['C netlink floor, ext']), 1.1),
-    target('in-process sample with them / the same sample without them', ratio(S['native, no owners, netlink, ext'], S['native, no owners, netlink']), 1.5),
-    target('whole-process `netsnap -tan --info` / `ss -tani`', ratio(P['netsnap -tan --info'], P['ss -tani']), 0.5),
-    target('whole-process `netsnap -tan --info --json` / `ss -tani`', ratio(P['netsnap -tan --info --json'], P['ss -tani']), 1.0),
-  );
   const sm = results.sampler.find((r) => r.sockets === 10000) ?? results.sampler[0];
   for (const b of ['native', 'js']) {
     const r = sm?.[b];
@@ -482,6 +471,17 @@ function targets() {
     out.push(target('at 1,000 sockets: whole-process `netsnap -tanp` / `netstat -tanp`', ratio(P1['netsnap -tanp'], P1['netstat -tanp']), 1.5));
     out.push('', `At 1,000 sockets \`node -e 0\` alone took ${ms(P1['node -e 0'])} ms (netsnap -tanp ${ms(P1['netsnap -tanp'])} ms, netstat -tanp ${ms(P1['netstat -tanp'])} ms).`);
   }
+  out.push(
+    '',
+    `## Targets (issue #13: tcp_info, socket memory, cgroups), at ${fmtN(at)} TCP sockets`,
+    '',
+    '| target | limit | measured | verdict |',
+    '| --- | ---: | ---: | --- |',
+    target('in-process sample with tcp_info, skmem and cgroup ids (netlink, ext) / C netlink floor asking the same', ratio(S['native, no owners, netlink, ext'], P['C netlink floor, ext']), 1.1),
+    target('in-process sample with them / the same sample without them', ratio(S['native, no owners, netlink, ext'], S['native, no owners, netlink']), 1.5),
+    target('whole-process `netsnap -tan --info` / `ss -tani`', ratio(P['netsnap -tan --info'], P['ss -tani']), 0.5),
+    target('whole-process `netsnap -tan --info --json` / `ss -tani`', ratio(P['netsnap -tan --info --json'], P['ss -tani']), 1.0),
+  );
   return out;
 }
 
