@@ -13,6 +13,9 @@ import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } fr
 /** Why and how a recording ended: the end line without its kind, time and sample count. */
 export type RecordEndInfo = Omit<RecordEnd, 'kind' | 'endedAt' | 'samples'>;
 
+/** The end of a recording that stopped without a reason given (the loop ended on its own). */
+const STOPPED: RecordEndInfo = { reason: 'error', exitCode: null, signal: null, message: 'stopped' };
+
 export interface RecorderOptions {
   /** Seconds between samples. Default 0.25. */
   interval?: number;
@@ -111,7 +114,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
       if (timer) clearTimeout(timer);
       sampler.close();
     }
-    end ??= { reason: 'error', exitCode: null, signal: null, message: 'stopped' };
+    end ??= STOPPED;
     return end;
   })();
 
@@ -122,6 +125,6 @@ export function startRecorder(options: RecorderOptions): Recorder {
     },
     stop,
     done,
-    endLine: () => ({ kind: 'end', endedAt: new Date().toISOString(), samples, ...(end ?? { reason: 'error', exitCode: null, signal: null, message: 'stopped' }) }),
+    endLine: () => ({ kind: 'end', endedAt: new Date().toISOString(), samples, ...(end ?? STOPPED) }),
   };
 }
