@@ -15,7 +15,10 @@ export interface MeasuredSample {
  * the measurement's duration runs from the start of the read to a parsed, owner-mapped sample.
  */
 export async function measuredSample(sampler: Sampler<null>, netDir: string, top: number): Promise<MeasuredSample> {
-  const [tick, counters] = await Promise.all([sampler.next(), readCounters(netDir)]);
+  // The counters' reads are under way first: the TypeScript backend's sample runs on this thread
+  // until it is done, and counters read after it would count connections its tables do not show.
+  const countersRead = readCounters(netDir);
+  const [tick, counters] = await Promise.all([sampler.next(), countersRead]);
   const snapshot = tick.snapshot;
   const measurement = await measureAsync(snapshot, { top, durationMs: Math.max(0, Date.now() - snapshot.takenAt), counters });
   return { snapshot, measurement };
