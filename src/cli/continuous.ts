@@ -1,4 +1,4 @@
-// -c: run one mode again and again, on the fixed grid of src/schedule.ts.
+// -c: run one mode again and again, on the fixed grid of src/services/schedule.ts.
 import type { CliOptions } from './args';
 import { delayUntilCycle, nextCycle } from '../services/schedule';
 

@@ -1,4 +1,4 @@
-// `netsnap serve`: the Prometheus exporter (src/exporter.ts) on the command line.
+// `netsnap serve`: the Prometheus exporter (src/services/exporter.ts) on the command line.
 import * as net from 'node:net';
 import { startExporter, hostPort } from '../services/exporter';
 import { isNetsnapError, NetsnapError, usageError } from '../model/errors';

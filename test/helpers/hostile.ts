@@ -32,7 +32,7 @@ export function line(file: HostileFile, inode: number | string, port = 0x1f90): 
 /** Fields a line needs: tcp 10 (up to the inode), udp 13 (up to drops), unix 7 (up to the inode). */
 export const NEEDED: Record<HostileFile, number> = { tcp: 10, tcp6: 10, udp: 13, unix: 7 };
 
-/** Longest line kept (without its newline): INET_LINE_MAX / UNIX_LINE_MAX in src/model.ts. */
+/** Longest line kept (without its newline): INET_LINE_MAX / UNIX_LINE_MAX in src/model/contract.ts. */
 export const LIMIT: Record<HostileFile, number> = { tcp: 64 * 1024, tcp6: 64 * 1024, udp: 64 * 1024, unix: 1 << 20 };
 
 /** `l` (a line with its newline) padded with a trailing ' xxx…' field to `len` bytes before the newline. */
