@@ -11,13 +11,16 @@ import { TCP_STATES } from '../../src/model/states';
 
 const servers: net.Server[] = [];
 const clients: net.Socket[] = [];
-/** Ports: listeners on 127.0.0.1, 127.0.0.2, ::1, a dual-stack one on ::, and the TIME_WAIT row's peer. */
-let P1 = 0, P2 = 0, P6 = 0, PD = 0, PT = 0;
+/**
+ * Ports: listeners on 127.0.0.1, 127.0.0.2, ::1, a dual-stack one on ::, the TIME_WAIT row's peer, and a
+ * listener whose accepted side never closes (its client half-closes: FIN_WAIT2 and CLOSE_WAIT).
+ */
+let P1 = 0, P2 = 0, P6 = 0, PD = 0, PT = 0, PH = 0;
 let ports = new Set<number>();
 const ssPresent = spawnSync('ss', ['-V'], { encoding: 'utf8' }).status === 0;
 
-async function listen(host: string): Promise<number> {
-  const s = net.createServer((c) => {
+async function listen(host: string, allowHalfOpen = false): Promise<number> {
+  const s = net.createServer({ allowHalfOpen }, (c) => {
     clients.push(c);
   });
   servers.push(s);
@@ -44,7 +47,13 @@ beforeAll(async () => {
   await connect(P6, '::1');
   await connect(PD, '127.0.0.1');
   PT = await timeWaitOnLoopback();
-  ports = new Set([P1, P2, P6, PD, PT]);
+  PH = await listen('127.0.0.1', true);
+  const half = net.connect({ port: PH, host: '127.0.0.1', allowHalfOpen: true });
+  clients.push(half);
+  await once(half, 'connect');
+  half.end();
+  await new Promise((r) => setTimeout(r, 50)); // the FIN arrives
+  ports = new Set([P1, P2, P6, PD, PT, PH]);
   await new Promise((r) => setTimeout(r, 50)); // accepted sockets settle
 });
 
@@ -127,9 +136,11 @@ describe(`netsnap -tan FILTER against ss -tan FILTER (${backend.name})`, () => {
     [`( ( sport = :${P2} ) or ( not ( dport != :${P6} ) ) ) src 127.0.0.0/8`],
     ['state', 'established', '(', 'dport', '=', `:${P1}`, ')'],
     [`dport = :${PT}`], [`state time-wait dport = :${PT}`],
+    ['state close-wait'], ['state fin-wait-2'], [`exclude close-wait exclude fin-wait-2 sport = :${PH}`], ['state closing state last-ack'],
   ];
 
-  it('selects the same rows of ours as ss for every expression of the corpus', (ctx) => {
+  const sources: Array<[string, string[]]> = [['the default source', []], ['the /proc source', ['--source', 'proc']]];
+  for (const [name, source] of sources) it(`selects the same rows of ours as ss for every expression of the corpus (${name})`, (ctx) => {
     if (!ssPresent) ctx.skip('ss is not installed');
     const list = corpus();
     expect(list.length).toBeGreaterThanOrEqual(25);
@@ -141,7 +152,7 @@ describe(`netsnap -tan FILTER against ss -tan FILTER (${backend.name})`, () => {
       let ours: string[] = [];
       for (let attempt = 0; attempt < 3; attempt++) {
         theirs = viaSs(expr);
-        ours = viaNetsnap(expr);
+        ours = viaNetsnap([...source, ...expr]);
         if (JSON.stringify(theirs) === JSON.stringify(ours)) break;
       }
       expect(ours, expr.join(' ')).toEqual(theirs);
@@ -162,5 +173,7 @@ describe(`netsnap -tan FILTER against ss -tan FILTER (${backend.name})`, () => {
     expect(all.filter((r) => r.endsWith(`:${PT} TIME_WAIT`)).length).toBeGreaterThan(0);
     expect(all.filter((r) => r.startsWith(`127.0.0.1:${PD} `) && r.endsWith('ESTABLISHED'))).toHaveLength(1);
     expect(viaNetsnap([`state established src 127.0.0.1:${P1}`])).toHaveLength(2);
+    expect(all.filter((r) => r.endsWith(`127.0.0.1:${PH} FIN_WAIT2`))).toHaveLength(1);
+    expect(all.filter((r) => r.startsWith(`127.0.0.1:${PH} 127.0.0.1:`) && r.endsWith(' CLOSE_WAIT'))).toHaveLength(1);
   });
 });
