@@ -135,6 +135,8 @@ export interface SummaryOptions {
   top?: number;
   /** CLOSE_WAIT sockets on one local port that raise a warning (default CLOSE_WAIT_THRESHOLD). */
   closeWaitThreshold?: number;
+  /** Only the inet rows this keeps are counted (a filter); UNIX rows are all counted. */
+  inetRow?: (t: InetTable, i: number) => boolean;
 }
 
 const CLOSE_WAIT = 8;
@@ -166,11 +168,12 @@ export function summarize(snap: Snapshot, options: SummaryOptions = {}): Summary
   const closeWait = new Map<string, { proto: string; port: number; count: number; programs: Set<string> }>();
   const warnings: Warning[] = [];
   let sockets = 0;
+  const keep = options.inetRow ?? (() => true);
 
   // Pass 1: listeners define the ports.
   for (const t of snap.inet) {
     for (let i = 0; i < t.count; i++) {
-      if (!isListener(t, i)) continue;
+      if (!isListener(t, i) || !keep(t, i)) continue;
       const key = `${t.proto}/${t.localPort[i]}`;
       let acc = ports.get(key);
       if (!acc) {
@@ -196,7 +199,10 @@ export function summarize(snap: Snapshot, options: SummaryOptions = {}): Summary
   // Pass 2: everything else.
   for (const t of snap.inet) {
     const counts = new Map<string, number>();
+    let total = 0;
     for (let i = 0; i < t.count; i++) {
+      if (!keep(t, i)) continue;
+      total++;
       sockets++;
       const s = snap.inetSocket(t, i);
       counts.set(s.stateName, (counts.get(s.stateName) ?? 0) + 1);
@@ -224,7 +230,7 @@ export function summarize(snap: Snapshot, options: SummaryOptions = {}): Summary
         programsOf(snap, s.inode, cw.programs);
       }
     }
-    protocols.push({ protocol: t.file, total: t.count, states: sortedRecord(counts) });
+    protocols.push({ protocol: t.file, total, states: sortedRecord(counts) });
   }
   if (snap.unix) {
     const counts = new Map<string, number>();
@@ -268,7 +274,7 @@ export function summarize(snap: Snapshot, options: SummaryOptions = {}): Summary
   let processes: ProcessEntry[] | null = null;
   if (snap.owners) {
     const inetInodes = new Set<number>();
-    for (const t of snap.inet) for (let i = 0; i < t.count; i++) inetInodes.add(t.inode[i]!);
+    for (const t of snap.inet) for (let i = 0; i < t.count; i++) if (keep(t, i)) inetInodes.add(t.inode[i]!);
     const unixInodes = new Set<number>();
     if (snap.unix) for (let i = 0; i < snap.unix.count; i++) unixInodes.add(snap.unix.inode[i]!);
     const per = new Map<number, { inet: Set<number>; unix: Set<number> }>();

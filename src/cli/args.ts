@@ -1,5 +1,8 @@
 // netstat's command line (getopt_long with "A:CFMacdeghilnNoprsStuUvVWwx64?Z"), plus netsnap's own
 // long options. Exported so tests can call it without spawning a process.
+import * as fs from 'node:fs';
+import { CLI_EXIT_STATUS, NetsnapError } from '../model/errors';
+import { parseFilter } from '../analysis/filter';
 
 export interface CliOptions {
   tcp: boolean;
@@ -67,6 +70,11 @@ export interface CliOptions {
   memory: boolean;
   /** --cgroup: each socket's cgroup v2 path (ss --cgroup), from netlink. */
   cgroup: boolean;
+  /**
+   * ss's filter expression: the words that are not options or options' values, joined by spaces (or
+   * --filter-file's text); checked by parseArgs, null when there is none.
+   */
+  filter: string | null;
 }
 
 export type ParseResult =
@@ -100,13 +108,23 @@ const LONG: ReadonlyArray<[string, string, boolean]> = [
   ['source', 'source', true],
   // ss's names for what only netlink carries
   ['info', 'info', false], ['memory', 'memory', false], ['cgroup', 'cgroup', false],
+  // ss's -F (netstat's -F is --fib); matched only when spelt out
+  ['filter-file', 'filter-file', true],
 ];
+
+/** Long options never matched by an abbreviation. */
+const EXACT_ONLY = new Set(['filter-file']);
+
+/** The long options `name` may mean: the exact one, or those it abbreviates. */
+function longMatches(name: string): ReadonlyArray<readonly [string, string, boolean]> {
+  const exact = LONG.find(([n]) => n === name);
+  if (exact) return [exact];
+  return LONG.filter(([n]) => n.startsWith(name) && !EXACT_ONLY.has(n));
+}
 
 /** The long option a (possibly abbreviated) name means, as parseArgs resolves it; null if unknown or ambiguous. */
 function longOption(name: string): readonly [string, string, boolean] | null {
-  const exact = LONG.find(([n]) => n === name);
-  if (exact) return exact;
-  const matches = LONG.filter(([n]) => n.startsWith(name));
+  const matches = longMatches(name);
   return matches.length > 0 && new Set(matches.map(([, k]) => k)).size === 1 ? matches[0]! : null;
 }
 
@@ -144,7 +162,7 @@ export function withoutNamespaceOptions(argv: readonly string[]): string[] {
 }
 
 export const USAGE = `usage: netsnap [-vWeenNcCF] [<Af>] -r         netsnap {-V|--version|-h|--help}
-       netsnap [-vWnNcaeol] [<Socket> ...]
+       netsnap [-vWnNcaeol] [<Socket> ...] [FILTER]
        netsnap { [-vWeenNac] -i | [-cnNe] -M | -s [-6tuw] }
 
         -r, --route              display routing table
@@ -198,6 +216,10 @@ netsnap options:
                                  prints it, under each row; every field in --json (native backend)
         --memory                 socket memory under each row (ss -m's skmem)
         --cgroup                 each socket's cgroup (ss --cgroup)
+        --filter-file FILE       read the FILTER from FILE (ss -F)
+
+  FILTER: ss's language, e.g. state established '( dport = :443 or sport = :443 )'
+          (state/exclude NAME, src/dst ADDR[/PREFIX][:PORT], sport/dport OP :PORT, and/or/not)
         -V, --version            print the version and the backend in use (native or js)
         -h, --help               print this help
 
@@ -217,7 +239,7 @@ export function defaultOptions(): CliOptions {
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
     cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
     format: 'text', summary: false, top: 10, watch: false, saveBaseline: null, compare: null, netns: null, pid: null,
-    allNetns: false, netDir: null, source: 'auto', info: false, memory: false, cgroup: false,
+    allNetns: false, netDir: null, source: 'auto', info: false, memory: false, cgroup: false, filter: null,
   };
 }
 
@@ -275,6 +297,7 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
     case 'info': o.info = true; return null;
     case 'memory': o.memory = true; return null;
     case 'cgroup': o.cgroup = true; return null;
+    case 'filter-file': return arg ? null : '--filter-file needs a file';
     case 'source':
       if (arg !== 'proc' && arg !== 'netlink' && arg !== 'auto') return `invalid source '${arg ?? ''}' (use proc, netlink or auto)`;
       o.source = arg;
@@ -337,14 +360,20 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     if (r.startsWith('Unknown address family')) return { kind: 'error', message: r, exitCode: 1, usage: false };
     return usageError(`netsnap: ${r}`);
   };
+  // The filter's words: every word that is not an option or an option's value, wherever it stands
+  // (ss permutes its arguments), and everything after `--`.
+  const words: string[] = [];
+  let filterFile: string | null = null;
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') break; // everything after is positional, and netstat ignores positionals
+    if (a === '--') {
+      words.push(...argv.slice(i + 1));
+      break;
+    }
     if (a.startsWith('--')) {
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
-      const exact = LONG.find(([n]) => n === name);
-      const matches = exact ? [exact] : LONG.filter(([n]) => n.startsWith(name));
+      const matches = longMatches(name);
       const distinct = new Set(matches.map(([, k]) => k));
       if (matches.length === 0) return usageError(`netsnap: unrecognized option '${a}'`);
       if (distinct.size > 1) return usageError(`netsnap: option '${a}' is ambiguous`);
@@ -359,6 +388,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       }
       const r = outcome(apply(o, key, arg));
       if (r) return r;
+      if (key === 'filter-file') filterFile = arg!;
       if (key === 'watch' && eq < 0 && i + 1 < argv.length) {
         // `--watch 0.5`: an optional interval, as for -c.
         const t = parseDuration(argv[i + 1]!);
@@ -394,10 +424,33 @@ export function parseArgs(argv: readonly string[]): ParseResult {
       }
       continue;
     }
-    // Stray positional arguments are ignored, as netstat does (`netstat -c 5`).
+    words.push(a);
   }
   if (o.interfaces + o.route + o.masquerade + o.statistics > 1) {
     return usageError('netsnap: -r, -i, -s and -M exclude each other');
+  }
+  if (filterFile !== null && words.length > 0) {
+    return usageError(`netsnap: both --filter-file and a filter on the command line ('${words.join(' ')}')`);
+  }
+  if (filterFile !== null) {
+    let text: string;
+    try {
+      text = fs.readFileSync(filterFile, 'utf8');
+    } catch (err) {
+      return { kind: 'error', message: `netsnap: cannot read filter file ${filterFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, exitCode: 2, usage: false };
+    }
+    // Lines joined by spaces; `#` starts a comment.
+    o.filter = text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean).join(' ');
+  } else if (words.length > 0) {
+    o.filter = words.join(' ');
+  }
+  if (o.filter !== null) {
+    try {
+      parseFilter(o.filter);
+    } catch (err) {
+      if (!(err instanceof NetsnapError)) throw err;
+      return { kind: 'error', message: `netsnap: ${err.message}`, exitCode: CLI_EXIT_STATUS[err.code], usage: false };
+    }
   }
   return { kind: 'run', options: o };
 }

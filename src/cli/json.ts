@@ -4,9 +4,9 @@
 import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import { SILENT, type Output } from './output';
-import { internalsOptions, listingFormat, tableRequest } from './listing';
+import { inetRowPredicate, internalsOptions, listingFilter, listingFormat, tableRequest } from './listing';
 import { withResolvedHosts } from '../names/dns';
-import { inetRowShown, unixRowShown } from '../format/netstat';
+import { unixRowShown } from '../format/netstat';
 import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
 import { parseIgmp, type GroupMembership } from '../procnet/igmp';
 import { parseIgmp6 } from '../procnet/igmp6';
@@ -40,8 +40,11 @@ function groupJson(g: GroupMembership, names: Names | null): JsonObject {
 
 export async function runListingJson(o: CliOptions, io: Output): Promise<number> {
   const { sel, protocols, families } = tableRequest(o);
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...internalsOptions(o) });
+  const filter = listingFilter(o);
+  const tcpStates = filter?.hasStates ? { tcpStates: filter.tcpStates } : {};
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...tcpStates, ...internalsOptions(o) });
   const fmt = listingFormat(o);
+  const inetShown = inetRowPredicate(filter, fmt);
   const names = o.numericHosts && o.numericPorts ? null : (fmt.names ?? null);
   // The text listing's order: per protocol, the IPv4 file then the IPv6 one.
   const files: string[] = [];
@@ -53,7 +56,7 @@ export async function runListingJson(o: CliOptions, io: Output): Promise<number>
   const build = () =>
     socketsJson(
       snap,
-      { inet: (t, i) => inetRowShown(t, i, fmt), unix: (t, i) => unixRowShown(t, i, fmt) },
+      { inet: inetShown, unix: (t, i) => unixRowShown(t, i, fmt) },
       { names, numericHosts: o.numericHosts, numericPorts: o.numericPorts, numericUsers: o.numericUsers },
       files,
     );

@@ -6,6 +6,9 @@ import type { CliOptions } from './args';
 import type { Proto } from '../model/contract';
 import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, writeUnixRow, type NetstatListingOptions } from '../format/netstat';
 import { ByteWriter } from '../bytes/writer';
+import type { InetTable } from '../model/columns';
+import { NetsnapError } from '../model/errors';
+import type { CompiledFilter } from '../analysis/filter';
 
 import { detailLine, type DetailOptions } from '../format/ss_detail';
 import { byteSink, SILENT, utf8, type Output } from './output';
@@ -15,6 +18,7 @@ import { byteSink, SILENT, utf8, type Output } from './output';
 const lazyNames = () => require('../names/names') as typeof import('../names/names');
 const lazyDns = () => require('../names/dns') as typeof import('../names/dns');
 const lazyGroups = () => require('./groups') as typeof import('./groups');
+const lazyFilter = () => require('../analysis/filter') as typeof import('../analysis/filter');
 
 interface Selection {
   protos: Array<'tcp' | 'udp' | 'udplite' | 'raw'>;
@@ -47,7 +51,8 @@ export function selectTables(o: CliOptions): Selection {
     protos,
     inet: !explicit || inet,
     inet6: !explicit || inet6,
-    unix: !explicit || o.unix,
+    // A filter chooses among inet sockets: without a table asked for, the UNIX one is left out.
+    unix: (!explicit && o.filter === null) || o.unix,
     explicit,
     impliedProtocols,
     sctp: !explicit || sctp,
@@ -100,12 +105,40 @@ export function listingTcpStates(o: CliOptions): number | undefined {
   return o.listening ? LISTEN_ONLY : NOT_LISTEN >>> 0;
 }
 
+/**
+ * The filter of the command line, compiled, or null. UNIX sockets are not filtered yet: asking for
+ * them (-x) with a filter is refused rather than shown unfiltered.
+ */
+export function listingFilter(o: CliOptions): CompiledFilter | null {
+  if (o.filter === null) return null;
+  if (o.unix) throw new NetsnapError('ERR_USAGE', 'filters do not apply to UNIX sockets (-x) yet');
+  const { compileFilter, parseFilter } = lazyFilter();
+  return compileFilter(parseFilter(o.filter));
+}
+
+/**
+ * Which inet rows a listing shows: netstat's -a/-l rules and the filter. A filter with state words
+ * chooses rows by them instead of -a/-l (ss's rule where the two disagree).
+ */
+export function inetRowPredicate(filter: CompiledFilter | null, fmt: NetstatListingOptions): (t: InetTable, i: number) => boolean {
+  if (filter === null) return (t, i) => inetRowShown(t, i, fmt);
+  if (filter.hasStates) return (t, i) => filter.matches(t, i);
+  return (t, i) => inetRowShown(t, i, fmt) && filter.matches(t, i);
+}
+
+/** The TCP states a sample needs: the filter's state words when it has them, else netstat's -a/-l. */
+export function sampleTcpStates(o: CliOptions, filter: CompiledFilter | null): number | undefined {
+  return filter?.hasStates ? filter.tcpStates : listingTcpStates(o);
+}
+
 /** Prints one listing; returns netstat's exit status. */
 export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingOptions = listingFormat(o)): Promise<number> {
   const { sel, protocols, families } = tableRequest(o);
+  const filter = listingFilter(o);
+  const shown = inetRowPredicate(filter, fmt);
   const snap: Snapshot = snapshot({
     protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source,
-    tcpStates: listingTcpStates(o), ...internalsOptions(o),
+    tcpStates: sampleTcpStates(o, filter), ...internalsOptions(o),
   });
   const details: DetailOptions | null = o.info || o.memory || o.cgroup
     ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts } : null;
@@ -155,7 +188,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
           continue;
         }
         for (let i = 0; i < t.count; i++) {
-          if (!inetRowShown(t, i, fmt)) continue;
+          if (!shown(t, i)) continue;
           writeInetRow(w, t, i, fmt, snap.owners);
           if (details) {
             const line = detailLine(t, i, details, snap.cgroupPath);

@@ -139,3 +139,19 @@ export function parseIpv6(text: string): Uint8Array | null {
   const a = text.includes(':') ? parseAddress(text) : null;
   return a && a.family === 6 ? a.addr : null;
 }
+
+/**
+ * The port of an /etc/services name or alias (its tcp entry first, as ss's getservbyname(name, "tcp")),
+ * or null.
+ */
+export function servicePort(name: string, servicesFile = '/etc/services'): number | null {
+  let other: number | null = null;
+  for (const line of readLines(servicesFile)) {
+    const f = fields(line);
+    const m = f[1]?.match(/^(\d+)\/(\w+)$/);
+    if (!m || (f[0] !== name && !f.slice(2).includes(name))) continue;
+    if (m[2] === 'tcp') return Number(m[1]);
+    other ??= Number(m[1]);
+  }
+  return other;
+}
