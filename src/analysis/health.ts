@@ -5,6 +5,7 @@
 import type { Snapshot } from '../model/snapshot';
 import type { InetTable } from '../model/columns';
 import { addressText } from '../model/address';
+import { TCP_INFO_INDEX } from '../model/tcp_info';
 import { isListener } from './listener';
 
 /** A port's connections retransmit when at least this many of them and this share do. */
@@ -71,6 +72,12 @@ function percentile(sorted: readonly number[], p: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
 }
 
+/** The tcp_info fields health reads, by index (one lookup per field here, none per row). */
+const F = (() => {
+  const idx = (name: string): number => TCP_INFO_INDEX.get(name)!;
+  return { retrans: idx('retrans'), rwndLimited: idx('rwndLimitedUs'), sndbufLimited: idx('sndbufLimitedUs'), busy: idx('busyUs'), notsent: idx('notsentBytes') };
+})();
+
 class Acc {
   rtts: number[] = [];
   retransmitting = 0;
@@ -83,12 +90,12 @@ class Acc {
   add(t: InetTable, i: number, rtt: number): void {
     const ext = t.ext!;
     this.rtts.push(rtt);
-    if ((ext.value('retrans', i) ?? 0) > 0) this.retransmitting++;
+    if (ext.at(F.retrans, i) > 0) this.retransmitting++;
     if (t.timerKind[i] === TIMER_PROBE) this.zeroWindow++;
-    this.rwndLimitedUs += ext.value('rwndLimitedUs', i) ?? 0;
-    this.sndbufLimitedUs += ext.value('sndbufLimitedUs', i) ?? 0;
-    this.busyUs += ext.value('busyUs', i) ?? 0;
-    this.notsentBytes += ext.value('notsentBytes', i) ?? 0;
+    this.rwndLimitedUs += ext.at(F.rwndLimited, i);
+    this.sndbufLimitedUs += ext.at(F.sndbufLimited, i);
+    this.busyUs += ext.at(F.busy, i);
+    this.notsentBytes += ext.at(F.notsent, i);
   }
 
   counts(): HealthCounts {
