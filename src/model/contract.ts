@@ -158,6 +158,11 @@ export interface RawInetTable {
   cgroupId?: BigUint64Array;
   /** Netlink tables of a request with `extensions` only: the columns asked for (model/tcp_info). */
   ext?: RawTcpExtensions;
+  /**
+   * Netlink tables only: per row, the interface index the socket is bound to (idiag_if, what ss's
+   * `dev` matches), 0 when unbound.
+   */
+  ifindex?: Uint32Array;
 }
 
 export interface RawUnixTable extends RawInetTable {
@@ -234,6 +239,22 @@ export interface SampleRequest {
    * not a network namespace). Ignored with source 'proc'. Native backend only.
    */
   netns?: string;
+  /**
+   * A filter every inet row must pass (src/filter/program.ts): rows whose program result is false are
+   * never stored, in both backends, whatever the source. `bytecode` (INET_DIAG_REQ_BYTECODE, built
+   * by src/filter/kernel.ts) goes with every netlink dump so that the kernel drops most of them
+   * first; a program the kernel rejects is run on the columns alone (RawFileResult.kernelRejected).
+   * A program with netlink-only ops (DEV, CGROUP, AUTOBOUND, INFO, RATIO) never falls back to /proc,
+   * as with `extensions`; INFO and RATIO need extensions bit 1.
+   */
+  filter?: FilterRequest;
+}
+
+export interface FilterRequest {
+  /** The column program (src/filter/program.ts). */
+  program: Float64Array;
+  /** For netlink dumps: the kernel's share of it, a program accepting a superset of the rows. */
+  bytecode?: Uint8Array | null;
 }
 
 export interface RawFileResult {
@@ -243,6 +264,10 @@ export interface RawFileResult {
   /** errno name when the file could not be read (ENOENT when missing). */
   error: string | null;
   table: RawInetTable | RawUnixTable | null;
+  /** Netlink dumps of a request with filter.bytecode: whether the kernel ran it. */
+  filterInKernel?: boolean;
+  /** When the kernel refused filter.bytecode: its errno name (the program then ran on the columns alone). */
+  kernelRejected?: string;
 }
 
 export interface RawSample {

@@ -10,7 +10,7 @@ import { ROOT } from '../helpers/env';
 const LAYERS: ReadonlyArray<readonly string[]> = [
   ['bytes'],
   ['model'],
-  ['names', 'owners'],
+  ['names', 'owners', 'filter'],
   ['backends', 'procnet'],
   ['analysis', 'format'],
   ['services'],
