@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netsnap } from '../helpers/cli';
 import { backend } from '../helpers/env';
 import { once, timeWaitOnLoopback } from '../helpers/sockets';
-import { parseFilter } from '../../src/analysis/filter';
+import { parseFilter } from '../../src/filter/parse';
 import { TCP_STATES } from '../../src/model/states';
 
 const servers: net.Server[] = [];
