@@ -131,8 +131,13 @@ const OPS: Readonly<Record<string, PortOp>> = {
   '<': 'lt', lt: 'lt', '<=': 'le', le: 'le', '>': 'gt', gt: 'gt', '>=': 'ge', ge: 'ge',
 };
 
+/** The expression on one line, one character for each of its own, so that a caret lines up under it. */
+function quoted(text: string): string {
+  return text.replace(/[\t\n\r]/g, ' ').replace(/[\x00-\x1f\x7f]/g, '?');
+}
+
 function fail(text: string, pos: number, reason: string): never {
-  throw new NetsnapError('ERR_USAGE', `bad filter: ${reason}\n  ${text}\n  ${' '.repeat(pos)}^`);
+  throw new NetsnapError('ERR_USAGE', `bad filter: ${quoted(reason)}\n  ${quoted(text)}\n  ${' '.repeat(pos)}^`);
 }
 
 /** A port by number or /etc/services name; `*` is any port (-1). */
