@@ -438,7 +438,8 @@ function parseBeyond(w: string, t: Token, text: string, toks: readonly Token[], 
     const a = operand(toks, next, t, text, 'a value');
     let expr: FilterExpr;
     if (w === 'uid') expr = { kind: 'uid', op, uid: parseQuantity(a.text, 'count', text, a.pos, 0xffffffff) };
-    else if (w === 'pid') expr = { kind: 'pid', op, pid: parseQuantity(a.text, 'count', text, a.pos, 0x7fffffff) };
+    // `pid != N` is "not held by N" (a socket nobody holds passes), not "held by some other pid".
+    else if (w === 'pid') expr = negated({ kind: 'pid', op: op === 'ne' ? 'eq' : op, pid: parseQuantity(a.text, 'count', text, a.pos, 0x7fffffff) }, op === 'ne');
     else if (w === 'recv-q' || w === 'send-q') expr = { kind: 'queue', which: w === 'recv-q' ? 'recv' : 'send', op, bytes: parseQuantity(a.text, 'size', text, a.pos, 0xffffffff) };
     else if (info !== undefined) expr = { kind: 'info', field: info.field, op, value: parseQuantity(a.text, info.unit, text, a.pos, 2 ** 53) };
     else expr = { kind: 'ratio', field: ratio!, over: 'busyUs', op, ppm: parseQuantity(a.text, 'percent', text, a.pos, 1e6) };
