@@ -188,6 +188,7 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   if (table.has_ids) {
     set(env, obj, "cookie", vector_to_typed_array(env, napi_biguint64_array, std::move(table.cookie)));
     set(env, obj, "cgroupId", vector_to_typed_array(env, napi_biguint64_array, std::move(table.cgroup_id)));
+    set(env, obj, "ifindex", vector_to_typed_array(env, napi_uint32_array, std::move(table.ifindex)));
   }
   if (table.has_ext) set(env, obj, "ext", extensions_to_js(env, table.ext));
   if (table.is_unix) {

@@ -11,12 +11,15 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <cstring>
 
+#include "filter.h"
 #include "layout.h"
+#include "net_inet.h"
 
 namespace netsnap {
 namespace {
@@ -98,6 +101,46 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
     drops = load<uint32_t>(mem.data + SK_MEMINFO_DROPS * sizeof(uint32_t));
   }
   const uint64_t cgroup_id = cgroup.len >= sizeof(uint64_t) ? load<uint64_t>(cgroup.data) : 0;
+  if (!(sink->extensions & kExtTcpInfo)) info = cong = Payload();
+  if (!(sink->extensions & kExtMemory)) mem = Payload();
+
+  // The row as it is stored (and as the TypeScript side reads it back for its own run of the
+  // program): the filter sees the stored values.
+  InetRow row;
+  const uint8_t state = m.idiag_state == 12 ? 3 : m.idiag_state;  // TCP_NEW_SYN_RECV, as /proc prints it
+  const bool listen = state == 10 && !sink->raw;
+  row.retransmits = 0;
+  row.timeout = 0;
+  if (m.idiag_timer == 1) row.retransmits = m.idiag_retrans;
+  else if (m.idiag_timer == 2 || m.idiag_timer == 4) row.timeout = m.idiag_retrans;
+  std::memset(row.local_addr, 0, 16);
+  std::memset(row.remote_addr, 0, 16);
+  const size_t alen = family == 4 ? 4 : 16;
+  std::memcpy(row.local_addr, m.id.idiag_src, alen);
+  std::memcpy(row.remote_addr, m.id.idiag_dst, alen);
+  row.inode = static_cast<double>(m.idiag_inode);
+  row.tx_queue = listen ? 0 : m.idiag_wqueue;
+  row.rx_queue = m.idiag_rqueue;
+  row.timer_jiffies = m.idiag_expires / 10;  // ms -> USER_HZ (100) ticks
+  row.uid = m.idiag_uid;
+  row.drops = drops;
+  row.local_port = ntohs(m.id.idiag_sport);
+  row.remote_port = sink->raw ? 0 : ntohs(m.id.idiag_dport);
+  row.family = family;
+  row.state = state;
+  row.timer_kind = m.idiag_timer;
+  sink->records++;
+  if (sink->filter != nullptr) {
+    FilterRow f;
+    f.inet = &row;
+    f.netlink = true;
+    f.ifindex = m.id.idiag_if;
+    f.cgroup_id = cgroup_id;
+    f.info = info.data;
+    f.info_len = info.len;
+    // Dropped before anything of it is appended: the table stays as if the kernel had not sent it.
+    if (!sink->filter->keeps(f)) return 0;
+  }
 
   Table* t = sink->table;
   if (t->count >= t->capacity) {
@@ -107,41 +150,12 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
       return -ENOMEM;
     }
   }
-  const InetLayout L = inet_layout(t->capacity);
-  const size_t r = t->count++;
-  uint8_t* out = t->buffer;
-  const uint8_t state = m.idiag_state == 12 ? 3 : m.idiag_state;  // TCP_NEW_SYN_RECV, as /proc prints it
-  const bool listen = state == 10 && !sink->raw;
-  uint32_t retransmits = 0, timeout = 0;
-  if (m.idiag_timer == 1) retransmits = m.idiag_retrans;
-  else if (m.idiag_timer == 2 || m.idiag_timer == 4) timeout = m.idiag_retrans;
-  uint8_t local[16] = {0}, remote[16] = {0};
-  const size_t alen = family == 4 ? 4 : 16;
-  std::memcpy(local, m.id.idiag_src, alen);
-  std::memcpy(remote, m.id.idiag_dst, alen);
-  store<double>(out, L.inode, r, static_cast<double>(m.idiag_inode));
-  store<uint32_t>(out, L.tx_queue, r, listen ? 0 : m.idiag_wqueue);
-  store<uint32_t>(out, L.rx_queue, r, m.idiag_rqueue);
-  store<uint32_t>(out, L.timer_jiffies, r, m.idiag_expires / 10);  // ms -> USER_HZ (100) ticks
-  store<uint32_t>(out, L.retransmits, r, retransmits);
-  store<uint32_t>(out, L.uid, r, m.idiag_uid);
-  store<uint32_t>(out, L.timeout, r, timeout);
-  store<uint32_t>(out, L.drops, r, drops);
-  store<uint16_t>(out, L.local_port, r, ntohs(m.id.idiag_sport));
-  store<uint16_t>(out, L.remote_port, r, sink->raw ? 0 : ntohs(m.id.idiag_dport));
-  std::memcpy(out + L.local_addr + r * 16, local, 16);
-  std::memcpy(out + L.remote_addr + r * 16, remote, 16);
-  store<uint8_t>(out, L.family, r, family);
-  store<uint8_t>(out, L.state, r, state);
-  store<uint8_t>(out, L.timer_kind, r, m.idiag_timer);
+  store_inet_row(t->buffer, inet_layout(t->capacity), t->count++, row);
   t->backlog.push_back(listen ? m.idiag_wqueue : 0);
   t->cookie.push_back((static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0]);
   t->cgroup_id.push_back(cgroup_id);
-  if (sink->extensions != 0) {
-    if (!(sink->extensions & kExtTcpInfo)) info = cong = Payload();
-    if (!(sink->extensions & kExtMemory)) mem = Payload();
-    t->ext.add_row(info.data, info.len, cong.data, cong.len, mem.data, mem.len);
-  }
+  t->ifindex.push_back(m.id.idiag_if);
+  if (sink->extensions != 0) t->ext.add_row(info.data, info.len, cong.data, cong.len, mem.data, mem.len);
   return 0;
 }
 
@@ -167,7 +181,10 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
       if (h.nlmsg_type == NLMSG_ERROR) {
         if (plen < sizeof(int)) return -EBADMSG;
         const int err = load<int>(payload);
-        if (err < 0) return err;
+        if (err < 0) {
+          sink->kernel_error = true;
+          return err;
+        }
         if (err > 0) return -EBADMSG;
         // 0 is an acknowledgement: nothing to take.
       } else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
@@ -183,7 +200,87 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
   return kDiagMore;
 }
 
-int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse) {
+namespace {
+
+// One dump request on `fd` (with the bytecode when `bytecode_len` > 0) and its reply into sink->table.
+// Returns 0 or an errno; sink->kernel_error and sink->records tell a refusal of the request (an
+// NLMSG_ERROR before any record) from a dump that failed on the way.
+int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t bytecode_len, std::vector<uint8_t>& buf,
+             DiagSink* sink) {
+  struct {
+    nlmsghdr h;
+    inet_diag_req_raw r;  // inet_diag_req_v2 plus sdiag_raw_protocol in its padding byte
+  } req;
+  static_assert(sizeof(inet_diag_req_raw) == sizeof(inet_diag_req_v2), "raw_diag request layout");
+  static_assert(sizeof req == NLMSG_HDRLEN + sizeof(inet_diag_req_v2), "no padding before the attributes");
+  std::memset(&req, 0, sizeof req);
+  const bool tcp = request.protocol == IPPROTO_TCP;
+  const bool raw = request.protocol == IPPROTO_RAW;
+  req.h.nlmsg_len = sizeof req;
+  req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  req.h.nlmsg_seq = sink->seq;
+  req.r.sdiag_family = static_cast<uint8_t>(request.family);
+  req.r.sdiag_protocol = static_cast<uint8_t>(request.protocol);
+  // raw_diag: IPPROTO_RAW as the raw protocol matches raw sockets of every protocol in a dump.
+  if (raw) req.r.sdiag_raw_protocol = IPPROTO_RAW;
+  req.r.idiag_states = tcp ? request.state_mask : 0xffffffffu;
+  uint8_t ext = 0;
+  if (!tcp || (request.extensions & kExtMemory)) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
+  if (tcp && (request.extensions & kExtTcpInfo)) ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+  req.r.idiag_ext = ext;
+
+  // The bytecode as iproute2's ss sends it: one rtattr INET_DIAG_REQ_BYTECODE right after the
+  // request, counted in nlmsg_len (misc/ss.c, inet_show_netlink).
+  rtattr bc;
+  iovec iov[3];
+  iov[0] = {&req, sizeof req};
+  size_t iovlen = 1;
+  if (bytecode_len > 0) {
+    bc.rta_type = INET_DIAG_REQ_BYTECODE;
+    bc.rta_len = static_cast<unsigned short>(RTA_LENGTH(bytecode_len));
+    iov[1] = {&bc, sizeof bc};
+    iov[2] = {const_cast<uint8_t*>(bytecode), bytecode_len};
+    iovlen = 3;
+    req.h.nlmsg_len += static_cast<uint32_t>(RTA_LENGTH(bytecode_len));
+  }
+  sockaddr_nl kernel;
+  std::memset(&kernel, 0, sizeof kernel);
+  kernel.nl_family = AF_NETLINK;
+  msghdr msg;
+  std::memset(&msg, 0, sizeof msg);
+  msg.msg_name = &kernel;
+  msg.msg_namelen = sizeof kernel;
+  msg.msg_iov = iov;
+  msg.msg_iovlen = iovlen;
+  ssize_t sent;
+  do {
+    sent = sendmsg(fd, &msg, 0);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) return errno;
+
+  sink->raw = raw;
+  sink->drops = !tcp;
+  sink->extensions = request.extensions;
+  sink->filter = request.filter;
+  for (;;) {
+    const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return errno;
+    }
+    if (n == 0) return EBADMSG;  // the dump ended without NLMSG_DONE
+    const int rc = parse_diag_messages(buf.data(), static_cast<size_t>(n), sink);
+    if (rc == kDiagDone) return 0;
+    if (rc < 0) return -rc;
+  }
+}
+
+}  // namespace
+
+int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFilterOutcome* filter) {
+  const bool with_bytecode = request.bytecode != nullptr && request.bytecode_len > 0;
+  if (with_bytecode && request.bytecode_len > kMaxBytecode) return EMSGSIZE;
   // Per thread: the main thread or a libuv pool thread; kept between dumps.
   thread_local std::vector<uint8_t> buf;
   if (buf.size() < kRecvBuffer) buf.resize(kRecvBuffer);
@@ -210,62 +307,31 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse) {
   const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;
   if (fd < 0) return errno;
 
-  struct {
-    nlmsghdr h;
-    inet_diag_req_raw r;  // inet_diag_req_v2 plus sdiag_raw_protocol in its padding byte
-  } req;
-  static_assert(sizeof(inet_diag_req_raw) == sizeof(inet_diag_req_v2), "raw_diag request layout");
-  std::memset(&req, 0, sizeof req);
-  const bool tcp = request.protocol == IPPROTO_TCP;
-  const bool raw = request.protocol == IPPROTO_RAW;
-  req.h.nlmsg_len = sizeof req;
-  req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.h.nlmsg_seq = 1;
-  req.r.sdiag_family = static_cast<uint8_t>(request.family);
-  req.r.sdiag_protocol = static_cast<uint8_t>(request.protocol);
-  // raw_diag: IPPROTO_RAW as the raw protocol matches raw sockets of every protocol in a dump.
-  if (raw) req.r.sdiag_raw_protocol = IPPROTO_RAW;
-  req.r.idiag_states = tcp ? request.state_mask : 0xffffffffu;
-  uint8_t ext = 0;
-  if (!tcp || (request.extensions & kExtMemory)) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
-  if (tcp && (request.extensions & kExtTcpInfo)) ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
-  req.r.idiag_ext = ext;
-
-  sockaddr_nl kernel;
-  std::memset(&kernel, 0, sizeof kernel);
-  kernel.nl_family = AF_NETLINK;
-  int err = 0;
-  ssize_t sent;
-  do {
-    sent = sendto(fd, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
-  } while (sent < 0 && errno == EINTR);
-  if (sent < 0) err = errno;
-
+  DumpFilterOutcome outcome;
   DiagSink sink;
   sink.table = &t;
-  sink.raw = raw;
-  sink.drops = !tcp;
-  sink.extensions = request.extensions;
   sink.seq = 1;
-  while (err == 0) {
-    const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
+  int err = run_dump(fd, request, with_bytecode ? request.bytecode : nullptr, with_bytecode ? request.bytecode_len : 0,
+                     buf, &sink);
+  if (with_bytecode) {
+    // Refused before any record: the kernel's audit of the bytecode (or anything else about the
+    // request, which the dump without it then meets again). Nothing was appended to the table.
+    const bool refused = err != 0 && sink.kernel_error && sink.records == 0 && t.count == 0;
+    if (err == 0) {
+      outcome.in_kernel = true;
+    } else if (refused && !request.bytecode_required) {
+      const int rejected = err;
+      DiagSink again;
+      again.table = &t;
+      again.seq = 2;
+      err = run_dump(fd, request, nullptr, 0, buf, &again);
+      if (err == 0) outcome.rejected = rejected;
     }
-    if (n == 0) {
-      err = EBADMSG;  // the dump ended without NLMSG_DONE
-      break;
-    }
-    const int rc = parse_diag_messages(buf.data(), static_cast<size_t>(n), &sink);
-    if (rc == kDiagDone) break;
-    if (rc < 0) err = -rc;
   }
   if (own_socket) close(fd);
   if (err != 0) return err;
   t.ext.finish();
+  if (filter != nullptr) *filter = outcome;
   *out = std::move(t);
   return 0;
 }

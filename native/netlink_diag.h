@@ -12,8 +12,10 @@
 // - retransmits/timeout: idiag_retrans is icsk_retransmits for timer 1 (-> retransmits) and
 //   icsk_probes_out for timers 2 and 4 (-> timeout); the other one is 0 (not in the dump).
 // - drops: SK_MEMINFO_DROPS of INET_DIAG_SKMEMINFO (UDP/UDPLITE/RAW only, as /proc has it).
-// Beyond /proc: the LISTEN backlog, the socket cookie, the cgroup id, and on request the extension
-// columns of tcp_info.h (tcp_info, congestion control, socket memory).
+// Beyond /proc: the LISTEN backlog, the socket cookie, the cgroup id, the bound device (idiag_if), and
+// on request the extension columns of tcp_info.h (tcp_info, congestion control, socket memory).
+// A filter (filter.h) is run on each record before it is appended; its bytecode, if any, goes to the
+// kernel with the dump request (INET_DIAG_REQ_BYTECODE).
 #ifndef NETSNAP_NETLINK_DIAG_H_
 #define NETSNAP_NETLINK_DIAG_H_
 
@@ -21,20 +23,26 @@
 #include <cstdint>
 #include <vector>
 
+#include "filter.h"
 #include "table.h"
 
 namespace netsnap {
 
 // Where parse_diag_messages() writes: a growable inet table with its per-row vectors.
 struct DiagSink {
-  // Inet layout for table->capacity rows; rows appended at count, each with its backlog, cookie
-  // and cgroup_id entries (and an ext row when `extensions` is not 0).
+  // Inet layout for table->capacity rows; rows appended at count, each with its backlog, cookie,
+  // cgroup_id and ifindex entries (and an ext row when `extensions` is not 0).
   Table* table = nullptr;
   bool raw = false;          // RAW dump: remote port forced to 0, as /proc prints it
   bool drops = true;         // SK_MEMINFO_DROPS into the drops column (not TCP: /proc/net/tcp has none)
   uint32_t extensions = 0;   // kExtTcpInfo | kExtMemory (tcp_info.h): the ext parts decoded
   uint32_t seq = 0;          // only messages with this nlmsg_seq are taken
+  // Rows for which the program is false are not appended (nothing of them: no main row, no side
+  // vector entry, no ext row). Null: every row is kept.
+  const FilterProgram* filter = nullptr;
   bool out_of_memory = false;  // growing the table failed
+  size_t records = 0;          // inet records seen, kept or filtered out
+  bool kernel_error = false;   // an NLMSG_ERROR with a negative errno ended the walk
 };
 
 // Result of parse_diag_messages().
@@ -62,16 +70,39 @@ struct DumpRequest {
   // A NETLINK_SOCK_DIAG socket to dump with, which the caller closes (one made in another network
   // namespace: diag_sockets_in_netns), or -1: a socket of the caller's namespace, made here.
   int socket = -1;
+  // The column program (filter.h): rows for which it is false are not kept. Null: all rows.
+  const FilterProgram* filter = nullptr;
+  // INET_DIAG_REQ_BYTECODE sent with the request (bytecode_len 1..kMaxBytecode; 0: none): the
+  // kernel's share of the filter, which must accept a superset of the rows the program keeps.
+  const uint8_t* bytecode = nullptr;
+  size_t bytecode_len = 0;
+  // A kernel that refuses the bytecode fails the dump (the program holds AUTOBOUND, which only the
+  // kernel decides), instead of a second dump without it.
+  bool bytecode_required = false;
+};
+
+// The longest bytecode an rtattr can carry (its rta_len is 16 bits and counts its 4-byte header).
+constexpr size_t kMaxBytecode = 0xffff - 4;
+
+// What dump_inet() did with the bytecode.
+struct DumpFilterOutcome {
+  bool in_kernel = false;  // the kernel accepted and ran it
+  int rejected = 0;        // the errno of the kernel's refusal (the rows then come from a dump without it)
 };
 
 // Dumps the sockets of one (family, protocol) into *out.
 // reuse: an earlier table whose memory is filled first (see table.h); grown by doubling past it.
 //   Its memory may be written even when the rows end up elsewhere (the dump outgrew it, or failed
 //   and /proc was read): a caller hands a table over for reuse only when it is done with it.
-// The table comes with its backlog, cookie and cgroup_id columns (has_backlog, has_ids), and its
-// ext columns, column-major (has_ext), when extensions were asked. *out is only written on success.
+// The table comes with its backlog, cookie, cgroup_id and ifindex columns (has_backlog, has_ids),
+// and its ext columns, column-major (has_ext), when extensions were asked. *out is only written on
+// success.
+// With a bytecode: when the kernel answers the request with an error before any record (its audit,
+// inet_diag_bc_audit, refused the bytecode: EINVAL, or EPERM for a mark condition), the dump is made
+// again without it and *filter records the refusal; with bytecode_required the refusal is the
+// dump's error instead. `filter` may be null.
 // Returns 0, or an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOMEM, EBADMSG...).
-int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse);
+int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFilterOutcome* filter = nullptr);
 
 // Makes `n` NETLINK_SOCK_DIAG sockets inside the network namespace at `netns_path` (e.g.
 // /proc/PID/ns/net or /run/netns/NAME) into fds[0..n). A netlink socket stays bound to the

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -56,12 +57,24 @@ int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, F
   d.state_mask = kernel_states(req);
   d.extensions = req.extensions;
   d.socket = diag.fd;
+  if (req.has_filter) {
+    d.filter = &req.filter;
+    d.bytecode = req.bytecode.data();
+    d.bytecode_len = req.bytecode.size();
+    d.bytecode_required = req.filter.autobound;
+  }
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   Table t;
-  const int err = dump_inet(d, &t, reuse);
+  DumpFilterOutcome filter;
+  const int err = dump_inet(d, &t, reuse, &filter);
   if (err != 0) return err;
   outcome->table = std::move(t);
   outcome->source = "netlink";
+  if (d.bytecode_len > 0) {
+    outcome->bytecode_sent = true;
+    outcome->filter_in_kernel = filter.in_kernel;
+    if (filter.rejected != 0) outcome->kernel_rejected = errno_code(filter.rejected);
+  }
   return 0;
 }
 
@@ -73,8 +86,9 @@ bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std
   outcome->source = "proc";
   if (req.netlink && kind != NetFile::kUnix) {
     // With extensions asked, /proc rows would silently lack them; with netns, they would describe
-    // netDir's namespace instead. Then a dump that cannot be had is the file's error.
-    const bool no_fallback = req.extensions != 0 || req.has_netns;
+    // netDir's namespace instead; a program with DEV, CGROUP, AUTOBOUND, INFO or RATIO would decide
+    // them on rows that cannot answer. Then a dump that cannot be had is the file's error.
+    const bool no_fallback = req.extensions != 0 || req.has_netns || (req.has_filter && req.filter.netlink_only);
     int err = ENOTSUP;  // extensions for a netDir of another namespace, without netns
     if (req.has_netns || own_namespace(req.net_dir)) {
       err = sample_netlink(req, i, diag, outcome);
@@ -96,10 +110,12 @@ bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std
   // copies what it keeps; never the whole text and the table at once (lines.h).
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   const uint32_t* mask = kind == NetFile::kTcp && req.has_tcp_states ? &req.tcp_states : nullptr;
+  // The filter is of inet rows: unix files do not run it.
+  const FilterProgram* filter = req.has_filter ? &req.filter : nullptr;
   const int err = kind == NetFile::kUnix
                       ? stream_unix_table(AT_FDCWD, path.c_str(), scratch, &outcome->table, reuse)
                       : stream_inet_table(AT_FDCWD, path.c_str(), scratch, kind != NetFile::kTcp, req.little_endian,
-                                          &outcome->table, reuse, mask);
+                                          &outcome->table, reuse, mask, filter);
   if (err == ENOMEM) return false;
   if (err != 0) outcome->error = errno_code(err);
   return true;
@@ -190,6 +206,57 @@ void run_sample(SampleBaton& baton) {
 }
 
 namespace {
+
+// A typed array of `type` as (data, length in elements); false when `value` is none. A view on a
+// detached buffer reads as empty, as its length does in JavaScript.
+bool typed_array_of(Napi::Env env, Napi::Value value, napi_typedarray_type type, const void** data, size_t* length) {
+  if (!value.IsTypedArray()) return false;
+  napi_typedarray_type actual;
+  void* d = nullptr;
+  size_t n = 0;
+  if (napi_get_typedarray_info(env, value, &actual, &n, &d, nullptr, nullptr) != napi_ok || actual != type) return false;
+  *data = d;
+  *length = d == nullptr ? 0 : n;
+  return true;
+}
+
+// request.filter into out->filter / out->bytecode: message for a bad one, or empty.
+std::string read_filter(Napi::Env env, Napi::Value filter, const std::string& who, SampleRequest* out) {
+  const std::string at = who + "request.filter";
+  if (!filter.IsObject() || filter.IsArray() || filter.IsFunction()) return at + " must be an object";
+  Napi::Object obj = filter.As<Napi::Object>();
+  Napi::Value program = obj.Get("program");
+  if (env.IsExceptionPending()) return std::string();
+  const void* data = nullptr;
+  size_t n = 0;
+  if (!typed_array_of(env, program, napi_float64_array, &data, &n)) return at + ".program must be a Float64Array";
+  std::vector<double>& words = out->filter.words;
+  words.resize(n);
+  if (n > 0) std::memcpy(words.data(), data, n * sizeof(double));
+  const std::string problem = filter_program_problem(words.data(), words.size());
+  if (!problem.empty()) return at + ".program: " + problem;
+  out->filter.classify();
+  if (out->filter.tcp_info && !(out->extensions & kExtTcpInfo)) {
+    for (size_t pc = 0; pc < n; pc += filter_op_words(words[pc])) {
+      if (words[pc] == filter_op::kInfo || words[pc] == filter_op::kRatio) {
+        return at + ".program: op " + std::to_string(static_cast<int>(words[pc])) + " at " + std::to_string(pc) +
+               " needs extensions bit 1 (tcp_info)";
+      }
+    }
+  }
+  Napi::Value bytecode = obj.Get("bytecode");
+  if (env.IsExceptionPending()) return std::string();
+  if (!bytecode.IsUndefined() && !bytecode.IsNull()) {
+    if (!typed_array_of(env, bytecode, napi_uint8_array, &data, &n)) return at + ".bytecode must be a Uint8Array or null";
+    if (n > kMaxBytecode) {
+      return at + ".bytecode must be at most " + std::to_string(kMaxBytecode) + " bytes (one netlink attribute), got " +
+             std::to_string(n);
+    }
+    out->bytecode.assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + n);
+  }
+  out->has_filter = true;
+  return std::string();
+}
 
 // Message for a rejected request, or empty when the request is valid and now in `out`.
 // Strict types (the TypeScript backend coerces); unknown file names fail exactly as in sample.ts.
@@ -282,6 +349,13 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
     out->has_netns = true;
   }
 
+  Napi::Value filter = obj.Get("filter");
+  if (env.IsExceptionPending()) return std::string();
+  if (!filter.IsUndefined() && !filter.IsNull()) {
+    const std::string problem = read_filter(env, filter, who, out);
+    if (env.IsExceptionPending() || !problem.empty()) return problem;
+  }
+
   Napi::Value reuse = obj.Get("reuse");
   if (env.IsExceptionPending()) return std::string();
   if (reuse.IsUndefined() || reuse.IsNull()) return std::string();
@@ -341,6 +415,10 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request)
       if (env.IsExceptionPending()) return Napi::Value();
       file.Set("error", env.Null());
       file.Set("table", table);
+      if (outcome.bytecode_sent) {
+        file.Set("filterInKernel", outcome.filter_in_kernel);
+        if (outcome.kernel_rejected != nullptr) file.Set("kernelRejected", outcome.kernel_rejected);
+      }
     }
     files.Set(static_cast<uint32_t>(i), file);
     if (env.IsExceptionPending()) return Napi::Value();

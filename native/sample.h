@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "filter.h"
 #include "owners.h"
 #include "table.h"
 
@@ -42,12 +43,22 @@ struct SampleRequest {
   // /proc/PID/ns/net. Set: a failed dump is the file's error, as with extensions.
   bool has_netns = false;
   std::string netns;
+  // request.filter: the column program every inet row must pass (checked; filter.h) and the bytecode
+  // sent with netlink dumps (empty: none).
+  bool has_filter = false;
+  FilterProgram filter;
+  std::vector<uint8_t> bytecode;
 };
 
 struct FileOutcome {
   const char* error = nullptr;  // Node's err.code (static string), or null when read
   Table table;                  // meaningful when error is null
   const char* source = "proc";  // "proc" or "netlink": where the rows came from
+  // A netlink dump of a request with a bytecode: whether the kernel ran it (filterInKernel), and
+  // when it refused it, its errno name (kernelRejected; the program ran on the columns alone).
+  bool bytecode_sent = false;
+  bool filter_in_kernel = false;
+  const char* kernel_rejected = nullptr;
 };
 
 struct SampleBaton {

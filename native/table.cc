@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "filter.h"
 #include "layout.h"
 #include "lines.h"
 #include "net_inet.h"
@@ -28,6 +29,7 @@ Table& Table::operator=(Table&& other) noexcept {
     has_ids = other.has_ids;
     cookie = std::move(other.cookie);
     cgroup_id = std::move(other.cgroup_id);
+    ifindex = std::move(other.ifindex);
     has_ext = other.has_ext;
     ext = std::move(other.ext);
     other.byte_length = other.capacity = other.count = other.pool_length = 0;
@@ -102,6 +104,7 @@ struct InetBuilder {
   bool want_drops, little_endian;
   const Reuse* reuse;
   const uint32_t* state_mask;
+  const FilterProgram* filter;
   Table t;
 
   bool begin(const uint8_t* first, size_t n) {
@@ -126,6 +129,11 @@ struct InetBuilder {
       t.problems.push_back(static_cast<uint32_t>(line_no));
       t.problems.push_back(code);
       return true;
+    }
+    if (filter != nullptr) {
+      FilterRow f;
+      f.inet = &row;
+      if (!filter->keeps(f)) return true;  // filtered out: not a problem, nothing stored
     }
     if (t.count == t.capacity && !grow(t, inet_bytes, kInetWidths, inet_capacity_fits)) return false;
     store_inet_row(t.buffer, inet_layout(t.capacity), t.count++, row);
@@ -204,8 +212,8 @@ struct UnixBuilder {
 }  // namespace
 
 bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
-                      const Reuse* reuse, const uint32_t* state_mask) {
-  InetBuilder b{want_drops, little_endian, reuse, state_mask, Table()};
+                      const Reuse* reuse, const uint32_t* state_mask, const FilterProgram* filter) {
+  InetBuilder b{want_drops, little_endian, reuse, state_mask, filter, Table()};
   if (!memory_lines(bytes, len, kInetLineMax, b)) return false;
   *out = std::move(b.t);
   return true;
@@ -220,8 +228,9 @@ bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse*
 }
 
 int stream_inet_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, bool want_drops,
-                      bool little_endian, Table* out, const Reuse* reuse, const uint32_t* state_mask) {
-  InetBuilder b{want_drops, little_endian, reuse, state_mask, Table()};
+                      bool little_endian, Table* out, const Reuse* reuse, const uint32_t* state_mask,
+                      const FilterProgram* filter) {
+  InetBuilder b{want_drops, little_endian, reuse, state_mask, filter, Table()};
   const int err = stream_lines(dir_fd, path, kInetLineMax, scratch, b);
   if (err != 0) return err;
   *out = std::move(b.t);

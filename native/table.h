@@ -13,6 +13,8 @@
 
 namespace netsnap {
 
+struct FilterProgram;  // filter.h
+
 // Memory of an earlier table that JavaScript hands back to be filled again (the sampler's double
 // buffering). The caller keeps the JavaScript objects alive and attached while the table is built.
 struct Reuse {
@@ -41,11 +43,12 @@ struct Table {
   // Netlink inet tables only: the accept backlog maximum of LISTEN rows (0 for others), one per row.
   bool has_backlog = false;
   std::vector<uint32_t> backlog;
-  // Netlink inet tables only: the socket cookie and INET_DIAG_CGROUP_ID (0 when the record has
-  // none), one per row.
+  // Netlink inet tables only: the socket cookie, INET_DIAG_CGROUP_ID (0 when the record has none)
+  // and the bound device (idiag_if, 0 when unbound), one per row.
   bool has_ids = false;
   std::vector<uint64_t> cookie;
   std::vector<uint64_t> cgroup_id;
+  std::vector<uint32_t> ifindex;
   // Netlink inet tables of a request with extensions: RawTcpExtensions.
   bool has_ext = false;
   TcpExtensions ext;
@@ -82,8 +85,12 @@ struct Table {
 // view shows. Otherwise a fresh table is allocated as without it.
 // state_mask: when not null, only rows whose state st has bit (1 << st) set are kept (st < 32);
 // the others are skipped silently (not problems).
+// filter: when not null, a valid row for which the program (filter.h) is false is skipped silently
+// too: never stored, its slot left as it was (/proc rows have no netlink extras: DEV and CGROUP
+// are unknown there, INFO and RATIO false).
 bool build_inet_table(const uint8_t* bytes, size_t len, bool want_drops, bool little_endian, Table* out,
-                      const Reuse* reuse = nullptr, const uint32_t* state_mask = nullptr);
+                      const Reuse* reuse = nullptr, const uint32_t* state_mask = nullptr,
+                      const FilterProgram* filter = nullptr);
 bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse* reuse = nullptr);
 
 // The same tables, streamed from the file at `path` (relative to dir_fd) in chunks (lines.h):
@@ -93,7 +100,8 @@ bool build_unix_table(const uint8_t* bytes, size_t len, Table* out, const Reuse*
 // row does not fit; `reuse` is filled first and left behind (to its owner) when the table grows
 // past it. Returns 0, an errno value from open/read, or ENOMEM when memory cannot be had.
 int stream_inet_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, bool want_drops,
-                      bool little_endian, Table* out, const Reuse* reuse = nullptr, const uint32_t* state_mask = nullptr);
+                      bool little_endian, Table* out, const Reuse* reuse = nullptr, const uint32_t* state_mask = nullptr,
+                      const FilterProgram* filter = nullptr);
 int stream_unix_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, Table* out,
                       const Reuse* reuse = nullptr);
 

@@ -50,10 +50,10 @@ case "$SECONDS_EACH$JOBS" in *[!0-9]*) echo "fuzz: --seconds and --jobs take who
 N=native
 sources() {
   case "$1" in
-    inet) echo "$N/fuzz/inet_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc" ;;
-    unix) echo "$N/fuzz/unix_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc" ;;
+    inet) echo "$N/fuzz/inet_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
+    unix) echo "$N/fuzz/unix_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     link) echo "$N/fuzz/link_fuzz.cc $N/fd_link.cc $N/proc_pid.cc" ;;
-    netlink) echo "$N/fuzz/netlink_fuzz.cc $N/netlink_diag.cc $N/tcp_info.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc" ;;
+    netlink) echo "$N/fuzz/netlink_fuzz.cc $N/netlink_diag.cc $N/tcp_info.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
   esac
 }
 # Largest input libFuzzer makes: /proc/net files can be big; links, cmdline and status are small.
