@@ -1,8 +1,10 @@
 // snapshot() and sample(): the library's one-shot reads, on the backend that select.ts picks.
 import { getBackend } from './select';
-import { isOwnNetDir, requestSource, sampleRequest, Snapshot, type CgroupResolver, type SnapshotOptions } from '../model/snapshot';
+import { EXT_INFO, isOwnNetDir, requestSource, sampleRequest, Snapshot, type CgroupResolver, type SnapshotOptions } from '../model/snapshot';
 import { NetsnapError } from '../model/errors';
-import type { Backend, RawSample, SampleRequest } from '../model/contract';
+import { selectInetRows, type Backend, type RawInetTable, type RawSample, type SampleRequest } from '../model/contract';
+import { InetTable, OwnerIndex } from '../model/columns';
+import { compileFilter, type CompiledFilter, type FilterOwner } from '../filter/compile';
 import { CgroupPaths, findCgroup2Mount } from '../owners/cgroup_path';
 import { containerOf, processCgroupPaths, readCgroupsOf } from '../owners/container';
 import type { ProcessCgroup } from '../model/columns';
@@ -13,18 +15,42 @@ export function internalsAsked(options: SnapshotOptions): string {
   return asked.length === 0 ? '' : asked.map((k) => `'${k}'`).join(', ');
 }
 
+const compiled = new Map<string, CompiledFilter>();
+
+/** options.filter compiled, once per distinct text (the last few are kept); null without one. */
+export function filterOf(options: SnapshotOptions): CompiledFilter | null {
+  const text = options.filter;
+  if (text === undefined || text === null) return null;
+  if (typeof text !== 'string') throw new TypeError('options.filter must be a string');
+  let f = compiled.get(text);
+  if (f === undefined) {
+    f = compileFilter(text);
+    if (compiled.size >= 16) compiled.delete(compiled.keys().next().value!);
+    compiled.set(text, f);
+  }
+  return f;
+}
+
 /**
  * The backend and the request for `options`. tcp_info, skmem and cgroup ids exist only in the
  * netlink dump: asked of the TypeScript backend, of the /proc source or of a tree that is no
  * namespace, they are refused here, before anything is read — never answered with silent zeros.
+ * So are filters on what only the dump carries (dev, cgroup, autobound, tcp_info values).
  */
-export function prepareSample(options: SnapshotOptions): { backend: Backend; request: SampleRequest } {
+export function prepareSample(options: SnapshotOptions): { backend: Backend; request: SampleRequest; filter: CompiledFilter | null } {
   const request = sampleRequest(options);
   const backend = getBackend(options.backend);
-  const asked = internalsAsked(options);
+  const filter = filterOf(options);
+  if (filter !== null) {
+    request.filter = filter.request;
+    if (filter.hasStates) request.tcpStates = (request.tcpStates ?? 0xffffffff) & filter.tcpStates;
+    if (filter.needs.owners) request.owners = true;
+    if (filter.needs.info) request.extensions = (request.extensions ?? 0) | EXT_INFO;
+  }
+  const asked = netlinkAsked(options, filter);
   if (asked === '') {
     request.source = requestSource(options.source, backend.name, request.netDir);
-    return { backend, request };
+    return { backend, request, filter };
   }
   if (backend.name !== 'native') {
     throw new NetsnapError('ERR_NEEDS_NATIVE', `${asked} come from the kernel's netlink socket dump, which only the native backend reads; the TypeScript backend is in use (NETSNAP_BACKEND=js, or the addon did not load: see netsnap --version)`);
@@ -36,7 +62,7 @@ export function prepareSample(options: SnapshotOptions): { backend: Backend; req
     if (m === null) throw new NetsnapError('ERR_USAGE', `${asked} need a live network namespace, and ${request.netDir} is not /proc/net or /proc/PID/net`);
     request.netns = `${m[1]}/${m[2]}/ns/net`;
   }
-  return { backend, request };
+  return { backend, request, filter };
 }
 
 const resolvers = new Map<string, CgroupPaths>();
@@ -89,20 +115,60 @@ export function checkDumps(request: SampleRequest, raw: RawSample, asked: string
   }
 }
 
+/**
+ * The filter's owner predicates (pid, comm, program, container), run once the owners are known:
+ * the backends kept every row these could still pass; here the rows that do not are cut out.
+ */
+export function applyOwnerFilter(filter: CompiledFilter | null, request: SampleRequest, raw: RawSample): void {
+  if (filter === null || !filter.needs.owners || raw.owners === null) return;
+  const index = new OwnerIndex(raw.owners);
+  const cgroups = filter.needs.processCgroups ? new Map<number, FilterOwner['container']>() : null;
+  const containerOfPid = (pid: number): FilterOwner['container'] => {
+    if (cgroups === null) return null;
+    let c = cgroups.get(pid);
+    if (c === undefined) {
+      const cg = readCgroupsOf(request.procRoot, pid);
+      const ref = cg === null ? null : containerOf(processCgroupPaths(cg));
+      c = ref === null ? null : { id: ref.id, ...(ref.podUid !== undefined ? { podUid: ref.podUid } : {}) };
+      cgroups.set(pid, c);
+    }
+    return c;
+  };
+  for (const f of raw.files) {
+    if (f.table === null || f.name === 'unix') continue;
+    const t = new InetTable('tcp', f.name, f.table as RawInetTable, f.source);
+    const keep = new Uint8Array(t.count);
+    let dropped = 0;
+    for (let i = 0; i < t.count; i++) {
+      const ok = filter.matches(t, i, (r) => index.ownersOf(t.inode[r]!).map((o) => ({ pid: o.pid, comm: o.comm, program: o.name, container: containerOfPid(o.pid) })));
+      keep[i] = ok ? 1 : 0;
+      if (!ok) dropped++;
+    }
+    if (dropped > 0) f.table = selectInetRows(f.table as RawInetTable, keep);
+  }
+}
+
+/** What a sample depends on the netlink dump for, in words for messages (checkDumps); '' for nothing. */
+export function netlinkAsked(options: SnapshotOptions, filter: CompiledFilter | null): string {
+  return [internalsAsked(options), filter?.needs.netlink ? `the filter's ${filter.needs.netlink}` : ''].filter(Boolean).join(' and ');
+}
+
+function finish(options: SnapshotOptions, backend: Backend, request: SampleRequest, filter: CompiledFilter | null, raw: RawSample, takenAt: number): Snapshot {
+  checkDumps(request, raw, netlinkAsked(options, filter));
+  applyOwnerFilter(filter, request, raw);
+  return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot), processCgroupsOf(options, request.procRoot, raw));
+}
+
 /** Reads, parses and (optionally) maps owners, synchronously. */
 export function snapshot(options: SnapshotOptions = {}): Snapshot {
-  const { backend, request } = prepareSample(options);
+  const { backend, request, filter } = prepareSample(options);
   const takenAt = Date.now();
-  const raw = backend.sample(request);
-  checkDumps(request, raw, internalsAsked(options));
-  return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot), processCgroupsOf(options, request.procRoot, raw));
+  return finish(options, backend, request, filter, backend.sample(request), takenAt);
 }
 
 /** Like snapshot(), but with the native backend the work runs on the libuv thread pool. */
 export async function sample(options: SnapshotOptions = {}): Promise<Snapshot> {
-  const { backend, request } = prepareSample(options);
+  const { backend, request, filter } = prepareSample(options);
   const takenAt = Date.now();
-  const raw = await backend.sampleAsync(request);
-  checkDumps(request, raw, internalsAsked(options));
-  return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot), processCgroupsOf(options, request.procRoot, raw));
+  return finish(options, backend, request, filter, await backend.sampleAsync(request), takenAt);
 }

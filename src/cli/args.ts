@@ -2,7 +2,7 @@
 // long options. Exported so tests can call it without spawning a process.
 import * as fs from 'node:fs';
 import { CLI_EXIT_STATUS, NetsnapError } from '../model/errors';
-import { parseFilter } from '../analysis/filter';
+import { parseFilter } from '../filter/parse';
 
 export interface CliOptions {
   tcp: boolean;
@@ -348,6 +348,11 @@ export function parseDuration(text: string): number | null {
   return m[2] === 'ms' ? v / 1000 : v;
 }
 
+/** A filter file's expression: its lines joined by spaces; `#` starts a comment. */
+export function filterFileText(text: string): string {
+  return text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean).join(' ');
+}
+
 export function parseArgs(argv: readonly string[]): ParseResult {
   const o = defaultOptions();
   const usageError = (message: string): ParseResult => ({ kind: 'error', message, exitCode: 3, usage: true });
@@ -439,8 +444,7 @@ export function parseArgs(argv: readonly string[]): ParseResult {
     } catch (err) {
       return { kind: 'error', message: `netsnap: cannot read filter file ${filterFile}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, exitCode: 2, usage: false };
     }
-    // Lines joined by spaces; `#` starts a comment.
-    o.filter = text.split('\n').map((l) => l.replace(/#.*/, '').trim()).filter(Boolean).join(' ');
+    o.filter = filterFileText(text);
   } else if (words.length > 0) {
     o.filter = words.join(' ');
   }

@@ -49,7 +49,9 @@ export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
   const families: Array<4 | 6> = [];
   if (sel.inet) families.push(4);
   if (sel.inet6) families.push(6);
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source });
+  // A filter scopes the baseline (say, to one service's ports): saved and compared alike.
+  const filter = o.filter === null ? {} : { filter: o.filter };
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...filter });
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   const now = buildBaseline(snap);
   let status = 0;

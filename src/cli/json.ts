@@ -4,7 +4,7 @@
 import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import { SILENT, type Output } from './output';
-import { inetRowPredicate, internalsOptions, listingFilter, listingFormat, tableRequest } from './listing';
+import { filterOptions, inetRowPredicate, internalsOptions, listingFilter, listingFormat, tableRequest } from './listing';
 import { withResolvedHosts } from '../names/dns';
 import { unixRowShown } from '../format/netstat';
 import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
@@ -41,8 +41,8 @@ function groupJson(g: GroupMembership, names: Names | null): JsonObject {
 export async function runListingJson(o: CliOptions, io: Output): Promise<number> {
   const { sel, protocols, families } = tableRequest(o);
   const filter = listingFilter(o);
-  const tcpStates = filter?.hasStates ? { tcpStates: filter.tcpStates } : {};
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...tcpStates, ...internalsOptions(o) });
+  const f = filter === null ? {} : { filter: filter.text };
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...f, ...internalsOptions(o) });
   const fmt = listingFormat(o);
   const inetShown = inetRowPredicate(filter, fmt);
   const names = o.numericHosts && o.numericPorts ? null : (fmt.names ?? null);

@@ -8,7 +8,7 @@ import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, write
 import { ByteWriter } from '../bytes/writer';
 import type { InetTable } from '../model/columns';
 import { NetsnapError } from '../model/errors';
-import type { CompiledFilter } from '../analysis/filter';
+import type { CompiledFilter } from '../filter/compile';
 
 import { detailLine, type DetailOptions } from '../format/ss_detail';
 import { byteSink, SILENT, utf8, type Output } from './output';
@@ -18,7 +18,7 @@ import { byteSink, SILENT, utf8, type Output } from './output';
 const lazyNames = () => require('../names/names') as typeof import('../names/names');
 const lazyDns = () => require('../names/dns') as typeof import('../names/dns');
 const lazyGroups = () => require('./groups') as typeof import('./groups');
-const lazyFilter = () => require('../analysis/filter') as typeof import('../analysis/filter');
+const lazyFilter = () => require('../filter/compile') as typeof import('../filter/compile');
 
 interface Selection {
   protos: Array<'tcp' | 'udp' | 'udplite' | 'raw'>;
@@ -112,23 +112,28 @@ export function listingTcpStates(o: CliOptions): number | undefined {
 export function listingFilter(o: CliOptions): CompiledFilter | null {
   if (o.filter === null) return null;
   if (o.unix) throw new NetsnapError('ERR_USAGE', 'filters do not apply to UNIX sockets (-x) yet');
-  const { compileFilter, parseFilter } = lazyFilter();
-  return compileFilter(parseFilter(o.filter));
+  return lazyFilter().compileFilter(o.filter);
 }
 
 /**
- * Which inet rows a listing shows: netstat's -a/-l rules and the filter. A filter with state words
- * chooses rows by them instead of -a/-l (ss's rule where the two disagree).
+ * Which inet rows a listing shows. The snapshot holds only the rows that pass the filter (the
+ * kernel and the backends ran it); netstat's -a/-l rules choose among them, unless the filter has
+ * state words, which choose instead (ss's rule where the two disagree).
  */
 export function inetRowPredicate(filter: CompiledFilter | null, fmt: NetstatListingOptions): (t: InetTable, i: number) => boolean {
-  if (filter === null) return (t, i) => inetRowShown(t, i, fmt);
-  if (filter.hasStates) return (t, i) => filter.matches(t, i);
-  return (t, i) => inetRowShown(t, i, fmt) && filter.matches(t, i);
+  if (filter?.hasStates) return () => true;
+  return (t, i) => inetRowShown(t, i, fmt);
 }
 
-/** The TCP states a sample needs: the filter's state words when it has them, else netstat's -a/-l. */
-export function sampleTcpStates(o: CliOptions, filter: CompiledFilter | null): number | undefined {
-  return filter?.hasStates ? filter.tcpStates : listingTcpStates(o);
+/** The snapshot options of a filter: the expression, and netstat's -a/-l states unless it has its own. */
+export function filterOptions(o: CliOptions, filter: CompiledFilter | null): { filter?: string; tcpStates?: number } {
+  const out: { filter?: string; tcpStates?: number } = {};
+  if (filter !== null) out.filter = filter.text;
+  if (!filter?.hasStates) {
+    const m = listingTcpStates(o);
+    if (m !== undefined) out.tcpStates = m;
+  }
+  return out;
 }
 
 /** Prints one listing; returns netstat's exit status. */
@@ -138,7 +143,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   const shown = inetRowPredicate(filter, fmt);
   const snap: Snapshot = snapshot({
     protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source,
-    tcpStates: sampleTcpStates(o, filter), ...internalsOptions(o),
+    ...filterOptions(o, filter), ...internalsOptions(o),
   });
   const details: DetailOptions | null = o.info || o.memory || o.cgroup
     ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts } : null;

@@ -56,10 +56,10 @@ const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t), out
 /** One run of whatever mode the options select, in the current (or --proc-root's) namespace. */
 export async function runMode(o: CliOptions, io: Output): Promise<number> {
   if (o.filter !== null) {
-    // A filter chooses sockets of the listing, --json/--ndjson and --summary; the other modes do not take one yet.
-    const mode = o.statistics ? '-s' : o.route ? '-r' : o.interfaces ? '-i' : o.saveBaseline !== null ? '--save-baseline'
-      : o.compare !== null ? '--compare' : o.watch ? '--watch' : o.groups ? '-g' : null;
-    if (mode !== null) throw new NetsnapError('ERR_USAGE', `a filter ('${o.filter}') does not apply to ${mode} yet`);
+    // A filter chooses sockets: of the listing, -c, --json/--ndjson, --summary, --watch and baselines.
+    // -s, -r, -i and -g show no sockets to choose from.
+    const mode = o.statistics ? '-s' : o.route ? '-r' : o.interfaces ? '-i' : o.groups ? '-g' : null;
+    if (mode !== null) throw new NetsnapError('ERR_USAGE', `a filter ('${o.filter}') does not apply to ${mode}: it shows no sockets`);
   }
   // netstat's order of precedence: statistics (which ignores -c), routes, interfaces, then the
   // socket listing; netsnap's own socket modes come before netstat's listing.

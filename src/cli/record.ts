@@ -7,10 +7,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { startRecorder, type Recorder } from '../services/recorder';
 import { isNetsnapError, usageError } from '../model/errors';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, parseSubArgs, sourceOption } from './subargs';
+import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
 
 export const RECORD_USAGE = `usage: netsnap record --out FILE [--interval TIME] [--duration TIME] [--top N] [--no-owners]
-                      [--proc-root DIR] [--source proc|netlink|auto] [--info] [-- COMMAND [ARG ...]]
+                      [--proc-root DIR] [--source proc|netlink|auto] [--info] [--filter EXPR | --filter-file FILE]
+                      [-- COMMAND [ARG ...]]
 
 Samples this host's sockets every TIME and appends one JSON summary per sample to FILE (NDJSON):
 counts by protocol, family and state, queue bytes, LISTEN accept queues, the busiest local ports
@@ -26,12 +27,15 @@ Turn it into a page with: netsnap report FILE
   --proc-root DIR       read /proc from DIR (default /proc)
   --source proc|netlink|auto  where inet sockets are read from (default auto)
   --info                tcp_info RTT percentiles and retransmitting connections per sample (native backend)
+  --filter EXPR         record only the inet sockets ss's filter EXPR keeps, e.g. 'sport = :8080'
+  --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
 `;
 
 const SPEC = [
   { name: 'out', short: 'o', value: true }, { name: 'interval', value: true }, { name: 'duration', value: true },
   { name: 'top', value: true }, { name: 'no-owners', value: false }, { name: 'proc-root', value: true },
   { name: 'source', value: true }, { name: 'info', value: false }, { name: 'help', short: 'h', value: false },
+  ...FILTER_SPEC,
 ];
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -49,6 +53,7 @@ interface Settings {
   procRoot: string;
   source: 'auto' | 'proc' | 'netlink';
   info: boolean;
+  filter: string | null;
   command: string[] | null;
 }
 
@@ -67,6 +72,7 @@ function settings(argv: string[]): Settings | 'help' {
     procRoot: options.get('proc-root') || '/proc',
     source: options.has('source') ? sourceOption('record', options.get('source')!) : 'auto',
     info: options.has('info'),
+    filter: filterOption('record', options),
     command: rest.length > 0 ? rest : null,
   };
 }
@@ -90,6 +96,10 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
     }
     s = parsed;
   } catch (err) {
+    if (err instanceof SubcommandError) {
+      say(`${err.message}\n`);
+      return err.exitStatus;
+    }
     if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     say(`${err.message}\n${RECORD_USAGE}`);
     return 2;
@@ -103,7 +113,7 @@ export async function runRecord(argv: string[], io: Output): Promise<number> {
   try {
     recorder = startRecorder({
       interval: s.interval, duration: s.duration, top: s.top, owners: s.owners, procRoot: s.procRoot, source: s.source, info: s.info,
-      command: s.command,
+      ...(s.filter === null ? {} : { filter: s.filter }), command: s.command,
       write: (line) => {
         if (fd < 0) {
           try {

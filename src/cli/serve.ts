@@ -3,10 +3,11 @@ import * as net from 'node:net';
 import { startExporter, hostPort } from '../services/exporter';
 import { isNetsnapError, NetsnapError, usageError } from '../model/errors';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, parseSubArgs, sourceOption } from './subargs';
+import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
                      [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto] [--info] [--cgroup]
+                     [--filter EXPR | --filter-file FILE]
 
 A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /healthz.
 
@@ -25,12 +26,16 @@ A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /h
   --source proc|netlink|auto  where inet sockets are read from (default auto)
   --cgroup              sockets per container (netsnap_container_sockets), from the owners' cgroups
   --info                tcp_info gauges per service port: RTT p50/p99, retransmitting connections, unsent bytes (native backend)
+  --filter EXPR         count only the inet sockets ss's filter EXPR keeps (netsnap's listing takes the
+                        same words), e.g. 'sport = :443 or dport = :5432': an exporter scoped to a service
+  --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
 `;
 
 const SPEC = [
   { name: 'listen', value: true }, { name: 'interval', value: true }, { name: 'top', value: true },
   { name: 'no-owners', value: false }, { name: 'request-timeout', value: true }, { name: 'proc-root', value: true },
   { name: 'source', value: true }, { name: 'info', value: false }, { name: 'cgroup', value: false }, { name: 'help', short: 'h', value: false },
+  ...FILTER_SPEC,
 ];
 
 /** ADDR:PORT or [ADDR]:PORT, with a literal IP address. */
@@ -58,6 +63,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   let owners = true;
   let info = false;
   let cgroup = false;
+  let filter: string | null = null;
   try {
     const { options, positionals, rest } = parseSubArgs('serve', argv, SPEC);
     if (options.has('help')) {
@@ -74,7 +80,12 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     owners = !options.has('no-owners');
     info = options.has('info');
     cgroup = options.has('cgroup');
+    filter = filterOption('serve', options);
   } catch (err) {
+    if (err instanceof SubcommandError) {
+      say(`${err.message}\n`);
+      return err.exitStatus;
+    }
     if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     say(`${err.message}\n${SERVE_USAGE}`);
     return 2;
@@ -84,6 +95,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   try {
     exporter = await startExporter({
       host: listen.host, port: listen.port, interval, top, owners, procRoot, source, info, cgroup, requestTimeoutMs: requestTimeout * 1000,
+      ...(filter === null ? {} : { filter }),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

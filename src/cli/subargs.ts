@@ -1,8 +1,10 @@
 // Option parsing for the subcommands (serve, record, report): GNU-style long options
 // (`--name value`, `--name=value`, unambiguous prefixes), single-letter aliases, `--` ending the
 // options (what follows is returned as `rest`: record's command).
-import { parseDuration } from './args';
-import { usageError } from '../model/errors';
+import * as fs from 'node:fs';
+import { filterFileText, parseDuration } from './args';
+import { NetsnapError, usageError } from '../model/errors';
+import { parseFilter } from '../filter/parse';
 
 export interface OptionSpec {
   name: string;
@@ -81,6 +83,42 @@ export function countOption(command: string, name: string, text: string, min: nu
 export function sourceOption(command: string, text: string): 'auto' | 'proc' | 'netlink' {
   if (text !== 'auto' && text !== 'proc' && text !== 'netlink') {
     throw usageError(`netsnap ${command}: invalid --source '${text}' (use proc, netlink or auto)`);
+  }
+  return text;
+}
+
+/** The options every socket-choosing subcommand takes for its filter. */
+export const FILTER_SPEC: readonly OptionSpec[] = [{ name: 'filter', value: true }, { name: 'filter-file', value: true }];
+
+/** A usage error with its own exit status (a bad filter: 3, as on netstat's command line). */
+export class SubcommandError extends NetsnapError {
+  constructor(message: string, readonly exitStatus: number) {
+    super('ERR_USAGE', message);
+  }
+}
+
+/**
+ * --filter EXPR or --filter-file FILE (ss's -F), checked: null without either. A bad expression is
+ * a SubcommandError of status 3 quoting it with a caret; an unreadable file one of status 2.
+ */
+export function filterOption(command: string, options: ReadonlyMap<string, string>): string | null {
+  if (options.has('filter') && options.has('filter-file')) throw usageError(`netsnap ${command}: --filter and --filter-file exclude each other`);
+  let text: string | null = null;
+  if (options.has('filter')) text = options.get('filter')!;
+  else if (options.has('filter-file')) {
+    const file = options.get('filter-file')!;
+    try {
+      text = filterFileText(fs.readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new SubcommandError(`netsnap ${command}: cannot read filter file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, 2);
+    }
+  }
+  if (text === null) return null;
+  try {
+    parseFilter(text);
+  } catch (err) {
+    if (err instanceof NetsnapError) throw new SubcommandError(`netsnap ${command}: ${err.message}`, 3);
+    throw err;
   }
   return text;
 }

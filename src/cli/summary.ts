@@ -3,24 +3,21 @@ import { snapshot } from '../backends/snapshot';
 import { summarize, summaryText } from '../analysis/summary';
 import type { CliOptions } from './args';
 import { internalsOptions, listingFilter, tableRequest } from './listing';
-import { NetsnapError } from '../model/errors';
 import { utf8, type Output } from './output';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
 
 export async function runSummary(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
+  // The snapshot holds only the sockets that pass the filter: every part of the summary counts those.
   const filter = listingFilter(o);
-  if (filter && (o.info || o.cgroup)) {
-    throw new NetsnapError('ERR_USAGE', 'a filter does not apply to --summary with --info or --cgroup yet (their health and container parts would count every socket)');
-  }
-  const tcpStates = filter?.hasStates ? { tcpStates: filter.tcpStates } : {};
-  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...tcpStates, ...internalsOptions(o) });
+  const f = filter === null ? {} : { filter: filter.text };
+  const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...f, ...internalsOptions(o) });
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
   for (const u of snap.unreadable) {
     if (u.code !== 'ENOENT') io.err(`netsnap: ${snap.netDir}/${u.file}: ${u.code}\n`);
   }
-  const s = summarize(snap, filter ? { top: o.top, inetRow: (t, i) => filter.matches(t, i) } : { top: o.top });
+  const s = summarize(snap, { top: o.top });
   if (o.format === 'text') io.out(utf8(summaryText(s)));
   else io.out(utf8(`${JSON.stringify(s, null, o.format === 'json' ? 2 : undefined)}\n`));
   return 0;

@@ -4,7 +4,7 @@
 // Addresses are numeric (no DNS per tick); all sockets of the chosen tables count, listeners too.
 import type { CliOptions } from './args';
 import type { Output } from './output';
-import { tableRequest } from './listing';
+import { listingFilter, tableRequest } from './listing';
 import { createSampler } from '../services/sampler';
 import type { Snapshot } from '../model/snapshot';
 import { originOf, type AnySocket, type SnapshotDiff } from '../analysis/diff';
@@ -73,9 +73,11 @@ export function eventLines(t: Tick): string[] {
 
 export async function runWatch(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
+  // Parsed and checked here, before the first tick; the sampler runs it on every tick.
+  const filter = listingFilter(o);
   const sampler = createSampler({
     interval: o.interval, protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined,
-    source: o.source,
+    source: o.source, ...(filter === null ? {} : { filter: filter.text }),
   });
   const tty = o.format === 'text' && process.stdout.isTTY === true;
   const recent: string[] = [];

@@ -69,6 +69,62 @@ export function growInetColumns(buffer: ArrayBuffer, count: number, from: number
   return moveColumns(buffer, count, INET_COLUMNS, from, to);
 }
 
+/**
+ * The rows of `raw` whose `keep` byte is not 0, in order, as a new table of exactly that many rows,
+ * with the netlink columns (backlog, cookie, cgroupId, ifindex, ext) cut the same way.
+ */
+export function selectInetRows(raw: RawInetTable, keep: Uint8Array): RawInetTable {
+  const rows: number[] = [];
+  for (let i = 0; i < raw.count; i++) if (keep[i] !== 0) rows.push(i);
+  const n = rows.length;
+  const a = layout(raw.capacity, INET_COLUMNS);
+  const b = layout(n, INET_COLUMNS);
+  const buffer = new ArrayBuffer(b.byteLength);
+  const src = new Uint8Array(raw.buffer);
+  const dst = new Uint8Array(buffer);
+  for (const [name, bytes] of INET_COLUMNS) {
+    for (let k = 0; k < n; k++) {
+      const from = a[name] + rows[k]! * bytes;
+      dst.set(src.subarray(from, from + bytes), b[name] + k * bytes);
+    }
+  }
+  const pick = <T extends { length: number; [i: number]: number | bigint }>(col: T | undefined, make: (n: number) => T): T | undefined => {
+    if (col === undefined) return undefined;
+    const out = make(n);
+    for (let k = 0; k < n; k++) out[k] = col[rows[k]!]!;
+    return out;
+  };
+  const out: RawInetTable = { buffer, capacity: n, count: n, problems: raw.problems };
+  const backlog = pick(raw.backlog, (m) => new Uint32Array(m));
+  if (backlog) out.backlog = backlog;
+  const cookie = pick(raw.cookie, (m) => new BigUint64Array(m));
+  if (cookie) out.cookie = cookie;
+  const cgroupId = pick(raw.cgroupId, (m) => new BigUint64Array(m));
+  if (cgroupId) out.cgroupId = cgroupId;
+  const ifindex = pick(raw.ifindex, (m) => new Uint32Array(m));
+  if (ifindex) out.ifindex = ifindex;
+  const e = raw.ext;
+  if (e) {
+    const c = raw.count;
+    const columns = <T extends Uint32Array | Float64Array>(col: T, make: (m: number) => T): T => {
+      const cols = c === 0 ? 0 : col.length / c;
+      const o = make(cols * n);
+      for (let j = 0; j < cols; j++) for (let k = 0; k < n; k++) o[j * n + k] = col[j * c + rows[k]!]!;
+      return o;
+    };
+    out.ext = {
+      infoLen: pick(e.infoLen, (m) => new Uint16Array(m))!,
+      infoU32: columns(e.infoU32, (m) => new Uint32Array(m)),
+      infoF64: columns(e.infoF64, (m) => new Float64Array(m)),
+      cong: pick(e.cong, (m) => new Uint8Array(m))!,
+      congNames: e.congNames,
+      memCount: pick(e.memCount, (m) => new Uint8Array(m))!,
+      mem: columns(e.mem, (m) => new Uint32Array(m)),
+    };
+  }
+  return out;
+}
+
 export function growUnixColumns(buffer: ArrayBuffer, count: number, from: number, to: number): ArrayBuffer {
   return moveColumns(buffer, count, UNIX_COLUMNS, from, to);
 }

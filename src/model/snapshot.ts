@@ -41,6 +41,15 @@ export interface SnapshotOptions {
   memory?: boolean;
   /** Each socket's cgroup v2 id resolved to its path, netlink only as `info`. Default false. */
   cgroup?: boolean;
+  /**
+   * ss's filter expression (and netsnap's predicates beyond it: pid, comm, program, user, container,
+   * recv-q, send-q, rtt, retrans, rwnd-limited, …): only inet sockets that pass are in the snapshot.
+   * The kernel runs what it can (netlink source), both backends run the rest on the columns before
+   * any owner is looked up. A bad expression is a NetsnapError ERR_USAGE; predicates that need the
+   * netlink source (dev, cgroup, autobound, tcp_info values) are ERR_NEEDS_NATIVE elsewhere.
+   * Compiled once per distinct text and kept (a few at most).
+   */
+  filter?: string;
 }
 
 /** Resolves a cgroup v2 id to its path under the cgroup2 mount; null when no group has that id now. */

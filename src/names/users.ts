@@ -31,3 +31,14 @@ export function userName(uid: number, passwdFile = '/etc/passwd'): string | null
   }
   return names.get(uid) ?? null;
 }
+
+/** The uid of user `name` (the passwd file's first entry of that name), or null. */
+export function userUid(name: string, passwdFile = '/etc/passwd'): number | null {
+  let names = caches.get(passwdFile);
+  if (!names) {
+    names = load(passwdFile);
+    caches.set(passwdFile, names);
+  }
+  for (const [uid, n] of names) if (n === name) return uid;
+  return null;
+}

@@ -30,6 +30,8 @@ export interface RecorderOptions {
   source?: SourceOption;
   /** tcp_info per sample (RTT percentiles, retransmitting connections); native backend. Default false. */
   info?: boolean;
+  /** ss's filter expression: only the inet sockets it keeps are recorded (SnapshotOptions.filter). */
+  filter?: string;
   /** The command the recording goes with, for the start line. Default null. */
   command?: string[] | null;
   /** Receives the start line (before startRecorder returns) and every sample line. */
@@ -65,12 +67,16 @@ export function startRecorder(options: RecorderOptions): Recorder {
   const owners = options.owners ?? true;
   const procRoot = options.procRoot ?? '/proc';
   const netDir = `${procRoot}/net`;
-  const sampler = createSampler({ diff: false, owners, procRoot, backend: options.backend, source: options.source, info: options.info ?? false });
+  const sampler = createSampler({
+    diff: false, owners, procRoot, backend: options.backend, source: options.source, info: options.info ?? false,
+    ...(options.filter === undefined ? {} : { filter: options.filter }),
+  });
   const backend = getBackend(options.backend);
   const start: RecordStart = {
     schema: RECORD_SCHEMA, kind: 'start', startedAt: new Date().toISOString(), host: os.hostname(),
     interval, top, owners, backend: backend.name,
     source: requestSource(options.source, backend.name, netDir), command: options.command ?? null, duration,
+    ...(options.filter === undefined ? {} : { filter: options.filter }),
   };
   try {
     options.write(start);

@@ -29,6 +29,8 @@ export interface RecordStart {
   command: string[] | null;
   /** Seconds to record for, or null (until the command exits or a signal). */
   duration: number | null;
+  /** The filter expression the recording is scoped with; absent when none. */
+  filter?: string;
 }
 
 export interface RecordSample extends Measurement {

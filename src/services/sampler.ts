@@ -2,7 +2,7 @@
 // loop with the native backend) plus owner resolution that is incremental between periodic full
 // scans (see owners/incremental.ts for the accuracy trade-off), and the diff from the last tick.
 import type { BackendName } from '../backends/select';
-import { cgroupResolver, checkDumps, internalsAsked, prepareSample, processCgroupsOf } from '../backends/snapshot';
+import { applyOwnerFilter, cgroupResolver, checkDumps, netlinkAsked, prepareSample, processCgroupsOf } from '../backends/snapshot';
 import { diffSnapshotsAsync, type SnapshotDiff } from '../analysis/diff';
 import { IncrementalOwners, type IncrementalStats } from '../owners/incremental';
 import type { Family, Proto, RawSample } from '../model/contract';
@@ -34,6 +34,12 @@ export interface SamplerOptions {
   info?: boolean;
   memory?: boolean;
   cgroup?: boolean;
+  /**
+   * As SnapshotOptions.filter: ss's filter expression (and netsnap's predicates beyond it), parsed
+   * once; every tick holds only the inet sockets that pass. Predicates on processes (pid, comm,
+   * program, container) turn the owner mapping on.
+   */
+  filter?: string;
   /**
    * Compute each tick's diff from the previous one (default true). Consumers that only reduce
    * each sample (the exporter, the recorder) turn it off: the diff indexes every row of both
@@ -70,12 +76,13 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   const sampled: SnapshotOptions = {
     protocols: options.protocols, families: options.families, procRoot: options.procRoot, netDir: options.netDir,
     backend: options.backend, source: options.source, info: options.info, memory: options.memory, cgroup: options.cgroup,
+    filter: options.filter,
   };
-  const { backend, request } = prepareSample(sampled);
-  const asked = internalsAsked(sampled);
+  const { backend, request, filter } = prepareSample(sampled);
+  const asked = netlinkAsked(sampled, filter);
   const cgroups = cgroupResolver(sampled, request.procRoot);
   const procRoot = request.procRoot;
-  const owners = options.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
+  const owners = options.owners || filter?.needs.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
   const incrementalUpTo = options.incrementalOwnersUpTo ?? 5000;
   if (typeof incrementalUpTo !== 'number' || !(incrementalUpTo >= 0)) throw new TypeError('incrementalOwnersUpTo must be a number >= 0');
   let lastRows = 0;
@@ -116,6 +123,10 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
       if (snap.unix) for (let i = 0; i < snap.unix.count; i++) inodes.push(snap.unix.inode[i]!);
       const listeners = listenerOwnersByPort(snap);
       raw.owners = owners.resolve(inodes, (inode, known) => hintsFor(snap, inode, listeners, known), scanned);
+      snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
+    }
+    if (filter?.needs.owners) {
+      applyOwnerFilter(filter, request, raw);
       snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);

@@ -48,7 +48,7 @@ export interface TestSockets {
   close(): Promise<void>;
 }
 
-async function holderProcess(): Promise<{ child: ChildProcess; info: TestSockets['holder'] }> {
+export async function holderProcess(): Promise<{ child: ChildProcess; info: TestSockets['holder'] }> {
   const child = spawn('python3', [path.join(__dirname, 'holder.py')], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   child.stdout!.setEncoding('utf8');

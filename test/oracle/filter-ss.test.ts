@@ -1,13 +1,17 @@
 // netsnap's filters against ss's: the same expression through `ss -tanH EXPR` and `netsnap -tanW EXPR`
 // selects the same (local, remote, state) rows among the sockets this test opens on loopback.
+import * as fs from 'node:fs';
 import * as net from 'node:net';
-import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+import * as readline from 'node:readline';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { netsnap } from '../helpers/cli';
 import { backend } from '../helpers/env';
 import { once, timeWaitOnLoopback } from '../helpers/sockets';
-import { parseFilter } from '../../src/analysis/filter';
+import { parseFilter } from '../../src/filter/parse';
 import { TCP_STATES } from '../../src/model/states';
+import { findCgroup2Mount } from '../../src/owners/cgroup_path';
 
 const servers: net.Server[] = [];
 const clients: net.Socket[] = [];
@@ -175,5 +179,82 @@ describe(`netsnap -tan FILTER against ss -tan FILTER (${backend.name})`, () => {
     expect(viaNetsnap([`state established src 127.0.0.1:${P1}`])).toHaveLength(2);
     expect(all.filter((r) => r.endsWith(`127.0.0.1:${PH} FIN_WAIT2`))).toHaveLength(1);
     expect(all.filter((r) => r.startsWith(`127.0.0.1:${PH} 127.0.0.1:`) && r.endsWith(' CLOSE_WAIT'))).toHaveLength(1);
+  });
+});
+
+/**
+ * dev, autobound and cgroup: what only the netlink dump carries. A helper process in a cgroup of
+ * this test's own holds a listener bound to lo, a client whose port the kernel chose and one bound
+ * to its port (ss: autobound is "the kernel chose the port").
+ */
+describe(`netlink-only words against ss (${backend.name})`, () => {
+  const mount = findCgroup2Mount();
+  const canRun = ssPresent && mount !== null && process.getuid?.() === 0;
+  let holder: ChildProcess | null = null;
+  let group = '';
+  let held = { listenerPort: 0, autoPort: 0, fixedPort: 0 };
+
+  beforeAll(async () => {
+    if (!canRun) return;
+    group = `/netsnap-filter-${process.pid}`;
+    fs.mkdirSync(path.join(mount!, group), { recursive: true });
+    holder = spawn('python3', [path.join(__dirname, '..', 'helpers', 'bound_holder.py'), path.join(mount!, group)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      const rl = readline.createInterface({ input: holder!.stdout! });
+      rl.once('line', resolve);
+      holder!.once('exit', (code) => reject(new Error(`bound_holder.py exited with ${code}`)));
+    });
+    held = JSON.parse(line) as typeof held;
+    for (const p of [held.listenerPort, held.autoPort, held.fixedPort]) ports.add(p);
+  });
+
+  afterAll(async () => {
+    if (holder) {
+      holder.stdin!.end();
+      if (holder.exitCode === null) await once(holder, 'exit');
+    }
+    if (group !== '') fs.rmdirSync(path.join(mount!, group));
+  });
+
+  const corpus = (): string[][] => [
+    ['dev = lo'], ['dev != lo'], ['dev = 1 or sport = :' + held.autoPort], ['autobound'], ['not autobound'],
+    [`autobound and dport = :${held.listenerPort}`], [`cgroup = ${group}`], [`cgroup = ${group} and not autobound`],
+    [`state established cgroup = ${group}`], [`( dev = lo or cgroup = ${group} ) and src 127.0.0.0/8`],
+  ];
+
+  it('selects the same rows of ours as ss (native: the kernel runs them) or refuses them (TypeScript backend)', (ctx) => {
+    if (!canRun) ctx.skip('needs ss, a cgroup2 mount and root');
+    // What the helper holds is there at all.
+    const all = viaNetsnap([]);
+    expect(all).toContain(`127.0.0.1:${held.listenerPort} 0.0.0.0:0 LISTEN`);
+    expect(all).toContain(`127.0.0.1:${held.autoPort} 127.0.0.1:${held.listenerPort} ESTABLISHED`);
+    expect(all).toContain(`127.0.0.1:${held.fixedPort} 127.0.0.1:${held.listenerPort} ESTABLISHED`);
+    let nonEmpty = 0;
+    for (const expr of corpus()) {
+      if (backend.name === 'js') {
+        const r = netsnap(['-tanW', ...expr]);
+        expect(r.status, expr.join(' ')).toBe(1);
+        expect(r.stdout).toBe('');
+        expect(r.stderr).toMatch(/only the native backend reads/);
+        continue;
+      }
+      let theirs: string[] = [];
+      let ours: string[] = [];
+      for (let attempt = 0; attempt < 3; attempt++) {
+        theirs = viaSs(expr);
+        ours = viaNetsnap(expr);
+        if (JSON.stringify(theirs) === JSON.stringify(ours)) break;
+      }
+      expect(ours, expr.join(' ')).toEqual(theirs);
+      if (ours.length > 0) nonEmpty++;
+    }
+    if (backend.name === 'native') {
+      expect(nonEmpty).toBeGreaterThanOrEqual(8);
+      // The words decide: the device-bound listener, its cgroup's three sockets, the fixed client not autobound.
+      expect(viaNetsnap(['dev = lo']).filter((r) => r.startsWith(`127.0.0.1:${held.listenerPort} `))).toHaveLength(1);
+      expect(viaNetsnap([`cgroup = ${group}`]).length).toBeGreaterThanOrEqual(5);
+      expect(viaNetsnap(['autobound'])).not.toContain(`127.0.0.1:${held.fixedPort} 127.0.0.1:${held.listenerPort} ESTABLISHED`);
+      expect(viaNetsnap(['autobound'])).toContain(`127.0.0.1:${held.autoPort} 127.0.0.1:${held.listenerPort} ESTABLISHED`);
+    }
   });
 });

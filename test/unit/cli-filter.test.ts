@@ -32,12 +32,13 @@ describe('the filter words of the command line', () => {
     expect([w.watch, w.interval, w.filter]).toEqual([true, 0.5, 'state listening']);
   });
 
-  it('rejects a bad filter with status 3 and a caret, and dev/autobound/cgroup with status 1', () => {
+  it('rejects a bad filter with status 3 and a caret', () => {
     expect(parseArgs(['-tan', 'dport', '=', ':99999'])).toEqual({
       kind: 'error', exitCode: 3, usage: false,
       message: "netsnap: bad filter: port 99999 is above 65535\n  dport = :99999\n           ^",
     });
-    expect(parseArgs(['-tan', 'autobound'])).toMatchObject({ kind: 'error', exitCode: 1 });
+    expect(parseArgs(['-tan', 'autobound'])).toMatchObject({ kind: 'run' });
+    expect(parseArgs(['-tan', 'dev', '=', 'nosuchdev0'])).toMatchObject({ kind: 'error', exitCode: 3 });
   });
 
   it('reads --filter-file (exact name only; comments and lines joined)', () => {
@@ -84,8 +85,25 @@ describe(`filtered listings of the basic fixture (${backend.name})`, () => {
     expect(sum.protocols.filter((p) => p.total > 0).map((p) => [p.protocol, p.total])).toEqual([['tcp', 2], ['tcp6', 3], ['udp', 1]]);
   });
 
+  it('refuses netlink-only predicates where the rows come from /proc, never a silent no-match', () => {
+    for (const expr of [['autobound'], ['dev', '=', 'lo'], ['cgroup', '=', '/'], ['rtt', '>', '1ms']]) {
+      const r = netsnap(['-tan', ...expr, '--proc-root', BASIC]);
+      expect(r.stdout, expr.join(' ')).toBe('');
+      if (backend.name === 'js') {
+        expect(r.status, expr.join(' ')).toBe(1);
+        expect(r.stderr).toMatch(/netlink socket dump, which only the native backend reads/);
+      } else {
+        expect(r.status, expr.join(' ')).toBe(3);
+        expect(r.stderr).toMatch(/need a live network namespace/);
+      }
+      const p = netsnap(['-tan', ...expr, '--source', 'proc']);
+      expect(p.stdout).toBe('');
+      expect(p.status).toBe(backend.name === 'js' ? 1 : 3);
+    }
+  });
+
   it('refuses what it does not filter yet rather than showing every row', () => {
-    for (const args of [['-xn', 'state', 'listening'], ['-s', 'sport', ':1'], ['-r', 'sport', ':1'], ['-tn', '--watch', 'sport', ':1']]) {
+    for (const args of [['-xn', 'state', 'listening'], ['-s', 'sport', ':1'], ['-r', 'sport', ':1'], ['-g', 'sport', ':1']]) {
       const r = netsnap([...args, '--proc-root', BASIC]);
       expect(r.status, args.join(' ')).toBe(3);
       expect(r.stdout).toBe('');

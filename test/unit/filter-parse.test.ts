@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compileFilter, parseFilter, type FilterExpr } from '../../src/analysis/filter';
+import { parseFilter, type FilterExpr } from '../../src/filter/parse';
+import { compileFilter } from '../../src/filter/compile';
 import { NetsnapError } from '../../src/model/errors';
 import { snapshot } from '../../src/backends/snapshot';
 import { BASIC, backend } from '../helpers/env';
@@ -98,24 +99,47 @@ describe('ss filter grammar', () => {
     expect(errorOf('dport :1 or foo').code).toBe('ERR_USAGE');
   });
 
-  it('refuses dev, autobound and cgroup as needing the netlink source', () => {
-    for (const [text, what] of [['dev = lo', 'bound device'], ['autobound', 'bind flags'], ['cgroup = /sys', 'cgroup id']] as const) {
-      const e = errorOf(text);
-      expect(e.code).toBe('ERR_NEEDS_NATIVE');
-      expect(e.message).toContain(what);
-    }
+  it('resolves dev, cgroup and user names when it parses, and says which one is missing', () => {
+    expect(parseFilter('dev = lo').expr).toEqual({ kind: 'dev', ifindex: 1 });
+    expect(parseFilter('dev != 7').expr).toEqual({ kind: 'not', expr: { kind: 'dev', ifindex: 7 } });
+    expect(caret('dev = nosuchdev0')).toMatchObject({ column: 6, reason: "bad filter: no network device 'nosuchdev0' here" });
+    expect(caret('sport = :1 cgroup = /no/such/group')).toMatchObject({ column: 20 });
+    expect(parseFilter('user = root').expr).toEqual({ kind: 'uid', op: 'eq', uid: 0 });
+    expect(caret('user = no-such-user-x')).toMatchObject({ column: 7, reason: "bad filter: no user 'no-such-user-x' in /etc/passwd" });
+    expect(parseFilter('autobound').expr).toEqual({ kind: 'autobound' });
+  });
+
+  it('reads values with the units a person writes', () => {
+    expect(parseFilter('rtt > 100ms').expr).toEqual({ kind: 'info', field: 'rttUs', op: 'gt', value: 100000 });
+    expect(parseFilter('rtt >= 1.5').expr).toEqual({ kind: 'info', field: 'rttUs', op: 'ge', value: 1500 });
+    expect(parseFilter('rto < 2s').expr).toEqual({ kind: 'info', field: 'rtoUs', op: 'lt', value: 2000000 });
+    expect(parseFilter('retrans > 0').expr).toEqual({ kind: 'info', field: 'totalRetrans', op: 'gt', value: 0 });
+    expect(parseFilter('send-q > 64k').expr).toEqual({ kind: 'queue', which: 'send', op: 'gt', bytes: 65536 });
+    expect(parseFilter('recv-q 1m').expr).toEqual({ kind: 'queue', which: 'recv', op: 'eq', bytes: 1 << 20 });
+    expect(parseFilter('rwnd-limited > 10%').expr).toEqual({ kind: 'ratio', field: 'rwndLimitedUs', over: 'busyUs', op: 'gt', ppm: 100000 });
+    expect(parseFilter('pid = 42').expr).toEqual({ kind: 'pid', op: 'eq', pid: 42 });
+    expect(parseFilter('comm != "x"').expr).toMatchObject({ kind: 'not' });
+    expect(caret('rtt > 5parsecs')).toMatchObject({ column: 6, reason: "bad filter: bad time '5parsecs' (units: us, ms, s)" });
+    expect(caret('retrans > 1.5')).toMatchObject({ column: 10 });
+    expect(caret('rwnd-limited > 150%')).toMatchObject({ column: 15 });
+    expect(caret('pid =')).toMatchObject({ column: 5 });
+  });
+
+  it('refuses nesting past its limit with a caret, and autobound beside what only user space sees', () => {
+    const deep = `${'( '.repeat(30)}sport = :1${' )'.repeat(30)}`;
+    expect(caret(deep)).toMatchObject({ column: 48 });
+    expect(() => compileFilter('autobound and uid = 0')).toThrow(/autobound/);
+    expect(compileFilter('autobound and sport > :1000').request.bytecode).not.toBeNull();
   });
 });
 
 describe(`ss filter evaluation on the basic fixture (${backend.name})`, () => {
-  const snap = snapshot({ procRoot: BASIC, protocols: ['tcp', 'udp', 'raw'] });
-  /** "file local:port remote:port state" of the rows a filter keeps. */
+  /** "file local:port remote:port state" of the rows the snapshot keeps with the filter. */
   const rows = (text: string): string[] => {
-    const f = compileFilter(parseFilter(text));
+    const snap = snapshot({ procRoot: BASIC, protocols: ['tcp', 'udp', 'raw'], filter: text });
     const out: string[] = [];
     for (const t of snap.inet) {
       for (let i = 0; i < t.count; i++) {
-        if (!f.matches(t, i)) continue;
         const s = snap.inetSocket(t, i);
         out.push(`${t.file} ${s.localAddress}:${s.localPort} ${s.remoteAddress}:${s.remotePort} ${t.state[i]}`);
       }
@@ -128,8 +152,8 @@ describe(`ss filter evaluation on the basic fixture (${backend.name})`, () => {
     expect(rows('state closed')).toEqual(['udp 127.0.0.1:5353 0.0.0.0:0 7', 'raw 127.0.0.1:253 127.0.0.1:0 7']);
     expect(rows('state established dport = :8080')).toEqual(['tcp 127.0.0.1:56786 127.0.0.1:8080 1']);
     expect(rows('state established sport = :53 or dport = :53')).toEqual(['udp 127.0.0.1:55025 127.0.0.1:53 1']);
-    expect(compileFilter(parseFilter('state time-wait')).tcpStates).toBe(1 << 6);
-    expect(compileFilter(parseFilter('dport :1')).hasStates).toBe(false);
+    expect(compileFilter('state time-wait').tcpStates).toBe(1 << 6);
+    expect(compileFilter('dport :1').hasStates).toBe(false);
   });
 
   it('matches addresses by prefix, IPv4 against IPv4-mapped, and ports by comparison', () => {

@@ -2,6 +2,15 @@
 import { growInetColumns, INET_LINE_MAX, inetLayout, type InetProto, type RawInetTable } from '../../model/contract';
 import { grownCapacity, initialCapacity, memoryLines, streamLines, type LineSink } from './lines';
 import { hexDigit, INODE_MAX, parseDec, parseHex, tokenize, U32_MAX } from '../../bytes/scan';
+import { MAX_STACK, runProgram, type FilterRows } from '../../filter/program';
+
+/** One parsed line as a one-row table, for the filter program (native: the InetRow it evaluates). */
+const filterRow: FilterRows = {
+  family: new Uint8Array(1), state: new Uint8Array(1), localAddr: new Uint8Array(16), remoteAddr: new Uint8Array(16),
+  localPort: new Uint16Array(1), remotePort: new Uint16Array(1), uid: new Uint32Array(1), rxQueue: new Uint32Array(1),
+  txQueue: new Uint32Array(1),
+};
+const filterStack = new Uint8Array(MAX_STACK);
 
 const starts = new Int32Array(13);
 const ends = new Int32Array(13);
@@ -71,7 +80,7 @@ class InetBuilder implements LineSink {
   private readonly needed: number;
 
   constructor(proto: InetProto, private readonly littleEndian: boolean, private readonly reuse: RawInetTable | null | undefined,
-    private readonly stateMask: number | undefined) {
+    private readonly stateMask: number | undefined, private readonly program?: Float64Array) {
     this.wantDrops = proto !== 'tcp';
     this.needed = this.wantDrops ? 13 : 10;
   }
@@ -162,6 +171,21 @@ class InetBuilder implements LineSink {
     // Filtered out by state (TCP with -l): a valid line, not a problem. (>>> would wrap at 32.)
     const m = this.stateMask;
     if (m !== undefined && (st >= 32 || ((m >>> st) & 1) === 0)) return;
+    // Filtered out by the filter program: never stored (as native/read.cc does).
+    const program = this.program;
+    if (program !== undefined) {
+      const f = filterRow;
+      f.family[0] = local >>> 16;
+      f.state[0] = st;
+      f.localAddr.set(addrScratch.subarray(0, 16));
+      f.remoteAddr.set(addrScratch.subarray(16, 32));
+      f.localPort[0] = local & 0xffff;
+      f.remotePort[0] = remote & 0xffff;
+      f.uid[0] = u;
+      f.rxQueue[0] = rx;
+      f.txQueue[0] = tx;
+      if (runProgram(program, f, 0, filterStack) === 0) return;
+    }
     if (this.count === this.capacity) this.grow();
     const r = this.count++;
     this.family[r] = local >>> 16;
@@ -194,8 +218,8 @@ export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boo
 }
 
 /** Streams the inet file at `path` (chunk by chunk) into a table; an errno name when unreadable. */
-export function streamInet(path: string, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number): RawInetTable | string {
-  const b = new InetBuilder(proto, littleEndian, reuse, stateMask);
+export function streamInet(path: string, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number, program?: Float64Array): RawInetTable | string {
+  const b = new InetBuilder(proto, littleEndian, reuse, stateMask, program);
   const err = streamLines(path, INET_LINE_MAX, b);
   return err ?? b.table();
 }

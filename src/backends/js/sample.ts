@@ -3,6 +3,20 @@ import type { InetProto, RawFileResult, RawSample, RawUnixTable, SampleRequest }
 import { streamInet } from './net_inet';
 import { streamUnix } from './net_unix';
 import { scanOwners } from './owners';
+import { programProblem } from '../../filter/program';
+
+/** request.filter's program, checked as the addon checks it (TypeError for a bad one). */
+function filterProgram(request: SampleRequest): Float64Array | undefined {
+  const f = request.filter;
+  if (f === undefined || f === null) return undefined;
+  if (!(f.program instanceof Float64Array)) throw new TypeError('request.filter.program must be a Float64Array');
+  const problem = programProblem(f.program);
+  if (problem !== null) throw new TypeError(`request.filter.program: ${problem}`);
+  if (f.bytecode !== undefined && f.bytecode !== null && !(f.bytecode instanceof Uint8Array)) {
+    throw new TypeError('request.filter.bytecode must be a Uint8Array or null');
+  }
+  return f.program;
+}
 
 export function protoOfFile(name: string): InetProto | 'unix' | null {
   switch (name) {
@@ -21,6 +35,7 @@ export function sample(request: SampleRequest): RawSample {
   if (m !== undefined && !(typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= 0xffffffff)) {
     throw new TypeError('request.tcpStates must be a whole number below 2^32');
   }
+  const program = filterProgram(request);
   const files: RawFileResult[] = [];
   for (const [index, name] of request.files.entries()) {
     const reuse = request.reuse?.[index] ?? null;
@@ -30,7 +45,7 @@ export function sample(request: SampleRequest): RawSample {
     const path = `${request.netDir}/${name}`;
     const table = proto === 'unix'
       ? streamUnix(path, reuse as RawUnixTable | null)
-      : streamInet(path, proto, request.littleEndian, reuse, proto === 'tcp' ? request.tcpStates : undefined);
+      : streamInet(path, proto, request.littleEndian, reuse, proto === 'tcp' ? request.tcpStates : undefined, program);
     if (typeof table === 'string') {
       files.push({ name, source: 'proc', error: table, table: null });
       continue;
