@@ -1,4 +1,4 @@
-// The filter on live sockets (issue #14, native): listeners on 127.0.0.2, 127.0.0.3, ::ffff:127.0.0.2
+// The filter on live sockets (issue #14, native): listeners on 127.0.14.2, 127.0.14.3, ::ffff:127.0.14.2
 // and ::1, established pairs, and a helper process in a cgroup of its own with a listener bound to
 // `lo` (SO_BINDTODEVICE). Each program, written with the op codes of src/filter/program.ts, must
 // keep exactly the expected sockets (by inode) from a netlink dump with and without the kernel's
@@ -10,7 +10,9 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { jsBackend } from '../../src/backends/js/index';
 import { loadNative } from '../../src/backends/native';
+import { compileFilter } from '../../src/filter/compile';
 import type { Backend, RawFileResult, RawInetTable, RawSample, SampleRequest } from '../../src/model/contract';
 import { inetLayout } from '../../src/model/contract';
 import { TCP_INFO_INDEX } from '../../src/model/tcp_info';
@@ -112,16 +114,16 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
   }
 
   beforeAll(async () => {
-    // 127.0.0.2: a listener whose accepted socket is paused, so a client's bytes wait in its queue.
+    // 127.0.14.2: a listener whose accepted socket is paused, so a client's bytes wait in its queue.
     const l2 = net.createServer({ pauseOnConnect: true });
-    p2 = await listen(l2, 0, '127.0.0.2');
-    // 127.0.0.3: a listener on a port asked for by number (bound with the port locked: not autobound).
+    p2 = await listen(l2, 0, '127.0.14.2');
+    // 127.0.14.3: a listener on a port asked for by number (bound with the port locked: not autobound).
     for (let attempt = 0; p3 === 0 && attempt < 20; attempt++) {
       const probe = net.createServer();
-      const free = await listen(probe, 0, '127.0.0.3');
+      const free = await listen(probe, 0, '127.0.14.3');
       await new Promise<void>((r) => probe.close(() => r()));
       const l3 = net.createServer();
-      l3.listen(free, '127.0.0.3');
+      l3.listen(free, '127.0.14.3');
       try {
         await once(l3, 'listening');
         closers.push(() => l3.close());
@@ -130,9 +132,9 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
       } catch { /* taken meanwhile: another port */ }
     }
     expect(p3).toBeGreaterThan(0);
-    // An IPv6 socket on the IPv4-mapped 127.0.0.2: an IPv4 condition matches it too.
+    // An IPv6 socket on the IPv4-mapped 127.0.14.2: an IPv4 condition matches it too.
     const l2m = net.createServer();
-    await listen(l2m, 0, '::ffff:127.0.0.2');
+    await listen(l2m, 0, '::ffff:127.0.14.2');
     const l6 = net.createServer();
     p6 = await listen(l6, 0, '::1');
     ino.L2 = inodeOf(l2);
@@ -140,7 +142,7 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
     ino.L6 = inodeOf(l6);
 
     const accepted2 = once<net.Socket>(l2, 'connection');
-    const c2 = net.connect({ port: p2, host: '127.0.0.2', localAddress: '127.0.0.3' });
+    const c2 = net.connect({ port: p2, host: '127.0.14.2', localAddress: '127.0.14.3' });
     await once(c2, 'connect');
     const s2 = await accepted2;
     await new Promise<void>((r) => c2.write(Buffer.alloc(queued, 0x61), () => r()));
@@ -151,7 +153,7 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
     closers.push(() => { c2.destroy(); s2.destroy(); c6.destroy(); s6.destroy(); });
     Object.assign(ino, { c2: inodeOf(c2), s2: inodeOf(s2), c6: inodeOf(c6), s6: inodeOf(s6) });
     // The queued bytes have arrived when the kernel shows them in s2's receive queue.
-    const q = program(and(host(0, 4, 32, p2, ipv4('127.0.0.2')), [OP.QUEUE, 0, CMP.eq, queued]));
+    const q = program(and(host(0, 4, 32, p2, ipv4('127.0.14.2')), [OP.QUEUE, 0, CMP.eq, queued]));
     for (let i = 0; i < 100 && inodes(addon.sample(request({ source: 'proc', filter: { program: q } }))).length === 0; i++) {
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -163,8 +165,8 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
 
   // Sockets of earlier runs may wait in TIME_WAIT on these addresses (inode 0): never the test's own.
   const live: Leaf = [OP.STATE, 0x1fff & ~(1 << 6)];
-  const within = (): Leaf => and(live, host(0, 4, 31, -1, ipv4('127.0.0.2')));
-  const withinBc = (): Bytes => bcHost(true, 4, 31, -1, ipv4('127.0.0.2'));
+  const within = (): Leaf => and(live, host(0, 4, 31, -1, ipv4('127.0.14.2')));
+  const withinBc = (): Bytes => bcHost(true, 4, 31, -1, ipv4('127.0.14.2'));
 
   /**
    * The program on every source: /proc, a netlink dump without bytecode, with it (when given), and
@@ -194,38 +196,38 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
   }
 
   it('host conditions: IPv4 (also on an IPv4-mapped IPv6 socket), prefixes, IPv6, with ports', async () => {
-    await expectRows('src 127.0.0.2', host(0, 4, 32, -1, ipv4('127.0.0.2')), bcHost(true, 4, 32, -1, ipv4('127.0.0.2')), ['L2', 's2', 'L2m']);
-    await expectRows('dst 127.0.0.2', host(1, 4, 32, -1, ipv4('127.0.0.2')), bcHost(false, 4, 32, -1, ipv4('127.0.0.2')), ['c2']);
-    await expectRows('src 127.0.0.2/31', within(), withinBc(), ['L2', 's2', 'L2m', 'L3', 'c2']);
+    await expectRows('src 127.0.14.2', host(0, 4, 32, -1, ipv4('127.0.14.2')), bcHost(true, 4, 32, -1, ipv4('127.0.14.2')), ['L2', 's2', 'L2m']);
+    await expectRows('dst 127.0.14.2', host(1, 4, 32, -1, ipv4('127.0.14.2')), bcHost(false, 4, 32, -1, ipv4('127.0.14.2')), ['c2']);
+    await expectRows('src 127.0.14.2/31', within(), withinBc(), ['L2', 's2', 'L2m', 'L3', 'c2']);
     await expectRows('src [::1]:P6', host(0, 6, 128, p6, ipv6Loopback()), bcHost(true, 6, 128, p6, ipv6Loopback()), ['L6', 's6']);
     await expectRows('dst [::1]:P6', host(1, 6, 128, p6, ipv6Loopback()), bcHost(false, 6, 128, p6, ipv6Loopback()), ['c6']);
     // sport/dport as ss compiles `sport = :P` (a host condition of any address with that port).
-    await expectRows('(sport = P3 or dport = P2) and src 127.0.0.2/31',
+    await expectRows('(sport = P3 or dport = P2) and src 127.0.14.2/31',
       and(or([OP.PORT, 0, CMP.eq, p3], [OP.PORT, 1, CMP.eq, p2]), within()),
       bcAnd(bcOr(bcHost(true, 0, 0, p3), bcHost(false, 0, 0, p2)), withinBc()), ['L3', 'c2']);
   });
 
   it('state, not, queues, uid and owner conditions (the last three on the columns only)', async () => {
     const listening: Leaf = [OP.STATE, 2 ** 10];
-    await expectRows('listening and src 127.0.0.2/31', and(listening, within()), withinBc(), ['L2', 'L2m', 'L3']);
-    await expectRows('not listening and src 127.0.0.2/31', and(not(listening), within()), withinBc(), ['s2', 'c2']);
-    await expectRows('not (src 127.0.0.2/31) and src [::1]:P6', and(not(within()), host(0, 6, 128, p6, ipv6Loopback())),
+    await expectRows('listening and src 127.0.14.2/31', and(listening, within()), withinBc(), ['L2', 'L2m', 'L3']);
+    await expectRows('not listening and src 127.0.14.2/31', and(not(listening), within()), withinBc(), ['s2', 'c2']);
+    await expectRows('not (src 127.0.14.2/31) and src [::1]:P6', and(not(within()), host(0, 6, 128, p6, ipv6Loopback())),
       bcAnd(bcNot(withinBc()), bcHost(true, 6, 128, p6, ipv6Loopback())), ['L6', 's6']);
-    await expectRows('recv-q > 1000 and src 127.0.0.2/31', and([OP.QUEUE, 0, CMP.gt, 1000], within()), withinBc(), ['s2']);
-    await expectRows('send-q = 0 and recv-q = 0 and src 127.0.0.2/31', and([OP.QUEUE, 1, CMP.eq, 0], [OP.QUEUE, 0, CMP.eq, 0], within()),
+    await expectRows('recv-q > 1000 and src 127.0.14.2/31', and([OP.QUEUE, 0, CMP.gt, 1000], within()), withinBc(), ['s2']);
+    await expectRows('send-q = 0 and recv-q = 0 and src 127.0.14.2/31', and([OP.QUEUE, 1, CMP.eq, 0], [OP.QUEUE, 0, CMP.eq, 0], within()),
       withinBc(), ['L2', 'L2m', 'L3', 'c2']);
     const uid = process.getuid!();
-    await expectRows('uid = mine and src 127.0.0.2/31', and([OP.UID, CMP.eq, uid], within()), withinBc(), ['L2', 's2', 'L2m', 'L3', 'c2']);
-    await expectRows('uid != mine and src 127.0.0.2/31', and([OP.UID, CMP.ne, uid], within()), withinBc(), []);
+    await expectRows('uid = mine and src 127.0.14.2/31', and([OP.UID, CMP.eq, uid], within()), withinBc(), ['L2', 's2', 'L2m', 'L3', 'c2']);
+    await expectRows('uid != mine and src 127.0.14.2/31', and([OP.UID, CMP.ne, uid], within()), withinBc(), []);
     // OWNER is unknown to the backends: kept wherever the rest is not false.
-    await expectRows('owner and src 127.0.0.2/31', and([OP.OWNER, 0], within()), withinBc(), ['L2', 's2', 'L2m', 'L3', 'c2']);
-    await expectRows('owner and not src 127.0.0.2/31, and src 127.0.0.2', and([OP.OWNER, 0], not(within()), host(0, 4, 32, -1, ipv4('127.0.0.2'))),
+    await expectRows('owner and src 127.0.14.2/31', and([OP.OWNER, 0], within()), withinBc(), ['L2', 's2', 'L2m', 'L3', 'c2']);
+    await expectRows('owner and not src 127.0.14.2/31, and src 127.0.14.2', and([OP.OWNER, 0], not(within()), host(0, 4, 32, -1, ipv4('127.0.14.2'))),
       null, []);
   });
 
   it('the kernel runs the bytecode: one narrower than the program drops rows the program alone keeps', () => {
     const p = program(and([OP.STATE, 2 ** 10], within()));
-    const s = addon.sample(request({ source: 'netlink', filter: { program: p, bytecode: new Uint8Array(bcHost(true, 4, 32, -1, ipv4('127.0.0.2'))) } }));
+    const s = addon.sample(request({ source: 'netlink', filter: { program: p, bytecode: new Uint8Array(bcHost(true, 4, 32, -1, ipv4('127.0.14.2'))) } }));
     expect(inodes(s)).toEqual([ino.L2!, ino.L2m!].sort((a, b) => a - b));
     expect(s.files.map((f) => f.filterInKernel)).toEqual([true, true]);
   });
@@ -255,7 +257,7 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
   it('autobound: only the kernel decides it; unknown on the columns; a refused bytecode is the error', async () => {
     const p = and([OP.AUTOBOUND], within());
     const s = addon.sample(request({ source: 'netlink', filter: { program: program(p), bytecode: new Uint8Array(bcAnd(bcAuto(), withinBc())) } }));
-    // Bound to port 0 (the listeners on 127.0.0.2, the client bound to 127.0.0.3:0) or accepted from
+    // Bound to port 0 (the listeners on 127.0.14.2, the client bound to 127.0.14.3:0) or accepted from
     // such a listener: autobound; the listener on a port asked for by number is not.
     expect(inodes(s)).toEqual(['L2', 'L2m', 's2', 'c2'].map((k) => ino[k]!).sort((a, b) => a - b));
     // Without bytecode, or from /proc, AUTOBOUND is unknown: every row of the rest is kept.
@@ -289,6 +291,47 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
     expect(inodes(none)).toEqual([]);
   });
 
+  /**
+   * ss's words compiled by src/filter/compile.ts (the column program, the kernel's bytecode, the
+   * states): the netlink dump with both, and (for filters of the columns alone) /proc through both
+   * backends, keep exactly `want`.
+   */
+  async function expectCompiled(text: string, want: string[]) {
+    const c = compileFilter(text);
+    const expected = want.map((k) => ino[k]!).sort((a, b) => a - b);
+    const base = request({ tcpStates: c.tcpStates, extensions: c.needs.info ? 1 : 0, filter: c.request });
+    const runs: Array<[string, RawSample]> = [
+      ['netlink', addon.sample({ ...base, source: 'netlink' })],
+      ['netlink, async', await addon.sampleAsync({ ...base, source: 'netlink' })],
+    ];
+    if (c.needs.netlink === '') {
+      runs.push(['proc', addon.sample({ ...base, source: 'proc' })], ['proc, TypeScript', jsBackend.sample({ ...base, extensions: undefined })]);
+    }
+    for (const [how, s] of runs) {
+      expect(inodes(s), `${text} (${how})`).toEqual(expected);
+      for (const f of s.files) {
+        if (how.startsWith('netlink') && c.request.bytecode) expect([f.filterInKernel, f.kernelRejected], `${text} (${how})`).toEqual([true, undefined]);
+        else expect(f, `${text} (${how})`).not.toHaveProperty('filterInKernel');
+      }
+    }
+  }
+
+  it('filters compiled from ss\'s words by src/filter/compile.ts: the kernel accepts the bytecode, the rows are exact', async () => {
+    const x = 'exclude time-wait';
+    expect(compileFilter(`${x} src 127.0.14.2`).request.bytecode).toBeInstanceOf(Uint8Array);
+    await expectCompiled(`${x} src 127.0.14.2`, ['L2', 's2', 'L2m']);
+    await expectCompiled(`${x} dst 127.0.14.2`, ['c2']);
+    await expectCompiled(`${x} src 127.0.14.2/31 and ( sport = :${p3} or dport = :${p2} )`, ['L3', 'c2']);
+    await expectCompiled(`${x} src [::1]:${p6}`, ['L6', 's6']);
+    await expectCompiled(`${x} dst [::1]:${p6}`, ['c6']);
+    await expectCompiled(`state listening src 127.0.14.2/31`, ['L2', 'L2m', 'L3']);
+    await expectCompiled(`${x} exclude listening src 127.0.14.2/31`, ['s2', 'c2']);
+    await expectCompiled(`${x} src 127.0.14.2/31 and recv-q > 1000`, ['s2']);
+    await expectCompiled(`${x} autobound and src 127.0.14.2/31`, ['L2', 'L2m', 's2', 'c2']);
+    await expectCompiled(`${x} not autobound and src 127.0.14.2/31`, ['L3']);
+    await expectCompiled(`${x} rtt > 0 and src 127.0.14.2/31`, ['s2', 'c2']);
+  });
+
   const cg = cgroup2();
   describe.skipIf(!isRoot || cg === null)('dev and cgroup (root: SO_BINDTODEVICE, a cgroup of its own for a helper)', () => {
     let child: ChildProcess | null = null;
@@ -297,7 +340,7 @@ describe.skipIf(!isNative)('the filter on live loopback sockets, netlink and /pr
     const HELPER = `
 import json, os, socket, sys
 sys.stdin.readline()  # the test has moved this process into its cgroup
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo"); l.bind(("127.0.0.4", 0)); l.listen(4)
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, b"lo"); l.bind(("127.0.14.4", 0)); l.listen(4)
 c = socket.create_connection(l.getsockname()); a, _ = l.accept()
 c.sendall(b"y" * 100)
 got = 0
@@ -337,8 +380,8 @@ sys.stdin.read()
       if (dir) fs.rmdirSync(dir);
     });
 
-    const helperHost = (): Leaf => and(live, or(host(0, 4, 32, -1, ipv4('127.0.0.4')), host(1, 4, 32, -1, ipv4('127.0.0.4'))));
-    const helperHostBc = (): Bytes => bcOr(bcHost(true, 4, 32, -1, ipv4('127.0.0.4')), bcHost(false, 4, 32, -1, ipv4('127.0.0.4')));
+    const helperHost = (): Leaf => and(live, or(host(0, 4, 32, -1, ipv4('127.0.14.4')), host(1, 4, 32, -1, ipv4('127.0.14.4'))));
+    const helperHostBc = (): Bytes => bcOr(bcHost(true, 4, 32, -1, ipv4('127.0.14.4')), bcHost(false, 4, 32, -1, ipv4('127.0.14.4')));
 
     it('the ifindex and cgroupId columns: lo for the bound listener and its accepted socket, the helper\'s cgroup for all three', () => {
       const rows = rowsOf(addon.sample(request({ source: 'netlink' })));
@@ -380,6 +423,13 @@ sys.stdin.read()
         .toEqual(['L2', 's2', 'L2m', 'L3', 'c2'].map((k) => ino[k]!).sort((a, b) => a - b));
       expect(inodes(addon.sample(request({ source: 'netlink', filter: { program: program(and(cgroupLeaf(helperCgroup), within())) } })))).toEqual([]);
       expect(inodes(addon.sample(request({ source: 'proc', filter: { program: program(and(cgroupLeaf(helperCgroup), helperHost())) } })))).toEqual(expected);
+    });
+
+    it('dev and cgroup compiled from ss\'s words', async () => {
+      const x = 'exclude time-wait';
+      await expectCompiled(`${x} dev = lo and ( src 127.0.14.4 or dst 127.0.14.4 )`, ['HL', 'HS']);
+      await expectCompiled(`${x} dev != lo and ( src 127.0.14.4 or dst 127.0.14.4 )`, ['HC']);
+      await expectCompiled(`${x} cgroup = /${path.basename(dir)}`, ['HL', 'HS', 'HC']);
     });
 
     it('tcp_info of the helper\'s sockets: the received bytes', () => {
