@@ -122,7 +122,10 @@ export function randomLeaf(g: Gen, op: number, pool: Operands): Leaf {
   switch (op) {
     case OP.STATE: {
       const r = g.next();
-      if (r < 0.5) return [OP.STATE, 2 ** pickOr(g, pool.states, () => g.int(13))];
+      if (r < 0.5) {
+        const st = pickOr(g, pool.states, () => g.int(13));
+        return [OP.STATE, st < 32 ? 2 ** st : g.int(2 ** 13)];
+      }
       if (r < 0.8) return [OP.STATE, g.int(2 ** 13)];
       return [OP.STATE, g.int(2 ** 32)];
     }
