@@ -30,6 +30,8 @@
 #include <vector>
 
 #include "layout.h"
+#include "filter.h"
+#include "filter_reference.h"
 #include "netlink_diag.h"
 #include "reference.h"
 #include "tcp_info.h"
@@ -62,6 +64,12 @@ struct RefRow {
   uint8_t family;
   uint64_t cookie;
   uint32_t inode;
+  // inet_diag_msg as sent: state, ports (network order in the message), addresses, bound device,
+  // queues, uid.
+  uint8_t state;
+  uint16_t sport, dport;
+  uint8_t src[16], dst[16];
+  uint32_t ifindex, rqueue, wqueue, uid;
   Span info, cong, mem, cgroup;
 };
 
@@ -93,6 +101,20 @@ std::vector<RefRow> reference_rows(const uint8_t* d, size_t len) {
           r.family = fam == 2 ? 4 : 6;
           r.cookie = le(pl + 44, 4) | (le(pl + 48, 4) << 32);
           r.inode = static_cast<uint32_t>(le(pl + 68, 4));
+          r.state = pl[1];
+          r.sport = static_cast<uint16_t>(pl[4] << 8 | pl[5]);
+          r.dport = static_cast<uint16_t>(pl[6] << 8 | pl[7]);
+          const size_t alen = r.family == 4 ? 4 : 16;
+          for (size_t b = 0; b < 16; b++) {
+            r.src[b] = b < alen ? pl[8 + b] : 0;
+            r.dst[b] = b < alen ? pl[24 + b] : 0;
+          }
+          // idiag_if is in host order (a plain __u32 of inet_diag_sockid); the reference reads
+          // little-endian hosts only.
+          r.ifindex = static_cast<uint32_t>(le(pl + 40, 4));
+          r.rqueue = static_cast<uint32_t>(le(pl + 56, 4));
+          r.wqueue = static_cast<uint32_t>(le(pl + 60, 4));
+          r.uid = static_cast<uint32_t>(le(pl + 64, 4));
           bool bad = false;
           size_t a = 72;
           while (a < plen && plen - a >= 4) {
@@ -162,7 +184,76 @@ void check_table_shape() {
   REF_CHECK(column_at(0, 1, &wide) < 0, "tcpi_state is not a column (the row has its state)");
 }
 
-void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool drops, bool scratch) {
+// The row as the filter must see it, by the rules of netlink_diag.h: NEW_SYN_RECV (12) as SYN_RECV,
+// a LISTEN row's send queue 0 (its idiag_wqueue is the backlog), a RAW row's remote port 0, the
+// tcp_info only when the dump asked for it.
+filter_ref::Row filter_row(const RefRow& r, bool raw, bool with_ext) {
+  filter_ref::Row f;
+  f.family = r.family;
+  f.state = r.state == 12 ? 3 : r.state;
+  std::memcpy(f.local, r.src, 16);
+  std::memcpy(f.remote, r.dst, 16);
+  f.lport = r.sport;
+  f.rport = raw ? 0 : r.dport;
+  f.uid = r.uid;
+  f.rx = r.rqueue;
+  f.tx = f.state == 10 && !raw ? 0 : r.wqueue;
+  f.netlink = true;
+  f.ifindex = r.ifindex;
+  f.cgroup = r.cgroup.n >= 8 ? le(r.cgroup.p, 8) : 0;
+  if (with_ext) {
+    f.info = r.info.p;
+    f.info_len = r.info.n;
+  }
+  return f;
+}
+
+void push(std::vector<double>& p, std::initializer_list<double> words) { p.insert(p.end(), words); }
+
+void push_host(std::vector<double>& p, int side, int family, int prefix, int port, const uint8_t* addr) {
+  push(p, {2, static_cast<double>(side), static_cast<double>(family), static_cast<double>(prefix), static_cast<double>(port)});
+  for (int b = 0; b < 16; b++) p.push_back(addr[b]);
+}
+
+// Program `shape` (1..15) with operands from row `r` (as the filter sees it) and the byte `x`, so
+// that it keeps some rows and drops others.
+std::vector<double> program_for(int shape, const filter_ref::Row& r, uint8_t x) {
+  std::vector<double> p;
+  const int fields = static_cast<int>(netsnap::kTcpInfoFieldCount);
+  const uint8_t mapped_tail[16] = {r.remote[12], r.remote[13], r.remote[14], r.remote[15]};
+  switch (shape) {
+    case 1: push_host(p, 0, r.family == 6 ? 6 : 4, r.family == 6 ? 128 : 32, -1, r.local); break;
+    case 2: push_host(p, 1, 4, 24, -1, r.family == 6 ? mapped_tail : r.remote); break;
+    case 3: push(p, {3, 0, 0, static_cast<double>(r.lport), 3, 1, 5, static_cast<double>(r.rport), 21}); break;
+    case 4: push(p, {1, r.state < 32 ? static_cast<double>(1ull << r.state) : 0, 22}); break;
+    case 5: push(p, {4, 3, static_cast<double>(r.uid), 5, 0, 4, 0, 20}); break;
+    case 6: push(p, {6, static_cast<double>(r.ifindex)}); break;
+    case 7: push(p, {7, static_cast<double>(r.cgroup & 0xffffffffu), static_cast<double>(r.cgroup >> 32)}); break;
+    case 8: {
+      const int k = x % fields;
+      double v = 0;
+      filter_ref::field(r, k, &v);
+      push(p, {9, static_cast<double>(k), static_cast<double>(x % 6), v > 9007199254740992.0 ? 0 : v});
+      break;
+    }
+    case 9: push(p, {10, static_cast<double>(x % fields), static_cast<double>((x / 3) % fields), static_cast<double>(x % 6), static_cast<double>(x) * 10000}); break;
+    case 10: push(p, {8, 11, 1, 22, 21}); break;
+    case 11:
+      push(p, {6, static_cast<double>(r.ifindex), 22});
+      push_host(p, 0, 0, 0, r.lport, r.local);
+      p.push_back(20);
+      break;
+    case 12: push(p, {5, 1, 0, static_cast<double>(r.tx)}); break;
+    case 13: push(p, {1, 1u << 3}); break;
+    case 14: push_host(p, 0, 6, 64, -1, r.local); break;
+    default:
+      push(p, {9, 20, 4, 0, 3, 0, 2, 1024, 21, 7, static_cast<double>(r.cgroup & 0xffffffffu), static_cast<double>(r.cgroup >> 32), 22, 20});
+      break;
+  }
+  return p;
+}
+
+void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool drops, bool scratch, int shape) {
   check_table_shape();
   netsnap::Table t;
   // The dump keeps the raw tcp_info of its rows in a thread's buffer between tables: so does this.
@@ -174,11 +265,25 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
   sink.drops = drops;
   sink.extensions = with_ext ? netsnap::kExtAll : 0;
   sink.seq = 1;
+  // A filter while parsing (shape 1..15): a program made from one of the rows the reference walk
+  // finds. The rows it rejects must leave nothing behind.
+  const bool le_host = little_endian_host();
+  std::vector<RefRow> ref = le_host ? reference_rows(data, size) : std::vector<RefRow>();
+  netsnap::FilterProgram filter;
+  if (shape != 0 && !ref.empty()) {
+    const uint8_t x = size > 1 ? data[1] : 0;
+    filter.words = program_for(shape, filter_row(ref[x % ref.size()], raw, with_ext), size > 2 ? data[2] : 0);
+    const std::string problem = netsnap::filter_program_problem(filter.words.data(), filter.words.size());
+    REF_CHECK(problem.empty(), "shape %d: %s", shape, problem.c_str());
+    filter.classify();
+    sink.filter = &filter;
+  }
   const int rc = netsnap::parse_diag_messages(data, size, &sink);
   t.ext.finish();
   const size_t n = t.count;
   REF_CHECK(n <= t.capacity, "count %zu capacity %zu", n, t.capacity);
-  REF_CHECK(t.backlog.size() == n && t.cookie.size() == n && t.cgroup_id.size() == n, "per-row vectors");
+  REF_CHECK(t.backlog.size() == n && t.cookie.size() == n && t.cgroup_id.size() == n && t.ifindex.size() == n,
+            "per-row vectors");
   const netsnap::TcpExtensions& e = t.ext;
   if (with_ext) {
     REF_CHECK(e.rows() == n && e.cong.size() == n && e.mem_count.size() == n, "ext rows %zu of %zu", e.rows(), n);
@@ -195,16 +300,26 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
   } else {
     REF_CHECK(e.rows() == 0 && e.mem.empty() && e.cong_names.empty(), "no ext rows unless asked");
   }
-  if (n == 0) return;
   const netsnap::InetLayout L = netsnap::inet_layout(t.capacity);
-  // Touch the last row written, so ASan sees any bad write/offset.
-  volatile uint8_t last = t.buffer[L.timer_kind + n - 1];
-  (void)last;
+  if (n > 0) {
+    // Touch the last row written, so ASan sees any bad write/offset.
+    volatile uint8_t last = t.buffer[L.timer_kind + n - 1];
+    (void)last;
+  }
 
-  if (!little_endian_host()) return;  // the reference reads little-endian
-  const std::vector<RefRow> ref = reference_rows(data, size);
-  // An out-of-memory stop is the only way to take fewer rows than the walk finds.
-  if (rc != -ENOMEM) REF_CHECK(ref.size() == n, "reference rows %zu, parsed %zu (rc %d)", ref.size(), n, rc);
+  if (!le_host) return;  // the reference reads little-endian
+  // An out-of-memory stop is the only way to see fewer records than the walk finds.
+  if (rc != -ENOMEM) REF_CHECK(ref.size() == sink.records, "reference rows %zu, records %zu (rc %d)", ref.size(), sink.records, rc);
+  // The rows the program keeps, by the reference evaluator on the reference's reading of each row.
+  if (sink.filter != nullptr) {
+    std::vector<RefRow> pass;
+    const size_t seen = rc == -ENOMEM ? sink.records : ref.size();
+    for (size_t i = 0; i < seen && i < ref.size(); i++) {
+      if (filter_ref::eval(filter.words.data(), filter.words.size(), filter_row(ref[i], raw, with_ext)) != 0) pass.push_back(ref[i]);
+    }
+    ref.swap(pass);
+  }
+  if (rc != -ENOMEM) REF_CHECK(ref.size() == n, "reference rows %zu, kept %zu (rc %d)", ref.size(), n, rc);
   REF_CHECK(ref.size() >= n, "parsed rows the reference does not find");
   for (size_t i = 0; i < n; i++) {
     const RefRow& r = ref[i];
@@ -214,6 +329,22 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
     REF_CHECK(inode == static_cast<double>(r.inode), "row %zu inode", i);
     REF_CHECK(t.cookie[i] == r.cookie, "row %zu cookie", i);
     REF_CHECK(t.cgroup_id[i] == (r.cgroup.n >= 8 ? le(r.cgroup.p, 8) : 0), "row %zu cgroup id", i);
+    REF_CHECK(t.ifindex[i] == r.ifindex, "row %zu ifindex", i);
+    // The columns the filter reads, as it must have read them.
+    const filter_ref::Row fr = filter_row(r, raw, with_ext);
+    uint16_t lp, rp;
+    uint32_t uid, rx, tx;
+    std::memcpy(&lp, t.buffer + L.local_port + i * 2, 2);
+    std::memcpy(&rp, t.buffer + L.remote_port + i * 2, 2);
+    std::memcpy(&uid, t.buffer + L.uid + i * 4, 4);
+    std::memcpy(&rx, t.buffer + L.rx_queue + i * 4, 4);
+    std::memcpy(&tx, t.buffer + L.tx_queue + i * 4, 4);
+    REF_CHECK(t.buffer[L.state + i] == fr.state && lp == fr.lport && rp == fr.rport && uid == fr.uid && rx == fr.rx &&
+                  tx == fr.tx,
+              "row %zu state, ports, uid or queues", i);
+    REF_CHECK(std::memcmp(t.buffer + L.local_addr + i * 16, fr.local, 16) == 0 &&
+                  std::memcmp(t.buffer + L.remote_addr + i * 16, fr.remote, 16) == 0,
+              "row %zu addresses", i);
     uint32_t drop_col;
     std::memcpy(&drop_col, t.buffer + L.drops + i * 4, 4);
     REF_CHECK(drop_col == (drops && r.mem.n >= 36 ? le(r.mem.p + 32, 4) : 0), "row %zu drops", i);
@@ -250,7 +381,7 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t b = size > 0 ? data[0] : 0;
-  run_one(data, size, b & 1, !(b & 2), !(b & 4), b & 8);
+  run_one(data, size, b & 1, !(b & 2), !(b & 4), b & 8, b >> 4);
   return 0;
 }
 
@@ -358,7 +489,7 @@ int main(int argc, char** argv) {
     // A copy of exactly `size` bytes, so ASan catches any read past the end.
     std::vector<uint8_t> exact(buf.begin(), buf.begin() + static_cast<long>(size));
     const uint32_t mode = rnd();
-    run_one(exact.data(), exact.size(), mode & 1, (mode & 6) != 6, !(mode & 8), mode & 16);
+    run_one(exact.data(), exact.size(), mode & 1, (mode & 6) != 6, !(mode & 8), mode & 16, static_cast<int>((mode >> 5) % 16));
   }
   std::printf("netlink_diag fuzz: %ld rounds ok\n", rounds);
   return 0;
