@@ -223,7 +223,8 @@ bool typed_array_of(Napi::Env env, Napi::Value value, napi_typedarray_type type,
 // request.filter into out->filter / out->bytecode: message for a bad one, or empty.
 std::string read_filter(Napi::Env env, Napi::Value filter, const std::string& who, SampleRequest* out) {
   const std::string at = who + "request.filter";
-  if (!filter.IsObject() || filter.IsArray() || filter.IsFunction()) return at + " must be an object";
+  // As the TypeScript backend reads it: filter.program of anything that is not an object is missing.
+  if (!filter.IsObject()) return at + ".program must be a Float64Array";
   Napi::Object obj = filter.As<Napi::Object>();
   Napi::Value program = obj.Get("program");
   if (env.IsExceptionPending()) return std::string();

@@ -10,8 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../../src/backends/js/index';
 import { loadNative } from '../../src/backends/native';
 import type { Backend, RawInetTable, RawSample, SampleRequest } from '../../src/model/contract';
-import { FIXTURES } from '../helpers/env';
-import { and, host, keptBuffer, OP, operandsOf, or, program, randomProgram, runOnTable } from '../helpers/filter-programs';
+import { BASIC, FIXTURES } from '../helpers/env';
+import { and, host, keptBuffer, mutateProgram, OP, operandsOf, or, program, randomProgram, runOnTable } from '../helpers/filter-programs';
 import { file, Gen, rng } from '../helpers/generate';
 import { HEADER, line, procTree } from '../helpers/hostile';
 import { bytes, sameTable } from '../helpers/parity';
@@ -126,6 +126,36 @@ describe('the column program: native and TypeScript backends keep the same rows,
     }
     expect(kept).toBeGreaterThan(5000);
     expect(dropped).toBeGreaterThan(5000);
+  });
+
+  it('refuse the same filters with the same TypeError (the addon names its export first)', () => {
+    const g = new Gen(rng(4_114));
+    // extensions 1: the addon's one check the TypeScript backend has no reason for (INFO and RATIO
+    // need tcp_info, which only the addon's dump has; the unit suite tests it).
+    const base: SampleRequest = { netDir: path.join(BASIC, 'net'), files: ['tcp'], owners: false, procRoot: BASIC, littleEndian: true, source: 'proc', extensions: 1 };
+    const pool = operandsOf([native.sample(base).files[0]!.table as RawInetTable]);
+    const ok = program([OP.STATE, 1024]);
+    const filters: unknown[] = [1, 'x', [ok], {}, { program: [1, 1024] }, { program: new Float32Array([1, 1024]) }, { program: null },
+      { program: ok, bytecode: [1, 4, 8, 0] }, { program: ok, bytecode: new Uint16Array(2) }, { program: ok, bytecode: 'abcd' }];
+    for (let k = 0; k < 500; k++) filters.push({ program: mutateProgram(g, randomProgram(g, OPS, pool, 5)) });
+    let refused = 0;
+    for (const filter of filters) {
+      const request = { ...base, filter: filter as SampleRequest['filter'] };
+      let jsError: unknown = null;
+      try {
+        js.sample(request);
+      } catch (err) {
+        jsError = err;
+      }
+      if (jsError === null) {
+        expect(() => native.sample(request)).not.toThrow();
+        continue;
+      }
+      refused++;
+      expect(jsError).toBeInstanceOf(TypeError);
+      expect(() => native.sample(request)).toThrow(new TypeError(`sample: ${(jsError as TypeError).message}`));
+    }
+    expect(refused).toBeGreaterThan(250);
   });
 
   it('into reused tables, and across stream chunks on files of several MiB (the table grows by the kept rows)', () => {
