@@ -10,6 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { jsBackend } from '../../src/backends/js/index';
 import { parseSocketLinkText } from '../../src/owners/fd_link';
 import { loadNative } from '../../src/backends/native';
+import { programProblem } from '../../src/filter/program';
 import type { RawInetTable, RawUnixTable } from '../../src/model/contract';
 import { ROOT } from '../helpers/env';
 import { bytes, sameTable } from '../helpers/parity';
@@ -29,6 +30,40 @@ const js = jsBackend;
 
 const FUZZ = path.join(ROOT, 'native', 'fuzz');
 
+const ODD = [Number.NaN, Infinity, -Infinity, -0, 0.5, 2 ** 32 - 1, 2 ** 32, 2 ** 53, 2 ** 53 + 2, 1e21, 255, 65535, 65536, 1e-7, 127, 1.5];
+
+/** The program of a filter harness input (native/fuzz/filter_fuzz.cc: mode, row, payload, words). */
+function filterInputProgram(data: Buffer): Float64Array {
+  let pos = 0;
+  const byte = () => (pos < data.length ? data[pos++]! : 0);
+  const load = (n: number) => {
+    const b = Buffer.alloc(n);
+    for (let i = 0; i < n; i++) b[i] = byte();
+    return b;
+  };
+  const mode = byte();
+  load(62); // the row
+  if (mode & 4) {
+    const len = load(2).readUInt16LE(0) % 301;
+    for (let i = 0; i < len && pos < data.length; i++) byte();
+  }
+  const words: number[] = [];
+  while (pos < data.length && words.length < 4096) {
+    if (mode & 1) {
+      words.push(load(8).readDoubleLE(0));
+      continue;
+    }
+    const t = byte();
+    if (t < 0xe0) words.push(t - 2);
+    else if (t < 0xf0) words.push(ODD[t - 0xe0]!);
+    else if (t === 0xf0) words.push(load(2).readUInt16LE(0));
+    else if (t === 0xf1) words.push(load(4).readUInt32LE(0));
+    else if (t === 0xf2) words.push(load(8).readDoubleLE(0));
+    else words.push(byte());
+  }
+  return new Float64Array(words);
+}
+
 function inputs(harness: string): string[] {
   const out: string[] = [];
   for (const dir of [path.join(FUZZ, 'corpus', harness), path.join(FUZZ, 'regressions', harness)]) {
@@ -43,7 +78,26 @@ function inputs(harness: string): string[] {
 
 describe('fuzz corpus and regressions: native equals TypeScript', () => {
   it('has a seed corpus for every harness', () => {
-    for (const h of ['inet', 'unix', 'link', 'netlink']) expect(inputs(h).length, h).toBeGreaterThan(5);
+    for (const h of ['inet', 'unix', 'link', 'netlink', 'filter']) expect(inputs(h).length, h).toBeGreaterThan(5);
+  });
+
+  it('checks the program of every filter input as programProblem() does', () => {
+    let refused = 0;
+    let valid = 0;
+    for (const file of inputs('filter')) {
+      const p = filterInputProgram(fs.readFileSync(file));
+      const problem = programProblem(p);
+      const request = { netDir: path.join(ROOT, 'fixtures', 'basic', 'proc', 'net'), files: ['tcp'], owners: false, procRoot: '', littleEndian: true, extensions: 1, filter: { program: p } };
+      if (problem === null) {
+        valid++;
+        expect(() => native.sample(request), path.basename(file)).not.toThrow();
+      } else {
+        refused++;
+        expect(() => native.sample(request), path.basename(file)).toThrow(new TypeError(`sample: request.filter.program: ${problem}`));
+      }
+    }
+    expect(valid).toBeGreaterThan(10);
+    expect(refused).toBeGreaterThan(3);
   });
 
   it('parses every inet input identically (tcp and udp, both byte orders)', () => {
@@ -87,6 +141,6 @@ describe('fuzz corpus and regressions: native equals TypeScript', () => {
     });
     const output = `${run.stdout}\n${run.stderr}`;
     expect(run.status, output).toBe(0);
-    for (const h of ['inet', 'unix', 'link', 'netlink']) expect(output).toContain(`fuzz: ${h} standalone ok`);
+    for (const h of ['inet', 'unix', 'link', 'netlink', 'filter']) expect(output).toContain(`fuzz: ${h} standalone ok`);
   }, 180_000);
 });
