@@ -4,8 +4,14 @@
 // backend (parse, live sample with/without owners, /proc and netlink sources), event-loop lag during
 // async samples, heap growth over 1,000 sampler ticks. Results go to bench/RESULTS.md.
 //
-//   npm run bench -- [--sizes 1000,10000,100000] [--runs N] [--no-write] [--only parse|process|sample|sampler]
-//                    [--sampler-sizes 10000] [--workers 16] [--idle-procs 200] [--idle-fds 20] [--no-isolate]
+//   npm run bench -- [--sizes 1000,10000,100000] [--runs N] [--no-write] [--only parse|process|sample|sampler|filter]
+//                    [--sampler-sizes 10000] [--filter-sizes LARGEST] [--workers 16] [--idle-procs 200] [--idle-fds 20]
+//                    [--no-isolate]
+//
+// Filters (issue #14), at --filter-sizes (default: the largest of --sizes): an expression that keeps
+// about 1% of the TCP sockets, chosen from the live load (a port range of the connecting ends), in
+// process (snapshot() with and without it) and whole-process (netsnap -tn/-tnp against ss), after a
+// check that every compared pair prints the same rows.
 //
 // By default (as root, with unshare(1)) the bench re-runs itself in its own network and PID namespace
 // with a fresh /proc: the sockets and processes measured are exactly the generated load's, whatever
@@ -29,7 +35,7 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
-const known = new Set(['sizes', 'runs', 'no-write', 'only', 'sampler-sizes', 'workers', 'idle-procs', 'idle-fds', 'no-isolate']);
+const known = new Set(['sizes', 'runs', 'no-write', 'only', 'sampler-sizes', 'filter-sizes', 'workers', 'idle-procs', 'idle-fds', 'no-isolate']);
 for (let i = 0; i < argv.length; i++) {
   if (!argv[i].startsWith('--') || !known.has(argv[i].slice(2))) {
     console.error(`bench: unknown argument ${argv[i]}`);
@@ -45,12 +51,13 @@ if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 2)) {
 }
 const runsArg = opt('runs', null);
 const only = opt('only', null);
-if (only && !['parse', 'process', 'sample', 'sampler'].includes(only)) {
-  console.error('bench: --only wants parse, process, sample or sampler');
+if (only && !['parse', 'process', 'sample', 'sampler', 'filter'].includes(only)) {
+  console.error('bench: --only wants parse, process, sample, sampler or filter');
   process.exit(64);
 }
 const want = (section) => !only || only === section;
 const samplerSizes = list(opt('sampler-sizes', '10000'));
+const filterSizes = list(opt('filter-sizes', String(Math.max(...sizes))));
 const loadOpts = {
   workers: Number(opt('workers', '16')),
   idleProcs: Number(opt('idle-procs', '200')),
@@ -90,6 +97,7 @@ const require = createRequire(import.meta.url);
 const { jsBackend } = require(path.join(root, 'dist/backends/js/index.js'));
 const { loadNative } = require(path.join(root, 'dist/backends/native.js'));
 const { createSampler } = require(path.join(root, 'dist/services/sampler.js'));
+const lib = require(path.join(root, 'dist/index.js'));
 const native = loadNative();
 if (!native.ok) {
   console.error('bench: the native addon is not built (npm run build:native); only the TypeScript backend would run.');
@@ -201,20 +209,25 @@ function rounds(variants, { minRounds, maxRounds, budgetMs }) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + r) % variants.length];
       if (v.dead) continue;
+      // A slow variant may be capped: no more runs once it has maxRuns, or budgetMs of runs.
+      const xs = t.get(v.name);
+      if (xs.length >= (v.maxRuns ?? Infinity) || (xs.length > 0 && xs.reduce((a, b) => a + b, 0) >= (v.budgetMs ?? Infinity))) continue;
       try {
         const a = now();
         v.run();
-        t.get(v.name).push(now() - a);
+        xs.push(now() - a);
       } catch (e) {
         v.dead = true;
-        fail(v.name, e);
+        // A run over its time cap is a result ("> N s"), not a failure.
+        if (e?.overMs) v.overMs = e.overMs;
+        else fail(v.name, e);
       }
     }
   }
   return t;
 }
 
-const results = { parse: [], process: [], sample: [], lag: [], sampler: [] };
+const results = { parse: [], process: [], sample: [], lag: [], sampler: [], filter: [] };
 
 function benchParse() {
   const parseSizes = [...new Set([1000, 10000, 100000, 200000, ...sizes])].sort((a, b) => a - b);
@@ -374,6 +387,185 @@ async function benchSampler(n) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Filters (issue #14): one expression that keeps ~1% of the TCP sockets, in process and whole-process.
+const TCP_LISTEN = 10;
+const FILTER_SHARE = 0.01;
+const SS_P_TIMEOUT_MS = 60000; // one `ss -tnp EXPR` run at most; more is reported as "> 60 s"
+
+/** Every TCP socket now (tcp + tcp6, all states), native backend, default source. */
+const tcpNow = () => lib.snapshot({ protocols: ['tcp'], owners: false, backend: 'native' });
+
+/**
+ * The expression: `sport >= :X and sport < :Y`, a window of the local ports of the non-listening
+ * sockets (in practice the connecting ends' ephemeral ports) that holds FILTER_SHARE of them and no
+ * listener's port (so no accepted end and no listener matches), the first such window from the
+ * middle of the sorted ports. The kernel hands out ephemeral ports unevenly, so the window is
+ * measured, not guessed.
+ */
+function chooseFilter() {
+  const listeners = new Set();
+  const ports = [];
+  for (const t of tcpNow().inet) {
+    for (let i = 0; i < t.count; i++) {
+      if (t.state[i] === TCP_LISTEN) listeners.add(t.localPort[i]);
+      else ports.push(t.localPort[i]);
+    }
+  }
+  ports.sort((a, b) => a - b);
+  const k = Math.max(1, Math.round(ports.length * FILTER_SHARE));
+  const mid = ports.length >> 1;
+  const starts = [];
+  for (let i = mid; i + k <= ports.length; i++) starts.push(i);
+  for (let i = 0; i < mid && i + k <= ports.length; i++) starts.push(i);
+  for (const i of starts) {
+    if (i > 0 && ports[i - 1] === ports[i]) continue; // a window starts at a port's first socket
+    const x = ports[i];
+    const y = ports[i + k - 1] + 1;
+    if ([...listeners].some((l) => l >= x && l < y)) continue;
+    let kept = 0;
+    for (let j = i; j < ports.length && ports[j] < y; j++) kept++;
+    return { text: `sport >= :${x} and sport < :${y}`, kept, total: ports.length, listeners: listeners.size };
+  }
+  throw new Error(`no window of local ports holds ${k} sockets and no listener`);
+}
+
+/** The rows of a listing as "local peer" pairs (IPv6 without ss's brackets), and how many show a process. */
+function listedRows(out, kind) {
+  const lines = out.split('\n');
+  const rows = kind === 'netsnap' ? lines.filter((l) => /^tcp6? /.test(l)) : lines.slice(1).filter((l) => l.trim() !== '');
+  const keys = rows.map((l) => {
+    const f = l.trim().split(/\s+/);
+    return `${f[3]} ${f[4]}`.replace(/[[\]]/g, '');
+  });
+  const withProcess = rows.filter((l) => (kind === 'netsnap' ? /\s\d+\/\S/.test(l) : l.includes('users:(('))).length;
+  return { keys, withProcess };
+}
+
+/** A command run once with its output: { out, ms } or { overMs } past timeoutMs. */
+function capture(cmd, args, timeoutMs = 180000) {
+  const a = now();
+  const r = spawnSync(cmd, args, { encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 28 });
+  const ms = now() - a;
+  if (r.error?.code === 'ETIMEDOUT') return { overMs: timeoutMs };
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${String(r.stderr).trim().slice(0, 300)}`);
+  return { out: r.stdout, ms };
+}
+
+/** The commands of the whole-process comparison: name, command, arguments, caps. */
+function filterCommands(expr) {
+  return [
+    { name: 'netsnap -tn', cmd: process.execPath, args: [cli, '-tn', expr] },
+    { name: 'ss -tn', cmd: 'ss', args: ['-tn', expr] },
+    { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+    { name: 'netsnap -tnp', cmd: process.execPath, args: [cli, '-tnp', expr] },
+    // ss -tnp reads every process's fds whatever the filter (seconds at 100k): a few runs, each capped.
+    { name: 'ss -tnp', cmd: 'ss', args: ['-tnp', expr], maxRuns: 3, budgetMs: 20000, timeoutMs: SS_P_TIMEOUT_MS },
+  ];
+}
+
+const IN_PROCESS = [
+  ['native, netlink', 'native', 'netlink'],
+  ['native, /proc', 'native', 'proc'],
+  ['js, /proc', 'js', 'proc'],
+];
+const inProcessOptions = (backend, source, filter) => ({ protocols: ['tcp'], owners: false, backend, source, ...(filter ? { filter } : {}) });
+const stats = (xs) => ({ med: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length });
+
+/**
+ * Before anything is timed: every compared pair shows the same rows (as local/peer pairs), the
+ * in-process variants too, within what the TCP table changed during the check (sockets that came
+ * or went, by inode). Throws on a difference: a fast wrong answer is not a result.
+ */
+function checkFilterRows(expr) {
+  const inodes = () => new Set(tcpNow().inet.flatMap((t) => Array.from(t.inode)));
+  const before = inodes();
+  const got = {};
+  let netlinkUsed = null;
+  for (const [name, backend, source] of IN_PROCESS) {
+    const s = lib.snapshot(inProcessOptions(backend, source, expr));
+    if (backend === 'native' && source === 'netlink') netlinkUsed = s.inet.every((t) => t.source === 'netlink');
+    got[`in-process ${name}`] = { keys: s.inet.flatMap((t) => Array.from({ length: t.count }, (_, i) => {
+      const x = s.inetSocket(t, i);
+      return `${x.localAddress}:${x.localPort} ${x.remoteAddress}:${x.remotePort}`;
+    })) };
+  }
+  let ssPOver = null;
+  for (const c of filterCommands(expr)) {
+    if (c.name === 'node -e 0') continue;
+    const r = capture(c.cmd, c.args, c.timeoutMs);
+    if (r.overMs) {
+      ssPOver = r.overMs;
+      continue;
+    }
+    got[c.name] = listedRows(r.out, c.name.startsWith('netsnap') ? 'netsnap' : 'ss');
+  }
+  const after = inodes();
+  let churn = 0;
+  for (const x of before) if (!after.has(x)) churn++;
+  for (const x of after) if (!before.has(x)) churn++;
+  const problems = [];
+  const differ = (a, b) => {
+    const A = new Set(got[a].keys);
+    const B = new Set(got[b].keys);
+    let d = Math.abs(got[a].keys.length - got[b].keys.length);
+    for (const x of A) if (!B.has(x)) d++;
+    for (const x of B) if (!A.has(x)) d++;
+    if (d > churn) problems.push(`${a} (${fmtN(got[a].keys.length)} rows) and ${b} (${fmtN(got[b].keys.length)} rows) differ in ${fmtN(d)} rows, churn ${churn}`);
+  };
+  for (const k of Object.keys(got)) if (k !== 'ss -tn') differ(k, 'ss -tn');
+  if (got['ss -tnp']) {
+    differ('netsnap -tnp', 'ss -tnp');
+    const a = got['netsnap -tnp'].withProcess;
+    const b = got['ss -tnp'].withProcess;
+    if (Math.abs(a - b) > churn) problems.push(`netsnap -tnp shows a process on ${fmtN(a)} rows, ss -tnp on ${fmtN(b)}, churn ${churn}`);
+  }
+  const counts = Object.fromEntries(Object.entries(got).map(([k, v]) => [k, { rows: v.keys.length, withProcess: v.withProcess }]));
+  console.log(`  row check (churn ${churn}): ${Object.entries(counts).map(([k, v]) => `${k} ${fmtN(v.rows)}${v.withProcess !== undefined && k.endsWith('p') ? ` (${fmtN(v.withProcess)} with a process)` : ''}`).join(', ')}${ssPOver ? `; ss -tnp over ${ssPOver / 1000} s, not compared` : ''}`);
+  if (problems.length) throw new Error(`the filtered rows differ:\n    ${problems.join('\n    ')}`);
+  return { counts, churn, netlinkUsed, ssPOver };
+}
+
+function benchFilter(n) {
+  const big = n >= 100000;
+  const f = chooseFilter();
+  console.log(`  expression: ${f.text} (keeps ${fmtN(f.kept)} of ${fmtN(f.total)} non-listening TCP sockets, ${(100 * f.kept / f.total).toFixed(2)}%)`);
+  const check = checkFilterRows(f.text);
+  const row = { sockets: n, live: liveTcpSockets(), expr: f.text, kept: f.kept, total: f.total, check };
+
+  // In process: each backend/source with and without the filter, interleaved (the check warmed them up).
+  const variants = IN_PROCESS.flatMap(([name, backend, source]) => [
+    { name: `${name}, no filter`, run: () => lib.snapshot(inProcessOptions(backend, source)) },
+    { name: `${name}, filter`, run: () => lib.snapshot(inProcessOptions(backend, source, f.text)) },
+  ]);
+  const t = rounds(variants, { minRounds: 5, maxRounds: big ? 21 : 31, budgetMs: big ? 25000 : 10000 });
+  row.inProcess = Object.fromEntries([...t].map(([k, xs]) => [k, stats(xs)]));
+  row.inProcessRuns = t.get(variants[0].name).length;
+  for (const [k, s] of Object.entries(row.inProcess)) console.log(`  ${k.padEnd(28)} ${ms(s.med).padStart(8)} ms (${ms(s.min)}–${ms(s.max)})`);
+
+  // Whole process, interleaved; ss -tnp capped.
+  const cmds = filterCommands(f.text).map((c) => ({
+    ...c,
+    run() {
+      const r = spawnSync(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: c.timeoutMs ?? 180000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 });
+      if (r.error?.code === 'ETIMEDOUT' && c.timeoutMs) throw { overMs: c.timeoutMs };
+      if (r.error) throw r.error;
+      if (r.signal) throw new Error(`killed by ${r.signal} (timeout 180 s?)`);
+      if (r.status !== 0) throw new Error(`exited ${r.status}: ${String(r.stderr).trim().slice(0, 300)}`);
+    },
+  }));
+  if (check.ssPOver) cmds.find((c) => c.name === 'ss -tnp').dead = true;
+  const maxRounds = runsArg ? Number(runsArg) : 41;
+  const p = rounds(cmds, { minRounds: Math.min(15, maxRounds), maxRounds, budgetMs: big ? 45000 : 20000 });
+  row.proc = Object.fromEntries([...p].map(([k, xs]) => [k, xs.length ? stats(xs) : { med: NaN, min: NaN, max: NaN, runs: 0 }]));
+  row.procRuns = p.get('node -e 0').length;
+  row.ssPOverMs = check.ssPOver ?? cmds.find((c) => c.name === 'ss -tnp').overMs ?? null;
+  for (const [k, s] of Object.entries(row.proc)) console.log(`  ${k.padEnd(28)} ${ms(s.med).padStart(8)} ms (${ms(s.min)}–${ms(s.max)}, ${s.runs} runs)`);
+  if (row.ssPOverMs) console.log(`  ss -tnp: over ${row.ssPOverMs / 1000} s`);
+  results.filter.push(row);
+}
+
+// ---------------------------------------------------------------------------------------------
 const started = new Date();
 const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const t00 = now();
@@ -383,10 +575,11 @@ try {
     console.log('== parse only (generated files)');
     benchParse();
   }
-  const needsLoad = want('process') || want('sample') || (want('sampler') && sizes.some((n) => samplerSizes.includes(n)));
+  const needsLoad = want('process') || want('sample') || (want('sampler') && sizes.some((n) => samplerSizes.includes(n)))
+    || (want('filter') && sizes.some((n) => filterSizes.includes(n)));
   if (needsLoad) {
     for (const n of sizes) {
-      const sec = ['process', 'sample'].some(want) || samplerSizes.includes(n);
+      const sec = ['process', 'sample'].some(want) || (want('sampler') && samplerSizes.includes(n)) || (want('filter') && filterSizes.includes(n));
       if (!sec) continue;
       console.log(`== ${fmtN(n)} sockets: starting the load generator`);
       const t0 = now();
@@ -404,6 +597,14 @@ try {
       if (want('sampler') && samplerSizes.includes(n)) {
         console.log('-- sampler, 1,000 ticks');
         await benchSampler(n);
+      }
+      if (want('filter') && filterSizes.includes(n)) {
+        console.log('-- filters (issue #14): in process and whole process, with and without');
+        try {
+          benchFilter(n);
+        } catch (e) {
+          fail(`filters at ${fmtN(n)} sockets`, e);
+        }
       }
       await stopLoad();
     }
