@@ -683,6 +683,93 @@ function targets() {
     target('whole-process `netsnap -tan --info` / `ss -tani`', ratio(P['netsnap -tan --info'], P['ss -tani']), 0.5),
     target('whole-process `netsnap -tan --info --json` / `ss -tani`', ratio(P['netsnap -tan --info --json'], P['ss -tani']), 1.0),
   );
+  out.push('', ...filterTargets(at));
+  return out;
+}
+
+/** Median ms of a filter measurement (NaN when not measured). */
+const fmed = (group, name) => group?.[name]?.med ?? NaN;
+
+function filterTargets(at) {
+  const F = results.filter.find((r) => r.sockets === at);
+  const out = [
+    `## Targets (issue #14: filters), at ${fmtN(at)} TCP sockets`,
+    '',
+  ];
+  if (!F) {
+    return [...out, `Not measured: the filter benchmark ran at ${results.filter.map((r) => fmtN(r.sockets)).join(', ') || 'no size'} (\`--filter-sizes\`).`];
+  }
+  const I = F.inProcess;
+  const P = F.proc;
+  const own = fmed(P, 'netsnap -tn') - fmed(P, 'node -e 0');
+  const ssP = F.ssPOverMs ? NaN : fmed(P, 'ss -tnp');
+  out.push(
+    `The filter: \`${F.expr}\`, ${fmtN(F.kept)} of ${fmtN(F.total)} TCP sockets (${(100 * F.kept / F.total).toFixed(2)}%; see "Filters" above).`,
+    '',
+    '| target | limit | measured | verdict |',
+    '| --- | ---: | ---: | --- |',
+    target(`in-process \`snapshot()\` with the filter / without (native, netlink, no owners; ${ms(fmed(I, 'native, netlink, filter'))} vs ${ms(fmed(I, 'native, netlink, no filter'))} ms)`,
+      ratio(fmed(I, 'native, netlink, filter'), fmed(I, 'native, netlink, no filter')), 0.3),
+    target(`whole-process (\`netsnap -tn EXPR\` − \`node -e 0\`) / \`ss -tn EXPR\` ((${ms(fmed(P, 'netsnap -tn'))} − ${ms(fmed(P, 'node -e 0'))}) vs ${ms(fmed(P, 'ss -tn'))} ms)`,
+      ratio(own, fmed(P, 'ss -tn')), 1.5),
+    F.ssPOverMs
+      ? target(`whole-process \`netsnap -tnp EXPR\` / \`ss -tnp EXPR\` (${ms(fmed(P, 'netsnap -tnp'))} ms vs ss over ${F.ssPOverMs / 1000} s: the ratio is at most this)`,
+        ratio(fmed(P, 'netsnap -tnp'), F.ssPOverMs), 0.1)
+      : target(`whole-process \`netsnap -tnp EXPR\` / \`ss -tnp EXPR\` (${ms(fmed(P, 'netsnap -tnp'))} vs ${ms(ssP)} ms)`,
+        ratio(fmed(P, 'netsnap -tnp'), ssP), 0.1),
+  );
+  return out;
+}
+
+/** The filter section: the expression, the row check, in-process and whole-process tables. */
+function filterSection() {
+  if (!results.filter.length) return [];
+  const out = [];
+  const range = (s) => (s && Number.isFinite(s.min) ? `${ms(s.min)}–${ms(s.max)}` : '–');
+  const spread = (s) => (s && Number.isFinite(s.min) && s.med > 0 ? `${((s.max - s.min) / s.med * 100).toFixed(0)}%` : '–');
+  for (const F of results.filter) {
+    const c = F.check.counts;
+    const I = F.inProcess;
+    const P = F.proc;
+    const nodeMed = fmed(P, 'node -e 0');
+    out.push(
+      `## Filters (issue #14), at ${fmtN(F.sockets)} TCP sockets (${fmtN(F.live)} live rows)`,
+      '',
+      `- Expression: \`${F.expr}\` — keeps **${fmtN(F.kept)} of ${fmtN(F.total)}** non-listening TCP sockets (${(100 * F.kept / F.total).toFixed(2)}%), measured in this run.`,
+      '  It is a port range of the connecting ends, chosen from the live load: the first window of the sorted local ports',
+      '  (from the middle of the order) that holds 1% of the sockets and no listener\'s port, so no accepted end and no',
+      '  listener matches (the kernel hands out ephemeral ports unevenly, so the window is measured, not fixed).',
+      `- Row check before timing (every pair as sets of local/peer address pairs; ${F.check.churn} sockets came or went in the TCP table meanwhile, the tolerance):`,
+      `  in-process: native, netlink ${fmtN(c['in-process native, netlink'].rows)}; native, /proc ${fmtN(c['in-process native, /proc'].rows)}; js, /proc ${fmtN(c['in-process js, /proc'].rows)};`,
+      `  \`netsnap -tn\` ${fmtN(c['netsnap -tn'].rows)}, \`ss -tn\` ${fmtN(c['ss -tn'].rows)}; \`netsnap -tnp\` ${fmtN(c['netsnap -tnp'].rows)} (${fmtN(c['netsnap -tnp'].withProcess)} with a process), `
+        + (c['ss -tnp'] ? `\`ss -tnp\` ${fmtN(c['ss -tnp'].rows)} (${fmtN(c['ss -tnp'].withProcess)} with users): the same rows.` : `\`ss -tnp\` over ${F.check.ssPOver / 1000} s, not compared (netsnap -tnp was compared with ss -tn).`),
+      F.check.netlinkUsed ? '- The netlink source was used (the kernel ran the filter\'s bytecode during the dump).' : '- **The native backend did not use the netlink source**: the "netlink" rows below are /proc.',
+      '',
+      `In process: \`snapshot({ protocols: ['tcp'], owners: false, backend, source[, filter] })\` (tcp + tcp6), median ms (min–max) over ${F.inProcessRuns} interleaved rounds:`,
+      '',
+      '| backend, source | no filter | with the filter | filter / no filter |',
+      '| --- | ---: | ---: | ---: |',
+      ...IN_PROCESS.map(([name]) => {
+        const a = I[`${name}, no filter`];
+        const b = I[`${name}, filter`];
+        return `| ${name} | ${ms(a?.med)} (${range(a)}) | ${ms(b?.med)} (${range(b)}) | ${rx(ratio(b?.med, a?.med))} |`;
+      }),
+      '',
+      'On /proc the whole text is still read and parsed; the filter runs on the columns of each row before it is stored.',
+      '',
+      `Whole process, \`EXPR\` as above, median wall ms over ${F.procRuns} interleaved rounds (ss -tnp: at most 3 runs or 20 s of them, each cut at ${SS_P_TIMEOUT_MS / 1000} s); own time is the median less \`node -e 0\`'s for the Node commands:`,
+      '',
+      '| command | runs | median | min–max | spread (max−min)/median | own time |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...filterCommands(F.expr).map(({ name }) => {
+        const s = P[name];
+        const node = name.startsWith('netsnap');
+        const over = name === 'ss -tnp' && F.ssPOverMs;
+        return `| \`${name} EXPR\`${name === 'node -e 0' ? ' (no EXPR)' : ''} | ${s?.runs ?? 0} | ${over ? `> ${F.ssPOverMs / 1000} s` : ms(s?.med)} | ${range(s)} | ${spread(s)} | ${node ? ms(s.med - nodeMed) : name === 'node -e 0' ? '–' : ms(s?.med)} |`;
+      }).map((l) => l.replace('`node -e 0 EXPR` (no EXPR)', '`node -e 0`')),
+      '',
+    );
+  }
   return out;
 }
 
@@ -757,6 +844,7 @@ function report() {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...results.sampler.flatMap((r) => ['native', 'js'].map((b) => `| ${fmtN(r.sockets)} | ${b} | ${r[b].ticks} | ${(r[b].growth / 1024).toFixed(0)} KiB | ${ms(r[b].perTick)} | ${ms(r[b].lagP99)} ms | ${ms(r[b].lagMax)} ms |`)),
     '',
+    ...filterSection(),
     '## Parse only: generated /proc/net/tcp bytes to columns (in-process, median ms)',
     '',
     '| lines | bytes | native | TypeScript | TS / native |',
@@ -773,6 +861,10 @@ const resultsPath = path.join(root, 'bench', 'RESULTS.md');
 if (only || flag('no-write') || failures.length) {
   console.log(`bench: RESULTS.md not written (${failures.length ? `${failures.length} failure(s)` : only ? `--only ${only}` : '--no-write'})`);
   if (!only && !failures.length) console.log(report().join('\n'));
+  if (only === 'filter' && !failures.length) {
+    const at = sizes.includes(100000) ? 100000 : Math.max(...sizes);
+    console.log(['', ...filterSection(), ...filterTargets(at)].join('\n'));
+  }
 } else {
   let notes = '<!-- notes -->\n<!-- /notes -->';
   try {
