@@ -391,6 +391,7 @@ async function benchSampler(n) {
 const TCP_LISTEN = 10;
 const FILTER_SHARE = 0.01;
 const SS_P_TIMEOUT_MS = 60000; // one `ss -tnp EXPR` run at most; more is reported as "> 60 s"
+const SS_P_BUDGET_MS = 20000; // no more `ss -tnp EXPR` runs once they took this long together
 
 /** Every TCP socket now (tcp + tcp6, all states), native backend, default source. */
 const tcpNow = () => lib.snapshot({ protocols: ['tcp'], owners: false, backend: 'native' });
@@ -452,15 +453,35 @@ function capture(cmd, args, timeoutMs = 180000) {
   return { out: r.stdout, ms };
 }
 
+/** The filter's INET_DIAG_REQ_BYTECODE in hex (for `netlink_floor bc`), '' when the kernel gets none. */
+const bytecodeHex = (expr) => {
+  const bc = lib.compileFilter(expr).request.bytecode;
+  return bc ? Buffer.from(bc).toString('hex') : '';
+};
+
 /** The commands of the whole-process comparison: name, command, arguments, caps. */
 function filterCommands(expr) {
+  const hex = bytecodeHex(expr);
+  const floor = [];
+  if (floors.netlink_floor) {
+    // The kernel's share alone: the same two dumps (tcp, tcp6) without and with the bytecode, asking
+    // every state bit as netsnap does, and only bits 0-12 (what /proc shows, ss's "all"): bit 13
+    // (TCP_BOUND_INACTIVE, Linux 6.8+) makes the kernel walk the bind hash too.
+    floor.push({ name: 'C netlink floor', cmd: floors.netlink_floor, args: [] });
+    if (hex) floor.push({ name: 'C netlink floor, filter', cmd: floors.netlink_floor, args: ['bc', hex] });
+    floor.push({ name: 'C netlink floor, states 0-12', cmd: floors.netlink_floor, args: ['states', '0x1fff'] });
+    if (hex) floor.push({ name: 'C netlink floor, filter, states 0-12', cmd: floors.netlink_floor, args: ['bc', hex, 'states', '0x1fff'] });
+  }
+  // What -p costs whatever the filter: every process's fds are read to find the holders.
+  if (floors.fdscan_floor) floor.push({ name: 'C fd-scan floor', cmd: floors.fdscan_floor, args: [] });
   return [
     { name: 'netsnap -tn', cmd: process.execPath, args: [cli, '-tn', expr] },
     { name: 'ss -tn', cmd: 'ss', args: ['-tn', expr] },
     { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
     { name: 'netsnap -tnp', cmd: process.execPath, args: [cli, '-tnp', expr] },
-    // ss -tnp reads every process's fds whatever the filter (seconds at 100k): a few runs, each capped.
-    { name: 'ss -tnp', cmd: 'ss', args: ['-tnp', expr], maxRuns: 3, budgetMs: 20000, timeoutMs: SS_P_TIMEOUT_MS },
+    // ss -tnp reads every process's fds whatever the filter (seconds at 100k): runs until 20 s of them, each capped.
+    { name: 'ss -tnp', cmd: 'ss', args: ['-tnp', expr], budgetMs: SS_P_BUDGET_MS, timeoutMs: SS_P_TIMEOUT_MS },
+    ...floor,
   ];
 }
 
@@ -491,14 +512,16 @@ function checkFilterRows(expr) {
     })) };
   }
   let ssPOver = null;
+  let floorRecords = null;
   for (const c of filterCommands(expr)) {
-    if (c.name === 'node -e 0') continue;
+    if (c.name === 'node -e 0' || (c.name.startsWith('C ') && c.name !== 'C netlink floor, filter')) continue;
     const r = capture(c.cmd, c.args, c.timeoutMs);
     if (r.overMs) {
       ssPOver = r.overMs;
       continue;
     }
-    got[c.name] = listedRows(r.out, c.name.startsWith('netsnap') ? 'netsnap' : 'ss');
+    if (c.name === 'C netlink floor, filter') floorRecords = Number(r.out.trim());
+    else got[c.name] = listedRows(r.out, c.name.startsWith('netsnap') ? 'netsnap' : 'ss');
   }
   const after = inodes();
   let churn = 0;
@@ -514,6 +537,10 @@ function checkFilterRows(expr) {
     if (d > churn) problems.push(`${a} (${fmtN(got[a].keys.length)} rows) and ${b} (${fmtN(got[b].keys.length)} rows) differ in ${fmtN(d)} rows, churn ${churn}`);
   };
   for (const k of Object.keys(got)) if (k !== 'ss -tn') differ(k, 'ss -tn');
+  // The C dump with the same bytecode (all states, like the in-process snapshot) counts the same records.
+  if (floorRecords !== null && Math.abs(floorRecords - got['in-process native, netlink'].keys.length) > churn) {
+    problems.push(`C netlink floor, filter: ${fmtN(floorRecords)} records, in-process native, netlink ${fmtN(got['in-process native, netlink'].keys.length)} rows, churn ${churn}`);
+  }
   if (got['ss -tnp']) {
     differ('netsnap -tnp', 'ss -tnp');
     const a = got['netsnap -tnp'].withProcess;
@@ -523,7 +550,7 @@ function checkFilterRows(expr) {
   const counts = Object.fromEntries(Object.entries(got).map(([k, v]) => [k, { rows: v.keys.length, withProcess: v.withProcess }]));
   console.log(`  row check (churn ${churn}): ${Object.entries(counts).map(([k, v]) => `${k} ${fmtN(v.rows)}${v.withProcess !== undefined && k.endsWith('p') ? ` (${fmtN(v.withProcess)} with a process)` : ''}`).join(', ')}${ssPOver ? `; ss -tnp over ${ssPOver / 1000} s, not compared` : ''}`);
   if (problems.length) throw new Error(`the filtered rows differ:\n    ${problems.join('\n    ')}`);
-  return { counts, churn, netlinkUsed, ssPOver };
+  return { counts, churn, netlinkUsed, ssPOver, floorRecords };
 }
 
 function benchFilter(n) {
@@ -570,7 +597,7 @@ const started = new Date();
 const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const t00 = now();
 try {
-  if (want('process')) buildFloors();
+  if (want('process') || want('filter')) buildFloors();
   if (want('parse')) {
     console.log('== parse only (generated files)');
     benchParse();
@@ -742,7 +769,8 @@ function filterSection() {
       `- Row check before timing (every pair as sets of local/peer address pairs; ${F.check.churn} sockets came or went in the TCP table meanwhile, the tolerance):`,
       `  in-process: native, netlink ${fmtN(c['in-process native, netlink'].rows)}; native, /proc ${fmtN(c['in-process native, /proc'].rows)}; js, /proc ${fmtN(c['in-process js, /proc'].rows)};`,
       `  \`netsnap -tn\` ${fmtN(c['netsnap -tn'].rows)}, \`ss -tn\` ${fmtN(c['ss -tn'].rows)}; \`netsnap -tnp\` ${fmtN(c['netsnap -tnp'].rows)} (${fmtN(c['netsnap -tnp'].withProcess)} with a process), `
-        + (c['ss -tnp'] ? `\`ss -tnp\` ${fmtN(c['ss -tnp'].rows)} (${fmtN(c['ss -tnp'].withProcess)} with users): the same rows.` : `\`ss -tnp\` over ${F.check.ssPOver / 1000} s, not compared (netsnap -tnp was compared with ss -tn).`),
+        + (c['ss -tnp'] ? `\`ss -tnp\` ${fmtN(c['ss -tnp'].rows)} (${fmtN(c['ss -tnp'].withProcess)} with users): the same rows` : `\`ss -tnp\` over ${F.check.ssPOver / 1000} s, not compared (netsnap -tnp was compared with ss -tn)`)
+        + (F.check.floorRecords !== null ? `; the C dump with the same bytecode: ${fmtN(F.check.floorRecords)} records.` : '.'),
       F.check.netlinkUsed ? '- The netlink source was used (the kernel ran the filter\'s bytecode during the dump).' : '- **The native backend did not use the netlink source**: the "netlink" rows below are /proc.',
       '',
       `In process: \`snapshot({ protocols: ['tcp'], owners: false, backend, source[, filter] })\` (tcp + tcp6), median ms (min–max) over ${F.inProcessRuns} interleaved rounds:`,
@@ -756,8 +784,15 @@ function filterSection() {
       }),
       '',
       'On /proc the whole text is still read and parsed; the filter runs on the columns of each row before it is stored.',
+      ...(Number.isFinite(fmed(P, 'C netlink floor, filter'))
+        ? ['', `The kernel's share, from the whole-process C floors below (two dumps, tcp then tcp6, in one thread): with every state bit asked, as netsnap asks,`,
+          `the dumps with the bytecode take ${rx(ratio(fmed(P, 'C netlink floor, filter'), fmed(P, 'C netlink floor')))} the plain ones (${ms(fmed(P, 'C netlink floor, filter'))} vs ${ms(fmed(P, 'C netlink floor'))} ms): the kernel still visits every`,
+          `socket. With states 0-12 only (what /proc shows and ss asks; no TCP_BOUND_INACTIVE, so no walk of the bind hash) they take`,
+          `${ms(fmed(P, 'C netlink floor, filter, states 0-12'))} vs ${ms(fmed(P, 'C netlink floor, states 0-12'))} ms (${rx(ratio(fmed(P, 'C netlink floor, filter, states 0-12'), fmed(P, 'C netlink floor, states 0-12')))}). `
+            + `The filtered in-process snapshot (tcp and tcp6 dumped on two threads) is ${rx(ratio(fmed(I, 'native, netlink, filter'), fmed(P, 'C netlink floor, filter')))} the C dump with the same bytecode and states.`]
+        : []),
       '',
-      `Whole process, \`EXPR\` as above, median wall ms over ${F.procRuns} interleaved rounds (ss -tnp: at most 3 runs or 20 s of them, each cut at ${SS_P_TIMEOUT_MS / 1000} s); own time is the median less \`node -e 0\`'s for the Node commands:`,
+      `Whole process, \`EXPR\` as above, median wall ms over ${F.procRuns} interleaved rounds (ss -tnp: until its runs took ${SS_P_BUDGET_MS / 1000} s together, each cut at ${SS_P_TIMEOUT_MS / 1000} s; the C floors: \`netlink_floor\` dumps tcp and tcp6 without and with the filter's bytecode \`${bytecodeHex(F.expr)}\`, all state bits or 0-12, and \`fdscan_floor\` reads every process's fds); own time is the median less \`node -e 0\`'s for the Node commands:`,
       '',
       '| command | runs | median | min–max | spread (max−min)/median | own time |',
       '| --- | ---: | ---: | ---: | ---: | ---: |',
@@ -765,10 +800,22 @@ function filterSection() {
         const s = P[name];
         const node = name.startsWith('netsnap');
         const over = name === 'ss -tnp' && F.ssPOverMs;
-        return `| \`${name} EXPR\`${name === 'node -e 0' ? ' (no EXPR)' : ''} | ${s?.runs ?? 0} | ${over ? `> ${F.ssPOverMs / 1000} s` : ms(s?.med)} | ${range(s)} | ${spread(s)} | ${node ? ms(s.med - nodeMed) : name === 'node -e 0' ? '–' : ms(s?.med)} |`;
-      }).map((l) => l.replace('`node -e 0 EXPR` (no EXPR)', '`node -e 0`')),
+        const label = name.startsWith('C ') ? name : name === 'node -e 0' ? '`node -e 0`' : `\`${name} EXPR\``;
+        const own = node ? ms(s.med - nodeMed) : name === 'node -e 0' ? '–' : over ? `> ${F.ssPOverMs / 1000} s` : ms(s?.med);
+        return `| ${label} | ${s?.runs ?? 0} | ${over ? `> ${F.ssPOverMs / 1000} s` : ms(s?.med)} | ${range(s)} | ${spread(s)} | ${own} |`;
+      }),
       '',
     );
+    const fd = fmed(P, 'C fd-scan floor');
+    const ssP = F.ssPOverMs ?? fmed(P, 'ss -tnp');
+    if (Number.isFinite(fd) && Number.isFinite(ssP)) {
+      out.push(
+        `With \`-p\` a filter saves nothing on the owner side: the holders of even one socket are found only by reading every`,
+        `process's fds (the C fd-scan floor, one thread: ${ms(fd)} ms; netsnap spreads the scan over the cores). \`ss -tnp EXPR\``,
+        `took ${F.ssPOverMs ? `over ${ms(ssP)}` : ms(ssP)} ms, a tenth of which is ${ms(ssP / 10)} ms, against \`node -e 0\` alone at ${ms(nodeMed)} ms and half the fd-scan floor at ${ms(fd / 2)} ms.`,
+        '',
+      );
+    }
   }
   return out;
 }
