@@ -4,8 +4,14 @@
 // backend (parse, live sample with/without owners, /proc and netlink sources), event-loop lag during
 // async samples, heap growth over 1,000 sampler ticks. Results go to bench/RESULTS.md.
 //
-//   npm run bench -- [--sizes 1000,10000,100000] [--runs N] [--no-write] [--only parse|process|sample|sampler]
-//                    [--sampler-sizes 10000] [--workers 16] [--idle-procs 200] [--idle-fds 20] [--no-isolate]
+//   npm run bench -- [--sizes 1000,10000,100000] [--runs N] [--no-write] [--only parse|process|sample|sampler|filter]
+//                    [--sampler-sizes 10000] [--filter-sizes LARGEST] [--workers 16] [--idle-procs 200] [--idle-fds 20]
+//                    [--no-isolate]
+//
+// Filters (issue #14), at --filter-sizes (default: the largest of --sizes): an expression that keeps
+// about 1% of the TCP sockets, chosen from the live load (a port range of the connecting ends), in
+// process (snapshot() with and without it) and whole-process (netsnap -tn/-tnp against ss), after a
+// check that every compared pair prints the same rows.
 //
 // By default (as root, with unshare(1)) the bench re-runs itself in its own network and PID namespace
 // with a fresh /proc: the sockets and processes measured are exactly the generated load's, whatever
@@ -29,7 +35,7 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
-const known = new Set(['sizes', 'runs', 'no-write', 'only', 'sampler-sizes', 'workers', 'idle-procs', 'idle-fds', 'no-isolate']);
+const known = new Set(['sizes', 'runs', 'no-write', 'only', 'sampler-sizes', 'filter-sizes', 'workers', 'idle-procs', 'idle-fds', 'no-isolate']);
 for (let i = 0; i < argv.length; i++) {
   if (!argv[i].startsWith('--') || !known.has(argv[i].slice(2))) {
     console.error(`bench: unknown argument ${argv[i]}`);
@@ -45,12 +51,13 @@ if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 2)) {
 }
 const runsArg = opt('runs', null);
 const only = opt('only', null);
-if (only && !['parse', 'process', 'sample', 'sampler'].includes(only)) {
-  console.error('bench: --only wants parse, process, sample or sampler');
+if (only && !['parse', 'process', 'sample', 'sampler', 'filter'].includes(only)) {
+  console.error('bench: --only wants parse, process, sample, sampler or filter');
   process.exit(64);
 }
 const want = (section) => !only || only === section;
 const samplerSizes = list(opt('sampler-sizes', '10000'));
+const filterSizes = list(opt('filter-sizes', String(Math.max(...sizes))));
 const loadOpts = {
   workers: Number(opt('workers', '16')),
   idleProcs: Number(opt('idle-procs', '200')),
@@ -90,6 +97,7 @@ const require = createRequire(import.meta.url);
 const { jsBackend } = require(path.join(root, 'dist/backends/js/index.js'));
 const { loadNative } = require(path.join(root, 'dist/backends/native.js'));
 const { createSampler } = require(path.join(root, 'dist/services/sampler.js'));
+const lib = require(path.join(root, 'dist/index.js'));
 const native = loadNative();
 if (!native.ok) {
   console.error('bench: the native addon is not built (npm run build:native); only the TypeScript backend would run.');
@@ -201,20 +209,25 @@ function rounds(variants, { minRounds, maxRounds, budgetMs }) {
     for (let k = 0; k < variants.length; k++) {
       const v = variants[(k + r) % variants.length];
       if (v.dead) continue;
+      // A slow variant may be capped: no more runs once it has maxRuns, or budgetMs of runs.
+      const xs = t.get(v.name);
+      if (xs.length >= (v.maxRuns ?? Infinity) || (xs.length > 0 && xs.reduce((a, b) => a + b, 0) >= (v.budgetMs ?? Infinity))) continue;
       try {
         const a = now();
         v.run();
-        t.get(v.name).push(now() - a);
+        xs.push(now() - a);
       } catch (e) {
         v.dead = true;
-        fail(v.name, e);
+        // A run over its time cap is a result ("> N s"), not a failure.
+        if (e?.overMs) v.overMs = e.overMs;
+        else fail(v.name, e);
       }
     }
   }
   return t;
 }
 
-const results = { parse: [], process: [], sample: [], lag: [], sampler: [] };
+const results = { parse: [], process: [], sample: [], lag: [], sampler: [], filter: [] };
 
 function benchParse() {
   const parseSizes = [...new Set([1000, 10000, 100000, 200000, ...sizes])].sort((a, b) => a - b);
@@ -374,19 +387,226 @@ async function benchSampler(n) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Filters (issue #14): one expression that keeps ~1% of the TCP sockets, in process and whole-process.
+const TCP_LISTEN = 10;
+const FILTER_SHARE = 0.01;
+const SS_P_TIMEOUT_MS = 60000; // one `ss -tnp EXPR` run at most; more is reported as "> 60 s"
+const SS_P_BUDGET_MS = 20000; // no more `ss -tnp EXPR` runs once they took this long together
+
+/** Every TCP socket now (tcp + tcp6, all states), native backend, default source. */
+const tcpNow = () => lib.snapshot({ protocols: ['tcp'], owners: false, backend: 'native' });
+
+/**
+ * The expression: `sport >= :X and sport < :Y`, a window of the local ports of the non-listening
+ * sockets (in practice the connecting ends' ephemeral ports) that holds FILTER_SHARE of them and no
+ * listener's port (so no accepted end and no listener matches), the first such window from the
+ * middle of the sorted ports. The kernel hands out ephemeral ports unevenly, so the window is
+ * measured, not guessed.
+ */
+function chooseFilter() {
+  const listeners = new Set();
+  const ports = [];
+  for (const t of tcpNow().inet) {
+    for (let i = 0; i < t.count; i++) {
+      if (t.state[i] === TCP_LISTEN) listeners.add(t.localPort[i]);
+      else ports.push(t.localPort[i]);
+    }
+  }
+  ports.sort((a, b) => a - b);
+  const k = Math.max(1, Math.round(ports.length * FILTER_SHARE));
+  const mid = ports.length >> 1;
+  const starts = [];
+  for (let i = mid; i + k <= ports.length; i++) starts.push(i);
+  for (let i = 0; i < mid && i + k <= ports.length; i++) starts.push(i);
+  for (const i of starts) {
+    if (i > 0 && ports[i - 1] === ports[i]) continue; // a window starts at a port's first socket
+    const x = ports[i];
+    const y = ports[i + k - 1] + 1;
+    if ([...listeners].some((l) => l >= x && l < y)) continue;
+    let kept = 0;
+    for (let j = i; j < ports.length && ports[j] < y; j++) kept++;
+    return { text: `sport >= :${x} and sport < :${y}`, kept, total: ports.length, listeners: listeners.size };
+  }
+  throw new Error(`no window of local ports holds ${k} sockets and no listener`);
+}
+
+/** The rows of a listing as "local peer" pairs (IPv6 without ss's brackets), and how many show a process. */
+function listedRows(out, kind) {
+  const lines = out.split('\n');
+  const rows = kind === 'netsnap' ? lines.filter((l) => /^tcp6? /.test(l)) : lines.slice(1).filter((l) => l.trim() !== '');
+  const keys = rows.map((l) => {
+    const f = l.trim().split(/\s+/);
+    return `${f[3]} ${f[4]}`.replace(/[[\]]/g, '');
+  });
+  const withProcess = rows.filter((l) => (kind === 'netsnap' ? /\s\d+\/\S/.test(l) : l.includes('users:(('))).length;
+  return { keys, withProcess };
+}
+
+/** A command run once with its output: { out, ms } or { overMs } past timeoutMs. */
+function capture(cmd, args, timeoutMs = 180000) {
+  const a = now();
+  const r = spawnSync(cmd, args, { encoding: 'latin1', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: 1 << 28 });
+  const ms = now() - a;
+  if (r.error?.code === 'ETIMEDOUT') return { overMs: timeoutMs };
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}: ${String(r.stderr).trim().slice(0, 300)}`);
+  return { out: r.stdout, ms };
+}
+
+/** The filter's INET_DIAG_REQ_BYTECODE in hex (for `netlink_floor bc`), '' when the kernel gets none. */
+const bytecodeHex = (expr) => {
+  const bc = lib.compileFilter(expr).request.bytecode;
+  return bc ? Buffer.from(bc).toString('hex') : '';
+};
+
+/** The commands of the whole-process comparison: name, command, arguments, caps. */
+function filterCommands(expr) {
+  const hex = bytecodeHex(expr);
+  const floor = [];
+  if (floors.netlink_floor) {
+    // The kernel's share alone: the same two dumps (tcp, tcp6) without and with the bytecode, asking
+    // every state bit as netsnap does, and only bits 0-12 (what /proc shows, ss's "all"): bit 13
+    // (TCP_BOUND_INACTIVE, Linux 6.8+) makes the kernel walk the bind hash too.
+    floor.push({ name: 'C netlink floor', cmd: floors.netlink_floor, args: [] });
+    if (hex) floor.push({ name: 'C netlink floor, filter', cmd: floors.netlink_floor, args: ['bc', hex] });
+    floor.push({ name: 'C netlink floor, states 0-12', cmd: floors.netlink_floor, args: ['states', '0x1fff'] });
+    if (hex) floor.push({ name: 'C netlink floor, filter, states 0-12', cmd: floors.netlink_floor, args: ['bc', hex, 'states', '0x1fff'] });
+  }
+  // What -p costs whatever the filter: every process's fds are read to find the holders.
+  if (floors.fdscan_floor) floor.push({ name: 'C fd-scan floor', cmd: floors.fdscan_floor, args: [] });
+  return [
+    { name: 'netsnap -tn', cmd: process.execPath, args: [cli, '-tn', expr] },
+    { name: 'ss -tn', cmd: 'ss', args: ['-tn', expr] },
+    { name: 'node -e 0', cmd: process.execPath, args: ['-e', '0'] },
+    { name: 'netsnap -tnp', cmd: process.execPath, args: [cli, '-tnp', expr] },
+    // ss -tnp reads every process's fds whatever the filter (seconds at 100k): runs until 20 s of them, each capped.
+    { name: 'ss -tnp', cmd: 'ss', args: ['-tnp', expr], budgetMs: SS_P_BUDGET_MS, timeoutMs: SS_P_TIMEOUT_MS },
+    ...floor,
+  ];
+}
+
+const IN_PROCESS = [
+  ['native, netlink', 'native', 'netlink'],
+  ['native, /proc', 'native', 'proc'],
+  ['js, /proc', 'js', 'proc'],
+];
+const inProcessOptions = (backend, source, filter) => ({ protocols: ['tcp'], owners: false, backend, source, ...(filter ? { filter } : {}) });
+const stats = (xs) => ({ med: median(xs), min: Math.min(...xs), max: Math.max(...xs), runs: xs.length });
+
+/**
+ * Before anything is timed: every compared pair shows the same rows (as local/peer pairs), the
+ * in-process variants too, within what the TCP table changed during the check (sockets that came
+ * or went, by inode). Throws on a difference: a fast wrong answer is not a result.
+ */
+function checkFilterRows(expr) {
+  const inodes = () => new Set(tcpNow().inet.flatMap((t) => Array.from(t.inode)));
+  const before = inodes();
+  const got = {};
+  let netlinkUsed = null;
+  for (const [name, backend, source] of IN_PROCESS) {
+    const s = lib.snapshot(inProcessOptions(backend, source, expr));
+    if (backend === 'native' && source === 'netlink') netlinkUsed = s.inet.every((t) => t.source === 'netlink');
+    got[`in-process ${name}`] = { keys: s.inet.flatMap((t) => Array.from({ length: t.count }, (_, i) => {
+      const x = s.inetSocket(t, i);
+      return `${x.localAddress}:${x.localPort} ${x.remoteAddress}:${x.remotePort}`;
+    })) };
+  }
+  let ssPOver = null;
+  let floorRecords = null;
+  for (const c of filterCommands(expr)) {
+    if (c.name === 'node -e 0' || (c.name.startsWith('C ') && c.name !== 'C netlink floor, filter')) continue;
+    const r = capture(c.cmd, c.args, c.timeoutMs);
+    if (r.overMs) {
+      ssPOver = r.overMs;
+      continue;
+    }
+    if (c.name === 'C netlink floor, filter') floorRecords = Number(r.out.trim());
+    else got[c.name] = listedRows(r.out, c.name.startsWith('netsnap') ? 'netsnap' : 'ss');
+  }
+  const after = inodes();
+  let churn = 0;
+  for (const x of before) if (!after.has(x)) churn++;
+  for (const x of after) if (!before.has(x)) churn++;
+  const problems = [];
+  const differ = (a, b) => {
+    const A = new Set(got[a].keys);
+    const B = new Set(got[b].keys);
+    let d = Math.abs(got[a].keys.length - got[b].keys.length);
+    for (const x of A) if (!B.has(x)) d++;
+    for (const x of B) if (!A.has(x)) d++;
+    if (d > churn) problems.push(`${a} (${fmtN(got[a].keys.length)} rows) and ${b} (${fmtN(got[b].keys.length)} rows) differ in ${fmtN(d)} rows, churn ${churn}`);
+  };
+  for (const k of Object.keys(got)) if (k !== 'ss -tn') differ(k, 'ss -tn');
+  // The C dump with the same bytecode (all states, like the in-process snapshot) counts the same records.
+  if (floorRecords !== null && Math.abs(floorRecords - got['in-process native, netlink'].keys.length) > churn) {
+    problems.push(`C netlink floor, filter: ${fmtN(floorRecords)} records, in-process native, netlink ${fmtN(got['in-process native, netlink'].keys.length)} rows, churn ${churn}`);
+  }
+  if (got['ss -tnp']) {
+    differ('netsnap -tnp', 'ss -tnp');
+    const a = got['netsnap -tnp'].withProcess;
+    const b = got['ss -tnp'].withProcess;
+    if (Math.abs(a - b) > churn) problems.push(`netsnap -tnp shows a process on ${fmtN(a)} rows, ss -tnp on ${fmtN(b)}, churn ${churn}`);
+  }
+  const counts = Object.fromEntries(Object.entries(got).map(([k, v]) => [k, { rows: v.keys.length, withProcess: v.withProcess }]));
+  console.log(`  row check (churn ${churn}): ${Object.entries(counts).map(([k, v]) => `${k} ${fmtN(v.rows)}${v.withProcess !== undefined && k.endsWith('p') ? ` (${fmtN(v.withProcess)} with a process)` : ''}`).join(', ')}${ssPOver ? `; ss -tnp over ${ssPOver / 1000} s, not compared` : ''}`);
+  if (problems.length) throw new Error(`the filtered rows differ:\n    ${problems.join('\n    ')}`);
+  return { counts, churn, netlinkUsed, ssPOver, floorRecords };
+}
+
+function benchFilter(n) {
+  const big = n >= 100000;
+  const f = chooseFilter();
+  console.log(`  expression: ${f.text} (keeps ${fmtN(f.kept)} of ${fmtN(f.total)} non-listening TCP sockets, ${(100 * f.kept / f.total).toFixed(2)}%)`);
+  const check = checkFilterRows(f.text);
+  const row = { sockets: n, live: liveTcpSockets(), expr: f.text, kept: f.kept, total: f.total, check };
+
+  // In process: each backend/source with and without the filter, interleaved (the check warmed them up).
+  const variants = IN_PROCESS.flatMap(([name, backend, source]) => [
+    { name: `${name}, no filter`, run: () => lib.snapshot(inProcessOptions(backend, source)) },
+    { name: `${name}, filter`, run: () => lib.snapshot(inProcessOptions(backend, source, f.text)) },
+  ]);
+  const t = rounds(variants, { minRounds: 5, maxRounds: big ? 21 : 31, budgetMs: big ? 25000 : 10000 });
+  row.inProcess = Object.fromEntries([...t].map(([k, xs]) => [k, stats(xs)]));
+  row.inProcessRuns = t.get(variants[0].name).length;
+  for (const [k, s] of Object.entries(row.inProcess)) console.log(`  ${k.padEnd(28)} ${ms(s.med).padStart(8)} ms (${ms(s.min)}–${ms(s.max)})`);
+
+  // Whole process, interleaved; ss -tnp capped.
+  const cmds = filterCommands(f.text).map((c) => ({
+    ...c,
+    run() {
+      const r = spawnSync(c.cmd, c.args, { stdio: ['ignore', 'ignore', 'pipe'], timeout: c.timeoutMs ?? 180000, killSignal: 'SIGKILL', maxBuffer: 1 << 20 });
+      if (r.error?.code === 'ETIMEDOUT' && c.timeoutMs) throw { overMs: c.timeoutMs };
+      if (r.error) throw r.error;
+      if (r.signal) throw new Error(`killed by ${r.signal} (timeout 180 s?)`);
+      if (r.status !== 0) throw new Error(`exited ${r.status}: ${String(r.stderr).trim().slice(0, 300)}`);
+    },
+  }));
+  if (check.ssPOver) cmds.find((c) => c.name === 'ss -tnp').dead = true;
+  const maxRounds = runsArg ? Number(runsArg) : 41;
+  const p = rounds(cmds, { minRounds: Math.min(15, maxRounds), maxRounds, budgetMs: big ? 45000 : 20000 });
+  row.proc = Object.fromEntries([...p].map(([k, xs]) => [k, xs.length ? stats(xs) : { med: NaN, min: NaN, max: NaN, runs: 0 }]));
+  row.procRuns = p.get('node -e 0').length;
+  row.ssPOverMs = check.ssPOver ?? cmds.find((c) => c.name === 'ss -tnp').overMs ?? null;
+  for (const [k, s] of Object.entries(row.proc)) console.log(`  ${k.padEnd(28)} ${ms(s.med).padStart(8)} ms (${ms(s.min)}–${ms(s.max)}, ${s.runs} runs)`);
+  if (row.ssPOverMs) console.log(`  ss -tnp: over ${row.ssPOverMs / 1000} s`);
+  results.filter.push(row);
+}
+
+// ---------------------------------------------------------------------------------------------
 const started = new Date();
 const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const t00 = now();
 try {
-  if (want('process')) buildFloors();
+  if (want('process') || want('filter')) buildFloors();
   if (want('parse')) {
     console.log('== parse only (generated files)');
     benchParse();
   }
-  const needsLoad = want('process') || want('sample') || (want('sampler') && sizes.some((n) => samplerSizes.includes(n)));
+  const needsLoad = want('process') || want('sample') || (want('sampler') && sizes.some((n) => samplerSizes.includes(n)))
+    || (want('filter') && sizes.some((n) => filterSizes.includes(n)));
   if (needsLoad) {
     for (const n of sizes) {
-      const sec = ['process', 'sample'].some(want) || samplerSizes.includes(n);
+      const sec = ['process', 'sample'].some(want) || (want('sampler') && samplerSizes.includes(n)) || (want('filter') && filterSizes.includes(n));
       if (!sec) continue;
       console.log(`== ${fmtN(n)} sockets: starting the load generator`);
       const t0 = now();
@@ -404,6 +624,14 @@ try {
       if (want('sampler') && samplerSizes.includes(n)) {
         console.log('-- sampler, 1,000 ticks');
         await benchSampler(n);
+      }
+      if (want('filter') && filterSizes.includes(n)) {
+        console.log('-- filters (issue #14): in process and whole process, with and without');
+        try {
+          benchFilter(n);
+        } catch (e) {
+          fail(`filters at ${fmtN(n)} sockets`, e);
+        }
       }
       await stopLoad();
     }
@@ -482,6 +710,113 @@ function targets() {
     target('whole-process `netsnap -tan --info` / `ss -tani`', ratio(P['netsnap -tan --info'], P['ss -tani']), 0.5),
     target('whole-process `netsnap -tan --info --json` / `ss -tani`', ratio(P['netsnap -tan --info --json'], P['ss -tani']), 1.0),
   );
+  out.push('', ...filterTargets(at));
+  return out;
+}
+
+/** Median ms of a filter measurement (NaN when not measured). */
+const fmed = (group, name) => group?.[name]?.med ?? NaN;
+
+function filterTargets(at) {
+  const F = results.filter.find((r) => r.sockets === at);
+  const out = [
+    `## Targets (issue #14: filters), at ${fmtN(at)} TCP sockets`,
+    '',
+  ];
+  if (!F) {
+    return [...out, `Not measured: the filter benchmark ran at ${results.filter.map((r) => fmtN(r.sockets)).join(', ') || 'no size'} (\`--filter-sizes\`).`];
+  }
+  const I = F.inProcess;
+  const P = F.proc;
+  const own = fmed(P, 'netsnap -tn') - fmed(P, 'node -e 0');
+  const ssP = F.ssPOverMs ? NaN : fmed(P, 'ss -tnp');
+  out.push(
+    `The filter: \`${F.expr}\`, ${fmtN(F.kept)} of ${fmtN(F.total)} TCP sockets (${(100 * F.kept / F.total).toFixed(2)}%; see "Filters" above).`,
+    '',
+    '| target | limit | measured | verdict |',
+    '| --- | ---: | ---: | --- |',
+    target(`in-process \`snapshot()\` with the filter / without (native, netlink, no owners; ${ms(fmed(I, 'native, netlink, filter'))} vs ${ms(fmed(I, 'native, netlink, no filter'))} ms)`,
+      ratio(fmed(I, 'native, netlink, filter'), fmed(I, 'native, netlink, no filter')), 0.3),
+    target(`whole-process (\`netsnap -tn EXPR\` − \`node -e 0\`) / \`ss -tn EXPR\` ((${ms(fmed(P, 'netsnap -tn'))} − ${ms(fmed(P, 'node -e 0'))}) vs ${ms(fmed(P, 'ss -tn'))} ms)`,
+      ratio(own, fmed(P, 'ss -tn')), 1.5),
+    F.ssPOverMs
+      ? target(`whole-process \`netsnap -tnp EXPR\` / \`ss -tnp EXPR\` (${ms(fmed(P, 'netsnap -tnp'))} ms vs ss over ${F.ssPOverMs / 1000} s: the ratio is at most this)`,
+        ratio(fmed(P, 'netsnap -tnp'), F.ssPOverMs), 0.1)
+      : target(`whole-process \`netsnap -tnp EXPR\` / \`ss -tnp EXPR\` (${ms(fmed(P, 'netsnap -tnp'))} vs ${ms(ssP)} ms)`,
+        ratio(fmed(P, 'netsnap -tnp'), ssP), 0.1),
+  );
+  return out;
+}
+
+/** The filter section: the expression, the row check, in-process and whole-process tables. */
+function filterSection() {
+  if (!results.filter.length) return [];
+  const out = [];
+  const range = (s) => (s && Number.isFinite(s.min) ? `${ms(s.min)}–${ms(s.max)}` : '–');
+  const spread = (s) => (s && Number.isFinite(s.min) && s.med > 0 ? `${((s.max - s.min) / s.med * 100).toFixed(0)}%` : '–');
+  for (const F of results.filter) {
+    const c = F.check.counts;
+    const I = F.inProcess;
+    const P = F.proc;
+    const nodeMed = fmed(P, 'node -e 0');
+    out.push(
+      `## Filters (issue #14), at ${fmtN(F.sockets)} TCP sockets (${fmtN(F.live)} live rows)`,
+      '',
+      `- Expression: \`${F.expr}\` — keeps **${fmtN(F.kept)} of ${fmtN(F.total)}** non-listening TCP sockets (${(100 * F.kept / F.total).toFixed(2)}%), measured in this run.`,
+      '  It is a port range of the connecting ends, chosen from the live load: the first window of the sorted local ports',
+      '  (from the middle of the order) that holds 1% of the sockets and no listener\'s port, so no accepted end and no',
+      '  listener matches (the kernel hands out ephemeral ports unevenly, so the window is measured, not fixed).',
+      `- Row check before timing (every pair as sets of local/peer address pairs; ${F.check.churn} sockets came or went in the TCP table meanwhile, the tolerance):`,
+      `  in-process: native, netlink ${fmtN(c['in-process native, netlink'].rows)}; native, /proc ${fmtN(c['in-process native, /proc'].rows)}; js, /proc ${fmtN(c['in-process js, /proc'].rows)};`,
+      `  \`netsnap -tn\` ${fmtN(c['netsnap -tn'].rows)}, \`ss -tn\` ${fmtN(c['ss -tn'].rows)}; \`netsnap -tnp\` ${fmtN(c['netsnap -tnp'].rows)} (${fmtN(c['netsnap -tnp'].withProcess)} with a process), `
+        + (c['ss -tnp'] ? `\`ss -tnp\` ${fmtN(c['ss -tnp'].rows)} (${fmtN(c['ss -tnp'].withProcess)} with users): the same rows` : `\`ss -tnp\` over ${F.check.ssPOver / 1000} s, not compared (netsnap -tnp was compared with ss -tn)`)
+        + (F.check.floorRecords !== null ? `; the C dump with the same bytecode: ${fmtN(F.check.floorRecords)} records.` : '.'),
+      F.check.netlinkUsed ? '- The netlink source was used (the kernel ran the filter\'s bytecode during the dump).' : '- **The native backend did not use the netlink source**: the "netlink" rows below are /proc.',
+      '',
+      `In process: \`snapshot({ protocols: ['tcp'], owners: false, backend, source[, filter] })\` (tcp + tcp6), median ms (min–max) over ${F.inProcessRuns} interleaved rounds:`,
+      '',
+      '| backend, source | no filter | with the filter | filter / no filter |',
+      '| --- | ---: | ---: | ---: |',
+      ...IN_PROCESS.map(([name]) => {
+        const a = I[`${name}, no filter`];
+        const b = I[`${name}, filter`];
+        return `| ${name} | ${ms(a?.med)} (${range(a)}) | ${ms(b?.med)} (${range(b)}) | ${rx(ratio(b?.med, a?.med))} |`;
+      }),
+      '',
+      'On /proc the whole text is still read and parsed; the filter runs on the columns of each row before it is stored.',
+      ...(Number.isFinite(fmed(P, 'C netlink floor, filter'))
+        ? ['', `The kernel's share, from the whole-process C floors below (two dumps, tcp then tcp6, in one thread): with every state bit asked, as netsnap asks,`,
+          `the dumps with the bytecode take ${rx(ratio(fmed(P, 'C netlink floor, filter'), fmed(P, 'C netlink floor')))} the plain ones (${ms(fmed(P, 'C netlink floor, filter'))} vs ${ms(fmed(P, 'C netlink floor'))} ms): the kernel still visits every`,
+          `socket. With states 0-12 only (what /proc shows and ss asks; no TCP_BOUND_INACTIVE, so no walk of the bind hash) they take`,
+          `${ms(fmed(P, 'C netlink floor, filter, states 0-12'))} vs ${ms(fmed(P, 'C netlink floor, states 0-12'))} ms (${rx(ratio(fmed(P, 'C netlink floor, filter, states 0-12'), fmed(P, 'C netlink floor, states 0-12')))}). `
+            + `The filtered in-process snapshot (tcp and tcp6 dumped on two threads) is ${rx(ratio(fmed(I, 'native, netlink, filter'), fmed(P, 'C netlink floor, filter')))} the C dump with the same bytecode and states.`]
+        : []),
+      '',
+      `Whole process, \`EXPR\` as above, median wall ms over ${F.procRuns} interleaved rounds (ss -tnp: until its runs took ${SS_P_BUDGET_MS / 1000} s together, each cut at ${SS_P_TIMEOUT_MS / 1000} s; the C floors: \`netlink_floor\` dumps tcp and tcp6 without and with the filter's bytecode \`${bytecodeHex(F.expr)}\`, all state bits or 0-12, and \`fdscan_floor\` reads every process's fds); own time is the median less \`node -e 0\`'s for the Node commands:`,
+      '',
+      '| command | runs | median | min–max | spread (max−min)/median | own time |',
+      '| --- | ---: | ---: | ---: | ---: | ---: |',
+      ...filterCommands(F.expr).map(({ name }) => {
+        const s = P[name];
+        const node = name.startsWith('netsnap');
+        const over = name === 'ss -tnp' && F.ssPOverMs;
+        const label = name.startsWith('C ') ? name : name === 'node -e 0' ? '`node -e 0`' : `\`${name} EXPR\``;
+        const own = node ? ms(s.med - nodeMed) : name === 'node -e 0' ? '–' : over ? `> ${F.ssPOverMs / 1000} s` : ms(s?.med);
+        return `| ${label} | ${s?.runs ?? 0} | ${over ? `> ${F.ssPOverMs / 1000} s` : ms(s?.med)} | ${range(s)} | ${spread(s)} | ${own} |`;
+      }),
+      '',
+    );
+    const fd = fmed(P, 'C fd-scan floor');
+    const ssP = F.ssPOverMs ?? fmed(P, 'ss -tnp');
+    if (Number.isFinite(fd) && Number.isFinite(ssP)) {
+      out.push(
+        `With \`-p\` a filter saves nothing on the owner side: the holders of even one socket are found only by reading every`,
+        `process's fds (the C fd-scan floor, one thread: ${ms(fd)} ms; netsnap spreads the scan over the cores). \`ss -tnp EXPR\``,
+        `took ${F.ssPOverMs ? `over ${ms(ssP)}` : ms(ssP)} ms, a tenth of which is ${ms(ssP / 10)} ms, against \`node -e 0\` alone at ${ms(nodeMed)} ms and half the fd-scan floor at ${ms(fd / 2)} ms.`,
+        '',
+      );
+    }
+  }
   return out;
 }
 
@@ -556,6 +891,7 @@ function report() {
     '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
     ...results.sampler.flatMap((r) => ['native', 'js'].map((b) => `| ${fmtN(r.sockets)} | ${b} | ${r[b].ticks} | ${(r[b].growth / 1024).toFixed(0)} KiB | ${ms(r[b].perTick)} | ${ms(r[b].lagP99)} ms | ${ms(r[b].lagMax)} ms |`)),
     '',
+    ...filterSection(),
     '## Parse only: generated /proc/net/tcp bytes to columns (in-process, median ms)',
     '',
     '| lines | bytes | native | TypeScript | TS / native |',
@@ -572,6 +908,10 @@ const resultsPath = path.join(root, 'bench', 'RESULTS.md');
 if (only || flag('no-write') || failures.length) {
   console.log(`bench: RESULTS.md not written (${failures.length ? `${failures.length} failure(s)` : only ? `--only ${only}` : '--no-write'})`);
   if (!only && !failures.length) console.log(report().join('\n'));
+  if (only === 'filter' && !failures.length) {
+    const at = sizes.includes(100000) ? 100000 : Math.max(...sizes);
+    console.log(['', ...filterSection(), ...filterTargets(at)].join('\n'));
+  }
 } else {
   let notes = '<!-- notes -->\n<!-- /notes -->';
   try {

@@ -1,4 +1,5 @@
 // snapshot() and sample(): the library's one-shot reads, on the backend that select.ts picks.
+import { debuglog } from 'node:util';
 import { getBackend } from './select';
 import { EXT_INFO, isOwnNetDir, requestSource, sampleRequest, Snapshot, type CgroupResolver, type SnapshotOptions } from '../model/snapshot';
 import { NetsnapError } from '../model/errors';
@@ -153,8 +154,31 @@ export function netlinkAsked(options: SnapshotOptions, filter: CompiledFilter | 
   return [internalsAsked(options), filter?.needs.netlink ? `the filter's ${filter.needs.netlink}` : ''].filter(Boolean).join(' and ');
 }
 
+const debug = debuglog('netsnap');
+
+/**
+ * Where a filter ran, file by file, for NODE_DEBUG=netsnap: in the kernel (its bytecode accepted),
+ * on the columns alone (a refused bytecode, a /proc read, the TypeScript backend).
+ */
+export function reportFilterPlaces(filter: CompiledFilter | null, raw: RawSample): void {
+  if (filter === null || !debug.enabled) return;
+  const bytes = filter.request.bytecode?.length ?? 0;
+  for (const f of raw.files) {
+    if (f.name === 'unix' || f.table === null) continue;
+    const where = f.filterInKernel === true
+      ? `in the kernel (${bytes} bytes of inet_diag bytecode), then on the columns`
+      : f.kernelRejected !== undefined
+        ? `on the columns only: the kernel refused its bytecode (${f.kernelRejected})`
+        : f.source === 'netlink' && bytes === 0
+          ? 'on the columns only: nothing of it is for the kernel'
+          : `on the columns only (${f.source === 'netlink' ? 'netlink' : '/proc'} source)`;
+    debug('filter %j: %s: %d rows, %s', filter.text, f.name, f.table.count, where);
+  }
+}
+
 function finish(options: SnapshotOptions, backend: Backend, request: SampleRequest, filter: CompiledFilter | null, raw: RawSample, takenAt: number): Snapshot {
   checkDumps(request, raw, netlinkAsked(options, filter));
+  reportFilterPlaces(filter, raw);
   applyOwnerFilter(filter, request, raw);
   return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot), processCgroupsOf(options, request.procRoot, raw));
 }

@@ -4,9 +4,8 @@
 import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import { SILENT, type Output } from './output';
-import { filterOptions, inetRowPredicate, internalsOptions, listingFilter, listingFormat, tableRequest } from './listing';
+import { inetRowPredicate, internalsOptions, listingFilter, listingFormat, tableRequest, unixRowPredicate } from './listing';
 import { withResolvedHosts } from '../names/dns';
-import { unixRowShown } from '../format/netstat';
 import { socketsDocument, socketsJson, socketsNdjsonLines, writeJson, type JsonObject } from '../format/json';
 import { parseIgmp, type GroupMembership } from '../procnet/igmp';
 import { parseIgmp6 } from '../procnet/igmp6';
@@ -56,7 +55,7 @@ export async function runListingJson(o: CliOptions, io: Output): Promise<number>
   const build = () =>
     socketsJson(
       snap,
-      { inet: inetShown, unix: (t, i) => unixRowShown(t, i, fmt) },
+      { inet: inetShown, unix: unixRowPredicate(filter, fmt) },
       { names, numericHosts: o.numericHosts, numericPorts: o.numericPorts, numericUsers: o.numericUsers },
       files,
     );

@@ -6,7 +6,7 @@ import type { CliOptions } from './args';
 import type { Proto } from '../model/contract';
 import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, writeUnixRow, type NetstatListingOptions } from '../format/netstat';
 import { ByteWriter } from '../bytes/writer';
-import type { InetTable } from '../model/columns';
+import type { InetTable, UnixTable } from '../model/columns';
 import { NetsnapError } from '../model/errors';
 import type { CompiledFilter } from '../filter/compile';
 
@@ -111,8 +111,21 @@ export function listingTcpStates(o: CliOptions): number | undefined {
  */
 export function listingFilter(o: CliOptions): CompiledFilter | null {
   if (o.filter === null) return null;
-  if (o.unix) throw new NetsnapError('ERR_USAGE', 'filters do not apply to UNIX sockets (-x) yet');
-  return lazyFilter().compileFilter(o.filter);
+  const f = lazyFilter().compileFilter(o.filter);
+  if (o.unix && f.hasExpression) {
+    throw new NetsnapError('ERR_USAGE', `with -x only state words filter UNIX sockets; '${o.filter}' has an expression for inet sockets (list them without -x)`);
+  }
+  return f;
+}
+
+/** Which UNIX rows a listing shows: netstat's -a/-l rules, or the filter's state words as ss applies them. */
+export function unixRowPredicate(filter: CompiledFilter | null, fmt: NetstatListingOptions): (t: UnixTable, i: number) => boolean {
+  if (filter?.hasStates) {
+    const { unixSsState } = lazyFilter();
+    const mask = filter.tcpStates;
+    return (t, i) => Math.floor(mask / 2 ** unixSsState(t.state[i]!, t.flags[i]!)) % 2 === 1;
+  }
+  return (t, i) => unixRowShown(t, i, fmt);
 }
 
 /**
@@ -232,7 +245,8 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
         flush();
         if (r) return r;
       } else {
-        for (let i = 0; i < t.count; i++) if (unixRowShown(t, i, fmt)) writeUnixRow(w, t, i, fmt, snap.owners);
+        const unixShown = unixRowPredicate(filter, fmt);
+        for (let i = 0; i < t.count; i++) if (unixShown(t, i)) writeUnixRow(w, t, i, fmt, snap.owners);
       }
     }
     flush();

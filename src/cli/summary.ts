@@ -4,6 +4,7 @@ import { summarize, summaryText } from '../analysis/summary';
 import type { CliOptions } from './args';
 import { internalsOptions, listingFilter, tableRequest } from './listing';
 import { utf8, type Output } from './output';
+import { NetsnapError } from '../model/errors';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
 
@@ -11,6 +12,7 @@ export async function runSummary(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
   // The snapshot holds only the sockets that pass the filter: every part of the summary counts those.
   const filter = listingFilter(o);
+  if (filter !== null && o.unix) throw new NetsnapError('ERR_USAGE', 'a filter does not choose UNIX sockets for --summary yet (list them with -x, or summarize without -x)');
   const f = filter === null ? {} : { filter: filter.text };
   const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...f, ...internalsOptions(o) });
   for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);

@@ -3,6 +3,7 @@
 // is redrawn in place; otherwise (a pipe, a file) every tick is appended. --ndjson gives events.
 // Addresses are numeric (no DNS per tick); all sockets of the chosen tables count, listeners too.
 import type { CliOptions } from './args';
+import { NetsnapError } from '../model/errors';
 import type { Output } from './output';
 import { listingFilter, tableRequest } from './listing';
 import { createSampler } from '../services/sampler';
@@ -75,6 +76,7 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
   const { protocols, families } = tableRequest(o);
   // Parsed and checked here, before the first tick; the sampler runs it on every tick.
   const filter = listingFilter(o);
+  if (filter !== null && o.unix) throw new NetsnapError('ERR_USAGE', 'a filter does not choose UNIX sockets for --watch yet (list them with -x, or watch without -x)');
   const sampler = createSampler({
     interval: o.interval, protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined,
     source: o.source, ...(filter === null ? {} : { filter: filter.text }),

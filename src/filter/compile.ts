@@ -34,6 +34,8 @@ export interface CompiledFilter {
   readonly tcpStates: number;
   /** Whether the filter had state/exclude words (they then choose rows instead of -a/-l). */
   readonly hasStates: boolean;
+  /** Whether it has an expression after its state words (which UNIX sockets cannot take). */
+  readonly hasExpression: boolean;
   /** What both backends run on every inet row, and what the kernel runs first. */
   readonly request: FilterRequest;
   readonly owners: readonly OwnerPredicate[];
@@ -191,6 +193,7 @@ export function compileTree(tree: FilterTree, text = ''): CompiledFilter {
     text,
     tcpStates: tree.states ?? ALL_STATES,
     hasStates: tree.states !== null,
+    hasExpression: tree.expr !== null,
     request: { program, bytecode },
     owners,
     needs: {
@@ -204,6 +207,20 @@ export function compileTree(tree: FilterTree, text = ''): CompiledFilter {
       return runProgram(program, t, i, stack, (k) => list.some((o) => ownerMatches(owners[k]!, o))) !== 0;
     },
   };
+}
+
+/** SS_LISTEN's flag in /proc/net/unix (__SO_ACCEPTCON). */
+const UNIX_ACCEPTCON = 0x10000;
+/** ss's state for /proc/net/unix's SS_UNCONNECTED, SS_CONNECTING, SS_CONNECTED, SS_DISCONNECTING. */
+const UNIX_SS_STATE = [7, 2, 1, 11];
+
+/**
+ * A UNIX socket's state as ss's state words see it (ss reading /proc/net/unix): a listener is
+ * `listening`, the others by their socket state (unconnected `closed`, connected `established`, …).
+ */
+export function unixSsState(state: number, flags: number): number {
+  if ((flags & UNIX_ACCEPTCON) !== 0) return 10;
+  return state >= 1 && state <= 4 ? UNIX_SS_STATE[state - 1]! : state;
 }
 
 /** Parses and compiles filter text (NetsnapError ERR_USAGE with a caret for a bad one). */

@@ -8,6 +8,9 @@ export type InetProto = 'tcp' | 'udp' | 'udplite' | 'raw';
 export type Proto = InetProto | 'unix';
 export type Family = 4 | 6;
 
+/** The inet protocols: what a filter chooses among (UNIX sockets have no addresses or ports). */
+export const INET_PROTOCOLS: readonly InetProto[] = ['tcp', 'udp', 'udplite', 'raw'];
+
 /** /proc/net files, in netstat's order: IPv4 file, then IPv6 file, per protocol. */
 export const INET_FILES: ReadonlyArray<{ file: string; proto: InetProto; ipv6: boolean }> = [
   { file: 'tcp', proto: 'tcp', ipv6: false },

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
+import { INET_PROTOCOLS } from '../model/contract';
 import { createSampler, type Sampler } from './sampler';
 import type { Measurement } from '../analysis/measure';
 import { COUNTERS } from '../analysis/counters';
@@ -33,7 +34,7 @@ export interface ExporterOptions {
   info?: boolean;
   /** The container series (netsnap_container_sockets) from the owners' cgroups; native backend. Default false. */
   cgroup?: boolean;
-  /** ss's filter expression: the exporter counts only the inet sockets it keeps (SnapshotOptions.filter). */
+  /** ss's filter expression: the exporter counts only the inet sockets it keeps (SnapshotOptions.filter), and no UNIX ones. */
   filter?: string;
   /** A client must send its whole request within this time (ms), and goes when idle this long. Default 10 s. */
   requestTimeoutMs?: number;
@@ -204,7 +205,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const view = new MetricsView(top, options.info ?? false, options.cgroup ?? false);
   const sampler: Sampler<null> = createSampler({
     diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false, cgroup: options.cgroup ?? false,
-    ...(options.filter === undefined ? {} : { filter: options.filter }),
+    ...(options.filter === undefined ? {} : { filter: options.filter, protocols: INET_PROTOCOLS }),
     // Owners from the backend's full scan with every sample (native: on its threads), never the
     // incremental checks, which readlink each socket's fd on the event loop: 8-20 ms of it per
     // sample at 1,000 sockets (bench/serve.mjs, --cpu-prof). Scrapes are seconds apart, so the

@@ -5,6 +5,7 @@ import * as os from 'node:os';
 import type { BackendName } from '../model/contract';
 import { requestSource, type SourceOption } from '../model/snapshot';
 import { getBackend } from '../backends/select';
+import { INET_PROTOCOLS } from '../model/contract';
 import { createSampler } from './sampler';
 import { measuredSample } from './measured';
 import { Grid } from './schedule';
@@ -30,7 +31,7 @@ export interface RecorderOptions {
   source?: SourceOption;
   /** tcp_info per sample (RTT percentiles, retransmitting connections); native backend. Default false. */
   info?: boolean;
-  /** ss's filter expression: only the inet sockets it keeps are recorded (SnapshotOptions.filter). */
+  /** ss's filter expression: only the inet sockets it keeps are recorded (SnapshotOptions.filter), and no UNIX ones. */
   filter?: string;
   /** The command the recording goes with, for the start line. Default null. */
   command?: string[] | null;
@@ -69,7 +70,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
   const netDir = `${procRoot}/net`;
   const sampler = createSampler({
     diff: false, owners, procRoot, backend: options.backend, source: options.source, info: options.info ?? false,
-    ...(options.filter === undefined ? {} : { filter: options.filter }),
+    ...(options.filter === undefined ? {} : { filter: options.filter, protocols: INET_PROTOCOLS }),
   });
   const backend = getBackend(options.backend);
   const start: RecordStart = {

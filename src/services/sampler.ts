@@ -2,7 +2,7 @@
 // loop with the native backend) plus owner resolution that is incremental between periodic full
 // scans (see owners/incremental.ts for the accuracy trade-off), and the diff from the last tick.
 import type { BackendName } from '../backends/select';
-import { applyOwnerFilter, cgroupResolver, checkDumps, netlinkAsked, prepareSample, processCgroupsOf } from '../backends/snapshot';
+import { applyOwnerFilter, cgroupResolver, checkDumps, netlinkAsked, prepareSample, processCgroupsOf, reportFilterPlaces } from '../backends/snapshot';
 import { diffSnapshotsAsync, type SnapshotDiff } from '../analysis/diff';
 import { IncrementalOwners, type IncrementalStats } from '../owners/incremental';
 import type { Family, Proto, RawSample } from '../model/contract';
@@ -107,6 +107,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
     const raw = await backend.sampleAsync({ ...request, owners: full, reuse });
     checkDumps(request, raw, asked);
+    reportFilterPlaces(filter, raw);
     older = newer;
     newer = raw;
     const scanned = raw.owners ?? undefined;

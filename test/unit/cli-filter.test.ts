@@ -103,11 +103,30 @@ describe(`filtered listings of the basic fixture (${backend.name})`, () => {
   });
 
   it('refuses what it does not filter yet rather than showing every row', () => {
-    for (const args of [['-xn', 'state', 'listening'], ['-s', 'sport', ':1'], ['-r', 'sport', ':1'], ['-g', 'sport', ':1']]) {
+    for (const args of [['-xn', 'sport', ':1'], ['-s', 'sport', ':1'], ['-r', 'sport', ':1'], ['-g', 'sport', ':1']]) {
       const r = netsnap([...args, '--proc-root', BASIC]);
       expect(r.status, args.join(' ')).toBe(3);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^netsnap: .*(UNIX|does not apply)/);
+    }
+  });
+});
+
+describe(`where a filter ran, for NODE_DEBUG=netsnap (${backend.name})`, () => {
+  it('says it per file: in the kernel, or on the columns and why', () => {
+    const lines = (args: string[]) => netsnap(args, { NODE_DEBUG: 'netsnap' }).stderr.split('\n').filter((l) => l.includes('filter'));
+    const proc = lines(['-tan', '--source', 'proc', 'sport = :1']);
+    expect(proc).toHaveLength(2);
+    for (const l of proc) expect(l).toMatch(/filter "sport = :1": tcp6?: \d+ rows, on the columns only \(\/proc source\)$/);
+    const relaxed = lines(['-tan', 'sport = :1 or uid = 0']);
+    expect(relaxed).toHaveLength(2);
+    if (backend.name === 'native') {
+      for (const l of relaxed) expect(l).toMatch(/on the columns only: nothing of it is for the kernel$/);
+      const kernel = lines(['-tan', 'sport = :1 and uid = 0']);
+      expect(kernel).toHaveLength(2);
+      for (const l of kernel) expect(l).toMatch(/tcp6?: 0 rows, in the kernel \(\d+ bytes of inet_diag bytecode\), then on the columns$/);
+    } else {
+      for (const l of relaxed) expect(l).toMatch(/on the columns only \(\/proc source\)$/);
     }
   });
 });

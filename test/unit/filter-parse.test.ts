@@ -156,6 +156,15 @@ describe(`ss filter evaluation on the basic fixture (${backend.name})`, () => {
     expect(compileFilter('dport :1').hasStates).toBe(false);
   });
 
+  it('intersects its state words with the library\'s tcpStates', () => {
+    const tcp = (tcpStates: number, filter: string) =>
+      snapshot({ procRoot: BASIC, protocols: ['tcp'], tcpStates, filter }).inet.flatMap((t) => [...t.state]).sort();
+    expect(tcp(1 << 10, 'state established')).toEqual([]);
+    expect(tcp(1 << 10, 'state listening state established')).toEqual([10, 10]);
+    expect(tcp((1 << 10) | (1 << 1), 'exclude listening')).toEqual(tcp(1 << 1, 'state all'));
+    expect(tcp(1 << 1, 'state all').length).toBeGreaterThan(0);
+  });
+
   it('matches addresses by prefix, IPv4 against IPv4-mapped, and ports by comparison', () => {
     expect(rows('src 11.0.0.0/8')).toEqual(['tcp 11.0.0.10:80 10.0.0.20:50000 8']);
     expect(rows('dst 10.0.0.20:50000')).toEqual(['tcp 11.0.0.10:80 10.0.0.20:50000 8']);

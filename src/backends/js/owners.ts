@@ -19,7 +19,7 @@ function grow<T extends Float64Array | Int32Array>(from: T, to: T): T {
   return to;
 }
 
-export function scanOwners(procRoot: string): RawOwners {
+export function scanOwners(procRoot: string, keep?: (inode: number) => boolean): RawOwners {
   let pidsScanned = 0;
   let pidsVanished = 0;
   let pidsDenied = 0;
@@ -61,7 +61,8 @@ export function scanOwners(procRoot: string): RawOwners {
         continue; // the fd was closed, or is not a link
       }
       const inode = parseSocketLinkText(link);
-      if (inode < 0) continue;
+      // With `keep` (a filtered sample): only the sockets that passed, and only their processes read.
+      if (inode < 0 || (keep !== undefined && !keep(inode))) continue;
       if (n === cap) {
         cap *= 2;
         fInode = grow(fInode, new Float64Array(cap));

@@ -29,6 +29,18 @@ export function protoOfFile(name: string): InetProto | 'unix' | null {
   }
 }
 
+/** The inodes of every row of a sample's tables. */
+function survivingInodes(files: RawFileResult[]): Set<number> {
+  const out = new Set<number>();
+  for (const f of files) {
+    const t = f.table;
+    if (t === null) continue;
+    const inodes = new Float64Array(t.buffer, 0, t.count); // the inode column is first in both layouts
+    for (let i = 0; i < t.count; i++) out.add(inodes[i]!);
+  }
+  return out;
+}
+
 export function sample(request: SampleRequest): RawSample {
   // request.source is ignored: this backend always reads /proc (and says so in each result).
   const m = request.tcpStates;
@@ -52,7 +64,9 @@ export function sample(request: SampleRequest): RawSample {
     }
     files.push({ name, source: 'proc', error: null, table });
   }
-  return { files, owners: request.owners ? scanOwners(request.procRoot) : null };
+  // A filtered sample maps owners only for the rows that passed (and every UNIX row: not filtered).
+  const keep = program === undefined ? undefined : survivingInodes(files);
+  return { files, owners: request.owners ? scanOwners(request.procRoot, keep && ((inode) => keep.has(inode))) : null };
 }
 
 export function sampleAsync(request: SampleRequest): Promise<RawSample> {
