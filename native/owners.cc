@@ -265,6 +265,7 @@ void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratc
     if (n < 0 || static_cast<size_t>(n) >= sizeof link) continue;  // closed, or not a link
     const double inode = parse_socket_link(link, static_cast<size_t>(n));
     if (inode < 0) continue;
+    if (keep_ != nullptr && !std::binary_search(keep_->begin(), keep_->end(), inode)) continue;
     k.found.push_back(Worker::Entry{inode, p.value, f.value});
     any = true;
   }

@@ -80,6 +80,10 @@ class OwnerScan {
   // and their state. Clamps `threads` to kMaxThreads, balance()s the tasks for that many when
   // more than one, then keeps at most one worker per task and at least one. tasks() may grow.
   unsigned plan(unsigned threads, size_t other_tasks = 0);
+  // Before the first run_task(): keep only sockets whose inode is in `inodes` (sorted ascending;
+  // the caller keeps it alive until finish()), and read only the processes holding one of them —
+  // a filtered sample's owners (scanOwners(procRoot, keep) of owners.ts). Null: every socket.
+  void set_keep(const std::vector<double>* inodes) { keep_ = inodes; }
   void run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch);
   // Optional, on worker w after its last task: sorts w's entries there rather than in finish().
   void worker_done(unsigned worker);
@@ -115,6 +119,7 @@ class OwnerScan {
   std::vector<PidName> pids_;
   std::vector<Task> tasks_;
   std::vector<Worker*> workers_;
+  const std::vector<double>* keep_ = nullptr;
 };
 
 }  // namespace netsnap

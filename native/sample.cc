@@ -147,23 +147,31 @@ void run_sample(SampleBaton& baton) {
   // One task list on a bounded set of workers: the files, biggest expected first, then the
   // owner scan's pids. Every task writes only its own slot (a file's outcome) or its worker's
   // own state (the owner scan), so the result is the serial one whatever the split.
+  // A filtered sample maps owners only for the rows that passed (scanOwners(procRoot, keep) of
+  // owners.ts): its files first, then the scan, keeping only their inodes.
+  const bool owners_after = req.owners && req.has_filter;
   OwnerScan scan;
-  if (req.owners) scan.begin(req.proc_root);
+  if (req.owners && !owners_after) scan.begin(req.proc_root);
   const size_t n_files = req.files.size();
   std::vector<size_t> file_order(n_files);
   for (size_t i = 0; i < n_files; i++) file_order[i] = i;
   std::stable_sort(file_order.begin(), file_order.end(),
                    [&](size_t a, size_t b) { return file_rank(req.kinds[a]) < file_rank(req.kinds[b]); });
-  const size_t pid_tasks = scan.tasks();
 
-  unsigned threads = thread_override();
-  if (threads == 0) {
-    const unsigned hw = hardware_threads();
-    const size_t owner_units = pid_tasks == 0 ? 0 : hw > 1 && scan.worth_parallel() ? hw : 1;
-    const size_t units = n_files + owner_units;
-    threads = units < hw ? static_cast<unsigned>(units) : hw;
-  }
-  threads = scan.plan(threads, n_files);  // may cut big pids into more tasks
+  // How many workers for n_files files and the scan's tasks (none when it is not begun).
+  auto workers_for = [&](size_t files) {
+    unsigned threads = thread_override();
+    if (threads == 0) {
+      const unsigned hw = hardware_threads();
+      const size_t pid_tasks = scan.tasks();
+      const size_t owner_units = pid_tasks == 0 ? 0 : hw > 1 && scan.worth_parallel() ? hw : 1;
+      const size_t units = files + owner_units;
+      threads = units < hw ? static_cast<unsigned>(units) : hw;
+      if (threads == 0) threads = 1;
+    }
+    return scan.plan(threads, files);  // may cut big pids into more tasks
+  };
+  const unsigned threads = workers_for(n_files);
 
   // request.netns: one socket per netlink file, all made in that namespace in one go (one helper
   // thread per sample), each then used by its file's task alone.
@@ -194,15 +202,36 @@ void run_sample(SampleBaton& baton) {
     return true;
   };
   auto done = [&](unsigned w) { scan.worker_done(w); };
-  const bool ran = run_tasks(threads, n_files + scan.tasks(), scratch, task, done);
+  bool ran = run_tasks(threads, n_files + scan.tasks(), scratch, task, done);
   for (const DiagSocket& d : diag) {
     if (d.fd >= 0) close(d.fd);
   }
-  if (!ran) {
-    baton.out_of_memory = true;
-    return;
+  if (ran && owners_after) {
+    // Every row's inode (the first column of both layouts), sorted for the scan's lookups.
+    std::vector<double> keep;
+    for (const FileOutcome& f : baton.files) {
+      if (f.error != nullptr || f.table.buffer == nullptr) continue;
+      for (size_t r = 0; r < f.table.count; r++) {
+        double inode;
+        std::memcpy(&inode, f.table.buffer + r * sizeof(double), sizeof inode);
+        keep.push_back(inode);
+      }
+    }
+    std::sort(keep.begin(), keep.end());
+    scan.begin(req.proc_root);
+    scan.set_keep(&keep);
+    const unsigned owner_threads = workers_for(0);
+    auto owner_task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
+      scan.run_task(i, w, buf);
+      return true;
+    };
+    ran = run_tasks(owner_threads, scan.tasks(), scratch, owner_task, done);
+    if (ran) scan.finish(&baton.owners);
+    scan.set_keep(nullptr);
+  } else if (ran && req.owners) {
+    scan.finish(&baton.owners);
   }
-  if (req.owners) scan.finish(&baton.owners);
+  if (!ran) baton.out_of_memory = true;
 }
 
 namespace {

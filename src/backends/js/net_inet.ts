@@ -171,7 +171,7 @@ class InetBuilder implements LineSink {
     // Filtered out by state (TCP with -l): a valid line, not a problem. (>>> would wrap at 32.)
     const m = this.stateMask;
     if (m !== undefined && (st >= 32 || ((m >>> st) & 1) === 0)) return;
-    // Filtered out by the filter program: never stored (as native/read.cc does).
+    // Filtered out by the filter program: never stored (as native/table.cc does).
     const program = this.program;
     if (program !== undefined) {
       const f = filterRow;
