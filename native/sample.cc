@@ -35,11 +35,15 @@ namespace {
 bool own_namespace(const std::string& net_dir) { return net_dir == "/proc/net" || net_dir == "/proc/self/net"; }
 
 // The kernel's idiag_states for a /proc state mask: NEW_SYN_RECV (12) is printed as SYN_RECV (3).
+// Only the states /proc/net/tcp shows (TCP_ESTABLISHED .. TCP_NEW_SYN_RECV, bits 1..12): never
+// TCP_BOUND_INACTIVE (13, Linux 6.8+), which /proc does not list and for which the kernel walks
+// its whole bind table on every dump.
+constexpr uint32_t kProcTcpStates = 0x1ffeu;
+
 uint32_t kernel_states(const SampleRequest& req) {
-  if (!req.has_tcp_states) return 0xffffffffu;
-  uint32_t m = req.tcp_states;
+  uint32_t m = req.has_tcp_states ? req.tcp_states : 0xffffffffu;
   if (m & (1u << 3)) m |= 1u << 12;
-  return m;
+  return m & kProcTcpStates;
 }
 
 // Netlink dump of an inet file into *outcome. Returns 0, or the errno of the failed dump.

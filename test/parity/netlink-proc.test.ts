@@ -305,6 +305,22 @@ describe('netlink source (native) against /proc', () => {
     }
   });
 
+  it('lists no bound-but-inactive TCP socket (Linux 6.8+ state 13), as /proc does not, whatever the state mask', async () => {
+    // A socket bound to a port that never listens nor connects: /proc/net/tcp does not show it.
+    const holder = spawn('python3', ['-c', 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1], flush=True); sys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<number>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+      expect(port).toBeGreaterThan(0);
+      for (const tcpStates of [undefined, 0xffffffff, 1 << 7]) {
+        const { proc, netlink } = sampleBoth(request(['tcp'], tcpStates === undefined ? {} : { tcpStates }));
+        for (const s of [proc, netlink]) expect(rows(s).filter((r) => r.local.endsWith(`:${port}`)), String(tcpStates)).toEqual([]);
+      }
+      expect(netsnap(['-tan']).stdout).not.toContain(`127.0.0.1:${port} `);
+    } finally {
+      holder.stdin!.end();
+    }
+  });
+
   it('falls back to /proc, silently, for a netDir that is not the own namespace', () => {
     const req: SampleRequest = { netDir: `${BASIC}/net`, files: [...INET, 'unix'], owners: false, procRoot: BASIC, littleEndian: true };
     const n = native.sample({ ...req, source: 'netlink' });
