@@ -419,7 +419,9 @@ function parseBeyond(w: string, t: Token, text: string, toks: readonly Token[], 
   if (w === 'dev' || w === 'cgroup' || w === 'comm' || w === 'program' || w === 'container' || w === 'user') {
     const eq = equality(toks, k, t, text);
     const what = { dev: 'a device name', cgroup: 'a cgroup path', comm: 'a name', program: 'a name', container: 'a container id', user: 'a user name' }[w];
-    const a = operand(toks, eq.next, t, text, what);
+    const raw = operand(toks, eq.next, t, text, what);
+    // A value may come quoted (`comm = "nginx*"`): the quotes are not part of it.
+    const a = /^(["']).+\1$/.test(raw.text) ? { text: raw.text.slice(1, -1), pos: raw.pos + 1 } : raw;
     let expr: FilterExpr;
     if (w === 'dev') expr = { kind: 'dev', ifindex: interfaceIndex(a.text, text, a.pos) };
     else if (w === 'cgroup') expr = { kind: 'cgroup', id: cgroupId(a.text, text, a.pos) };

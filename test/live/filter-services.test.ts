@@ -52,7 +52,8 @@ afterAll(async () => {
 
 describe(`filters in serve and record (${backend.name})`, () => {
   it('serve --filter: the exporter counts only the sockets the filter keeps', async () => {
-    const exporter = await startExporter({ port: 0, owners: false, filter: `sport = :${P} or dport = :${P}` });
+    // Not TIME_WAIT: a socket of another test may have had P as its own port and be waiting still.
+    const exporter = await startExporter({ port: 0, owners: false, filter: `exclude time-wait ( sport = :${P} or dport = :${P} )` });
     try {
       const m = parsePromText(await exporter.metrics());
       const tcp = m.find('netsnap_sockets', { proto: 'tcp' }).reduce((n, s) => n + s.value, 0);
@@ -100,10 +101,10 @@ describe(`filters in serve and record (${backend.name})`, () => {
       expect(run([...cmd, '--filter-file', '/nonexistent/filter']).status).toBe(2);
       expect(run([...cmd, '--filter', 'sport = :1', '--filter-file', '/dev/null']).status).toBe(2);
     }
-    const rec = run(['record', '-o', '-', '--duration', '0.3', '--interval', '0.1', '--no-owners', '--filter', `sport = :${P}`]);
+    const rec = run(['record', '-o', '-', '--duration', '0.3', '--interval', '0.1', '--no-owners', '--filter', `exclude time-wait sport = :${P}`]);
     expect(rec.status).toBe(0);
     const recorded = rec.stdout.trim().split('\n').map((l) => JSON.parse(l) as { kind: string; sockets?: number; filter?: string });
-    expect(recorded[0]!.filter).toBe(`sport = :${P}`);
+    expect(recorded[0]!.filter).toBe(`exclude time-wait sport = :${P}`);
     const samples = recorded.filter((l) => l.kind === 'sample');
     expect(samples.length).toBeGreaterThanOrEqual(2);
     // The listener and the 3 accepted sockets have P as their local port.

@@ -118,7 +118,8 @@ describe('ss filter grammar', () => {
     expect(parseFilter('recv-q 1m').expr).toEqual({ kind: 'queue', which: 'recv', op: 'eq', bytes: 1 << 20 });
     expect(parseFilter('rwnd-limited > 10%').expr).toEqual({ kind: 'ratio', field: 'rwndLimitedUs', over: 'busyUs', op: 'gt', ppm: 100000 });
     expect(parseFilter('pid = 42').expr).toEqual({ kind: 'pid', op: 'eq', pid: 42 });
-    expect(parseFilter('comm != "x"').expr).toMatchObject({ kind: 'not' });
+    expect(parseFilter('comm != "x"').expr).toEqual({ kind: 'not', expr: { kind: 'comm', pattern: 'x' } });
+    expect(parseFilter("program = 'myapp*'").expr).toEqual({ kind: 'program', pattern: 'myapp*' });
     expect(caret('rtt > 5parsecs')).toMatchObject({ column: 6, reason: "bad filter: bad time '5parsecs' (units: us, ms, s)" });
     expect(caret('retrans > 1.5')).toMatchObject({ column: 10 });
     expect(caret('rwnd-limited > 150%')).toMatchObject({ column: 15 });
