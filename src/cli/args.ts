@@ -227,6 +227,7 @@ Subcommands:
   netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N]   Prometheus exporter (see netsnap serve --help)
   netsnap record --out FILE [--interval TIME] [--duration TIME] [-- CMD ...]   record socket summaries over time
   netsnap report FILE [-o OUT.html]                                  HTML report of a recording
+  netsnap events [--ndjson] [--duration TIME] [--filter EXPR]        every TCP close with its owner and bytes
 
 Environment: NETSNAP_BACKEND=js|native forces a backend.
 `;

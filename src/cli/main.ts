@@ -25,6 +25,7 @@ const lazy = {
   serve: () => require('./serve') as typeof import('./serve'),
   record: () => require('./record') as typeof import('./record'),
   report: () => require('./report') as typeof import('./report'),
+  events: () => require('./events') as typeof import('./events'),
 };
 
 function version(): string {
@@ -88,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'serve') return lazy.serve().runServe(argv.slice(1), io);
   if (argv[0] === 'record') return lazy.record().runRecord(argv.slice(1), io);
   if (argv[0] === 'report') return lazy.report().runReport(argv.slice(1), io);
+  if (argv[0] === 'events') return lazy.events().runEvents(argv.slice(1), io);
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':

@@ -1,0 +1,121 @@
+// `netsnap events`: one line per TCP connection that closes, with its owner and final byte counts
+// (src/services/closes.ts) — a table on a terminal or a pipe, or NDJSON.
+import { watchCloses, type CloseEvent } from '../services/closes';
+import { isNetsnapError, usageError } from '../model/errors';
+import { stringifyJson, type Json } from '../format/json';
+import { utf8, type Output } from './output';
+import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, SubcommandError } from './subargs';
+
+export const EVENTS_USAGE = `usage: netsnap events [--ndjson] [--duration TIME] [--count N] [--interval TIME] [--listeners]
+                      [--no-owners] [--proc-root DIR] [--filter EXPR | --filter-file FILE]
+
+Every TCP connection that closes, as the kernel announces it (sock_diag destroy events: no packet
+capture, no privilege), with its owner and its final tcp_info: bytes, retransmits, RTT. Native backend.
+
+  --ndjson              one JSON object per close (kind "close"), then a last line (kind "end") with counts
+  --duration TIME       stop after TIME (e.g. 30s); default: until interrupted
+  --count N             stop after N closes
+  --interval TIME       how often the live connections are sampled to learn their owners (default 1s);
+                        a connection born and gone in between goes to the owner of its listener
+  --listeners           report listening sockets' closes too
+  --no-owners           do not map connections to processes
+  --proc-root DIR       read /proc from DIR (default /proc)
+  --filter EXPR         only closes ss's filter EXPR keeps (addresses, ports, pid, comm, rtt, retrans, …)
+  --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
+`;
+
+const SPEC = [
+  { name: 'ndjson', value: false }, { name: 'duration', value: true }, { name: 'count', value: true },
+  { name: 'interval', value: true }, { name: 'listeners', value: false }, { name: 'no-owners', value: false },
+  { name: 'proc-root', value: true }, { name: 'help', short: 'h', value: false }, ...FILTER_SPEC,
+];
+
+function endpoint(e: { address: string; port: number }, family: number): string {
+  return family === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+const n = (v: number | null): string => (v === null ? '-' : String(v));
+
+export const EVENTS_HEADER = `${'Time'.padEnd(12)} ${'PID/Program'.padEnd(22)} ${'Local Address'.padEnd(28)} ${'Foreign Address'.padEnd(28)} ${'Sent'.padStart(11)} ${'Received'.padStart(11)} ${'Retrans'.padStart(7)} ${'RTT(ms)'.padStart(8)} ${'Life(ms)'.padStart(9)}  Owner\n`;
+
+/** One table line: sent is what the peer acknowledged (bytes_acked), as tcplife counts it. */
+export function eventLine(e: CloseEvent): string {
+  const time = new Date(e.time).toISOString().slice(11, 23);
+  const who = e.owner ? `${e.owner.pid}/${e.owner.program}` : '-';
+  const rtt = e.rttUs === null ? '-' : (e.rttUs / 1000).toFixed(3);
+  return `${time.padEnd(12)} ${who.slice(0, 22).padEnd(22)} ${endpoint(e.local, e.family).padEnd(28)} ${endpoint(e.remote, e.family).padEnd(28)} ${n(e.bytesAcked).padStart(11)} ${n(e.bytesReceived).padStart(11)} ${n(e.totalRetrans).padStart(7)} ${rtt.padStart(8)} ${n(e.lifetimeMs).padStart(9)}  ${e.ownerFrom}\n`;
+}
+
+/** The NDJSON object of one close. */
+export function eventJson(e: CloseEvent): Json {
+  return { schema: 'netsnap/v1', kind: 'close', ...e, time: new Date(e.time).toISOString() } as unknown as Json;
+}
+
+export async function runEvents(argv: string[], io: Output): Promise<number> {
+  const say = (text: string) => io.err(utf8(text));
+  let ndjson = false;
+  let duration: number | null = null;
+  let count = 0;
+  let interval = 1;
+  let listeners = false;
+  let owners = true;
+  let procRoot = '/proc';
+  let filter: string | null = null;
+  try {
+    const { options, positionals, rest } = parseSubArgs('events', argv, SPEC);
+    if (options.has('help')) {
+      io.out(EVENTS_USAGE);
+      return 0;
+    }
+    if (positionals.length > 0 || rest.length > 0) throw usageError(`netsnap events: unexpected argument '${[...positionals, ...rest][0]}'`);
+    ndjson = options.has('ndjson');
+    if (options.has('duration')) duration = durationOption('events', 'duration', options.get('duration')!);
+    if (options.has('count')) count = countOption('events', 'count', options.get('count')!, 1, 1_000_000_000);
+    if (options.has('interval')) interval = durationOption('events', 'interval', options.get('interval')!);
+    listeners = options.has('listeners');
+    owners = !options.has('no-owners');
+    procRoot = options.get('proc-root') || '/proc';
+    filter = filterOption('events', options);
+  } catch (err) {
+    if (err instanceof SubcommandError) {
+      say(`${err.message}\n`);
+      return err.exitStatus;
+    }
+    if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
+    say(`${err.message}\n${EVENTS_USAGE}`);
+    return 2;
+  }
+
+  const closes = watchCloses({ interval, listeners, owners, procRoot, ...(filter === null ? {} : { filter }) });
+  const stop = () => closes.close();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  const timer = duration === null ? null : setTimeout(stop, duration * 1000);
+  let printed = 0;
+  let overflows = 0;
+  try {
+    if (!ndjson) io.out(EVENTS_HEADER);
+    for await (const batch of closes) {
+      if (closes.stats.overflows > overflows) {
+        say(`netsnap events: the kernel dropped closes (socket buffer overflow, ${closes.stats.overflows - overflows} time(s)): some are missing\n`);
+        overflows = closes.stats.overflows;
+      }
+      for (const e of batch) {
+        io.out(utf8(ndjson ? `${stringifyJson(eventJson(e))}\n` : eventLine(e)));
+        if (count > 0 && ++printed >= count) {
+          closes.close();
+          break;
+        }
+      }
+    }
+  } finally {
+    if (timer) clearTimeout(timer);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+  if (ndjson) {
+    const s = closes.stats;
+    io.out(`${stringifyJson({ schema: 'netsnap/v1', kind: 'end', received: s.received, overflows: s.overflows, dropped: s.dropped, duplicates: s.duplicates } as Json)}\n`);
+  }
+  return 0;
+}
