@@ -5,6 +5,7 @@
       "sources": [
         "native/net_inet.cc",
         "native/netlink_diag.cc",
+        "native/destroy_events.cc",
         "native/filter.cc",
         "native/tcp_info.cc",
         "native/net_unix.cc",

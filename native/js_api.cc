@@ -2,11 +2,14 @@
 
 #include <fcntl.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <utility>
 #include <vector>
 
+#include "destroy_events.h"
 #include "fd_link.h"
 #include "parallel.h"
 #include "read.h"
@@ -355,6 +358,141 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   if (!get_threads(env, info[0], "setThreads: threads", true, &threads)) return Napi::Value();
   set_thread_override(threads);
   return env.Undefined();
+}
+
+namespace {
+
+// The JavaScript object of one subscription (DestroySubscription of src/model/contract.ts). Made
+// by OpenDestroyEvents() only; an object made through its constructor property has no
+// subscription and reads as a closed one.
+class DestroyEventsObject : public Napi::ObjectWrap<DestroyEventsObject> {
+ public:
+  explicit DestroyEventsObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DestroyEventsObject>(info) {}
+  // The finalizer (garbage collection, or the environment's teardown): the thread is stopped and
+  // joined here when close() was never called.
+  ~DestroyEventsObject() override = default;
+
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "DestroySubscription",
+                       {InstanceMethod<&DestroyEventsObject::Read>("read"),
+                        InstanceMethod<&DestroyEventsObject::Close>("close"),
+                        InstanceAccessor<&DestroyEventsObject::Rcvbuf>("rcvbuf")});
+  }
+
+  std::unique_ptr<DestroySubscription> sub;
+
+ private:
+  Napi::Value Read(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    DestroyBatch batch;
+    if (!sub || !sub->read(&batch)) return env.Null();
+    const int err = sub->error();
+    Napi::Object out = Napi::Object::New(env);
+    set(env, out, "table", table_to_js(env, batch.table));
+    set(env, out, "received", number(env, static_cast<double>(batch.received)));
+    set(env, out, "dropped", number(env, static_cast<double>(batch.dropped)));
+    set(env, out, "overflows", number(env, static_cast<double>(batch.overflows)));
+    set(env, out, "lost", number(env, static_cast<double>(batch.lost)));
+    set(env, out, "error", err == 0 ? static_cast<napi_value>(env.Null()) : Napi::String::New(env, errno_code(err)));
+    if (env.IsExceptionPending()) return Napi::Value();
+    return out;
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (sub) sub->close();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Rcvbuf(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), sub ? sub->rcvbuf() : 0);
+  }
+};
+
+// Per environment (worker_threads each load the addon): the class, made on first use.
+struct AddonData {
+  Napi::FunctionReference destroy_events_class;
+};
+
+Napi::Function destroy_events_class(Napi::Env env) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (data == nullptr) {
+    data = new AddonData();
+    env.SetInstanceData<AddonData>(data);
+  }
+  if (data->destroy_events_class.IsEmpty()) {
+    Napi::Function f = DestroyEventsObject::Define(env);
+    if (env.IsExceptionPending()) return Napi::Function();
+    data->destroy_events_class = Napi::Persistent(f);
+  }
+  return data->destroy_events_class.Value();
+}
+
+// options.NAME: undefined, or a whole number in [lo, hi].
+bool get_optional_count(Napi::Env env, Napi::Object options, const char* name, double lo, double hi, double* out) {
+  Napi::Value v = options.Get(name);
+  if (env.IsExceptionPending()) return false;
+  if (v.IsUndefined()) return true;
+  if (v.IsNumber()) {
+    const double d = v.As<Napi::Number>().DoubleValue();
+    if (d >= lo && d <= hi && d == static_cast<double>(static_cast<int64_t>(d))) {
+      *out = d;
+      return true;
+    }
+  }
+  char lo_text[32], hi_text[32];
+  std::snprintf(lo_text, sizeof lo_text, "%.0f", lo);
+  std::snprintf(hi_text, sizeof hi_text, "%.0f", hi);
+  throw_type_error(env, std::string("openDestroyEvents: options.") + name + " must be a whole number from " + lo_text +
+                            " to " + hi_text);
+  return false;
+}
+
+}  // namespace
+
+Napi::Value OpenDestroyEvents(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  DestroyOptions options;
+  std::string netns;
+  if (!info[0].IsUndefined()) {
+    if (!info[0].IsObject() || info[0].IsArray() || info[0].IsFunction()) {
+      throw_type_error(env, "openDestroyEvents: options must be an object");
+      return Napi::Value();
+    }
+    Napi::Object o = info[0].As<Napi::Object>();
+    Napi::Value ns = o.Get("netns");
+    if (env.IsExceptionPending()) return Napi::Value();
+    if (!ns.IsUndefined()) {
+      if (!get_string(env, ns, "openDestroyEvents: options.netns", &netns)) return Napi::Value();
+      if (has_nul(netns)) {
+        throw_type_error(env, "openDestroyEvents: options.netns must be a path without NUL bytes");
+        return Napi::Value();
+      }
+      options.netns = netns.c_str();
+    }
+    double rcvbuf = options.rcvbuf;
+    double max_rows = static_cast<double>(options.max_rows);
+    if (!get_optional_count(env, o, "rcvbuf", 1, 2147483647.0, &rcvbuf)) return Napi::Value();
+    if (!get_optional_count(env, o, "maxRows", 1, static_cast<double>(kDestroyMaxRows), &max_rows)) return Napi::Value();
+    options.rcvbuf = static_cast<int>(rcvbuf);
+    options.max_rows = static_cast<size_t>(max_rows);
+  }
+  Napi::Function cls = destroy_events_class(env);
+  if (env.IsExceptionPending()) return Napi::Value();
+  std::unique_ptr<DestroySubscription> sub;
+  const char* step = "";
+  const int err = DestroySubscription::open(options, &sub, &step);
+  if (err != 0) {
+    const char* code = errno_code(err);
+    Napi::Error e = Napi::Error::New(env, std::string("openDestroyEvents: ") + step + ": " + code);
+    e.Set("code", Napi::String::New(env, code));
+    e.Set("step", Napi::String::New(env, step));
+    e.ThrowAsJavaScriptException();
+    return Napi::Value();
+  }
+  Napi::Object obj = cls.New({});
+  if (env.IsExceptionPending()) return Napi::Value();  // `sub` closes itself on the way out
+  DestroyEventsObject::Unwrap(obj)->sub = std::move(sub);
+  return obj;
 }
 
 }  // namespace js

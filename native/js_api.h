@@ -42,6 +42,10 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info);
 // Native-only, for the test that compares it with TCP_INFO_FIELDS (src/model/tcp_info.ts):
 // tcpInfoFields() -> [[offset, size], ...], the decoder's table (tcp_info.h) in its order.
 Napi::Value TcpInfoFields(const Napi::CallbackInfo& info);
+// Native-only (Backend.openDestroyEvents): openDestroyEvents(options?) -> DestroySubscription, an
+// object over destroy_events.h whose read() takes the TCP closes since the previous read as a
+// RawDestroyBatch (src/model/contract.ts). Its finalizer closes the subscription (joins its thread).
+Napi::Value OpenDestroyEvents(const Napi::CallbackInfo& info);
 
 }  // namespace js
 }  // namespace netsnap

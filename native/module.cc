@@ -16,6 +16,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("scanOwners", Napi::Function::New(env, js::ScanOwners, "scanOwners"));
   exports.Set("sample", Napi::Function::New(env, Sample, "sample"));
   exports.Set("sampleAsync", Napi::Function::New(env, SampleAsync, "sampleAsync"));
+  exports.Set("openDestroyEvents", Napi::Function::New(env, js::OpenDestroyEvents, "openDestroyEvents"));
   // Native-only test and benchmark hooks (not part of Backend).
   exports.Set("scanOwnersThreads", Napi::Function::New(env, js::ScanOwnersThreads, "scanOwnersThreads"));
   exports.Set("setThreads", Napi::Function::New(env, js::SetThreads, "setThreads"));

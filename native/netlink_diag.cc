@@ -143,6 +143,10 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   }
 
   Table* t = sink->table;
+  if (sink->max_rows != 0 && t->count >= sink->max_rows) {
+    sink->dropped++;
+    return 0;
+  }
   if (t->count >= t->capacity) {
     const size_t want = t->capacity < kFirstCapacity ? kFirstCapacity : t->capacity * 2;
     if (!grow_table(t, want)) {
@@ -169,7 +173,13 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
     if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > len - off) return -EBADMSG;
     const uint8_t* payload = data + off + NLMSG_HDRLEN;
     const size_t plen = h.nlmsg_len >= NLMSG_HDRLEN ? h.nlmsg_len - NLMSG_HDRLEN : 0;
-    if (h.nlmsg_seq == sink->seq) {
+    if (sink->multicast) {
+      if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+        if (plen < sizeof(inet_diag_msg)) return -EBADMSG;
+        const int rc = take_record(payload, plen, sink);
+        if (rc < 0) return rc;
+      }
+    } else if (h.nlmsg_seq == sink->seq) {
       if (h.nlmsg_type == NLMSG_DONE) {
         // A dump that failed half-way ends with DONE carrying the negative errno.
         if (plen >= sizeof(int)) {

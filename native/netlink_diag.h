@@ -36,12 +36,19 @@ struct DiagSink {
   bool raw = false;          // RAW dump: remote port forced to 0, as /proc prints it
   bool drops = true;         // SK_MEMINFO_DROPS into the drops column (not TCP: /proc/net/tcp has none)
   uint32_t extensions = 0;   // kExtTcpInfo | kExtMemory (tcp_info.h): the ext parts decoded
-  uint32_t seq = 0;          // only messages with this nlmsg_seq are taken
+  uint32_t seq = 0;          // only messages with this nlmsg_seq are taken (unless `multicast`)
+  // Multicast messages (the destroy events of destroy_events.h): every SOCK_DIAG_BY_FAMILY record
+  // is taken whatever its nlmsg_seq (the kernel sends them with 0), and NLMSG_DONE and NLMSG_ERROR
+  // are skipped rather than ending the walk (a group never carries them).
+  bool multicast = false;
+  // Rows past this many in the table (0: no limit) are not appended but counted in `dropped`.
+  size_t max_rows = 0;
+  size_t dropped = 0;
   // Rows for which the program is false are not appended (nothing of them: no main row, no side
   // vector entry, no ext row). Null: every row is kept.
   const FilterProgram* filter = nullptr;
   bool out_of_memory = false;  // growing the table failed
-  size_t records = 0;          // inet records seen, kept or filtered out
+  size_t records = 0;          // inet records seen, kept, filtered out or dropped
   bool kernel_error = false;   // an NLMSG_ERROR with a negative errno ended the walk
 };
 

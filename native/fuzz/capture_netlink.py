@@ -11,6 +11,14 @@ attributes, `live-tcpextmin*`) and writes each recv()'d buffer, at most MAX_BUFF
 first ones and the last), to its own file. The kernel fills the first buffer of a dump to about
 4 KiB and the next ones to 32 KiB. Run it while the machine has sockets in many states (listeners,
 connections with several congestion controls, TIME_WAIT, SYN_RECV).
+
+  python3 native/fuzz/capture_netlink.py --destroy native/fuzz/corpus/netlink
+
+Captures TCP destroy events instead (the multicast path of native/destroy_events.h): subscribes to
+SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY, makes a loopback connection per family with
+a 1000-byte transfer, closes the client, the server side and the listener, and writes the three
+datagrams of each family back to back (`live-destroy4`, `live-destroy6`; sequence number 0, as the
+kernel sends them) and the client's alone (`live-destroy4-one`).
 """
 import os
 import socket
@@ -55,7 +63,49 @@ def dump(family, protocol, ext, states):
     return out[:MAX_BUFFERS - 1] + out[-1:] if len(out) > MAX_BUFFERS else out
 
 
+def destroy_events(outdir):
+    groups = 1 << (1 - 1) | 1 << (3 - 1)  # SKNLGRP_INET_TCP_DESTROY, SKNLGRP_INET6_TCP_DESTROY
+    sub = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_SOCK_DIAG)
+    sub.bind((0, groups))
+    sub.settimeout(5)
+    for fam, host, name in ((socket.AF_INET, '127.0.0.1', '4'), (socket.AF_INET6, '::1', '6')):
+        lst = socket.socket(fam, socket.SOCK_STREAM)
+        lst.bind((host, 0))
+        lst.listen(1)
+        port = lst.getsockname()[1]
+        cli = socket.socket(fam, socket.SOCK_STREAM)
+        cli.connect((host, port))
+        srv, _ = lst.accept()
+        cport = cli.getsockname()[1]
+        cli.sendall(b'x' * 1000)
+        got = 0
+        while got < 1000:
+            got += len(srv.recv(4096))
+        cli.close()
+        srv.close()
+        lst.close()
+        want = {(cport, port), (port, cport), (port, 0)}
+        mine = {}
+        while len(mine) < 3:
+            buf = sub.recv(65536)
+            sport, dport = struct.unpack_from('!HH', buf, 16 + 4)
+            if (sport, dport) in want:
+                mine[(sport, dport)] = buf
+        order = [(cport, port), (port, cport), (port, 0)]
+        with open(os.path.join(outdir, f'live-destroy{name}'), 'wb') as f:
+            f.write(b''.join(mine[k] for k in order))
+        if name == '4':
+            with open(os.path.join(outdir, 'live-destroy4-one'), 'wb') as f:
+                f.write(mine[order[0]])
+    sub.close()
+
+
 def main():
+    if sys.argv[1] == '--destroy':
+        outdir = sys.argv[2]
+        os.makedirs(outdir, exist_ok=True)
+        destroy_events(outdir)
+        return
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
     for fam, fname in ((socket.AF_INET, '4'), (socket.AF_INET6, '6')):

@@ -10,6 +10,9 @@
 // Reference: an independent walk of the same bytes (plain little-endian byte reads, written from
 // the kernel's struct layouts, not from netlink_diag.cc) finds the records and the last INFO, CONG,
 // SKMEMINFO and CGROUP_ID of each, and every decoded value is compared with it.
+// Every input also goes through the destroy events' multicast path (run_events(): DestroyRows of
+// destroy_events.h, records of any sequence number, a row cap, one or two reads), against the same
+// reference walked by the multicast rules.
 //   Without libFuzzer (-DNETSNAP_STANDALONE_FUZZ, g++ -fsanitize=address,undefined): with file or
 //   directory arguments, each file is run once (standalone_driver.h); with a number N (or nothing),
 //   a built-in driver builds replies with truncated, oversized and repeated INFO, CONG, SKMEMINFO
@@ -32,6 +35,7 @@
 #include "layout.h"
 #include "filter.h"
 #include "filter_reference.h"
+#include "destroy_events.h"
 #include "netlink_diag.h"
 #include "reference.h"
 #include "tcp_info.h"
@@ -77,8 +81,9 @@ struct RefRow {
 // messages of 16-byte headers, 4-aligned; sequence 1 only; DONE or an ERROR other than an ack ends
 // the walk; a SOCK_DIAG_BY_FAMILY payload is a 72-byte inet_diag_msg followed by 4-aligned
 // attributes (2-byte length including the 4-byte header, 2-byte type). A malformed message or
-// attribute chain ends the walk too.
-std::vector<RefRow> reference_rows(const uint8_t* d, size_t len) {
+// attribute chain ends the walk too. `multicast` (the destroy events' datagrams): every sequence
+// number, and DONE and ERROR are passed over, not ends.
+std::vector<RefRow> reference_rows(const uint8_t* d, size_t len, bool multicast = false) {
   std::vector<RefRow> rows;
   size_t off = 0;
   while (off < len) {
@@ -89,9 +94,9 @@ std::vector<RefRow> reference_rows(const uint8_t* d, size_t len) {
     if (mlen < 16 || mlen > len - off) break;
     const uint8_t* pl = d + off + 16;
     const size_t plen = static_cast<size_t>(mlen) - 16;
-    if (seq == 1) {
-      if (type == 3) break;  // NLMSG_DONE
-      if (type == 2) {       // NLMSG_ERROR
+    if (multicast || seq == 1) {
+      if (type == 3 && !multicast) break;  // NLMSG_DONE
+      if (type == 2 && !multicast) {       // NLMSG_ERROR
         if (plen < 4 || le(pl, 4) != 0) break;
       } else if (type == 20) {  // SOCK_DIAG_BY_FAMILY
         if (plen < 72) break;
@@ -253,33 +258,10 @@ std::vector<double> program_for(int shape, const filter_ref::Row& r, uint8_t x) 
   return p;
 }
 
-void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool drops, bool scratch, int shape) {
-  check_table_shape();
-  netsnap::Table t;
-  // The dump keeps the raw tcp_info of its rows in a thread's buffer between tables: so does this.
-  static std::vector<uint8_t> kept;
-  if (with_ext && scratch) t.ext.use_scratch(&kept);
-  netsnap::DiagSink sink;
-  sink.table = &t;
-  sink.raw = raw;
-  sink.drops = drops;
-  sink.extensions = with_ext ? netsnap::kExtAll : 0;
-  sink.seq = 1;
-  // A filter while parsing (shape 1..15): a program made from one of the rows the reference walk
-  // finds. The rows it rejects must leave nothing behind.
-  const bool le_host = little_endian_host();
-  std::vector<RefRow> ref = le_host ? reference_rows(data, size) : std::vector<RefRow>();
-  netsnap::FilterProgram filter;
-  if (shape != 0 && !ref.empty()) {
-    const uint8_t x = size > 1 ? data[1] : 0;
-    filter.words = program_for(shape, filter_row(ref[x % ref.size()], raw, with_ext), size > 2 ? data[2] : 0);
-    const std::string problem = netsnap::filter_program_problem(filter.words.data(), filter.words.size());
-    REF_CHECK(problem.empty(), "shape %d: %s", shape, problem.c_str());
-    filter.classify();
-    sink.filter = &filter;
-  }
-  const int rc = netsnap::parse_diag_messages(data, size, &sink);
-  t.ext.finish();
+// What every table must look like, whatever the input: count within capacity, one entry per row in
+// every side vector, the ext columns count rows long (none without extensions), congestion names
+// 1..15 printable bytes, distinct, at most 255.
+void check_shape(const netsnap::Table& t, bool with_ext) {
   const size_t n = t.count;
   REF_CHECK(n <= t.capacity, "count %zu capacity %zu", n, t.capacity);
   REF_CHECK(t.backlog.size() == n && t.cookie.size() == n && t.cgroup_id.size() == n && t.ifindex.size() == n,
@@ -306,21 +288,17 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
     volatile uint8_t last = t.buffer[L.timer_kind + n - 1];
     (void)last;
   }
+}
 
-  if (!le_host) return;  // the reference reads little-endian
-  // An out-of-memory stop is the only way to see fewer records than the walk finds.
-  if (rc != -ENOMEM) REF_CHECK(ref.size() == sink.records, "reference rows %zu, records %zu (rc %d)", ref.size(), sink.records, rc);
-  // The rows the program keeps, by the reference evaluator on the reference's reading of each row.
-  if (sink.filter != nullptr) {
-    std::vector<RefRow> pass;
-    const size_t seen = rc == -ENOMEM ? sink.records : ref.size();
-    for (size_t i = 0; i < seen && i < ref.size(); i++) {
-      if (filter_ref::eval(filter.words.data(), filter.words.size(), filter_row(ref[i], raw, with_ext)) != 0) pass.push_back(ref[i]);
-    }
-    ref.swap(pass);
-  }
-  if (rc != -ENOMEM) REF_CHECK(ref.size() == n, "reference rows %zu, kept %zu (rc %d)", ref.size(), n, rc);
-  REF_CHECK(ref.size() >= n, "parsed rows the reference does not find");
+// The first t.count rows of `ref` against the table: every column, and the ext columns the mask
+// asked for (with kExtTcpInfo alone, no socket memory is decoded).
+void check_rows(const netsnap::Table& t, const std::vector<RefRow>& ref, bool raw, uint32_t ext_mask, bool drops) {
+  const size_t n = t.count;
+  const bool with_ext = ext_mask != 0;
+  const bool with_mem = (ext_mask & netsnap::kExtMemory) != 0;
+  const netsnap::TcpExtensions& e = t.ext;
+  const netsnap::InetLayout L = netsnap::inet_layout(t.capacity);
+  REF_CHECK(ref.size() >= n, "rows the reference does not find");
   for (size_t i = 0; i < n; i++) {
     const RefRow& r = ref[i];
     REF_CHECK(t.buffer[L.family + i] == r.family, "row %zu family", i);
@@ -368,7 +346,7 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
       REF_CHECK(e.cong[i] <= e.cong_names.size() && e.cong_names[e.cong[i] - 1] == name, "row %zu cong '%s'", i,
                 name.c_str());
     }
-    const size_t count = r.mem.n / 4 < 9 ? r.mem.n / 4 : 9;
+    const size_t count = !with_mem ? 0 : r.mem.n / 4 < 9 ? r.mem.n / 4 : 9;
     REF_CHECK(e.mem_count[i] == count, "row %zu memCount %u, want %zu", i, e.mem_count[i], count);
     for (size_t k = 0; k < 9; k++) {
       const uint64_t want = k < count ? le(r.mem.p + 4 * k, 4) : 0;
@@ -377,11 +355,120 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
   }
 }
 
+void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool drops, bool scratch, int shape) {
+  check_table_shape();
+  netsnap::Table t;
+  // The dump keeps the raw tcp_info of its rows in a thread's buffer between tables: so does this.
+  static std::vector<uint8_t> kept;
+  if (with_ext && scratch) t.ext.use_scratch(&kept);
+  netsnap::DiagSink sink;
+  sink.table = &t;
+  sink.raw = raw;
+  sink.drops = drops;
+  sink.extensions = with_ext ? netsnap::kExtAll : 0;
+  sink.seq = 1;
+  // A filter while parsing (shape 1..15): a program made from one of the rows the reference walk
+  // finds. The rows it rejects must leave nothing behind.
+  const bool le_host = little_endian_host();
+  std::vector<RefRow> ref = le_host ? reference_rows(data, size) : std::vector<RefRow>();
+  netsnap::FilterProgram filter;
+  if (shape != 0 && !ref.empty()) {
+    const uint8_t x = size > 1 ? data[1] : 0;
+    filter.words = program_for(shape, filter_row(ref[x % ref.size()], raw, with_ext), size > 2 ? data[2] : 0);
+    const std::string problem = netsnap::filter_program_problem(filter.words.data(), filter.words.size());
+    REF_CHECK(problem.empty(), "shape %d: %s", shape, problem.c_str());
+    filter.classify();
+    sink.filter = &filter;
+  }
+  const int rc = netsnap::parse_diag_messages(data, size, &sink);
+  t.ext.finish();
+  const size_t n = t.count;
+  check_shape(t, with_ext);
+
+  if (!le_host) return;  // the reference reads little-endian
+  // An out-of-memory stop is the only way to see fewer records than the walk finds.
+  if (rc != -ENOMEM) REF_CHECK(ref.size() == sink.records, "reference rows %zu, records %zu (rc %d)", ref.size(), sink.records, rc);
+  // The rows the program keeps, by the reference evaluator on the reference's reading of each row.
+  if (sink.filter != nullptr) {
+    std::vector<RefRow> pass;
+    const size_t seen = rc == -ENOMEM ? sink.records : ref.size();
+    for (size_t i = 0; i < seen && i < ref.size(); i++) {
+      if (filter_ref::eval(filter.words.data(), filter.words.size(), filter_row(ref[i], raw, with_ext)) != 0) pass.push_back(ref[i]);
+    }
+    ref.swap(pass);
+  }
+  if (rc != -ENOMEM) REF_CHECK(ref.size() == n, "reference rows %zu, kept %zu (rc %d)", ref.size(), n, rc);
+  REF_CHECK(ref.size() >= n, "parsed rows the reference does not find");
+  check_rows(t, ref, raw, with_ext ? netsnap::kExtAll : 0, drops);
+}
+
+// The multicast path of the TCP destroy events (destroy_events.h: DestroyRows, what the reader
+// thread runs on every datagram): the input as two datagrams, cut after as many whole messages as
+// the last byte's high nibble says, gathered in one batch or in two (a read between them, bit 3),
+// under a row cap the last byte's low bits pick (1, 2, 3, 5, 8, 64, 300 or the default), with 0..3
+// overflows counted. Every SOCK_DIAG_BY_FAMILY record of any sequence number is received; the first
+// `cap` of a batch are its rows, each the reference's, the others are dropped.
+void run_events(const uint8_t* data, size_t size) {
+  const uint8_t tail = size > 0 ? data[size - 1] : 0;
+  static const size_t kCaps[8] = {0, 1, 2, 3, 5, 8, 64, 300};
+  const size_t cap = kCaps[tail & 7];
+  const size_t limit = cap == 0 ? netsnap::kDestroyMaxRows : cap;
+  const bool read_between = (tail & 8) != 0;
+  const unsigned overflows = size > 0 ? data[0] & 3 : 0;
+  size_t cut = 0;
+  for (int k = 0; k < (tail >> 4) && size - cut >= 16; k++) {
+    const uint64_t mlen = le(data + cut, 4);
+    if (mlen < 16 || mlen > size - cut) break;
+    const size_t step = (static_cast<size_t>(mlen) + 3) & ~static_cast<size_t>(3);
+    cut = step >= size - cut ? size : cut + step;
+  }
+  // Each datagram in an allocation of exactly its size, so ASan sees a read past it.
+  const std::vector<uint8_t> a(data, data + cut), b(data + cut, data + size);
+
+  netsnap::DestroyRows rows(cap);
+  netsnap::DestroyBatch first, second;
+  rows.add_datagram(a.data(), a.size());
+  for (unsigned k = 0; k < overflows; k++) rows.add_overflow();
+  if (read_between) rows.take(&first);
+  rows.add_datagram(b.data(), b.size());
+  rows.take(&second);
+  for (netsnap::DestroyBatch* batch : {&first, &second}) {
+    batch->table.ext.finish();
+    check_shape(batch->table, true);
+    REF_CHECK(batch->received == batch->table.count + batch->dropped, "received %llu, rows %zu, dropped %llu",
+              static_cast<unsigned long long>(batch->received), batch->table.count,
+              static_cast<unsigned long long>(batch->dropped));
+    REF_CHECK(batch->table.count <= limit, "rows %zu over the cap %zu", batch->table.count, limit);
+  }
+  REF_CHECK(second.table.has_backlog && second.table.has_ids && second.table.has_ext, "a netlink table's columns");
+  REF_CHECK((read_between ? first.overflows : second.overflows) == overflows, "overflows");
+
+  if (!little_endian_host()) return;  // the reference reads little-endian
+  std::vector<RefRow> ra = reference_rows(a.data(), a.size(), true);
+  const std::vector<RefRow> rb = reference_rows(b.data(), b.size(), true);
+  const auto expect_batch = [&](const netsnap::DestroyBatch& got, const std::vector<RefRow>& ref) {
+    const size_t keep = ref.size() < limit ? ref.size() : limit;
+    REF_CHECK(got.received == ref.size(), "received %llu, reference %zu", static_cast<unsigned long long>(got.received),
+              ref.size());
+    REF_CHECK(got.table.count == keep, "rows %zu, want %zu", got.table.count, keep);
+    check_rows(got.table, ref, false, netsnap::kExtTcpInfo, false);
+  };
+  if (read_between) {
+    expect_batch(first, ra);
+    expect_batch(second, rb);
+  } else {
+    REF_CHECK(first.received == 0 && first.table.count == 0, "nothing in a batch never taken");
+    ra.insert(ra.end(), rb.begin(), rb.end());
+    expect_batch(second, ra);
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t b = size > 0 ? data[0] : 0;
   run_one(data, size, b & 1, !(b & 2), !(b & 4), b & 8, b >> 4);
+  run_events(data, size);
   return 0;
 }
 
@@ -440,7 +527,7 @@ std::vector<uint8_t> attributes(size_t info_len) {
   return out;
 }
 
-void append_record(std::vector<uint8_t>& out, uint16_t type, size_t info_len) {
+void append_record(std::vector<uint8_t>& out, uint16_t type, size_t info_len, uint32_t seq = 1) {
   const std::vector<uint8_t> attrs = type == SOCK_DIAG_BY_FAMILY ? attributes(info_len) : std::vector<uint8_t>();
   const size_t len = NLMSG_LENGTH(NLMSG_ALIGN(sizeof(inet_diag_msg)) + attrs.size());
   const size_t at = out.size();
@@ -448,7 +535,7 @@ void append_record(std::vector<uint8_t>& out, uint16_t type, size_t info_len) {
   nlmsghdr h{};
   h.nlmsg_len = static_cast<uint32_t>(len);
   h.nlmsg_type = type;
-  h.nlmsg_seq = 1;
+  h.nlmsg_seq = seq;
   std::memcpy(&out[at], &h, sizeof h);
   inet_diag_msg m{};
   m.idiag_family = (rnd() & 1) ? AF_INET : AF_INET6;
@@ -477,8 +564,12 @@ int main(int argc, char** argv) {
     // Mostly small replies (the attributes are what is tested); now and then past 256 rows, where
     // the table grows.
     const int n = static_cast<int>(rnd() % 16 == 0 ? rnd() % 600 : rnd() % 12);
+    // Now and then the destroy events' sequence number 0, which only the multicast path takes.
+    const uint32_t seq = rnd() % 4 == 0 ? 0 : 1;
     for (int r = 0; r < n; r++) {
-      append_record(buf, SOCK_DIAG_BY_FAMILY, info_len);
+      append_record(buf, SOCK_DIAG_BY_FAMILY, info_len, seq);
+      // A DONE or an ERROR between records: the end of a dump, passed over by the multicast path.
+      if (rnd() % 32 == 0) append_record(buf, (rnd() & 1) ? NLMSG_DONE : NLMSG_ERROR, 0, seq);
       info_len = (info_len + 1) % 301;  // every tcp_info length 0..300 in turn
     }
     if (rnd() & 1) append_record(buf, NLMSG_DONE, 0);
@@ -490,6 +581,7 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> exact(buf.begin(), buf.begin() + static_cast<long>(size));
     const uint32_t mode = rnd();
     run_one(exact.data(), exact.size(), mode & 1, (mode & 6) != 6, !(mode & 8), mode & 16, static_cast<int>((mode >> 5) % 16));
+    run_events(exact.data(), exact.size());
   }
   std::printf("netlink_diag fuzz: %ld rounds ok\n", rounds);
   return 0;

@@ -1,6 +1,6 @@
 // A boring, honest loader: a fixed list of candidates, anything but "not found" is rethrown.
 import * as path from 'node:path';
-import type { Backend, InetProto, RawSample, SampleRequest } from '../model/contract';
+import type { Backend, DestroyEventsOptions, DestroySubscription, InetProto, RawSample, SampleRequest } from '../model/contract';
 
 const BUILT = [
   path.join(__dirname, '..', '..', 'build', 'Release', 'netsnap.node'),
@@ -25,6 +25,7 @@ interface Addon {
   scanOwners(procRoot: string): ReturnType<Backend['scanOwners']>;
   sample(request: SampleRequest): RawSample;
   sampleAsync(request: SampleRequest): Promise<RawSample>;
+  openDestroyEvents(options?: DestroyEventsOptions): DestroySubscription;
   /** Native only, for tests: the decoder's struct tcp_info table, [offset, size] per field in TCP_INFO_FIELDS order. */
   tcpInfoFields(): Array<[number, number]>;
 }
@@ -56,6 +57,7 @@ export function loadNative(): NativeLoad {
       scanOwners: (root) => addon.scanOwners(root),
       sample: (request) => addon.sample(request),
       sampleAsync: (request) => addon.sampleAsync(request),
+      openDestroyEvents: (options) => addon.openDestroyEvents(options),
     };
     cached = { ok: true, backend, path: candidate };
     return cached;

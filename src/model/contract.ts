@@ -336,6 +336,59 @@ export interface RawSample {
 
 export type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; code: string };
 
+/**
+ * The TCP sockets the kernel destroyed since the previous read() of a DestroySubscription (native
+ * only; what `ss -E` shows): one row per socket, announced by the kernel on the sock_diag groups
+ * SKNLGRP_INET_TCP_DESTROY and SKNLGRP_INET6_TCP_DESTROY (native/destroy_events.h has the kernel's
+ * side). Any process may subscribe, unprivileged ones included, and receives every TCP close of the
+ * namespace, other users' too; TIME_WAIT and request sockets are never announced.
+ */
+export interface RawDestroyBatch {
+  /**
+   * A netlink table (as a dump's with extensions 1): family, addresses, ports, state (always 7,
+   * CLOSE), the queues, `cookie` (the one a dump showed while the socket lived), `ifindex`, and `ext`
+   * with the final tcp_info. A listener's row has remote address and port 0. The kernel sends no
+   * uid, inode, timer, cgroup id, congestion control or socket memory: those columns are 0.
+   */
+  table: RawInetTable;
+  /** Records received in this span: `table.count + dropped`. */
+  received: number;
+  /** Records not kept: more than `maxRows` waited for a read (or memory could not be had). */
+  dropped: number;
+  /** recv() failures with ENOBUFS: each means the kernel lost one or more events (see `lost`). */
+  overflows: number;
+  /** Events the kernel could not queue for this subscription (its socket's drop count, SO_MEMINFO). */
+  lost: number;
+  /** The errno name that stopped the reader thread (it then receives nothing more), else null. */
+  error: string | null;
+}
+
+export interface DestroyEventsOptions {
+  /**
+   * Subscribe to another network namespace, by the path of its nsfs file (`/proc/PID/ns/net`,
+   * `/run/netns/NAME`): the socket is made inside it on a helper thread (needs CAP_SYS_ADMIN).
+   */
+  netns?: string;
+  /** SO_RCVBUF to ask for, in bytes (default 8 MiB; the kernel doubles it). For tests of overflow. */
+  rcvbuf?: number;
+  /** At most this many rows wait between two reads (1..1,000,000, the default); the rest are `dropped`. */
+  maxRows?: number;
+}
+
+/**
+ * A subscription to TCP destroy events: its own socket and reader thread fill memory, and read()
+ * takes what came. It keeps no handle: the process may exit with it open, and a subscription that
+ * is garbage-collected without close() stops its thread then.
+ */
+export interface DestroySubscription {
+  /** Everything received since the previous read(); null once closed. */
+  read(): RawDestroyBatch | null;
+  /** Stops the thread and closes the socket; idempotent. */
+  close(): void;
+  /** The receive buffer the kernel granted, in bytes (getsockopt SO_RCVBUF). */
+  readonly rcvbuf: number;
+}
+
 /** The two backends: the C++ addon and the TypeScript fallback. */
 export type BackendName = 'native' | 'js';
 
@@ -351,4 +404,10 @@ export interface Backend {
   scanOwners(procRoot: string): RawOwners;
   sample(request: SampleRequest): RawSample;
   sampleAsync(request: SampleRequest): Promise<RawSample>;
+  /**
+   * TCP destroy events (native only; the TypeScript backend has none). Throws an Error whose
+   * `code` is the errno name and `step` the call that failed ('netns', 'socket', 'bind', ...), and a
+   * TypeError for bad options.
+   */
+  openDestroyEvents?(options?: DestroyEventsOptions): DestroySubscription;
 }
