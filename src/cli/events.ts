@@ -96,9 +96,14 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
   try {
     if (!ndjson) io.out(EVENTS_HEADER);
     for await (const batch of closes) {
-      if (closes.stats.overflows > overflows) {
-        say(`netsnap events: the kernel dropped closes (socket buffer overflow, ${closes.stats.overflows - overflows} time(s)): some are missing\n`);
-        overflows = closes.stats.overflows;
+      const lost = closes.stats.overflows + closes.stats.lost + closes.stats.dropped;
+      if (lost > overflows) {
+        say(`netsnap events: closes were lost (socket buffer overflows ${closes.stats.overflows}, dropped by the kernel ${closes.stats.lost}, over the cap ${closes.stats.dropped}): some are missing\n`);
+        overflows = lost;
+      }
+      if (closes.stats.error !== null) {
+        say(`netsnap events: the destroy-event reader stopped: ${closes.stats.error}\n`);
+        closes.close();
       }
       for (const e of batch) {
         io.out(utf8(ndjson ? `${stringifyJson(eventJson(e))}\n` : eventLine(e)));
@@ -115,7 +120,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
   }
   if (ndjson) {
     const s = closes.stats;
-    io.out(`${stringifyJson({ schema: 'netsnap/v1', kind: 'end', received: s.received, overflows: s.overflows, dropped: s.dropped, duplicates: s.duplicates } as Json)}\n`);
+    io.out(`${stringifyJson({ schema: 'netsnap/v1', kind: 'end', received: s.received, overflows: s.overflows, lost: s.lost, dropped: s.dropped, duplicates: s.duplicates, error: s.error } as Json)}\n`);
   }
   return 0;
 }

@@ -56,12 +56,16 @@ export interface ClosesOptions {
 export interface ClosesStats {
   /** Events read from the kernel. */
   received: number;
-  /** Times the socket buffer overflowed (ENOBUFS): closes lost in the kernel, unknown how many. */
+  /** Times the socket buffer overflowed (ENOBUFS): closes lost in the kernel. */
   overflows: number;
+  /** Events the kernel could not queue for us (the socket's drop count). */
+  lost: number;
   /** Events dropped by the addon's cap on unread events. */
   dropped: number;
   /** Events reported more than once by the kernel for one cookie, left out. */
   duplicates: number;
+  /** The errno name that stopped the addon's reader (nothing more arrives), else null. */
+  error: string | null;
 }
 
 export interface Closes extends AsyncIterable<CloseEvent[]> {
@@ -107,7 +111,7 @@ export function watchCloses(options: ClosesOptions = {}): Closes {
     interval: 0, protocols: ['tcp'], owners, procRoot: options.procRoot, backend: options.backend, source: 'netlink', diff: false,
     incrementalOwnersUpTo: 0,
   });
-  const stats: ClosesStats = { received: 0, overflows: 0, dropped: 0, duplicates: 0 };
+  const stats: ClosesStats = { received: 0, overflows: 0, lost: 0, dropped: 0, duplicates: 0, error: null };
   const known = new Map<bigint, Known>();
   const listeners = new Map<string, FilterOwner | null>();
   const reported = new Set<bigint>();
@@ -149,9 +153,11 @@ export function watchCloses(options: ClosesOptions = {}): Closes {
   function events(now: number): CloseEvent[] {
     const batch = sub.read();
     if (batch === null) return [];
-    stats.received += batch.table.count;
-    stats.overflows = batch.overflows;
-    stats.dropped = batch.dropped;
+    stats.received += batch.received;
+    stats.overflows += batch.overflows;
+    stats.lost += batch.lost;
+    stats.dropped += batch.dropped;
+    if (batch.error !== null) stats.error = batch.error;
     const t = new InetTable('tcp', 'tcp', batch.table, 'netlink');
     const out: CloseEvent[] = [];
     for (let i = 0; i < t.count; i++) {

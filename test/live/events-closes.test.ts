@@ -1,0 +1,209 @@
+// netsnap events / watchCloses(): every TCP close of connections this test makes on loopback, with
+// exact final byte counts and the owner (this process: seen alive, or through its listener), a
+// reused 4-tuple as two connections, and the command line's NDJSON. The TypeScript backend refuses.
+import * as net from 'node:net';
+import { spawn } from 'node:child_process';
+import * as readline from 'node:readline';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watchCloses, type CloseEvent, type Closes } from '../../src/services/closes';
+import { NetsnapError } from '../../src/model/errors';
+import { backend, CLI } from '../helpers/env';
+import { netsnap } from '../helpers/cli';
+import { once } from '../helpers/sockets';
+
+const native = backend.name === 'native';
+let server: net.Server;
+let port = 0;
+/** A server that closes first, once it has all of a client's bytes (the client's FIN). */
+let closer: net.Server;
+let closerPort = 0;
+
+beforeAll(async () => {
+  // The server reads everything, then closes after the client's FIN (the client closes first).
+  server = net.createServer({ allowHalfOpen: true }, (c) => {
+    c.resume();
+    c.on('end', () => c.end());
+    c.on('error', () => {});
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  port = (server.address() as net.AddressInfo).port;
+  closer = net.createServer({ allowHalfOpen: true }, (c) => {
+    c.once('data', () => c.end()); // the client's bytes (one segment on loopback): close first
+    c.resume();
+    c.on('error', () => {});
+  });
+  closer.listen(0, '127.0.0.1');
+  await once(closer, 'listening');
+  closerPort = (closer.address() as net.AddressInfo).port;
+});
+
+afterAll(async () => {
+  await new Promise<void>((r) => server.close(() => r()));
+  await new Promise<void>((r) => closer.close(() => r()));
+});
+
+/** One connection that sends `bytes` and closes; resolves with the client's local port once both ends are closed. */
+async function transfer(bytes: number, localPort?: number, to = port): Promise<number> {
+  const c = net.connect({ port: to, host: '127.0.0.1', ...(localPort ? { localPort } : {}), allowHalfOpen: true });
+  await once(c, 'connect');
+  const lp = c.localPort!;
+  c.resume();
+  if (to === port) c.end(Buffer.alloc(bytes, 7));
+  else {
+    // To the server that closes first: the bytes, then our FIN after its FIN.
+    c.write(Buffer.alloc(bytes, 7));
+    c.once('end', () => c.end());
+  }
+  await once(c, 'close');
+  return lp;
+}
+
+/** Collects events until `done` says so or 15 s pass (bounded). */
+async function collect(closes: Closes, done: (all: CloseEvent[]) => boolean): Promise<CloseEvent[]> {
+  const all: CloseEvent[] = [];
+  const deadline = Date.now() + 15_000;
+  for await (const batch of closes) {
+    all.push(...batch);
+    if (done(all) || Date.now() > deadline) break;
+  }
+  closes.close();
+  return all;
+}
+
+describe.runIf(native)('closed connections from the kernel\'s destroy events (native)', () => {
+  it('reports each of 200 short connections once, with its exact bytes, credited to this process', async () => {
+    const closes = watchCloses({ interval: 0.2, poll: 0.02 });
+    const it = closes[Symbol.asyncIterator]();
+    await it.next(); // the first sample of the live connections is taken: the listener is known
+    const sizes = new Map<number, number>();
+    for (let k = 0; k < 200; k++) {
+      const bytes = 1000 + 37 * k;
+      sizes.set(await transfer(bytes), bytes);
+    }
+    const all: CloseEvent[] = [];
+    const mine = () => all.filter((e) => e.remote.port === port || e.local.port === port);
+    const deadline = Date.now() + 15_000;
+    while (mine().length < 400 && Date.now() < deadline) {
+      const r = await it.next();
+      if (r.done) break;
+      all.push(...r.value);
+    }
+    closes.close();
+    await it.return?.();
+    const clients = mine().filter((e) => e.remote.port === port);
+    const servers = mine().filter((e) => e.local.port === port);
+    expect(clients).toHaveLength(200);
+    expect(servers).toHaveLength(200);
+    expect(new Set(mine().map((e) => e.cookie)).size).toBe(400);
+    let truth = 0;
+    let credited = 0;
+    for (const e of clients) {
+      const bytes = sizes.get(e.local.port)!;
+      // What the peer acknowledged counts the SYN and the FIN (one byte each).
+      expect(e.bytesAcked, `client ${e.local.port}`).toBe(bytes + 2);
+      expect(e.bytesReceived).toBe(1); // the server's FIN
+      expect(e.totalRetrans).toBe(0);
+      expect(e.rttUs).toBeGreaterThan(0);
+    }
+    for (const e of servers) {
+      const bytes = sizes.get(e.remote.port)!;
+      expect(e.bytesReceived, `server side of ${e.remote.port}`).toBe(bytes + 1);
+      // Accepted between two samples or seen alive: either way this process's, through its listener at least.
+      expect(['seen', 'listener']).toContain(e.ownerFrom);
+      expect(e.owner?.pid).toBe(process.pid);
+      truth += bytes;
+      credited += e.bytesReceived! - 1;
+    }
+    expect(credited).toBe(truth);
+    expect(closes.stats.overflows + closes.stats.lost + closes.stats.dropped).toBe(0);
+  });
+
+  it('a reused 4-tuple is two connections; a long-lived one is seen alive, with its lifetime', async () => {
+    const closes = watchCloses({ interval: 0.1, poll: 0.02 });
+    const it = closes[Symbol.asyncIterator]();
+    await it.next();
+    // A connection that lives across samples.
+    const c = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+    await once(c, 'connect');
+    const longPort = c.localPort!;
+    // Several samples see it: three intervals pass (bounded by count too).
+    const until = Date.now() + 350;
+    for (let k = 0; k < 100 && Date.now() < until; k++) await it.next();
+    c.resume();
+    c.end(Buffer.alloc(10, 1));
+    await once(c, 'close');
+    // The same client port twice: a server that closes first keeps the TIME_WAIT on its side, so the
+    // client may connect from that port again (the kernel takes a new SYN on a TIME_WAIT 4-tuple).
+    const first = await transfer(100, undefined, closerPort);
+    let second = 0;
+    for (let attempt = 0; attempt < 20 && second === 0; attempt++) {
+      try {
+        second = await transfer(200, first, closerPort);
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    expect(second).toBe(first);
+    const all: CloseEvent[] = [];
+    const deadline = Date.now() + 15_000;
+    const want = () => all.filter((e) => e.remote.port === closerPort && e.local.port === first).length >= 2
+      && all.some((e) => e.local.port === longPort);
+    while (!want() && Date.now() < deadline) {
+      const r = await it.next();
+      if (r.done) break;
+      all.push(...r.value);
+    }
+    closes.close();
+    await it.return?.();
+    const long = all.find((e) => e.local.port === longPort)!;
+    expect(long.ownerFrom).toBe('seen');
+    expect(long.owner?.pid).toBe(process.pid);
+    expect(long.lifetimeMs).toBeGreaterThan(0);
+    const reused = all.filter((e) => e.remote.port === closerPort && e.local.port === first);
+    expect(reused).toHaveLength(2);
+    expect(reused[0]!.cookie).not.toBe(reused[1]!.cookie);
+    // Each sent its bytes and the SYN; the server's FIN came first, so each client's FIN was acked too.
+    expect(reused.map((e) => e.bytesAcked).sort()).toEqual([102, 202]);
+  });
+
+  it('netsnap events --ndjson prints each close with its endpoints and an end line', async () => {
+    const child = spawn(process.execPath, [CLI, 'events', '--ndjson', '--interval', '0.2', '--filter', `dport = :${port}`, '--count', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += String(d)));
+    await new Promise((r) => setTimeout(r, 800)); // subscribed and sampled
+    for (let k = 0; k < 3; k++) await transfer(500 + k);
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const closesSeen = objs.filter((o) => o.kind === 'close');
+    expect(closesSeen).toHaveLength(3);
+    for (const o of closesSeen) {
+      expect(o.schema).toBe('netsnap/v1');
+      expect((o.remote as { port: number }).port).toBe(port);
+      expect(o.family).toBe(4);
+      expect(typeof o.cookie).toBe('string');
+    }
+    expect(closesSeen.map((o) => o.bytesAcked).sort()).toEqual([502, 503, 504]);
+    expect(objs.at(-1)).toMatchObject({ kind: 'end', overflows: 0, dropped: 0 });
+  });
+});
+
+describe.skipIf(native)('closed connections on the TypeScript backend', () => {
+  it('are refused with ERR_NEEDS_NATIVE, by the library and the command line', () => {
+    expect(() => watchCloses()).toThrow(NetsnapError);
+    const r = netsnap(['events', '--duration', '1']);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/destroy events, which only the native backend reads/);
+  });
+});
