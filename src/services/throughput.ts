@@ -1,0 +1,462 @@
+// Live throughput and health per process, container, port, peer and connection — without packet
+// capture. Every tick is a netlink sample with tcp_info (bytes_acked, bytes_received, bytes_retrans
+// per connection, keyed by the socket cookie) plus the kernel's destroy events since the previous
+// tick (the final counters of what closed). Bytes moved in a tick are the differences by cookie:
+// a connection alive at the first tick is that tick's baseline (rates start with the second tick),
+// one born since then counts from zero, and one that closed counts its final counters less what
+// earlier ticks counted — credited to the owner it had when seen alive, else (born and gone between
+// two ticks) to the owner of the listener on its local address and port, else to `unattributed`.
+// A cookie is counted once. UDP has no byte counters in the kernel: its sockets, queues and drops.
+import { getBackend, type BackendName } from '../backends/select';
+import { NetsnapError } from '../model/errors';
+import { InetTable } from '../model/columns';
+import { addressText } from '../model/address';
+import { TCP_INFO_INDEX } from '../model/tcp_info';
+import type { DestroySubscription } from '../model/contract';
+import { createSampler, type Sampler } from './sampler';
+import type { Snapshot } from '../model/snapshot';
+import { compileFilter } from '../filter/compile';
+
+export type GroupBy = 'process' | 'container' | 'port' | 'peer' | 'connection';
+export const GROUP_BYS: readonly GroupBy[] = ['process', 'container', 'port', 'peer', 'connection'];
+
+/** What every row of every grouping counts over one tick. */
+export interface Flow {
+  /** TCP connections alive at the tick (not listeners, not TIME_WAIT). */
+  connections: number;
+  /** Bytes the peers acknowledged (sent), received and retransmitted during the tick, closed connections included. */
+  txBytes: number;
+  rxBytes: number;
+  retransBytes: number;
+  /** The same per second of the measured interval; null on the first tick (the baseline). */
+  txBps: number | null;
+  rxBps: number | null;
+  retransBps: number | null;
+  /** Connections in CLOSE_WAIT (the peer closed, the owner has not). */
+  closeWait: number;
+  /** Connections waiting in the accept queues of the group's listeners. */
+  acceptQueue: number;
+  /** Median smoothed RTT of the group's connections, microseconds; null without one. */
+  rttP50Us: number | null;
+  /** Connections of the group that closed during the tick. */
+  closed: number;
+}
+
+export interface ProcessFlow extends Flow {
+  pid: number;
+  program: string;
+  container: string | null;
+}
+export interface PortFlow extends Flow {
+  proto: 'tcp';
+  port: number;
+}
+export interface PeerFlow extends Flow {
+  address: string;
+}
+export interface ContainerFlow extends Flow {
+  id: string;
+  cgroup: string | null;
+}
+export interface ConnectionFlow extends Flow {
+  cookie: string;
+  family: 4 | 6;
+  local: { address: string; port: number };
+  remote: { address: string; port: number };
+  state: string;
+  pid: number | null;
+  program: string | null;
+}
+
+export interface ThroughputTick {
+  tick: number;
+  /** When the sample was taken (ms since the epoch). */
+  time: number;
+  /** Measured since the previous tick (the first: 0). */
+  intervalMs: number;
+  /** Slots of the interval grid that passed without a tick since the previous one (the tick overran). */
+  skippedSlots: number;
+  totals: Flow & {
+    /** TCP connections by state name. */
+    states: Record<string, number>;
+    /** Connections first seen (after the first tick), and closed, during the tick. */
+    opened: number;
+    openedPerSec: number | null;
+    closedPerSec: number | null;
+  };
+  processes: ProcessFlow[];
+  ports: PortFlow[];
+  peers: PeerFlow[];
+  containers: ContainerFlow[];
+  connections: ConnectionFlow[];
+  /** Bytes of closed connections nobody could be credited with (never seen alive, no listener). */
+  unattributed: Flow;
+  /** UDP: the kernel keeps no byte counters for it. */
+  udp: { sockets: number; rxQueue: number; txQueue: number; drops: number };
+  /** The destroy-event stream since the start: received, and lost (overflows, kernel drops, over the cap). */
+  events: { received: number; overflows: number; lost: number; dropped: number };
+}
+
+export interface ThroughputOptions {
+  /** Seconds between ticks (sub-second allowed). Default 1. */
+  interval?: number;
+  /** ss's filter (and netsnap's predicates beyond it) on the connections counted. */
+  filter?: string;
+  /** Map connections to processes. Default true. */
+  owners?: boolean;
+  /** The owners' containers (cgroups). Default false. */
+  containers?: boolean;
+  procRoot?: string;
+  backend?: BackendName;
+}
+
+export interface Throughput extends AsyncIterable<ThroughputTick> {
+  /** Takes the next tick now (the first one is the baseline). */
+  next(): Promise<ThroughputTick>;
+  close(): void;
+}
+
+const IDX = {
+  acked: TCP_INFO_INDEX.get('bytesAcked')!,
+  received: TCP_INFO_INDEX.get('bytesReceived')!,
+  retrans: TCP_INFO_INDEX.get('bytesRetrans')!,
+  rtt: TCP_INFO_INDEX.get('rttUs')!,
+};
+
+interface Owner {
+  pid: number;
+  program: string;
+  container: string | null;
+  cgroup: string | null;
+}
+
+/** A connection as the previous tick left it. */
+interface Seen {
+  acked: number;
+  received: number;
+  retrans: number;
+  owner: Owner | null;
+  servicePort: number;
+  peer: string;
+  seenAt: number;
+}
+
+const emptyFlow = (): Flow => ({
+  connections: 0, txBytes: 0, rxBytes: 0, retransBytes: 0, txBps: null, rxBps: null, retransBps: null,
+  closeWait: 0, acceptQueue: 0, rttP50Us: null, closed: 0,
+});
+
+class Groups<K> {
+  readonly flows = new Map<K, Flow & { rtts: number[] }>();
+
+  get(key: K): Flow & { rtts: number[] } {
+    let f = this.flows.get(key);
+    if (!f) {
+      f = { ...emptyFlow(), rtts: [] };
+      this.flows.set(key, f);
+    }
+    return f;
+  }
+}
+
+function finish(f: Flow & { rtts?: number[] }, seconds: number | null): Flow {
+  const out: Flow = { ...f };
+  delete (out as { rtts?: number[] }).rtts;
+  if (seconds !== null && seconds > 0) {
+    out.txBps = f.txBytes / seconds;
+    out.rxBps = f.rxBytes / seconds;
+    out.retransBps = f.retransBytes / seconds;
+  }
+  const r = f.rtts;
+  if (r && r.length > 0) {
+    r.sort((a, b) => a - b);
+    out.rttP50Us = r[(r.length - 1) >> 1]!;
+  }
+  return out;
+}
+
+/** Live throughput, tick by tick. Native backend only (tcp_info and destroy events come from netlink). */
+export function createThroughput(options: ThroughputOptions = {}): Throughput {
+  const backend = getBackend(options.backend);
+  if (backend.openDestroyEvents === undefined) {
+    throw new NetsnapError('ERR_NEEDS_NATIVE', "throughput comes from tcp_info and the kernel's sock_diag destroy events, which only the native backend reads; the TypeScript backend is in use (NETSNAP_BACKEND=js, or the addon did not load: see netsnap --version)");
+  }
+  const interval = options.interval ?? 1;
+  if (typeof interval !== 'number' || !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
+  if (options.filter !== undefined) {
+    const f = compileFilter(options.filter);
+    if (f.needs.netlink.includes('dev') || f.needs.netlink.includes('cgroup') || f.needs.netlink.includes('autobound')) {
+      // Closed connections arrive without those: they could not be filtered alike.
+      throw new NetsnapError('ERR_USAGE', `'${options.filter}': dev, cgroup and autobound cannot be decided on closed connections`);
+    }
+  }
+  const owners = options.owners ?? true;
+  const sampler: Sampler<null> = createSampler({
+    interval, protocols: ['tcp', 'udp'], owners, info: true, cgroup: options.containers ?? false, procRoot: options.procRoot,
+    backend: options.backend, source: 'netlink', diff: false, ...(options.filter === undefined ? {} : { filter: options.filter }),
+  });
+  const filter = options.filter === undefined ? null : compileFilter(options.filter);
+  const sub: DestroySubscription = backend.openDestroyEvents();
+  const seen = new Map<bigint, Seen>();
+  const counted = new Set<bigint>();
+  const events = { received: 0, overflows: 0, lost: 0, dropped: 0 };
+  let count = 0;
+  let last = 0;
+  let closed = false;
+
+  function ownerOf(snap: Snapshot, inode: number): Owner | null {
+    if (inode === 0) return null;
+    const o = snap.ownersOf(inode)[0];
+    if (!o) return null;
+    return { pid: o.pid, program: o.name, container: o.container ? o.container.id : null, cgroup: o.cgroup ?? null };
+  }
+
+  function build(snap: Snapshot): ThroughputTick {
+    const now = snap.takenAt;
+    const first = count === 0;
+    const intervalMs = first ? 0 : now - last;
+    const seconds = first ? null : intervalMs / 1000;
+    const skippedSlots = first ? 0 : Math.max(0, Math.round(intervalMs / (interval * 1000)) - 1);
+    last = now;
+    const totals = { ...emptyFlow(), rtts: [] as number[] };
+    const states: Record<string, number> = {};
+    const processes = new Groups<number>();
+    const processInfo = new Map<number, Owner>();
+    const ports = new Groups<number>();
+    const peers = new Groups<string>();
+    const containers = new Groups<string>();
+    const containerCgroup = new Map<string, string | null>();
+    const connections: ConnectionFlow[] = [];
+    const unattributed = { ...emptyFlow(), rtts: [] as number[] };
+    const udp = { sockets: 0, rxQueue: 0, txQueue: 0, drops: 0 };
+    let opened = 0;
+    let closedCount = 0;
+
+    // Listening ports of this host (service ports) and their owners, accept queues.
+    const listening = new Map<string, Owner | null>();
+    const listenPorts = new Set<number>();
+    for (const t of snap.inet) {
+      if (t.proto !== 'tcp') continue;
+      for (let i = 0; i < t.count; i++) {
+        if (t.state[i] !== 10) continue;
+        const fam = t.familyOf(i);
+        const owner = ownerOf(snap, t.inode[i]!);
+        listening.set(`${fam}|${addressText(t.localAddr, i * 16, fam)}|${t.localPort[i]}`, owner);
+        listenPorts.add(t.localPort[i]!);
+        const q = t.rxQueue[i]!;
+        ports.get(t.localPort[i]!).acceptQueue += q;
+        totals.acceptQueue += q;
+        if (owner) {
+          processes.get(owner.pid).acceptQueue += q;
+          processInfo.set(owner.pid, owner);
+        }
+      }
+    }
+    const listenerOwner = (fam: 4 | 6, address: string, port: number): Owner | null | undefined => {
+      const any = fam === 4 ? '0.0.0.0' : '::';
+      const v4 = fam === 6 && address.startsWith('::ffff:') ? address.slice(7) : null;
+      return listening.get(`${fam}|${address}|${port}`) ?? listening.get(`${fam}|${any}|${port}`)
+        ?? (v4 !== null ? listening.get(`4|${v4}|${port}`) ?? listening.get(`4|0.0.0.0|${port}`) ?? listening.get(`6|::|${port}`) : undefined);
+    };
+
+    const credit = (owner: Owner | null, servicePort: number, peer: string, tx: number, rx: number, re: number, closing: boolean): void => {
+      const all = [totals];
+      if (owner) {
+        all.push(processes.get(owner.pid));
+        processInfo.set(owner.pid, owner);
+        if (owner.container !== null) {
+          all.push(containers.get(owner.container));
+          containerCgroup.set(owner.container, owner.cgroup);
+        }
+      }
+      all.push(ports.get(servicePort), peers.get(peer));
+      for (const f of all) {
+        f.txBytes += tx;
+        f.rxBytes += rx;
+        f.retransBytes += re;
+        if (closing) f.closed++;
+      }
+    };
+
+    // Live connections: their bytes since the previous tick.
+    const alive = new Set<bigint>();
+    for (const t of snap.inet) {
+      if (t.proto === 'udp') {
+        for (let i = 0; i < t.count; i++) {
+          udp.sockets++;
+          udp.rxQueue += t.rxQueue[i]!;
+          udp.txQueue += t.txQueue[i]!;
+          udp.drops += t.drops[i]!;
+        }
+        continue;
+      }
+      const ext = t.ext;
+      const cookies = t.cookie;
+      if (!ext || !cookies) continue;
+      for (let i = 0; i < t.count; i++) {
+        const st = t.state[i]!;
+        if (st === 10 || st === 6) continue; // listeners, TIME_WAIT: no connection's bytes
+        const name = snap.inetSocket(t, i).stateName;
+        states[name] = (states[name] ?? 0) + 1;
+        if (!ext.hasInfo(i)) continue;
+        const cookie = cookies[i]!;
+        alive.add(cookie);
+        const fam = t.familyOf(i);
+        const localPort = t.localPort[i]!;
+        const remotePort = t.remotePort[i]!;
+        const remoteAddress = addressText(t.remoteAddr, i * 16, fam);
+        const servicePort = listenPorts.has(localPort) ? localPort : remotePort;
+        const acked = ext.at(IDX.acked, i);
+        const received = ext.at(IDX.received, i);
+        const retrans = ext.at(IDX.retrans, i);
+        const rtt = ext.at(IDX.rtt, i);
+        const prev = seen.get(cookie);
+        const owner = ownerOf(snap, t.inode[i]!) ?? prev?.owner ?? null;
+        let tx = 0;
+        let rx = 0;
+        let re = 0;
+        if (prev) {
+          tx = Math.max(0, acked - prev.acked);
+          rx = Math.max(0, received - prev.received);
+          re = Math.max(0, retrans - prev.retrans);
+        } else if (!first) {
+          opened++;
+          tx = acked;
+          rx = received;
+          re = retrans;
+        }
+        credit(owner, servicePort, remoteAddress, tx, rx, re, false);
+        const groups = [totals, ports.get(servicePort), peers.get(remoteAddress)];
+        if (owner) {
+          groups.push(processes.get(owner.pid));
+          if (owner.container !== null) groups.push(containers.get(owner.container));
+        }
+        for (const g of groups) {
+          g.connections++;
+          if (st === 8) g.closeWait++;
+          if (rtt > 0) g.rtts.push(rtt);
+        }
+        seen.set(cookie, { acked, received, retrans, owner, servicePort, peer: remoteAddress, seenAt: now });
+        connections.push({
+          ...emptyFlow(), connections: 1, txBytes: tx, rxBytes: rx, retransBytes: re, closeWait: st === 8 ? 1 : 0,
+          rttP50Us: rtt > 0 ? rtt : null, cookie: cookie.toString(), family: fam,
+          local: { address: addressText(t.localAddr, i * 16, fam), port: localPort }, remote: { address: remoteAddress, port: remotePort },
+          state: name, pid: owner?.pid ?? null, program: owner?.program ?? null,
+        });
+      }
+    }
+
+    // Closed connections: their final counters less what earlier ticks counted.
+    const batch = sub.read();
+    if (batch !== null) {
+      events.received += batch.received;
+      events.overflows += batch.overflows;
+      events.lost += batch.lost;
+      events.dropped += batch.dropped;
+      const t = new InetTable('tcp', 'tcp', batch.table, 'netlink');
+      for (let i = 0; i < t.count; i++) {
+        if (t.remotePort[i] === 0) continue; // a listener's close
+        const cookie = t.cookie![i]!;
+        if (counted.has(cookie)) continue;
+        counted.add(cookie);
+        if (counted.size > 1 << 18) counted.delete(counted.values().next().value!);
+        const fam = t.familyOf(i);
+        const info = t.ext;
+        if (!info?.hasInfo(i)) continue;
+        if (filter !== null && !filter.matches(t, i, () => [])) {
+          // Owner predicates are answered below with the owner it had; address/port/info ones here.
+          if (!filter.needs.owners) continue;
+        }
+        const prev = seen.get(cookie);
+        const acked = info.at(IDX.acked, i);
+        const received = info.at(IDX.received, i);
+        const retrans = info.at(IDX.retrans, i);
+        const localAddress = addressText(t.localAddr, i * 16, fam);
+        const remoteAddress = addressText(t.remoteAddr, i * 16, fam);
+        let owner: Owner | null = null;
+        let servicePort = listenPorts.has(t.localPort[i]!) ? t.localPort[i]! : t.remotePort[i]!;
+        if (prev) {
+          owner = prev.owner;
+          servicePort = prev.servicePort;
+        } else {
+          owner = listenerOwner(fam, localAddress, t.localPort[i]!) ?? null;
+        }
+        if (filter !== null && filter.needs.owners) {
+          const o = owner ? [{ pid: owner.pid, comm: owner.program, program: owner.program, container: owner.container ? { id: owner.container } : null }] : [];
+          if (!filter.matches(t, i, () => o)) continue;
+        }
+        // Before the first tick everything is baseline: a connection that closes then is not counted.
+        if (first && !prev) {
+          seen.delete(cookie);
+          continue;
+        }
+        const tx = Math.max(0, acked - (prev?.acked ?? 0));
+        const rx = Math.max(0, received - (prev?.received ?? 0));
+        const re = Math.max(0, retrans - (prev?.retrans ?? 0));
+        seen.delete(cookie);
+        alive.delete(cookie);
+        closedCount++;
+        if (owner === null && !prev) {
+          unattributed.txBytes += tx;
+          unattributed.rxBytes += rx;
+          unattributed.retransBytes += re;
+          unattributed.closed++;
+          totals.txBytes += tx;
+          totals.rxBytes += rx;
+          totals.retransBytes += re;
+          totals.closed++;
+          continue;
+        }
+        credit(owner, servicePort, remoteAddress, tx, rx, re, true);
+      }
+    }
+    // Connections gone without a close event (lost, or left the filter): forget them.
+    for (const [cookie, s] of seen) if (!alive.has(cookie) && s.seenAt !== now) seen.delete(cookie);
+
+    count++;
+    const processList: ProcessFlow[] = [...processes.flows].map(([pid, f]) => {
+      const o = processInfo.get(pid);
+      return { pid, program: o?.program ?? '', container: o?.container ?? null, ...finish(f, seconds) };
+    });
+    return {
+      tick: count - 1,
+      time: now,
+      intervalMs,
+      skippedSlots,
+      totals: {
+        ...finish(totals, seconds), states, opened,
+        openedPerSec: seconds ? opened / seconds : null, closedPerSec: seconds ? closedCount / seconds : null,
+      },
+      processes: processList,
+      ports: [...ports.flows].map(([port, f]) => ({ proto: 'tcp' as const, port, ...finish(f, seconds) })),
+      peers: [...peers.flows].map(([address, f]) => ({ address, ...finish(f, seconds) })),
+      containers: [...containers.flows].map(([id, f]) => ({ id, cgroup: containerCgroup.get(id) ?? null, ...finish(f, seconds) })),
+      connections: connections.map((c) => ({ ...c, ...finish({ ...c }, seconds), cookie: c.cookie, family: c.family, local: c.local, remote: c.remote, state: c.state, pid: c.pid, program: c.program })),
+      unattributed: finish(unattributed, seconds),
+      udp,
+      events: { ...events },
+    };
+  }
+
+  return {
+    async next() {
+      const tick = await sampler.next();
+      return build(tick.snapshot);
+    },
+    close() {
+      closed = true;
+      sampler.close();
+      sub.close();
+    },
+    async *[Symbol.asyncIterator]() {
+      try {
+        for await (const tick of sampler) {
+          if (closed) break;
+          yield build(tick.snapshot);
+        }
+      } finally {
+        sub.close();
+      }
+    },
+  };
+}
