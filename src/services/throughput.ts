@@ -175,34 +175,47 @@ function finish(f: Flow & { rtts?: number[] }, seconds: number | null): Flow {
   return out;
 }
 
-/** Live throughput, tick by tick. Native backend only (tcp_info and destroy events come from netlink). */
-export function createThroughput(options: ThroughputOptions = {}): Throughput {
-  const backend = getBackend(options.backend);
+export interface FlowTrackerOptions {
+  /** The sampling interval in seconds, for skippedSlots. */
+  interval: number;
+  filter?: string;
+  backend?: BackendName;
+}
+
+/**
+ * The accounting of createThroughput() on samples someone else takes (the exporter's): feed it each
+ * netlink sample taken with `info` (and owners, for the per-process rows); it reads the destroy
+ * events itself. Native backend only.
+ */
+export interface FlowTracker {
+  update(snap: Snapshot): ThroughputTick;
+  close(): void;
+}
+
+function checkThroughput(backend: ReturnType<typeof getBackend>, filterText: string | undefined): void {
   if (backend.openDestroyEvents === undefined) {
     throw new NetsnapError('ERR_NEEDS_NATIVE', "throughput comes from tcp_info and the kernel's sock_diag destroy events, which only the native backend reads; the TypeScript backend is in use (NETSNAP_BACKEND=js, or the addon did not load: see netsnap --version)");
   }
-  const interval = options.interval ?? 1;
-  if (typeof interval !== 'number' || !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
-  if (options.filter !== undefined) {
-    const f = compileFilter(options.filter);
+  if (filterText !== undefined) {
+    const f = compileFilter(filterText);
     if (f.needs.netlink.includes('dev') || f.needs.netlink.includes('cgroup') || f.needs.netlink.includes('autobound')) {
       // Closed connections arrive without those: they could not be filtered alike.
-      throw new NetsnapError('ERR_USAGE', `'${options.filter}': dev, cgroup and autobound cannot be decided on closed connections`);
+      throw new NetsnapError('ERR_USAGE', `'${filterText}': dev, cgroup and autobound cannot be decided on closed connections`);
     }
   }
-  const owners = options.owners ?? true;
-  const sampler: Sampler<null> = createSampler({
-    interval, protocols: ['tcp', 'udp'], owners, info: true, cgroup: options.containers ?? false, procRoot: options.procRoot,
-    backend: options.backend, source: 'netlink', diff: false, ...(options.filter === undefined ? {} : { filter: options.filter }),
-  });
+}
+
+export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
+  const backend = getBackend(options.backend);
+  checkThroughput(backend, options.filter);
+  const interval = options.interval;
   const filter = options.filter === undefined ? null : compileFilter(options.filter);
-  const sub: DestroySubscription = backend.openDestroyEvents();
+  const sub: DestroySubscription = backend.openDestroyEvents!();
   const seen = new Map<bigint, Seen>();
   const counted = new Set<bigint>();
   const events = { received: 0, overflows: 0, lost: 0, dropped: 0 };
   let count = 0;
   let last = 0;
-  let closed = false;
 
   function ownerOf(snap: Snapshot, inode: number): Owner | null {
     if (inode === 0) return null;
@@ -439,23 +452,44 @@ export function createThroughput(options: ThroughputOptions = {}): Throughput {
   }
 
   return {
+    update: build,
+    close() {
+      sub.close();
+    },
+  };
+}
+
+/** Live throughput, tick by tick. Native backend only (tcp_info and destroy events come from netlink). */
+export function createThroughput(options: ThroughputOptions = {}): Throughput {
+  const backend = getBackend(options.backend);
+  checkThroughput(backend, options.filter);
+  const interval = options.interval ?? 1;
+  if (typeof interval !== 'number' || !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
+  const owners = options.owners ?? true;
+  const sampler: Sampler<null> = createSampler({
+    interval, protocols: ['tcp', 'udp'], owners, info: true, cgroup: options.containers ?? false, procRoot: options.procRoot,
+    backend: options.backend, source: 'netlink', diff: false, ...(options.filter === undefined ? {} : { filter: options.filter }),
+  });
+  const tracker = createFlowTracker({ interval, backend: options.backend, ...(options.filter === undefined ? {} : { filter: options.filter }) });
+  let closed = false;
+  return {
     async next() {
       const tick = await sampler.next();
-      return build(tick.snapshot);
+      return tracker.update(tick.snapshot);
     },
     close() {
       closed = true;
       sampler.close();
-      sub.close();
+      tracker.close();
     },
     async *[Symbol.asyncIterator]() {
       try {
         for await (const tick of sampler) {
           if (closed) break;
-          yield build(tick.snapshot);
+          yield tracker.update(tick.snapshot);
         }
       } finally {
-        sub.close();
+        tracker.close();
       }
     },
   };
