@@ -15,6 +15,8 @@ import { measuredSample } from './measured';
 import type { BackendName } from '../backends/select';
 import type { SourceOption } from '../model/snapshot';
 import { Grid } from './schedule';
+import { createFlowTracker, type FlowTracker } from './throughput';
+import { FlowTotals, type FlowTotalsView } from './flow_totals';
 
 const gzip = promisify(zlib.gzip);
 
@@ -62,6 +64,7 @@ interface Rendered {
 class MetricsView {
   readonly registry = new Registry();
   private shown: Measurement | null = null;
+  private flows: FlowTotalsView | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly unlabelled = new Map<string, { metric: Metric; name: string; registered: boolean }>();
   readonly samples: Counter;
@@ -121,6 +124,32 @@ class MetricsView {
         for (const p of s.tcp?.ports ?? []) g.set({ port: String(p.port) }, p.notsentBytes);
       });
     }
+    if (info) {
+      // Bytes moved, closed connections included (tcp_info by cookie and the destroy events): counters
+      // from the exporter's start. Top-N lists by bytes; no "other" series, which would go down
+      // whenever an entry joins the top.
+      const counter = (name: string, help: string, labelNames: string[], fill: (c: Counter, f: FlowTotalsView) => void) =>
+        new Counter({ name, help, labelNames, registers: [r], collect() { this.reset(); if (view.flows) fill(this, view.flows); } });
+      const directions = (c: Counter, labels: Record<string, string>, t: { tx: number; rx: number; retrans: number }) => {
+        c.inc({ ...labels, direction: 'tx' }, t.tx);
+        c.inc({ ...labels, direction: 'rx' }, t.rx);
+        c.inc({ ...labels, direction: 'retrans' }, t.retrans);
+      };
+      counter('netsnap_tcp_bytes_total', 'TCP bytes acknowledged by the peers (tx), received (rx) and retransmitted (retrans) since the exporter started, closed connections included.', ['direction'], (c, f) => directions(c, {}, f.host));
+      counter('netsnap_connections_closed_total', 'TCP connections that closed since the exporter started (the kernel\'s destroy events).', [], (c, f) => c.inc(f.host.closed));
+      counter('netsnap_destroy_events_lost_total', 'Destroy events lost (socket buffer overflows, kernel drops): closes whose final bytes are missing from the totals.', [], (c, f) => c.inc(f.eventsLost));
+      counter('netsnap_process_bytes_total', `TCP bytes of each process (top ${top} by bytes since the exporter started), by direction.`, ['pid', 'program', 'direction'], (c, f) => {
+        for (const p of f.processes) directions(c, { pid: String(p.pid), program: p.program }, p);
+      });
+      counter('netsnap_port_bytes_total', `TCP bytes on each service port (top ${top} by bytes), by direction.`, ['port', 'direction'], (c, f) => {
+        for (const p of f.ports) directions(c, { port: String(p.port) }, p);
+      });
+      if (cgroup) {
+        counter('netsnap_container_bytes_total', `TCP bytes of each container's processes (top ${top} by bytes), by direction.`, ['container', 'direction'], (c, f) => {
+          for (const k of f.containers) directions(c, { container: k.id }, k);
+        });
+      }
+    }
     if (cgroup) {
       gauge('netsnap_container_sockets', `Sockets held by the processes of each container (top ${top}; the rest summed as container="other").`, ['runtime', 'container'], (g, s) => {
         for (const c of s.containers ?? []) g.set({ runtime: c.runtime, container: c.id }, c.sockets);
@@ -173,8 +202,9 @@ class MetricsView {
     }
   }
 
-  show(m: Measurement): Promise<string> {
+  show(m: Measurement, flows: FlowTotalsView | null = null): Promise<string> {
     const run = this.chain.then(async () => {
+      this.flows = flows;
       for (const [key, u] of this.unlabelled) {
         const present = m.counters[key] !== undefined;
         if (present && !u.registered) this.registry.registerMetric(u.metric);
@@ -213,11 +243,19 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     incrementalOwnersUpTo: 0,
   });
 
+  // With --info: bytes per process, port and container from tcp_info by cookie and the destroy
+  // events, added up from sample to sample.
+  const tracker: FlowTracker | null = options.info
+    ? createFlowTracker({ interval: interval ?? 1, backend: options.backend, ...(options.filter === undefined ? {} : { filter: options.filter }) })
+    : null;
+  const totals = tracker ? new FlowTotals(top) : null;
+
   async function takeOne(): Promise<Rendered> {
     try {
-      const { measurement } = await measuredSample(sampler, netDir, top);
+      const { snapshot, measurement } = await measuredSample(sampler, netDir, top);
       view.samples.inc();
-      return { text: await view.show(measurement), gzipped: null };
+      if (tracker && totals) totals.add(tracker.update(snapshot));
+      return { text: await view.show(measurement, totals?.view() ?? null), gzipped: null };
     } catch (err) {
       view.sampleErrors.inc();
       throw err;
@@ -321,6 +359,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     });
   }).catch((err: unknown) => {
     sampler.close();
+    tracker?.close();
     throw err;
   });
   if (interval !== null) sampleInBackground();
@@ -335,6 +374,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     async close() {
       grid.stop();
       sampler.close();
+      tracker?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -409,18 +409,14 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
         seen.delete(cookie);
         alive.delete(cookie);
         closedCount++;
-        if (owner === null && !prev) {
+        // Its port and peer are known whoever owned it; the owner-less ones also make the unattributed row.
+        credit(owner, servicePort, remoteAddress, tx, rx, re, true);
+        if (owner === null) {
           unattributed.txBytes += tx;
           unattributed.rxBytes += rx;
           unattributed.retransBytes += re;
           unattributed.closed++;
-          totals.txBytes += tx;
-          totals.rxBytes += rx;
-          totals.retransBytes += re;
-          totals.closed++;
-          continue;
         }
-        credit(owner, servicePort, remoteAddress, tx, rx, re, true);
       }
     }
     // Connections gone without a close event (lost, or left the filter): forget them.
