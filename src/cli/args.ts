@@ -228,6 +228,7 @@ Subcommands:
   netsnap record --out FILE [--interval TIME] [--duration TIME] [-- CMD ...]   record socket summaries over time
   netsnap report FILE [-o OUT.html]                                  HTML report of a recording
   netsnap events [--ndjson] [--duration TIME] [--filter EXPR]        every TCP close with its owner and bytes
+  netsnap top [--by GROUP] [--sort COLUMN] [--ndjson] [--count N]    live TCP throughput per process, port, peer (keys: g s q)
 
 Environment: NETSNAP_BACKEND=js|native forces a backend.
 `;

@@ -26,6 +26,7 @@ const lazy = {
   record: () => require('./record') as typeof import('./record'),
   report: () => require('./report') as typeof import('./report'),
   events: () => require('./events') as typeof import('./events'),
+  top: () => require('./top') as typeof import('./top'),
 };
 
 function version(): string {
@@ -90,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'record') return lazy.record().runRecord(argv.slice(1), io);
   if (argv[0] === 'report') return lazy.report().runReport(argv.slice(1), io);
   if (argv[0] === 'events') return lazy.events().runEvents(argv.slice(1), io);
+  if (argv[0] === 'top') return lazy.top().runTop(argv.slice(1), io);
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':

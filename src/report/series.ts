@@ -292,6 +292,53 @@ export function retransmittingChart(samples: RecordSample[]): Chart {
   };
 }
 
+/** Seconds between sample i and the one before it (NaN for the first). */
+function gap(samples: RecordSample[], i: number): number {
+  return i === 0 ? NaN : (samples[i]!.t - samples[i - 1]!.t) / 1000;
+}
+
+/** Host-wide TCP bytes per second, closed connections included (record --info). */
+export function throughputChart(samples: RecordSample[]): Chart {
+  const rate = (k: 'txBytes' | 'rxBytes' | 'retransBytes') =>
+    Float64Array.from(samples, (s, i) => {
+      const dt = gap(samples, i);
+      return s.flows && dt > 0 ? num(s.flows[k]) / dt : NaN;
+    });
+  return {
+    id: 'throughput', title: 'TCP throughput (bytes/s, from tcp_info and the destroy events)', unit: 'per-second',
+    series: [
+      { label: 'sent (acknowledged)', values: rate('txBytes'), color: 0 },
+      { label: 'received', values: rate('rxBytes'), color: 1 },
+      { label: 'retransmitted', values: rate('retransBytes'), color: 3 },
+    ],
+    note: 'Bytes moved between consecutive samples over the time between them, connections that opened and closed in between included; the first sample is the baseline.',
+  };
+}
+
+/** Bytes per second of the busiest service ports (record --info). */
+export function portThroughputChart(samples: RecordSample[], top: string): Chart {
+  const table = new SeriesTable(samples.length, 0);
+  const rest = new Float64Array(samples.length);
+  samples.forEach((s, i) => {
+    const dt = gap(samples, i);
+    if (!s.flows || !(dt > 0)) return;
+    let listed = 0;
+    for (const p of entries(s.flows.ports)) {
+      const b = num(p.txBytes) + num(p.rxBytes);
+      listed += b;
+      table.add(`tcp/${p.port}`, i, b / dt);
+    }
+    rest[i] = Math.max(0, num(s.flows.txBytes) + num(s.flows.rxBytes) - listed) / dt;
+  });
+  const { series, folded } = withOther(table, rest, samples.length);
+  return {
+    id: 'port-throughput', title: 'TCP bytes/s per service port (sent + received)', unit: 'per-second', series,
+    note: `Each sample lists its ${top} busiest ports by bytes; the rest of the host's bytes are in "other".`
+      + (folded ? ` ${folded} more port(s) with smaller peaks are counted in "other".` : ''),
+    empty: 'No TCP bytes moved in any sample.',
+  };
+}
+
 /** Every chart of the report, in page order. */
 export function charts(rec: Recording): Chart[] {
   const { samples } = rec;
@@ -305,5 +352,6 @@ export function charts(rec: Recording): Chart[] {
     ratesChart(samples),
     queuesChart(samples),
     ...(samples.some((s) => s.tcp !== undefined) ? [rttChart(samples), retransmittingChart(samples)] : []),
+    ...(samples.some((s) => s.flows !== undefined) ? [throughputChart(samples), portThroughputChart(samples, top)] : []),
   ];
 }

@@ -7,6 +7,8 @@ import { requestSource, type SourceOption } from '../model/snapshot';
 import { getBackend } from '../backends/select';
 import { INET_PROTOCOLS } from '../model/contract';
 import { createSampler } from './sampler';
+import { createFlowTracker, type FlowTracker, type ThroughputTick } from './throughput';
+import type { RecordFlows } from './recording';
 import { measuredSample } from './measured';
 import { Grid } from './schedule';
 import { RECORD_SCHEMA, type RecordEnd, type RecordSample, type RecordStart } from './recording';
@@ -73,6 +75,10 @@ export function startRecorder(options: RecorderOptions): Recorder {
     ...(options.filter === undefined ? {} : { filter: options.filter, protocols: INET_PROTOCOLS }),
   });
   const backend = getBackend(options.backend);
+  // With info: bytes per port and process, closed connections included (throughput.ts).
+  const tracker: FlowTracker | null = options.info
+    ? createFlowTracker({ interval, backend: options.backend, ...(options.filter === undefined ? {} : { filter: options.filter }) })
+    : null;
   const start: RecordStart = {
     schema: RECORD_SCHEMA, kind: 'start', startedAt: new Date().toISOString(), host: os.hostname(),
     interval, top, owners, backend: backend.name,
@@ -102,7 +108,8 @@ export function startRecorder(options: RecorderOptions): Recorder {
 
   const takeSample = async (): Promise<number> => {
     const { snapshot, measurement } = await measuredSample(sampler, netDir, top);
-    options.write({ kind: 'sample', seq: samples, elapsedMs: snapshot.takenAt - startedAt, ...measurement });
+    const flows = tracker ? recordFlows(tracker.update(snapshot), top) : null;
+    options.write({ kind: 'sample', seq: samples, elapsedMs: snapshot.takenAt - startedAt, ...measurement, ...(flows ? { flows } : {}) });
     samples++;
     return snapshot.takenAt;
   };
@@ -120,6 +127,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
     } finally {
       if (timer) clearTimeout(timer);
       sampler.close();
+      tracker?.close();
     }
     end ??= STOPPED;
     return end;
@@ -133,5 +141,17 @@ export function startRecorder(options: RecorderOptions): Recorder {
     stop,
     done,
     endLine: () => ({ kind: 'end', endedAt: new Date().toISOString(), samples, ...(end ?? STOPPED) }),
+  };
+}
+
+/** A tick's bytes as a sample's `flows`: totals and the top-N ports and processes by bytes. */
+function recordFlows(t: ThroughputTick, top: number): RecordFlows {
+  const byBytes = <T extends { txBytes: number; rxBytes: number }>(list: T[]) =>
+    list.filter((x) => x.txBytes + x.rxBytes > 0).sort((a, b) => b.txBytes + b.rxBytes - (a.txBytes + a.rxBytes)).slice(0, top);
+  return {
+    txBytes: t.totals.txBytes, rxBytes: t.totals.rxBytes, retransBytes: t.totals.retransBytes, closed: t.totals.closed,
+    eventsLost: t.events.overflows + t.events.lost + t.events.dropped,
+    ports: byBytes(t.ports).map((p) => ({ port: p.port, txBytes: p.txBytes, rxBytes: p.rxBytes })),
+    processes: byBytes(t.processes).map((p) => ({ pid: p.pid, program: p.program, txBytes: p.txBytes, rxBytes: p.rxBytes })),
   };
 }

@@ -38,6 +38,23 @@ export interface RecordSample extends Measurement {
   seq: number;
   /** Milliseconds since the recording started. */
   elapsedMs: number;
+  /** With `info`: TCP bytes moved since the previous sample, closed connections included. */
+  flows?: RecordFlows;
+}
+
+/** TCP bytes moved since the previous sample (the first is the baseline: all 0). */
+export interface RecordFlows {
+  /** Acknowledged by the peers. */
+  txBytes: number;
+  rxBytes: number;
+  retransBytes: number;
+  /** Connections that closed. */
+  closed: number;
+  /** Destroy events lost so far (their connections' last bytes are missing). */
+  eventsLost: number;
+  /** The top-N service ports and processes by bytes in this sample. */
+  ports: Array<{ port: number; txBytes: number; rxBytes: number }>;
+  processes: Array<{ pid: number; program: string; txBytes: number; rxBytes: number }>;
 }
 
 export interface RecordEnd {

@@ -5,6 +5,17 @@ import * as net from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExporter } from '../../src/services/exporter';
+import { startRecorder } from '../../src/services/recorder';
+import { parseRecording, type RecordSample, type RecordStart } from '../../src/services/recording';
+import { renderReport } from '../../src/report/index';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { ROOT } from '../helpers/env';
+
+const recordLine = new Ajv2020({ strict: false, allErrors: true }).compile(
+  JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'record-v1.schema.json'), 'utf8')) as object,
+);
 import { parsePromText } from '../helpers/promtext';
 import { backend } from '../helpers/env';
 import { once } from '../helpers/sockets';
@@ -74,6 +85,38 @@ describe.runIf(native)('serve --info: byte and close counters (native)', () => {
     } finally {
       await exporter.close();
     }
+  });
+});
+
+describe.runIf(native)('record --info: bytes per sample (native)', () => {
+  it('records the bytes moved between samples, closed connections included, and the report charts them', async () => {
+    const lines: Array<RecordStart | RecordSample> = [];
+    const recorder = startRecorder({ interval: 0.1, owners: true, info: true, filter: `exclude time-wait ( sport = :${port} or dport = :${port} )`, write: (l) => lines.push(l) });
+    for (let k = 0; k < 100 && recorder.samples < 1; k++) await new Promise((r) => setTimeout(r, 20));
+    const sizes = [10_000, 20_000, 30_000];
+    for (const b of sizes) await short(b);
+    await new Promise((r) => setTimeout(r, 150));
+    const before = recorder.samples;
+    for (let k = 0; k < 100 && recorder.samples < before + 2; k++) await new Promise((r) => setTimeout(r, 20));
+    recorder.stop({ reason: 'signal', exitCode: null, signal: 'SIGINT' });
+    await recorder.done;
+    const all = [...lines, recorder.endLine()];
+    for (const l of all) expect(recordLine(JSON.parse(JSON.stringify(l))), JSON.stringify(recordLine.errors)).toBe(true);
+    const samples = lines.slice(1) as RecordSample[];
+    expect(samples[0]!.flows).toMatchObject({ txBytes: 0, rxBytes: 0, closed: 0 });
+    const sum = sizes.reduce((a, b) => a + b, 0);
+    const rx = samples.reduce((n, s) => n + s.flows!.rxBytes, 0);
+    const closed = samples.reduce((n, s) => n + s.flows!.closed, 0);
+    expect(closed).toBe(6);
+    expect(rx).toBe(sum + 3 + 3); // each server side: bytes and FIN; each client: the server's FIN
+    const viaPort = samples.flatMap((s) => s.flows!.ports.filter((p) => p.port === port));
+    expect(viaPort.reduce((n, p) => n + p.rxBytes, 0)).toBe(sum + 6);
+    const mine = samples.flatMap((s) => s.flows!.processes.filter((p) => p.pid === process.pid));
+    expect(mine.reduce((n, p) => n + p.rxBytes, 0)).toBe(sum + 3);
+    const html = renderReport(parseRecording(`${all.map((l) => JSON.stringify(l)).join('\n')}\n`));
+    expect(html).toContain('id="chart-throughput"');
+    expect(html).toContain('id="chart-port-throughput"');
+    expect(html).toContain(`tcp/${port}`);
   });
 });
 

@@ -1,0 +1,463 @@
+// `netsnap top`: live throughput and health per process, container, port, peer or connection
+// (src/services/throughput.ts). On a terminal a full-screen view redrawn every tick (keys: g cycles
+// the grouping, s the sort column, q quits); otherwise one plain table per tick, appended, or
+// (--ndjson) one JSON line per tick (schema/top-v1.schema.json). Native backend only.
+import { createThroughput, GROUP_BYS, type Flow, type GroupBy, type Throughput, type ThroughputTick } from '../services/throughput';
+import { Grid } from '../services/schedule';
+import { isNetsnapError, usageError } from '../model/errors';
+import { stringifyJson, type Json } from '../format/json';
+import { utf8, type Output } from './output';
+import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, SubcommandError } from './subargs';
+
+export const TOP_USAGE = `usage: netsnap top [--interval TIME] [--by GROUP] [--sort COLUMN] [--count N] [--ndjson]
+                  [--no-owners] [--containers] [--proc-root DIR] [--filter EXPR | --filter-file FILE]
+
+Live TCP throughput and health without packet capture: bytes sent and received per second, retransmits,
+RTT, CLOSE_WAIT and accept queues per process, container, port, peer or connection, from the kernel's
+tcp_info and its destroy events (connections that closed during a tick count too). Native backend.
+UDP: sockets, queues and drops only (the kernel keeps no byte counts for UDP).
+
+  --interval TIME       time between ticks (default 1s; sub-second allowed, e.g. 250ms). The first tick is
+                        the baseline: rates start with the second
+  --by GROUP            process (default), container, port, peer or connection
+  --sort COLUMN         bytes (tx+rx/s, default), tx, rx, retrans, conns, rtt, close-wait or accept-q
+  --count N             stop after N ticks
+  --ndjson              one JSON object per tick (kind "tick"; schema/top-v1.schema.json); with
+                        --by connection it lists every connection too
+  --no-owners           do not map connections to processes
+  --containers          the owners' containers (cgroups); implied by --by container
+  --proc-root DIR       read /proc from DIR (default /proc)
+  --filter EXPR         only the connections ss's filter EXPR keeps (addresses, ports, pid, comm, ...)
+  --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
+
+On a terminal: g cycles the grouping, s the sort column, q (or Ctrl-C) quits. Elsewhere (a pipe, a
+file) one plain table per tick is appended.
+`;
+
+const SPEC = [
+  { name: 'interval', value: true }, { name: 'by', value: true }, { name: 'sort', value: true },
+  { name: 'count', value: true }, { name: 'ndjson', value: false }, { name: 'no-owners', value: false },
+  { name: 'containers', value: false }, { name: 'proc-root', value: true }, { name: 'help', short: 'h', value: false },
+  ...FILTER_SPEC,
+];
+
+export type SortKey = 'bytes' | 'tx' | 'rx' | 'retrans' | 'conns' | 'rtt' | 'close-wait' | 'accept-q';
+export const SORT_KEYS: readonly SortKey[] = ['bytes', 'tx', 'rx', 'retrans', 'conns', 'rtt', 'close-wait', 'accept-q'];
+const SORT_TITLE: Record<SortKey, string> = {
+  bytes: 'tx+rx/s', tx: 'tx/s', rx: 'rx/s', retrans: 'retrans/s', conns: 'connections', rtt: 'rtt p50', 'close-wait': 'close-wait', 'accept-q': 'accept queue',
+};
+
+function sortValue(f: Flow, key: SortKey): number {
+  // Bytes rather than rates: the same order (one interval per tick), and defined on the first tick.
+  switch (key) {
+    case 'bytes': return f.txBytes + f.rxBytes;
+    case 'tx': return f.txBytes;
+    case 'rx': return f.rxBytes;
+    case 'retrans': return f.retransBytes;
+    case 'conns': return f.connections;
+    case 'rtt': return f.rttP50Us ?? -1;
+    case 'close-wait': return f.closeWait;
+    case 'accept-q': return f.acceptQueue;
+  }
+}
+
+/** Largest first; ties by connections, then by label. */
+export function sortRows<R extends { label: string; flow: Flow }>(rows: R[], key: SortKey): R[] {
+  return rows.sort((a, b) => sortValue(b.flow, key) - sortValue(a.flow, key) || b.flow.connections - a.flow.connections || (a.label < b.label ? -1 : a.label > b.label ? 1 : 0));
+}
+
+const UNITS = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+
+/** 999 B, 12.3 KiB, 1.23 MiB: three significant digits at most. */
+export function humanBytes(n: number): string {
+  let u = 0;
+  let v = n;
+  while (v >= 1024 && u < UNITS.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  if (u === 0) return `${Math.round(v)} B`;
+  return `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v).toString()} ${UNITS[u]}`;
+}
+
+/** A rate in human units ('-' while unknown: the first tick). */
+export function humanRate(bps: number | null): string {
+  return bps === null ? '-' : `${humanBytes(bps)}/s`;
+}
+
+function ms(us: number | null): string {
+  if (us === null) return '-';
+  const v = us / 1000;
+  return v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Math.round(v).toString();
+}
+
+const perSec = (v: number | null): string => (v === null ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)}/s`);
+
+/** Names from /proc are the processes' own: no control character reaches the terminal. */
+const printable = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, '?');
+
+function endpoint(e: { address: string; port: number }, family: number): string {
+  return family === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
+}
+
+interface Row {
+  label: string;
+  flow: Flow;
+}
+
+const ZERO: Flow = {
+  connections: 0, txBytes: 0, rxBytes: 0, retransBytes: 0, txBps: null, rxBps: null, retransBps: null,
+  closeWait: 0, acceptQueue: 0, rttP50Us: null, closed: 0,
+};
+
+/**
+ * What the totals hold beyond the rows and `unattributed`: the connections of processes netsnap
+ * could not map (other users', or --no-owners), of processes in no container, or (by connection)
+ * the bytes of connections that closed during the tick. Null when there is nothing.
+ */
+function remainder(t: ThroughputTick, flows: readonly Flow[], queues: boolean): Flow | null {
+  const less = (k: 'connections' | 'txBytes' | 'rxBytes' | 'retransBytes' | 'closeWait' | 'acceptQueue' | 'closed', unattributed: boolean) =>
+    Math.max(0, t.totals[k] - flows.reduce((n, f) => n + f[k], 0) - (unattributed ? t.unattributed[k] : 0));
+  const f: Flow = {
+    ...ZERO,
+    connections: less('connections', false), txBytes: less('txBytes', true), rxBytes: less('rxBytes', true),
+    retransBytes: less('retransBytes', true), closeWait: less('closeWait', false), acceptQueue: queues ? less('acceptQueue', false) : 0,
+    closed: less('closed', true),
+  };
+  if (f.connections + f.txBytes + f.rxBytes + f.retransBytes + f.closeWait + f.acceptQueue + f.closed === 0) return null;
+  const seconds = t.tick > 0 && t.intervalMs > 0 ? t.intervalMs / 1000 : null;
+  if (seconds !== null) {
+    f.txBps = f.txBytes / seconds;
+    f.rxBps = f.rxBytes / seconds;
+    f.retransBps = f.retransBytes / seconds;
+  }
+  return f;
+}
+
+export interface ViewState {
+  by: GroupBy;
+  sort: SortKey;
+  owners: boolean;
+  containers: boolean;
+}
+
+/** The rows of one grouping, sorted, with the remainder and `unattributed` rows where they hold something. */
+export function tableRows(t: ThroughputTick, v: ViewState): { rows: Row[]; notes: string[] } {
+  const notes: string[] = [];
+  let rows: Row[];
+  let rest: Flow | null = null;
+  let restLabel = '';
+  switch (v.by) {
+    case 'process':
+      rows = t.processes.map((p) => ({ label: printable(`${p.pid}/${p.program}`), flow: p }));
+      rest = remainder(t, t.processes, true);
+      restLabel = v.owners ? '(owner unknown)' : '(owners not mapped)';
+      if (!v.owners) notes.push('owners are not mapped (--no-owners)');
+      break;
+    case 'container':
+      rows = t.containers.map((c) => ({ label: printable(c.id.length > 12 && /^[0-9a-f]+$/.test(c.id) ? c.id.slice(0, 12) : c.id), flow: c }));
+      rest = remainder(t, t.containers, true);
+      restLabel = v.containers ? '(no container)' : '(not collected)';
+      if (!v.containers) notes.push('containers are not collected: start with --containers (or --by container)');
+      break;
+    case 'port':
+      rows = t.ports.map((p) => ({ label: `${p.proto}/${p.port}`, flow: p }));
+      break;
+    case 'peer':
+      rows = t.peers.map((p) => ({ label: printable(p.address), flow: p }));
+      break;
+    case 'connection':
+      rows = t.connections.map((c) => ({
+        label: printable(`${endpoint(c.local, c.family)} ${endpoint(c.remote, c.family)}${c.state === 'ESTABLISHED' ? '' : ` ${c.state}`}${c.pid === null ? '' : ` ${c.pid}/${c.program ?? ''}`}`),
+        flow: c,
+      }));
+      rest = remainder(t, t.connections, false);
+      restLabel = '(closed in this tick)';
+      break;
+  }
+  if (rest !== null) rows.push({ label: restLabel, flow: rest });
+  if (t.unattributed.txBytes + t.unattributed.rxBytes > 0) rows.push({ label: '(unattributed)', flow: t.unattributed });
+  return { rows: sortRows(rows, v.sort), notes };
+}
+
+interface Column {
+  title: string;
+  width: number;
+  cell: (f: Flow) => string;
+}
+
+const KEY_TITLE: Record<GroupBy, string> = {
+  process: 'PID/PROGRAM', container: 'CONTAINER', port: 'PORT', peer: 'PEER', connection: 'LOCAL PEER [STATE] [PID/PROGRAM]',
+};
+
+// In display order; `keep` is the priority when the terminal is narrow (lowest dropped first).
+const COLUMNS: Array<Column & { keep: number }> = [
+  { title: 'CONNS', width: 6, keep: 4, cell: (f) => String(f.connections) },
+  { title: 'TX/s', width: 10, keep: 7, cell: (f) => humanRate(f.txBps) },
+  { title: 'RX/s', width: 10, keep: 6, cell: (f) => humanRate(f.rxBps) },
+  { title: 'RETRANS/s', width: 10, keep: 5, cell: (f) => humanRate(f.retransBps) },
+  { title: 'RTT(ms)', width: 8, keep: 3, cell: (f) => ms(f.rttP50Us) },
+  { title: 'CLOSE_WAIT', width: 10, keep: 2, cell: (f) => String(f.closeWait) },
+  { title: 'ACCEPTQ', width: 7, keep: 1, cell: (f) => String(f.acceptQueue) },
+];
+const MIN_KEY = 12;
+
+/** The table's lines: a header line, then one per row; `width` null: as wide as the rows need. */
+export function tableLines(rows: readonly Row[], by: GroupBy, width: number | null): string[] {
+  let cols = COLUMNS;
+  let keyWidth: number;
+  const need = (cs: readonly Column[]) => cs.reduce((n, c) => n + c.width + 1, 0);
+  const longest = Math.min(64, Math.max(KEY_TITLE[by].length, ...rows.map((r) => r.label.length)));
+  if (width === null) keyWidth = longest;
+  else {
+    // Drop the least important columns until the key has room; then it takes what is left.
+    while (cols.length > 0 && width - need(cols) < MIN_KEY) {
+      const least = cols.reduce((a, b) => (b.keep < a.keep ? b : a));
+      cols = cols.filter((c) => c !== least);
+    }
+    keyWidth = Math.max(1, Math.min(longest, width - need(cols)));
+  }
+  const line = (key: string, cells: string[]) => {
+    const text = key.length > keyWidth ? key.slice(0, keyWidth) : key.padEnd(keyWidth);
+    const out = text + cells.map((c, k) => ` ${c.padStart(cols[k]!.width)}`).join('');
+    return width === null ? out.trimEnd() : out.slice(0, width).trimEnd();
+  };
+  return [line(KEY_TITLE[by], cols.map((c) => c.title)), ...rows.map((r) => line(r.label, cols.map((c) => c.cell(r.flow))))];
+}
+
+/** The header: time, totals by state, rates, UDP, and the view's grouping and sort. */
+export function headerLines(t: ThroughputTick, v: ViewState, interval: number, keys: boolean): string[] {
+  const head = [`netsnap top  ${new Date(t.time).toISOString().slice(11, 19)}  every ${interval}s  tick ${t.tick}`];
+  if (t.tick === 0) head.push('(first tick: the baseline, rates from the next one)');
+  if (t.skippedSlots > 0) head.push(`skipped slots ${t.skippedSlots}`);
+  const lost = t.events.overflows + t.events.lost + t.events.dropped;
+  if (lost > 0) head.push(`lost destroy events ${lost}`);
+  const states = Object.entries(t.totals.states).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([s, n]) => `${s} ${n}`).join(', ');
+  const tot = t.totals;
+  return [
+    head.join('  '),
+    `TCP ${tot.connections} connections${states ? `: ${states}` : ''}`,
+    `out ${humanRate(tot.txBps)}  in ${humanRate(tot.rxBps)}  retrans ${humanRate(tot.retransBps)}  new ${perSec(tot.openedPerSec)}  closed ${perSec(tot.closedPerSec)}  accept queue ${tot.acceptQueue}`,
+    `UDP ${t.udp.sockets} sockets, rx queue ${humanBytes(t.udp.rxQueue)}, tx queue ${humanBytes(t.udp.txQueue)}, drops ${t.udp.drops} (the kernel keeps no byte counts for UDP)`,
+    `by ${v.by}  sort: ${SORT_TITLE[v.sort]}${keys ? '  keys: g group  s sort  q quit' : ''}`,
+  ];
+}
+
+/** A whole screen (or, with `size` null, a whole plain-text block): lines only, no escapes. */
+export function screenLines(t: ThroughputTick, v: ViewState, interval: number, size: { columns: number; rows: number } | null, keys: boolean): string[] {
+  const { rows, notes } = tableRows(t, v);
+  const width = size === null ? null : size.columns;
+  const cut = (s: string) => (width === null ? s : s.slice(0, width));
+  const lines = [...headerLines(t, v, interval, keys).map((l) => cut(printable(l))), ...notes.map(cut), ''];
+  const table = tableLines(rows, v.by, width);
+  if (size === null) return [...lines, ...table];
+  const room = size.rows - lines.length;
+  if (room <= 0) return lines.slice(0, Math.max(1, size.rows));
+  if (table.length <= room) return [...lines, ...table];
+  const shown = Math.max(1, room - 1);
+  return [...lines, ...table.slice(0, shown), cut(`... ${table.length - shown} more rows`)].slice(0, size.rows);
+}
+
+const round3 = (v: number | null): number | null => (v === null ? null : Math.round(v * 1000) / 1000);
+
+function flowJson<F extends Flow>(f: F): F {
+  return { ...f, txBps: round3(f.txBps), rxBps: round3(f.rxBps), retransBps: round3(f.retransBps) };
+}
+
+/** The NDJSON object of one tick (schema/top-v1.schema.json); lists sorted by the sort column. */
+export function tickJson(t: ThroughputTick, v: ViewState): Json {
+  const sorted = <F extends Flow>(list: readonly F[], label: (f: F) => string): F[] =>
+    sortRows(list.map((f) => ({ label: label(f), flow: f })), v.sort).map((r) => flowJson(r.flow));
+  const out: Record<string, unknown> = {
+    schema: 'netsnap/v1',
+    kind: 'tick',
+    tick: t.tick,
+    time: new Date(t.time).toISOString(),
+    intervalMs: t.intervalMs,
+    skippedSlots: t.skippedSlots,
+    totals: {
+      ...flowJson(t.totals),
+      openedPerSec: round3(t.totals.openedPerSec),
+      closedPerSec: round3(t.totals.closedPerSec),
+    },
+    processes: sorted(t.processes, (p) => String(p.pid).padStart(10)),
+    ports: sorted(t.ports, (p) => String(p.port).padStart(5)),
+    peers: sorted(t.peers, (p) => p.address),
+    containers: sorted(t.containers, (c) => c.id),
+    unattributed: flowJson(t.unattributed),
+    udp: t.udp,
+    events: t.events,
+  };
+  if (v.by === 'connection') out.connections = sorted(t.connections, (c) => c.cookie.padStart(20));
+  return out as Json;
+}
+
+const ALT_ON = '\x1b[?1049h';
+const ALT_OFF = '\x1b[?1049l';
+const CURSOR_HIDE = '\x1b[?25l';
+const CURSOR_SHOW = '\x1b[?25h';
+
+interface Run {
+  interval: number;
+  count: number;
+  ndjson: boolean;
+  view: ViewState;
+  procRoot: string;
+  filter: string | null;
+}
+
+export async function runTop(argv: string[], io: Output): Promise<number> {
+  const say = (text: string) => io.err(utf8(text));
+  let run: Run;
+  try {
+    const { options, positionals, rest } = parseSubArgs('top', argv, SPEC);
+    if (options.has('help')) {
+      io.out(TOP_USAGE);
+      return 0;
+    }
+    if (positionals.length > 0 || rest.length > 0) throw usageError(`netsnap top: unexpected argument '${[...positionals, ...rest][0]}'`);
+    const by = (options.get('by') ?? 'process') as GroupBy;
+    if (!GROUP_BYS.includes(by)) throw usageError(`netsnap top: invalid --by '${by}' (use ${GROUP_BYS.join(', ')})`);
+    const sort = (options.get('sort') ?? 'bytes') as SortKey;
+    if (!SORT_KEYS.includes(sort)) throw usageError(`netsnap top: invalid --sort '${sort}' (use ${SORT_KEYS.join(', ')})`);
+    run = {
+      interval: options.has('interval') ? durationOption('top', 'interval', options.get('interval')!) : 1,
+      count: options.has('count') ? countOption('top', 'count', options.get('count')!, 1, 1_000_000_000) : 0,
+      ndjson: options.has('ndjson'),
+      view: { by, sort, owners: !options.has('no-owners'), containers: options.has('containers') || by === 'container' },
+      procRoot: options.get('proc-root') || '/proc',
+      filter: filterOption('top', options),
+    };
+  } catch (err) {
+    if (err instanceof SubcommandError) {
+      say(`${err.message}\n`);
+      return err.exitStatus;
+    }
+    if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
+    say(`${err.message}\n${TOP_USAGE}`);
+    return 2;
+  }
+
+  // Before the screen is taken: a refusal (the TypeScript backend, a filter closed connections
+  // cannot be judged by) is a message and an exit status, never an empty view.
+  const tp = createThroughput({
+    interval: run.interval, owners: run.view.owners, containers: run.view.containers, procRoot: run.procRoot,
+    ...(run.filter === null ? {} : { filter: run.filter }),
+  });
+  const screen = !run.ndjson && process.stdout.isTTY === true;
+  return screen ? runScreen(tp, run, io) : runLines(tp, run, io);
+}
+
+/** Ticks on a fixed grid until `count`, or until stop() is called (which ends the wait at once). */
+async function loop(tp: Throughput, run: Run, stopped: () => boolean, grid: Grid, each: (t: ThroughputTick) => void): Promise<void> {
+  let n = 0;
+  while (!stopped()) {
+    const t = await tp.next();
+    if (stopped()) break;
+    each(t);
+    if (run.count > 0 && ++n >= run.count) break;
+    if (!(await grid.next())) break;
+  }
+}
+
+function onSignals(stop: () => void): () => void {
+  const signals: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+  for (const s of signals) process.on(s, stop);
+  return () => {
+    for (const s of signals) process.off(s, stop);
+  };
+}
+
+/** A pipe, a file or --ndjson: every tick appended. */
+async function runLines(tp: Throughput, run: Run, io: Output): Promise<number> {
+  const grid = new Grid(run.interval * 1000);
+  let stopped = false;
+  const stop = () => {
+    stopped = true;
+    grid.stop();
+  };
+  const off = onSignals(stop);
+  try {
+    await loop(tp, run, () => stopped, grid, (t) => {
+      if (run.ndjson) io.out(`${stringifyJson(tickJson(t, run.view))}\n`);
+      else io.out(`${screenLines(t, run.view, run.interval, null, false).join('\n')}\n\n`);
+    });
+  } finally {
+    off();
+    grid.stop();
+    tp.close();
+  }
+  return 0;
+}
+
+/** The full-screen view: alternate screen, redrawn every tick, on a key and on a resize. */
+async function runScreen(tp: Throughput, run: Run, io: Output): Promise<number> {
+  const grid = new Grid(run.interval * 1000);
+  const view = { ...run.view };
+  const stdin = process.stdin;
+  const keys = stdin.isTTY === true;
+  let last: ThroughputTick | null = null;
+  let stopped = false;
+  let restored = false;
+
+  const draw = () => {
+    if (restored) return;
+    const size = { columns: Math.max(1, process.stdout.columns || 80), rows: Math.max(1, process.stdout.rows || 24) };
+    const lines = last === null
+      ? [`netsnap top: taking the first sample (by ${view.by}  sort: ${SORT_TITLE[view.sort]})`.slice(0, size.columns)]
+      : screenLines(last, view, run.interval, size, keys);
+    // Home, each line cleared to its end, the rest of the screen cleared: no flicker, no scrolling
+    // (no newline after the last line).
+    io.out(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`);
+  };
+  const restore = () => {
+    if (restored) return;
+    restored = true;
+    if (keys) {
+      stdin.off('data', onKey);
+      stdin.setRawMode(false);
+      stdin.pause();
+    }
+    process.stdout.off('resize', draw);
+    io.out(`${ALT_OFF}${CURSOR_SHOW}`);
+  };
+  const stop = () => {
+    stopped = true;
+    grid.stop();
+    restore();
+  };
+  function onKey(data: Buffer): void {
+    for (const b of data) {
+      const k = String.fromCharCode(b);
+      if (k === 'q' || k === 'Q' || b === 3) return stop();
+      if (k === 'g') view.by = GROUP_BYS[(GROUP_BYS.indexOf(view.by) + 1) % GROUP_BYS.length]!;
+      else if (k === 'G') view.by = GROUP_BYS[(GROUP_BYS.indexOf(view.by) + GROUP_BYS.length - 1) % GROUP_BYS.length]!;
+      else if (k === 's') view.sort = SORT_KEYS[(SORT_KEYS.indexOf(view.sort) + 1) % SORT_KEYS.length]!;
+      else if (k === 'S') view.sort = SORT_KEYS[(SORT_KEYS.indexOf(view.sort) + SORT_KEYS.length - 1) % SORT_KEYS.length]!;
+      else continue;
+      draw();
+    }
+  }
+
+  const off = onSignals(stop);
+  io.out(`${ALT_ON}${CURSOR_HIDE}\x1b[H\x1b[2J`);
+  if (keys) {
+    stdin.setRawMode(true);
+    stdin.on('data', onKey);
+    stdin.resume();
+  }
+  process.stdout.on('resize', draw);
+  try {
+    draw();
+    await loop(tp, run, () => stopped, grid, (t) => {
+      last = t;
+      draw();
+    });
+  } finally {
+    off();
+    grid.stop();
+    tp.close();
+    restore();
+  }
+  return 0;
+}
