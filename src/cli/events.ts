@@ -4,10 +4,10 @@ import { watchCloses, type CloseEvent } from '../services/closes';
 import { isNetsnapError, usageError } from '../model/errors';
 import { stringifyJson, type Json } from '../format/json';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, SubcommandError } from './subargs';
+import { countOption, durationOption, FILTER_SPEC, filterOption, NAMESPACE_SPEC, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
 
 export const EVENTS_USAGE = `usage: netsnap events [--ndjson] [--duration TIME] [--count N] [--interval TIME] [--listeners]
-                      [--no-owners] [--proc-root DIR] [--filter EXPR | --filter-file FILE]
+                      [--no-owners] [--proc-root DIR] [--filter EXPR | --filter-file FILE] [--netns NAME | --pid PID]
 
 Every TCP connection that closes, as the kernel announces it (sock_diag destroy events: no packet
 capture, no privilege), with its owner and its final tcp_info: bytes, retransmits, RTT. Native backend.
@@ -22,12 +22,15 @@ capture, no privilege), with its owner and its final tcp_info: bytes, retransmit
   --proc-root DIR       read /proc from DIR (default /proc)
   --filter EXPR         only closes ss's filter EXPR keeps (addresses, ports, pid, comm, rtt, retrans, …)
   --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
+  --netns NAME|PATH     the closes of another network namespace (/run/netns/NAME, or an nsfs path);
+                        netsnap runs inside it (nsenter: root)
+  --pid PID             the closes of process PID's network namespace, likewise
 `;
 
 const SPEC = [
   { name: 'ndjson', value: false }, { name: 'duration', value: true }, { name: 'count', value: true },
   { name: 'interval', value: true }, { name: 'listeners', value: false }, { name: 'no-owners', value: false },
-  { name: 'proc-root', value: true }, { name: 'help', short: 'h', value: false }, ...FILTER_SPEC,
+  { name: 'proc-root', value: true }, { name: 'help', short: 'h', value: false }, ...FILTER_SPEC, ...NAMESPACE_SPEC,
 ];
 
 function endpoint(e: { address: string; port: number }, family: number): string {
@@ -61,6 +64,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
   let owners = true;
   let procRoot = '/proc';
   let filter: string | null = null;
+  let nsPath: string | null = null;
   try {
     const { options, positionals, rest } = parseSubArgs('events', argv, SPEC);
     if (options.has('help')) {
@@ -76,6 +80,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
     owners = !options.has('no-owners');
     procRoot = options.get('proc-root') || '/proc';
     filter = filterOption('events', options);
+    nsPath = namespaceOption('events', options);
   } catch (err) {
     if (err instanceof SubcommandError) {
       say(`${err.message}\n`);
@@ -85,6 +90,9 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
     say(`${err.message}\n${EVENTS_USAGE}`);
     return 2;
   }
+
+  // Another namespace: the whole command runs inside it (its destroy events and its sockets).
+  if (nsPath !== null) return runInNamespace('events', argv, nsPath, say);
 
   const closes = watchCloses({ interval, listeners, owners, procRoot, ...(filter === null ? {} : { filter }) });
   const stop = () => closes.close();

@@ -2,6 +2,7 @@
 // (`--name value`, `--name=value`, unambiguous prefixes), single-letter aliases, `--` ending the
 // options (what follows is returned as `rest`: record's command).
 import * as fs from 'node:fs';
+import { spawn } from 'node:child_process';
 import { filterFileText, parseDuration } from './args';
 import { NetsnapError, usageError } from '../model/errors';
 import { parseFilter } from '../filter/parse';
@@ -121,4 +122,67 @@ export function filterOption(command: string, options: ReadonlyMap<string, strin
     throw err;
   }
   return text;
+}
+
+/** The options that choose another network namespace for a subcommand that runs over time. */
+export const NAMESPACE_SPEC: readonly OptionSpec[] = [{ name: 'netns', value: true }, { name: 'pid', value: true }];
+
+/**
+ * The nsfs path --netns NAME|PATH or --pid PID names, or null for the own namespace. A subcommand
+ * that subscribes to the kernel (destroy events) and samples over time runs inside it as a whole.
+ */
+export function namespaceOption(command: string, options: ReadonlyMap<string, string>): string | null {
+  if (options.has('netns') && options.has('pid')) throw usageError(`netsnap ${command}: --netns and --pid exclude each other`);
+  if (options.has('pid')) {
+    const pid = options.get('pid')!;
+    if (!/^[1-9]\d{0,9}$/.test(pid)) throw usageError(`netsnap ${command}: invalid --pid '${pid}'`);
+    return `/proc/${pid}/ns/net`;
+  }
+  if (options.has('netns')) {
+    const name = options.get('netns')!;
+    if (name === '' || name.includes('\0')) throw usageError(`netsnap ${command}: invalid --netns '${name}'`);
+    return name.includes('/') ? name : `/run/netns/${name}`;
+  }
+  return null;
+}
+
+/**
+ * Runs `netsnap COMMAND ARGV` again inside the network namespace at `nsPath` (nsenter: root), with
+ * --netns/--pid taken out, passing its output through. Resolves with its exit status.
+ */
+export function runInNamespace(command: string, argv: readonly string[], nsPath: string, err: (text: string) => void): Promise<number> {
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    if (a === '--netns' || a === '--pid') {
+      i++;
+      continue;
+    }
+    if (a.startsWith('--netns=') || a.startsWith('--pid=')) continue;
+    rest.push(a);
+  }
+  if (!fs.existsSync(nsPath)) {
+    err(`netsnap ${command}: no network namespace at ${nsPath}\n`);
+    return Promise.resolve(1);
+  }
+  const main = require.main?.filename ?? `${__dirname}/main.js`;
+  return new Promise((resolve) => {
+    const child = spawn('nsenter', [`--net=${nsPath}`, '--', process.execPath, main, command, ...rest], { stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('error', (e) => {
+      err(`netsnap ${command}: cannot run nsenter: ${(e as NodeJS.ErrnoException).code ?? e.message}\n`);
+      resolve(1);
+    });
+    child.on('close', (code, signal) => {
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
 }

@@ -10,6 +10,7 @@ import { NetsnapError } from '../../src/model/errors';
 import { backend, CLI } from '../helpers/env';
 import { netsnap } from '../helpers/cli';
 import { once } from '../helpers/sockets';
+import { canUseNetns, inNamespace, removeLeftovers, run } from '../helpers/netns';
 
 const native = backend.name === 'native';
 let server: net.Server;
@@ -195,6 +196,46 @@ describe.runIf(native)('closed connections from the kernel\'s destroy events (na
     }
     expect(closesSeen.map((o) => o.bytesAcked).sort()).toEqual([502, 503, 504]);
     expect(objs.at(-1)).toMatchObject({ kind: 'end', overflows: 0, dropped: 0 });
+  });
+});
+
+describe.runIf(native && canUseNetns)('netsnap events in another network namespace (root, ip netns)', () => {
+  const ns = `nsevents-${process.pid}`;
+  beforeAll(() => {
+    removeLeftovers(/^nsevents-(\d+)$/);
+    expect(run('ip', ['netns', 'add', ns]).status).toBe(0);
+    inNamespace(ns, 'ip', ['link', 'set', 'lo', 'up']);
+  });
+  afterAll(() => {
+    run('ip', ['netns', 'del', ns]);
+  });
+
+  it('--netns NAME reports that namespace\'s closes and none of this one\'s', async () => {
+    const child = spawn(process.execPath, [CLI, 'events', '--ndjson', '--netns', ns, '--interval', '0.2', '--duration', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += String(d)));
+    await new Promise((r) => setTimeout(r, 1000)); // subscribed inside
+    // Inside: a server and a client moving 4321 bytes on port 7777; here: one on this test's port.
+    const script = 'import socket; l=socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1",7777)); l.listen(); c=socket.create_connection(("127.0.0.1",7777)); a,_=l.accept(); c.sendall(b"x"*4321); c.shutdown(socket.SHUT_WR); n=0\nwhile True:\n  d=a.recv(65536)\n  if not d: break\n  n+=len(d)\na.close(); c.close(); l.close(); print(n)';
+    const inside = inNamespace(ns, 'python3', ['-c', script]);
+    expect(inside.stdout.trim()).toBe('4321');
+    await transfer(1234);
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    const closes = lines.map((l) => JSON.parse(l) as { kind: string; local?: { port: number }; remote?: { port: number }; bytesAcked?: number }).filter((o) => o.kind === 'close');
+    const client = closes.find((o) => o.remote!.port === 7777);
+    expect(client?.bytesAcked).toBe(4321 + 2);
+    expect(closes.some((o) => o.local!.port === 7777)).toBe(true);
+    expect(closes.filter((o) => o.remote!.port === port || o.local!.port === port)).toEqual([]);
   });
 });
 
