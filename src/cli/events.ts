@@ -101,6 +101,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
   const timer = duration === null ? null : setTimeout(stop, duration * 1000);
   let printed = 0;
   let overflows = 0;
+  let deniedSaid = false;
   try {
     if (!ndjson) io.out(EVENTS_HEADER);
     for await (const batch of closes) {
@@ -108,6 +109,10 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
       if (lost > overflows) {
         say(`netsnap events: closes were lost (socket buffer overflows ${closes.stats.overflows}, dropped by the kernel ${closes.stats.lost}, over the cap ${closes.stats.dropped}): some are missing\n`);
         overflows = lost;
+      }
+      if (!deniedSaid && closes.stats.processesDenied > 0) {
+        say(`netsnap events: ${closes.stats.processesDenied} process(es) could not be read (not root): closes of their connections come without an owner (unattributed)\n`);
+        deniedSaid = true;
       }
       if (closes.stats.error !== null) {
         say(`netsnap events: the destroy-event reader stopped: ${closes.stats.error}\n`);
@@ -128,7 +133,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
   }
   if (ndjson) {
     const s = closes.stats;
-    io.out(`${stringifyJson({ schema: 'netsnap/v1', kind: 'end', received: s.received, overflows: s.overflows, lost: s.lost, dropped: s.dropped, duplicates: s.duplicates, error: s.error } as Json)}\n`);
+    io.out(`${stringifyJson({ schema: 'netsnap/v1', kind: 'end', received: s.received, overflows: s.overflows, lost: s.lost, dropped: s.dropped, duplicates: s.duplicates, error: s.error, processesDenied: s.processesDenied } as Json)}\n`);
   }
   return 0;
 }

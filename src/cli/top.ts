@@ -227,7 +227,7 @@ export function tableLines(rows: readonly Row[], by: GroupBy, width: number | nu
 
 /** The header: time, totals by state, rates, UDP, and the view's grouping and sort. */
 export function headerLines(t: ThroughputTick, v: ViewState, interval: number, keys: boolean): string[] {
-  const head = [`netsnap top  ${new Date(t.time).toISOString().slice(11, 19)}  every ${interval}s  tick ${t.tick}`];
+  const head = [`netsnap top  tick ${t.tick}  ${new Date(t.time).toISOString().slice(11, 19)}  every ${interval}s`];
   if (t.tick === 0) head.push('(first tick: the baseline, rates from the next one)');
   if (t.skippedSlots > 0) head.push(`skipped slots ${t.skippedSlots}`);
   const lost = t.events.overflows + t.events.lost + t.events.dropped;

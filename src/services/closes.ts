@@ -66,6 +66,8 @@ export interface ClosesStats {
   duplicates: number;
   /** The errno name that stopped the addon's reader (nothing more arrives), else null. */
   error: string | null;
+  /** Processes whose fds the last sample could not read (permission): their connections' owners are unknown. */
+  processesDenied: number;
 }
 
 export interface Closes extends AsyncIterable<CloseEvent[]> {
@@ -111,7 +113,7 @@ export function watchCloses(options: ClosesOptions = {}): Closes {
     interval: 0, protocols: ['tcp'], owners, procRoot: options.procRoot, backend: options.backend, source: 'netlink', diff: false,
     incrementalOwnersUpTo: 0,
   });
-  const stats: ClosesStats = { received: 0, overflows: 0, lost: 0, dropped: 0, duplicates: 0, error: null };
+  const stats: ClosesStats = { received: 0, overflows: 0, lost: 0, dropped: 0, duplicates: 0, error: null, processesDenied: 0 };
   const known = new Map<bigint, Known>();
   const listeners = new Map<string, FilterOwner | null>();
   const reported = new Set<bigint>();
@@ -122,6 +124,7 @@ export function watchCloses(options: ClosesOptions = {}): Closes {
   /** What the live connections are now, and who holds them. */
   function learn(snap: Snapshot, now: number): void {
     samples++;
+    stats.processesDenied = snap.owners?.pidsDenied ?? 0;
     listeners.clear();
     for (const t of snap.inet) {
       if (t.cookie === null) continue;

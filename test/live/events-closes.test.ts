@@ -2,7 +2,7 @@
 // exact final byte counts and the owner (this process: seen alive, or through its listener), a
 // reused 4-tuple as two connections, and the command line's NDJSON. The TypeScript backend refuses.
 import * as net from 'node:net';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as readline from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { watchCloses, type CloseEvent, type Closes } from '../../src/services/closes';
@@ -236,6 +236,38 @@ describe.runIf(native && canUseNetns)('netsnap events in another network namespa
     expect(client?.bytesAcked).toBe(4321 + 2);
     expect(closes.some((o) => o.local!.port === 7777)).toBe(true);
     expect(closes.filter((o) => o.remote!.port === port || o.local!.port === port)).toEqual([]);
+  });
+});
+
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+const canRunAsNobody = process.getuid?.() === 0
+  && spawnSync('setpriv', [...NOBODY, process.execPath, '-e', `require('fs').accessSync(${JSON.stringify(CLI)}, 4)`]).status === 0;
+
+describe.runIf(native && canRunAsNobody)('netsnap events as an unprivileged user (native)', () => {
+  it('still gets every close, and says which owners it cannot see', async () => {
+    const child = spawn('setpriv', [...NOBODY, process.execPath, CLI, 'events', '--ndjson', '--interval', '0.2', '--duration', '2.5', '--filter', `dport = :${port} or sport = :${port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    readline.createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += String(d)));
+    await new Promise((r) => setTimeout(r, 1000)); // subscribed, sampled once at least
+    for (let k = 0; k < 5; k++) await transfer(700 + k);
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('exit', (c) => {
+        clearTimeout(timer);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(0);
+    const objs = lines.map((l) => JSON.parse(l) as { kind: string; ownerFrom?: string; bytesAcked?: number; remote?: { port: number }; processesDenied?: number });
+    const closes = objs.filter((o) => o.kind === 'close');
+    // Root's ten closes (both ends of five connections), none of them attributable by nobody.
+    expect(closes).toHaveLength(10);
+    expect(closes.filter((o) => o.remote!.port === port).map((o) => o.bytesAcked).sort()).toEqual([702, 703, 704, 705, 706]);
+    for (const o of closes) expect(o.ownerFrom).toBe('unattributed');
+    expect(err).toMatch(/process\(es\) could not be read \(not root\): closes of their connections come without an owner/);
+    expect(objs.at(-1)!.processesDenied).toBeGreaterThan(0);
   });
 });
 
