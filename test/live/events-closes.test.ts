@@ -11,6 +11,13 @@ import { backend, CLI } from '../helpers/env';
 import { netsnap } from '../helpers/cli';
 import { once } from '../helpers/sockets';
 import { canUseNetns, inNamespace, removeLeftovers, run } from '../helpers/netns';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import Ajv2020 from 'ajv/dist/2020';
+import { ROOT } from '../helpers/env';
+
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+const eventLine = ajv.compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'events-v1.schema.json'), 'utf8')) as object);
 
 const native = backend.name === 'native';
 let server: net.Server;
@@ -186,6 +193,7 @@ describe.runIf(native)('closed connections from the kernel\'s destroy events (na
     expect(err).toBe('');
     expect(code).toBe(0);
     const objs = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    for (const o of objs) expect(eventLine(o), JSON.stringify(eventLine.errors)).toBe(true);
     const closesSeen = objs.filter((o) => o.kind === 'close');
     expect(closesSeen).toHaveLength(3);
     for (const o of closesSeen) {
