@@ -113,7 +113,7 @@ const ZERO: Flow = {
 /**
  * What the totals hold beyond the rows and `unattributed`: the connections of processes netsnap
  * could not map (other users', or --no-owners), of processes in no container, or (by connection)
- * the bytes of connections that closed during the tick. Null when there is nothing.
+ * the bytes of connections that closed during the tick with an owner. Null when there is nothing.
  */
 function remainder(t: ThroughputTick, flows: readonly Flow[], queues: boolean): Flow | null {
   const less = (k: 'connections' | 'txBytes' | 'rxBytes' | 'retransBytes' | 'closeWait' | 'acceptQueue' | 'closed', unattributed: boolean) =>
@@ -176,7 +176,11 @@ export function tableRows(t: ThroughputTick, v: ViewState): { rows: Row[]; notes
       break;
   }
   if (rest !== null) rows.push({ label: restLabel, flow: rest });
-  if (t.unattributed.txBytes + t.unattributed.rxBytes > 0) rows.push({ label: '(unattributed)', flow: t.unattributed });
+  // Closed connections nobody could be credited with: a row of their own where no other row holds
+  // them (their ports and peers are known, so those views count them already).
+  if ((v.by === 'process' || v.by === 'container' || v.by === 'connection') && t.unattributed.txBytes + t.unattributed.rxBytes > 0) {
+    rows.push({ label: '(unattributed)', flow: t.unattributed });
+  }
   return { rows: sortRows(rows, v.sort), notes };
 }
 

@@ -140,7 +140,9 @@ describe.runIf(native)('netsnap top --ndjson (native)', () => {
     const fastTx = median(steady.map((t) => of(t, fast.pid!)!.txBps as number));
     const serverRx = median(steady.map((t) => of(t, server.pid!)!.rxBps as number));
     const serverTx = median(steady.map((t) => of(t, server.pid!)!.txBps as number));
-    console.log(`top --ndjson: slow sender ${Math.round(slowTx)} B/s (paced ${SLOW}), fast sender ${Math.round(fastTx)} B/s (paced ${FAST}), server rx ${Math.round(serverRx)} B/s`);
+    const each = (pid: number, k: string) => steady.map((t) => Math.round(of(t, pid)![k] as number)).join(' ');
+    console.log(`top --ndjson medians: slow sender tx ${Math.round(slowTx)} B/s (paced ${SLOW}: ${each(slow.pid!, 'txBps')}), `
+      + `fast sender tx ${Math.round(fastTx)} B/s (paced ${FAST}: ${each(fast.pid!, 'txBps')}), server rx ${Math.round(serverRx)} B/s (${each(server.pid!, 'rxBps')})`);
     expect(Math.abs(slowTx - SLOW) / SLOW).toBeLessThan(0.1);
     expect(Math.abs(fastTx - FAST) / FAST).toBeLessThan(0.1);
     expect(Math.abs(serverRx - (SLOW + FAST)) / (SLOW + FAST)).toBeLessThan(0.1);

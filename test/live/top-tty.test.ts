@@ -127,3 +127,16 @@ describe.runIf(native)('netsnap top on a terminal (native)', () => {
     }
   });
 });
+
+describe.skipIf(native)('netsnap top on a terminal, TypeScript backend', () => {
+  it('refuses before taking the screen: the message, exit status 1, no alternate screen', async () => {
+    const p = openPty([process.execPath, CLI, 'top'], 24, 80, {}, 30);
+    try {
+      expect(await p.exit(20_000)).toBe(1);
+      expect(p.output).toMatch(/^netsnap: throughput comes from tcp_info .* which only the native backend reads/);
+      expect(p.output).not.toContain('\x1b[?1049h');
+    } finally {
+      p.kill();
+    }
+  });
+});
