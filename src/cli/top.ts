@@ -264,36 +264,45 @@ export function screenLines(t: ThroughputTick, v: ViewState, interval: number, s
 
 const round3 = (v: number | null): number | null => (v === null ? null : Math.round(v * 1000) / 1000);
 
-function flowJson<F extends Flow>(f: F): F {
-  return { ...f, txBps: round3(f.txBps), rxBps: round3(f.rxBps), retransBps: round3(f.retransBps) };
+/**
+ * The counters of a row, named one by one: the line is a contract (schema/top-v1.schema.json), so a
+ * field the service adds later does not appear in it unannounced.
+ */
+function flowJson(f: Flow): Record<string, Json> {
+  return {
+    connections: f.connections, txBytes: f.txBytes, rxBytes: f.rxBytes, retransBytes: f.retransBytes,
+    txBps: round3(f.txBps), rxBps: round3(f.rxBps), retransBps: round3(f.retransBps),
+    closeWait: f.closeWait, acceptQueue: f.acceptQueue, rttP50Us: f.rttP50Us, closed: f.closed,
+  };
 }
 
 /** The NDJSON object of one tick (schema/top-v1.schema.json); lists sorted by the sort column. */
 export function tickJson(t: ThroughputTick, v: ViewState): Json {
-  const sorted = <F extends Flow>(list: readonly F[], label: (f: F) => string): F[] =>
-    sortRows(list.map((f) => ({ label: label(f), flow: f })), v.sort).map((r) => flowJson(r.flow));
-  const out: Record<string, unknown> = {
+  const sorted = <F extends Flow>(list: readonly F[], label: (f: F) => string, fields: (f: F) => Record<string, Json>): Json[] =>
+    sortRows(list.map((f) => ({ label: label(f), flow: f })), v.sort).map((r) => ({ ...fields(r.flow), ...flowJson(r.flow) }));
+  const tot = t.totals;
+  const out: Record<string, Json> = {
     schema: 'netsnap/v1',
     kind: 'tick',
     tick: t.tick,
     time: new Date(t.time).toISOString(),
     intervalMs: t.intervalMs,
     skippedSlots: t.skippedSlots,
-    totals: {
-      ...flowJson(t.totals),
-      openedPerSec: round3(t.totals.openedPerSec),
-      closedPerSec: round3(t.totals.closedPerSec),
-    },
-    processes: sorted(t.processes, (p) => String(p.pid).padStart(10)),
-    ports: sorted(t.ports, (p) => String(p.port).padStart(5)),
-    peers: sorted(t.peers, (p) => p.address),
-    containers: sorted(t.containers, (c) => c.id),
+    totals: { ...flowJson(tot), states: { ...tot.states }, opened: tot.opened, openedPerSec: round3(tot.openedPerSec), closedPerSec: round3(tot.closedPerSec) },
+    processes: sorted(t.processes, (p) => String(p.pid).padStart(10), (p) => ({ pid: p.pid, program: p.program, container: p.container })),
+    ports: sorted(t.ports, (p) => String(p.port).padStart(5), (p) => ({ proto: p.proto, port: p.port })),
+    peers: sorted(t.peers, (p) => p.address, (p) => ({ address: p.address })),
+    containers: sorted(t.containers, (c) => c.id, (c) => ({ id: c.id, cgroup: c.cgroup })),
     unattributed: flowJson(t.unattributed),
-    udp: t.udp,
-    events: t.events,
+    udp: { sockets: t.udp.sockets, rxQueue: t.udp.rxQueue, txQueue: t.udp.txQueue, drops: t.udp.drops },
+    events: { received: t.events.received, overflows: t.events.overflows, lost: t.events.lost, dropped: t.events.dropped },
   };
-  if (v.by === 'connection') out.connections = sorted(t.connections, (c) => c.cookie.padStart(20));
-  return out as Json;
+  if (v.by === 'connection') {
+    out.connections = sorted(t.connections, (c) => c.cookie.padStart(20), (c) => ({
+      cookie: c.cookie, family: c.family, local: { ...c.local }, remote: { ...c.remote }, state: c.state, pid: c.pid, program: c.program,
+    }));
+  }
+  return out;
 }
 
 const ALT_ON = '\x1b[?1049h';

@@ -2,10 +2,13 @@
 // binary; the test types g, s and q into it and reads what it drew: the header and the table, the
 // grouping and the sort changing, a narrow and a resized terminal, and the terminal given back
 // (alternate screen off, cursor shown) with exit status 0. A loopback connection of this test makes
-// the table non-empty. Everything is killed after a deadline.
+// the table non-empty. Everything is killed after a deadline. The layout itself (widths, rows, units,
+// the remainder rows) is checked on made-up ticks, on both backends.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, CLI } from '../helpers/env';
+import { humanRate, screenLines, tableRows, type ViewState } from '../../src/cli/top';
+import type { Flow, ThroughputTick } from '../../src/services/throughput';
 import { frames, openPty, screenText, type Pty } from '../helpers/pty';
 import { once } from '../helpers/sockets';
 
@@ -138,5 +141,77 @@ describe.skipIf(native)('netsnap top on a terminal, TypeScript backend', () => {
     } finally {
       p.kill();
     }
+  });
+});
+
+/** A made-up tick: `n` processes, process k moving k KiB/s each way over k connections. */
+function madeUp(n: number, first = false): ThroughputTick {
+  const seconds = first ? null : 1;
+  const flow = (k: number): Flow => ({
+    connections: k, txBytes: k * 1024, rxBytes: k * 1024, retransBytes: 0, txBps: seconds && k * 1024, rxBps: seconds && k * 1024,
+    retransBps: seconds && 0, closeWait: k % 2, acceptQueue: 0, rttP50Us: 100 * k, closed: 0,
+  });
+  const processes = Array.from({ length: n }, (_, i) => ({ pid: 1000 + i, program: `prog-${i}-with-a-long-name\x1b[2J`, container: null, ...flow(i + 1) }));
+  const sum = (k: keyof Flow) => processes.reduce((a, p) => a + (p[k] as number), 0);
+  const unattributed = { ...flow(0), connections: 0, txBytes: 9000, rxBytes: 0, txBps: seconds && 9000, closed: 2 };
+  return {
+    tick: first ? 0 : 3, time: Date.UTC(2025, 0, 1, 12), intervalMs: first ? 0 : 1000, skippedSlots: first ? 0 : 2,
+    totals: {
+      ...flow(0), connections: sum('connections') + 3, txBytes: sum('txBytes') + 9000 + 700, rxBytes: sum('rxBytes'), closed: 2,
+      txBps: seconds && sum('txBytes') + 9700, rxBps: seconds && sum('rxBytes'),
+      states: { ESTABLISHED: sum('connections') + 3 }, opened: 1, openedPerSec: seconds && 1, closedPerSec: seconds && 2,
+    },
+    processes, ports: [{ proto: 'tcp', port: 443, ...flow(n) }], peers: [], containers: [], connections: [],
+    unattributed, udp: { sockets: 2, rxQueue: 0, txQueue: 0, drops: 1 }, events: { received: 10, overflows: 1, lost: 0, dropped: 0 },
+  };
+}
+
+describe('the layout of netsnap top (made-up ticks)', () => {
+  const view: ViewState = { by: 'process', sort: 'bytes', owners: true, containers: false };
+
+  it('shows rates in human units, and - on the first tick', () => {
+    expect(humanRate(null)).toBe('-');
+    expect(humanRate(0)).toBe('0 B/s');
+    expect(humanRate(1000)).toBe('1000 B/s');
+    expect(humanRate(1536)).toBe('1.50 KiB/s');
+    expect(humanRate(3_000_000)).toBe('2.86 MiB/s');
+    expect(humanRate(200 * 1024 * 1024)).toBe('200 MiB/s');
+    const first = screenLines(madeUp(3, true), view, 1, null, false);
+    const row = first.find((l) => l.startsWith('1002/'))!;
+    expect(row.split(/ +/).slice(2, 5)).toEqual(['-', '-', '-']);
+    expect(first.join('\n')).toContain('first tick: the baseline');
+  });
+
+  it('never draws past the terminal, whatever its size; the rows it cannot show are counted', () => {
+    const t = madeUp(30);
+    for (const columns of [1, 8, 20, 33, 40, 57, 80, 132, 200]) {
+      for (const rows of [1, 3, 6, 12, 24, 60]) {
+        const lines = screenLines(t, view, 1, { columns, rows }, true);
+        expect(lines.length).toBeLessThanOrEqual(rows);
+        for (const l of lines) expect(l.length, `${columns}x${rows}: ${l}`).toBeLessThanOrEqual(columns);
+      }
+    }
+    const lines = screenLines(t, view, 1, { columns: 100, rows: 20 }, true);
+    expect(lines.at(-1)).toMatch(/^\.\.\. \d+ more rows$/);
+    // No control character of a process name reaches the terminal.
+    for (const l of lines) expect(l).not.toMatch(/[\x00-\x1f]/);
+  });
+
+  it('sorts by the chosen column, and shows the remainder and unattributed rows where nothing else holds them', () => {
+    const t = madeUp(3);
+    const byBytes = tableRows(t, view).rows.map((r) => r.label);
+    expect(byBytes[0]).toBe('(unattributed)'); // 9000 bytes, more than any process
+    expect(byBytes).toContain('(owner unknown)'); // 3 connections and 700 bytes no process holds
+    const unknown = tableRows(t, view).rows.find((r) => r.label === '(owner unknown)')!.flow;
+    expect(unknown).toMatchObject({ connections: 3, txBytes: 700, rxBytes: 0, txBps: 700 });
+    const byConns = tableRows(t, { ...view, sort: 'conns' }).rows.map((r) => r.label);
+    expect(byConns.slice(0, 3)).toEqual(['(owner unknown)', '1002/prog-2-with-a-long-name?[2J', '1001/prog-1-with-a-long-name?[2J']); // ties by label
+    const ports = tableRows(t, { ...view, by: 'port' }).rows.map((r) => r.label);
+    expect(ports).toEqual(['tcp/443']);
+    const header = screenLines(t, view, 1, null, false).slice(0, 5).join('\n');
+    expect(header).toMatch(/skipped slots 2/);
+    expect(header).toMatch(/lost destroy events 1/);
+    expect(header).toMatch(/UDP 2 sockets, .*drops 1 \(the kernel keeps no byte counts for UDP\)/);
+    expect(header).toMatch(/new 1\.0\/s {2}closed 2\.0\/s/);
   });
 });
