@@ -30,8 +30,8 @@ UDP: sockets, queues and drops only (the kernel keeps no byte counts for UDP).
   --filter EXPR         only the connections ss's filter EXPR keeps (addresses, ports, pid, comm, ...)
   --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
 
-On a terminal: g cycles the grouping, s the sort column, q (or Ctrl-C) quits. Elsewhere (a pipe, a
-file) one plain table per tick is appended.
+On a terminal: g cycles the grouping, s the sort column (G and S backwards), q (or Ctrl-C) quits.
+Elsewhere (a pipe, a file) one plain table per tick is appended.
 `;
 
 const SPEC = [
