@@ -7,10 +7,11 @@ import { Grid } from '../services/schedule';
 import { isNetsnapError, usageError } from '../model/errors';
 import { stringifyJson, type Json } from '../format/json';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, SubcommandError } from './subargs';
+import { countOption, durationOption, FILTER_SPEC, filterOption, NAMESPACE_SPEC, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
 
 export const TOP_USAGE = `usage: netsnap top [--interval TIME] [--by GROUP] [--sort COLUMN] [--count N] [--ndjson]
                   [--no-owners] [--containers] [--proc-root DIR] [--filter EXPR | --filter-file FILE]
+                  [--netns NAME | --pid PID]
 
 Live TCP throughput and health without packet capture: bytes sent and received per second, retransmits,
 RTT, CLOSE_WAIT and accept queues per process, container, port, peer or connection, from the kernel's
@@ -29,6 +30,9 @@ UDP: sockets, queues and drops only (the kernel keeps no byte counts for UDP).
   --proc-root DIR       read /proc from DIR (default /proc)
   --filter EXPR         only the connections ss's filter EXPR keeps (addresses, ports, pid, comm, ...)
   --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
+  --netns NAME|PATH     another network namespace (/run/netns/NAME, or an nsfs path): netsnap runs
+                        inside it (nsenter: root)
+  --pid PID             process PID's network namespace, likewise
 
 On a terminal: g cycles the grouping, s the sort column (G and S backwards), q (or Ctrl-C) quits.
 Elsewhere (a pipe, a file) one plain table per tick is appended.
@@ -38,7 +42,7 @@ const SPEC = [
   { name: 'interval', value: true }, { name: 'by', value: true }, { name: 'sort', value: true },
   { name: 'count', value: true }, { name: 'ndjson', value: false }, { name: 'no-owners', value: false },
   { name: 'containers', value: false }, { name: 'proc-root', value: true }, { name: 'help', short: 'h', value: false },
-  ...FILTER_SPEC,
+  ...FILTER_SPEC, ...NAMESPACE_SPEC,
 ];
 
 export type SortKey = 'bytes' | 'tx' | 'rx' | 'retrans' | 'conns' | 'rtt' | 'close-wait' | 'accept-q';
@@ -322,6 +326,7 @@ interface Run {
 export async function runTop(argv: string[], io: Output): Promise<number> {
   const say = (text: string) => io.err(utf8(text));
   let run: Run;
+  let nsPath: string | null = null;
   try {
     const { options, positionals, rest } = parseSubArgs('top', argv, SPEC);
     if (options.has('help')) {
@@ -341,6 +346,7 @@ export async function runTop(argv: string[], io: Output): Promise<number> {
       procRoot: options.get('proc-root') || '/proc',
       filter: filterOption('top', options),
     };
+    nsPath = namespaceOption('top', options);
   } catch (err) {
     if (err instanceof SubcommandError) {
       say(`${err.message}\n`);
@@ -350,6 +356,9 @@ export async function runTop(argv: string[], io: Output): Promise<number> {
     say(`${err.message}\n${TOP_USAGE}`);
     return 2;
   }
+
+  // Another namespace: the whole command runs inside it (its connections and destroy events).
+  if (nsPath !== null) return runInNamespace('top', argv, nsPath, say);
 
   // Before the screen is taken: a refusal (the TypeScript backend, a filter closed connections
   // cannot be judged by) is a message and an exit status, never an empty view.

@@ -89,7 +89,10 @@ export interface ThroughputTick {
   peers: PeerFlow[];
   containers: ContainerFlow[];
   connections: ConnectionFlow[];
-  /** Bytes of closed connections nobody could be credited with (never seen alive, no listener). */
+  /**
+   * Bytes of closed connections without a known owner (not seen held by a process, and no listener's
+   * owner to take them); their ports and peers count them too.
+   */
   unattributed: Flow;
   /** UDP: the kernel keeps no byte counters for it. */
   udp: { sockets: number; rxQueue: number; txQueue: number; drops: number };
@@ -409,6 +412,8 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
         seen.delete(cookie);
         alive.delete(cookie);
         closedCount++;
+        // Born and gone between two ticks: it opened in this one too.
+        if (!prev) opened++;
         // Its port and peer are known whoever owned it; the owner-less ones also make the unattributed row.
         credit(owner, servicePort, remoteAddress, tx, rx, re, true);
         if (owner === null) {

@@ -11,6 +11,7 @@ import Ajv2020 from 'ajv/dist/2020';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backend, CLI, ROOT } from '../helpers/env';
 import { netsnap } from '../helpers/cli';
+import { canUseNetns, inNamespace, removeLeftovers, run as runCommand } from '../helpers/netns';
 
 const native = backend.name === 'native';
 const validate = new Ajv2020({ strict: true, allErrors: true }).compile(
@@ -201,6 +202,60 @@ describe.skipIf(native)('netsnap top on the TypeScript backend', () => {
       expect(r.status).toBe(1);
       expect(r.stdout).toBe('');
       expect(r.stderr).toMatch(/^netsnap: throughput comes from tcp_info .* which only the native backend reads/);
+    }
+  });
+});
+
+describe.runIf(native && canUseNetns)('netsnap top --netns (root, ip netns)', () => {
+  const ns = `nstop-${process.pid}`;
+  beforeAll(() => {
+    removeLeftovers(/^nstop-(\d+)$/);
+    expect(runCommand('ip', ['netns', 'add', ns]).status).toBe(0);
+    inNamespace(ns, 'ip', ['link', 'set', 'lo', 'up']);
+  });
+  afterAll(() => {
+    runCommand('ip', ['netns', 'del', ns]);
+  });
+
+  it("counts that namespace's connections, not this one's", async () => {
+    // Inside: a python sender writes 64 KiB every 50 ms to a server on port 7778 for 4 s.
+    const script = [
+      'import socket, threading, time',
+      'l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); l.bind(("127.0.0.1", 7778)); l.listen()',
+      'c = socket.create_connection(("127.0.0.1", 7778)); a, _ = l.accept()',
+      'def drain():',
+      '  while a.recv(1 << 20): pass',
+      'threading.Thread(target=drain, daemon=True).start()',
+      'end = time.time() + 4',
+      'while time.time() < end:',
+      '  c.sendall(b"x" * 65536); time.sleep(0.05)',
+    ].join('\n');
+    const sender = spawn('ip', ['netns', 'exec', ns, 'python3', '-c', script], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const r = spawn(process.execPath, [CLI, 'top', '--ndjson', '--netns', ns, '--interval', '0.5', '--count', '4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const lines: string[] = [];
+      readline.createInterface({ input: r.stdout! }).on('line', (l) => lines.push(l));
+      let err = '';
+      r.stderr!.on('data', (d: Buffer) => (err += String(d)));
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => r.kill('SIGKILL'), 30_000);
+        r.on('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      expect(err).toBe('');
+      expect(code).toBe(0);
+      const ticks = lines.map((l) => JSON.parse(l) as { ports: Array<{ port: number; txBytes: number }> });
+      expect(ticks).toHaveLength(4);
+      for (const t of ticks) valid(t);
+      // Its port moved bytes after the baseline; nothing of this namespace is there.
+      const moved = ticks.slice(1).reduce((n, t) => n + (t.ports.find((p) => p.port === 7778)?.txBytes ?? 0), 0);
+      expect(moved).toBeGreaterThan(100_000);
+      for (const t of ticks) for (const p of t.ports) expect([7778, 0]).toContain(p.port);
+    } finally {
+      sender.kill();
     }
   });
 });
