@@ -170,6 +170,9 @@ export function tableRows(t: ThroughputTick, v: ViewState): { rows: Row[]; notes
     case 'peer':
       rows = t.peers.map((p) => ({ label: printable(p.address), flow: p }));
       break;
+    case 'network':
+      rows = t.networks.map((n) => ({ label: printable(n.network), flow: n }));
+      break;
     case 'connection':
       rows = t.connections.map((c) => ({
         label: printable(`${endpoint(c.local, c.family)} ${endpoint(c.remote, c.family)}${c.state === 'ESTABLISHED' ? '' : ` ${c.state}`}${c.pid === null ? '' : ` ${c.pid}/${c.program ?? ''}`}`),
@@ -195,7 +198,7 @@ interface Column {
 }
 
 const KEY_TITLE: Record<GroupBy, string> = {
-  process: 'PID/PROGRAM', container: 'CONTAINER', port: 'PORT', peer: 'PEER', connection: 'LOCAL PEER [STATE] [PID/PROGRAM]',
+  process: 'PID/PROGRAM', container: 'CONTAINER', port: 'PORT', peer: 'PEER', network: 'PEER NETWORK', connection: 'LOCAL PEER [STATE] [PID/PROGRAM]',
 };
 
 // In display order; `keep` is the priority when the terminal is narrow (lowest dropped first).
@@ -296,6 +299,7 @@ export function tickJson(t: ThroughputTick, v: ViewState): Json {
     processes: sorted(t.processes, (p) => String(p.pid).padStart(10), (p) => ({ pid: p.pid, program: p.program, container: p.container })),
     ports: sorted(t.ports, (p) => String(p.port).padStart(5), (p) => ({ proto: p.proto, port: p.port })),
     peers: sorted(t.peers, (p) => p.address, (p) => ({ address: p.address })),
+    networks: sorted(t.networks, (n) => n.network, (n) => ({ network: n.network })),
     containers: sorted(t.containers, (c) => c.id, (c) => ({ id: c.id, cgroup: c.cgroup })),
     unattributed: flowJson(t.unattributed),
     udp: { sockets: t.udp.sockets, rxQueue: t.udp.rxQueue, txQueue: t.udp.txQueue, drops: t.udp.drops },

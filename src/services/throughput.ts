@@ -10,15 +10,15 @@
 import { getBackend, type BackendName } from '../backends/select';
 import { NetsnapError } from '../model/errors';
 import { InetTable } from '../model/columns';
-import { addressText } from '../model/address';
+import { addressText, parseAddress } from '../model/address';
 import { TCP_INFO_INDEX } from '../model/tcp_info';
 import type { DestroySubscription } from '../model/contract';
 import { createSampler, type Sampler } from './sampler';
 import type { Snapshot } from '../model/snapshot';
 import { compileFilter } from '../filter/compile';
 
-export type GroupBy = 'process' | 'container' | 'port' | 'peer' | 'connection';
-export const GROUP_BYS: readonly GroupBy[] = ['process', 'container', 'port', 'peer', 'connection'];
+export type GroupBy = 'process' | 'container' | 'port' | 'peer' | 'network' | 'connection';
+export const GROUP_BYS: readonly GroupBy[] = ['process', 'container', 'port', 'peer', 'network', 'connection'];
 
 /** What every row of every grouping counts over one tick. */
 export interface Flow {
@@ -54,6 +54,10 @@ export interface PortFlow extends Flow {
 export interface PeerFlow extends Flow {
   address: string;
 }
+export interface NetworkFlow extends Flow {
+  /** The peer's network: its IPv4 /24 or IPv6 /64, as ADDRESS/PREFIX. */
+  network: string;
+}
 export interface ContainerFlow extends Flow {
   id: string;
   cgroup: string | null;
@@ -87,6 +91,7 @@ export interface ThroughputTick {
   processes: ProcessFlow[];
   ports: PortFlow[];
   peers: PeerFlow[];
+  networks: NetworkFlow[];
   containers: ContainerFlow[];
   connections: ConnectionFlow[];
   /**
@@ -142,6 +147,18 @@ interface Seen {
   servicePort: number;
   peer: string;
   seenAt: number;
+}
+
+/** A peer address's network: IPv4 /24 (an IPv4-mapped address as IPv4), IPv6 /64. */
+export function networkOf(address: string): string {
+  const v4 = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.\d+$/i.exec(address);
+  if (v4) return `${v4[1]}.${v4[2]}.${v4[3]}.0/24`;
+  const a = parseAddress(address);
+  if (!a || a.family !== 6) return address;
+  const b = a.addr;
+  const groups: string[] = [];
+  for (let k = 0; k < 8; k += 2) groups.push(((b[k]! << 8) | b[k + 1]!).toString(16));
+  return `${groups.join(':')}::/64`;
 }
 
 const emptyFlow = (): Flow => ({
@@ -240,6 +257,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
     const processInfo = new Map<number, Owner>();
     const ports = new Groups<number>();
     const peers = new Groups<string>();
+    const networks = new Groups<string>();
     const containers = new Groups<string>();
     const containerCgroup = new Map<string, string | null>();
     const connections: ConnectionFlow[] = [];
@@ -285,7 +303,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
           containerCgroup.set(owner.container, owner.cgroup);
         }
       }
-      all.push(ports.get(servicePort), peers.get(peer));
+      all.push(ports.get(servicePort), peers.get(peer), networks.get(networkOf(peer)));
       for (const f of all) {
         f.txBytes += tx;
         f.rxBytes += rx;
@@ -342,7 +360,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
           re = retrans;
         }
         credit(owner, servicePort, remoteAddress, tx, rx, re, false);
-        const groups = [totals, ports.get(servicePort), peers.get(remoteAddress)];
+        const groups = [totals, ports.get(servicePort), peers.get(remoteAddress), networks.get(networkOf(remoteAddress))];
         if (owner) {
           groups.push(processes.get(owner.pid));
           if (owner.container !== null) groups.push(containers.get(owner.container));
@@ -444,6 +462,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
       processes: processList,
       ports: [...ports.flows].map(([port, f]) => ({ proto: 'tcp' as const, port, ...finish(f, seconds) })),
       peers: [...peers.flows].map(([address, f]) => ({ address, ...finish(f, seconds) })),
+      networks: [...networks.flows].map(([network, f]) => ({ network, ...finish(f, seconds) })),
       containers: [...containers.flows].map(([id, f]) => ({ id, cgroup: containerCgroup.get(id) ?? null, ...finish(f, seconds) })),
       connections: connections.map((c) => ({ ...c, ...finish({ ...c }, seconds), cookie: c.cookie, family: c.family, local: c.local, remote: c.remote, state: c.state, pid: c.pid, program: c.program })),
       unattributed: finish(unattributed, seconds),

@@ -37,7 +37,7 @@ export function openPty(args: string[], rows: number, cols: number, env: Record<
     },
     write: (keys) => send({ write: keys }),
     resize: (r, c) => send({ resize: [r, c] }),
-    async waitFor(test, ms = 15_000, from = 0) {
+    async waitFor(test, ms = 40_000, from = 0) {
       const deadline = Date.now() + ms;
       while (!test(output.slice(from))) {
         if (Date.now() > deadline) throw new Error(`not drawn within ${ms} ms; pty_run.py: ${errors}\n${JSON.stringify(output.slice(-3000))}`);
@@ -45,7 +45,7 @@ export function openPty(args: string[], rows: number, cols: number, env: Record<
         await new Promise((r) => setTimeout(r, 25));
       }
     },
-    async exit(ms = 15_000) {
+    async exit(ms = 40_000) {
       const timer = setTimeout(() => child.kill('SIGKILL'), ms);
       const code = await exited;
       clearTimeout(timer);

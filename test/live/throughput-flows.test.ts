@@ -4,7 +4,7 @@
 // the truth; here exact), the first tick as the baseline, and the TypeScript backend's refusal.
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createThroughput } from '../../src/services/throughput';
+import { createThroughput, networkOf } from '../../src/services/throughput';
 import { NetsnapError } from '../../src/model/errors';
 import { backend } from '../helpers/env';
 import { once } from '../helpers/sockets';
@@ -64,6 +64,9 @@ describe.runIf(native)('throughput by cookie and destroy events (native)', () =>
         expect(mine.txBytes).toBe(n);
         expect(mine.rxBytes).toBe(n);
         expect(t.ports.find((p) => p.port === port)!.txBytes).toBe(n);
+        // Both ends' peer is 127.0.0.1: one peer, one peer network.
+        expect(t.peers.find((p) => p.address === '127.0.0.1')!.txBytes).toBe(n);
+        expect(t.networks.find((p) => p.network === '127.0.0.0/24')!.rxBytes).toBe(n);
         expect(mine.txBps).toBeCloseTo(n / (t.intervalMs / 1000), 6);
         tx += mine.txBytes;
       }
@@ -100,6 +103,15 @@ describe.runIf(native)('throughput by cookie and destroy events (native)', () =>
     } finally {
       tp.close();
     }
+  });
+});
+
+describe('peer networks', () => {
+  it('are an IPv4 /24 (IPv4-mapped as IPv4) or an IPv6 /64', () => {
+    expect(networkOf('10.1.2.3')).toBe('10.1.2.0/24');
+    expect(networkOf('::ffff:192.168.7.9')).toBe('192.168.7.0/24');
+    expect(networkOf('2001:db8:1:2:3:4:5:6')).toBe('2001:db8:1:2::/64');
+    expect(networkOf('::1')).toBe('0:0:0:0::/64');
   });
 });
 

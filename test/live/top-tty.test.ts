@@ -161,7 +161,7 @@ function madeUp(n: number, first = false): ThroughputTick {
       txBps: seconds && sum('txBytes') + 9700, rxBps: seconds && sum('rxBytes'),
       states: { ESTABLISHED: sum('connections') + 3 }, opened: 1, openedPerSec: seconds && 1, closedPerSec: seconds && 2,
     },
-    processes, ports: [{ proto: 'tcp', port: 443, ...flow(n) }], peers: [], containers: [], connections: [],
+    processes, ports: [{ proto: 'tcp', port: 443, ...flow(n) }], peers: [], networks: [], containers: [], connections: [],
     unattributed, udp: { sockets: 2, rxQueue: 0, txQueue: 0, drops: 1 }, events: { received: 10, overflows: 1, lost: 0, dropped: 0 },
   };
 }
