@@ -2,6 +2,8 @@
 // changed (~) since the previous one, and the counts by protocol and state. On a terminal the view
 // is redrawn in place; otherwise (a pipe, a file) every tick is appended. --ndjson gives events.
 // Addresses are numeric (no DNS per tick); all sockets of the chosen tables count, listeners too.
+// Ticks keep to the grid of the interval: when one takes longer, the slots it ran over are skipped
+// and the next tick says how many (head line, and skippedSlots on the NDJSON tick line).
 import type { CliOptions } from './args';
 import { NetsnapError } from '../model/errors';
 import type { Output } from './output';
@@ -58,6 +60,11 @@ export function counts(snap: Snapshot): Record<string, Record<string, number>> {
   return out;
 }
 
+/** The head line's note of the slots skipped before a tick ('' when none: the tick kept the rate). */
+export function skippedNote(skipped: number): string {
+  return skipped > 0 ? ` | skipped ${skipped} slot${skipped === 1 ? '' : 's'} (the previous tick took longer than the interval)` : '';
+}
+
 /** --ndjson lines of one tick: its events (none on the first tick), then the tick line. */
 export function eventLines(t: Tick): string[] {
   const time = new Date(t.snapshot.takenAt).toISOString();
@@ -68,7 +75,7 @@ export function eventLines(t: Tick): string[] {
     for (const s of t.diff.closed) lines.push(stringifyJson({ ...base, event: 'closed', socket: jsonSocket(s) } as Json));
     for (const c of t.diff.changed) lines.push(stringifyJson({ ...base, event: 'changed', from: c.from, to: c.to, socket: jsonSocket(c.socket) } as Json));
   }
-  lines.push(stringifyJson({ schema: 'netsnap/v1', kind: 'tick', tick: t.tick, time, counts: counts(t.snapshot) } as Json));
+  lines.push(stringifyJson({ schema: 'netsnap/v1', kind: 'tick', tick: t.tick, time, skippedSlots: t.skippedSlots, counts: counts(t.snapshot) } as Json));
   return lines;
 }
 
@@ -90,7 +97,7 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
     } else {
       // The first tick is the starting point: its sockets are counted, not listed as opened.
       const lines = t.tick === 0 ? [] : diffLines(t.diff);
-      const head = `--- ${time} tick ${t.tick}: +${t.tick ? t.diff.opened.length : 0} -${t.diff.closed.length} ~${t.diff.changed.length} | ${countsLine(t.snapshot)}`;
+      const head = `--- ${time} tick ${t.tick}: +${t.tick ? t.diff.opened.length : 0} -${t.diff.closed.length} ~${t.diff.changed.length} | ${countsLine(t.snapshot)}${skippedNote(t.skippedSlots)}`;
       if (tty) {
         recent.push(...lines);
         const room = Math.max(5, (process.stdout.rows ?? 24) - 3);
