@@ -47,6 +47,9 @@ const FEW_LINKS = 64;
 /** How many processes are remembered as recent openers (likeliest holders of new sockets). */
 const RECENT = 64;
 const EMPTY = new Uint8Array(0);
+/** The long loops (over every socket) let the event loop run every this many sockets. */
+const STEP = 8192;
+const breather = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface IncrementalStats {
   /** Full scans taken or merged (in the tick's sample, or in the background on the native backend). */
@@ -175,6 +178,8 @@ export class IncrementalOwners {
   // The last index handed out, and the inodes whose links changed since.
   private index: RawOwners | null = null;
   private dirty = new Set<number>();
+  /** So many links changed (a full scan, the first tick) that the index is sorted again from scratch. */
+  private all = true;
   /** The processes' records or the scan's counters changed: a new index even if no link did. */
   private refresh = true;
   readonly stats: IncrementalStats = { fullScans: 0, incrementalScans: 0, pidsScanned: 0, linksChecked: 0, pidsPolled: 0 };
@@ -208,13 +213,13 @@ export class IncrementalOwners {
    * This tick's owners from a full scan taken with its sample (`raw`, over the same moment as
    * the tables `columns`): exactly the scan's, and what the ticks after it start from.
    */
-  fullScan(columns: readonly InodeColumn[], raw: RawOwners): RawOwners {
+  async fullScan(columns: readonly InodeColumn[], raw: RawOwners): Promise<RawOwners> {
     const t = this.tick++;
     this.offered = null;
     const first = this.full;
     this.full = false;
-    this.mark(columns, t);
-    this.merge(raw, t + 1, t);
+    await this.mark(columns, t, true);
+    await this.merge(raw, t + 1, t);
     // Baseline of the fd counts: what changes after this is looked at.
     this.poll(t, first);
     return this.build();
@@ -230,14 +235,14 @@ export class IncrementalOwners {
   }
 
   /** This tick's owners, incrementally. `hints` names likely holders of inodes not found yet. */
-  resolve(columns: readonly InodeColumn[], hints: OwnerHints): RawOwners {
+  async resolve(columns: readonly InodeColumn[], hints: OwnerHints): Promise<RawOwners> {
     const t = this.tick++;
     this.stats.incrementalScans++;
-    this.mark(columns, t);
+    await this.mark(columns, t, false);
     if (this.offered) {
       const { raw, startTick } = this.offered;
       this.offered = null;
-      this.merge(raw, startTick, startTick);
+      await this.merge(raw, startTick, startTick);
     }
     const { changed, shrunk } = this.poll(t, false);
     // Processes that changed: what they gained (new sockets, or old ones by fork, dup, passing).
@@ -274,17 +279,18 @@ export class IncrementalOwners {
   // -------------------------------------------------------------------------------------------
 
   /** Step 1: the table's inodes are seen at tick t; new ones are missing; gone ones are dropped. */
-  private mark(columns: readonly InodeColumn[], t: number): void {
+  private async mark(columns: readonly InodeColumn[], t: number, full: boolean): Promise<void> {
     let seen = 0;
     for (const c of columns) {
       const col = c.inode;
       for (let i = 0; i < c.count; i++) {
+        if ((i + 1) % STEP === 0) await breather();
         const inode = col[i]!;
         if (inode === 0) continue;
         const e = this.entries.get(inode);
         if (e === undefined) {
           this.entries.set(inode, { first: t, seen: t, links: [], unowned: false, since: t, needSweeps: this.needSweeps() });
-          this.missing.add(inode);
+          if (!full) this.missing.add(inode); // (a full scan's tick: the scan says)
           seen++;
         } else if (e.seen !== t) {
           e.seen = t;
@@ -293,7 +299,9 @@ export class IncrementalOwners {
       }
     }
     if (this.entries.size === seen) return;
+    let k = 0;
     for (const [inode, e] of this.entries) {
+      if (++k % STEP === 0) await breather();
       if (e.seen === t) continue;
       for (const l of e.links) {
         const p = this.procs.get(l.pid);
@@ -302,7 +310,7 @@ export class IncrementalOwners {
           p.lost = true;
         }
       }
-      if (e.links.length > 0) this.dirty.add(inode);
+      if (e.links.length > 0) this.touch(inode);
       this.entries.delete(inode);
       this.missing.delete(inode);
     }
@@ -377,7 +385,7 @@ export class IncrementalOwners {
       const e = this.entries.get(inode);
       if (!e) continue;
       e.links = e.links.filter((l) => l.pid !== pid);
-      this.dirty.add(inode);
+      this.touch(inode);
       if (e.links.length === 0 && !e.unowned) this.setMissing(inode, e);
     }
   }
@@ -427,7 +435,7 @@ export class IncrementalOwners {
       return;
     }
     e.links = e.links.filter((x) => x !== l);
-    this.dirty.add(inode);
+    this.touch(inode);
     const p = this.procs.get(l.pid);
     if (p && p.fds.get(l.fd) === inode) p.fds.delete(l.fd);
     if (e.links.length === 0 && !e.unowned) this.setMissing(inode, e);
@@ -443,7 +451,7 @@ export class IncrementalOwners {
     if (e.links.length > 1) e.links.sort(byPidFd);
     e.unowned = false;
     if (this.missing.delete(inode) && this.targets?.delete(inode)) this.targetsLeft--;
-    this.dirty.add(inode);
+    this.touch(inode);
     this.bind(pid, fd, inode);
     const p = this.procs.get(pid)!;
     if (p.record === null) p.record = processRecord(`${this.procRoot}/${pid}`, readHead);
@@ -558,13 +566,15 @@ export class IncrementalOwners {
    * (none: unowned) plus links seen to hold them from that tick on; later ones add its links to
    * theirs. The scan's links count as checked at `checkedAt`.
    */
-  private merge(raw: RawOwners, startTick: number, checkedAt: number): void {
+  private async merge(raw: RawOwners, startTick: number, checkedAt: number): Promise<void> {
     this.stats.fullScans++;
     this.lastScan = { pidsScanned: raw.pidsScanned, pidsVanished: raw.pidsVanished, pidsDenied: raw.pidsDenied };
     this.refresh = true;
     const inodes = raw.inodes;
     const n = inodes.length;
+    let step = 0;
     for (const [inode, e] of this.entries) {
+      if (++step % STEP === 0) await breather();
       // The scan's entries of this inode: [lo, hi).
       let lo = 0;
       let hi = n;
@@ -586,7 +596,7 @@ export class IncrementalOwners {
         for (let k = lo; k < hi; k++) {
           const pid = raw.pids[k]!;
           const fd = raw.fds[k]!;
-          const known = e.links.find((l) => l.pid === pid && l.fd === fd);
+          const known = e.links.length === 0 ? undefined : e.links.find((l) => l.pid === pid && l.fd === fd);
           if (known) {
             if (known.checked < checkedAt) known.checked = checkedAt;
             next.push(known);
@@ -602,7 +612,7 @@ export class IncrementalOwners {
         }
         e.links = next;
         for (const l of next) this.bind(l.pid, l.fd, inode);
-        this.dirty.add(inode);
+        this.touch(inode);
       }
       if (e.links.length > 0) {
         e.unowned = false;
@@ -624,6 +634,16 @@ export class IncrementalOwners {
     }
   }
 
+  /** The links of `inode` changed: the next index is the last one with its links replaced. */
+  private touch(inode: number): void {
+    if (this.all) return;
+    this.dirty.add(inode);
+    if (this.dirty.size > 64 && this.dirty.size > this.entries.size / 8) {
+      this.all = true;
+      this.dirty.clear();
+    }
+  }
+
   /** (pid, fd) holds `inode`: the fd map says so, and the inode it held before (if another) loses the link. */
   private bind(pid: number, fd: number, inode: number): void {
     const p = this.procs.get(pid) ?? this.newProc(pid, undefined);
@@ -633,7 +653,7 @@ export class IncrementalOwners {
       const k = b ? b.links.findIndex((l) => l.pid === pid && l.fd === fd) : -1;
       if (b && k >= 0) {
         b.links.splice(k, 1);
-        this.dirty.add(before);
+        this.touch(before);
         if (b.links.length === 0 && !b.unowned) this.setMissing(before, b);
       }
     }
@@ -643,14 +663,15 @@ export class IncrementalOwners {
   /** The OwnerIndex columns of what we know: the last ones again when nothing changed. */
   private build(): RawOwners {
     const old = this.index;
-    if (old && !this.refresh && this.dirty.size === 0) return old;
+    if (old && !this.refresh && !this.all && this.dirty.size === 0) return old;
     let inodes: Float64Array;
     let pids: Int32Array;
     let fds: Int32Array;
-    if (old === null || this.dirty.size > old.inodes.length / 8) ({ inodes, pids, fds } = this.sortedLinks());
+    if (old === null || this.all) ({ inodes, pids, fds } = this.sortedLinks());
     else if (this.dirty.size > 0) ({ inodes, pids, fds } = this.mergedLinks(old));
     else ({ inodes, pids, fds } = old);
     this.dirty.clear();
+    this.all = false;
     this.refresh = false;
     // The owning processes, sorted by pid.
     const owning: number[] = [];

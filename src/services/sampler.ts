@@ -31,7 +31,7 @@ export interface SamplerOptions {
    * Known owners each incremental tick re-verifies with one readlink of their /proc/PID/fd/FD (is
    * it still that socket?), in rotation; while no more are known, all of them every tick. Bounds
    * the event loop's share of the owner work at any number of sockets (a readlink is a few µs).
-   * Default 1,000; 0 leaves the re-verification to the fd-count signals and the full scans.
+   * Default 500; 0 leaves the re-verification to the fd-count signals and the full scans.
    */
   ownerChecksPerTick?: number;
   /**
@@ -101,7 +101,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   if (options.fullScanEvery !== undefined && (!Number.isInteger(fullScanEvery) || fullScanEvery < 1)) throw new TypeError('fullScanEvery must be an integer >= 1');
   const fullScanSeconds = options.fullScanSeconds ?? (options.fullScanEvery === undefined ? 10 : Infinity);
   if (typeof fullScanSeconds !== 'number' || !(fullScanSeconds > 0)) throw new TypeError('fullScanSeconds must be a number of seconds > 0');
-  const checksPerTick = options.ownerChecksPerTick ?? 1000;
+  const checksPerTick = options.ownerChecksPerTick ?? 500;
   if (!Number.isInteger(checksPerTick) || checksPerTick < 0) throw new TypeError('ownerChecksPerTick must be an integer >= 0');
   const incrementalUpTo = options.incrementalOwnersUpTo ?? Infinity;
   if (typeof incrementalUpTo !== 'number' || !(incrementalUpTo >= 0)) throw new TypeError('incrementalOwnersUpTo must be a number >= 0');
@@ -184,7 +184,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
       owners.restart(); // back under the limit, the incremental owners start from a full scan
     } else if (owners) {
       const columns = snap.unix ? [...snap.inet, snap.unix] : snap.inet;
-      raw.owners = inTick ? owners.fullScan(columns, raw.owners!) : owners.resolve(columns, (missing, ownersOf) => hintsFor(snap, missing, ownersOf));
+      raw.owners = inTick ? await owners.fullScan(columns, raw.owners!) : await owners.resolve(columns, (missing, ownersOf) => hintsFor(snap, missing, ownersOf));
       snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     }
     if (filter?.needs.owners) {
@@ -198,8 +198,17 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     return tick;
   }
 
+  // One tick at a time, whoever asks (next() while the iterator waits, or two next() at once): a
+  // tick's owners and buffers build on the previous tick's.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial(slot: number | null, skippedSlots: number): Promise<Tick<SnapshotDiff | null>> {
+    const p = queue.then(() => take(slot, skippedSlots));
+    queue = p.catch(() => undefined);
+    return p;
+  }
+
   return {
-    next: () => take(null, 0),
+    next: () => serial(null, 0),
     get ownerStats() {
       return owners?.stats ?? null;
     },
@@ -212,7 +221,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
       let slot = 0;
       let skipped = 0;
       while (!closed) {
-        yield await take(slot, skipped);
+        yield await serial(slot, skipped);
         if (closed) return;
         if (ms > 0) {
           // The next slot that has not begun yet (now, or later when this one ended early).
