@@ -157,6 +157,8 @@ export class IncrementalOwners {
   /** Pids in the order they last gained a socket, most recent last. */
   private recent: number[] = [];
   private tick = 0;
+  /** The last tick that took a full scan with its sample. */
+  private lastFullTick = -1;
   private full = true;
   /** Counters of the last full scan, which the owners reported between full scans rest on. */
   private lastScan = { pidsScanned: 0, pidsVanished: 0, pidsDenied: 0 };
@@ -216,6 +218,7 @@ export class IncrementalOwners {
   async fullScan(columns: readonly InodeColumn[], raw: RawOwners): Promise<RawOwners> {
     const t = this.tick++;
     this.offered = null;
+    this.lastFullTick = t;
     const first = this.full;
     this.full = false;
     await this.mark(columns, t, true);
@@ -231,7 +234,8 @@ export class IncrementalOwners {
    * tick it is the truth, but for links seen after it started; newer sockets keep what we know.
    */
   offer(raw: RawOwners, startTick: number): void {
-    if (!this.full) this.offered = { raw, startTick };
+    // Not when a full scan was taken with a tick's sample since (or is about to be): that one is newer.
+    if (!this.full && startTick > this.lastFullTick) this.offered = { raw, startTick };
   }
 
   /** This tick's owners, incrementally. `hints` names likely holders of inodes not found yet. */
