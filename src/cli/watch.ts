@@ -14,6 +14,7 @@ import { originOf, type AnySocket, type SnapshotDiff } from '../analysis/diff';
 import { inetSocketJson, stringifyJson, unixSocketJson, type Json } from '../format/json';
 import type { Tick } from '../services/sampler';
 import type { InetTable, UnixTable } from '../model/columns';
+import { tcpStateName, udpStateName, unixStateName } from '../model/states';
 
 function endpoint(address: string, port: number, family: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
@@ -48,15 +49,27 @@ function jsonSocket(s: AnySocket): Json {
   return s.proto === 'unix' ? unixSocketJson(s, at.table as UnixTable, at.row) : inetSocketJson(s, at.table as InetTable, at.row, { numericHosts: true, numericPorts: true });
 }
 
-/** Protocol -> state -> count. */
+/** Protocol -> state -> count. From the columns: no row object per socket (a tick may hold 100,000). */
 export function counts(snap: Snapshot): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
-  const add = (proto: string, state: string) => {
+  const add = (proto: string, state: string, n: number) => {
     const m = (out[proto] ??= {});
-    m[state] = (m[state] ?? 0) + 1;
+    m[state] = (m[state] ?? 0) + n;
   };
-  for (const r of snap.inetSockets()) add(r.proto, r.stateName);
-  for (const r of snap.unixSockets()) add('unix', r.stateName);
+  for (const t of snap.inet) {
+    const byState = new Map<number, number>();
+    for (let i = 0; i < t.count; i++) byState.set(t.state[i]!, (byState.get(t.state[i]!) ?? 0) + 1);
+    for (const [st, n] of byState) add(t.proto, t.proto === 'tcp' ? tcpStateName(st) : udpStateName(st), n);
+  }
+  const u = snap.unix;
+  if (u) {
+    const byState = new Map<string, number>();
+    for (let i = 0; i < u.count; i++) {
+      const name = unixStateName(u.state[i]!, u.flags[i]!);
+      byState.set(name, (byState.get(name) ?? 0) + 1);
+    }
+    for (const [name, n] of byState) add('unix', name, n);
+  }
   return out;
 }
 
