@@ -2,6 +2,8 @@
 // changed (~) since the previous one, and the counts by protocol and state. On a terminal the view
 // is redrawn in place; otherwise (a pipe, a file) every tick is appended. --ndjson gives events.
 // Addresses are numeric (no DNS per tick); all sockets of the chosen tables count, listeners too.
+// Ticks keep to the grid of the interval: when one takes longer, the slots it ran over are skipped
+// and the next tick says how many (head line, and skippedSlots on the NDJSON tick line).
 import type { CliOptions } from './args';
 import { NetsnapError } from '../model/errors';
 import type { Output } from './output';
@@ -12,6 +14,7 @@ import { originOf, type AnySocket, type SnapshotDiff } from '../analysis/diff';
 import { inetSocketJson, stringifyJson, unixSocketJson, type Json } from '../format/json';
 import type { Tick } from '../services/sampler';
 import type { InetTable, UnixTable } from '../model/columns';
+import { tcpStateName, udpStateName, unixStateName } from '../model/states';
 
 function endpoint(address: string, port: number, family: number): string {
   return family === 6 ? `[${address}]:${port}` : `${address}:${port}`;
@@ -46,16 +49,33 @@ function jsonSocket(s: AnySocket): Json {
   return s.proto === 'unix' ? unixSocketJson(s, at.table as UnixTable, at.row) : inetSocketJson(s, at.table as InetTable, at.row, { numericHosts: true, numericPorts: true });
 }
 
-/** Protocol -> state -> count. */
+/** Protocol -> state -> count. From the columns: no row object per socket (a tick may hold 100,000). */
 export function counts(snap: Snapshot): Record<string, Record<string, number>> {
   const out: Record<string, Record<string, number>> = {};
-  const add = (proto: string, state: string) => {
+  const add = (proto: string, state: string, n: number) => {
     const m = (out[proto] ??= {});
-    m[state] = (m[state] ?? 0) + 1;
+    m[state] = (m[state] ?? 0) + n;
   };
-  for (const r of snap.inetSockets()) add(r.proto, r.stateName);
-  for (const r of snap.unixSockets()) add('unix', r.stateName);
+  for (const t of snap.inet) {
+    const byState = new Map<number, number>();
+    for (let i = 0; i < t.count; i++) byState.set(t.state[i]!, (byState.get(t.state[i]!) ?? 0) + 1);
+    for (const [st, n] of byState) add(t.proto, t.proto === 'tcp' ? tcpStateName(st) : udpStateName(st), n);
+  }
+  const u = snap.unix;
+  if (u) {
+    const byState = new Map<string, number>();
+    for (let i = 0; i < u.count; i++) {
+      const name = unixStateName(u.state[i]!, u.flags[i]!);
+      byState.set(name, (byState.get(name) ?? 0) + 1);
+    }
+    for (const [name, n] of byState) add('unix', name, n);
+  }
   return out;
+}
+
+/** The head line's note of the slots skipped before a tick ('' when none: the tick kept the rate). */
+export function skippedNote(skipped: number): string {
+  return skipped > 0 ? ` | skipped ${skipped} slot${skipped === 1 ? '' : 's'} (the previous tick took longer than the interval)` : '';
 }
 
 /** --ndjson lines of one tick: its events (none on the first tick), then the tick line. */
@@ -68,7 +88,7 @@ export function eventLines(t: Tick): string[] {
     for (const s of t.diff.closed) lines.push(stringifyJson({ ...base, event: 'closed', socket: jsonSocket(s) } as Json));
     for (const c of t.diff.changed) lines.push(stringifyJson({ ...base, event: 'changed', from: c.from, to: c.to, socket: jsonSocket(c.socket) } as Json));
   }
-  lines.push(stringifyJson({ schema: 'netsnap/v1', kind: 'tick', tick: t.tick, time, counts: counts(t.snapshot) } as Json));
+  lines.push(stringifyJson({ schema: 'netsnap/v1', kind: 'tick', tick: t.tick, time, skippedSlots: t.skippedSlots, counts: counts(t.snapshot) } as Json));
   return lines;
 }
 
@@ -90,7 +110,7 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
     } else {
       // The first tick is the starting point: its sockets are counted, not listed as opened.
       const lines = t.tick === 0 ? [] : diffLines(t.diff);
-      const head = `--- ${time} tick ${t.tick}: +${t.tick ? t.diff.opened.length : 0} -${t.diff.closed.length} ~${t.diff.changed.length} | ${countsLine(t.snapshot)}`;
+      const head = `--- ${time} tick ${t.tick}: +${t.tick ? t.diff.opened.length : 0} -${t.diff.closed.length} ~${t.diff.changed.length} | ${countsLine(t.snapshot)}${skippedNote(t.skippedSlots)}`;
       if (tty) {
         recent.push(...lines);
         const room = Math.max(5, (process.stdout.rows ?? 24) - 3);

@@ -1,56 +1,126 @@
-// Incremental owner resolution for the sampler. A full scan reads every fd of every process; on
-// a busy host that is most of a sample's cost, and from one tick to the next almost nothing
-// changes. So between full scans we:
-//   1. keep what we knew (inode -> (pid, fd)) and check each kept link with one readlink, dropping
-//      it when the fd was closed or reused, or when its process died or its pid was reused (told
-//      by the start time in /proc/PID/stat);
-//   2. look up only inodes we have not seen, scanning processes in the order most likely to hold
-//      them (the owners of a listener on the same local port first, then processes that gained
-//      sockets recently, then the rest) and stopping as soon as all are found.
-// Accuracy trade-off (documented in the README): a socket that gains an extra owner without a new
-// inode (fork(), SCM_RIGHTS) shows only the owners seen so far, and an inode the last full scan
-// found no holder for is not looked for again, until the next full scan (every `fullScanEvery`
-// ticks). An inode first seen between full scans with no holder yet is looked for every tick.
+// Incremental owner resolution for the sampler: owners at any number of sockets without a full
+// /proc/*/fd scan per tick. A full scan reads every fd of every process; from one tick to the next
+// almost nothing changes, so between full scans (which the sampler takes on a slower cadence, the
+// native backend's on its threads, off the event loop) a tick:
+//   1. keeps the owners of every socket still in the table (what we know: inode -> (pid, fd));
+//      a socket gone from the table takes its owners with it;
+//   2. polls every process with one stat of /proc/PID/fd, whose size is its number of open fds
+//      (Linux 6.2+), and reads again the fd directory of each process whose count changed, that
+//      lost a socket, or that is new, readlink-ing only the fds it does not know: what a process
+//      gained (a new socket, or an old one by fork, dup or fd passing) is found at the next tick.
+//      A process whose count fell has the links of its shared sockets (more than one holder)
+//      checked at once (all of its links when it has few); a process that is gone (or whose pid
+//      was reused: the directory's inode changed and so did the start time in /proc/PID/stat)
+//      loses everything we knew of it;
+//   3. re-verifies a rolling share of the known links, `checksPerTick` readlinks of
+//      /proc/PID/fd/FD a tick (is it still that inode?) in rotation, every link every tick while
+//      there are no more than that; a link that now points at another socket of the table moves to it;
+//   4. looks for the inodes still unowned in the likeliest processes first (the owners of the
+//      listener on the same local port, then those that gained sockets recently), then in a sweep
+//      over all processes that goes on from tick to tick within a budget, stopping as soon as all
+//      are found; an inode missing after a whole sweep and at two ticks is "unowned" (kernel
+//      sockets, processes we may not read) and not looked for again, but by step 2, until the next
+//      full scan.
+// The accuracy trade-off, for a socket that was in the table at the previous tick (the README has
+// it too): its owners are what a full scan shows, except
+//   - a holder gained without a new inode (fork, dup, fd passing) by a process whose fd count did
+//     not change and that lost no socket since the previous tick (it closed as many fds as it
+//     gained): shown from the next full scan (or when another change of its count has it read);
+//   - a holder that closed its fd while the socket lives on elsewhere, when its fd count did not
+//     fall (it opened as many as it closed) or it holds many sockets and this one was not shared
+//     yet as far as we knew: dropped when the link's turn in the rotation comes (at most
+//     ceil(known links / checksPerTick) ticks) or at the next full scan;
+//   - on kernels before 6.2 (no fd count) both of these wait for the rotation or the full scan.
+// A new socket (first seen at this tick) is owned by this tick when its holder's count changed
+// or the search found it within the budget; else at a later tick.
 import * as fs from 'node:fs';
-import type { Backend, RawOwners } from '../model/contract';
+import type { RawOwners } from '../model/contract';
 import { isFdName, isPidName, packProcesses, processRecord, type ProcessRecord } from './proc_pid';
-import { parseSocketLink } from './fd_link';
+import { parseSocketLinkText } from './fd_link';
+
+/** /proc/PID/stat is one line; 8 KiB holds it whatever the comm. */
+const STAT_MAX = 8192;
+/** Readlinks (a directory read counts 1 plus 1 per 8 entries) a tick may spend looking for owners. */
+const SEARCH_BUDGET = 8192;
+/** A process whose fd count fell has all its links checked when it holds at most this many. */
+const FEW_LINKS = 64;
+/** How many processes are remembered as recent openers (likeliest holders of new sockets). */
+const RECENT = 64;
+const EMPTY = new Uint8Array(0);
+/** The long loops (over every socket) let the event loop run every this many sockets. */
+const STEP = 8192;
+const breather = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+export interface IncrementalStats {
+  /** Full scans taken or merged (in the tick's sample, or in the background on the native backend). */
+  fullScans: number;
+  /** Ticks resolved incrementally. */
+  incrementalScans: number;
+  /** Processes whose fd directory was read by incremental lookups, in total. */
+  pidsScanned: number;
+  /** Known links checked with readlink, in total. */
+  linksChecked: number;
+  /** Processes polled for their fd count (one stat of /proc/PID/fd each), in total. */
+  pidsPolled: number;
+}
+
+/** A column of socket inodes (a table's), its first `count` values used. */
+export interface InodeColumn {
+  readonly inode: Float64Array;
+  readonly count: number;
+}
+
+/** Pids likely to hold `missing` (in order), given what is known of other inodes' owners. */
+export type OwnerHints = (missing: ReadonlySet<number>, ownersOf: (inode: number) => ReadonlyArray<{ pid: number }> | undefined) => number[];
 
 interface Link {
   pid: number;
   fd: number;
+  /** The tick at which it was last seen to hold the inode. */
+  checked: number;
 }
 
-interface KnownProcess extends ProcessRecord {
-  startTime: string;
+interface Entry {
+  /** The tick at which the inode was first in the table. */
+  first: number;
+  /** The last tick at which it was in the table. */
+  seen: number;
+  /** Sorted by (pid, fd). */
+  links: Link[];
+  /** Looked for everywhere and not found: not looked for again until a full scan. */
+  unowned: boolean;
+  /** While missing: the tick since which, and the sweep count after which it was looked for in every process. */
+  since: number;
+  needSweeps: number;
 }
 
-const EMPTY = new Uint8Array(0);
-/** /proc/PID/stat is one line; 8 KiB holds it whatever the comm. */
-const STAT_MAX = 8192;
-
-export interface IncrementalStats {
-  fullScans: number;
-  incrementalScans: number;
-  /** Processes whose fd directory was read by incremental lookups, in total. */
-  pidsScanned: number;
-  /** Kept links checked with readlink, in total. */
-  linksChecked: number;
+interface Proc {
+  /** st_size of /proc/PID/fd at the last poll (its number of fds), -1 before the first. */
+  size: number;
+  /** st_ino of /proc/PID/fd: changes when the pid is reused (or the inode was evicted). */
+  ino: number;
+  start: string | null;
+  /** fd -> inode of the known links. */
+  fds: Map<number, number>;
+  /** Lost a socket since the last poll (its count may not show it: it may have opened another). */
+  lost: boolean;
+  polled: number;
+  record: ProcessRecord | null;
 }
 
-function readText(path: string, max: number): Uint8Array | null {
+function readHead(path: string, max: number): Uint8Array {
   try {
     const b = fs.readFileSync(path);
     return b.subarray(0, Math.min(max, b.length));
   } catch {
-    return null;
+    return EMPTY;
   }
 }
 
 /** Field 22 of /proc/PID/stat (start time in clock ticks), or null when the process is gone. */
 export function startTime(procRoot: string, pid: number): string | null {
-  const stat = readText(`${procRoot}/${pid}/stat`, STAT_MAX);
-  if (!stat) return null;
+  const stat = readHead(`${procRoot}/${pid}/stat`, STAT_MAX);
+  if (stat.length === 0) return null;
   const text = Buffer.from(stat).toString('latin1');
   const close = text.lastIndexOf(')');
   if (close < 0) return null;
@@ -65,200 +135,650 @@ function listPids(procRoot: string): number[] {
   } catch {
     return [];
   }
-  return names.filter(isPidName).map(Number).sort((a, b) => a - b);
-}
-
-/** The socket fds of one process; null when it vanished or denied access. */
-function scanPid(procRoot: string, pid: number): Array<{ inode: number; fd: number }> | null {
-  let fds: string[];
-  try {
-    fds = fs.readdirSync(`${procRoot}/${pid}/fd`);
-  } catch {
-    return null;
-  }
-  const out: Array<{ inode: number; fd: number }> = [];
-  for (const name of fds) {
-    if (!isFdName(name)) continue;
-    let link: Buffer;
-    try {
-      link = fs.readlinkSync(`${procRoot}/${pid}/fd/${name}`, { encoding: 'buffer' });
-    } catch {
-      continue;
-    }
-    const inode = parseSocketLink(link);
-    if (inode >= 0) out.push({ inode, fd: Number(name) });
-  }
+  const out: number[] = [];
+  for (const n of names) if (isPidName(n)) out.push(Number(n));
   return out;
 }
 
+function statFdDir(path: string): fs.Stats | undefined {
+  try {
+    return fs.statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // EACCES, ENOTDIR (not a process directory): as gone
+  }
+}
+
+const byPidFd = (a: Link, b: Link) => a.pid - b.pid || a.fd - b.fd;
+
 export class IncrementalOwners {
-  private links = new Map<number, Link[]>();
-  private processes = new Map<number, KnownProcess>();
-  /** Inodes the last full scan found no owner for (kernel sockets): not looked for until the next one. */
-  private unowned = new Set<number>();
+  private entries = new Map<number, Entry>();
+  private procs = new Map<number, Proc>();
+  private missing = new Set<number>();
   /** Pids in the order they last gained a socket, most recent last. */
   private recent: number[] = [];
   private tick = 0;
+  /** The last tick that took a full scan with its sample. */
+  private lastFullTick = -1;
+  private full = true;
   /** Counters of the last full scan, which the owners reported between full scans rest on. */
   private lastScan = { pidsScanned: 0, pidsVanished: 0, pidsDenied: 0 };
-  readonly stats: IncrementalStats = { fullScans: 0, incrementalScans: 0, pidsScanned: 0, linksChecked: 0 };
+  /** A background full scan waiting to be merged, and the tick before which it started. */
+  private offered: { raw: RawOwners; startTick: number } | null = null;
+  // Rotation of step 3.
+  private ring: number[] = [];
+  private ringPos = 0;
+  // Sweep of step 4.
+  private sweepList: number[] = [];
+  private sweepPos = 0;
+  private sweeps = 0;
+  private pidList: number[] = [];
+  /** The inodes the current search is after (found ones leave it), and how many are left. */
+  private targets: Set<number> | null = null;
+  private targetsLeft = 0;
+  /** Does /proc/PID/fd report its number of fds as its size (Linux 6.2+)? */
+  private readonly fdCounts: boolean;
+  // The last index handed out, and the inodes whose links changed since.
+  private index: RawOwners | null = null;
+  private dirty = new Set<number>();
+  /** So many links changed (a full scan, the first tick) that the index is sorted again from scratch. */
+  private all = true;
+  /** The processes' records or the scan's counters changed: a new index even if no link did. */
+  private refresh = true;
+  readonly stats: IncrementalStats = { fullScans: 0, incrementalScans: 0, pidsScanned: 0, linksChecked: 0, pidsPolled: 0 };
 
   constructor(
-    private readonly backend: Backend,
     private readonly procRoot: string,
-    private readonly fullScanEvery: number,
-  ) {}
+    /** Known links re-verified per tick (step 3). */
+    private readonly checksPerTick: number,
+  ) {
+    // Our own process has fds 0-2 at least: a size of 0 means the kernel does not count them.
+    this.fdCounts = (statFdDir(`${procRoot}/self/fd`)?.size ?? 0) > 0;
+  }
+
+  /** True when the next tick must take a full scan with its sample (the first, or after restart()). */
+  get needsFullScan(): boolean {
+    return this.full;
+  }
+
+  /** The number of the next tick (what a background scan started now passes to offer()). */
+  get nextTick(): number {
+    return this.tick;
+  }
+
+  /** The next tick takes a full scan with its sample (what is known may be stale: it is replaced then). */
+  restart(): void {
+    this.full = true;
+    this.offered = null;
+  }
 
   /**
-   * Owners of `inodes` (the sockets of this tick). `hints` maps an inode to pids likely to hold it
-   * (e.g. the owners of the listener on its local port).
+   * This tick's owners from a full scan taken with its sample (`raw`, over the same moment as
+   * the tables `columns`): exactly the scan's, and what the ticks after it start from.
    */
-  resolve(
-    inodes: Iterable<number>,
-    hints: (inode: number, known: (inode: number) => Link[] | undefined) => number[],
-    fullScan?: RawOwners,
-  ): RawOwners {
-    const wanted = new Set<number>();
-    for (const i of inodes) if (i !== 0) wanted.add(i);
-    if (this.tick++ % this.fullScanEvery === 0) this.fullScan(wanted, fullScan ?? this.backend.scanOwners(this.procRoot));
-    else this.incremental(wanted, hints);
-    return this.toRaw(wanted);
+  async fullScan(columns: readonly InodeColumn[], raw: RawOwners): Promise<RawOwners> {
+    const t = this.tick++;
+    this.offered = null;
+    this.lastFullTick = t;
+    const first = this.full;
+    this.full = false;
+    await this.mark(columns, t, true);
+    await this.merge(raw, t + 1, t);
+    // Baseline of the fd counts: what changes after this is looked at.
+    this.poll(t, first);
+    return this.build();
   }
 
-  /** Makes the next resolve() a full scan (what was kept may be stale). */
-  restart(): void {
-    this.tick = 0;
+  /**
+   * A full scan that started before tick `startTick`'s sample (the native backend's, in the
+   * background): merged at the next resolve(). For every socket already in the table before that
+   * tick it is the truth, but for links seen after it started; newer sockets keep what we know.
+   */
+  offer(raw: RawOwners, startTick: number): void {
+    // Not when a full scan was taken with a tick's sample since (or is about to be): that one is newer.
+    if (!this.full && startTick > this.lastFullTick) this.offered = { raw, startTick };
   }
 
-  /** Will the next resolve() be a full scan? (The sampler then has the backend do it off the event loop.) */
-  get fullScanDue(): boolean {
-    return this.tick % this.fullScanEvery === 0;
-  }
-
-  private fullScan(wanted: Set<number>, raw: RawOwners): void {
-    this.stats.fullScans++;
-    this.lastScan = { pidsScanned: raw.pidsScanned, pidsVanished: raw.pidsVanished, pidsDenied: raw.pidsDenied };
-    this.links.clear();
-    const alive = new Map<number, KnownProcess>();
-    for (let k = 0; k < raw.inodes.length; k++) {
-      const inode = raw.inodes[k]!;
-      const list = this.links.get(inode) ?? [];
-      list.push({ pid: raw.pids[k]!, fd: raw.fds[k]! });
-      this.links.set(inode, list);
-    }
-    for (let p = 0; p < raw.procPids.length; p++) {
-      const pid = raw.procPids[p]!;
-      const known = this.processes.get(pid);
-      const start = startTime(this.procRoot, pid) ?? '';
-      alive.set(pid, known && known.startTime === start ? known : {
-        startTime: start,
-        name: raw.strings.slice(raw.nameStart[p]!, raw.nameStart[p]! + raw.nameLen[p]!),
-        comm: raw.strings.slice(raw.commStart[p]!, raw.commStart[p]! + raw.commLen[p]!),
-        uid: raw.procUids[p]!,
-      });
-    }
-    this.processes = alive;
-    this.unowned = new Set([...wanted].filter((i) => !this.links.has(i)));
-  }
-
-  private incremental(wanted: Set<number>, hints: (inode: number, known: (inode: number) => Link[] | undefined) => number[]): void {
+  /** This tick's owners, incrementally. `hints` names likely holders of inodes not found yet. */
+  async resolve(columns: readonly InodeColumn[], hints: OwnerHints): Promise<RawOwners> {
+    const t = this.tick++;
     this.stats.incrementalScans++;
-    // 1. Processes that died or whose pid was reused lose everything we knew of them.
-    //    A start time that cannot be read (no stat file, or the process just went) proves nothing:
-    //    the links of a process that went fail their readlink below.
-    for (const [pid, rec] of this.processes) {
-      const now = startTime(this.procRoot, pid);
-      if (now !== null && now !== rec.startTime) this.processes.delete(pid);
+    await this.mark(columns, t, false);
+    if (this.offered) {
+      const { raw, startTick } = this.offered;
+      this.offered = null;
+      await this.merge(raw, startTick, startTick);
     }
-    // 2. Every kept link of a wanted inode is checked; links of sockets that are gone are dropped.
-    for (const [inode, list] of this.links) {
-      if (!wanted.has(inode)) {
-        this.links.delete(inode);
+    const { changed, shrunk } = this.poll(t, false);
+    // Processes that changed: what they gained (new sockets, or old ones by fork, dup, passing).
+    let budget = SEARCH_BUDGET;
+    const scanned = new Set<number>();
+    for (const pid of changed) {
+      if (budget <= 0) {
+        // Left for the next tick: still changed then.
+        const p = this.procs.get(pid);
+        if (p) p.size = -1;
         continue;
       }
-      const kept = list.filter((l) => {
-        if (!this.processes.has(l.pid)) return false;
-        this.stats.linksChecked++;
-        try {
-          return parseSocketLink(fs.readlinkSync(`${this.procRoot}/${l.pid}/fd/${l.fd}`, { encoding: 'buffer' })) === inode;
-        } catch {
-          return false;
+      budget -= this.scanPid(pid);
+      scanned.add(pid);
+    }
+    // Processes that closed fds: their shared links (all of them, when they have few) at once.
+    // After the gains, so that a socket passed on (and closed by its sender) counts as shared.
+    for (const pid of shrunk) {
+      const p = this.procs.get(pid);
+      if (!p) continue;
+      const all = p.fds.size <= FEW_LINKS;
+      for (const [fd, inode] of [...p.fds]) {
+        const e = this.entries.get(inode);
+        if (!e || !(all || e.links.length > 1)) continue;
+        const l = e.links.find((x) => x.pid === pid && x.fd === fd);
+        if (l && l.checked !== t) this.verify(inode, e, l, t);
+      }
+    }
+    this.rotate(t);
+    if (this.missing.size > 0) this.search(t, hints, budget, scanned);
+    return this.build();
+  }
+
+  // -------------------------------------------------------------------------------------------
+
+  /** Step 1: the table's inodes are seen at tick t; new ones are missing; gone ones are dropped. */
+  private async mark(columns: readonly InodeColumn[], t: number, full: boolean): Promise<void> {
+    let seen = 0;
+    for (const c of columns) {
+      const col = c.inode;
+      for (let i = 0; i < c.count; i++) {
+        if ((i + 1) % STEP === 0) await breather();
+        const inode = col[i]!;
+        if (inode === 0) continue;
+        const e = this.entries.get(inode);
+        if (e === undefined) {
+          this.entries.set(inode, { first: t, seen: t, links: [], unowned: false, since: t, needSweeps: this.needSweeps() });
+          if (!full) this.missing.add(inode); // (a full scan's tick: the scan says)
+          seen++;
+        } else if (e.seen !== t) {
+          e.seen = t;
+          seen++;
         }
-      });
-      if (kept.length) this.links.set(inode, kept);
-      else this.links.delete(inode);
-    }
-    // 3. New inodes: scan likely holders first, stop when all are found.
-    const missing = new Set([...wanted].filter((i) => !this.links.has(i) && !this.unowned.has(i)));
-    if (missing.size === 0) return;
-    const order: number[] = [];
-    const seen = new Set<number>();
-    const push = (pid: number) => {
-      if (!seen.has(pid)) {
-        seen.add(pid);
-        order.push(pid);
       }
+    }
+    if (this.entries.size === seen) return;
+    let k = 0;
+    for (const [inode, e] of this.entries) {
+      if (++k % STEP === 0) await breather();
+      if (e.seen === t) continue;
+      for (const l of e.links) {
+        const p = this.procs.get(l.pid);
+        if (p && p.fds.get(l.fd) === inode) {
+          p.fds.delete(l.fd);
+          p.lost = true;
+        }
+      }
+      if (e.links.length > 0) this.touch(inode);
+      this.entries.delete(inode);
+      this.missing.delete(inode);
+    }
+  }
+
+  /** A round of the sweep that starts after now: the next one, or the one after the round under way. */
+  private needSweeps(): number {
+    return this.sweeps + (this.sweepPos === 0 || this.sweepPos >= this.sweepList.length ? 1 : 2);
+  }
+
+  /** Step 2: one stat per process. Returns the processes to read again and those whose count fell. */
+  private poll(t: number, baseline: boolean): { changed: number[]; shrunk: number[] } {
+    const changed: number[] = [];
+    const shrunk: number[] = [];
+    const pids = listPids(this.procRoot);
+    this.pidList = pids;
+    for (const pid of pids) {
+      const st = statFdDir(`${this.procRoot}/${pid}/fd`);
+      this.stats.pidsPolled++;
+      let p = this.procs.get(pid);
+      if (st === undefined) {
+        if (p) this.dropProcess(pid);
+        continue;
+      }
+      if (p && st.ino !== p.ino && p.size !== -1) {
+        // A new inode for the directory: evicted and made again, or another process with this pid.
+        const start = startTime(this.procRoot, pid);
+        if (start !== null && start !== p.start) {
+          this.dropProcess(pid);
+          p = undefined;
+        }
+      }
+      if (!p) {
+        p = this.newProc(pid, st);
+        p.polled = t;
+        if (!baseline) changed.push(pid);
+        continue;
+      }
+      p.polled = t;
+      p.ino = st.ino;
+      if (st.size !== p.size) {
+        if (!baseline) {
+          changed.push(pid);
+          if (st.size < p.size) shrunk.push(pid);
+        }
+        p.size = st.size;
+        p.lost = false;
+      } else if (p.lost) {
+        p.lost = false;
+        if (!baseline) changed.push(pid);
+      }
+    }
+    for (const [pid, p] of this.procs) if (p.polled !== t) this.dropProcess(pid);
+    return { changed, shrunk };
+  }
+
+  private newProc(pid: number, st: fs.Stats | undefined): Proc {
+    const p: Proc = {
+      size: st?.size ?? -1, ino: st?.ino ?? -1, start: startTime(this.procRoot, pid), fds: new Map(), lost: false,
+      polled: this.tick - 1, record: null,
     };
-    for (const inode of missing) for (const pid of hints(inode, (i) => this.links.get(i))) push(pid);
-    for (let k = this.recent.length - 1; k >= 0; k--) push(this.recent[k]!);
-    for (const pid of listPids(this.procRoot)) push(pid);
-    for (const pid of order) {
-      if (missing.size === 0) break;
-      const found = scanPid(this.procRoot, pid);
-      this.stats.pidsScanned++;
-      if (!found) continue;
-      let gained = false;
-      for (const { inode, fd } of found) {
-        if (!wanted.has(inode)) continue;
-        const list = this.links.get(inode) ?? [];
-        if (list.some((l) => l.pid === pid && l.fd === fd)) continue;
-        list.push({ pid, fd });
-        list.sort((x, y) => x.pid - y.pid || x.fd - y.fd);
-        this.links.set(inode, list);
-        missing.delete(inode);
-        gained = true;
+    this.procs.set(pid, p);
+    return p;
+  }
+
+  /** A process that is gone (or a pid reused): its links go; sockets left without any are missing. */
+  private dropProcess(pid: number): void {
+    const p = this.procs.get(pid);
+    if (!p) return;
+    this.procs.delete(pid);
+    for (const inode of new Set(p.fds.values())) {
+      const e = this.entries.get(inode);
+      if (!e) continue;
+      e.links = e.links.filter((l) => l.pid !== pid);
+      this.touch(inode);
+      if (e.links.length === 0 && !e.unowned) this.setMissing(inode, e);
+    }
+  }
+
+  /** An inode that lost its last known holder: looked for from the next tick (it is likely closing). */
+  private setMissing(inode: number, e: Entry): void {
+    if (this.missing.has(inode)) return;
+    e.since = this.tick - 1;
+    e.needSweeps = this.needSweeps();
+    this.missing.add(inode);
+  }
+
+  /** Step 3: `checksPerTick` known links, in rotation over the inodes. */
+  private rotate(t: number): void {
+    let budget = this.checksPerTick;
+    let rebuilt = false;
+    while (budget > 0) {
+      if (this.ringPos >= this.ring.length) {
+        if (rebuilt) break;
+        rebuilt = true;
+        this.ring = [...this.entries.keys()];
+        this.ringPos = 0;
+        if (this.ring.length === 0) break;
       }
-      if (gained) {
-        this.noteProcess(pid);
-        this.recent = this.recent.filter((p) => p !== pid);
-        this.recent.push(pid);
-        if (this.recent.length > 64) this.recent.shift();
+      const inode = this.ring[this.ringPos++]!;
+      const e = this.entries.get(inode);
+      if (!e || e.links.length === 0) continue;
+      for (const l of [...e.links]) {
+        if (l.checked === t) continue;
+        this.verify(inode, e, l, t);
+        budget--;
       }
     }
-    // Inodes still missing are looked for again next tick: a socket can be in the table before its
-    // fd is installed (accept() in progress), so one miss does not make it unowned.
   }
 
-  private noteProcess(pid: number): void {
-    const start = startTime(this.procRoot, pid) ?? '';
-    const known = this.processes.get(pid);
-    if (known && known.startTime === start) return;
-    const rec = processRecord(`${this.procRoot}/${pid}`, (path, max) => readText(path, max) ?? EMPTY);
-    this.processes.set(pid, { startTime: start, ...rec });
+  /** One readlink: is (pid, fd) still `inode`? If it is another socket of the table, it moves there. */
+  private verify(inode: number, e: Entry, l: Link, t: number): void {
+    this.stats.linksChecked++;
+    let now = -1;
+    try {
+      now = parseSocketLinkText(fs.readlinkSync(`${this.procRoot}/${l.pid}/fd/${l.fd}`, 'latin1'));
+    } catch {
+      // closed, or the process went
+    }
+    if (now === inode) {
+      l.checked = t;
+      return;
+    }
+    e.links = e.links.filter((x) => x !== l);
+    this.touch(inode);
+    const p = this.procs.get(l.pid);
+    if (p && p.fds.get(l.fd) === inode) p.fds.delete(l.fd);
+    if (e.links.length === 0 && !e.unowned) this.setMissing(inode, e);
+    if (now > 0) {
+      const other = this.entries.get(now);
+      if (other) this.addLink(now, other, l.pid, l.fd, t);
+    }
   }
 
-  /** The OwnerIndex columns of what we know about `wanted`. */
-  private toRaw(wanted: Set<number>): RawOwners {
-    const entries: Array<[number, number, number]> = [];
-    for (const [inode, list] of this.links) if (wanted.has(inode)) for (const l of list) entries.push([inode, l.pid, l.fd]);
-    entries.sort((a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2]);
-    const pids = [...new Set(entries.map((e) => e[1]))].sort((a, b) => a - b);
-    const empty = new Uint8Array(0);
-    const { procUids, nameStart, nameLen, commStart, commLen, strings } = packProcesses(
-      pids.map((pid) => {
-        const rec = this.processes.get(pid);
-        return { name: rec?.name ?? empty, comm: rec?.comm ?? empty, uid: rec?.uid ?? 0xffffffff };
-      }),
-    );
-    return {
-      inodes: Float64Array.from(entries, (e) => e[0]),
-      pids: Int32Array.from(entries, (e) => e[1]),
-      fds: Int32Array.from(entries, (e) => e[2]),
-      procPids: Int32Array.from(pids),
-      procUids, nameStart, nameLen, commStart, commLen, strings,
+  private addLink(inode: number, e: Entry, pid: number, fd: number, t: number): void {
+    if (e.links.some((l) => l.pid === pid && l.fd === fd)) return;
+    e.links.push({ pid, fd, checked: t });
+    if (e.links.length > 1) e.links.sort(byPidFd);
+    e.unowned = false;
+    if (this.missing.delete(inode) && this.targets?.delete(inode)) this.targetsLeft--;
+    this.touch(inode);
+    this.bind(pid, fd, inode);
+    const p = this.procs.get(pid)!;
+    if (p.record === null) p.record = processRecord(`${this.procRoot}/${pid}`, readHead);
+  }
+
+  /** Reads the fds of `pid` we do not know yet; returns the cost (readlinks, plus the directory read). */
+  private scanPid(pid: number): number {
+    const p = this.procs.get(pid);
+    if (!p) return 0;
+    let names: string[];
+    try {
+      names = fs.readdirSync(`${this.procRoot}/${pid}/fd`);
+    } catch {
+      return 1;
+    }
+    this.stats.pidsScanned++;
+    let cost = 1 + (names.length >> 3);
+    let gained = false;
+    for (const name of names) {
+      if (!isFdName(name)) continue;
+      const fd = Number(name);
+      if (p.fds.has(fd)) continue;
+      cost++;
+      let link: string;
+      try {
+        link = fs.readlinkSync(`${this.procRoot}/${pid}/fd/${name}`, 'latin1');
+      } catch {
+        continue;
+      }
+      const inode = parseSocketLinkText(link);
+      if (inode <= 0) continue;
+      const e = this.entries.get(inode);
+      if (!e) continue;
+      this.addLink(inode, e, pid, fd, this.tick - 1);
+      gained = true;
+    }
+    if (gained) {
+      const k = this.recent.indexOf(pid);
+      if (k >= 0) this.recent.splice(k, 1);
+      this.recent.push(pid);
+      if (this.recent.length > RECENT) this.recent.shift();
+    }
+    return cost;
+  }
+
+  /**
+   * Step 4: the missing inodes, in likely processes first, then a budgeted sweep over all. Looked
+   * for: those missing since an earlier tick (a socket whose holder closed its fd after the sample
+   * read the table is gone by the next one: not worth a sweep), and new ones (in likely processes;
+   * in the sweep too when the kernel gives no fd counts, which would have found them in step 2).
+   */
+  private search(t: number, hints: OwnerHints, budget: number, scanned: Set<number>): void {
+    const likelyFor = new Set<number>();
+    const sweepFor = new Set<number>();
+    for (const inode of this.missing) {
+      const e = this.entries.get(inode)!;
+      if (e.since < t || (e.first === t && !this.fdCounts)) sweepFor.add(inode);
+      if (e.since < t || e.first === t) likelyFor.add(inode);
+    }
+    if (likelyFor.size === 0) return;
+    this.targets = likelyFor;
+    this.targetsLeft = likelyFor.size;
+    const likely = hints(likelyFor, (i) => this.entries.get(i)?.links);
+    for (let k = this.recent.length - 1; k >= 0; k--) likely.push(this.recent[k]!);
+    for (const pid of likely) {
+      if (this.targetsLeft === 0 || budget <= 0) break;
+      if (scanned.has(pid) || !this.procs.has(pid)) continue;
+      scanned.add(pid);
+      budget -= this.scanPid(pid);
+    }
+    // The sweep: one round over every process at most per tick, going on where it stopped.
+    this.targets = sweepFor;
+    this.targetsLeft = 0;
+    for (const inode of sweepFor) if (this.missing.has(inode)) this.targetsLeft++;
+    let started = false;
+    while (this.targetsLeft > 0 && budget > 0) {
+      if (this.sweepPos >= this.sweepList.length) {
+        if (started) break;
+        started = true;
+        this.sweepList = this.pidList;
+        this.sweepPos = 0;
+        if (this.sweepList.length === 0) break;
+      }
+      const pid = this.sweepList[this.sweepPos++]!;
+      // Read at this tick already (after every inode now missing was first missed): as good.
+      if (!scanned.has(pid)) {
+        scanned.add(pid);
+        budget -= this.scanPid(pid);
+      }
+      if (this.sweepPos >= this.sweepList.length) {
+        this.sweeps++;
+        this.retire(t);
+      }
+    }
+    this.targets = null;
+  }
+
+  /** Missing inodes looked for in every process, and missing at two ticks at least, become unowned. */
+  private retire(t: number): void {
+    for (const inode of this.missing) {
+      const e = this.entries.get(inode)!;
+      if (this.sweeps >= e.needSweeps && e.since < t) {
+        e.unowned = true;
+        this.missing.delete(inode);
+        if (this.targets?.delete(inode)) this.targetsLeft--;
+      }
+    }
+  }
+
+  /**
+   * A full scan into what we know. Inodes first seen before `startTick` take the scan's links
+   * (none: unowned) plus links seen to hold them from that tick on; later ones add its links to
+   * theirs. The scan's links count as checked at `checkedAt`.
+   */
+  private async merge(raw: RawOwners, startTick: number, checkedAt: number): Promise<void> {
+    this.stats.fullScans++;
+    this.lastScan = { pidsScanned: raw.pidsScanned, pidsVanished: raw.pidsVanished, pidsDenied: raw.pidsDenied };
+    this.refresh = true;
+    const inodes = raw.inodes;
+    const n = inodes.length;
+    let step = 0;
+    for (const [inode, e] of this.entries) {
+      if (++step % STEP === 0) await breather();
+      // The scan's entries of this inode: [lo, hi).
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (inodes[mid]! < inode) lo = mid + 1;
+        else hi = mid;
+      }
+      hi = lo;
+      while (hi < n && inodes[hi] === inode) hi++;
+      const older = e.first < startTick;
+      // As a rule the scan says what we knew: nothing to change but when the links were seen.
+      let same = hi - lo === e.links.length;
+      for (let j = 0; same && j < e.links.length; j++) same = e.links[j]!.pid === raw.pids[lo + j] && e.links[j]!.fd === raw.fds[lo + j];
+      if (same) {
+        for (const l of e.links) if (l.checked < checkedAt) l.checked = checkedAt;
+      } else {
+        const next: Link[] = [];
+        for (let k = lo; k < hi; k++) {
+          const pid = raw.pids[k]!;
+          const fd = raw.fds[k]!;
+          const known = e.links.length === 0 ? undefined : e.links.find((l) => l.pid === pid && l.fd === fd);
+          if (known) {
+            if (known.checked < checkedAt) known.checked = checkedAt;
+            next.push(known);
+          } else next.push({ pid, fd, checked: checkedAt });
+        }
+        // Links seen since the scan started stay (it may have read their process before).
+        for (const l of e.links) if (!next.includes(l) && (!older || l.checked >= startTick)) next.push(l);
+        if (next.length > 1) next.sort(byPidFd);
+        for (const l of e.links) {
+          if (next.includes(l)) continue;
+          const p = this.procs.get(l.pid);
+          if (p && p.fds.get(l.fd) === inode) p.fds.delete(l.fd);
+        }
+        e.links = next;
+        for (const l of next) this.bind(l.pid, l.fd, inode);
+        this.touch(inode);
+      }
+      if (e.links.length > 0) {
+        e.unowned = false;
+        this.missing.delete(inode);
+      } else if (older) {
+        e.unowned = true;
+        this.missing.delete(inode);
+      }
+    }
+    // Names and uids from the scan (an exec() changes the name).
+    for (let k = 0; k < raw.procPids.length; k++) {
+      const p = this.procs.get(raw.procPids[k]!);
+      if (!p) continue;
+      p.record = {
+        name: raw.strings.slice(raw.nameStart[k]!, raw.nameStart[k]! + raw.nameLen[k]!),
+        comm: raw.strings.slice(raw.commStart[k]!, raw.commStart[k]! + raw.commLen[k]!),
+        uid: raw.procUids[k]!,
+      };
+    }
+  }
+
+  /** The links of `inode` changed: the next index is the last one with its links replaced. */
+  private touch(inode: number): void {
+    if (this.all) return;
+    this.dirty.add(inode);
+    if (this.dirty.size > 64 && this.dirty.size > this.entries.size / 8) {
+      this.all = true;
+      this.dirty.clear();
+    }
+  }
+
+  /** (pid, fd) holds `inode`: the fd map says so, and the inode it held before (if another) loses the link. */
+  private bind(pid: number, fd: number, inode: number): void {
+    const p = this.procs.get(pid) ?? this.newProc(pid, undefined);
+    const before = p.fds.get(fd);
+    if (before !== undefined && before !== inode) {
+      const b = this.entries.get(before);
+      const k = b ? b.links.findIndex((l) => l.pid === pid && l.fd === fd) : -1;
+      if (b && k >= 0) {
+        b.links.splice(k, 1);
+        this.touch(before);
+        if (b.links.length === 0 && !b.unowned) this.setMissing(before, b);
+      }
+    }
+    p.fds.set(fd, inode);
+  }
+
+  /** The OwnerIndex columns of what we know: the last ones again when nothing changed. */
+  private build(): RawOwners {
+    const old = this.index;
+    if (old && !this.refresh && !this.all && this.dirty.size === 0) return old;
+    let inodes: Float64Array;
+    let pids: Int32Array;
+    let fds: Int32Array;
+    if (old === null || this.all) ({ inodes, pids, fds } = this.sortedLinks());
+    else if (this.dirty.size > 0) ({ inodes, pids, fds } = this.mergedLinks(old));
+    else ({ inodes, pids, fds } = old);
+    this.dirty.clear();
+    this.all = false;
+    this.refresh = false;
+    // The owning processes, sorted by pid.
+    const owning: number[] = [];
+    for (const [pid, p] of this.procs) if (p.fds.size > 0) owning.push(pid);
+    owning.sort((a, b) => a - b);
+    const { procUids, nameStart, nameLen, commStart, commLen, strings } = packProcesses(owning.map((pid) => {
+      const rec = this.procs.get(pid)!.record;
+      return { name: rec?.name ?? EMPTY, comm: rec?.comm ?? EMPTY, uid: rec?.uid ?? 0xffffffff };
+    }));
+    this.index = {
+      inodes, pids, fds, procPids: Int32Array.from(owning), procUids, nameStart, nameLen, commStart, commLen, strings,
       // The last full scan's counters: a process it could not read stays unread until the next one.
       ...this.lastScan,
-      socketFds: entries.length,
+      socketFds: inodes.length,
     };
+    return this.index;
+  }
+
+  /** Every link, sorted by (inode, pid, fd). */
+  private sortedLinks(): { inodes: Float64Array; pids: Int32Array; fds: Int32Array } {
+    let n = 0;
+    let small = true;
+    for (const [inode, e] of this.entries) {
+      n += e.links.length;
+      if (inode >= 2 ** 32) small = false;
+    }
+    const inodes = new Float64Array(n);
+    const pids = new Int32Array(n);
+    const fds = new Int32Array(n);
+    const srcInode = new Float64Array(n);
+    const srcPid = new Int32Array(n);
+    const srcFd = new Int32Array(n);
+    let k = 0;
+    for (const [inode, e] of this.entries) {
+      for (const l of e.links) {
+        srcInode[k] = inode;
+        srcPid[k] = l.pid;
+        srcFd[k] = l.fd;
+        k++;
+      }
+    }
+    // Links of one inode are already in (pid, fd) order: a stable sort by inode is enough. Packed
+    // as inode * 2^20 + position, the typed array's own numeric sort does it (exact below 2^53).
+    let order: ArrayLike<number>;
+    if (small && n < 2 ** 20) {
+      const keys = new Float64Array(n);
+      for (let i = 0; i < n; i++) keys[i] = srcInode[i]! * 2 ** 20 + i;
+      keys.sort();
+      const o = new Uint32Array(n);
+      for (let i = 0; i < n; i++) o[i] = keys[i]! % 2 ** 20;
+      order = o;
+    } else {
+      order = Array.from({ length: n }, (_, i) => i).sort((a, b) => srcInode[a]! - srcInode[b]! || a - b);
+    }
+    for (let i = 0; i < n; i++) {
+      const j = order[i]!;
+      inodes[i] = srcInode[j]!;
+      pids[i] = srcPid[j]!;
+      fds[i] = srcFd[j]!;
+    }
+    return { inodes, pids, fds };
+  }
+
+  /** The last index with the links of the dirty inodes replaced by their links now. */
+  private mergedLinks(old: RawOwners): { inodes: Float64Array; pids: Int32Array; fds: Int32Array } {
+    const dirty = Float64Array.from(this.dirty).sort();
+    // The dirty inodes' links now, in order.
+    const fresh: Array<[number, Link]> = [];
+    for (const inode of dirty) for (const l of this.entries.get(inode)?.links ?? []) fresh.push([inode, l]);
+    // The old entries that stay: those of clean inodes.
+    const oi = old.inodes;
+    let kept = 0;
+    for (let i = 0, d = 0; i < oi.length; i++) {
+      while (d < dirty.length && dirty[d]! < oi[i]!) d++;
+      if (!(d < dirty.length && dirty[d] === oi[i])) kept++;
+    }
+    const n = kept + fresh.length;
+    const inodes = new Float64Array(n);
+    const pids = new Int32Array(n);
+    const fds = new Int32Array(n);
+    let w = 0;
+    let f = 0;
+    for (let i = 0, d = 0; i < oi.length; i++) {
+      const inode = oi[i]!;
+      while (d < dirty.length && dirty[d]! < inode) d++;
+      if (d < dirty.length && dirty[d] === inode) continue;
+      while (f < fresh.length && fresh[f]![0] < inode) {
+        inodes[w] = fresh[f]![0];
+        pids[w] = fresh[f]![1].pid;
+        fds[w] = fresh[f]![1].fd;
+        w++;
+        f++;
+      }
+      inodes[w] = inode;
+      pids[w] = old.pids[i]!;
+      fds[w] = old.fds[i]!;
+      w++;
+    }
+    for (; f < fresh.length; f++, w++) {
+      inodes[w] = fresh[f]![0];
+      pids[w] = fresh[f]![1].pid;
+      fds[w] = fresh[f]![1].fd;
+    }
+    return { inodes, pids, fds };
   }
 }

@@ -7,22 +7,39 @@ import { diffSnapshotsAsync, type SnapshotDiff } from '../analysis/diff';
 import { IncrementalOwners, type IncrementalStats } from '../owners/incremental';
 import type { Family, Proto, RawSample } from '../model/contract';
 import { Snapshot, type SnapshotOptions, type SourceOption } from '../model/snapshot';
-import { delayUntilCycle, nextCycle } from './schedule';
+import { delayUntilCycle, nextCycle, skippedSlots } from './schedule';
 
 export interface SamplerOptions {
   /** Seconds between ticks (sub-second allowed); 0 = as fast as the caller iterates. Default 1. */
   interval?: number;
   protocols?: readonly Proto[];
   families?: readonly Family[];
-  /** Map owners (incrementally between full scans). Default false. */
+  /** Map owners (incrementally between full scans: see README "Owners are resolved incrementally"). Default false. */
   owners?: boolean;
-  /** A full owner scan every N ticks (1 = every tick, exact but slow). Default 10. */
+  /**
+   * A full owner scan at least every N ticks (1 = with every tick's sample: exact, at the cost of a
+   * full scan per tick). Default: by time only (fullScanSeconds).
+   */
   fullScanEvery?: number;
   /**
-   * Past this many sockets, every tick takes a full owner scan with the sample instead of the
-   * incremental checks (native backend only: the scan then runs on its threads, off the event
-   * loop, while the incremental checks would cost the event loop one readlink per socket).
-   * Default 5,000; Infinity keeps the incremental checks at any size.
+   * A full owner scan at least every this many seconds (the native backend's runs on its threads,
+   * in the background, while ticks go on; the TypeScript backend's with a tick's sample). Default
+   * 10 without fullScanEvery; with it, only when given.
+   */
+  fullScanSeconds?: number;
+  /**
+   * Known owners each incremental tick re-verifies with one readlink of their /proc/PID/fd/FD (is
+   * it still that socket?), in rotation; while no more are known, all of them every tick. Bounds
+   * the event loop's share of the owner work at any number of sockets (a readlink is a few µs).
+   * Default 500; 0 leaves the re-verification to the fd-count signals and the full scans.
+   */
+  ownerChecksPerTick?: number;
+  /**
+   * Past this many sockets (at the previous tick), the native sampler takes a full owner scan with
+   * every tick's sample instead (on its threads, off the event loop: exact, but the cost of a full
+   * scan per tick); 0 = always (exact owners with every tick, as the exporter wants). The
+   * TypeScript backend stays incremental. Default Infinity: incremental at any size (it was 5,000,
+   * which made a watch of 100,000 sockets scan /proc/*\/fd fully with every tick).
    */
   incrementalOwnersUpTo?: number;
   procRoot?: string;
@@ -50,6 +67,16 @@ export interface SamplerOptions {
 
 export interface Tick<D extends SnapshotDiff | null = SnapshotDiff> {
   tick: number;
+  /**
+   * The slot of the grid this tick started in (slot k starts at k * interval seconds after the
+   * first tick); null for a tick taken with next().
+   */
+  slot: number | null;
+  /**
+   * Slots of the grid skipped since the previous tick, because that tick (with its consumer's work
+   * on it) ran past the start of the next slot: 0 when the sampler keeps its rate.
+   */
+  skippedSlots: number;
   /** Valid until two ticks later: its tables' memory is then filled again (double buffering). */
   snapshot: Snapshot;
   /** Changes since the previous tick (everything counts as opened on the first); null with `diff: false`. */
@@ -70,8 +97,14 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   if (typeof withDiff !== 'boolean') throw new TypeError('diff must be a boolean');
   const interval = options.interval ?? 1;
   if (typeof interval !== 'number' || !(interval >= 0)) throw new TypeError('interval must be a number of seconds >= 0');
-  const fullScanEvery = options.fullScanEvery ?? 10;
-  if (!Number.isInteger(fullScanEvery) || fullScanEvery < 1) throw new TypeError('fullScanEvery must be an integer >= 1');
+  const fullScanEvery = options.fullScanEvery ?? Infinity;
+  if (options.fullScanEvery !== undefined && (!Number.isInteger(fullScanEvery) || fullScanEvery < 1)) throw new TypeError('fullScanEvery must be an integer >= 1');
+  const fullScanSeconds = options.fullScanSeconds ?? (options.fullScanEvery === undefined ? 10 : Infinity);
+  if (typeof fullScanSeconds !== 'number' || !(fullScanSeconds > 0)) throw new TypeError('fullScanSeconds must be a number of seconds > 0');
+  const checksPerTick = options.ownerChecksPerTick ?? 500;
+  if (!Number.isInteger(checksPerTick) || checksPerTick < 0) throw new TypeError('ownerChecksPerTick must be an integer >= 0');
+  const incrementalUpTo = options.incrementalOwnersUpTo ?? Infinity;
+  if (typeof incrementalUpTo !== 'number' || !(incrementalUpTo >= 0)) throw new TypeError('incrementalOwnersUpTo must be a number >= 0');
   // The same checks and request as snapshot(): the sampler adds owners per tick itself.
   const sampled: SnapshotOptions = {
     protocols: options.protocols, families: options.families, procRoot: options.procRoot, netDir: options.netDir,
@@ -82,9 +115,9 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   const asked = netlinkAsked(sampled, filter);
   const cgroups = cgroupResolver(sampled, request.procRoot);
   const procRoot = request.procRoot;
-  const owners = options.owners || filter?.needs.owners ? new IncrementalOwners(backend, procRoot, fullScanEvery) : null;
-  const incrementalUpTo = options.incrementalOwnersUpTo ?? 5000;
-  if (typeof incrementalUpTo !== 'number' || !(incrementalUpTo >= 0)) throw new TypeError('incrementalOwnersUpTo must be a number >= 0');
+  const owners = options.owners || filter?.needs.owners ? new IncrementalOwners(procRoot, checksPerTick) : null;
+  // A full scan with every tick's sample (native): exact owners, nothing incremental.
+  const exactEveryTick = backend.name === 'native' && fullScanEvery === 1;
   let lastRows = 0;
   let previous: Snapshot | null = null;
   // Double buffering: tick n fills the tables of tick n-2, so the previous tick's stay intact for
@@ -93,37 +126,65 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   let newer: RawSample | null = null;
   let count = 0;
   let closed = false;
-  let start = 0;
-  let slot = 0;
+  // When the last full scan started: tick number and time.
+  let lastFullTick = 0;
+  let lastFullAt = 0;
+  let background: Promise<void> | null = null;
 
-  async function take(): Promise<Tick<SnapshotDiff | null>> {
+  /** A full owner scan on the native backend's threads, merged into the owners at a later tick. */
+  function scanInBackground(): void {
+    const startTick = owners!.nextTick;
+    const scan = backend.sampleAsync({ netDir: request.netDir, files: [], owners: true, procRoot, littleEndian: request.littleEndian });
+    background = scan.then(
+      (r) => {
+        if (r.owners) owners!.offer(r.owners, startTick);
+      },
+      () => {
+        // A failed scan is retried at the next due time; the incremental owners go on meanwhile.
+      },
+    ).finally(() => {
+      background = null;
+    });
+  }
+
+  async function take(slot: number | null, skippedSlots: number): Promise<Tick<SnapshotDiff | null>> {
     const takenAt = Date.now();
-    // On full-scan ticks the backend scans owners with the sample (native: on the libuv pool).
-    // A big native sample takes its full scan every tick and uses it as it is.
-    // The first tick does not know the size yet: it takes its full scan as it is too (unless the
-    // caller asked for incremental checks at any size).
-    const direct = owners !== null && backend.name === 'native' && (lastRows > incrementalUpTo || (count === 0 && incrementalUpTo !== Infinity));
-    const full = direct || (owners?.fullScanDue ?? false);
+    const now = performance.now();
+    // Past incrementalOwnersUpTo sockets (or with fullScanEvery 1), the native backend scans owners
+    // with every tick's sample (on its threads) and the tick uses them as they are. The first tick
+    // does not know the size yet: it does so too unless incrementalOwnersUpTo is Infinity.
+    const direct = owners !== null && backend.name === 'native' &&
+      (exactEveryTick || lastRows > incrementalUpTo || (count === 0 && incrementalUpTo !== Infinity));
+    // Otherwise a full scan is due every fullScanEvery ticks or fullScanSeconds: the first tick's
+    // (and the TypeScript backend's) with the tick's sample, the native backend's in the background.
+    let inTick = false;
+    if (owners !== null && !direct) {
+      const due = owners.needsFullScan || count - lastFullTick >= fullScanEvery || now - lastFullAt >= fullScanSeconds * 1000;
+      let started = false;
+      if (due && (owners.needsFullScan || backend.name !== 'native')) started = inTick = true;
+      else if (due && background === null) {
+        scanInBackground();
+        started = true;
+      }
+      if (started) {
+        lastFullTick = count;
+        lastFullAt = now;
+      }
+    }
     const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
-    const raw = await backend.sampleAsync({ ...request, owners: full, reuse });
+    const raw = await backend.sampleAsync({ ...request, owners: direct || inTick, reuse });
     checkDumps(request, raw, asked);
     reportFilterPlaces(filter, raw);
     older = newer;
     newer = raw;
-    const scanned = raw.owners ?? undefined;
-    if (!direct) raw.owners = null;
     let snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     lastRows = snap.inet.reduce((n, t) => n + t.count, snap.unix?.count ?? 0);
     if (owners && direct) {
       owners.stats.fullScans++;
-      owners.restart(); // back under the limit, the incremental checks start from a full scan
-    }
-    if (owners && !direct) {
-      const inodes: number[] = [];
-      for (const t of snap.inet) for (let i = 0; i < t.count; i++) inodes.push(t.inode[i]!);
-      if (snap.unix) for (let i = 0; i < snap.unix.count; i++) inodes.push(snap.unix.inode[i]!);
-      const listeners = listenerOwnersByPort(snap);
-      raw.owners = owners.resolve(inodes, (inode, known) => hintsFor(snap, inode, listeners, known), scanned);
+      owners.restart(); // back under the limit, the incremental owners start from a full scan
+    } else if (owners) {
+      const columns = snap.unix ? [...snap.inet, snap.unix] : snap.inet;
+      raw.owners = inTick ? await owners.fullScan(columns, raw.owners!) : await owners.resolve(columns, (missing, ownersOf) => hintsFor(snap, missing, ownersOf));
       snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     }
     if (filter?.needs.owners) {
@@ -132,13 +193,22 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
     const diff = withDiff ? await diffSnapshotsAsync(previous ?? empty, snap) : null;
-    const tick: Tick<SnapshotDiff | null> = { tick: count++, snapshot: snap, diff };
+    const tick: Tick<SnapshotDiff | null> = { tick: count++, slot, skippedSlots, snapshot: snap, diff };
     previous = snap;
     return tick;
   }
 
+  // One tick at a time, whoever asks (next() while the iterator waits, or two next() at once): a
+  // tick's owners and buffers build on the previous tick's.
+  let queue: Promise<unknown> = Promise.resolve();
+  function serial(slot: number | null, skippedSlots: number): Promise<Tick<SnapshotDiff | null>> {
+    const p = queue.then(() => take(slot, skippedSlots));
+    queue = p.catch(() => undefined);
+    return p;
+  }
+
   return {
-    next: take,
+    next: () => serial(null, 0),
     get ownerStats() {
       return owners?.stats ?? null;
     },
@@ -146,48 +216,45 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
       closed = true;
     },
     async *[Symbol.asyncIterator]() {
-      start = performance.now();
-      slot = 0;
+      const ms = interval * 1000;
+      const start = performance.now();
+      let slot = 0;
+      let skipped = 0;
       while (!closed) {
-        yield await take();
+        yield await serial(slot, skipped);
         if (closed) return;
-        const ms = interval * 1000;
         if (ms > 0) {
-          slot = nextCycle(start, slot, ms, performance.now());
+          // The next slot that has not begun yet (now, or later when this one ended early).
+          const next = nextCycle(start, slot, ms, performance.now());
+          skipped = skippedSlots(slot, next);
+          slot = next;
           await new Promise((r) => setTimeout(r, delayUntilCycle(start, slot, ms, performance.now())));
+        } else {
+          slot++;
         }
       }
     },
   };
 }
 
-/** Local port -> inodes of LISTEN sockets on it (an accepted connection's likeliest holders). */
-function listenerOwnersByPort(s: Snapshot): Map<number, number[]> {
-  const out = new Map<number, number[]>();
+/**
+ * Pids likely to hold the missing inodes: the owners of the TCP listeners on their local ports
+ * (an accepted connection is in its listener's process, as a rule). One pass over the TCP rows.
+ */
+function hintsFor(s: Snapshot, missing: ReadonlySet<number>, ownersOf: (inode: number) => ReadonlyArray<{ pid: number }> | undefined): number[] {
+  const ports = new Set<number>();
+  const listeners = new Map<number, number[]>();
   for (const t of s.inet) {
     if (t.proto !== 'tcp') continue;
     for (let i = 0; i < t.count; i++) {
-      if (t.state[i] !== 10) continue;
-      const list = out.get(t.localPort[i]!) ?? [];
-      list.push(t.inode[i]!);
-      out.set(t.localPort[i]!, list);
+      if (t.state[i] === 10) {
+        const list = listeners.get(t.localPort[i]!);
+        if (list) list.push(t.inode[i]!);
+        else listeners.set(t.localPort[i]!, [t.inode[i]!]);
+      } else if (missing.has(t.inode[i]!)) ports.add(t.localPort[i]!);
     }
   }
-  return out;
-}
-
-const inodeRows = new WeakMap<Snapshot, Map<number, number>>();
-
-function hintsFor(s: Snapshot, inode: number, listeners: Map<number, number[]>, known: (inode: number) => Array<{ pid: number }> | undefined): number[] {
-  let ports = inodeRows.get(s);
-  if (!ports) {
-    ports = new Map();
-    for (const t of s.inet) for (let i = 0; i < t.count; i++) ports.set(t.inode[i]!, t.localPort[i]!);
-    inodeRows.set(s, ports);
-  }
-  const port = ports.get(inode);
-  if (port === undefined) return [];
   const pids: number[] = [];
-  for (const l of listeners.get(port) ?? []) for (const o of known(l) ?? []) pids.push(o.pid);
+  for (const port of ports) for (const l of listeners.get(port) ?? []) for (const o of ownersOf(l) ?? []) pids.push(o.pid);
   return pids;
 }

@@ -1,6 +1,8 @@
 // Fixed-grid scheduling for anything that repeats (-c, --watch, the sampler): cycle k starts at
-// start + k * interval, so the cost of a cycle does not push later ones back; a cycle that overruns
-// is followed at once by the next, and missed slots are skipped rather than run in a burst.
+// start + k * interval, so the cost of a cycle does not push later ones back. A cycle that overruns
+// its slot is followed by the next slot that has not begun yet: the slots it ran over are skipped
+// (not run in a burst), and skippedSlots() counts them so that a caller can say so (the sampler's
+// Tick.skippedSlots) instead of quietly running at a fraction of the rate.
 
 /** Milliseconds to wait before cycle k (0-based) may start, given when cycle 0 started. */
 export function delayUntilCycle(startMs: number, k: number, intervalMs: number, nowMs: number): number {
@@ -11,6 +13,11 @@ export function delayUntilCycle(startMs: number, k: number, intervalMs: number, 
 export function nextCycle(startMs: number, done: number, intervalMs: number, nowMs: number): number {
   const due = Math.floor((nowMs - startMs) / intervalMs) + 1;
   return Math.max(done + 1, due);
+}
+
+/** The slots skipped between cycle `done` and cycle `next` (nextCycle's answer): 0 when on time. */
+export function skippedSlots(done: number, next: number): number {
+  return Math.max(0, next - done - 1);
 }
 
 /**

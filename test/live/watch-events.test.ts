@@ -2,7 +2,7 @@
 import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createSampler } from '../../src/services/sampler';
-import { diffLines, eventLines } from '../../src/cli/watch';
+import { diffLines, eventLines, skippedNote } from '../../src/cli/watch';
 import { valid, type Obj } from '../helpers/schema';
 import type { AnySocket, SnapshotDiff } from '../../src/analysis/diff';
 import { backend } from '../helpers/env';
@@ -73,5 +73,23 @@ describe(`watch events (${backend.name})`, () => {
     const nd = netsnap(['--watch', '0.05', '--count', '2', '-tn', '--ndjson']);
     const ticks = validLines(nd.stdout.trim().split('\n')).filter((e) => e.kind === 'tick');
     expect(ticks.map((t) => t.tick)).toEqual([0, 1]);
+    // Every tick line says how many slots were skipped before it (0 when the tick kept the rate).
+    for (const t of ticks) expect(Number.isInteger(t.skippedSlots) && t.skippedSlots >= 0).toBe(true);
+    expect(ticks[0]!.skippedSlots).toBe(0);
+  });
+
+  it('says when slots were skipped: skippedSlots on the NDJSON tick line, a note on the head line', async () => {
+    const sampler = createSampler({ protocols: ['tcp'], families: [4], interval: 0.05 });
+    const ticks = sampler[Symbol.asyncIterator]();
+    await ticks.next();
+    await new Promise((r) => setTimeout(r, 200)); // a slow consumer: 4 slots of 0.05 s
+    const t = (await ticks.next()).value as Awaited<ReturnType<typeof sampler.next>>;
+    sampler.close();
+    expect(t.skippedSlots).toBeGreaterThan(0);
+    const tickLine = validLines(eventLines(t)).find((e) => e.kind === 'tick')!;
+    expect(tickLine.skippedSlots).toBe(t.skippedSlots);
+    expect(skippedNote(0)).toBe('');
+    expect(skippedNote(1)).toBe(' | skipped 1 slot (the previous tick took longer than the interval)');
+    expect(skippedNote(t.skippedSlots)).toContain(`skipped ${t.skippedSlots} slot`);
   });
 });
