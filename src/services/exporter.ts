@@ -234,7 +234,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
   const view = new MetricsView(top, options.info ?? false, options.cgroup ?? false);
   const sampler: Sampler<null> = createSampler({
-    diff: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false, cgroup: options.cgroup ?? false,
+    diff: false, flows: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false, cgroup: options.cgroup ?? false,
     ...(options.filter === undefined ? {} : { filter: options.filter, protocols: INET_PROTOCOLS }),
     // Owners from the backend's full scan with every sample (native: on its threads), never the
     // incremental checks, which readlink each socket's fd on the event loop: 8-20 ms of it per

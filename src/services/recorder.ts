@@ -71,7 +71,7 @@ export function startRecorder(options: RecorderOptions): Recorder {
   const procRoot = options.procRoot ?? '/proc';
   const netDir = `${procRoot}/net`;
   const sampler = createSampler({
-    diff: false, owners, procRoot, backend: options.backend, source: options.source, info: options.info ?? false,
+    diff: false, flows: false, owners, procRoot, backend: options.backend, source: options.source, info: options.info ?? false,
     ...(options.filter === undefined ? {} : { filter: options.filter, protocols: INET_PROTOCOLS }),
   });
   const backend = getBackend(options.backend);

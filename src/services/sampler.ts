@@ -7,6 +7,7 @@ import { diffSnapshotsAsync, type SnapshotDiff } from '../analysis/diff';
 import { IncrementalOwners, type IncrementalStats } from '../owners/incremental';
 import type { Family, Proto, RawSample } from '../model/contract';
 import { Snapshot, type SnapshotOptions, type SourceOption } from '../model/snapshot';
+import { createFlowTracker, type FlowTracker, type ThroughputTick } from './throughput';
 import { delayUntilCycle, nextCycle, skippedSlots } from './schedule';
 
 export interface SamplerOptions {
@@ -52,6 +53,13 @@ export interface SamplerOptions {
   memory?: boolean;
   cgroup?: boolean;
   /**
+   * With `info` (native backend): each tick's `flows` — the TCP bytes moved since the previous tick
+   * per connection, process, container, service port, peer and peer network, closed connections
+   * included (tcp_info by socket cookie plus the kernel's destroy events; see throughput.ts). The first
+   * tick is the baseline. Default: true with `info`.
+   */
+  flows?: boolean;
+  /**
    * As SnapshotOptions.filter: ss's filter expression (and netsnap's predicates beyond it), parsed
    * once; every tick holds only the inet sockets that pass. Predicates on processes (pid, comm,
    * program, container) turn the owner mapping on.
@@ -81,6 +89,8 @@ export interface Tick<D extends SnapshotDiff | null = SnapshotDiff> {
   snapshot: Snapshot;
   /** Changes since the previous tick (everything counts as opened on the first); null with `diff: false`. */
   diff: D;
+  /** With `info` (and `flows` not false): the bytes moved since the previous tick, by cookie. */
+  flows?: ThroughputTick;
 }
 
 export interface Sampler<D extends SnapshotDiff | null = SnapshotDiff> extends AsyncIterable<Tick<D>> {
@@ -112,6 +122,11 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     filter: options.filter,
   };
   const { backend, request, filter } = prepareSample(sampled);
+  if (options.flows !== undefined && typeof options.flows !== 'boolean') throw new TypeError('flows must be a boolean');
+  // Bytes by cookie need tcp_info (info) and the destroy events: the native backend, as info does.
+  const tracker: FlowTracker | null = options.info === true && options.flows !== false
+    ? createFlowTracker({ interval: interval > 0 ? interval : 1, backend: options.backend, ...(options.filter === undefined ? {} : { filter: options.filter }) })
+    : null;
   const asked = netlinkAsked(sampled, filter);
   const cgroups = cgroupResolver(sampled, request.procRoot);
   const procRoot = request.procRoot;
@@ -194,6 +209,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
     const diff = withDiff ? await diffSnapshotsAsync(previous ?? empty, snap) : null;
     const tick: Tick<SnapshotDiff | null> = { tick: count++, slot, skippedSlots, snapshot: snap, diff };
+    if (tracker !== null) tick.flows = tracker.update(snap);
     previous = snap;
     return tick;
   }
@@ -214,6 +230,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     },
     close() {
       closed = true;
+      tracker?.close();
     },
     async *[Symbol.asyncIterator]() {
       const ms = interval * 1000;

@@ -487,7 +487,7 @@ export function createThroughput(options: ThroughputOptions = {}): Throughput {
   if (typeof interval !== 'number' || !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
   const owners = options.owners ?? true;
   const sampler: Sampler<null> = createSampler({
-    interval, protocols: ['tcp', 'udp'], owners, info: true, cgroup: options.containers ?? false, procRoot: options.procRoot,
+    interval, protocols: ['tcp', 'udp'], owners, info: true, flows: false, cgroup: options.containers ?? false, procRoot: options.procRoot,
     backend: options.backend, source: 'netlink', diff: false, ...(options.filter === undefined ? {} : { filter: options.filter }),
   });
   const tracker = createFlowTracker({ interval, backend: options.backend, ...(options.filter === undefined ? {} : { filter: options.filter }) });

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createThroughput, networkOf } from '../../src/services/throughput';
+import { createSampler } from '../../src/services/sampler';
 import { NetsnapError } from '../../src/model/errors';
 import { backend } from '../helpers/env';
 import { once } from '../helpers/sockets';
@@ -102,6 +103,32 @@ describe.runIf(native)('throughput by cookie and destroy events (native)', () =>
       expect(t.events.overflows + t.events.lost + t.events.dropped).toBe(0);
     } finally {
       tp.close();
+    }
+  });
+});
+
+describe.runIf(native)('flows in the sampler (native)', () => {
+  it('createSampler({ info: true }) ticks carry the bytes moved since the previous tick, by cookie', async () => {
+    const sampler = createSampler({ interval: 0, protocols: ['tcp'], info: true, owners: true, diff: false, filter: `sport = :${port} or dport = :${port}` });
+    try {
+      const c = net.connect(port, '127.0.0.1');
+      await once(c, 'connect');
+      const t0 = await sampler.next();
+      expect(t0.flows!.tick).toBe(0);
+      expect(t0.flows!.totals.txBytes).toBe(0);
+      const before = received;
+      c.write(Buffer.alloc(12_345, 3));
+      for (let k = 0; k < 100 && received < before + 12_345; k++) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 50));
+      const t1 = await sampler.next();
+      expect(t1.flows!.processes.find((p) => p.pid === process.pid)!.txBytes).toBe(12_345);
+      expect(t1.flows!.connections.reduce((n, x) => n + x.rxBytes, 0)).toBe(12_345);
+      c.destroy();
+      const plain = createSampler({ interval: 0, protocols: ['tcp'], info: true, flows: false, diff: false });
+      expect((await plain.next()).flows).toBeUndefined();
+      plain.close();
+    } finally {
+      sampler.close();
     }
   });
 });
