@@ -11,6 +11,7 @@ import { getBackend, type BackendName } from '../backends/select';
 import { NetsnapError } from '../model/errors';
 import { InetTable } from '../model/columns';
 import { addressText, parseAddress } from '../model/address';
+import { tcpStateName } from '../model/states';
 import { TCP_INFO_INDEX } from '../model/tcp_info';
 import type { DestroySubscription } from '../model/contract';
 import { createSampler, type Sampler } from './sampler';
@@ -237,15 +238,39 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
   let count = 0;
   let last = 0;
 
+  // One Owner per process and tick: names are decoded once per process, not once per socket.
+  let ownerCache = new Map<number, Owner | null>();
   function ownerOf(snap: Snapshot, inode: number): Owner | null {
-    if (inode === 0) return null;
-    const o = snap.ownersOf(inode)[0];
-    if (!o) return null;
-    return { pid: o.pid, program: o.name, container: o.container ? o.container.id : null, cgroup: o.cgroup ?? null };
+    const index = snap.owners;
+    if (inode === 0 || index === null) return null;
+    const k = index.first(inode);
+    if (k < 0) return null;
+    const pid = index.pids[k]!;
+    let o = ownerCache.get(pid);
+    if (o === undefined) {
+      const info = index.process(pid);
+      const cg = snap.processCgroups?.get(pid);
+      o = { pid, program: info?.name ?? '', container: cg?.container ? cg.container.id : null, cgroup: cg?.cgroup ?? null };
+      ownerCache.set(pid, o);
+    }
+    return o;
+  }
+
+  // Peer networks, once per distinct peer address and tick.
+  let networkCache = new Map<string, string>();
+  function networkOfPeer(address: string): string {
+    let n = networkCache.get(address);
+    if (n === undefined) {
+      n = networkOf(address);
+      networkCache.set(address, n);
+    }
+    return n;
   }
 
   function build(snap: Snapshot): ThroughputTick {
     const now = snap.takenAt;
+    ownerCache = new Map();
+    networkCache = new Map();
     const first = count === 0;
     const intervalMs = first ? 0 : now - last;
     const seconds = first ? null : intervalMs / 1000;
@@ -303,7 +328,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
           containerCgroup.set(owner.container, owner.cgroup);
         }
       }
-      all.push(ports.get(servicePort), peers.get(peer), networks.get(networkOf(peer)));
+      all.push(ports.get(servicePort), peers.get(peer), networks.get(networkOfPeer(peer)));
       for (const f of all) {
         f.txBytes += tx;
         f.rxBytes += rx;
@@ -330,7 +355,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
       for (let i = 0; i < t.count; i++) {
         const st = t.state[i]!;
         if (st === 10 || st === 6) continue; // listeners, TIME_WAIT: no connection's bytes
-        const name = snap.inetSocket(t, i).stateName;
+        const name = tcpStateName(st);
         states[name] = (states[name] ?? 0) + 1;
         if (!ext.hasInfo(i)) continue;
         const cookie = cookies[i]!;
@@ -360,7 +385,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
           re = retrans;
         }
         credit(owner, servicePort, remoteAddress, tx, rx, re, false);
-        const groups = [totals, ports.get(servicePort), peers.get(remoteAddress), networks.get(networkOf(remoteAddress))];
+        const groups = [totals, ports.get(servicePort), peers.get(remoteAddress), networks.get(networkOfPeer(remoteAddress))];
         if (owner) {
           groups.push(processes.get(owner.pid));
           if (owner.container !== null) groups.push(containers.get(owner.container));
