@@ -396,8 +396,12 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
           if (rtt > 0) g.rtts.push(rtt);
         }
         seen.set(cookie, { acked, received, retrans, owner, servicePort, peer: remoteAddress, seenAt: now });
+        // Rates computed here: no second pass of object copies over every connection.
+        const perSec = seconds !== null && seconds > 0 ? 1 / seconds : null;
         connections.push({
-          ...emptyFlow(), connections: 1, txBytes: tx, rxBytes: rx, retransBytes: re, closeWait: st === 8 ? 1 : 0,
+          connections: 1, txBytes: tx, rxBytes: rx, retransBytes: re,
+          txBps: perSec === null ? null : tx * perSec, rxBps: perSec === null ? null : rx * perSec, retransBps: perSec === null ? null : re * perSec,
+          closeWait: st === 8 ? 1 : 0, acceptQueue: 0, closed: 0,
           rttP50Us: rtt > 0 ? rtt : null, cookie: cookie.toString(), family: fam,
           local: { address: addressText(t.localAddr, i * 16, fam), port: localPort }, remote: { address: remoteAddress, port: remotePort },
           state: name, pid: owner?.pid ?? null, program: owner?.program ?? null,
@@ -489,7 +493,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
       peers: [...peers.flows].map(([address, f]) => ({ address, ...finish(f, seconds) })),
       networks: [...networks.flows].map(([network, f]) => ({ network, ...finish(f, seconds) })),
       containers: [...containers.flows].map(([id, f]) => ({ id, cgroup: containerCgroup.get(id) ?? null, ...finish(f, seconds) })),
-      connections: connections.map((c) => ({ ...c, ...finish({ ...c }, seconds), cookie: c.cookie, family: c.family, local: c.local, remote: c.remote, state: c.state, pid: c.pid, program: c.program })),
+      connections,
       unattributed: finish(unattributed, seconds),
       udp,
       events: { ...events },
