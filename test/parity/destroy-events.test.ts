@@ -163,12 +163,23 @@ async function transfer(p: Pair, bytes: number): Promise<void> {
   expect(got).toBe(bytes);
 }
 
-/** Threads of this process named as the reader threads are. */
+/**
+ * Threads of this process named as the reader threads are, and still running the reader: a joined
+ * thread can stay listed in /proc/self/task for a moment after pthread_join returned (the kernel
+ * wakes the joiner from do_exit, before it unlists the task), but by then it carries PF_EXITING
+ * (0x4) in the flags of its stat line, so those are not counted.
+ */
 function readerThreads(): number {
+  const PF_EXITING = 0x4;
   let n = 0;
   for (const tid of fs.readdirSync('/proc/self/task')) {
     try {
-      if (fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() === 'netsnap-events') n++;
+      if (fs.readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim() !== 'netsnap-events') continue;
+      const stat = fs.readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] === 'Z' || fields[0] === 'X') continue;
+      if ((Number(fields[6]) & PF_EXITING) !== 0) continue;
+      n++;
     } catch {
       // a thread that ended while we looked
     }
