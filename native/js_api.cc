@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -54,11 +55,12 @@ napi_value adopt_malloc(Napi::Env env, void* data, size_t len) {
 }
 
 // For a vector's storage: the vector moves to the heap and dies with the ArrayBuffer.
-template <typename T>
-napi_value adopt_vector(Napi::Env env, std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  return adopt(env, owned->data(), owned->size() * sizeof(T),
-               [](napi_env, void*, void* hint) { delete static_cast<std::vector<T>*>(hint); }, owned);
+template <typename V>
+napi_value adopt_vector(Napi::Env env, V&& v) {
+  using Vec = std::remove_reference_t<V>;
+  auto* owned = new Vec(std::move(v));
+  return adopt(env, owned->data(), owned->size() * sizeof(typename Vec::value_type),
+               [](napi_env, void*, void* hint) { delete static_cast<Vec*>(hint); }, owned);
 }
 
 napi_value typed_array(Napi::Env env, napi_typedarray_type type, size_t length, napi_value ab) {
@@ -67,8 +69,8 @@ napi_value typed_array(Napi::Env env, napi_typedarray_type type, size_t length, 
   return check(env, napi_create_typedarray(env, type, length, ab, 0, &out)) ? out : nullptr;
 }
 
-template <typename T>
-napi_value vector_to_typed_array(Napi::Env env, napi_typedarray_type type, std::vector<T>&& v) {
+template <typename T, typename A>
+napi_value vector_to_typed_array(Napi::Env env, napi_typedarray_type type, std::vector<T, A>&& v) {
   const size_t length = v.size();
   return typed_array(env, type, length, adopt_vector(env, std::move(v)));
 }

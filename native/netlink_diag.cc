@@ -310,8 +310,16 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
   t.has_ids = true;
   t.has_ext = request.extensions != 0;
   // Per thread, like `buf`: the raw tcp_info of the rows until TcpExtensions::finish().
-  thread_local std::vector<uint8_t> info_scratch;
+  thread_local Column<uint8_t> info_scratch;
   if (t.has_ext) t.ext.use_scratch(&info_scratch);
+  // A sampler's earlier table says how many rows to expect: the columns are taken at that size.
+  if (t.buffer_reused) {
+    t.backlog.reserve(t.capacity);
+    t.cookie.reserve(t.capacity);
+    t.cgroup_id.reserve(t.capacity);
+    t.ifindex.reserve(t.capacity);
+    if (t.has_ext) t.ext.reserve(t.capacity);
+  }
 
   const bool own_socket = request.socket < 0;
   const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "recycle.h"
 #include "tcp_info.h"
 
 namespace netsnap {
@@ -42,13 +43,13 @@ struct Table {
   size_t pool_length = 0;
   // Netlink inet tables only: the accept backlog maximum of LISTEN rows (0 for others), one per row.
   bool has_backlog = false;
-  std::vector<uint32_t> backlog;
+  Column<uint32_t> backlog;
   // Netlink inet tables only: the socket cookie, INET_DIAG_CGROUP_ID (0 when the record has none)
   // and the bound device (idiag_if, 0 when unbound), one per row.
   bool has_ids = false;
-  std::vector<uint64_t> cookie;
-  std::vector<uint64_t> cgroup_id;
-  std::vector<uint32_t> ifindex;
+  Column<uint64_t> cookie;
+  Column<uint64_t> cgroup_id;
+  Column<uint32_t> ifindex;
   // Netlink inet tables of a request with extensions: RawTcpExtensions.
   bool has_ext = false;
   TcpExtensions ext;

@@ -59,7 +59,15 @@ uint8_t TcpExtensions::cong_index(const uint8_t* name, size_t len) {
   return static_cast<uint8_t>(last_cong_);
 }
 
-void TcpExtensions::use_scratch(std::vector<uint8_t>* scratch) {
+void TcpExtensions::reserve(size_t rows) {
+  info_len.reserve(rows);
+  cong.reserve(rows);
+  mem_count.reserve(rows);
+  mem.reserve(rows * kSkMemFields);
+  raw().reserve(rows * kTcpInfoDecodedBytes);
+}
+
+void TcpExtensions::use_scratch(Column<uint8_t>* scratch) {
   scratch_ = scratch;
   scratch_->clear();
 }
@@ -70,7 +78,7 @@ void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_
   info_len.push_back(static_cast<uint16_t>(info_bytes > 0xffff ? 0xffff : info_bytes));
   const size_t r = info_len.size() - 1;
   // The known prefix, zero past the payload; finish() decodes it into the columns.
-  std::vector<uint8_t>& bytes = raw();
+  Column<uint8_t>& bytes = raw();
   bytes.resize((r + 1) * kTcpInfoDecodedBytes);
   const size_t keep = info_bytes < kTcpInfoDecodedBytes ? info_bytes : kTcpInfoDecodedBytes;
   if (keep > 0) std::memcpy(&bytes[r * kTcpInfoDecodedBytes], info, keep);
@@ -94,12 +102,12 @@ void decode_column(const uint8_t* raw, const uint16_t* lens, size_t rows, size_t
 }
 
 // Row-major (rows x width) to column-major (width x rows).
-template <typename T>
-void transpose(std::vector<T>& v, size_t rows, size_t width) {
+template <typename V>
+void transpose(V& v, size_t rows, size_t width) {
   if (rows <= 1) return;  // one row reads the same both ways
-  std::vector<T> out(rows * width);
+  V out(rows * width);
   for (size_t r = 0; r < rows; r++) {
-    const T* in = &v[r * width];
+    const auto* in = &v[r * width];
     for (size_t k = 0; k < width; k++) out[k * rows + r] = in[k];
   }
   v.swap(out);
@@ -113,7 +121,7 @@ void TcpExtensions::finish() {
   const size_t n = rows();
   info_u32.assign(n * kTcpInfoU32Columns, 0);
   info_f64.assign(n * kTcpInfoF64Columns, 0.0);
-  std::vector<uint8_t>& bytes = raw();
+  Column<uint8_t>& bytes = raw();
   // A tile of rows at a time, so the rows' bytes stay in cache while every field is taken from them
   // (column after column over the whole table would fetch each row's bytes once per field).
   constexpr size_t kTileRows = 64;
@@ -134,7 +142,7 @@ void TcpExtensions::finish() {
   // JavaScript gets the columns; the bytes can go, or wait in the scratch for the next table when
   // they are few (a table of 100,000 sockets would keep ~25 MB per thread).
   constexpr size_t kKeepScratch = 4u << 20;
-  if (scratch_ == nullptr || bytes.capacity() > kKeepScratch) std::vector<uint8_t>().swap(bytes);
+  if (scratch_ == nullptr || bytes.capacity() > kKeepScratch) Column<uint8_t>().swap(bytes);
   else bytes.clear();
   scratch_ = nullptr;
   transpose(mem, n, kSkMemFields);

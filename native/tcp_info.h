@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "recycle.h"
+
 namespace netsnap {
 
 struct TcpInfoField {
@@ -78,13 +80,13 @@ constexpr uint32_t kExtAll = kExtTcpInfo | kExtMemory;
 // a row's INET_DIAG_INFO payload, u8/u16/u32 into info_u32 and u64 into info_f64 (as double: exact
 // below 2^53), the others 0.
 struct TcpExtensions {
-  std::vector<uint16_t> info_len;
-  std::vector<uint32_t> info_u32;  // after finish()
-  std::vector<double> info_f64;    // after finish()
-  std::vector<uint8_t> cong;
+  Column<uint16_t> info_len;
+  Column<uint32_t> info_u32;  // after finish()
+  Column<double> info_f64;    // after finish()
+  Column<uint8_t> cong;
   std::vector<std::string> cong_names;
-  std::vector<uint8_t> mem_count;
-  std::vector<uint32_t> mem;
+  Column<uint8_t> mem_count;
+  Column<uint32_t> mem;
   bool column_major = false;
 
   size_t rows() const { return info_len.size(); }
@@ -92,7 +94,11 @@ struct TcpExtensions {
   // Before the first add_row(): where the rows' raw tcp_info bytes wait for finish(), such as a
   // thread's buffer kept between dumps (cleared here, left grown but for a big table's); without
   // one, memory of this object's own.
-  void use_scratch(std::vector<uint8_t>* scratch);
+  void use_scratch(Column<uint8_t>* scratch);
+
+  // Room for `rows` rows before the first add_row(), when the caller expects about that many (the
+  // previous table of a sampler): no regrowth, and the raw bytes taken at their final size.
+  void reserve(size_t rows);
 
   // One row from the last INET_DIAG_INFO, INET_DIAG_CONG and INET_DIAG_SKMEMINFO payloads of a
   // record (null / 0 when the record had none). Before finish() only.
@@ -102,10 +108,10 @@ struct TcpExtensions {
 
  private:
   uint8_t cong_index(const uint8_t* name, size_t len);
-  std::vector<uint8_t>& raw() { return scratch_ != nullptr ? *scratch_ : own_raw_; }
+  Column<uint8_t>& raw() { return scratch_ != nullptr ? *scratch_ : own_raw_; }
   // Before finish(): kTcpInfoDecodedBytes per row, zero past the payload.
-  std::vector<uint8_t>* scratch_ = nullptr;
-  std::vector<uint8_t> own_raw_;
+  Column<uint8_t>* scratch_ = nullptr;
+  Column<uint8_t> own_raw_;
   size_t last_cong_ = 0;  // index + 1 into cong_names of the last name seen: most rows share it
 };
 

@@ -12,6 +12,7 @@ import { addressText } from '../model/address';
 import type { DestroySubscription } from '../model/contract';
 import { compileFilter, type CompiledFilter, type FilterOwner } from '../filter/compile';
 import { createSampler, type Sampler } from './sampler';
+import { RecentSet } from './recent';
 import type { Snapshot } from '../model/snapshot';
 
 export interface CloseEvent {
@@ -116,7 +117,7 @@ export function watchCloses(options: ClosesOptions = {}): Closes {
   const stats: ClosesStats = { received: 0, overflows: 0, lost: 0, dropped: 0, duplicates: 0, error: null, processesDenied: 0 };
   const known = new Map<bigint, Known>();
   const listeners = new Map<string, FilterOwner | null>();
-  const reported = new Set<bigint>();
+  const reported = new RecentSet<bigint>(REPORTED_MAX);
   let samples = 0;
   let closed = false;
   let wake: (() => void) | null = null;
@@ -171,7 +172,6 @@ export function watchCloses(options: ClosesOptions = {}): Closes {
         continue;
       }
       reported.add(cookie);
-      if (reported.size > REPORTED_MAX) reported.delete(reported.values().next().value!);
       const listener = t.remotePort[i] === 0;
       if (listener && !options.listeners) continue;
       const local = { address: addressText(t.localAddr, i * 16, family), port: t.localPort[i]! };
