@@ -547,9 +547,11 @@ async function splitRun(owners) {
   try {
     for (let i = 0; i < splitTicks + 2; i++) {
       const s0 = sched();
+      const c0 = process.cpuUsage();
       const t0 = now();
       const tick = await sampler.next();
       const t1 = now();
+      const c1 = process.cpuUsage(c0);
       const s1 = sched();
       const out = tracker.update(tick.snapshot);
       const t2 = now();
@@ -557,6 +559,7 @@ async function splitRun(owners) {
       if (i >= 2) {
         rows.push({
           sampleMs: t1 - t0, sampleMainMs: s1.run - s0.run, updateMs: t2 - t1, updateMainMs: s2.run - s1.run,
+          sampleUserMs: c1.user / 1000, sampleSysMs: c1.system / 1000,
           connections: out.totals.connections,
         });
       }
@@ -570,9 +573,29 @@ async function splitRun(owners) {
     sampleMs: median(rows.map((x) => x.sampleMs)), sampleMainMs: median(rows.map((x) => x.sampleMainMs)),
     updateMs: median(rows.map((x) => x.updateMs)), updateMax: Math.max(...rows.map((x) => x.updateMs)),
     updateMainMs: median(rows.map((x) => x.updateMainMs)),
+    sampleUserMs: median(rows.map((x) => x.sampleUserMs)), sampleSysMs: median(rows.map((x) => x.sampleSysMs)),
   };
   console.log(`  split, owners ${owners ? 'on' : 'off'}: ${r.ticks} back-to-back ticks: sample ${ms(r.sampleMs)} ms (main thread on CPU ${ms(r.sampleMainMs)} ms), tracker.update ${ms(r.updateMs)} ms (max ${ms(r.updateMax)}; on CPU ${ms(r.updateMainMs)} ms), ${fmtN(r.connections)} connections`);
   return r;
+}
+
+// 2a'. The kernel's share: ss's own CPU for the same dump (tcp_info of every TCP socket, both
+// families), whole process, user and system, from /usr/bin/time; and without tcp_info.
+function ssFloor(runs = 5) {
+  const one = (args) => {
+    const r = spawnSync('/usr/bin/time', ['-f', '%U %S %e', 'ss', ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', timeout: 120_000 });
+    const last = (r.stderr ?? '').trim().split('\n').at(-1) ?? '';
+    const [u, sy, e] = last.split(' ').map(Number);
+    if (r.status !== 0 || ![u, sy, e].every(Number.isFinite)) throw new Error(`ss ${args.join(' ')}: ${r.stderr || r.error}`);
+    return { userMs: u * 1000, sysMs: sy * 1000, wallMs: e * 1000 };
+  };
+  const out = {};
+  for (const [name, args] of [['tin', ['-tin']], ['tn', ['-tn']]]) {
+    const rs = Array.from({ length: runs }, () => one(args));
+    out[name] = { runs, userMs: median(rs.map((x) => x.userMs)), sysMs: median(rs.map((x) => x.sysMs)), wallMs: median(rs.map((x) => x.wallMs)) };
+  }
+  console.log(`  ss -tin: user ${ms(out.tin.userMs)} ms, system ${ms(out.tin.sysMs)} ms, wall ${ms(out.tin.wallMs)} ms; ss -tn: user ${ms(out.tn.userMs)}, system ${ms(out.tn.sysMs)}, wall ${ms(out.tn.wallMs)} (medians of ${runs})`);
+  return out;
 }
 
 // 2b. createThroughput for a bounded number of ticks.
@@ -711,6 +734,7 @@ const t00 = now();
 const churnResults = [];
 const splits = [];
 const tops = [];
+let floor = null;
 let live = null;
 let monitorCores = NaN;
 let poolSize = 0;
@@ -745,6 +769,11 @@ try {
     load = await startLoad(nSockets, { ...loadOpts, seconds: 3600, readyTimeout: Math.max(120, nSockets / 1000) });
     live = load.sockets;
     console.log(`   ready: ${fmtN(load.sockets)} sockets in ${((now() - t0) / 1000).toFixed(1)} s`);
+    try {
+      floor = ssFloor();
+    } catch (e) {
+      fail('ss floor', e);
+    }
     for (const owners of ownerModes) {
       if (splitTicks > 0) {
         try {
@@ -831,9 +860,23 @@ function report() {
     out.push(
       `### One tick taken apart (createSampler + createFlowTracker as createThroughput composes them; ${splitTicks} back-to-back ticks, medians)`,
       '',
-      '| owners | connections | sample (sampler.next()) wall ms | of it the main thread on CPU ms | tracker.update() ms (max) | of it on CPU ms |',
-      '| --- | ---: | ---: | ---: | ---: | ---: |',
-      ...splits.map((s) => `| ${s.owners ? 'on' : 'off'} | ${fmtN(s.connections)} | ${ms(s.sampleMs)} | ${ms(s.sampleMainMs)} | ${ms(s.updateMs)} (${ms(s.updateMax)}) | ${ms(s.updateMainMs)} |`),
+      '| owners | connections | sample (sampler.next()) wall ms | of it the main thread on CPU ms | sample CPU, all threads: user / system ms | tracker.update() ms (max) | of it on CPU ms |',
+      '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+      ...splits.map((s) => `| ${s.owners ? 'on' : 'off'} | ${fmtN(s.connections)} | ${ms(s.sampleMs)} | ${ms(s.sampleMainMs)} | ${ms(s.sampleUserMs)} / ${ms(s.sampleSysMs)} | ${ms(s.updateMs)} (${ms(s.updateMax)}) | ${ms(s.updateMainMs)} |`),
+      '',
+    );
+  }
+  if (floor) {
+    const perTick = floor.tin.userMs + floor.tin.sysMs;
+    out.push(
+      `### The kernel's share: ss at the same ${fmtN(nSockets)} sockets (medians of ${floor.tin.runs} runs, whole process, /usr/bin/time)`,
+      '',
+      '| command | user ms | system ms | wall ms |',
+      '| --- | ---: | ---: | ---: |',
+      `| \`ss -tin\` (tcp_info of every TCP socket: the dump a tick needs) | ${ms(floor.tin.userMs)} | ${ms(floor.tin.sysMs)} | ${ms(floor.tin.wallMs)} |`,
+      `| \`ss -tn\` (the same sockets without tcp_info) | ${ms(floor.tn.userMs)} | ${ms(floor.tn.sysMs)} | ${ms(floor.tn.wallMs)} |`,
+      '',
+      `ss's system time is the kernel building the dump (sock_diag walking the hash and filling tcp_info), which any tool pays per tick: at ${(1 / interval).toFixed(0)} ticks/s it alone is ${cores((floor.tin.sysMs * (1 / interval)) / 1000)} cores (ss -tin's user and system time together: ${cores((perTick * (1 / interval)) / 1000)} cores).`,
       '',
     );
   }

@@ -384,6 +384,9 @@ export interface FlowAccountingOptions {
   filter?: CompiledFilter | null;
 }
 
+/** updateAsync() lets the event loop run after every 8,192 connections (~3 ms of work). */
+const STEP_MASK = 8191;
+
 /** Cookies of closed connections remembered, so that one announced twice counts once. */
 const COUNTED_MAX = 1 << 18;
 
@@ -402,6 +405,8 @@ export class FlowAccounting {
   private slotKeyNumber = new Float64Array(1024);
   /** The slot's position in the previous tick's list of live slots. */
   private livePosition = new Int32Array(1024);
+  /** Where the slot's inode was in the previous tick's owner index (-1: not there). */
+  private ownerEntry = new Int32Array(1024);
   private acked = new Float64Array(1024);
   private received = new Float64Array(1024);
   private retrans = new Float64Array(1024);
@@ -427,6 +432,7 @@ export class FlowAccounting {
   private peerRow = new Int32Array(64).fill(-1);
   private networkRow = new Int32Array(64).fill(-1);
   private readonly scratch = { buf: new Float64Array(1024), off: new Int32Array(64) };
+  private groupRows = new Int32Array(0);
 
   constructor(options: FlowAccountingOptions) {
     this.interval = options.interval;
@@ -464,6 +470,7 @@ export class FlowAccounting {
     this.seenTick = i(this.seenTick, -1);
     this.slotKeyNumber = f(this.slotKeyNumber);
     this.livePosition = i(this.livePosition, 0);
+    this.ownerEntry = i(this.ownerEntry, -1);
   }
 
   private allocSlot(key: CookieKey, peerAddress: string): number {
@@ -513,7 +520,47 @@ export class FlowAccounting {
     return id;
   }
 
+  /** One tick: the sample `snap` and the destroy events since the previous one (`batch`). */
   update(snap: FlowInput, batch: RawDestroyBatch | null): ThroughputTick {
+    this.enter();
+    try {
+      const steps = this.steps(snap, batch);
+      for (;;) {
+        const r = steps.next();
+        if (r.done === true) return r.value;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /**
+   * The same in steps of about STEP_ROWS connections, letting the event loop run between them (at
+   * 100,000 connections a tick is ~40 ms of work: one block of it would delay every timer and I/O
+   * callback of the process by as much).
+   */
+  async updateAsync(snap: FlowInput, batch: RawDestroyBatch | null): Promise<ThroughputTick> {
+    this.enter();
+    try {
+      const steps = this.steps(snap, batch);
+      for (;;) {
+        const r = steps.next();
+        if (r.done === true) return r.value;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private busy = false;
+
+  private enter(): void {
+    if (this.busy) throw new Error('FlowAccounting: a tick is still being accounted (updateAsync() not awaited)');
+    this.busy = true;
+  }
+
+  private *steps(snap: FlowInput, batch: RawDestroyBatch | null): Generator<undefined, ThroughputTick, undefined> {
     const now = snap.takenAt;
     const tick = this.count;
     const first = tick === 0;
@@ -565,8 +612,11 @@ export class FlowAccounting {
     };
     const ownerOf = (inode: number): Owner | null => {
       if (inode === 0 || index === null) return null;
-      const k = index.first(inode);
-      if (k < 0) return null;
+      return ownerAt(index.first(inode));
+    };
+    /** The owner of entry k of the index (-1: none). */
+    const ownerAt = (k: number): Owner | null => {
+      if (k < 0 || index === null) return null;
       const pid = index.pids[k]!;
       let o = ownerCache.get(pid);
       if (o === undefined) {
@@ -656,11 +706,14 @@ export class FlowAccounting {
     const connRe = new Float64Array(capacity);
     const connRtt = new Float64Array(capacity);
     const connOwner: Array<Owner | null> = new Array<Owner | null>(capacity);
-    const gPort = new Int32Array(capacity);
+    // Rows by grouping, for the medians: the eager ones in memory kept across ticks; peers' and
+    // networks' in the tick's own (their medians are computed when the tick's lists are read).
+    if (this.groupRows.length < 3 * capacity) this.groupRows = new Int32Array(Math.max(3 * capacity, 2 * this.groupRows.length));
+    const gPort = this.groupRows.subarray(0, capacity);
+    const gProcess = this.groupRows.subarray(capacity, 2 * capacity);
+    const gContainer = this.groupRows.subarray(2 * capacity, 3 * capacity);
     const gPeer = new Int32Array(capacity);
     const gNetwork = new Int32Array(capacity);
-    const gProcess = new Int32Array(capacity);
-    const gContainer = new Int32Array(capacity);
     const live = this.live.length >= capacity ? this.live : new Int32Array(Math.max(capacity, this.live.length * 2));
     const previousLive = live === this.live ? this.live.slice(0, this.liveCount) : this.live.subarray(0, this.liveCount);
     let n = 0;
@@ -730,7 +783,17 @@ export class FlowAccounting {
           rx = Math.max(0, received - this.received[s]!);
           re = Math.max(0, retrans - this.retrans[s]!);
         }
-        const seenOwner = ownerOf(t.inode[i]!);
+        // The index entry of the inode: where it was last tick (the index is sorted by inode and
+        // changes little from tick to tick), else a binary search.
+        const inode = t.inode[i]!;
+        let entry = -1;
+        if (inode !== 0 && index !== null) {
+          const g = found ? this.ownerEntry[s]! : -1;
+          const inodes = index.inodes;
+          entry = g >= 0 && inodes[g] === inode && (g === 0 || inodes[g - 1] !== inode) ? g : index.first(inode);
+        }
+        this.ownerEntry[s] = entry;
+        const seenOwner = ownerAt(entry);
         const owner = seenOwner ?? (found && this.owner[s] !== null ? current(this.owner[s]!) : null);
         this.acked[s] = acked;
         this.received[s] = received;
@@ -785,6 +848,7 @@ export class FlowAccounting {
         gProcess[n] = or;
         gContainer[n] = cr;
         n++;
+        if ((n & STEP_MASK) === 0) yield;
       }
     }
 
@@ -807,6 +871,7 @@ export class FlowAccounting {
           if (!info.hasInfo(i)) continue;
           const filter = this.filter;
           if (filter !== null && !filter.needs.owners && !filter.matches(t, i, () => [])) continue;
+          if ((i & STEP_MASK) === STEP_MASK) yield;
           const fam = t.familyOf(i);
           const s = this.slots.get(key) ?? -1;
           let owner: Owner | null;
@@ -865,10 +930,11 @@ export class FlowAccounting {
 
     // RTT medians per row of each grouping, then the group rows' reset for the next tick.
     const scratch = this.scratch;
+    yield;
     const totalsRtt = medians(1, null, connRtt, n, scratch);
+    yield;
     const portRtt = medians(ports.n, gPort, connRtt, n, scratch);
-    const peerRtt = medians(peers.n, gPeer, connRtt, n, scratch);
-    const networkRtt = medians(networks.n, gNetwork, connRtt, n, scratch);
+    yield;
     const processRtt = medians(processes.n, gProcess, connRtt, n, scratch);
     const containerRtt = medians(containers.n, gContainer, connRtt, n, scratch);
     for (let r = 0; r < ports.n; r++) this.portRow[ports.key[r]!] = -1;
@@ -905,9 +971,17 @@ export class FlowAccounting {
       events: { ...this.events },
     } as ThroughputTick;
     const frozenPeers = peers.freeze();
-    lazy(out, 'peers', () => peerNames.map((address, r): PeerFlow => ({ address, ...flowAt(frozenPeers, r, seconds, peerRtt[r]!) })));
+    // Their medians too are computed when read (a scratch of their own: the accounting's may be in use by then).
+    const own = () => ({ buf: new Float64Array(0), off: new Int32Array(0) });
+    lazy(out, 'peers', () => {
+      const peerRtt = medians(peerNames.length, gPeer, connRtt, n, own());
+      return peerNames.map((address, r): PeerFlow => ({ address, ...flowAt(frozenPeers, r, seconds, peerRtt[r]!) }));
+    });
     const frozenNetworks = networks.freeze();
-    lazy(out, 'networks', () => networkNames.map((network, r): NetworkFlow => ({ network, ...flowAt(frozenNetworks, r, seconds, networkRtt[r]!) })));
+    lazy(out, 'networks', () => {
+      const networkRtt = medians(networkNames.length, gNetwork, connRtt, n, own());
+      return networkNames.map((network, r): NetworkFlow => ({ network, ...flowAt(frozenNetworks, r, seconds, networkRtt[r]!) }));
+    });
     lazy(out, 'connections', () => {
       const rows: ConnectionFlow[] = new Array<ConnectionFlow>(n);
       const perSec = seconds !== null && seconds > 0;

@@ -53,6 +53,8 @@ export interface FlowTrackerOptions {
  */
 export interface FlowTracker {
   update(snap: Snapshot): ThroughputTick;
+  /** The same, letting the event loop run every few thousand connections; one at a time. */
+  updateAsync(snap: Snapshot): Promise<ThroughputTick>;
   close(): void;
 }
 
@@ -79,6 +81,7 @@ export function createFlowTracker(options: FlowTrackerOptions): FlowTracker {
   const sub: DestroySubscription = backend.openDestroyEvents!();
   return {
     update: (snap) => accounting.update(snap, sub.read()),
+    updateAsync: (snap) => accounting.updateAsync(snap, sub.read()),
     close() {
       sub.close();
     },
@@ -101,7 +104,7 @@ export function createThroughput(options: ThroughputOptions = {}): Throughput {
   return {
     async next() {
       const tick = await sampler.next();
-      return tracker.update(tick.snapshot);
+      return tracker.updateAsync(tick.snapshot);
     },
     close() {
       closed = true;
@@ -112,7 +115,7 @@ export function createThroughput(options: ThroughputOptions = {}): Throughput {
       try {
         for await (const tick of sampler) {
           if (closed) break;
-          yield tracker.update(tick.snapshot);
+          yield await tracker.updateAsync(tick.snapshot);
         }
       } finally {
         tracker.close();

@@ -252,6 +252,13 @@ describe('flow accounting (typed arrays by slot) equals the plain reference', ()
     });
   }
 
+  it('updateAsync() gives what update() gives, tick for tick', async () => {
+    const host = simulate(21, 30);
+    const a = new FlowAccounting({ interval: 0.25 });
+    const ref = referenceAccounting(0.25);
+    for (const { input, batch: b } of host.ticks) expect(plain(await a.updateAsync(input, b))).toEqual(plain(ref.update(input, b)));
+  });
+
   it('with a filter on the closed connections, including an owner predicate', () => {
     for (const text of ['dport = :443 or sport = :8080', 'program = prog100 or program = prog300', 'not src 10.9.9.9']) {
       const host = simulate(11, 30);
@@ -304,6 +311,29 @@ describe('flow accounting by hand', () => {
     const t = a.update(input(1000, [conn(big, 30, 0), conn(big + 1n, 15, 0)]), null);
     expect(t.connections.map((c) => [c.cookie, c.txBytes])).toEqual([[String(big), 20], [String(big + 1n), 5]]);
     expect(t.totals.opened).toBe(0);
+  });
+
+  it('updateAsync() lets the event loop run during a big tick, and refuses a second one meanwhile', async () => {
+    const a = new FlowAccounting({ interval: 1 });
+    const rows = Array.from({ length: 40_000 }, (_, k) => conn(BigInt(k + 1), k, 0));
+    const big = input(0, rows);
+    let turns = 0;
+    let stop = false;
+    const spin = () => {
+      turns++;
+      if (!stop) setImmediate(spin);
+    };
+    setImmediate(spin);
+    const pending = a.updateAsync(big, null);
+    expect(() => a.update(big, null)).toThrow(/still being accounted/);
+    await expect(a.updateAsync(big, null)).rejects.toThrow(/still being accounted/);
+    const t = await pending;
+    stop = true;
+    expect(t.totals.connections).toBe(40_000);
+    // 40,000 connections are five steps of 8,192 and the medians: the loop turned between them.
+    expect(turns).toBeGreaterThanOrEqual(5);
+    // And the accounting is usable again.
+    expect(a.update(input(1000, rows), null).totals.connections).toBe(40_000);
   });
 
   it('RTT medians: the lower median of each group, as sorting would give', () => {
