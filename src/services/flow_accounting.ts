@@ -642,30 +642,18 @@ export class FlowAccounting {
       }
       return c;
     };
-    const portRowOf = (port: number): number => {
-      let r = this.portRow[port]!;
+    /** The tick's row of `key` in `sums`, made on first use; `rows` maps keys to rows (-1: none yet). */
+    const rowOf = (sums: Sums, rows: Int32Array, key: number): number => {
+      let r = rows[key]!;
       if (r < 0) {
-        r = ports.add(port);
-        this.portRow[port] = r;
+        r = sums.add(key);
+        rows[key] = r;
       }
       return r;
     };
-    const peerRowOf = (id: number): number => {
-      let r = this.peerRow[id]!;
-      if (r < 0) {
-        r = peers.add(id);
-        this.peerRow[id] = r;
-      }
-      return r;
-    };
-    const networkRowOf = (id: number): number => {
-      let r = this.networkRow[id]!;
-      if (r < 0) {
-        r = networks.add(id);
-        this.networkRow[id] = r;
-      }
-      return r;
-    };
+    const portRowOf = (port: number): number => rowOf(ports, this.portRow, port);
+    const peerRowOf = (id: number): number => rowOf(peers, this.peerRow, id);
+    const networkRowOf = (id: number): number => rowOf(networks, this.networkRow, id);
 
     // Listening ports of this host (service ports) and their owners, accept queues.
     const listening = new Map<string, Owner | null>();

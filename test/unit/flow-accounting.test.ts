@@ -16,6 +16,7 @@ import { compileFilter } from '../../src/filter/compile';
 import { FlowAccounting, selectKth, type FlowInput, type ThroughputTick } from '../../src/services/flow_accounting';
 import { RecentSet } from '../../src/services/recent';
 import { referenceAccounting } from '../helpers/flow_reference';
+import { rng } from '../helpers/generate';
 
 interface Conn {
   cookie: bigint;
@@ -119,18 +120,6 @@ function plain(t: ThroughputTick): unknown {
     networks: by(t.networks, (p) => p.network),
     containers: by(t.containers, (c) => c.id),
     connections: by(t.connections, (c) => c.cookie.padStart(20)),
-  };
-}
-
-/** A small deterministic generator (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
