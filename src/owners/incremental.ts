@@ -92,6 +92,8 @@ interface Entry {
   /** While missing: the tick since which, and the sweep count after which it was looked for in every process. */
   since: number;
   needSweeps: number;
+  /** Its position in the order the last mark() met the inodes. */
+  pos: number;
 }
 
 interface Proc {
@@ -152,6 +154,13 @@ const byPidFd = (a: Link, b: Link) => a.pid - b.pid || a.fd - b.fd;
 
 export class IncrementalOwners {
   private entries = new Map<number, Entry>();
+  /**
+   * The inodes in the order the last mark() met them, with their entries: the next tick's tables list
+   * them in the same order but for what came and went (the kernel's hash order, the files' order), so
+   * most are found by comparing one number instead of a Map lookup. Two buffers, swapped each tick.
+   */
+  private order = { inodes: new Float64Array(0), entries: [] as Entry[], count: 0 };
+  private spare = { inodes: new Float64Array(0), entries: [] as Entry[], count: 0 };
   private procs = new Map<number, Proc>();
   private missing = new Set<number>();
   /** Pids in the order they last gained a socket, most recent last. */
@@ -285,23 +294,48 @@ export class IncrementalOwners {
   /** Step 1: the table's inodes are seen at tick t; new ones are missing; gone ones are dropped. */
   private async mark(columns: readonly InodeColumn[], t: number, full: boolean): Promise<void> {
     let seen = 0;
+    // Every entry in the map was met by the previous mark() (one not met is deleted below), so an
+    // entry of the previous order with the same inode is the map's.
+    const prev = this.order;
+    const next = this.spare;
+    let total = 0;
+    for (const c of columns) total += c.count;
+    if (next.inodes.length < total) next.inodes = new Float64Array(Math.max(total, next.inodes.length * 2));
+    next.entries.length = 0;
+    let m = 0;
+    let guess = 0;
     for (const c of columns) {
       const col = c.inode;
       for (let i = 0; i < c.count; i++) {
         if ((i + 1) % STEP === 0) await breather();
         const inode = col[i]!;
         if (inode === 0) continue;
-        const e = this.entries.get(inode);
+        let e: Entry | undefined;
+        if (guess < prev.count && prev.inodes[guess] === inode) {
+          e = prev.entries[guess]!;
+          guess++;
+        } else {
+          e = this.entries.get(inode);
+          if (e !== undefined) guess = e.pos + 1;
+        }
         if (e === undefined) {
-          this.entries.set(inode, { first: t, seen: t, links: [], unowned: false, since: t, needSweeps: this.needSweeps() });
+          e = { first: t, seen: t, links: [], unowned: false, since: t, needSweeps: this.needSweeps(), pos: m };
+          this.entries.set(inode, e);
           if (!full) this.missing.add(inode); // (a full scan's tick: the scan says)
           seen++;
         } else if (e.seen !== t) {
           e.seen = t;
           seen++;
         }
+        e.pos = m;
+        next.inodes[m] = inode;
+        next.entries[m] = e;
+        m++;
       }
     }
+    next.count = m;
+    this.order = next;
+    this.spare = prev;
     if (this.entries.size === seen) return;
     let k = 0;
     for (const [inode, e] of this.entries) {
