@@ -384,7 +384,7 @@ export interface FlowAccountingOptions {
   filter?: CompiledFilter | null;
 }
 
-/** updateAsync() lets the event loop run after every 8,192 connections (~3 ms of work). */
+/** updateAsync() lets the event loop run after every 8,192 connections. */
 const STEP_MASK = 8191;
 
 /** Cookies of closed connections remembered, so that one announced twice counts once. */
@@ -535,9 +535,9 @@ export class FlowAccounting {
   }
 
   /**
-   * The same in steps of about STEP_ROWS connections, letting the event loop run between them (at
-   * 100,000 connections a tick is ~40 ms of work: one block of it would delay every timer and I/O
-   * callback of the process by as much).
+   * The same in steps of 8,192 connections (STEP_MASK), letting the event loop run between them: at
+   * 100,000 connections a tick is tens of milliseconds of work, and one block of it would delay every
+   * timer and I/O callback of the process by as much.
    */
   async updateAsync(snap: FlowInput, batch: RawDestroyBatch | null): Promise<ThroughputTick> {
     this.enter();
@@ -668,7 +668,8 @@ export class FlowAccounting {
         listening.set(`${fam}|${addressText(t.localAddr, i * 16, fam)}|${port}`, owner);
         listenPort[port] = 1;
         const q = t.rxQueue[i]!;
-        ports.acceptQueue[portRowOf(port)] = ports.acceptQueue[portRowOf(port)]! + q;
+        const pr = portRowOf(port);
+        ports.acceptQueue[pr] = ports.acceptQueue[pr]! + q;
         totals.acceptQueue[0] = totals.acceptQueue[0]! + q;
         if (owner) {
           processes.acceptQueue[owner.row] = processes.acceptQueue[owner.row]! + q;
