@@ -359,7 +359,7 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
   check_table_shape();
   netsnap::Table t;
   // The dump keeps the raw tcp_info of its rows in a thread's buffer between tables: so does this.
-  static std::vector<uint8_t> kept;
+  static netsnap::Column<uint8_t> kept;
   if (with_ext && scratch) t.ext.use_scratch(&kept);
   netsnap::DiagSink sink;
   sink.table = &t;

@@ -46,6 +46,8 @@ const SEARCH_BUDGET = 8192;
 const FEW_LINKS = 64;
 /** How many processes are remembered as recent openers (likeliest holders of new sockets). */
 const RECENT = 64;
+const PENDING_MAX = 65536;
+const PENDING_TICKS = 64;
 const EMPTY = new Uint8Array(0);
 /** The long loops (over every socket) let the event loop run every this many sockets. */
 const STEP = 8192;
@@ -62,6 +64,11 @@ export interface IncrementalStats {
   linksChecked: number;
   /** Processes polled for their fd count (one stat of /proc/PID/fd each), in total. */
   pidsPolled: number;
+  /**
+   * New sockets bound from a link an earlier scan met before the table listed the socket (made, not
+   * yet bound or connected), in total: found without a search.
+   */
+  pendingBound: number;
 }
 
 /** A column of socket inodes (a table's), its first `count` values used. */
@@ -165,6 +172,14 @@ export class IncrementalOwners {
   private missing = new Set<number>();
   /** Pids in the order they last gained a socket, most recent last. */
   private recent: number[] = [];
+  /**
+   * Socket links a scan met whose inode the table did not list yet: a socket made but not yet bound,
+   * listening or connecting (socket() before connect()). When the inode shows up in a later tick it is
+   * bound from here (after one readlink to check the fd still holds it) instead of being searched
+   * for: the process's fd count may not change again. At most PENDING_MAX, none older than
+   * PENDING_TICKS ticks.
+   */
+  private pending = new Map<number, { links: Array<{ pid: number; fd: number }>; tick: number }>();
   private tick = 0;
   /** The last tick that took a full scan with its sample. */
   private lastFullTick = -1;
@@ -193,7 +208,7 @@ export class IncrementalOwners {
   private all = true;
   /** The processes' records or the scan's counters changed: a new index even if no link did. */
   private refresh = true;
-  readonly stats: IncrementalStats = { fullScans: 0, incrementalScans: 0, pidsScanned: 0, linksChecked: 0, pidsPolled: 0 };
+  readonly stats: IncrementalStats = { fullScans: 0, incrementalScans: 0, pidsScanned: 0, linksChecked: 0, pidsPolled: 0, pendingBound: 0 };
 
   constructor(
     private readonly procRoot: string,
@@ -321,7 +336,7 @@ export class IncrementalOwners {
         if (e === undefined) {
           e = { first: t, seen: t, links: [], unowned: false, since: t, needSweeps: this.needSweeps(), pos: m };
           this.entries.set(inode, e);
-          if (!full) this.missing.add(inode); // (a full scan's tick: the scan says)
+          if (!full && !this.bindPending(inode, e, t)) this.missing.add(inode); // (a full scan's tick: the scan says)
           seen++;
         } else if (e.seen !== t) {
           e.seen = t;
@@ -336,6 +351,7 @@ export class IncrementalOwners {
     next.count = m;
     this.order = next;
     this.spare = prev;
+    this.expirePending(t);
     if (this.entries.size === seen) return;
     let k = 0;
     for (const [inode, e] of this.entries) {
@@ -352,6 +368,48 @@ export class IncrementalOwners {
       this.entries.delete(inode);
       this.missing.delete(inode);
     }
+  }
+
+  /**
+   * A new inode that a scan met before the table listed it: bound to that fd if the fd still holds
+   * it (one readlink), else left to the search. True when bound.
+   */
+  private bindPending(inode: number, e: Entry, t: number): boolean {
+    const pend = this.pending.get(inode);
+    if (pend === undefined) return false;
+    this.pending.delete(inode);
+    let bound = false;
+    for (const { pid, fd } of pend.links) {
+      if (!this.procs.has(pid)) continue;
+      let link: string;
+      try {
+        link = fs.readlinkSync(`${this.procRoot}/${pid}/fd/${fd}`, 'latin1');
+      } catch {
+        continue;
+      }
+      if (parseSocketLinkText(link) !== inode) continue;
+      this.addLink(inode, e, pid, fd, t);
+      bound = true;
+    }
+    if (bound) this.stats.pendingBound++;
+    return bound;
+  }
+
+  /** A socket link whose inode no table lists yet, kept for when one does. */
+  private remember(inode: number, pid: number, fd: number): void {
+    const pend = this.pending.get(inode);
+    if (pend !== undefined) {
+      if (!pend.links.some((l) => l.pid === pid && l.fd === fd)) pend.links.push({ pid, fd });
+      pend.tick = this.tick;
+    } else if (this.pending.size < PENDING_MAX) {
+      this.pending.set(inode, { links: [{ pid, fd }], tick: this.tick });
+    }
+  }
+
+  /** Pending links older than PENDING_TICKS ticks go (the socket was closed before it was ever listed). */
+  private expirePending(t: number): void {
+    if (this.pending.size === 0 || t % 16 !== 0) return;
+    for (const [inode, pend] of this.pending) if (pend.tick < t - PENDING_TICKS) this.pending.delete(inode);
   }
 
   /** A round of the sweep that starts after now: the next one, or the one after the round under way. */
@@ -522,7 +580,10 @@ export class IncrementalOwners {
       const inode = parseSocketLinkText(link);
       if (inode <= 0) continue;
       const e = this.entries.get(inode);
-      if (!e) continue;
+      if (!e) {
+        this.remember(inode, pid, fd);
+        continue;
+      }
       this.addLink(inode, e, pid, fd, this.tick - 1);
       gained = true;
     }
@@ -610,6 +671,12 @@ export class IncrementalOwners {
     this.refresh = true;
     const inodes = raw.inodes;
     const n = inodes.length;
+    // Sockets the scan met that no table lists yet: kept for the tick that lists them.
+    for (let k = 0; k < n; k++) {
+      if ((k + 1) % STEP === 0) await breather();
+      const inode = inodes[k]!;
+      if (!this.entries.has(inode)) this.remember(inode, raw.pids[k]!, raw.fds[k]!);
+    }
     let step = 0;
     for (const [inode, e] of this.entries) {
       if (++step % STEP === 0) await breather();

@@ -92,6 +92,8 @@ describe('record a loopback load', () => {
       await until(() => /load-client: pid \d+/.test(err), 'the load client to start');
       const [, loadPid, base] = /load-client: pid (\d+), (\d+) sockets before the load/.exec(err)!.map(Number);
       await until(() => samplesIn(file).length >= 1, 'a sample before the load');
+      // Samples already written were taken before the signal: before any of the load's connects.
+      const beforeSignal = samplesIn(file).length;
       process.kill(loadPid!, 'SIGUSR1');
       await until(() => samplesIn(file).filter((s) => portEntry(s, port) === n + 1).length >= 2, 'two samples of the load');
       process.kill(loadPid!, 'SIGUSR2');
@@ -123,11 +125,12 @@ describe('record a loopback load', () => {
       const last = rec.samples[rec.samples.length - 1]!;
       expect(portEntry(last, port)).toBe(1);
       expect(tcpState(last, 'TIME_WAIT')).toBeGreaterThanOrEqual(n);
-      // The last sample before any of the load's 43 connects: nothing on the service port yet and
-      // nothing in the never-accepting listener's queue (the load may queue those 3 first).
-      const quiet = (s: RecordSample) => portEntry(s, port) === 1 && (s.listeners.find((l) => l.port === queuePort)?.acceptQueue ?? 0) === 0;
-      const before = rec.samples.filter((s) => s.seq < held[0]!.seq && quiet(s)).at(-1);
+      // The last sample written before the load was signalled: before any of its 43 connects (a
+      // later one may show the port quiet while a connect's SYN is already counted), and quiet.
+      const before = rec.samples[beforeSignal - 1];
       expect(before).toBeDefined();
+      expect(portEntry(before!, port)).toBe(1);
+      expect(before!.listeners.find((l) => l.port === queuePort)?.acceptQueue ?? 0).toBe(0);
       expect(last.counters['Tcp.ActiveOpens']! - before!.counters['Tcp.ActiveOpens']!).toBeGreaterThanOrEqual(n + 3);
       expect(Object.keys(last.counters)).toEqual(expect.arrayContaining(['Tcp.RetransSegs', 'TcpExt.ListenOverflows', 'Udp.RcvbufErrors']));
     } finally {

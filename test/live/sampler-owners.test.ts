@@ -107,4 +107,41 @@ describe(`incremental owner resolution (${backend.name})`, () => {
     if (backend.name === 'native') expect([stats.fullScans, stats.incrementalScans]).toEqual([6, 0]);
     else expect([stats.fullScans, stats.incrementalScans]).toEqual([1, 5]);
   }, 180_000);
+
+  it('a socket made before it is listed (socket(), then listen() with no new fd) is owned in the first tick that lists it', async () => {
+    // The process makes the socket; a full scan meets it while no table lists it yet; then it
+    // listens on the same fd, so its fd count does not change and no poll sends us to it again.
+    const py = spawn('python3', ['-c', [
+      'import socket, sys',
+      's = socket.socket()',
+      'print("made", s.fileno(), flush=True)',
+      'sys.stdin.readline()',
+      's.bind(("127.0.0.1", 0)); s.listen(4)',
+      'print("listening", s.getsockname()[1], flush=True)',
+      'sys.stdin.read()',
+    ].join('\n')], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const lines = readline.createInterface({ input: py.stdout! });
+    const queue: string[] = [];
+    const waiting: Array<(l: string) => void> = [];
+    lines.on('line', (l) => (waiting.length ? waiting.shift()!(l) : queue.push(l)));
+    const next = () => new Promise<string>((resolve) => (queue.length ? resolve(queue.shift()!) : waiting.push(resolve)));
+    try {
+      const [, fd] = (await next()).split(' ').map(Number);
+      const sampler = createSampler({ owners: true, protocols: ['tcp'], fullScanEvery: 1000, interval: 0, incrementalOwnersUpTo: Infinity });
+      await sampler.next(); // the full scan: python3's socket is met, and listed nowhere
+      await sampler.next(); // an incremental tick: nothing of python3's changed
+      py.stdin!.write('go\n');
+      const port = Number((await next()).split(' ')[1]);
+      const bound = sampler.ownerStats!.pendingBound;
+      const snap = (await sampler.next()).snapshot;
+      const row = [...snap.inetSockets()].find((r) => r.stateName === 'LISTEN' && r.localPort === port);
+      expect(row).toBeDefined();
+      expect(row!.owners.map((o) => [o.pid, o.fd])).toEqual([[py.pid, fd]]);
+      expect(sampler.ownerStats!.pendingBound).toBe(bound + 1);
+      sampler.close();
+    } finally {
+      py.stdin!.end();
+      py.kill();
+    }
+  }, 60_000);
 });
