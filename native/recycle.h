@@ -1,10 +1,10 @@
-// Big column memory, recycled. A sampler's tick at 100,000 sockets with tcp_info allocates ~60 MB
-// of columns (the tcp_info fields, cookies, ...) that JavaScript frees a tick or two later; from
-// malloc that is fresh mmap'd memory every tick, and the kernel faulting and clearing its pages
-// cost ~80 ms of CPU per tick on the machines we measured — as much as the netlink dump itself.
-// Blocks of at least kRecycleMin bytes are therefore kept when freed (up to kRecycleCap bytes in
-// all, none older than kRecycleSeconds) and handed out again to a request they fit well (between
-// the size asked and 1.5 times it). Pure C++ (no Node-API); thread-safe; header-only so that every
+// Big column memory, recycled. A sampler's tick at 100,000 sockets with tcp_info allocates tens of
+// megabytes of columns (the tcp_info fields, cookies, ...) that JavaScript frees a tick or two later;
+// from malloc that is fresh mmap'd memory every tick, whose pages the kernel must fault in and clear
+// again (in a profile of a sampler at that size, the biggest single cost after the dump). Blocks
+// of at least kRecycleMin bytes are therefore kept when freed (up to kRecycleCap bytes in all, none
+// older than kRecycleSeconds) and handed out again to a request they fit well (between the size
+// asked and 1.5 times it). Pure C++ (no Node-API); thread-safe; header-only so that every
 // harness that builds a table gets it without a build change.
 //
 // Under AddressSanitizer the pool is off (every block goes back to malloc), so that a use after
@@ -65,8 +65,8 @@ class RecyclePool {
       if (best < blocks_.size()) {
         void* p = blocks_[best].p;
         pooled_ -= blocks_[best].bytes;
-        blocks_[best] = blocks_.back();
-        blocks_.pop_back();
+        // Erased in place: blocks_ stays in freeing order, which expire() and the cap rely on.
+        blocks_.erase(blocks_.begin() + static_cast<std::ptrdiff_t>(best));
         reused_++;
         return p;
       }
