@@ -9,7 +9,7 @@ import { startRecorder } from '../../src/services/recorder';
 import type { RecordSample, RecordStart } from '../../src/services/recording';
 import { parsePromText } from '../helpers/promtext';
 import { backend, CLI, ROOT } from '../helpers/env';
-import { once } from '../helpers/sockets';
+import { listenOnQuietPort, once } from '../helpers/sockets';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import Ajv2020 from 'ajv/dist/2020';
@@ -28,9 +28,8 @@ async function service(connections: number): Promise<number> {
     sockets.push(c);
   });
   servers.push(s);
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
+  // A port no socket of another test still has (a TIME_WAIT one would be counted unfiltered).
+  const port = await listenOnQuietPort(s);
   for (let k = 0; k < connections; k++) {
     const c = net.connect(port, '127.0.0.1');
     sockets.push(c);
