@@ -72,11 +72,16 @@ describe(`a recorded loopback load in chromium (${backend.name})`, () => {
   it('draws the load\'s port, process and states as recorded', async (ctx) => {
     ctx.skip(skip !== null, skip ?? '');
     const samples = readSamples(file);
-    // In the namespace the load is all there is: its listener and the N connections to it.
-    expect(Math.max(...samples.map(onPort))).toBe(N + 1);
+    // In the namespace the load is all there is: its listener and the N connections to it, held over
+    // two samples at least. (Not the maximum: while the load closes, a /proc read — which the kernel
+    // resumes by position between pages — can print a socket twice, and the recording holds what
+    // the kernel printed; the chart must draw the same.)
+    expect(samples.filter((s) => onPort(s) === N + 1).length).toBeGreaterThanOrEqual(2);
+    const recordedMax = Math.max(...samples.map(onPort));
+    expect(recordedMax).toBeGreaterThanOrEqual(N + 1);
     const drawn = await drawnOnPage(opened!.page);
     const find = (chart: string, series: string) => drawn.find((d) => d.chart === chart && d.series === series);
-    expect(find('ports', `tcp/${port}`)).toMatchObject({ max: N + 1, points: samples.length, visible: true });
+    expect(find('ports', `tcp/${port}`)).toMatchObject({ max: recordedMax, points: samples.length, visible: true });
     // Both ends of every connection are in the namespace, and the load holds them all.
     expect(find('states', 'ESTABLISHED')).toMatchObject({ max: 2 * N, visible: true });
     const proc = drawn.find((d) => d.chart === 'processes' && d.series.endsWith(`[${loadPid}]`));
