@@ -1,4 +1,8 @@
 {
+  # netsnap_static_runtime: libstdc++ linked into the addon (its symbols kept local), so that a prebuilt binary
+  # needs nothing of the machine's C++ runtime (only glibc, see docs/INSTALL.md). The sanitized build
+  # turns it off (ASan must see the C++ runtime's operator new and delete).
+  "variables": {"netsnap_static_runtime%": "true"},
   "targets": [
     {
       "target_name": "netsnap",
@@ -25,7 +29,10 @@
       ],
       "cflags_cc": ["-std=c++17", "-O2", "-fno-exceptions", "-fstack-protector-strong", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags_cc!": ["-fno-rtti"],
-      "defines": ["NAPI_VERSION=8", "_FORTIFY_SOURCE=2"]
+      "defines": ["NAPI_VERSION=8", "_FORTIFY_SOURCE=2"],
+      "conditions": [
+        ["netsnap_static_runtime=='true'", {"ldflags": ["-static-libstdc++", "-Wl,--exclude-libs,ALL", "-Wl,--gc-sections"]}]
+      ]
     }
   ]
 }

@@ -27,10 +27,12 @@ const BEHAVIOUR = quick ? ['test/unit/**/*.test.ts'] : ['test/{unit,live,oracle,
 const js = { test: { ...shared, name: 'js', include: BEHAVIOUR, env: { NETSNAP_BACKEND: 'js' } } };
 const native = { test: { ...shared, name: 'native', include: BEHAVIOUR, env: { NETSNAP_BACKEND: 'native' } } };
 const parity = { test: { ...shared, name: 'parity', include: ['test/parity/**/*.test.ts'] } };
+// The package as users install it (npm pack, a fresh project, the addon loader): once, needs the addon.
+const pkg = { test: { ...shared, name: 'package', include: ['test/package/**/*.test.ts'] } };
 
 export default defineConfig({
   test: {
     reporters: ['default', ['json', { outputFile: '.vitest-report.json' }]],
-    projects: withNative ? (quick ? [native, js] : [native, js, parity]) : [js],
+    projects: withNative ? (quick ? [native, js] : [native, js, parity, pkg]) : [js],
   },
 });

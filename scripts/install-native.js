@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 'use strict';
-// Builds the native addon at install time. A failed build is not a failed install:
-// netsnap then runs on its TypeScript backend, and we say so in one line.
+// At install time: nothing to do where a prebuilt addon for this machine loads (the package carries
+// prebuilds/<platform>-<arch>/); else builds the addon from source with node-gyp (npm's own, as
+// npm_config_node_gyp, when the package's devDependency is not there). A failed build is not a
+// failed install: netsnap then runs on its TypeScript backend, and we say so in one line.
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -17,7 +19,23 @@ function fallback(reason) {
 
 if (process.argv.includes('--if-missing') && fs.existsSync(addon)) process.exit(0);
 if (process.env.NETSNAP_SKIP_NATIVE === '1') fallback('NETSNAP_SKIP_NATIVE=1');
-if (process.platform !== 'linux') fallback(`platform ${process.platform} is not linux`);
+if (process.platform !== 'linux') fallback(`netsnap reads Linux /proc and netlink; this is ${process.platform}`);
+
+// The loader of the installed package (dist/ is in the tarball; a fresh checkout has none yet and
+// builds from source). A prebuild that loads here is what netsnap will load at run time.
+let loader = null;
+try {
+  loader = require(path.join(root, 'dist', 'backends', 'native.js'));
+} catch {
+  loader = null;
+}
+if (loader !== null && !process.argv.includes('--if-missing')) {
+  const loaded = loader.loadNativeFrom({ root, forced: '' });
+  if (loaded.ok && loaded.kind === 'prebuild') {
+    console.log(`netsnap: using the prebuilt addon (${loaded.reason}).`);
+    process.exit(0);
+  }
+}
 
 let gyp;
 try {

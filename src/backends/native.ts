@@ -1,20 +1,86 @@
-// A boring, honest loader: a fixed list of candidates, anything but "not found" is rethrown.
+// The addon loader: the first addon that actually loads, in a fixed order, and why.
+//   1. a prebuild that travels in the package: prebuilds/<platform>-<arch>/*.node, chosen as
+//      node-gyp-build chooses (its tag parsing and ranking: libc, napi, abi);
+//   2. an addon built from source here: build/Release, then build/Debug;
+//   3. none: the TypeScript backend (select.ts), and `netsnap --version` says why.
+// node-gyp-build alone would take build/ before prebuilds/ and throw when nothing matches; here a
+// candidate that fails to load (a glibc older than the prebuild's floor, a foreign or truncated
+// file) is recorded and the next one is tried.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Backend, DestroyEventsOptions, DestroySubscription, InetProto, RawSample, SampleRequest } from '../model/contract';
 
-const BUILT = [
-  path.join(__dirname, '..', '..', 'build', 'Release', 'netsnap.node'),
-  path.join(__dirname, '..', '..', 'build', 'Debug', 'netsnap.node'),
-];
+/** The package's root (dist/backends/ or src/backends/ is two levels below it). */
+const ROOT = path.join(__dirname, '..', '..');
+
+interface Tags {
+  file: string;
+}
+interface Tuple {
+  name: string;
+}
+/** The parts of node-gyp-build's resolver it exports (the package ships no types). */
+interface GypBuild {
+  parseTuple(name: string): Tuple | undefined;
+  matchTuple(platform: string, arch: string): (t: Tuple | undefined) => boolean;
+  compareTuples(a: Tuple, b: Tuple): number;
+  parseTags(file: string): Tags | undefined;
+  matchTags(runtime: string, abi: string): (t: Tags | undefined) => boolean;
+  compareTags(runtime: string): (a: Tags, b: Tags) => number;
+}
+
+export type AddonKind = 'prebuild' | 'build' | 'forced';
+
+export interface AddonCandidate {
+  path: string;
+  kind: AddonKind;
+}
+
+export interface LoaderOptions {
+  /** The package root holding prebuilds/ and build/ (default: this package's). */
+  root?: string;
+  platform?: string;
+  arch?: string;
+  /** NETSNAP_ADDON: that file and nothing else. */
+  forced?: string;
+}
+
+function readdir(dir: string): string[] {
+  try {
+    return fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
 
 /**
- * NETSNAP_ADDON=/abs/path/netsnap.node loads that addon and nothing else (the sanitized test run,
- * scripts/test-sanitized.sh, points it at an ASan/UBSan build): a missing file then means the
- * TypeScript backend, never a silent fall back to another build.
+ * The addons to try, in order, and what is missing (for the reason shown when none loads).
+ * NETSNAP_ADDON=/abs/path/netsnap.node names the only candidate (the sanitized test run,
+ * scripts/test-sanitized.sh, points it at an ASan/UBSan build): never a silent fall back to another.
  */
-function candidates(): string[] {
-  const forced = process.env.NETSNAP_ADDON;
-  return forced ? [path.resolve(forced)] : BUILT;
+export function addonCandidates(options: LoaderOptions = {}): { candidates: AddonCandidate[]; missing: string[] } {
+  const forced = options.forced ?? process.env.NETSNAP_ADDON;
+  if (forced) return { candidates: [{ path: path.resolve(forced), kind: 'forced' }], missing: [] };
+  const root = options.root ?? ROOT;
+  const platform = options.platform ?? process.platform;
+  const arch = options.arch ?? os.arch();
+  const candidates: AddonCandidate[] = [];
+  const missing: string[] = [];
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const gyp = require('node-gyp-build') as GypBuild;
+  const prebuilds = path.join(root, 'prebuilds');
+  const tuples = readdir(prebuilds).map((n) => gyp.parseTuple(n)).filter(gyp.matchTuple(platform, arch)) as Tuple[];
+  for (const tuple of tuples.sort((a, b) => gyp.compareTuples(a, b))) {
+    const dir = path.join(prebuilds, tuple.name);
+    const tags = readdir(dir).map((f) => gyp.parseTags(f)).filter(gyp.matchTags('node', process.versions.modules)) as Tags[];
+    for (const t of tags.sort(gyp.compareTags('node'))) candidates.push({ path: path.join(dir, t.file), kind: 'prebuild' });
+  }
+  if (candidates.length === 0) missing.push(`no prebuild for ${platform}-${arch}`);
+  const built = ['Release', 'Debug'].map((d) => path.join(root, 'build', d, 'netsnap.node')).filter((f) => fs.existsSync(f));
+  for (const f of built) candidates.push({ path: f, kind: 'build' });
+  if (built.length === 0) missing.push('not built');
+  return { candidates, missing };
 }
 
 interface Addon {
@@ -30,22 +96,48 @@ interface Addon {
   tcpInfoFields(): Array<[number, number]>;
 }
 
-export type NativeLoad = { ok: true; backend: Backend; path: string } | { ok: false; tried: string[] };
+export type NativeLoad =
+  | { ok: true; backend: Backend; path: string; kind: AddonKind; reason: string; tried: string[] }
+  | { ok: false; tried: string[]; reason: string };
 
-let cached: NativeLoad | undefined;
+/** A path as the user reads it: relative to the package root when inside it. */
+function shown(file: string, root: string): string {
+  const rel = path.relative(root, file);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file : rel;
+}
 
-export function loadNative(): NativeLoad {
-  if (cached) return cached;
+/** The first line of a load error (dlopen's message names the missing symbol version or the bad file). */
+function firstLine(err: unknown): string {
+  const text = err instanceof Error ? err.message : String(err);
+  return text.split('\n')[0]!.trim();
+}
+
+const EXPORTS = ['parseInet', 'parseUnix', 'parseSocketLink', 'readProcFile', 'scanOwners', 'sample', 'sampleAsync', 'openDestroyEvents'] as const;
+
+/** Tries the candidates in order; uncached (loadNative() caches this package's answer). */
+export function loadNativeFrom(options: LoaderOptions = {}): NativeLoad {
+  const root = options.root ?? ROOT;
+  const { candidates, missing } = addonCandidates(options);
   const tried: string[] = [];
-  for (const candidate of candidates()) {
+  const failed: string[] = [];
+  for (const candidate of candidates) {
+    const name = candidate.kind === 'forced' ? `NETSNAP_ADDON=${candidate.path}` : `${candidate.kind} ${shown(candidate.path, root)}`;
     let addon: Addon;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
-      addon = require(candidate) as Addon;
+      addon = require(candidate.path) as Addon;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'MODULE_NOT_FOUND') throw err;
-      tried.push(`${candidate}: not found`);
+      const why = code === 'MODULE_NOT_FOUND' ? 'not found' : `failed to load: ${firstLine(err)}`;
+      tried.push(`${candidate.path}: ${why}`);
+      failed.push(`${name} ${why}`);
+      continue;
+    }
+    const absent = EXPORTS.filter((k) => typeof (addon as unknown as Record<string, unknown>)[k] !== 'function');
+    if (absent.length > 0) {
+      const why = `is not this version's addon (no ${absent.join(', ')})`;
+      tried.push(`${candidate.path}: ${why}`);
+      failed.push(`${name} ${why}`);
       continue;
     }
     const backend: Backend = {
@@ -54,14 +146,22 @@ export function loadNative(): NativeLoad {
       parseUnix: (bytes) => addon.parseUnix(bytes),
       parseSocketLink: (link) => addon.parseSocketLink(link),
       readProcFile: (p) => addon.readProcFile(p),
-      scanOwners: (root) => addon.scanOwners(root),
+      scanOwners: (r) => addon.scanOwners(r),
       sample: (request) => addon.sample(request),
       sampleAsync: (request) => addon.sampleAsync(request),
-      openDestroyEvents: (options) => addon.openDestroyEvents(options),
+      openDestroyEvents: (o) => addon.openDestroyEvents(o),
     };
-    cached = { ok: true, backend, path: candidate };
-    return cached;
+    const what = candidate.kind === 'build' ? `built from source: ${shown(candidate.path, root)}` : name;
+    const before = [...failed, ...(candidate.kind === 'build' ? missing.filter((m) => m !== 'not built') : [])];
+    return { ok: true, backend, path: candidate.path, kind: candidate.kind, reason: [what, ...before].join('; '), tried };
   }
-  cached = { ok: false, tried };
+  return { ok: false, tried, reason: [...failed, ...missing].join(', ') || 'no addon' };
+}
+
+let cached: NativeLoad | undefined;
+
+/** This package's addon, loaded once. */
+export function loadNative(): NativeLoad {
+  cached ??= loadNativeFrom();
   return cached;
 }

@@ -6,7 +6,15 @@ import { loadNative } from './native';
 
 export type { BackendName };
 
+/** Linux only: elsewhere there is no /proc/net and no netlink (the package installs and its types import). */
+export function checkPlatform(platform: string = process.platform): void {
+  if (platform !== 'linux') {
+    throw new NetsnapError('ERR_UNSUPPORTED_PLATFORM', `netsnap reads Linux /proc and netlink; this is ${platform}`);
+  }
+}
+
 export function getBackend(name?: BackendName): Backend {
+  checkPlatform();
   const wanted = name ?? process.env.NETSNAP_BACKEND ?? '';
   if (wanted === 'js') return jsBackend;
   if (wanted !== '' && wanted !== 'native') {
@@ -17,7 +25,8 @@ export function getBackend(name?: BackendName): Backend {
   if (wanted === 'native') {
     throw new NetsnapError(
       'ERR_NATIVE_UNAVAILABLE',
-      `the native backend was requested but could not be loaded; tried:\n  ${native.tried.join('\n  ')}\n` +
+      `the native backend was requested but could not be loaded (${native.reason})` +
+        (native.tried.length > 0 ? `; tried:\n  ${native.tried.join('\n  ')}\n` : '\n') +
         'Build it with `npm run build:native`, or unset NETSNAP_BACKEND to use the TypeScript backend.',
     );
   }
@@ -27,4 +36,17 @@ export function getBackend(name?: BackendName): Backend {
 /** Name of the backend that `snapshot()` and `sample()` use by default. */
 export function backendName(): BackendName {
   return getBackend().name;
+}
+
+/**
+ * The backend in use and why, as `netsnap --version` prints it: `native (prebuild
+ * prebuilds/linux-x64/netsnap.glibc.node)`, `js (no prebuild for linux-riscv64, not built)`.
+ */
+export function backendDescription(): string {
+  if (process.platform !== 'linux') return `none (netsnap reads Linux /proc and netlink; this is ${process.platform})`;
+  const wanted = process.env.NETSNAP_BACKEND ?? '';
+  if (wanted === 'js') return 'js (NETSNAP_BACKEND=js)';
+  const native = loadNative();
+  if (native.ok) return `native (${native.reason})`;
+  return wanted === 'native' ? `none (NETSNAP_BACKEND=native: ${native.reason})` : `js (${native.reason})`;
 }

@@ -31,7 +31,9 @@ const lazy = {
 
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(`${__dirname}/../../package.json`, 'utf8')) as { version: string };
-  return `netsnap ${pkg.version} (backend: ${lazy.backend().backendName()}, node ${process.version})\n`;
+  // Line 2 says which addon loaded and why, or why none did (e.g. `backend: js (no prebuild for
+  // linux-riscv64, not built)`).
+  return `netsnap ${pkg.version}\nbackend: ${lazy.backend().backendDescription()}\nnode ${process.version}, ${process.platform}-${process.arch}\n`;
 }
 
 // Output strings are binary (latin1) strings: one char per byte from /proc.

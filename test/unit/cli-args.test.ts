@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseArgs } from '../../src/cli/args';
 import { listingTcpStates } from '../../src/cli/listing';
@@ -69,10 +70,21 @@ describe('argument parsing', () => {
     }
   });
 
-  it('--version names the backend in use', () => {
+  it('--version names the backend in use and where it came from', () => {
     const r = netsnap(['--version']);
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(new RegExp(`^netsnap \\d+\\.\\d+\\.\\d+ \\(backend: ${backend.name}, node v\\d+`));
+    const lines = r.stdout.split('\n');
+    expect(lines[0]).toMatch(/^netsnap \d+\.\d+\.\d+$/);
+    if (backend.name === 'js') {
+      expect(lines[1]).toBe('backend: js (NETSNAP_BACKEND=js)');
+    } else if (process.env.NETSNAP_ADDON) {
+      expect(lines[1]).toBe(`backend: native (NETSNAP_ADDON=${path.resolve(process.env.NETSNAP_ADDON)})`);
+    } else {
+      // This checkout: the addon npm ci built (a prebuild exists only inside a packed tarball).
+      expect(lines[1]).toBe(`backend: native (built from source: build/Release/netsnap.node; no prebuild for linux-${process.arch})`);
+    }
+    expect(lines[2]).toBe(`node ${process.version}, linux-${process.arch}`);
+    expect(lines.length).toBe(4);
   });
 
   it('NETSNAP_BACKEND with a bad value is a clear error', () => {
