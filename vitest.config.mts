@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
 
-// Tests live in folders by kind (test/README.md): unit (fixtures and pure code), live (this host's
-// kernel, sockets the test opens), oracle (against netstat, ss, Prometheus, chromium), robustness
-// (hostile inputs, churn, scale, unprivileged), parity (native against TypeScript).
-// Every kind but parity runs twice, once per backend (NETSNAP_BACKEND); the parity suite compares
+// Tests live in folders by kind: unit (fixtures and pure code), live (this host's kernel, sockets the
+// test opens), oracle (against netstat, ss, Prometheus, chromium), robustness (hostile inputs, churn,
+// scale, unprivileged), parity (native against TypeScript), package (the tarball as users install it).
+// Every kind but parity and package runs twice, once per backend (NETSNAP_BACKEND); the parity suite compares
 // the two backends directly and runs once. On a machine where the addon could not be built, only
 // the TypeScript run is possible: say so loudly. CI (CI=true) always requires the addon.
 // NETSNAP_QUICK=1 (npm run test:quick) keeps the unit folder only: the edit loop.
