@@ -59,6 +59,8 @@ const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t), out
 
 /** One run of whatever mode the options select, in the current (or --proc-root's) namespace. */
 export async function runMode(o: CliOptions, io: Output): Promise<number> {
+  // Every mode reads Linux /proc (-r, -i and -s too, without a backend): elsewhere one clear error.
+  lazy.backend().checkPlatform();
   if (o.filter !== null) {
     // A filter chooses sockets: of the listing, -c, --json/--ndjson, --summary, --watch and baselines.
     // -s, -r, -i and -g show no sockets to choose from.

@@ -32,11 +32,13 @@ describe('on another platform (darwin)', () => {
     });
   });
 
-  it('the CLI prints one line and exits 1; --version and --help still answer', () => {
-    const r = node(['dist/cli/main.js', '-tan']);
-    expect(r.status).toBe(1);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toBe('netsnap: netsnap reads Linux /proc and netlink; this is darwin\n');
+  it('the CLI prints one line and exits 1 in every mode; --version and --help still answer', () => {
+    for (const args of [['-tan'], ['-r'], ['-i'], ['-s'], ['-g'], ['-y'], ['serve', '--listen', '127.0.0.1:0'], ['top', '--ndjson', '--count', '1'], ['events', '--count', '1']]) {
+      const r = node(['dist/cli/main.js', ...args]);
+      expect({ args, status: r.status, stdout: r.stdout, stderr: r.stderr }).toEqual({
+        args, status: 1, stdout: '', stderr: 'netsnap: netsnap reads Linux /proc and netlink; this is darwin\n',
+      });
+    }
     const v = node(['dist/cli/main.js', '--version']);
     expect(v.status).toBe(0);
     expect(v.stdout.split('\n')[1]).toBe('backend: none (netsnap reads Linux /proc and netlink; this is darwin)');
