@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import { CLI_EXIT_STATUS, NetsnapError } from '../model/errors';
 import { parseFilter } from '../filter/parse';
+import { optionsOf } from './options';
 
 export interface CliOptions {
   tcp: boolean;
@@ -83,37 +84,18 @@ export type ParseResult =
   | { kind: 'version' }
   | { kind: 'error'; message: string; exitCode: number; usage: boolean };
 
-const SHORT_WITH_ARG = new Set(['A']);
-// netstat's letters plus -y (--summary), a letter netstat does not use.
-const SHORT = new Set('ACFMacdeghilnNoprsStuUvVWwx64Zy'.split(''));
+// Every option comes from the one table (options.ts): netstat's letters plus -y (--summary), a
+// letter netstat does not use.
+const NETSTAT_OPTIONS = optionsOf('netsnap');
+const SHORT_WITH_ARG = new Set(NETSTAT_OPTIONS.filter((o) => o.short !== undefined && o.value !== undefined && !o.value.optional).map((o) => o.short!));
+const SHORT = new Set(NETSTAT_OPTIONS.flatMap((o) => (o.short === undefined ? [] : [o.short])));
 
 /** Long options: name -> [short-equivalent or internal key, takes an argument]. */
-const LONG: ReadonlyArray<[string, string, boolean]> = [
-  ['version', 'V', false], ['interfaces', 'i', false], ['help', 'h', false], ['route', 'r', false],
-  ['masquerade', 'M', false], ['protocol', 'A', true], ['tcp', 't', false], ['sctp', 'S', false],
-  ['udp', 'u', false], ['udplite', 'U', false], ['raw', 'w', false], ['unix', 'x', false],
-  ['listening', 'l', false], ['all', 'a', false], ['timers', 'o', false], ['continuous', 'c', false],
-  ['extend', 'e', false], ['programs', 'p', false], ['verbose', 'v', false], ['statistics', 's', false],
-  ['wide', 'W', false], ['numeric', 'n', false], ['numeric-hosts', '!', false], ['numeric-ports', '@', false],
-  ['numeric-users', '#', false], ['symbolic', 'N', false], ['cache', 'C', false], ['fib', 'F', false],
-  ['groups', 'g', false], ['context', 'Z', false],
-  // address-family long options (AFTRANS_OPTS)
-  ['inet', '4', false], ['ip', '4', false], ['inet6', '6', false],
-  // netsnap's own
-  ['proc-root', 'proc-root', true], ['interval', 'interval', true], ['count', 'count', true],
-  ['resolve-timeout', 'resolve-timeout', true],
-  ['json', 'json', false], ['ndjson', 'ndjson', false], ['summary', 'y', false], ['top', 'top', true],
-  ['watch', 'watch', false], ['save-baseline', 'save-baseline', true], ['compare', 'compare', true],
-  ['netns', 'netns', true], ['pid', 'pid', true], ['all-netns', 'all-netns', false],
-  ['source', 'source', true],
-  // ss's names for what only netlink carries
-  ['info', 'info', false], ['memory', 'memory', false], ['cgroup', 'cgroup', false],
-  // ss's -F (netstat's -F is --fib); matched only when spelt out
-  ['filter-file', 'filter-file', true],
-];
+const LONG: ReadonlyArray<[string, string, boolean]> = NETSTAT_OPTIONS.flatMap((o) =>
+  o.long === undefined ? [] : [[o.long, o.key ?? o.short ?? o.long, o.value !== undefined && o.value.optional !== true] as [string, string, boolean]]);
 
 /** Long options never matched by an abbreviation. */
-const EXACT_ONLY = new Set(['filter-file']);
+const EXACT_ONLY = new Set(NETSTAT_OPTIONS.flatMap((o) => (o.exactOnly && o.long !== undefined ? [o.long] : [])));
 
 /** The long options `name` may mean: the exact one, or those it abbreviates. */
 function longMatches(name: string): ReadonlyArray<readonly [string, string, boolean]> {
@@ -229,6 +211,7 @@ Subcommands:
   netsnap report FILE [-o OUT.html]                                  HTML report of a recording
   netsnap events [--ndjson] [--duration TIME] [--filter EXPR]        every TCP close with its owner and bytes
   netsnap top [--by GROUP] [--sort COLUMN] [--ndjson] [--count N]    live TCP throughput per process, port, peer (keys: g s q)
+  netsnap completion bash|zsh|fish                                   shell completion script (see netsnap completion --help)
 
 Environment: NETSNAP_BACKEND=js|native forces a backend.
 `;

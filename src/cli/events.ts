@@ -4,7 +4,8 @@ import { watchCloses, type CloseEvent } from '../services/closes';
 import { isNetsnapError, usageError } from '../model/errors';
 import { stringifyJson, type Json } from '../format/json';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, FILTER_SPEC, filterOption, NAMESPACE_SPEC, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
+import { countOption, durationOption, filterOption, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
+import { subcommandSpec } from './options';
 
 export const EVENTS_USAGE = `usage: netsnap events [--ndjson] [--duration TIME] [--count N] [--interval TIME] [--listeners]
                       [--no-owners] [--proc-root DIR] [--filter EXPR | --filter-file FILE] [--netns NAME | --pid PID]
@@ -25,13 +26,11 @@ capture, no privilege), with its owner and its final tcp_info: bytes, retransmit
   --netns NAME|PATH     the closes of another network namespace (/run/netns/NAME, or an nsfs path);
                         netsnap runs inside it (nsenter: root)
   --pid PID             the closes of process PID's network namespace, likewise
+  -h, --help            print this help
 `;
 
-const SPEC = [
-  { name: 'ndjson', value: false }, { name: 'duration', value: true }, { name: 'count', value: true },
-  { name: 'interval', value: true }, { name: 'listeners', value: false }, { name: 'no-owners', value: false },
-  { name: 'proc-root', value: true }, { name: 'help', short: 'h', value: false }, ...FILTER_SPEC, ...NAMESPACE_SPEC,
-];
+// The options come from the one table (options.ts), as do its completions.
+const SPEC = subcommandSpec('events');
 
 function endpoint(e: { address: string; port: number }, family: number): string {
   return family === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;

@@ -27,6 +27,7 @@ const lazy = {
   report: () => require('./report') as typeof import('./report'),
   events: () => require('./events') as typeof import('./events'),
   top: () => require('./top') as typeof import('./top'),
+  completion: () => require('./completion') as typeof import('./completion'),
 };
 
 function version(): string {
@@ -96,6 +97,7 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'report') return lazy.report().runReport(argv.slice(1), io);
   if (argv[0] === 'events') return lazy.events().runEvents(argv.slice(1), io);
   if (argv[0] === 'top') return lazy.top().runTop(argv.slice(1), io);
+  if (argv[0] === 'completion') return lazy.completion().runCompletion(argv.slice(1), io);
   const parsed = parseArgs(argv);
   switch (parsed.kind) {
     case 'help':

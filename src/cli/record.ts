@@ -7,7 +7,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { startRecorder, type Recorder } from '../services/recorder';
 import { isNetsnapError, usageError } from '../model/errors';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
+import { countOption, durationOption, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
+import { subcommandSpec } from './options';
 
 export const RECORD_USAGE = `usage: netsnap record --out FILE [--interval TIME] [--duration TIME] [--top N] [--no-owners]
                       [--proc-root DIR] [--source proc|netlink|auto] [--info] [--filter EXPR | --filter-file FILE]
@@ -29,14 +30,11 @@ Turn it into a page with: netsnap report FILE
   --info                tcp_info RTT percentiles and retransmitting connections per sample (native backend)
   --filter EXPR         record only the inet sockets ss's filter EXPR keeps, e.g. 'sport = :8080'
   --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
+  -h, --help            print this help
 `;
 
-const SPEC = [
-  { name: 'out', short: 'o', value: true }, { name: 'interval', value: true }, { name: 'duration', value: true },
-  { name: 'top', value: true }, { name: 'no-owners', value: false }, { name: 'proc-root', value: true },
-  { name: 'source', value: true }, { name: 'info', value: false }, { name: 'help', short: 'h', value: false },
-  ...FILTER_SPEC,
-];
+// The options come from the one table (options.ts), as do its completions.
+const SPEC = subcommandSpec('record');
 
 const SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 

@@ -6,6 +6,7 @@ import { renderReport } from '../report';
 import { utf8, type Output } from './output';
 import { strerror } from './strerror';
 import { parseSubArgs } from './subargs';
+import { subcommandSpec } from './options';
 import { isNetsnapError } from '../model/errors';
 
 export const REPORT_USAGE = `usage: netsnap report FILE [-o|--output OUT.html] [--title TEXT]
@@ -23,9 +24,7 @@ export type ReportArgs =
 export function parseReportArgs(argv: string[]): ReportArgs {
   let parsed;
   try {
-    parsed = parseSubArgs('report', argv, [
-      { name: 'output', short: 'o', value: true }, { name: 'title', value: true }, { name: 'help', short: 'h', value: false },
-    ]);
+    parsed = parseSubArgs('report', argv, subcommandSpec('report'));
   } catch (err) {
     if (!isNetsnapError(err, 'ERR_USAGE')) throw err;
     return { kind: 'error', message: err.message.replace(/^netsnap report: /, '') };

@@ -3,7 +3,8 @@ import * as net from 'node:net';
 import { startExporter, hostPort } from '../services/exporter';
 import { isNetsnapError, NetsnapError, usageError } from '../model/errors';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, FILTER_SPEC, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
+import { countOption, durationOption, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
+import { subcommandSpec } from './options';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
                      [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto] [--info] [--cgroup]
@@ -29,14 +30,11 @@ A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /h
   --filter EXPR         count only the inet sockets ss's filter EXPR keeps (netsnap's listing takes the
                         same words), e.g. 'sport = :443 or dport = :5432': an exporter scoped to a service
   --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
+  -h, --help            print this help
 `;
 
-const SPEC = [
-  { name: 'listen', value: true }, { name: 'interval', value: true }, { name: 'top', value: true },
-  { name: 'no-owners', value: false }, { name: 'request-timeout', value: true }, { name: 'proc-root', value: true },
-  { name: 'source', value: true }, { name: 'info', value: false }, { name: 'cgroup', value: false }, { name: 'help', short: 'h', value: false },
-  ...FILTER_SPEC,
-];
+// The options come from the one table (options.ts), as do its completions.
+const SPEC = subcommandSpec('serve');
 
 /** ADDR:PORT or [ADDR]:PORT, with a literal IP address. */
 export function parseListen(text: string): { host: string; port: number } {

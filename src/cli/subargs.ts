@@ -1,6 +1,6 @@
-// Option parsing for the subcommands (serve, record, report): GNU-style long options
-// (`--name value`, `--name=value`, unambiguous prefixes), single-letter aliases, `--` ending the
-// options (what follows is returned as `rest`: record's command).
+// Option parsing for the subcommands (serve, record, report, events, top, completion; their options
+// are in options.ts): GNU-style long options (`--name value`, `--name=value`, unambiguous prefixes),
+// single-letter aliases, `--` ending the options (what follows is returned as `rest`: record's command).
 import * as fs from 'node:fs';
 import { spawn } from 'node:child_process';
 import { filterFileText, parseDuration } from './args';
@@ -88,9 +88,6 @@ export function sourceOption(command: string, text: string): 'auto' | 'proc' | '
   return text;
 }
 
-/** The options every socket-choosing subcommand takes for its filter. */
-export const FILTER_SPEC: readonly OptionSpec[] = [{ name: 'filter', value: true }, { name: 'filter-file', value: true }];
-
 /** A usage error with its own exit status (a bad filter: 3, as on netstat's command line). */
 export class SubcommandError extends NetsnapError {
   constructor(message: string, readonly exitStatus: number) {
@@ -123,9 +120,6 @@ export function filterOption(command: string, options: ReadonlyMap<string, strin
   }
   return text;
 }
-
-/** The options that choose another network namespace for a subcommand that runs over time. */
-export const NAMESPACE_SPEC: readonly OptionSpec[] = [{ name: 'netns', value: true }, { name: 'pid', value: true }];
 
 /**
  * The nsfs path --netns NAME|PATH or --pid PID names, or null for the own namespace. A subcommand

@@ -7,7 +7,8 @@ import { Grid } from '../services/schedule';
 import { isNetsnapError, usageError } from '../model/errors';
 import { stringifyJson, type Json } from '../format/json';
 import { utf8, type Output } from './output';
-import { countOption, durationOption, FILTER_SPEC, filterOption, NAMESPACE_SPEC, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
+import { countOption, durationOption, filterOption, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
+import { subcommandSpec } from './options';
 
 export const TOP_USAGE = `usage: netsnap top [--interval TIME] [--by GROUP] [--sort COLUMN] [--count N] [--ndjson]
                   [--no-owners] [--containers] [--proc-root DIR] [--filter EXPR | --filter-file FILE]
@@ -20,7 +21,7 @@ UDP: sockets, queues and drops only (the kernel keeps no byte counts for UDP).
 
   --interval TIME       time between ticks (default 1s; sub-second allowed, e.g. 250ms). The first tick is
                         the baseline: rates start with the second
-  --by GROUP            process (default), container, port, peer or connection
+  --by GROUP            process (default), container, port, peer, network (IPv4 /24, IPv6 /64) or connection
   --sort COLUMN         bytes (tx+rx/s, default), tx, rx, retrans, conns, rtt, close-wait or accept-q
   --count N             stop after N ticks
   --ndjson              one JSON object per tick (kind "tick"; schema/top-v1.schema.json); with
@@ -33,17 +34,14 @@ UDP: sockets, queues and drops only (the kernel keeps no byte counts for UDP).
   --netns NAME|PATH     another network namespace (/run/netns/NAME, or an nsfs path): netsnap runs
                         inside it (nsenter: root)
   --pid PID             process PID's network namespace, likewise
+  -h, --help            print this help
 
 On a terminal: g cycles the grouping, s the sort column (G and S backwards), q (or Ctrl-C) quits.
 Elsewhere (a pipe, a file) one plain table per tick is appended.
 `;
 
-const SPEC = [
-  { name: 'interval', value: true }, { name: 'by', value: true }, { name: 'sort', value: true },
-  { name: 'count', value: true }, { name: 'ndjson', value: false }, { name: 'no-owners', value: false },
-  { name: 'containers', value: false }, { name: 'proc-root', value: true }, { name: 'help', short: 'h', value: false },
-  ...FILTER_SPEC, ...NAMESPACE_SPEC,
-];
+// The options come from the one table (options.ts), as do its completions.
+const SPEC = subcommandSpec('top');
 
 export type SortKey = 'bytes' | 'tx' | 'rx' | 'retrans' | 'conns' | 'rtt' | 'close-wait' | 'accept-q';
 export const SORT_KEYS: readonly SortKey[] = ['bytes', 'tx', 'rx', 'retrans', 'conns', 'rtt', 'close-wait', 'accept-q'];

@@ -449,3 +449,15 @@ function parseBeyond(w: string, t: Token, text: string, toks: readonly Token[], 
   }
   return null;
 }
+
+/**
+ * The words of the language, for `netsnap completion`: the state names state/exclude take, and the
+ * keywords of the expression (its predicates, then and/or/not). The parser above is what they mean.
+ */
+export const FILTER_WORDS: { readonly states: readonly string[]; readonly keywords: readonly string[] } = {
+  states: Object.keys(STATE_NAMES),
+  keywords: [
+    'state', 'exclude', 'src', 'dst', 'sport', 'dport', 'dev', 'cgroup', 'autobound', 'uid', 'user', 'recv-q', 'send-q',
+    ...Object.keys(INFO_WORDS), ...Object.keys(RATIO_WORDS), 'pid', 'comm', 'program', 'container', 'and', 'or', 'not',
+  ],
+};
