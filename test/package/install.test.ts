@@ -73,7 +73,7 @@ afterAll(() => {
 describe('the packed tarball', () => {
   it('holds what users need and nothing of the tests, fixtures, fuzzers or benchmarks', () => {
     for (const f of ['package.json', 'README.md', 'LICENSE', 'binding.gyp', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js',
-      'dist/report/index.js', 'native/module.cc', 'native/recycle.h', 'scripts/install-native.js', 'schema/netsnap-v1.schema.json', PREBUILD]) {
+      'dist/report/index.js', 'man/netsnap.1', 'native/module.cc', 'native/recycle.h', 'scripts/install-native.js', 'schema/netsnap-v1.schema.json', PREBUILD]) {
       expect(packed).toContain(f);
     }
     const stray = packed.filter((f) => /^(test|fixtures|bench|docs|\.ci|src|native\/fuzz)\//.test(f) || /\.test\.|\.tsbuildinfo$|^\.vitest/.test(f));
@@ -138,6 +138,16 @@ describe('the packed tarball', () => {
     } finally {
       server.close();
     }
+  });
+
+  it('a global install puts netsnap on the PATH and its manual page in the man path', () => {
+    const prefix = path.join(tmp, 'global');
+    ok(run('npm', ['install', '--global', '--prefix', prefix, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', tarball], tmp), 'npm install -g');
+    const page = path.join(prefix, 'share', 'man', 'man1', 'netsnap.1');
+    expect(fs.realpathSync(page)).toBe(path.join(prefix, 'lib', 'node_modules', 'netsnap', 'man', 'netsnap.1'));
+    expect(fs.readFileSync(page, 'utf8')).toContain('.TH NETSNAP 1');
+    const out = ok(run(path.join(prefix, 'bin', 'netsnap'), ['--version'], tmp), 'netsnap --version (global)');
+    expect(out.split('\n')[1]).toBe(`backend: native (prebuild ${PREBUILD})`);
   });
 
   it('with install scripts on, the install step finds the prebuild and compiles nothing', () => {
