@@ -14,12 +14,14 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 #include "filter.h"
 #include "layout.h"
 #include "net_inet.h"
+#include "problems.h"
 
 namespace netsnap {
 namespace {
@@ -143,6 +145,13 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   }
 
   Table* t = sink->table;
+  const uint64_t cookie = (static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0];
+  if (sink->seen != nullptr && !sink->seen->insert(cookie)) {
+    sink->duplicates++;
+    t->problems.push_back(sink->records > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(sink->records));
+    t->problems.push_back(problem::kNetlinkDuplicate);
+    return 0;
+  }
   if (sink->max_rows != 0 && t->count >= sink->max_rows) {
     sink->dropped++;
     return 0;
@@ -156,7 +165,7 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   }
   store_inet_row(t->buffer, inet_layout(t->capacity), t->count++, row);
   t->backlog.push_back(listen ? m.idiag_wqueue : 0);
-  t->cookie.push_back((static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0]);
+  t->cookie.push_back(cookie);
   t->cgroup_id.push_back(cgroup_id);
   t->ifindex.push_back(m.id.idiag_if);
   if (sink->extensions != 0) t->ext.add_row(info.data, info.len, cong.data, cong.len, mem.data, mem.len);
@@ -164,6 +173,41 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
 }
 
 }  // namespace
+
+void CookieSet::reset(size_t expected) {
+  size_t want = 1024;
+  while (want < expected * 2) want *= 2;
+  if (slots_.size() != want) slots_.assign(want, 0);
+  else std::fill(slots_.begin(), slots_.end(), 0);
+  count_ = 0;
+}
+
+void CookieSet::grow() {
+  std::vector<uint64_t> old;
+  old.swap(slots_);
+  slots_.assign(old.empty() ? 1024 : old.size() * 2, 0);
+  count_ = 0;
+  for (const uint64_t k : old) {
+    if (k != 0) insert(k);
+  }
+}
+
+bool CookieSet::insert(uint64_t key) {
+  if (key == 0) return true;
+  if ((count_ + 1) * 2 > slots_.size()) grow();
+  const size_t mask = slots_.size() - 1;
+  // Cookies are a counter: a multiplicative hash spreads consecutive ones over the table.
+  size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+  for (;;) {
+    if (slots_[i] == key) return false;
+    if (slots_[i] == 0) {
+      slots_[i] = key;
+      count_++;
+      return true;
+    }
+    i = (i + 1) & mask;
+  }
+}
 
 int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
   size_t off = 0;
@@ -325,10 +369,14 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
   const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;
   if (fd < 0) return errno;
 
+  // A socket the dump lists twice is taken once (see CookieSet).
+  thread_local CookieSet seen;
+  seen.reset(t.capacity);
   DumpFilterOutcome outcome;
   DiagSink sink;
   sink.table = &t;
   sink.seq = 1;
+  sink.seen = &seen;
   int err = run_dump(fd, request, with_bytecode ? request.bytecode : nullptr, with_bytecode ? request.bytecode_len : 0,
                      buf, &sink);
   if (with_bytecode) {
@@ -342,6 +390,8 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
       DiagSink again;
       again.table = &t;
       again.seq = 2;
+      seen.reset(t.capacity);
+      again.seen = &seen;
       err = run_dump(fd, request, nullptr, 0, buf, &again);
       if (err == 0) outcome.rejected = rejected;
     }

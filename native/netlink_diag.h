@@ -29,6 +29,21 @@
 namespace netsnap {
 
 // Where parse_diag_messages() writes: a growable inet table with its per-row vectors.
+// The socket cookies of one dump, to drop a socket listed twice: an open-addressing set of nonzero
+// 64-bit keys, kept per thread and cleared (not freed) for each dump.
+class CookieSet {
+ public:
+  // Empties the set and makes room for `expected` keys at a load factor of at most 1/2.
+  void reset(size_t expected);
+  // False when `key` was already there. 0 (no cookie) is never kept: always true.
+  bool insert(uint64_t key);
+
+ private:
+  void grow();
+  std::vector<uint64_t> slots_;
+  size_t count_ = 0;
+};
+
 struct DiagSink {
   // Inet layout for table->capacity rows; rows appended at count, each with its backlog, cookie,
   // cgroup_id and ifindex entries (and an ext row when `extensions` is not 0).
@@ -50,6 +65,11 @@ struct DiagSink {
   bool out_of_memory = false;  // growing the table failed
   size_t records = 0;          // inet records seen, kept, filtered out or dropped
   bool kernel_error = false;   // an NLMSG_ERROR with a negative errno ended the walk
+  // Cookies already taken in this dump (null: no check). A record with a cookie already taken is
+  // not appended: it is counted in `duplicates` and noted in table->problems (record number,
+  // problem::kNetlinkDuplicate).
+  CookieSet* seen = nullptr;
+  size_t duplicates = 0;
 };
 
 // Result of parse_diag_messages().

@@ -28,6 +28,11 @@ constexpr uint32_t kInetCutOff = 14;
 // Longer than kInetLineMax / kUnixLineMax (lines.h): skipped without being held whole.
 constexpr uint32_t kInetTooLong = 15;
 
+// A netlink dump: a socket listed a second time (inet_diag resumes a dump by its position in a hash
+// bucket, so a socket inserted or removed meanwhile can shift another into a second listing). The
+// "line" is the record's number in the dump; the second listing is dropped.
+constexpr uint32_t kNetlinkDuplicate = 16;
+
 // /proc/net/unix
 constexpr uint32_t kUnixTooFewFields = 20;
 constexpr uint32_t kUnixBadNum = 21;

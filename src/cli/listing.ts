@@ -1,6 +1,6 @@
 // The socket listing: netstat's table selection, headers and rows over one snapshot.
 import * as fs from 'node:fs';
-import { type Snapshot } from '../model/snapshot';
+import { problemText, type Snapshot } from '../model/snapshot';
 import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import type { Proto } from '../model/contract';
@@ -161,7 +161,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   const details: DetailOptions | null = o.info || o.memory || o.cgroup
     ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts } : null;
 
-  for (const p of snap.problems) io.err(`netsnap: ${p.file}:${p.line}: line skipped: ${p.reason}\n`);
+  for (const p of snap.problems) io.err(`netsnap: ${problemText(p)}\n`);
   if (o.programs && snap.owners && snap.owners.pidsDenied > 0) {
     if (snap.owners.count === 0) {
       io.err(`(No info could be read for "-p": geteuid()=${process.geteuid?.() ?? -1} but you should be root.)\n`);

@@ -177,6 +177,7 @@ export const PROBLEM_REASONS: Readonly<Record<number, string>> = {
   13: 'bad drops',
   14: 'line cut off (no newline at the end of the file)',
   15: 'line too long (over 64 KiB)',
+  16: 'socket listed twice by the netlink dump (sockets moved during it); the second listing was dropped',
   20: 'too few fields',
   21: 'bad socket address (Num)',
   22: 'bad reference count',

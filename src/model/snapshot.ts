@@ -83,6 +83,14 @@ export interface Problem {
   reason: string;
 }
 
+/** Problem code of a socket a netlink dump listed twice (native/problems.h kNetlinkDuplicate). */
+export const NETLINK_DUPLICATE = 16;
+
+/** A problem as the CLI prints it (after `netsnap: `): a /proc line, or a netlink dump's record. */
+export function problemText(p: Problem): string {
+  return p.code === NETLINK_DUPLICATE ? `${p.file} (netlink dump): record ${p.line} skipped: ${p.reason}` : `${p.file}:${p.line}: line skipped: ${p.reason}`;
+}
+
 export interface InetSocket {
   proto: InetProto;
   file: string;
