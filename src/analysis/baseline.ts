@@ -144,6 +144,9 @@ export function parseBaseline(value: unknown): Baseline {
   return { schema: BASELINE_SCHEMA, createdAt: v.createdAt as string, procRoot: v.procRoot as string, listeners, networks };
 }
 
+/** Every kind of Difference, in the order the exporter lists them. */
+export const DIFFERENCE_KINDS = ['new-listener', 'listener-gone', 'unknown-program', 'new-network'] as const;
+
 export type Difference =
   | { kind: 'new-listener'; listener: BaselineListener }
   | { kind: 'listener-gone'; listener: BaselineListener }
@@ -179,6 +182,13 @@ export function compareBaseline(base: Baseline, now: Baseline): Comparison {
   const known = new Set(base.networks.map((n) => n.network));
   for (const n of now.networks) if (!known.has(n.network)) differences.push({ kind: 'new-network', network: n });
   return { schema: 'netsnap/v1', kind: 'baseline-comparison', baselineCreatedAt: base.createdAt, takenAt: now.createdAt, differences };
+}
+
+/** How many differences of each kind (every kind, 0 included). */
+export function countDifferences(c: Comparison): Record<Difference['kind'], number> {
+  const counts = Object.fromEntries(DIFFERENCE_KINDS.map((k) => [k, 0])) as Record<Difference['kind'], number>;
+  for (const d of c.differences) counts[d.kind]++;
+  return counts;
 }
 
 function listenerText(l: BaselineListener): string {

@@ -5,7 +5,7 @@
 // Pure: no I/O.
 import type { Snapshot } from '../model/snapshot';
 import type { InetTable } from '../model/columns';
-import { TCP_STATES, unixStateName } from '../model/states';
+import { TCP_STATES, tcpStateName, unixStateName } from '../model/states';
 import { addressText } from '../model/address';
 import { isListener } from './listener';
 import { tcpHealth } from './health';
@@ -47,6 +47,13 @@ export interface PortCount {
   sockets: number;
 }
 
+/** TCP sockets in one state on one TCP service port of the top-N (`Measurement.portStates`). */
+export interface PortStateCount {
+  port: number;
+  state: string;
+  count: number;
+}
+
 export interface ProcessCount {
   pid: number;
   program: string;
@@ -78,6 +85,11 @@ export interface Measurement {
   ports: PortCount[];
   /** The service ports beyond the top, plus every socket on a port nothing listens on (clients' ephemeral ports). */
   portsRest: Rest;
+  /**
+   * With `portStates: true`: the TCP sockets of each TCP port in `ports` by state, only the states
+   * that occur (by port, then in the kernel's state order). The per-port sums equal `ports`' counts.
+   */
+  portStates?: PortStateCount[];
   /** null when owners were not mapped. */
   processes: ProcessCount[] | null;
   processesRest: Rest | null;
@@ -120,6 +132,8 @@ export interface MeasureOptions {
   top?: number;
   durationMs?: number;
   counters?: Record<string, number>;
+  /** Also count each top-N TCP service port's sockets by state (`portStates`). Default false. */
+  portStates?: boolean;
 }
 
 const LISTEN = 10;
@@ -177,6 +191,8 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
   // all "other": a list of them would name different ports at every sample, and a Prometheus
   // label that takes a new value per connection makes a new series per connection.
   const ports = new Map<number, PortCount>();
+  // With portStates: TCP sockets by state number, per TCP service port (keyed by port).
+  const tcpPortStates = options.portStates ? new Map<number, Uint32Array>() : null;
   const protoIndex = ['tcp', 'udp', 'udplite'];
   let elsewhere = 0;
   for (const t of snap.inet) {
@@ -213,8 +229,14 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
       }
       if (pi >= 0) {
         const p = ports.get(pi * 65536 + t.localPort[i]!);
-        if (p) p.sockets++;
-        else elsewhere++;
+        if (p) {
+          p.sockets++;
+          if (tcpPortStates && pi === 0) {
+            let byState = tcpPortStates.get(p.port);
+            if (!byState) tcpPortStates.set(p.port, (byState = new Uint32Array(256)));
+            byState[st]!++;
+          }
+        } else elsewhere++;
       }
     }
     sockets += t.count;
@@ -296,6 +318,7 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
     },
     ports: p.kept,
     portsRest: { entries: p.rest.length, sockets: p.rest.reduce((n, e) => n + e.sockets, elsewhere) },
+    ...(tcpPortStates ? { portStates: portStateCounts(p.kept, tcpPortStates) } : {}),
     processes,
     processesRest,
     processesDenied: snap.owners?.pidsDenied ?? 0,
@@ -303,6 +326,18 @@ function* reduce(snap: Snapshot, options: MeasureOptions): Generator<void, Measu
     skipped: snap.problems.length,
     ...tcpPart(snap, top),
   };
+}
+
+/** The kept TCP ports' sockets by state, states that occur only, in port order. */
+function portStateCounts(kept: readonly PortCount[], byPort: ReadonlyMap<number, Uint32Array>): PortStateCount[] {
+  const out: PortStateCount[] = [];
+  const tcpPorts = kept.filter((e) => e.proto === 'tcp').map((e) => e.port).sort((a, b) => a - b);
+  for (const port of tcpPorts) {
+    const counts = byPort.get(port);
+    if (!counts) continue;
+    for (let st = 0; st < 256; st++) if (counts[st]! > 0) out.push({ port, state: tcpStateName(st), count: counts[st]! });
+  }
+  return out;
 }
 
 function tcpPart(snap: Snapshot, top: number): { tcp?: TcpMeasure; containers?: Measurement['containers']; containersRest?: Rest } {

@@ -143,6 +143,7 @@ export const OPTIONS: readonly CliOption[] = [
   sub('serve', 'cgroup', 'sockets per container, from the owners\' cgroups'),
   sub('serve', 'info', 'tcp_info gauges per service port'),
   ...common.filter('serve'),
+  sub('serve', 'baseline', 'export what differs from a baseline saved by --save-baseline FILE', { value: FILE }),
   common.help('serve'),
 
   // netsnap record

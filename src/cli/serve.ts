@@ -3,12 +3,14 @@ import * as net from 'node:net';
 import { startExporter, hostPort } from '../services/exporter';
 import { isNetsnapError, NetsnapError, usageError } from '../model/errors';
 import { utf8, type Output } from './output';
+import { readBaseline } from './baseline';
+import type { Baseline } from '../analysis/baseline';
 import { countOption, durationOption, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
 import { subcommandSpec } from './options';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
                      [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto] [--info] [--cgroup]
-                     [--filter EXPR | --filter-file FILE]
+                     [--filter EXPR | --filter-file FILE] [--baseline FILE]
 
 A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /healthz.
 
@@ -30,6 +32,10 @@ A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /h
   --filter EXPR         count only the inet sockets ss's filter EXPR keeps (netsnap's listing takes the
                         same words), e.g. 'sport = :443 or dport = :5432': an exporter scoped to a service
   --filter-file FILE    the filter from FILE (lines joined; # starts a comment)
+  --baseline FILE       compare every sample with a baseline saved by netsnap --save-baseline FILE, as
+                        --compare does: netsnap_baseline_differences{kind} counts what differs (save it
+                        with the exporter running, or its own port is a new listener; a --filter
+                        scopes both alike)
   -h, --help            print this help
 `;
 
@@ -62,6 +68,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   let info = false;
   let cgroup = false;
   let filter: string | null = null;
+  let baseline: { baseline: Baseline; file: string } | undefined;
   try {
     const { options, positionals, rest } = parseSubArgs('serve', argv, SPEC);
     if (options.has('help')) {
@@ -79,6 +86,14 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     info = options.has('info');
     cgroup = options.has('cgroup');
     filter = filterOption('serve', options);
+    if (options.has('baseline')) {
+      const file = options.get('baseline')!;
+      if (file === '') throw usageError('netsnap serve: --baseline needs a file');
+      // Read before listening: a bad baseline stops startup, as a bad filter file does.
+      const r = readBaseline(file);
+      if (typeof r === 'string') throw new SubcommandError(`netsnap serve: ${r}`, 2);
+      baseline = { baseline: r, file };
+    }
   } catch (err) {
     if (err instanceof SubcommandError) {
       say(`${err.message}\n`);
@@ -94,6 +109,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
     exporter = await startExporter({
       host: listen.host, port: listen.port, interval, top, owners, procRoot, source, info, cgroup, requestTimeoutMs: requestTimeout * 1000,
       ...(filter === null ? {} : { filter }),
+      ...(baseline === undefined ? {} : { baseline }),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;

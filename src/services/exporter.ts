@@ -17,6 +17,7 @@ import type { SourceOption } from '../model/snapshot';
 import { Grid } from './schedule';
 import { createFlowTracker, type FlowTracker } from './throughput';
 import { FlowTotals, type FlowTotalsView } from './flow_totals';
+import { buildBaseline, compareBaseline, countDifferences, DIFFERENCE_KINDS, type Baseline, type Difference } from '../analysis/baseline';
 
 const gzip = promisify(zlib.gzip);
 
@@ -42,6 +43,11 @@ export interface ExporterOptions {
   requestTimeoutMs?: number;
   /** Connections served at once; more are refused. Default 64. */
   maxConnections?: number;
+  /**
+   * A baseline (`netsnap --save-baseline`) to compare every sample with, as `--compare` does:
+   * netsnap_baseline_differences counts the differences by kind. `file` labels netsnap_baseline_info.
+   */
+  baseline?: { baseline: Baseline; file: string };
 }
 
 export interface Exporter {
@@ -65,13 +71,14 @@ class MetricsView {
   readonly registry = new Registry();
   private shown: Measurement | null = null;
   private flows: FlowTotalsView | null = null;
+  private differences: Record<Difference['kind'], number> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private readonly unlabelled = new Map<string, { metric: Metric; name: string; registered: boolean }>();
   readonly samples: Counter;
   readonly sampleErrors: Counter;
   readonly scrapes: Counter;
 
-  constructor(top: number, info = false, cgroup = false) {
+  constructor(top: number, info = false, cgroup = false, baseline: ExporterOptions['baseline'] = undefined) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     const view = this;
@@ -101,6 +108,9 @@ class MetricsView {
     gauge('netsnap_port_sockets', `Sockets on each local port something listens on (top ${top}; the rest, and every socket on a port nothing listens on, summed as port="other").`, ['proto', 'port'], (g, s) => {
       for (const p of s.ports) g.set({ proto: p.proto, port: String(p.port) }, p.sockets);
       if (s.portsRest.entries > 0) g.set({ proto: 'other', port: 'other' }, s.portsRest.sockets);
+    });
+    gauge('netsnap_tcp_port_sockets', `TCP sockets on each TCP port of netsnap_port_sockets (top ${top} service ports) by state; only the states that occur on the port.`, ['port', 'state'], (g, s) => {
+      for (const e of s.portStates ?? []) g.set({ port: String(e.port), state: e.state }, e.count);
     });
     if (info) {
       // Bounded like the port counts: the top-N service ports and one host-wide series each.
@@ -160,6 +170,18 @@ class MetricsView {
       for (const p of s.processes ?? []) g.set({ pid: String(p.pid), program: p.program }, p.sockets);
       if (s.processesRest && s.processesRest.entries > 0) g.set({ pid: 'other', program: 'other' }, s.processesRest.sockets);
     });
+    if (baseline) {
+      // One series per kind, 0 included, so that an alert on a kind has a value to compare.
+      gauge('netsnap_baseline_differences', 'Differences between the sample and the baseline of --baseline by kind, as netsnap --compare reports them (new-listener, listener-gone, unknown-program, new-network).', ['kind'], (g) => {
+        if (!view.differences) return;
+        for (const kind of DIFFERENCE_KINDS) g.set({ kind }, view.differences[kind]);
+      });
+      const created = Date.parse(baseline.baseline.createdAt);
+      gauge('netsnap_baseline_info', 'The baseline the differences are counted from (1): its file.', ['file'], (g) => g.set({ file: baseline.file }, 1));
+      gauge('netsnap_baseline_created_timestamp_seconds', 'When the baseline of --baseline was saved (Unix time).', [], (g) => {
+        if (Number.isFinite(created)) g.set(created / 1000);
+      });
+    }
     gauge('netsnap_aggregated_entries', 'Entries left out of a labelled list by the top-N limit and summed into its "other" series.', ['list'], (g, s) => {
       g.set({ list: 'listeners' }, s.listenersRest.entries);
       g.set({ list: 'ports' }, s.portsRest.entries);
@@ -202,9 +224,10 @@ class MetricsView {
     }
   }
 
-  show(m: Measurement, flows: FlowTotalsView | null = null): Promise<string> {
+  show(m: Measurement, flows: FlowTotalsView | null = null, differences: Record<Difference['kind'], number> | null = null): Promise<string> {
     const run = this.chain.then(async () => {
       this.flows = flows;
+      this.differences = differences;
       for (const [key, u] of this.unlabelled) {
         const present = m.counters[key] !== undefined;
         if (present && !u.registered) this.registry.registerMetric(u.metric);
@@ -232,7 +255,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const procRoot = options.procRoot ?? '/proc';
   const netDir = `${procRoot}/net`;
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
-  const view = new MetricsView(top, options.info ?? false, options.cgroup ?? false);
+  const view = new MetricsView(top, options.info ?? false, options.cgroup ?? false, options.baseline);
   const sampler: Sampler<null> = createSampler({
     diff: false, flows: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false, cgroup: options.cgroup ?? false,
     ...(options.filter === undefined ? {} : { filter: options.filter, protocols: INET_PROTOCOLS }),
@@ -252,10 +275,11 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
 
   async function takeOne(): Promise<Rendered> {
     try {
-      const { snapshot, measurement } = await measuredSample(sampler, netDir, top);
+      const { snapshot, measurement } = await measuredSample(sampler, netDir, top, true);
       view.samples.inc();
       if (tracker && totals) totals.add(tracker.update(snapshot));
-      return { text: await view.show(measurement, totals?.view() ?? null), gzipped: null };
+      const differences = options.baseline ? countDifferences(compareBaseline(options.baseline.baseline, buildBaseline(snapshot))) : null;
+      return { text: await view.show(measurement, totals?.view() ?? null, differences), gzipped: null };
     } catch (err) {
       view.sampleErrors.inc();
       throw err;

@@ -11,8 +11,11 @@ import { optionsInHelp } from '../helpers/help';
 
 const spellings = (o: CliOption): string[] => [...(o.long ? [`--${o.long}`] : []), ...(o.short ? [`-${o.short}`] : [])];
 
-/** Options of another command a help names: record's "the TCP/UDP counters of -s" (netstat's -s). */
-const OTHERS: Partial<Record<Command, string[]>> = { record: ['-s'] };
+/**
+ * Options of another command a help names: record's "the TCP/UDP counters of -s" (netstat's -s),
+ * serve's "a baseline saved by netsnap --save-baseline FILE, as --compare does".
+ */
+const OTHERS: Partial<Record<Command, string[]>> = { record: ['-s'], serve: ['--save-baseline', '--compare'] };
 
 function helpOf(command: Command): string {
   const r = netsnap(command === 'netsnap' ? ['--help'] : [command, '--help']);

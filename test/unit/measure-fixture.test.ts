@@ -100,6 +100,33 @@ describe('measure on the summary fixture', () => {
     expect(m.t).toBe(snap.takenAt);
   });
 
+  it('portStates: each top TCP service port\'s sockets by state, row by row, summing to its count', () => {
+    expect(measure(snap, { top: 3 }).portStates).toBeUndefined();
+    for (const top of [0, 2, 100]) {
+      const m = measure(snap, { top, portStates: true });
+      const tcpPorts = new Set(m.ports.filter((p) => p.proto === 'tcp').map((p) => p.port));
+      const want = new Map<string, number>();
+      for (const t of snap.inet) {
+        if (t.proto !== 'tcp') continue;
+        for (let i = 0; i < t.count; i++) {
+          const s = snap.inetSocket(t, i);
+          if (!tcpPorts.has(s.localPort)) continue;
+          const key = `${s.localPort}/${s.stateName}`;
+          want.set(key, (want.get(key) ?? 0) + 1);
+        }
+      }
+      expect(new Map(m.portStates!.map((e) => [`${e.port}/${e.state}`, e.count]))).toEqual(want);
+      expect(m.portStates!.map((e) => e.port)).toEqual([...m.portStates!.map((e) => e.port)].sort((a, b) => a - b));
+      for (const p of m.ports.filter((e) => e.proto === 'tcp')) {
+        expect(m.portStates!.filter((e) => e.port === p.port).reduce((n, e) => n + e.count, 0)).toBe(p.sockets);
+      }
+    }
+    // 8080 of the fixture: its listener and connections in several states.
+    const top1 = measure(snap, { top: 1, portStates: true }).portStates!;
+    expect(top1.every((e) => e.port === 8080)).toBe(true);
+    expect(top1.find((e) => e.state === 'LISTEN')?.count).toBe(1);
+  });
+
   it('without owners has no process list', () => {
     const bare = snapshot({ procRoot: SUMMARY, source: 'proc' });
     check(measure(bare, { top: 3 }), bare, 3);
