@@ -339,7 +339,19 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     res.end(req.method === 'HEAD' ? undefined : body);
   }
 
+  // Responses not finished yet: close() lets them finish (a scrape in progress gets its reply).
+  const answering = new Set<http.ServerResponse>();
+  let closing = false;
+  let drained: (() => void) | null = null;
+
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    answering.add(res);
+    res.once('close', () => {
+      answering.delete(res);
+      if (answering.size === 0) drained?.();
+    });
+    // While closing, every reply ends its connection (no keep-alive past the last scrape).
+    if (closing) res.setHeader('connection', 'close');
     const path = (req.url ?? '/').split('?')[0];
     const plain = (status: number, text: string, extra: http.OutgoingHttpHeaders = {}) => {
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
@@ -396,13 +408,27 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       return (await current()).text;
     },
     async close() {
+      // No new connections; idle keep-alive ones go now. A request being answered (a scrape
+      // waiting for its sample) finishes first, within the request timeout, and then its
+      // connection closes: SIGTERM during a scrape still answers it.
+      closing = true;
+      const ended = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
+      if (answering.size > 0) {
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, requestTimeoutMs);
+          drained = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
       grid.stop();
       sampler.close();
       tracker?.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      server.closeAllConnections();
+      await ended;
     },
   };
 }
