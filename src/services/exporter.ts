@@ -3,6 +3,7 @@
 // being taken wait for that one, so any number of concurrent scrapes cost one sample and one
 // rendering. The sample runs off the event loop with the native backend; the reduction to metrics
 // works on the columns (src/analysis/measure.ts) and the top-N limits keep the series count bounded.
+import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
@@ -41,7 +42,10 @@ export interface ExporterOptions {
   filter?: string;
   /** A client must send its whole request within this time (ms), and goes when idle this long. Default 10 s. */
   requestTimeoutMs?: number;
-  /** Connections served at once; more are refused. Default 64. */
+  /**
+   * Connections served at once; more are closed as they arrive (netsnap_connections_dropped_total).
+   * Default 64, or fewer when the process's open-file limit leaves less room (see connectionBudget()).
+   */
   maxConnections?: number;
   /**
    * A baseline (`netsnap --save-baseline`) to compare every sample with, as `--compare` does:
@@ -77,6 +81,7 @@ class MetricsView {
   readonly samples: Counter;
   readonly sampleErrors: Counter;
   readonly scrapes: Counter;
+  readonly dropped: Counter;
 
   constructor(top: number, info = false, cgroup = false, baseline: ExporterOptions['baseline'] = undefined) {
     const r = this.registry;
@@ -196,6 +201,11 @@ class MetricsView {
     this.samples = new Counter({ name: 'netsnap_samples_total', help: 'Samples taken.', registers: [r] });
     this.sampleErrors = new Counter({ name: 'netsnap_sample_errors_total', help: 'Samples that failed.', registers: [r] });
     this.scrapes = new Counter({ name: 'netsnap_scrapes_total', help: 'Requests for /metrics.', registers: [r] });
+    this.dropped = new Counter({
+      name: 'netsnap_connections_dropped_total',
+      help: 'Connections closed as they arrived: more than the exporter holds at once (its limit, or what the open-file limit leaves).',
+      registers: [r],
+    });
 
     // The kernel's counters are absolute: each render resets and sets them. A counter the kernel
     // does not have (no IPv6, an old kernel) is not exported rather than exported as 0.
@@ -245,6 +255,26 @@ class MetricsView {
 /** host:port text for messages and URLs ([::1]:9917). */
 export function hostPort(host: string, port: number): string {
   return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** File descriptors a sample may hold at once (proc files, netlink sockets, the owner scan's threads). */
+const SAMPLE_FDS = 64;
+
+/**
+ * How many connections to hold at once: 64, or fewer when the soft open-file limit (RLIMIT_NOFILE,
+ * from /proc/self/limits) less the descriptors open now and a sample's needs leaves less room (at
+ * least 4). A connection more than that would take the descriptor a sample needs: it is closed as it
+ * arrives, counted, and the exporter answers again as soon as connections end.
+ */
+export function connectionBudget(limits = '/proc/self/limits', fdDir = '/proc/self/fd'): number {
+  try {
+    const m = /^Max open files\s+(\d+|unlimited)\s/m.exec(fs.readFileSync(limits, 'utf8'));
+    if (!m || m[1] === 'unlimited') return 64;
+    const open = fs.readdirSync(fdDir).length;
+    return Math.max(4, Math.min(64, Number(m[1]) - open - SAMPLE_FDS));
+  } catch {
+    return 64;
+  }
 }
 
 export async function startExporter(options: ExporterOptions = {}): Promise<Exporter> {
@@ -377,7 +407,10 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     connectionsCheckingInterval: Math.max(100, Math.min(1000, requestTimeoutMs / 2)),
     maxHeaderSize: 16 * 1024,
   }, handle);
-  server.maxConnections = options.maxConnections ?? 64;
+  server.maxConnections = options.maxConnections ?? connectionBudget();
+  // Past maxConnections Node closes a new connection at once: counted. An accept() that fails
+  // (EMFILE while the limit is met some other way) is counted too, and never ends the process.
+  server.on('drop', () => view.dropped.inc());
   // requestTimeout answers a client that does not finish its request with 408; one that stops
   // reading its response (nothing moves on the socket) is dropped after twice that.
   server.setTimeout(2 * requestTimeoutMs, (socket) => socket.destroy());
@@ -391,6 +424,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     server.once('error', reject);
     server.listen({ host, port: options.port ?? 9917 }, () => {
       server.off('error', reject);
+      server.on('error', () => view.dropped.inc());
       resolve();
     });
   }).catch((err: unknown) => {

@@ -12,8 +12,10 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
-export async function startServe(args: string[], env: Record<string, string> = {}): Promise<Served> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--listen', '127.0.0.1:0', ...args], {
+/** `prefix`: a command that runs node, e.g. ['prlimit', '--nofile=120'] (SIGTERM then goes to it: it must exec). */
+export async function startServe(args: string[], env: Record<string, string> = {}, prefix: string[] = []): Promise<Served> {
+  const argv = [...prefix.slice(1), process.execPath, CLI, 'serve', '--listen', '127.0.0.1:0', ...args];
+  const child = spawn(prefix[0] ?? argv.shift()!, argv, {
     env: { ...process.env, LANG: 'C', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
