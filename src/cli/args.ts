@@ -63,6 +63,13 @@ export interface CliOptions {
   allNetns: boolean;
   /** Directory of the socket tables when not `${procRoot}/net` (set by --pid/--netns: /proc/PID/net). */
   netDir: string | null;
+  /**
+   * Set by --pid/--netns when the namespace is read through a process in it: run between the cycles
+   * of -c and the ticks of --watch. Returns null while that process is still in the namespace, the
+   * pid it moved the reading to when another process is (netDir or procRoot re-pointed), and throws
+   * ERR_NAMESPACE_GONE when none is left.
+   */
+  namespaceCheck: (() => number | null) | null;
   /** --source: where inet sockets are read from (auto: netlink with the native backend, own namespace). */
   source: 'auto' | 'proc' | 'netlink';
   /** --info: tcp_info and congestion control of TCP sockets (ss -i), from netlink. */
@@ -224,7 +231,7 @@ export function defaultOptions(): CliOptions {
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
     cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
     format: 'text', summary: false, top: 10, watch: false, saveBaseline: null, compare: null, netns: null, pid: null,
-    allNetns: false, netDir: null, source: 'auto', info: false, memory: false, cgroup: false, filter: null,
+    allNetns: false, netDir: null, namespaceCheck: null, source: 'auto', info: false, memory: false, cgroup: false, filter: null,
   };
 }
 

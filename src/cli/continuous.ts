@@ -11,6 +11,9 @@ export async function runContinuous(o: CliOptions, cycle: (first: boolean) => nu
   const start = performance.now();
   let k = 0;
   for (let ran = 0; ; ran++) {
+    // Another namespace read through one of its processes: still there (or another one), else
+    // ERR_NAMESPACE_GONE ends the run.
+    if (ran > 0) o.namespaceCheck?.();
     const status = await cycle(ran === 0);
     if (status !== 0) return status;
     if (o.count > 0 && ran + 1 >= o.count) return 0;

@@ -7,6 +7,7 @@
 // `nsenter --net=/run/netns/NAME` (root only) without the namespace options.
 import { spawn } from 'node:child_process';
 import { withoutNamespaceOptions, type CliOptions } from './args';
+import { NetsnapError } from '../model/errors';
 import type { Output } from './output';
 import {
   RUN_NETNS, findPidIn, namedNamespaces, namespaceLabel, namespaceOfName, namespaceOfPid, sameNamespace, scanNamespaces,
@@ -15,12 +16,36 @@ import {
 
 type Run = (o: CliOptions, io: Output) => Promise<number>;
 
-/** The options of one run whose socket tables are those of process `pid`'s namespace. */
-export function optionsForPid(o: CliOptions, pid: number): CliOptions {
-  const copy: CliOptions = { ...o, netns: null, pid: null, allNetns: false, families: [...o.families] };
-  // -s, -r and -i read only PROCROOT/net/… and never scan owners: point the whole root there.
-  if (o.statistics || o.route || o.interfaces) copy.procRoot = `${o.procRoot}/${pid}`;
-  else copy.netDir = `${o.procRoot}/${pid}/net`;
+/**
+ * The options of one run whose socket tables are those of process `pid`'s namespace. With `ns` (the
+ * namespace's id and how to name it), repeated runs (-c, --watch) check between cycles that the
+ * process is still in it, move to another process of the namespace when it is not, and stop with
+ * ERR_NAMESPACE_GONE when none is left: never a table of a vanished /proc/PID/net.
+ */
+export function optionsForPid(o: CliOptions, pid: number, ns: Namespace | null = null): CliOptions {
+  const copy: CliOptions = { ...o, netns: null, pid: null, allNetns: false, families: [...o.families], namespaceCheck: null };
+  const point = (p: number) => {
+    // -s, -r and -i read only PROCROOT/net/… and never scan owners: point the whole root there.
+    if (o.statistics || o.route || o.interfaces) copy.procRoot = `${o.procRoot}/${p}`;
+    else copy.netDir = `${o.procRoot}/${p}/net`;
+  };
+  point(pid);
+  if (ns !== null) {
+    let current = pid;
+    copy.namespaceCheck = () => {
+      try {
+        if (sameNamespace(namespaceOfPid(current, o.procRoot), ns)) return null;
+      } catch {
+        // gone (ENOENT) or no longer readable: look for another process
+      }
+      const other = findPidIn(ns, o.procRoot);
+      const what = ns.name !== null ? `network namespace '${ns.name}'` : `the network namespace of pid ${o.pid ?? pid}`;
+      if (other === null) throw new NetsnapError('ERR_NAMESPACE_GONE', `${what}: process ${current} left it, and no other process is in it to read it through`);
+      current = other;
+      point(other);
+      return other;
+    };
+  }
   return copy;
 }
 
@@ -75,7 +100,7 @@ function target(o: CliOptions): { ns: Namespace } | { error: string } {
 async function runIn(ns: Namespace, o: CliOptions, io: Output, run: Run, capture: ((text: string) => void) | null): Promise<number> {
   if (ns.pid !== null) {
     const sink: Output = capture ? { out: capture, err: (t) => io.err(t) } : io;
-    return run(optionsForPid(o, ns.pid), sink);
+    return run(optionsForPid(o, ns.pid, o.continuous || o.watch ? ns : null), sink);
   }
   if (ns.name === null) return 1;
   if (o.procRoot !== '/proc') {

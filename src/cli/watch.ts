@@ -104,6 +104,13 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
   const tty = o.format === 'text' && process.stdout.isTTY === true;
   const recent: string[] = [];
   for await (const t of sampler) {
+    // Read through a process of another namespace: if it left, this tick's tables may be those of a
+    // vanished /proc/PID/net (every socket "closed"): stop before printing it. The sampler cannot
+    // move to another process, so a new reader means a new run.
+    if (o.namespaceCheck !== null && o.namespaceCheck() !== null) {
+      sampler.close();
+      throw new NetsnapError('ERR_NAMESPACE_GONE', `the process --watch read the namespace through exited; run it again to follow another process in it`);
+    }
     const time = new Date(t.snapshot.takenAt).toISOString();
     if (o.format !== 'text') {
       io.out(`${eventLines(t).join('\n')}\n`);

@@ -9,6 +9,7 @@
  * - ERR_UNSUPPORTED_PLATFORM: not Linux: there is no /proc/net and no netlink.
  * - ERR_BAD_BACKEND: NETSNAP_BACKEND names no backend.
  * - ERR_NATIVE_UNAVAILABLE: NETSNAP_BACKEND=native, and the addon could not be loaded.
+ * - ERR_NAMESPACE_GONE: the network namespace being watched has no process left to read it through.
  * - ERR_NETLINK: a netlink dump the request depends on failed (tcp_info of another namespace without
  *   CAP_SYS_ADMIN, say): the rows would be incomplete, so there are none.
  */
@@ -19,6 +20,7 @@ export type NetsnapErrorCode =
   | 'ERR_UNSUPPORTED_PLATFORM'
   | 'ERR_BAD_BACKEND'
   | 'ERR_NATIVE_UNAVAILABLE'
+  | 'ERR_NAMESPACE_GONE'
   | 'ERR_NETLINK';
 
 /** The one error class of the library. `code` is stable; `path` and `line` say where. */
@@ -43,6 +45,7 @@ export const CLI_EXIT_STATUS: Readonly<Record<NetsnapErrorCode, number>> = {
   ERR_UNSUPPORTED_PLATFORM: 1,
   ERR_BAD_BACKEND: 1,
   ERR_NATIVE_UNAVAILABLE: 1,
+  ERR_NAMESPACE_GONE: 1,
   ERR_NETLINK: 1,
 };
 
