@@ -64,7 +64,8 @@ const common = {
   procRoot: (command: Command): CliOption => sub(command, 'proc-root', 'read /proc from DIR (default /proc)', { value: DIR }),
   source: (command: Command): CliOption => sub(command, 'source', 'where inet sockets are read from (default auto)', { value: SOURCE }),
   noOwners: (command: Command): CliOption => sub(command, 'no-owners', 'do not map sockets to processes'),
-  literal: (command: Command): CliOption => sub(command, 'literal', LITERAL),
+  // Never abbreviated: --li stays events' --listeners, as it stays netstat's --listening.
+  literal: (command: Command): CliOption => sub(command, 'literal', LITERAL, { exactOnly: true }),
   filter: (command: Command): CliOption[] => [
     sub(command, 'filter', "only the sockets ss's filter EXPR keeps", { value: EXPR }),
     sub(command, 'filter-file', 'the filter from FILE (lines joined; # starts a comment)', { value: FILE }),
@@ -210,6 +211,8 @@ export function optionName(o: CliOption): string {
 }
 
 /** A subcommand's options as parseSubArgs takes them. */
-export function subcommandSpec(command: Exclude<Command, 'netsnap'>): { name: string; short?: string; value: boolean }[] {
-  return optionsOf(command).map((o) => ({ name: o.long!, ...(o.short === undefined ? {} : { short: o.short }), value: o.value !== undefined }));
+export function subcommandSpec(command: Exclude<Command, 'netsnap'>): { name: string; short?: string; value: boolean; exact?: boolean }[] {
+  return optionsOf(command).map((o) => ({
+    name: o.long!, ...(o.short === undefined ? {} : { short: o.short }), value: o.value !== undefined, ...(o.exactOnly ? { exact: true } : {}),
+  }));
 }
