@@ -244,6 +244,43 @@ describe('control characters on a terminal are escaped, piped output keeps the b
     }
   }, 60_000);
 
+  it.runIf(native)('--cgroup: a cgroup\'s name escaped (native)', async (ctx) => {
+    const mount = fs.readFileSync('/proc/self/mounts', 'latin1').split('\n').map((l) => l.split(' ')).find((f) => f[2] === 'cgroup2')?.[1];
+    if (!root || mount === undefined) return ctx.skip('needs root and a cgroup2 mount');
+    const name = `netsnap-tty-${process.pid}-\x1b[2K\r`;
+    const group = `${mount}/${name}`;
+    fs.mkdirSync(group);
+    let child: ChildProcess | null = null;
+    try {
+      // The child moves itself into the group before it makes its listener.
+      child = spawn('sh', ['-c', 'echo $$ > "$0/cgroup.procs" && exec "$1" -e "$2"', group, process.execPath,
+        "const s=require('net').createServer().listen(0,'127.0.0.1',()=>console.log(s.address().port));setTimeout(()=>{},60000)"], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const listening = await new Promise<number>((resolve, reject) => {
+        child!.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim())));
+        child!.once('exit', (code) => reject(new Error(`the cgroup's listener exited (${code})`)));
+      });
+      const { output, status } = await onTerminal(['-tln', '--cgroup', `sport = :${listening}`]);
+      expect(status).toBe(0);
+      expect(output).toContain(`cgroup:/netsnap-tty-${process.pid}-\\x1b[2K\\x0d`);
+      expectNoRawControls(output);
+      expect(netsnap(['-tln', '--cgroup', `sport = :${listening}`]).stdout).toContain(`cgroup:/${name}`);
+    } finally {
+      if (child) {
+        const exited = new Promise((r) => child!.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+      // The group can only go once the child has left it (its exit does that); bounded.
+      for (let k = 0; k < 50 && fs.existsSync(group); k++) {
+        try {
+          fs.rmdirSync(group);
+        } catch {
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    }
+  }, 60_000);
+
   it.runIf(native)('top: the program escaped on the full-screen view, as ? piped (native)', async () => {
     const p = openPty([process.execPath, CLI, 'top', '--interval', '0.3', '--filter', `sport = :${port} or dport = :${port}`], 30, 160, {}, 60);
     try {
