@@ -9,7 +9,7 @@ export interface Output {
   outBytes?(chunk: Uint8Array): void;
   /**
    * stdout is a terminal and --literal was not given: the strings others control (paths, program,
-   * user, host and cgroup names) are to be printed escaped (src/bytes/escape.ts). Piped: unset.
+   * user, host and cgroup names) are to be printed escaped (src/bytes/escape.ts). Piped: false.
    */
   readonly escapeOut?: boolean;
   /** This output with escaping off, stderr included (--literal). */
