@@ -204,7 +204,9 @@ export function differenceText(d: Difference): string {
   }
 }
 
-export function comparisonText(c: Comparison): string {
-  if (c.differences.length === 0) return `No differences from the baseline of ${c.baselineCreatedAt}.\n`;
-  return `${c.differences.length} difference${c.differences.length === 1 ? '' : 's'} from the baseline of ${c.baselineCreatedAt}:\n${c.differences.map((d) => `${differenceText(d)}\n`).join('')}`;
+/** The report as text; `show` is applied to each line's text (the CLI escapes it on a terminal). */
+export function comparisonText(c: Comparison, show: (text: string) => string = (text) => text): string {
+  const created = show(c.baselineCreatedAt);
+  if (c.differences.length === 0) return `No differences from the baseline of ${created}.\n`;
+  return `${c.differences.length} difference${c.differences.length === 1 ? '' : 's'} from the baseline of ${created}:\n${c.differences.map((d) => `${show(differenceText(d))}\n`).join('')}`;
 }

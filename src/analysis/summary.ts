@@ -329,7 +329,11 @@ function healthOf(snap: Snapshot, top: number, warnings: Warning[]): { health?: 
 }
 
 /** The summary as text, in sections. */
-export function summaryText(s: Summary): string {
+/**
+ * The summary as text. `show` is applied to the strings others control (program names, container
+ * ids, warnings that quote them) before the padding: the CLI escapes them on a terminal.
+ */
+export function summaryText(s: Summary, show: (text: string) => string = (text) => text): string {
   const out: string[] = [];
   out.push(`Sockets: ${s.sockets}\n`);
   out.push('\nBy protocol and state:\n');
@@ -342,7 +346,7 @@ export function summaryText(s: Summary): string {
   else {
     out.push(`  ${'Proto'.padEnd(8)}${'Port'.padStart(6)} ${'Conns'.padStart(6)} ${'Recv-Q'.padStart(7)}  Listening on / Programs\n`);
     for (const p of s.ports) {
-      out.push(`  ${p.proto.padEnd(8)}${String(p.port).padStart(6)} ${String(p.connections).padStart(6)} ${String(p.acceptQueue).padStart(7)}  ${p.listenAddresses.join(', ')}${p.programs.length ? ` [${p.programs.join(', ')}]` : ''}\n`);
+      out.push(`  ${p.proto.padEnd(8)}${String(p.port).padStart(6)} ${String(p.connections).padStart(6)} ${String(p.acceptQueue).padStart(7)}  ${p.listenAddresses.join(', ')}${p.programs.length ? ` [${p.programs.map(show).join(', ')}]` : ''}\n`);
     }
   }
   out.push('\nTop remote peers:\n');
@@ -353,16 +357,16 @@ export function summaryText(s: Summary): string {
   out.push('\nTop processes:\n');
   if (s.processes === null) out.push('  (owners not mapped)\n');
   else if (s.processes.length === 0) out.push('  (none visible)\n');
-  else for (const p of s.processes) out.push(`  ${`${p.pid}/${p.program}`.padEnd(40)}${String(p.sockets).padStart(6)}  (inet ${p.inet}, unix ${p.unix})\n`);
+  else for (const p of s.processes) out.push(`  ${`${p.pid}/${show(p.program)}`.padEnd(40)}${String(p.sockets).padStart(6)}  (inet ${p.inet}, unix ${p.unix})\n`);
   if (s.processesDenied > 0) out.push(`  (${s.processesDenied} process(es) could not be inspected; run as root to see all)\n`);
   if (s.containers) {
     out.push('\nTop containers:\n');
     if (s.containers.length === 0) out.push('  (none)\n');
-    else for (const c of s.containers) out.push(`  ${`${c.runtime} ${c.id.slice(0, 12)}`.padEnd(40)}${String(c.sockets).padStart(6)}  (${c.processes} process(es)${c.podUid ? `, pod ${c.podUid}` : ''})\n`);
+    else for (const c of s.containers) out.push(`  ${`${c.runtime} ${show(c.id.slice(0, 12))}`.padEnd(40)}${String(c.sockets).padStart(6)}  (${c.processes} process(es)${c.podUid ? `, pod ${c.podUid}` : ''})\n`);
   }
   if (s.health) out.push(healthText(s.health));
   out.push('\nWarnings:\n');
   if (s.warnings.length === 0) out.push('  none\n');
-  else for (const w of s.warnings) out.push(`  ! ${w.message}\n`);
+  else for (const w of s.warnings) out.push(`  ! ${show(w.message)}\n`);
   return out.join('');
 }

@@ -83,6 +83,8 @@ export interface CliOptions {
    * --filter-file's text); checked by parseArgs, null when there is none.
    */
   filter: string | null;
+  /** --literal: on a terminal too, the bytes of paths and names as they are (default: control characters escaped). */
+  literal: boolean;
 }
 
 export type ParseResult =
@@ -206,6 +208,8 @@ netsnap options:
         --memory                 socket memory under each row (ss -m's skmem)
         --cgroup                 each socket's cgroup (ss --cgroup)
         --filter-file FILE       read the FILTER from FILE (ss -F)
+        --literal                on a terminal, print the control characters of paths and names as they
+                                 are; by default they show as \\xNN (a backslash as \\\\); piped: always as they are
 
   FILTER: ss's language, e.g. state established '( dport = :443 or sport = :443 )'
           (state/exclude NAME, src/dst ADDR[/PREFIX][:PORT], sport/dport OP :PORT, and/or/not)
@@ -231,7 +235,7 @@ export function defaultOptions(): CliOptions {
     continuous: false, route: 0, interfaces: 0, statistics: 0, masquerade: 0, groups: false, context: false,
     cache: false, fib: false, procRoot: '/proc', families: [], interval: 1, count: 0, resolveTimeout: 0.3,
     format: 'text', summary: false, top: 10, watch: false, saveBaseline: null, compare: null, netns: null, pid: null,
-    allNetns: false, netDir: null, namespaceCheck: null, source: 'auto', info: false, memory: false, cgroup: false, filter: null,
+    allNetns: false, netDir: null, namespaceCheck: null, source: 'auto', info: false, memory: false, cgroup: false, filter: null, literal: false,
   };
 }
 
@@ -290,6 +294,7 @@ function apply(o: CliOptions, key: string, arg: string | undefined): string | nu
     case 'memory': o.memory = true; return null;
     case 'cgroup': o.cgroup = true; return null;
     case 'filter-file': return arg ? null : '--filter-file needs a file';
+    case 'literal': o.literal = true; return null;
     case 'source':
       if (arg !== 'proc' && arg !== 'netlink' && arg !== 'auto') return `invalid source '${arg ?? ''}' (use proc, netlink or auto)`;
       o.source = arg;

@@ -6,7 +6,7 @@ import { problemText } from '../model/snapshot';
 import { BaselineError, buildBaseline, compareBaseline, comparisonText, parseBaseline, type Baseline } from '../analysis/baseline';
 import type { CliOptions } from './args';
 import { selectTables } from './listing';
-import { utf8, type Output } from './output';
+import { shownText, utf8, type Output } from './output';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
 import type { Proto } from '../model/contract';
@@ -58,7 +58,7 @@ export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
   let status = 0;
   if (base) {
     const c = compareBaseline(base, now);
-    if (o.format === 'text') io.out(utf8(comparisonText(c)));
+    if (o.format === 'text') io.out(utf8(comparisonText(c, shownText(io))));
     else io.out(utf8(`${JSON.stringify(c, null, o.format === 'json' ? 2 : undefined)}\n`));
     status = c.differences.length ? 1 : 0;
   }

@@ -3,12 +3,12 @@
 import { watchCloses, type CloseEvent } from '../services/closes';
 import { isNetsnapError, usageError } from '../model/errors';
 import { stringifyJson, type Json } from '../format/json';
-import { utf8, type Output } from './output';
+import { shownText, utf8, type Output } from './output';
 import { countOption, durationOption, filterOption, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
 import { subcommandSpec } from './options';
 
 export const EVENTS_USAGE = `usage: netsnap events [--ndjson] [--duration TIME] [--count N] [--interval TIME] [--listeners]
-                      [--no-owners] [--proc-root DIR] [--filter EXPR | --filter-file FILE] [--netns NAME | --pid PID]
+                      [--no-owners] [--proc-root DIR] [--filter EXPR | --filter-file FILE] [--netns NAME | --pid PID] [--literal]
 
 Every TCP connection that closes, as the kernel announces it (sock_diag destroy events: no packet
 capture, no privilege), with its owner and its final tcp_info: bytes, retransmits, RTT. Native backend.
@@ -26,6 +26,8 @@ capture, no privilege), with its owner and its final tcp_info: bytes, retransmit
   --netns NAME|PATH     the closes of another network namespace (/run/netns/NAME, or an nsfs path);
                         netsnap runs inside it (nsenter: root)
   --pid PID             the closes of process PID's network namespace, likewise
+  --literal             on a terminal, program names as they are (default: control characters as \\xNN,
+                        a backslash as \\\\; piped: always as they are)
   -h, --help            print this help
 `;
 
@@ -41,9 +43,9 @@ const n = (v: number | null): string => (v === null ? '-' : String(v));
 export const EVENTS_HEADER = `${'Time'.padEnd(12)} ${'PID/Program'.padEnd(22)} ${'Local Address'.padEnd(28)} ${'Foreign Address'.padEnd(28)} ${'Sent'.padStart(11)} ${'Received'.padStart(11)} ${'Retrans'.padStart(7)} ${'RTT(ms)'.padStart(8)} ${'Life(ms)'.padStart(9)}  Owner\n`;
 
 /** One table line: sent is what the peer acknowledged (bytes_acked), as tcplife counts it. */
-export function eventLine(e: CloseEvent): string {
+export function eventLine(e: CloseEvent, show: (s: string) => string = (s) => s): string {
   const time = new Date(e.time).toISOString().slice(11, 23);
-  const who = e.owner ? `${e.owner.pid}/${e.owner.program}` : '-';
+  const who = e.owner ? `${e.owner.pid}/${show(e.owner.program)}` : '-';
   const rtt = e.rttUs === null ? '-' : (e.rttUs / 1000).toFixed(3);
   return `${time.padEnd(12)} ${who.slice(0, 22).padEnd(22)} ${endpoint(e.local, e.family).padEnd(28)} ${endpoint(e.remote, e.family).padEnd(28)} ${n(e.bytesAcked).padStart(11)} ${n(e.bytesReceived).padStart(11)} ${n(e.totalRetrans).padStart(7)} ${rtt.padStart(8)} ${n(e.lifetimeMs).padStart(9)}  ${e.ownerFrom}\n`;
 }
@@ -70,6 +72,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
       io.out(EVENTS_USAGE);
       return 0;
     }
+    if (options.has('literal')) io = io.literal?.() ?? io;
     if (positionals.length > 0 || rest.length > 0) throw usageError(`netsnap events: unexpected argument '${[...positionals, ...rest][0]}'`);
     ndjson = options.has('ndjson');
     if (options.has('duration')) duration = durationOption('events', 'duration', options.get('duration')!);
@@ -93,6 +96,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
   // Another namespace: the whole command runs inside it (its destroy events and its sockets).
   if (nsPath !== null) return runInNamespace('events', argv, nsPath, say);
 
+  const show = shownText(io);
   const closes = watchCloses({ interval, listeners, owners, procRoot, ...(filter === null ? {} : { filter }) });
   const stop = () => closes.close();
   process.once('SIGINT', stop);
@@ -118,7 +122,7 @@ export async function runEvents(argv: string[], io: Output): Promise<number> {
         closes.close();
       }
       for (const e of batch) {
-        io.out(utf8(ndjson ? `${stringifyJson(eventJson(e))}\n` : eventLine(e)));
+        io.out(utf8(ndjson ? `${stringifyJson(eventJson(e))}\n` : eventLine(e, show)));
         if (count > 0 && ++printed >= count) {
           closes.close();
           break;

@@ -11,7 +11,7 @@ import { NetsnapError } from '../model/errors';
 import type { CompiledFilter } from '../filter/compile';
 
 import { detailLine, type DetailOptions } from '../format/ss_detail';
-import { byteSink, SILENT, utf8, type Output } from './output';
+import { byteSink, shownText, SILENT, utf8, type Output } from './output';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 // Loaded only by the modes that need them (see main.ts): names for non-numeric output, groups for -g.
@@ -151,6 +151,7 @@ export function filterOptions(o: CliOptions, filter: CompiledFilter | null): { f
 
 /** Prints one listing; returns netstat's exit status. */
 export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingOptions = listingFormat(o)): Promise<number> {
+  if (io.escapeOut === true) fmt = { ...fmt, escape: true };
   const { sel, protocols, families } = tableRequest(o);
   const filter = listingFilter(o);
   const shown = inetRowPredicate(filter, fmt);
@@ -159,7 +160,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
     ...filterOptions(o, filter), ...internalsOptions(o),
   });
   const details: DetailOptions | null = o.info || o.memory || o.cgroup
-    ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts } : null;
+    ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts, show: shownText(io) } : null;
 
   for (const p of snap.problems) io.err(`netsnap: ${problemText(p)}\n`);
   if (o.programs && snap.owners && snap.owners.pidsDenied > 0) {

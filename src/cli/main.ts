@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // netsnap's command line: parse, call the library, print. Nothing else lives here.
 import * as fs from 'node:fs';
+import { isatty } from 'node:tty';
 import { parseArgs, USAGE } from './args';
-import { SILENT, type Output } from './output';
+import { SILENT, utf8, type Output } from './output';
 import type { CliOptions } from './args';
 import { CLI_EXIT_STATUS, NetsnapError } from '../model/errors';
+import { terminalSafeBinary } from '../bytes/escape';
 
 // Start-up is most of a small listing's time: each mode's modules are loaded only when that
 // mode runs (a plain `netsnap -tan` never loads the names, routes, JSON or sampler code).
@@ -56,7 +58,24 @@ function writeBytes(fd: number, buf: Uint8Array): void {
   }
 }
 
-const io: Output = { out: (t) => writeAll(1, t), err: (t) => writeAll(2, t), outBytes: (b) => writeBytes(1, b) };
+/**
+ * stdout and stderr. On a terminal (unless --literal) the modes escape the fields others control
+ * (escapeOut), and every message to stderr is escaped whole: its newlines and tabs are netsnap's
+ * own, any other control character in it came from a path, a name or an argument it quotes.
+ */
+function cliOutput(literal: boolean): Output {
+  const escapeErr = !literal && isatty(2);
+  return {
+    out: (t) => writeAll(1, t),
+    err: (t) => writeAll(2, escapeErr ? terminalSafeBinary(t, { keepLines: true }) : t),
+    outBytes: (b) => writeBytes(1, b),
+    escapeOut: !literal && isatty(1),
+    literal: () => cliOutput(true),
+  };
+}
+
+// Until the options are parsed (an error in them), escaped on a terminal.
+let io: Output = cliOutput(false);
 
 /** One run of whatever mode the options select, in the current (or --proc-root's) namespace. */
 export async function runMode(o: CliOptions, io: Output): Promise<number> {
@@ -107,13 +126,14 @@ export async function main(argv: string[]): Promise<number> {
       io.out(version());
       return 0;
     case 'error':
-      io.err(`${parsed.message}\n`);
+      io.err(utf8(`${parsed.message}\n`)); // the arguments' text, as Unicode
       if (parsed.usage) io.err(USAGE);
       return parsed.exitCode;
     case 'run':
       break;
   }
   const o = parsed.options;
+  if (o.literal) io = io.literal!();
   if (o.masquerade) {
     io.err("netsnap: no support for `ip_masquerade' on this system.\n");
     return 1;
@@ -133,7 +153,7 @@ if (require.main === module) {
     },
     (err: unknown) => {
       if (!(err instanceof NetsnapError)) throw err;
-      io.err(`netsnap: ${err.message}\n`);
+      io.err(utf8(`netsnap: ${err.message}\n`)); // errors' messages are Unicode
       process.exitCode = CLI_EXIT_STATUS[err.code];
     },
   );

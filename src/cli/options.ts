@@ -45,6 +45,8 @@ const TIME: OptionValue = { name: 'TIME', kind: 'duration' };
 const N: OptionValue = { name: 'N', kind: 'number' };
 const SOURCE: OptionValue = { name: 'proc|netlink|auto', kind: 'enum', values: ['proc', 'netlink', 'auto'] };
 const EXPR: OptionValue = { name: 'EXPR', kind: 'text' };
+/** --literal: netstat's --raw is -w, hence another name. */
+const LITERAL = 'on a terminal, print the control characters of paths and names as they are (default: \\xNN)';
 
 /** The top GROUP values (services/flow_accounting.ts GROUP_BYS) and COLUMN values (top.ts SORT_KEYS). */
 export const TOP_GROUPS: readonly string[] = ['process', 'container', 'port', 'peer', 'network', 'connection'];
@@ -62,6 +64,8 @@ const common = {
   procRoot: (command: Command): CliOption => sub(command, 'proc-root', 'read /proc from DIR (default /proc)', { value: DIR }),
   source: (command: Command): CliOption => sub(command, 'source', 'where inet sockets are read from (default auto)', { value: SOURCE }),
   noOwners: (command: Command): CliOption => sub(command, 'no-owners', 'do not map sockets to processes'),
+  // Never abbreviated: --li stays events' --listeners, as it stays netstat's --listening.
+  literal: (command: Command): CliOption => sub(command, 'literal', LITERAL, { exactOnly: true }),
   filter: (command: Command): CliOption[] => [
     sub(command, 'filter', "only the sockets ss's filter EXPR keeps", { value: EXPR }),
     sub(command, 'filter-file', 'the filter from FILE (lines joined; # starts a comment)', { value: FILE }),
@@ -129,6 +133,7 @@ export const OPTIONS: readonly CliOption[] = [
   netstat(undefined, 'memory', "socket memory under each row (ss -m's skmem)"),
   netstat(undefined, 'cgroup', "each socket's cgroup (ss --cgroup)"),
   netstat(undefined, 'filter-file', 'read the FILTER from FILE (ss -F)', { value: FILE, exactOnly: true }),
+  netstat(undefined, 'literal', LITERAL, { exactOnly: true }), // --l and --li stay netstat's --listening
   netstat('V', 'version', 'print the version and the backend in use'),
   netstat('h', 'help', 'print this help'),
 
@@ -173,6 +178,7 @@ export const OPTIONS: readonly CliOption[] = [
   common.procRoot('events'),
   ...common.filter('events'),
   ...common.namespace('events'),
+  common.literal('events'),
   common.help('events'),
 
   // netsnap top
@@ -186,6 +192,7 @@ export const OPTIONS: readonly CliOption[] = [
   common.procRoot('top'),
   ...common.filter('top'),
   ...common.namespace('top'),
+  common.literal('top'),
   common.help('top'),
 
   // netsnap completion
@@ -205,6 +212,8 @@ export function optionName(o: CliOption): string {
 }
 
 /** A subcommand's options as parseSubArgs takes them. */
-export function subcommandSpec(command: Exclude<Command, 'netsnap'>): { name: string; short?: string; value: boolean }[] {
-  return optionsOf(command).map((o) => ({ name: o.long!, ...(o.short === undefined ? {} : { short: o.short }), value: o.value !== undefined }));
+export function subcommandSpec(command: Exclude<Command, 'netsnap'>): { name: string; short?: string; value: boolean; exact?: boolean }[] {
+  return optionsOf(command).map((o) => ({
+    name: o.long!, ...(o.short === undefined ? {} : { short: o.short }), value: o.value !== undefined, ...(o.exactOnly ? { exact: true } : {}),
+  }));
 }

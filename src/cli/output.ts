@@ -1,4 +1,5 @@
 import type { ByteSink } from '../bytes/writer';
+import { terminalSafeText } from '../bytes/escape';
 
 /** Where a CLI mode writes. Text is a binary (latin1) string: one char per byte. */
 export interface Output {
@@ -6,6 +7,13 @@ export interface Output {
   err(text: string): void;
   /** Raw bytes to stdout, consumed before returning; without it bytes go through out(). */
   outBytes?(chunk: Uint8Array): void;
+  /**
+   * stdout is a terminal and --literal was not given: the strings others control (paths, program,
+   * user, host and cgroup names) are to be printed escaped (src/bytes/escape.ts). Piped: false.
+   */
+  readonly escapeOut?: boolean;
+  /** This output with escaping off, stderr included (--literal). */
+  literal?(): Output;
 }
 
 /** Discards everything: for a dry run of a mode. */
@@ -15,6 +23,11 @@ export const SILENT: Output = { out: () => {}, err: () => {}, outBytes: () => {}
 export function byteSink(io: Output): ByteSink {
   if (io.outBytes) return (chunk) => io.outBytes!(chunk);
   return (chunk) => io.out(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
+}
+
+/** The escaping of the strings others control, on a terminal; the identity elsewhere. */
+export function shownText(io: Output): (text: string) => string {
+  return io.escapeOut === true ? terminalSafeText : (text) => text;
 }
 
 /** Output wants binary strings (one char per byte): a Unicode text as its UTF-8 bytes. */

@@ -13,6 +13,8 @@ export interface OptionSpec {
   short?: string;
   /** Takes a value. */
   value: boolean;
+  /** Never matched by an abbreviation (options.ts exactOnly). */
+  exact?: boolean;
 }
 
 export interface SubArgs {
@@ -36,7 +38,7 @@ export function parseSubArgs(command: string, argv: readonly string[], spec: rea
       const eq = a.indexOf('=');
       const name = a.slice(2, eq < 0 ? undefined : eq);
       const exact = spec.find((o) => o.name === name);
-      const matches = exact ? [exact] : spec.filter((o) => o.name.startsWith(name));
+      const matches = exact ? [exact] : spec.filter((o) => o.name.startsWith(name) && !o.exact);
       if (matches.length === 0 || name === '') throw usageError(`netsnap ${command}: unrecognized option '${a}'`);
       if (matches.length > 1) throw usageError(`netsnap ${command}: option '${a}' is ambiguous`);
       s = matches[0]!;

@@ -4,7 +4,7 @@ import { problemText } from '../model/snapshot';
 import { summarize, summaryText } from '../analysis/summary';
 import type { CliOptions } from './args';
 import { internalsOptions, listingFilter, tableRequest } from './listing';
-import { utf8, type Output } from './output';
+import { shownText, utf8, type Output } from './output';
 import { NetsnapError } from '../model/errors';
 
 /** Output wants binary strings (one char per byte); ours are Unicode: send their UTF-8 bytes. */
@@ -21,7 +21,7 @@ export async function runSummary(o: CliOptions, io: Output): Promise<number> {
     if (u.code !== 'ENOENT') io.err(`netsnap: ${snap.netDir}/${u.file}: ${u.code}\n`);
   }
   const s = summarize(snap, { top: o.top });
-  if (o.format === 'text') io.out(utf8(summaryText(s)));
+  if (o.format === 'text') io.out(utf8(summaryText(s, shownText(io))));
   else io.out(utf8(`${JSON.stringify(s, null, o.format === 'json' ? 2 : undefined)}\n`));
   return 0;
 }

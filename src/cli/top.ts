@@ -7,12 +7,13 @@ import { Grid } from '../services/schedule';
 import { isNetsnapError, usageError } from '../model/errors';
 import { stringifyJson, type Json } from '../format/json';
 import { utf8, type Output } from './output';
+import { terminalSafeText } from '../bytes/escape';
 import { countOption, durationOption, filterOption, namespaceOption, parseSubArgs, runInNamespace, SubcommandError } from './subargs';
 import { subcommandSpec } from './options';
 
 export const TOP_USAGE = `usage: netsnap top [--interval TIME] [--by GROUP] [--sort COLUMN] [--count N] [--ndjson]
                   [--no-owners] [--containers] [--proc-root DIR] [--filter EXPR | --filter-file FILE]
-                  [--netns NAME | --pid PID]
+                  [--netns NAME | --pid PID] [--literal]
 
 Live TCP throughput and health without packet capture: bytes sent and received per second, retransmits,
 RTT, CLOSE_WAIT and accept queues per process, container, port, peer or connection, from the kernel's
@@ -34,6 +35,8 @@ UDP: sockets, queues and drops only (the kernel keeps no byte counts for UDP).
   --netns NAME|PATH     another network namespace (/run/netns/NAME, or an nsfs path): netsnap runs
                         inside it (nsenter: root)
   --pid PID             process PID's network namespace, likewise
+  --literal             program and container names as they are: C0 controls as ?, like a pipe (default
+                        on a terminal: control characters as \\xNN, a backslash as \\\\)
   -h, --help            print this help
 
 On a terminal: g cycles the grouping, s the sort column (G and S backwards), q (or Ctrl-C) quits.
@@ -95,8 +98,14 @@ function ms(us: number | null): string {
 
 const perSec = (v: number | null): string => (v === null ? '-' : `${v < 10 ? v.toFixed(1) : Math.round(v)}/s`);
 
-/** Names from /proc are the processes' own: no control character reaches the terminal. */
+/**
+ * Names from /proc are the processes' own: no C0 control reaches the output (a pipe, --literal).
+ * On a terminal the labels are escaped instead (terminalSafeText: C1 too, and \xNN tells what the byte was).
+ */
 const printable = (s: string): string => s.replace(/[\x00-\x1f\x7f]/g, '?');
+
+/** How a label others control is shown: printable, or terminalSafeText on a terminal. */
+export type ShowLabel = (s: string) => string;
 
 function endpoint(e: { address: string; port: number }, family: number): string {
   return family === 6 ? `[${e.address}]:${e.port}` : `${e.address}:${e.port}`;
@@ -144,20 +153,20 @@ export interface ViewState {
 }
 
 /** The rows of one grouping, sorted, with the remainder and `unattributed` rows where they hold something. */
-export function tableRows(t: ThroughputTick, v: ViewState): { rows: Row[]; notes: string[] } {
+export function tableRows(t: ThroughputTick, v: ViewState, show: ShowLabel = printable): { rows: Row[]; notes: string[] } {
   const notes: string[] = [];
   let rows: Row[];
   let rest: Flow | null = null;
   let restLabel = '';
   switch (v.by) {
     case 'process':
-      rows = t.processes.map((p) => ({ label: printable(`${p.pid}/${p.program}`), flow: p }));
+      rows = t.processes.map((p) => ({ label: show(`${p.pid}/${p.program}`), flow: p }));
       rest = remainder(t, t.processes, true);
       restLabel = v.owners ? '(owner unknown)' : '(owners not mapped)';
       if (!v.owners) notes.push('owners are not mapped (--no-owners)');
       break;
     case 'container':
-      rows = t.containers.map((c) => ({ label: printable(c.id.length > 12 && /^[0-9a-f]+$/.test(c.id) ? c.id.slice(0, 12) : c.id), flow: c }));
+      rows = t.containers.map((c) => ({ label: show(c.id.length > 12 && /^[0-9a-f]+$/.test(c.id) ? c.id.slice(0, 12) : c.id), flow: c }));
       rest = remainder(t, t.containers, true);
       restLabel = v.containers ? '(no container)' : '(not collected)';
       if (!v.containers) notes.push('containers are not collected: start with --containers (or --by container)');
@@ -166,14 +175,14 @@ export function tableRows(t: ThroughputTick, v: ViewState): { rows: Row[]; notes
       rows = t.ports.map((p) => ({ label: `${p.proto}/${p.port}`, flow: p }));
       break;
     case 'peer':
-      rows = t.peers.map((p) => ({ label: printable(p.address), flow: p }));
+      rows = t.peers.map((p) => ({ label: show(p.address), flow: p }));
       break;
     case 'network':
-      rows = t.networks.map((n) => ({ label: printable(n.network), flow: n }));
+      rows = t.networks.map((n) => ({ label: show(n.network), flow: n }));
       break;
     case 'connection':
       rows = t.connections.map((c) => ({
-        label: printable(`${endpoint(c.local, c.family)} ${endpoint(c.remote, c.family)}${c.state === 'ESTABLISHED' ? '' : ` ${c.state}`}${c.pid === null ? '' : ` ${c.pid}/${c.program ?? ''}`}`),
+        label: show(`${endpoint(c.local, c.family)} ${endpoint(c.remote, c.family)}${c.state === 'ESTABLISHED' ? '' : ` ${c.state}`}${c.pid === null ? '' : ` ${c.pid}/${c.program ?? ''}`}`),
         flow: c,
       }));
       rest = remainder(t, t.connections, false);
@@ -253,8 +262,9 @@ export function headerLines(t: ThroughputTick, v: ViewState, interval: number, k
 }
 
 /** A whole screen (or, with `size` null, a whole plain-text block): lines only, no escapes. */
-export function screenLines(t: ThroughputTick, v: ViewState, interval: number, size: { columns: number; rows: number } | null, keys: boolean): string[] {
-  const { rows, notes } = tableRows(t, v);
+export function screenLines(t: ThroughputTick, v: ViewState, interval: number, size: { columns: number; rows: number } | null, keys: boolean,
+  show: ShowLabel = printable): string[] {
+  const { rows, notes } = tableRows(t, v, show);
   const width = size === null ? null : size.columns;
   const cut = (s: string) => (width === null ? s : s.slice(0, width));
   const lines = [...headerLines(t, v, interval, keys).map((l) => cut(printable(l))), ...notes.map(cut), ''];
@@ -335,6 +345,7 @@ export async function runTop(argv: string[], io: Output): Promise<number> {
       io.out(TOP_USAGE);
       return 0;
     }
+    if (options.has('literal')) io = io.literal?.() ?? io;
     if (positionals.length > 0 || rest.length > 0) throw usageError(`netsnap top: unexpected argument '${[...positionals, ...rest][0]}'`);
     const by = (options.get('by') ?? 'process') as GroupBy;
     if (!GROUP_BYS.includes(by)) throw usageError(`netsnap top: invalid --by '${by}' (use ${GROUP_BYS.join(', ')})`);
@@ -369,7 +380,8 @@ export async function runTop(argv: string[], io: Output): Promise<number> {
     ...(run.filter === null ? {} : { filter: run.filter }),
   });
   const screen = !run.ndjson && process.stdout.isTTY === true;
-  return screen ? runScreen(tp, run, io) : runLines(tp, run, io);
+  const show: ShowLabel = io.escapeOut === true ? terminalSafeText : printable;
+  return screen ? runScreen(tp, run, io, show) : runLines(tp, run, io, show);
 }
 
 /** Ticks on a fixed grid until `count`, or until stop() is called (which ends the wait at once). */
@@ -393,7 +405,7 @@ function onSignals(stop: () => void): () => void {
 }
 
 /** A pipe, a file or --ndjson: every tick appended. */
-async function runLines(tp: Throughput, run: Run, io: Output): Promise<number> {
+async function runLines(tp: Throughput, run: Run, io: Output, show: ShowLabel): Promise<number> {
   const grid = new Grid(run.interval * 1000);
   let stopped = false;
   const stop = () => {
@@ -404,7 +416,7 @@ async function runLines(tp: Throughput, run: Run, io: Output): Promise<number> {
   try {
     await loop(tp, run, () => stopped, grid, (t) => {
       if (run.ndjson) io.out(`${stringifyJson(tickJson(t, run.view))}\n`);
-      else io.out(`${screenLines(t, run.view, run.interval, null, false).join('\n')}\n\n`);
+      else io.out(utf8(`${screenLines(t, run.view, run.interval, null, false, show).join('\n')}\n\n`));
     });
   } finally {
     off();
@@ -415,7 +427,7 @@ async function runLines(tp: Throughput, run: Run, io: Output): Promise<number> {
 }
 
 /** The full-screen view: alternate screen, redrawn every tick, on a key and on a resize. */
-async function runScreen(tp: Throughput, run: Run, io: Output): Promise<number> {
+async function runScreen(tp: Throughput, run: Run, io: Output, show: ShowLabel): Promise<number> {
   const grid = new Grid(run.interval * 1000);
   const view = { ...run.view };
   const stdin = process.stdin;
@@ -429,10 +441,10 @@ async function runScreen(tp: Throughput, run: Run, io: Output): Promise<number> 
     const size = { columns: Math.max(1, process.stdout.columns || 80), rows: Math.max(1, process.stdout.rows || 24) };
     const lines = last === null
       ? [`netsnap top: taking the first sample (by ${view.by}  sort: ${SORT_TITLE[view.sort]})`.slice(0, size.columns)]
-      : screenLines(last, view, run.interval, size, keys);
+      : screenLines(last, view, run.interval, size, keys, show);
     // Home, each line cleared to its end, the rest of the screen cleared: no flicker, no scrolling
     // (no newline after the last line).
-    io.out(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`);
+    io.out(utf8(`\x1b[H${lines.map((l) => `${l}\x1b[K`).join('\r\n')}\x1b[J`));
   };
   const restore = () => {
     if (restored) return;

@@ -6,7 +6,7 @@
 // and the next tick says how many (head line, and skippedSlots on the NDJSON tick line).
 import type { CliOptions } from './args';
 import { NetsnapError } from '../model/errors';
-import type { Output } from './output';
+import { shownText, utf8, type Output } from './output';
 import { listingFilter, tableRequest } from './listing';
 import { createSampler } from '../services/sampler';
 import type { Snapshot } from '../model/snapshot';
@@ -102,6 +102,8 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
     source: o.source, ...(filter === null ? {} : { filter: filter.text }),
   });
   const tty = o.format === 'text' && process.stdout.isTTY === true;
+  // Paths and program names escaped on a terminal (each line is one socket: its own text only).
+  const show = shownText(io);
   const recent: string[] = [];
   for await (const t of sampler) {
     // Read through a process of another namespace: if it left, this tick's tables may be those of a
@@ -116,15 +118,15 @@ export async function runWatch(o: CliOptions, io: Output): Promise<number> {
       io.out(`${eventLines(t).join('\n')}\n`);
     } else {
       // The first tick is the starting point: its sockets are counted, not listed as opened.
-      const lines = t.tick === 0 ? [] : diffLines(t.diff);
+      const lines = t.tick === 0 ? [] : diffLines(t.diff).map(show);
       const head = `--- ${time} tick ${t.tick}: +${t.tick ? t.diff.opened.length : 0} -${t.diff.closed.length} ~${t.diff.changed.length} | ${countsLine(t.snapshot)}${skippedNote(t.skippedSlots)}`;
       if (tty) {
         recent.push(...lines);
         const room = Math.max(5, (process.stdout.rows ?? 24) - 3);
         recent.splice(0, Math.max(0, recent.length - room));
-        io.out(`\x1b[H\x1b[2J${head}\n${recent.join('\n')}\n`);
+        io.out(utf8(`\x1b[H\x1b[2J${head}\n${recent.join('\n')}\n`));
       } else {
-        io.out(`${head}\n${lines.map((l) => `${l}\n`).join('')}`);
+        io.out(utf8(`${head}\n${lines.map((l) => `${l}\n`).join('')}`));
       }
     }
     if (o.count > 0 && t.tick + 1 >= o.count) sampler.close();

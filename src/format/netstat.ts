@@ -9,6 +9,7 @@ import { TCP_STATES } from '../model/states';
 import { userName } from '../names/users';
 import type { Names } from '../names/names';
 import { inetSprint } from './hosts';
+import { terminalSafeBinary, terminalSafeBytes } from '../bytes/escape';
 import type { InetProto } from '../model/contract';
 
 export interface NetstatListingOptions {
@@ -26,6 +27,12 @@ export interface NetstatListingOptions {
   passwdFile?: string;
   /** Lookups for non-numeric output; without it names fall back to numbers. */
   names?: Names;
+  /**
+   * On a terminal: the fields others control (paths, program, user, host and service names) with
+   * their control characters escaped (src/bytes/escape.ts), before the cuts and the padding, so
+   * the columns line up on what is shown.
+   */
+  escape?: boolean;
 }
 
 function suffix(o: NetstatListingOptions): string {
@@ -82,21 +89,26 @@ function putText(s: string, at: number): number {
   return ep.write(s, at, s.length, 'latin1');
 }
 
+/** A host or service name at ep[at], escaped on a terminal (a PTR record is anyone's text). */
+function putName(s: string, at: number, o: NetstatListingOptions): number {
+  return putText(o.escape ? terminalSafeBinary(s) : s, at);
+}
+
 /** Host text at ep[0]; returns its length. */
 function putHost(addr: Uint8Array, off: number, family: number, o: NetstatListingOptions): number {
   if (family === 4) {
     if (o.numericHosts || !o.names) return ipv4Bytes(addr, off, ep, 0);
-    return putText(inetSprint(addr.subarray(off, off + 4), o.names, HOST_LITTLE_ENDIAN), 0);
+    return putName(inetSprint(addr.subarray(off, off + 4), o.names, HOST_LITTLE_ENDIAN), 0, o);
   }
   // netstat drops the ::ffff: prefix of IPv4-mapped addresses; only DNS can name them.
   if (isV4Mapped(addr, off)) {
     const name = !o.numericHosts && o.names?.mappedHost(addr, off);
-    return name ? putText(name, 0) : ipv4Bytes(addr, off + 12, ep, 0);
+    return name ? putName(name, 0, o) : ipv4Bytes(addr, off + 12, ep, 0);
   }
   if (o.numericHosts) return ipv6Bytes(addr, off, ep, 0);
   if (isUnspecified(addr, off)) return putText('[::]', 0);
   const name = o.names?.host(addr, off, 6);
-  return name != null ? putText(name, 0) : ipv6Bytes(addr, off, ep, 0);
+  return name != null ? putName(name, 0, o) : ipv6Bytes(addr, off, ep, 0);
 }
 
 /** Port (service) text at ep[at]; returns its length. */
@@ -108,7 +120,7 @@ function putPort(port: number, proto: InetProto, o: NetstatListingOptions, at: n
   if (!(o.numericPorts || !o.names)) {
     // RAW sockets' "port" is the IP protocol; UDP-Lite uses the udp service names.
     const name = proto === 'raw' ? o.names.protocol(port) : o.names.service(port, proto === 'tcp' ? 'tcp' : 'udp');
-    if (name != null) return putText(name, at);
+    if (name != null) return putName(name, at, o);
   }
   room(at + 16);
   return decimalBytes(port, ep, at);
@@ -142,7 +154,7 @@ export function endpointText(addr: Uint8Array, off: number, family: number, port
 }
 
 /** netstat's "PID/Program name" (19 bytes at most), padded to 20. */
-function writeProgram(w: ByteWriter, owners: OwnerIndex | null, inode: number): void {
+function writeProgram(w: ByteWriter, owners: OwnerIndex | null, inode: number, o: NetstatListingOptions): void {
   const k = !owners || inode === 0 ? -1 : owners.first(inode);
   if (k < 0) {
     w.byte(0x2d); // '-'
@@ -156,9 +168,10 @@ function writeProgram(w: ByteWriter, owners: OwnerIndex | null, inode: number): 
   let used = decimalLength(pid) + 1;
   if (p >= 0) {
     const name = owners!.nameBytes(p);
-    const n = Math.min(name.length, Math.max(0, 19 - used));
-    w.bytes(name, 0, n);
-    used += n;
+    const room = Math.max(0, 19 - used);
+    const shown = o.escape ? terminalSafeBytes(name, { limit: room }) : name.subarray(0, Math.min(name.length, room));
+    w.bytes(shown);
+    used += shown.length;
   }
   w.spaces(20 - used);
 }
@@ -171,10 +184,14 @@ function writeUser(w: ByteWriter, uid: number, o: NetstatListingOptions): void {
     return;
   }
   const file = o.passwdFile ?? '/etc/passwd';
-  let cache = userCache.get(file);
-  if (!cache) userCache.set(file, (cache = new Map()));
+  const key = o.escape ? `${file}\0escaped` : file;
+  let cache = userCache.get(key);
+  if (!cache) userCache.set(key, (cache = new Map()));
   let text = cache.get(uid);
-  if (!text) cache.set(uid, (text = latin1Bytes(userName(uid, o.passwdFile) ?? String(uid))));
+  if (!text) {
+    const name = latin1Bytes(userName(uid, o.passwdFile) ?? String(uid));
+    cache.set(uid, (text = o.escape ? terminalSafeBytes(name) : name));
+  }
   w.bytes(text);
   w.spaces(10 - text.length);
 }
@@ -301,7 +318,7 @@ export function writeInetRow(w: ByteWriter, t: InetTable, i: number, o: NetstatL
   }
   if (o.programs) {
     w.byte(SPACE);
-    writeProgram(w, owners, t.inode[i]!);
+    writeProgram(w, owners, t.inode[i]!, o);
   }
   if (o.timers) {
     w.byte(SPACE);
@@ -363,10 +380,11 @@ export function writeUnixRow(w: ByteWriter, t: UnixTable, i: number, o: NetstatL
   w.decimalLeft(t.inode[i]!, 8);
   if (o.programs) {
     w.byte(SPACE);
-    writeProgram(w, owners, t.inode[i]!);
+    writeProgram(w, owners, t.inode[i]!, o);
   }
   w.byte(SPACE);
   const start = t.pathStart[i]!;
-  w.bytes(t.pool, start, start + t.pathLen[i]!);
+  if (o.escape) w.bytes(terminalSafeBytes(t.pool.subarray(start, start + t.pathLen[i]!)));
+  else w.bytes(t.pool, start, start + t.pathLen[i]!);
   w.byte(NEWLINE);
 }

@@ -11,6 +11,8 @@ export interface DetailOptions {
   cgroup: boolean;
   /** ss -n: rates as whole bits/s; otherwise ss's 3 significant digits with k/M/G/T. */
   numeric: boolean;
+  /** How a cgroup path is shown (escaped on a terminal: a delegated cgroup's name is its user's text). */
+  show?: (text: string) => string;
 }
 
 const TCPI_OPT_WSCALE = 4;
@@ -147,7 +149,10 @@ export function detailLine(t: InetTable, i: number, o: DetailOptions, cgroupPath
   let s = '';
   if (o.cgroup && t.cgroupId) {
     const id = t.cgroupId[i]!;
-    if (id !== 0n) s += ` cgroup:${cgroupPath?.(id) ?? `unreachable:${id.toString(16)}`}`;
+    if (id !== 0n) {
+      const path = cgroupPath?.(id);
+      s += ` cgroup:${path != null ? (o.show?.(path) ?? path) : `unreachable:${id.toString(16)}`}`;
+    }
   }
   const ext = t.ext;
   if (ext !== null) {

@@ -3,7 +3,8 @@
 // parsers take their options from the table, so the table, the parsers and the help agree.
 import { describe, expect, it } from 'vitest';
 import { netsnap } from '../helpers/cli';
-import { OPTIONS, SUBCOMMANDS, TOP_GROUPS, TOP_SORTS, optionsOf, type CliOption, type Command } from '../../src/cli/options';
+import { OPTIONS, SUBCOMMANDS, TOP_GROUPS, TOP_SORTS, optionsOf, subcommandSpec, type CliOption, type Command } from '../../src/cli/options';
+import { parseSubArgs } from '../../src/cli/subargs';
 import { GROUP_BYS } from '../../src/services/throughput';
 import { SORT_KEYS } from '../../src/cli/top';
 import { parseArgs } from '../../src/cli/args';
@@ -58,6 +59,17 @@ describe('the option table and --help', () => {
     expect(parseArgs(['--help']).kind).toBe('help');
     expect(parseArgs(['-V']).kind).toBe('version');
     expect(parseArgs(['--no-such-option'])).toMatchObject({ kind: 'error', exitCode: 3 });
+  });
+
+  it('--literal is never abbreviated: --li stays --listening (netstat) and --listeners (events)', () => {
+    const li = parseArgs(['--li']);
+    expect(li.kind === 'run' && li.options.listening && !li.options.literal).toBe(true);
+    const lit = parseArgs(['--literal']);
+    expect(lit.kind === 'run' && lit.options.literal && !lit.options.listening).toBe(true);
+    expect(parseArgs(['--litera'])).toMatchObject({ kind: 'error', exitCode: 3 });
+    expect(parseSubArgs('events', ['--li'], subcommandSpec('events')).options.has('listeners')).toBe(true);
+    expect(parseSubArgs('events', ['--literal'], subcommandSpec('events')).options.has('literal')).toBe(true);
+    expect(() => parseSubArgs('top', ['--lit'], subcommandSpec('top'))).toThrow(/unrecognized option '--lit'/);
   });
 
   it("top's --by and --sort values are the ones top takes", () => {
