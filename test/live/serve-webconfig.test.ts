@@ -230,4 +230,15 @@ describe('serve --web-config: reloads without a restart', () => {
     expect(s.stderr().match(/serving metrics/g)).toHaveLength(1);
     expect(await s.stop()).toBe(0);
   });
+
+  it('a client_auth_type changed on reload applies to the next handshake', async () => {
+    const file = writeConfig('reload-mtls', TLS);
+    const s = await serve(file);
+    const ca = ['--cacert', certs.ca];
+    expect(curl(ca, url(s, '/healthz')).status).toBe(200);
+    replace(file, [...TLS, '  client_auth_type: RequireAndVerifyClientCert', `  client_ca_file: ${certs.ca}`].join('\n'));
+    await until('a client without a certificate refused', 20_000, () => curl(ca, url(s, '/healthz')).status === 0);
+    expect(curl([...ca, '--cert', certs.client.cert, '--key', certs.client.key], url(s, '/healthz')).status).toBe(200);
+    expect(s.child.exitCode).toBeNull();
+  });
 });
