@@ -149,6 +149,8 @@ export const OPTIONS: readonly CliOption[] = [
   sub('serve', 'info', 'tcp_info gauges per service port'),
   ...common.filter('serve'),
   sub('serve', 'baseline', 'export what differs from a baseline saved by --save-baseline FILE', { value: FILE }),
+  sub('serve', 'web-config', "TLS, basic auth and headers from exporter-toolkit's web config FILE", { value: FILE }),
+  sub('serve', 'web.config.file', 'the same as --web-config (exporter-toolkit\'s name)', { value: FILE }),
   common.help('serve'),
 
   // netsnap record

@@ -7,10 +7,11 @@ import { readBaseline } from './baseline';
 import type { Baseline } from '../analysis/baseline';
 import { countOption, durationOption, filterOption, parseSubArgs, sourceOption, SubcommandError } from './subargs';
 import { subcommandSpec } from './options';
+import { loadWebConfig, type LoadedWebConfig } from '../services/web_config';
 
 export const SERVE_USAGE = `usage: netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N] [--no-owners]
                      [--request-timeout TIME] [--proc-root DIR] [--source proc|netlink|auto] [--info] [--cgroup]
-                     [--filter EXPR | --filter-file FILE] [--baseline FILE]
+                     [--filter EXPR | --filter-file FILE] [--baseline FILE] [--web-config FILE]
 
 A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /healthz.
 
@@ -36,6 +37,12 @@ A Prometheus exporter of this host's sockets: GET /metrics (text format), GET /h
                         --compare does: netsnap_baseline_differences{kind} counts what differs (save it
                         with the exporter running, or its own port is a new listener; a --filter
                         scopes both alike)
+  --web-config FILE     TLS, basic auth and response headers from FILE, in the web config format of
+                        Prometheus' exporter-toolkit (node_exporter's --web.config.file, also accepted
+                        under that name): tls_server_config, basic_auth_users (bcrypt hashes),
+                        http_server_config headers. A key netsnap cannot honour stops startup. FILE and
+                        the certificates it names are read again when they change and on SIGHUP; a
+                        file that no longer loads leaves the config in force (netsnap_web_config_*)
   -h, --help            print this help
 `;
 
@@ -69,6 +76,7 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   let cgroup = false;
   let filter: string | null = null;
   let baseline: { baseline: Baseline; file: string } | undefined;
+  let webConfig: LoadedWebConfig | undefined;
   try {
     const { options, positionals, rest } = parseSubArgs('serve', argv, SPEC);
     if (options.has('help')) {
@@ -94,6 +102,18 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
       if (typeof r === 'string') throw new SubcommandError(`netsnap serve: ${r}`, 2);
       baseline = { baseline: r, file };
     }
+    if (options.has('web-config') && options.has('web.config.file')) throw usageError('netsnap serve: --web-config and --web.config.file are one option: give it once');
+    const webFile = options.get('web-config') ?? options.get('web.config.file');
+    if (webFile !== undefined) {
+      if (webFile === '') throw usageError('netsnap serve: --web-config needs a file');
+      // Read before listening: a key netsnap cannot honour, or a bad field, stops startup.
+      try {
+        webConfig = loadWebConfig(webFile);
+      } catch (err) {
+        if (isNetsnapError(err, 'ERR_BAD_FILE')) throw new SubcommandError(`netsnap serve: ${err.message}`, 2);
+        throw err;
+      }
+    }
   } catch (err) {
     if (err instanceof SubcommandError) {
       say(`${err.message}\n`);
@@ -110,6 +130,12 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
       host: listen.host, port: listen.port, interval, top, owners, procRoot, source, info, cgroup, requestTimeoutMs: requestTimeout * 1000,
       ...(filter === null ? {} : { filter }),
       ...(baseline === undefined ? {} : { baseline }),
+      ...(webConfig === undefined ? {} : {
+        webConfig,
+        onWebConfigReload: (error: string | null) => say(error === null
+          ? `netsnap serve: web config ${webConfig!.file} reloaded\n`
+          : `netsnap serve: the web config in force is kept: ${error}\n`),
+      }),
     });
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
@@ -120,12 +146,18 @@ export async function runServe(argv: string[], io: Output): Promise<number> {
   if (!isLoopback(listen.host)) {
     say(`netsnap serve: listening beyond loopback (${listen.host}): whoever reaches this port sees this host's sockets and processes\n`);
   }
-  say(`netsnap: serving metrics on http://${hostPort(exporter.host, exporter.port)}/metrics\n`);
+  say(`netsnap: serving metrics on ${exporter.tls ? 'https' : 'http'}://${hostPort(exporter.host, exporter.port)}/metrics\n`);
   const served = exporter;
+  // SIGHUP reads the web config again (without one it ends the process, as before).
+  const hup = () => {
+    served.reloadWebConfig();
+  };
+  if (webConfig) process.on('SIGHUP', hup);
   return new Promise<number>((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
+      process.off('SIGHUP', hup);
       say(`netsnap serve: ${signal}, stopping\n`);
       served.close().then(() => resolve(0), () => resolve(1));
     };

@@ -5,6 +5,9 @@
 // works on the columns (src/analysis/measure.ts) and the top-N limits keep the series count bounded.
 import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import type * as tls from 'node:tls';
 import * as zlib from 'node:zlib';
 import { promisify } from 'node:util';
 import { Counter, Gauge, Registry, collectDefaultMetrics, type Metric } from 'prom-client';
@@ -19,6 +22,8 @@ import { Grid } from './schedule';
 import { createFlowTracker, type FlowTracker } from './throughput';
 import { FlowTotals, type FlowTotalsView } from './flow_totals';
 import { buildBaseline, compareBaseline, countDifferences, DIFFERENCE_KINDS, type Baseline, type Difference } from '../analysis/baseline';
+import { clientCertProblem, loadWebConfig, type LoadedWebConfig } from './web_config';
+import { createBasicAuth, type BasicAuth } from './basic_auth';
 
 const gzip = promisify(zlib.gzip);
 
@@ -52,11 +57,26 @@ export interface ExporterOptions {
    * netsnap_baseline_differences counts the differences by kind. `file` labels netsnap_baseline_info.
    */
   baseline?: { baseline: Baseline; file: string };
+  /**
+   * TLS, basic auth and response headers (loadWebConfig: exporter-toolkit's web config file). The
+   * file and the certificates it names are read again when they change and on reloadWebConfig(),
+   * without closing the listener; a file that no longer loads leaves the config in force as it was.
+   */
+  webConfig?: LoadedWebConfig;
+  /** Told the outcome of every reload of the web config that found something changed, or failed. */
+  onWebConfigReload?: (error: string | null) => void;
 }
 
 export interface Exporter {
   readonly host: string;
   readonly port: number;
+  /** Whether it speaks HTTPS (a web config with tls_server_config). */
+  readonly tls: boolean;
+  /**
+   * Reads the web config again (SIGHUP): null when it is in force (changed or not), else why it
+   * could not be, the previous one staying in force.
+   */
+  reloadWebConfig(): string | null;
   /** The metrics text as the next scrape would get it (takes or waits for a sample). */
   metrics(): Promise<string>;
   close(): Promise<void>;
@@ -83,7 +103,11 @@ class MetricsView {
   readonly scrapes: Counter;
   readonly dropped: Counter;
 
-  constructor(top: number, info = false, cgroup = false, baseline: ExporterOptions['baseline'] = undefined) {
+  readonly webConfig: { reloadFailures: Counter; lastReloadSuccess: Gauge; lastReloadSuccessful: Gauge; passwordChecks: Counter; handshakeFailures: Counter } | null;
+  /** Read by netsnap_web_config_password_checks_total at each render. */
+  passwordComparisons = (): number => 0;
+
+  constructor(top: number, info = false, cgroup = false, baseline: ExporterOptions['baseline'] = undefined, webConfig = false) {
     const r = this.registry;
     collectDefaultMetrics({ register: r });
     const view = this;
@@ -207,6 +231,17 @@ class MetricsView {
       registers: [r],
     });
 
+    this.webConfig = webConfig ? {
+      reloadFailures: new Counter({ name: 'netsnap_web_config_reload_failures_total', help: 'Reloads of the web config (--web-config) that failed and left the previous one in force.', registers: [r] }),
+      lastReloadSuccess: new Gauge({ name: 'netsnap_web_config_last_reload_success_timestamp_seconds', help: 'When the web config in force was loaded (Unix time).', registers: [r] }),
+      lastReloadSuccessful: new Gauge({ name: 'netsnap_web_config_last_reload_successful', help: 'Whether the last reload of the web config succeeded (1) or failed (0).', registers: [r] }),
+      passwordChecks: new Counter({
+        name: 'netsnap_web_config_password_checks_total', help: 'bcrypt comparisons of basic auth credentials (answers not already cached), run on a worker thread.', registers: [r],
+        collect() { this.reset(); this.inc(view.passwordComparisons()); },
+      }),
+      handshakeFailures: new Counter({ name: 'netsnap_tls_handshake_failures_total', help: 'TLS connections refused: failed handshakes and client certificates the web config does not accept.', registers: [r] }),
+    } : null;
+
     // The kernel's counters are absolute: each render resets and sets them. A counter the kernel
     // does not have (no IPv6, an old kernel) is not exported rather than exported as 0.
     const byName = new Map<string, typeof COUNTERS[number][]>();
@@ -285,7 +320,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   const procRoot = options.procRoot ?? '/proc';
   const netDir = `${procRoot}/net`;
   if (interval !== null && !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
-  const view = new MetricsView(top, options.info ?? false, options.cgroup ?? false, options.baseline);
+  const view = new MetricsView(top, options.info ?? false, options.cgroup ?? false, options.baseline, options.webConfig !== undefined);
   const sampler: Sampler<null> = createSampler({
     diff: false, flows: false, owners: options.owners ?? true, procRoot, backend: options.backend, source: options.source, info: options.info ?? false, cgroup: options.cgroup ?? false,
     ...(options.filter === undefined ? {} : { filter: options.filter, protocols: INET_PROTOCOLS }),
@@ -374,6 +409,14 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   let closing = false;
   let drained: (() => void) | null = null;
 
+  // The web config in force: headers on every response, basic auth before anything is answered
+  // (every path, /healthz too, as exporter-toolkit does).
+  let web: LoadedWebConfig | null = options.webConfig ?? null;
+  let auth: BasicAuth | null = web?.config.users ? createBasicAuth(web.config.users) : null;
+  view.passwordComparisons = () => auth?.comparisons ?? 0;
+  view.webConfig?.lastReloadSuccess.setToCurrentTime();
+  view.webConfig?.lastReloadSuccessful.set(1);
+
   function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
     answering.add(res);
     res.once('close', () => {
@@ -382,31 +425,67 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     });
     // While closing, every reply ends its connection (no keep-alive past the last scrape).
     if (closing) res.setHeader('connection', 'close');
-    const path = (req.url ?? '/').split('?')[0];
+    for (const [name, value] of Object.entries(web?.config.headers ?? {})) res.setHeader(name, value);
     const plain = (status: number, text: string, extra: http.OutgoingHttpHeaders = {}) => {
+      if (res.destroyed) return;
       res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(text), ...extra });
       res.end(req.method === 'HEAD' ? undefined : text);
     };
+    const checking = web?.config.users ? auth : null;
+    if (!checking) return route(req, res, plain);
+    checking.check(req.headers.authorization).then((ok) => {
+      if (ok) return route(req, res, plain);
+      plain(401, 'Unauthorized\n', { 'www-authenticate': 'Basic realm="netsnap", charset="UTF-8"' });
+    }, () => plain(500, 'netsnap: the credentials could not be checked\n'));
+  }
+
+  function route(req: http.IncomingMessage, res: http.ServerResponse, plain: (status: number, text: string, extra?: http.OutgoingHttpHeaders) => void): void {
+    const urlPath = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(405, 'method not allowed\n', { allow: 'GET, HEAD' });
-    if (path === '/metrics') {
+    if (urlPath === '/metrics') {
       serveMetrics(req, res).catch((err: unknown) => {
         if (!res.headersSent) plain(500, `netsnap: ${(err as Error).message}\n`);
         else res.destroy();
       });
       return;
     }
-    if (path === '/healthz') return plain(200, 'ok\n');
-    if (path === '/') return plain(200, 'netsnap exporter: metrics at /metrics, health at /healthz\n');
+    if (urlPath === '/healthz') return plain(200, 'ok\n');
+    if (urlPath === '/') return plain(200, 'netsnap exporter: metrics at /metrics, health at /healthz\n');
     plain(404, 'not found: try /metrics\n');
   }
 
-  const server = http.createServer({
+  const serverOptions: http.ServerOptions = {
     requestTimeout: requestTimeoutMs,
     headersTimeout: requestTimeoutMs,
     keepAliveTimeout: Math.min(5000, requestTimeoutMs),
     connectionsCheckingInterval: Math.max(100, Math.min(1000, requestTimeoutMs / 2)),
     maxHeaderSize: 16 * 1024,
-  }, handle);
+  };
+  const secure = web?.tls ?? null;
+  const server: http.Server | https.Server = secure
+    ? https.createServer({
+      ...serverOptions, ...secure.context, requestCert: secure.requestCert, rejectUnauthorized: secure.rejectUnauthorized,
+      handshakeTimeout: requestTimeoutMs,
+    }, handle)
+    : http.createServer(serverOptions, handle);
+  if (secure) {
+    // What the handshake cannot decide (a certificate required but not verified, the allowed
+    // SANs): refused before any request is read, as Go's handshake would refuse it.
+    server.on('secureConnection', (socket: tls.TLSSocket) => {
+      const settings = web?.config.tls;
+      if (!settings) return;
+      const cert = socket.getPeerCertificate();
+      const problem = clientCertProblem(settings, { authorized: socket.authorized, authorizationError: socket.authorizationError, cert: cert && Object.keys(cert).length > 0 ? cert : null });
+      if (problem !== null) {
+        view.webConfig?.handshakeFailures.inc();
+        socket.destroy();
+      }
+    });
+    server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => {
+      view.webConfig?.handshakeFailures.inc();
+      socket.destroy();
+    });
+  }
   server.maxConnections = options.maxConnections ?? connectionBudget();
   // Past maxConnections Node closes a new connection at once: counted. An accept() that fails
   // (EMFILE while the limit is met some other way) is counted too, and never ends the process.
@@ -435,9 +514,90 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
   if (interval !== null) sampleInBackground();
   const addr = server.address() as import('node:net').AddressInfo;
 
+  // Reloading the web config: the same kind of listener (TLS or not) with a new secure context,
+  // users and headers; the listener stays, connections already made keep their handshake.
+  function reloadWebConfig(): string | null {
+    if (!web) return null;
+    let next: LoadedWebConfig;
+    try {
+      next = loadWebConfig(web.file);
+      if ((next.tls === null) !== (web.tls === null)) throw new Error(`web config ${web.file}: tls_server_config ${next.tls ? 'added' : 'removed'}: switching between HTTP and HTTPS needs a restart`);
+    } catch (err) {
+      view.webConfig?.reloadFailures.inc();
+      view.webConfig?.lastReloadSuccessful.set(0);
+      const why = (err as Error).message;
+      options.onWebConfigReload?.(why);
+      return why;
+    }
+    view.webConfig?.lastReloadSuccessful.set(1);
+    if (next.digest === web.digest) return null;
+    if (next.tls && server instanceof https.Server) {
+      server.setSecureContext(next.tls.context);
+      // Read by tls.Server for each new connection.
+      const s = server as https.Server & { requestCert: boolean; rejectUnauthorized: boolean };
+      s.requestCert = next.tls.requestCert;
+      s.rejectUnauthorized = next.tls.rejectUnauthorized;
+    }
+    if (next.config.users) {
+      if (auth) auth.setUsers(next.config.users);
+      else auth = createBasicAuth(next.config.users);
+    }
+    web = next;
+    view.webConfig?.lastReloadSuccess.setToCurrentTime();
+    watchWebConfig();
+    options.onWebConfigReload?.(null);
+    return null;
+  }
+
+  // The directories of the config and its certificates are watched (a file replaced by a rename,
+  // as editors and certificate tools do, is seen there); a burst of events is one reload.
+  const watchers = new Map<string, fs.FSWatcher>();
+  let reloadTimer: NodeJS.Timeout | null = null;
+  function watchWebConfig(): void {
+    if (!web || closing) return;
+    const names = new Map<string, Set<string>>();
+    for (const f of web.files) {
+      const dir = path.dirname(f);
+      names.set(dir, (names.get(dir) ?? new Set()).add(path.basename(f)));
+    }
+    for (const [dir, w] of watchers) {
+      if (!names.has(dir)) {
+        w.close();
+        watchers.delete(dir);
+      }
+    }
+    for (const dir of names.keys()) {
+      if (watchers.has(dir)) continue;
+      try {
+        const w = fs.watch(dir, { persistent: false }, (_event, name) => {
+          if (name !== null && !currentNames(dir).has(String(name))) return;
+          if (reloadTimer) clearTimeout(reloadTimer);
+          reloadTimer = setTimeout(() => {
+            reloadTimer = null;
+            if (!closing) reloadWebConfig();
+          }, 200);
+          reloadTimer.unref();
+        });
+        w.on('error', () => {
+          w.close();
+          watchers.delete(dir);
+        });
+        watchers.set(dir, w);
+      } catch {
+        // A directory that cannot be watched: SIGHUP still reloads.
+      }
+    }
+  }
+  function currentNames(dir: string): Set<string> {
+    return new Set((web?.files ?? []).filter((f) => path.dirname(f) === dir).map((f) => path.basename(f)));
+  }
+  watchWebConfig();
+
   return {
     host,
     port: addr.port,
+    tls: secure !== null,
+    reloadWebConfig,
     async metrics() {
       return (await current()).text;
     },
@@ -446,6 +606,9 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
       // waiting for its sample) finishes first, within the request timeout, and then its
       // connection closes: SIGTERM during a scrape still answers it.
       closing = true;
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+      if (reloadTimer) clearTimeout(reloadTimer);
       const ended = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       for (const res of answering) if (!res.headersSent) res.setHeader('connection', 'close');
@@ -459,6 +622,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
         });
       }
       grid.stop();
+      auth?.close();
       sampler.close();
       tracker?.close();
       server.closeAllConnections();

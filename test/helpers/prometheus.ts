@@ -80,9 +80,17 @@ export function httpGet(url: string, timeoutMs = REQUEST_TIMEOUT_MS, agent: http
   });
 }
 
-function config(target: string): string {
+/** How the target is scraped beyond plain HTTP: HTTPS with a CA to trust, basic auth. */
+export interface ScrapeOptions {
+  scheme?: 'http' | 'https';
+  caFile?: string;
+  basicAuth?: { username: string; password: string };
+}
+
+function config(target: string, scrape: ScrapeOptions = {}): string {
   // The target is scraped every second so a test sees new values within a few seconds; the
   // timeout may not exceed the interval.
+  const quote = (text: string) => JSON.stringify(text);
   return [
     'global:',
     '  scrape_interval: 1s',
@@ -90,6 +98,9 @@ function config(target: string): string {
     '  evaluation_interval: 1s',
     'scrape_configs:',
     '  - job_name: netsnap',
+    ...(scrape.scheme ? [`    scheme: ${scrape.scheme}`] : []),
+    ...(scrape.caFile ? ['    tls_config:', `      ca_file: ${quote(scrape.caFile)}`] : []),
+    ...(scrape.basicAuth ? ['    basic_auth:', `      username: ${quote(scrape.basicAuth.username)}`, `      password: ${quote(scrape.basicAuth.password)}`] : []),
     '    static_configs:',
     `      - targets: ['${target}']`,
     '',
@@ -119,12 +130,12 @@ function waitExit(child: ChildProcess, ms: number): Promise<boolean> {
 }
 
 /** Starts Prometheus scraping `target` (HOST:PORT) and waits until it is ready. */
-export async function startPrometheus(target: string): Promise<Prometheus> {
+export async function startPrometheus(target: string, scrape: ScrapeOptions = {}): Promise<Prometheus> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-prometheus-'));
   const configFile = path.join(dir, 'prometheus.yml');
   const storage = path.join(dir, 'data');
   const logFile = path.join(dir, 'prometheus.log');
-  fs.writeFileSync(configFile, config(target));
+  fs.writeFileSync(configFile, config(target, scrape));
 
   let child: ChildProcess | null = null;
   let url = '';

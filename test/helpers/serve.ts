@@ -31,7 +31,7 @@ export async function startServe(args: string[], env: Record<string, string> = {
       reject(new Error(`netsnap serve did not start in 20 s: ${err}`));
     }, 20_000);
     const check = () => {
-      const m = /serving metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(err);
+      const m = /serving metrics on https?:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(err);
       if (m) {
         clearTimeout(timer);
         resolve(Number(m[1]));
