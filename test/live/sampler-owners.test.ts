@@ -137,7 +137,9 @@ describe(`incremental owner resolution (${backend.name})`, () => {
       const row = [...snap.inetSockets()].find((r) => r.stateName === 'LISTEN' && r.localPort === port);
       expect(row).toBeDefined();
       expect(row!.owners.map((o) => [o.pid, o.fd])).toEqual([[py.pid, fd]]);
-      expect(sampler.ownerStats!.pendingBound).toBe(bound + 1);
+      // Bound as a pending link (not by a search): at least this one; other processes of the host
+      // (tests running beside this one) can make such sockets in the same tick.
+      expect(sampler.ownerStats!.pendingBound).toBeGreaterThanOrEqual(bound + 1);
       sampler.close();
     } finally {
       py.stdin!.end();
