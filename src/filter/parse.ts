@@ -204,10 +204,10 @@ export const MAX_NESTING = 24;
 
 /**
  * Conditions (predicates) in one expression: more is refused. The tree, the column program and the
- * bytecode grow with them and are built recursively; a thousand is far beyond any filter a person
- * writes, and its bytecode still fits the kernel's op format.
+ * bytecode grow with them and are built recursively (a chain of ~20,000 overflowed the stack); 4,096 is
+ * far beyond any filter a person writes. A bytecode past the op format is not sent (kernel.ts).
  */
-export const MAX_CONDITIONS = 1024;
+export const MAX_CONDITIONS = 4096;
 
 /** Parses ss's filter words (joined by spaces) into a tree; throws NetsnapError ERR_USAGE with a caret. */
 export function parseFilter(text: string): FilterTree {
