@@ -621,7 +621,7 @@ export function mutatedInput(r: Rand, p: Pools | null): string {
     return `${open.repeat(n)}sport = :1${')'.repeat(r.chance(0.8) ? (open.includes('(') ? n : 0) : r.int(n + 1))}`;
   }
   if (t < 0.08) {
-    const n = r.pick([100, 1023, 1024, 1025, 2000, 5000, 20_000, 60_000]);
+    const n = r.pick([100, 1024, 2000, 4095, 4096, 4097, 5000, 20_000, 60_000]);
     const joiner = r.pick([' and ', ' or ', ' ', ' || ', ' && ']);
     const one = r.pick(['sport = :1', 'src 127.0.0.1', 'dst [::1]/64:80', 'uid = 0', 'not dport > :9', '( sport = :2 )', 'autobound']);
     return Array.from({ length: n }, () => one).join(joiner);
