@@ -135,7 +135,7 @@ export type Expr =
   | { k: 'and' | 'or'; a: Expr; b: Expr }
   | { k: 'not'; a: Expr }
   | { k: 'host'; side: 'src' | 'dst'; family: 0 | 4 | 6; addr: number[]; prefix: number; port: number }
-  | { k: 'port'; side: 'sport' | 'dport'; op: Op; port: number }
+  | { k: 'port'; side: 'sport' | 'dport'; op: Op; port: number; service?: string }
   | { k: 'dev'; ifindex: number; word: string; negate: boolean }
   | { k: 'cgroup'; id: bigint; word: string; negate: boolean }
   | { k: 'autobound' }
@@ -340,7 +340,7 @@ function leafText(r: Rand, e: Expr): string {
     case 'port': {
       const op = e.op === 'eq' && r.chance(0.3) ? '' : r.pick(OP_SPELLINGS[e.op]);
       const tight = r.chance(0.2) && /^[<>=!]/.test(op);
-      const port = r.chance(0.8) ? `:${e.port}` : String(e.port);
+      const port = e.service !== undefined ? `:${e.service}` : r.chance(0.8) ? `:${e.port}` : String(e.port);
       return tight ? `${casing(r, e.side)}${op}${port}` : `${casing(r, e.side)}${s}${op}${op ? sp(r) : ''}${port}`;
     }
     case 'dev':
@@ -475,8 +475,14 @@ function leaf(r: Rand, p: Pools, kernelOnly: boolean): Expr {
     return { k: 'host', side, family: fam, addr, prefix, port };
   }
   if (kind < 7) {
+    const side = r.pick(['sport', 'dport'] as const);
+    // A service name of /etc/services (read here with a regular expression) for its port.
+    if (p.services.length > 0 && r.chance(0.08)) {
+      const [service, port] = r.pick(p.services);
+      return { k: 'port', side, op: r.pick(OPS), port, service };
+    }
     const port = r.chance(0.1) ? r.pick([0, 1, 65535]) : near(r, r.pick(p.ports), 65535);
-    return { k: 'port', side: r.pick(['sport', 'dport'] as const), op: r.pick(OPS), port };
+    return { k: 'port', side, op: r.pick(OPS), port };
   }
   if (kind === 7) {
     const t = r.int(4);
