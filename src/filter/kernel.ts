@@ -53,8 +53,9 @@ class Code {
     return this;
   }
 
-  raw(b: Iterable<number>): this {
-    this.bytes.push(...b);
+  raw(b: ArrayLike<number>): this {
+    // One push per byte: a spread of a long program would exceed the engine's argument limit.
+    for (let i = 0; i < b.length; i++) this.bytes.push(b[i]!);
     return this;
   }
 
@@ -102,8 +103,9 @@ function patch(b: number[], len: number, reloc: number): void {
   }
 }
 
+/** `not a`: a, then a jump over the reject (a is extended in place, as every part below). */
 function not(a: Code): Code {
-  return new Code().raw(a.bytes).op(BC.JMP, 4, 8);
+  return a.op(BC.JMP, 4, 8);
 }
 
 function port(side: 'sport' | 'dport', op: PortOp, p: number): Code {
@@ -125,12 +127,12 @@ function compile(e: FilterExpr): Code {
       const a = compile(e.left);
       const b = compile(e.right);
       patch(a.bytes, a.length, b.length);
-      return new Code().raw(a.bytes).raw(b.bytes);
+      return a.raw(b.bytes);
     }
     case 'or': {
       const a = compile(e.left);
       const b = compile(e.right);
-      return new Code().raw(a.bytes).op(BC.JMP, 4, b.length + 4).raw(b.bytes);
+      return a.op(BC.JMP, 4, b.length + 4).raw(b.bytes);
     }
     case 'not':
       return not(compile(e.expr));

@@ -202,6 +202,13 @@ function parseHostCond(word: string, text: string, pos: number): HostCond {
 /** Parentheses and `not`s inside each other: deeper is refused (the programs' stacks are bounded). */
 export const MAX_NESTING = 24;
 
+/**
+ * Conditions (predicates) in one expression: more is refused. The tree, the column program and the
+ * bytecode grow with them and are built recursively (a chain of ~20,000 overflowed the stack); 4,096 is
+ * far beyond any filter a person writes. A bytecode past the op format is not sent (kernel.ts).
+ */
+export const MAX_CONDITIONS = 4096;
+
 /** Parses ss's filter words (joined by spaces) into a tree; throws NetsnapError ERR_USAGE with a caret. */
 export function parseFilter(text: string): FilterTree {
   const toks = tokenize(text);
@@ -247,6 +254,7 @@ export function parseFilter(text: string): FilterTree {
       }
     }
   };
+  let conditions = 0;
   let depth = 0;
   const deeper = (pos: number): void => {
     if (++depth > MAX_NESTING) fail(text, pos, `nested more than ${MAX_NESTING} deep`);
@@ -271,6 +279,7 @@ export function parseFilter(text: string): FilterTree {
       depth--;
       return e;
     }
+    if (++conditions > MAX_CONDITIONS) fail(text, t.pos, `more than ${MAX_CONDITIONS} conditions`);
     k++;
     const w = t.text.toLowerCase();
     if (w === 'src' || w === 'dst') {

@@ -34,6 +34,11 @@ export class InetTable {
   readonly cookie: BigUint64Array | null;
   /** Netlink tables: the cgroup v2 id of each row's socket, 0 where the kernel sent none; null from /proc. */
   readonly cgroupId: BigUint64Array | null;
+  /**
+   * Netlink tables: the interface each row's socket is bound to (idiag_if), 0 for none; null from /proc.
+   * The filter's `dev` reads it (the snapshot's owner pass runs the whole program on this table).
+   */
+  readonly ifindex: Uint32Array | null;
   /** tcp_info, congestion control and socket memory, when the sample asked for them (netlink only). */
   readonly ext: TcpInfoColumns | null;
   private readonly backlogColumn: Uint32Array | undefined;
@@ -45,6 +50,7 @@ export class InetTable {
     this.backlogColumn = raw.backlog;
     this.cookie = raw.cookie ?? null;
     this.cgroupId = raw.cgroupId ?? null;
+    this.ifindex = raw.ifindex ?? null;
     this.ext = raw.ext ? new TcpInfoColumns(raw.ext, raw.count) : null;
     this.ipv6File = file.endsWith('6');
     this.raw = raw;

@@ -20,6 +20,33 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 const eventLine = ajv.compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'schema', 'events-v1.schema.json'), 'utf8')) as object);
 
 const native = backend.name === 'native';
+
+/**
+ * Waits (at most 15 s) until process `pid` holds a NETLINK_SOCK_DIAG socket (/proc/PID/net/netlink:
+ * Eth 4) with a multicast group (Groups not 0): `netsnap events` has subscribed, and every close from
+ * then on reaches it. A fixed wait was too short for the CLI under the sanitized build on a loaded machine.
+ */
+async function subscribed(pid: number): Promise<void> {
+  for (let k = 0; k < 300; k++) {
+    try {
+      const inodes = new Set<string>();
+      for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+        try {
+          const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+          if (m) inodes.add(m[1]!);
+        } catch {
+          // closed meanwhile
+        }
+      }
+      const rows = fs.readFileSync(`/proc/${pid}/net/netlink`, 'utf8').split('\n').slice(1).map((l) => l.trim().split(/\s+/));
+      if (rows.some((f) => f[1] === '4' && /^[0-9a-f]+$/i.test(f[3] ?? '') && Number.parseInt(f[3]!, 16) !== 0 && inodes.has(f[9] ?? ''))) return;
+    } catch {
+      // not started yet
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`process ${pid} did not subscribe to the destroy events in 15 s`);
+}
 let server: net.Server;
 let port = 0;
 /** A server that closes first, once it has all of a client's bytes (the client's FIN). */
@@ -181,7 +208,7 @@ describe.runIf(native)('closed connections from the kernel\'s destroy events (na
     readline.createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += String(d)));
-    await new Promise((r) => setTimeout(r, 800)); // subscribed and sampled
+    await subscribed(child.pid!);
     for (let k = 0; k < 3; k++) await transfer(500 + k);
     const code = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
@@ -258,7 +285,7 @@ describe.runIf(native && canRunAsNobody)('netsnap events as an unprivileged user
     readline.createInterface({ input: child.stdout! }).on('line', (l) => lines.push(l));
     let err = '';
     child.stderr!.on('data', (d: Buffer) => (err += String(d)));
-    await new Promise((r) => setTimeout(r, 1000)); // subscribed, sampled once at least
+    await subscribed(child.pid!);
     for (let k = 0; k < 5; k++) await transfer(700 + k);
     const code = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseFilter, type FilterExpr } from '../../src/filter/parse';
+import { MAX_CONDITIONS, parseFilter, type FilterExpr } from '../../src/filter/parse';
 import { compileFilter } from '../../src/filter/compile';
 import { NetsnapError } from '../../src/model/errors';
 import { snapshot } from '../../src/backends/snapshot';
@@ -131,6 +131,23 @@ describe('ss filter grammar', () => {
     expect(caret(deep)).toMatchObject({ column: 48 });
     expect(() => compileFilter('autobound and uid = 0')).toThrow(/autobound/);
     expect(compileFilter('autobound and sport > :1000').request.bytecode).not.toBeNull();
+  });
+
+  it(`refuses more than ${MAX_CONDITIONS} conditions with a caret under the first one too many, whatever joins them`, () => {
+    const chain = (n: number, one: string, joiner: string): string => Array.from({ length: n }, () => one).join(joiner);
+    // The most conditions compile; a chain of port conditions still leaves its bytecode in the op format
+    // (SPORT_EQ is 8 bytes, each `or` a 4-byte jump), and the column program has 4 words each and an OR.
+    const most = compileFilter(chain(MAX_CONDITIONS, 'sport = :1', ' or '));
+    expect(most.request.bytecode!.length).toBe(MAX_CONDITIONS * 8 + (MAX_CONDITIONS - 1) * 4);
+    expect(most.request.program.length).toBe(MAX_CONDITIONS * 4 + MAX_CONDITIONS - 1);
+    for (const [one, joiner] of [['sport = :1', ' and '], ['sport = :1', ' '], ['uid = 0', ' || '], ['not dport > :9', ' && ']] as const) {
+      const text = chain(MAX_CONDITIONS + 1, one, joiner);
+      const c = caret(text);
+      expect(c.reason).toBe(`bad filter: more than ${MAX_CONDITIONS} conditions`);
+      expect(c.column).toBe(MAX_CONDITIONS * (one.length + joiner.length) + (one.startsWith('not ') ? 4 : 0));
+    }
+    // Far past it (a RangeError from the recursive compilers before the limit): still the usage error.
+    expect(() => compileFilter(chain(50_000, 'sport = :1', ' '))).toThrow(`more than ${MAX_CONDITIONS} conditions`);
   });
 });
 
