@@ -213,11 +213,11 @@ netsnap options:
 
   FILTER: ss's language, e.g. state established '( dport = :443 or sport = :443 )'
           (state/exclude NAME, src/dst ADDR[/PREFIX][:PORT], sport/dport OP :PORT, and/or/not)
-        -V, --version            print the version and the backend in use (native or js)
+        -V, --version            print the version, and the backend in use (native or js) and why
         -h, --help               print this help
 
 Subcommands:
-  netsnap serve [--listen ADDR:PORT] [--interval TIME] [--top N]   Prometheus exporter (see netsnap serve --help)
+  netsnap serve [--listen ADDR:PORT] [--interval TIME] [--web-config FILE]   Prometheus exporter, TLS and basic auth (see netsnap serve --help)
   netsnap record --out FILE [--interval TIME] [--duration TIME] [-- CMD ...]   record socket summaries over time
   netsnap report FILE [-o OUT.html]                                  HTML report of a recording
   netsnap events [--ndjson] [--duration TIME] [--filter EXPR]        every TCP close with its owner and bytes

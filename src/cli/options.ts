@@ -134,7 +134,7 @@ export const OPTIONS: readonly CliOption[] = [
   netstat(undefined, 'cgroup', "each socket's cgroup (ss --cgroup)"),
   netstat(undefined, 'filter-file', 'read the FILTER from FILE (ss -F)', { value: FILE, exactOnly: true }),
   netstat(undefined, 'literal', LITERAL, { exactOnly: true }), // --l and --li stay netstat's --listening
-  netstat('V', 'version', 'print the version and the backend in use'),
+  netstat('V', 'version', 'print the version, and the backend in use and why'),
   netstat('h', 'help', 'print this help'),
 
   // netsnap serve
