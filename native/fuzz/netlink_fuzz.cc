@@ -363,13 +363,18 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
   netsnap::Table t;
   // The dump keeps the raw tcp_info of its rows in a thread's buffer between tables: so does this.
   static netsnap::Column<uint8_t> kept;
-  if (with_ext && scratch) t.ext.use_scratch(&kept);
-  netsnap::DiagSink sink;
-  sink.table = &t;
-  sink.raw = raw;
-  sink.drops = drops;
-  sink.extensions = with_ext ? netsnap::kExtAll : 0;
-  sink.seq = 1;
+  // A sink into `table` as dump_inet() makes one for these flags.
+  const auto sink_into = [&](netsnap::Table* table) {
+    if (with_ext && scratch) table->ext.use_scratch(&kept);
+    netsnap::DiagSink k;
+    k.table = table;
+    k.raw = raw;
+    k.drops = drops;
+    k.extensions = with_ext ? netsnap::kExtAll : 0;
+    k.seq = 1;
+    return k;
+  };
+  netsnap::DiagSink sink = sink_into(&t);
   // A filter while parsing (shape 1..15): a program made from one of the rows the reference walk
   // finds. The rows it rejects must leave nothing behind.
   const bool le_host = little_endian_host();
@@ -409,15 +414,9 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
   // sized for fewer rows than the reply holds, so it grows on the way.
   if (sink.filter != nullptr || rc == -ENOMEM) return;
   netsnap::Table d;
-  if (with_ext && scratch) d.ext.use_scratch(&kept);
   netsnap::CookieSet seen;
   seen.reset(ref.size() / 4);
-  netsnap::DiagSink dedupe;
-  dedupe.table = &d;
-  dedupe.raw = raw;
-  dedupe.drops = drops;
-  dedupe.extensions = with_ext ? netsnap::kExtAll : 0;
-  dedupe.seq = 1;
+  netsnap::DiagSink dedupe = sink_into(&d);
   dedupe.seen = &seen;
   const int rc2 = netsnap::parse_diag_messages(data, size, &dedupe);
   d.ext.finish();

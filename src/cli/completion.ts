@@ -39,24 +39,23 @@ const takesValue = (o: CliOption): boolean => o.value !== undefined && o.value.o
 
 const sq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** One `case` line per option that takes a value, of every command, with the shell's `action` for its kind. */
+function valueCaseLines(end: string, action: (v: NonNullable<CliOption['value']>) => string): string[] {
+  return COMMANDS.flatMap((command) => optionsOf(command).filter(takesValue).map((o) =>
+    `    ${spellings(o).map((s) => `"${command} ${s}"`).join('|')}) ${action(o.value!)}; ${end} ;;`));
+}
+
 export function bashScript(): string {
-  const valueCases: string[] = [];
-  for (const command of COMMANDS) {
-    for (const o of optionsOf(command).filter(takesValue)) {
-      const pattern = spellings(o).map((s) => `"${command} ${s}"`).join('|');
-      const v = o.value!;
-      let action: string;
-      switch (v.kind) {
-        case 'file': action = '_netsnap_files -f'; break;
-        case 'dir': action = '_netsnap_files -d'; break;
-        case 'netns': action = '_netsnap_netns'; break;
-        case 'enum': action = `COMPREPLY=( $(compgen -W ${sq(v.values!.join(' '))} -- "$cur") )`; break;
-        case 'list': action = `_netsnap_list ${sq(v.values!.join(' '))}`; break;
-        default: action = ':'; // a number, a duration, an address, a text: nothing to offer
-      }
-      valueCases.push(`    ${pattern}) ${action}; return 0 ;;`);
+  const valueCases = valueCaseLines('return 0', (v) => {
+    switch (v.kind) {
+      case 'file': return '_netsnap_files -f';
+      case 'dir': return '_netsnap_files -d';
+      case 'netns': return '_netsnap_netns';
+      case 'enum': return `COMPREPLY=( $(compgen -W ${sq(v.values!.join(' '))} -- "$cur") )`;
+      case 'list': return `_netsnap_list ${sq(v.values!.join(' '))}`;
+      default: return ':'; // a number, a duration, an address, a text: nothing to offer
     }
-  }
+  });
   const optionCases = COMMANDS.map((c) => `    ${c}) words=${sq(optionsOf(c).flatMap(spellings).join(' '))} ;;`);
   const positionalCases = COMMANDS.filter((c) => positionalWords(c).length > 0)
     .map((c) => `    ${c}) words=${sq(positionalWords(c).join(' '))} ;;`);
@@ -151,23 +150,16 @@ export function zshScript(): string {
     const entries = optionsOf(c).flatMap((o) => spellings(o).map((s) => zshDescribe(s, o.help)));
     return `    ${c}) opts=(\n      ${entries.join('\n      ')}\n    ) ;;`;
   });
-  const valueCases: string[] = [];
-  for (const command of COMMANDS) {
-    for (const o of optionsOf(command).filter(takesValue)) {
-      const pattern = spellings(o).map((s) => `"${command} ${s}"`).join('|');
-      const v = o.value!;
-      let action: string;
-      switch (v.kind) {
-        case 'file': action = '_files'; break;
-        case 'dir': action = '_files -/'; break;
-        case 'netns': action = "local -a ns; ns=(/run/netns/*(N:t)); compadd -a ns"; break;
-        case 'enum': action = `compadd -- ${v.values!.join(' ')}`; break;
-        case 'list': action = `_sequence compadd - ${v.values!.join(' ')}`; break;
-        default: action = `_message ${sq(v.name)}`;
-      }
-      valueCases.push(`    ${pattern}) ${action}; return ;;`);
+  const valueCases = valueCaseLines('return', (v) => {
+    switch (v.kind) {
+      case 'file': return '_files';
+      case 'dir': return '_files -/';
+      case 'netns': return 'local -a ns; ns=(/run/netns/*(N:t)); compadd -a ns';
+      case 'enum': return `compadd -- ${v.values!.join(' ')}`;
+      case 'list': return `_sequence compadd - ${v.values!.join(' ')}`;
+      default: return `_message ${sq(v.name)}`;
     }
-  }
+  });
   const subDescriptions: Record<string, string> = {
     serve: 'Prometheus exporter', record: 'record socket summaries over time', report: 'HTML report of a recording',
     events: 'every TCP close with its owner and bytes', top: 'live TCP throughput per process, port, peer',

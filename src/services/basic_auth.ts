@@ -1,5 +1,5 @@
-// Basic auth against the bcrypt hashes of a web config. bcrypt is slow on purpose (~70 ms at cost
-// 10), so the comparisons run on a worker thread, one at a time, never on the event loop (bcryptjs'
+// Basic auth against the bcrypt hashes of a web config. bcrypt is slow on purpose (tens of
+// milliseconds at cost 10), so the comparisons run on a worker thread, one at a time, never on the event loop (bcryptjs'
 // own async compare only slices the work on the main thread); a scrape every few seconds with the
 // same credentials costs one comparison, as answers are cached by a digest of (user, password, hash).
 import * as crypto from 'node:crypto';

@@ -31,26 +31,16 @@ import { programProblem } from '../../src/filter/program';
 import { InetTable } from '../../src/model/columns';
 import type { RawInetTable, RawSample, SampleRequest } from '../../src/model/contract';
 import { NetsnapError } from '../../src/model/errors';
+import { rng } from '../helpers/generate';
 import { inodeOf, once } from '../helpers/sockets';
 
 // ---------------------------------------------------------------------------------------------
 // Seeded randomness: input i of seed s comes from its own generator.
 
-function mulberry(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class Rand {
   readonly next: () => number;
   constructor(seed: number, index: number) {
-    this.next = mulberry(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35));
+    this.next = rng(Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(index + 1, 0xc2b2ae35));
   }
   int(n: number): number {
     return Math.floor(this.next() * n);

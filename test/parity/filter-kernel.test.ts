@@ -13,6 +13,7 @@ import type { RawSample, SampleRequest } from '../../src/model/contract';
 import { compileFilter } from '../../src/filter/compile';
 import { once } from '../helpers/sockets';
 import { addressText } from '../../src/model/address';
+import { rng } from '../helpers/generate';
 
 const loaded = loadNative();
 if (!loaded.ok) throw new Error(`the kernel filter suite needs the native addon; tried:\n${loaded.tried.join('\n')}`);
@@ -68,17 +69,6 @@ afterAll(async () => {
   await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
 });
 
-/** A seeded generator (mulberry32): the same expressions on every run. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function expression(rand: () => number, depth: number): string {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
@@ -129,7 +119,7 @@ function rowsOf(raw: RawSample, keep: (t: InetTable, i: number) => boolean = () 
 
 describe('filters in the kernel and on the columns agree (netlink, native)', () => {
   it('keeps the same rows three ways for 300 generated expressions, and the kernel takes every program', () => {
-    const rand = generator(14);
+    const rand = rng(14);
     const all = rowsOf(addon.sample(request({})));
     // The sockets are there: 5 listeners, 7 connections (both ends), 2 UDP sockets.
     expect(all.length).toBe(5 + 7 * 2 + 2);
