@@ -17,7 +17,8 @@
 // with a fresh /proc: the sockets and processes measured are exactly the generated load's, whatever
 // else the machine runs. --no-isolate measures the machine as it is (plus the load).
 // RESULTS.md is written only by a complete run (no --only, nothing failed); the block between
-// <!-- notes --> and <!-- /notes --> is kept across rewrites.
+// <!-- notes --> and <!-- /notes --> is kept across rewrites. `--only filter` (nothing failed) writes
+// its own file, bench/RESULTS-filter.md.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -561,12 +562,23 @@ function benchFilter(n) {
   const row = { sockets: n, live: liveTcpSockets(), expr: f.text, kept: f.kept, total: f.total, check };
 
   // In process: each backend/source with and without the filter, interleaved (the check warmed them up).
+  // The CPU each snapshot cost the process (every thread: the dump threads too), user and system.
+  const cpu = new Map();
+  const withCpu = (name, fn) => () => {
+    const c0 = process.cpuUsage();
+    fn();
+    const c = process.cpuUsage(c0);
+    if (!cpu.has(name)) cpu.set(name, { user: [], system: [] });
+    cpu.get(name).user.push(c.user / 1000);
+    cpu.get(name).system.push(c.system / 1000);
+  };
   const variants = IN_PROCESS.flatMap(([name, backend, source]) => [
-    { name: `${name}, no filter`, run: () => lib.snapshot(inProcessOptions(backend, source)) },
-    { name: `${name}, filter`, run: () => lib.snapshot(inProcessOptions(backend, source, f.text)) },
+    { name: `${name}, no filter`, run: withCpu(`${name}, no filter`, () => lib.snapshot(inProcessOptions(backend, source))) },
+    { name: `${name}, filter`, run: withCpu(`${name}, filter`, () => lib.snapshot(inProcessOptions(backend, source, f.text))) },
   ]);
   const t = rounds(variants, { minRounds: 5, maxRounds: big ? 21 : 31, budgetMs: big ? 25000 : 10000 });
   row.inProcess = Object.fromEntries([...t].map(([k, xs]) => [k, stats(xs)]));
+  row.inProcessCpu = Object.fromEntries([...cpu].map(([k, v]) => [k, { user: stats(v.user).med, system: stats(v.system).med }]));
   row.inProcessRuns = t.get(variants[0].name).length;
   for (const [k, s] of Object.entries(row.inProcess)) console.log(`  ${k.padEnd(28)} ${ms(s.med).padStart(8)} ms (${ms(s.min)}–${ms(s.max)})`);
 
@@ -784,6 +796,10 @@ function filterSection() {
       }),
       '',
       'On /proc the whole text is still read and parsed; the filter runs on the columns of each row before it is stored.',
+      ...(F.inProcessCpu?.['native, netlink, filter']
+        ? ['', `CPU per native netlink snapshot (median; \`process.cpuUsage()\`, every thread of the process): without the filter user ${ms(F.inProcessCpu['native, netlink, no filter'].user)} ms, system ${ms(F.inProcessCpu['native, netlink, no filter'].system)} ms; `
+          + `with it user ${ms(F.inProcessCpu['native, netlink, filter'].user)} ms, system ${ms(F.inProcessCpu['native, netlink, filter'].system)} ms (the kernel's walk of every socket, on the two dump threads).`]
+        : []),
       ...(Number.isFinite(fmed(P, 'C netlink floor, filter'))
         ? ['', `The kernel's share, from the whole-process C floors below (two dumps, tcp then tcp6, in one thread): with every state bit asked, as netsnap asks,`,
           `the dumps with the bytecode take ${rx(ratio(fmed(P, 'C netlink floor, filter'), fmed(P, 'C netlink floor')))} the plain ones (${ms(fmed(P, 'C netlink floor, filter'))} vs ${ms(fmed(P, 'C netlink floor'))} ms): the kernel still visits every`,
@@ -823,21 +839,7 @@ function filterSection() {
 function report() {
   const cols = procCommands().map(([name]) => name);
   const out = [
-    '# Benchmark results',
-    '',
-    'Written by `npm run bench` (bench/run.mjs); re-run it to refresh. Medians of interleaved rounds;',
-    'machines here are noisy, so treat differences under 1.3× as equal.',
-    '',
-    `- Date: ${started.toISOString()} (took ${((now() - t00) / 1000).toFixed(0)} s)`,
-    `- Machine: ${machine()}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
-    `- Command: \`npm run bench -- ${argv.join(' ')}\``.replace(/ -- `$/, '`'),
-    `- Sizes: ${sizes.map(fmtN).join(', ')} TCP sockets (bench/loadgen.mjs: established loopback connections, both ends, 3/4 IPv4 from`,
-    `  sources spread over 127.0.0.0/8, 1/4 IPv6 on ::1; held by ${loadOpts.workers} processes, plus ${loadOpts.idleProcs} idle processes with ${loadOpts.idleFds} fds each)`,
-    isolated
-      ? `- Isolated: own network and PID namespaces with a fresh /proc and an own TCP established hash of ${fmtN(ehash())} buckets (net.ipv4.tcp_child_ehash_entries) and no TIME_WAIT buckets (so no leftovers between sizes): only the generated load is read, dumped and scanned`
-      : '- Not isolated: every socket and process of the machine was sampled and scanned too',
-    floorNote ? `- ${floorNote}` : '- C floors: bench/floor/*.c, `cc -O2`, whole-process',
-    '',
+    ...header('Benchmark results'),
     '## Whole process, side by side (median wall ms)',
     '',
     `| sockets (live rows) | rounds | ${cols.map((c) => `\`${c}\``).join(' | ')} |`,
@@ -904,8 +906,35 @@ function report() {
   return out;
 }
 
+/** The header of a results file: when, where, how, what was isolated. */
+function header(title) {
+  return [
+    `# ${title}`,
+    '',
+    'Written by `npm run bench` (bench/run.mjs); re-run it to refresh. Medians of interleaved rounds;',
+    'machines here are noisy, so treat differences under 1.3× as equal.',
+    '',
+    `- Date: ${started.toISOString()} (took ${((now() - t00) / 1000).toFixed(0)} s)`,
+    `- Machine: ${machine()}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
+    `- Command: \`npm run bench -- ${argv.join(' ')}\``.replace(/ -- `$/, '`'),
+    `- Sizes: ${sizes.map(fmtN).join(', ')} TCP sockets (bench/loadgen.mjs: established loopback connections, both ends, 3/4 IPv4 from`,
+    `  sources spread over 127.0.0.0/8, 1/4 IPv6 on ::1; held by ${loadOpts.workers} processes, plus ${loadOpts.idleProcs} idle processes with ${loadOpts.idleFds} fds each)`,
+    isolated
+      ? `- Isolated: own network and PID namespaces with a fresh /proc and an own TCP established hash of ${fmtN(ehash())} buckets (net.ipv4.tcp_child_ehash_entries) and no TIME_WAIT buckets (so no leftovers between sizes): only the generated load is read, dumped and scanned`
+      : '- Not isolated: every socket and process of the machine was sampled and scanned too',
+    floorNote ? `- ${floorNote}` : '- C floors: bench/floor/*.c, `cc -O2`, whole-process',
+    '',
+  ];
+}
+
 const resultsPath = path.join(root, 'bench', 'RESULTS.md');
-if (only || flag('no-write') || failures.length) {
+const filterResultsPath = path.join(root, 'bench', 'RESULTS-filter.md');
+if (only === 'filter' && !flag('no-write') && !failures.length) {
+  // The filter benchmark alone has a file of its own (RESULTS.md keeps the full run's tables).
+  const at = sizes.includes(100000) ? 100000 : Math.max(...sizes);
+  fs.writeFileSync(filterResultsPath, [...header('Benchmark results: filters (issue #14)'), ...filterSection(), ...filterTargets(at), ''].join('\n'));
+  console.log('bench: wrote bench/RESULTS-filter.md');
+} else if (only || flag('no-write') || failures.length) {
   console.log(`bench: RESULTS.md not written (${failures.length ? `${failures.length} failure(s)` : only ? `--only ${only}` : '--no-write'})`);
   if (!only && !failures.length) console.log(report().join('\n'));
   if (only === 'filter' && !failures.length) {
