@@ -348,7 +348,7 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
     t.capacity = reuse->capacity;
     t.byte_length = inet_layout(reuse->capacity).byte_length;
   } else if (!grow_table(&t, kFirstCapacity)) {
-    return ENOMEM;
+    return kAllocFailed;
   }
   t.has_backlog = true;
   t.has_ids = true;
@@ -394,9 +394,11 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
       again.seen = &seen;
       err = run_dump(fd, request, nullptr, 0, buf, &again);
       if (err == 0) outcome.rejected = rejected;
+      if (again.out_of_memory) err = kAllocFailed;
     }
   }
   if (own_socket) close(fd);
+  if (sink.out_of_memory) err = kAllocFailed;
   if (err != 0) return err;
   t.ext.finish();
   if (filter != nullptr) *filter = outcome;

@@ -111,6 +111,9 @@ struct DumpRequest {
 // The longest bytecode an rtattr can carry (its rta_len is 16 bits and counts its 4-byte header).
 constexpr size_t kMaxBytecode = 0xffff - 4;
 
+// dump_inet()'s result when growing the table failed here (not an errno: the kernel's ENOMEM is one).
+constexpr int kAllocFailed = -1;
+
 // What dump_inet() did with the bytecode.
 struct DumpFilterOutcome {
   bool in_kernel = false;  // the kernel accepted and ran it
@@ -128,7 +131,8 @@ struct DumpFilterOutcome {
 // inet_diag_bc_audit, refused the bytecode: EINVAL, or EPERM for a mark condition), the dump is made
 // again without it and *filter records the refusal; with bytecode_required the refusal is the
 // dump's error instead. `filter` may be null.
-// Returns 0, or an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOMEM, EBADMSG...).
+// Returns 0, an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOBUFS, ENOMEM, EBADMSG...: the kernel's
+// or the socket's, ENOMEM included), or kAllocFailed when this process could not allocate the table.
 int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFilterOutcome* filter = nullptr);
 
 // Makes `n` NETLINK_SOCK_DIAG sockets inside the network namespace at `netns_path` (e.g.

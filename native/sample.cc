@@ -94,16 +94,21 @@ bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std
     // them on rows that cannot answer. Then a dump that cannot be had is the file's error.
     const bool no_fallback = req.extensions != 0 || req.has_netns || (req.has_filter && req.filter.netlink_only);
     int err = ENOTSUP;  // extensions for a netDir of another namespace, without netns
+    bool tried = false;
     if (req.has_netns || own_namespace(req.net_dir)) {
       err = sample_netlink(req, i, diag, outcome);
       if (err == 0) return true;
+      if (err == kAllocFailed) return false;
+      tried = true;
     }
     if (no_fallback) {
-      if (err == ENOMEM) return false;
       outcome->source = "netlink";
       outcome->error = errno_code(err);
       return true;
     }
+    // The dump failed (ENOBUFS, the kernel's ENOMEM, a protocol without sock_diag...): /proc has
+    // the same rows, and the file says why they come from there.
+    if (tried) outcome->netlink_error = errno_code(err);
   }
   const std::string path = req.net_dir + "/" + req.files[i];
   if (has_nul(path)) {
@@ -449,6 +454,7 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request)
       if (env.IsExceptionPending()) return Napi::Value();
       file.Set("error", env.Null());
       file.Set("table", table);
+      if (outcome.netlink_error != nullptr) file.Set("netlinkError", outcome.netlink_error);
       if (outcome.bytecode_sent) {
         file.Set("filterInKernel", outcome.filter_in_kernel);
         if (outcome.kernel_rejected != nullptr) file.Set("kernelRejected", outcome.kernel_rejected);

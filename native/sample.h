@@ -59,6 +59,8 @@ struct FileOutcome {
   bool bytecode_sent = false;
   bool filter_in_kernel = false;
   const char* kernel_rejected = nullptr;
+  // The rows come from /proc because the netlink dump failed: its errno name (netlinkError).
+  const char* netlink_error = nullptr;
 };
 
 struct SampleBaton {

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { snapshot } from '../backends/snapshot';
-import { problemText } from '../model/snapshot';
+import { snapshotWarnings } from '../model/snapshot';
 import { BaselineError, buildBaseline, compareBaseline, comparisonText, parseBaseline, type Baseline } from '../analysis/baseline';
 import type { CliOptions } from './args';
 import { selectTables } from './listing';
@@ -53,7 +53,7 @@ export async function runBaseline(o: CliOptions, io: Output): Promise<number> {
   // A filter scopes the baseline (say, to one service's ports): saved and compared alike.
   const filter = o.filter === null ? {} : { filter: o.filter };
   const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...filter });
-  for (const p of snap.problems) io.err(`netsnap: ${problemText(p)}\n`);
+  for (const w of snapshotWarnings(snap)) io.err(`netsnap: ${w}\n`);
   const now = buildBaseline(snap);
   let status = 0;
   if (base) {

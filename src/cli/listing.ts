@@ -1,6 +1,6 @@
 // The socket listing: netstat's table selection, headers and rows over one snapshot.
 import * as fs from 'node:fs';
-import { problemText, type Snapshot } from '../model/snapshot';
+import { snapshotWarnings, type Snapshot } from '../model/snapshot';
 import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import type { Proto } from '../model/contract';
@@ -162,7 +162,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   const details: DetailOptions | null = o.info || o.memory || o.cgroup
     ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts, show: shownText(io) } : null;
 
-  for (const p of snap.problems) io.err(`netsnap: ${problemText(p)}\n`);
+  for (const w of snapshotWarnings(snap)) io.err(`netsnap: ${w}\n`);
   if (o.programs && snap.owners && snap.owners.pidsDenied > 0) {
     if (snap.owners.count === 0) {
       io.err(`(No info could be read for "-p": geteuid()=${process.geteuid?.() ?? -1} but you should be root.)\n`);

@@ -1,6 +1,6 @@
 // --summary (-y): counts by protocol and state, top ports, peers and processes, and warnings.
 import { snapshot } from '../backends/snapshot';
-import { problemText } from '../model/snapshot';
+import { snapshotWarnings } from '../model/snapshot';
 import { summarize, summaryText } from '../analysis/summary';
 import type { CliOptions } from './args';
 import { internalsOptions, listingFilter, tableRequest } from './listing';
@@ -16,7 +16,7 @@ export async function runSummary(o: CliOptions, io: Output): Promise<number> {
   if (filter !== null && o.unix) throw new NetsnapError('ERR_USAGE', 'a filter does not choose UNIX sockets for --summary yet (list them with -x, or summarize without -x)');
   const f = filter === null ? {} : { filter: filter.text };
   const snap = snapshot({ protocols, families, owners: true, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source, ...f, ...internalsOptions(o) });
-  for (const p of snap.problems) io.err(`netsnap: ${problemText(p)}\n`);
+  for (const w of snapshotWarnings(snap)) io.err(`netsnap: ${w}\n`);
   for (const u of snap.unreadable) {
     if (u.code !== 'ENOENT') io.err(`netsnap: ${snap.netDir}/${u.file}: ${u.code}\n`);
   }

@@ -328,6 +328,11 @@ export interface RawFileResult {
   filterInKernel?: boolean;
   /** When the kernel refused filter.bytecode: its errno name (the program then ran on the columns alone). */
   kernelRejected?: string;
+  /**
+   * Native backend: the netlink dump of this file failed (ENOBUFS, the kernel's ENOMEM, ENOENT for a
+   * protocol without sock_diag, …) and its rows were read from /proc instead: the dump's errno name.
+   */
+  netlinkError?: string;
 }
 
 export interface RawSample {

@@ -86,6 +86,27 @@ export interface Problem {
 /** Problem code of a socket a netlink dump listed twice (native/problems.h kNetlinkDuplicate). */
 export const NETLINK_DUPLICATE = 16;
 
+/**
+ * A netlink dump replaced by a /proc read, as the CLI prints it (after `netsnap: `); null for ENOENT,
+ * the kernel's answer for a protocol it has no sock_diag module for (raw_diag not loaded): /proc is
+ * then simply where those rows come from.
+ */
+export function netlinkFallbackText(f: { file: string; code: string }, netDir: string): string | null {
+  if (f.code === 'ENOENT') return null;
+  return `${f.file}: the netlink dump failed (${f.code}); read ${netDir}/${f.file} instead`;
+}
+
+/** Everything about a snapshot the CLI warns of on stderr, one line each (after `netsnap: `). */
+export function snapshotWarnings(snap: Snapshot): string[] {
+  const out: string[] = [];
+  for (const f of snap.netlinkFallbacks) {
+    const t = netlinkFallbackText(f, snap.netDir);
+    if (t !== null) out.push(t);
+  }
+  for (const p of snap.problems) out.push(problemText(p));
+  return out;
+}
+
 /** A problem as the CLI prints it (after `netsnap: `): a /proc line, or a netlink dump's record. */
 export function problemText(p: Problem): string {
   return p.code === NETLINK_DUPLICATE ? `${p.file} (netlink dump): record ${p.line} skipped: ${p.reason}` : `${p.file}:${p.line}: line skipped: ${p.reason}`;
@@ -154,6 +175,12 @@ export class Snapshot {
   readonly problems: Problem[];
   /** Files that could not be read, with the errno name (ENOENT: not there, e.g. IPv6 disabled). */
   readonly unreadable: Array<{ file: string; code: string }>;
+  /**
+   * Inet files whose netlink dump failed and whose rows were read from /proc instead, with the
+   * dump's errno name (RawFileResult.netlinkError): the rows are complete, the netlink-only columns
+   * (cookie, cgroup id, bound device, backlog) are not there.
+   */
+  readonly netlinkFallbacks: Array<{ file: string; code: string }>;
   /** SampleRequest.extensions: which of tcp_info (EXT_INFO) and skmem (EXT_MEMORY) were asked for. */
   readonly extensions: number;
   /** With `cgroup`: resolves a cgroup id to its path (null: no longer there); null otherwise. */
@@ -176,8 +203,10 @@ export class Snapshot {
     this.unix = null;
     this.problems = [];
     this.unreadable = [];
+    this.netlinkFallbacks = [];
     for (const f of raw.files) {
       const path = `${request.netDir}/${f.name}`;
+      if (f.netlinkError !== undefined) this.netlinkFallbacks.push({ file: f.name, code: f.netlinkError });
       if (f.error !== null || f.table === null) {
         this.unreadable.push({ file: f.name, code: f.error ?? 'EIO' });
         continue;

@@ -100,6 +100,7 @@ class MetricsView {
   private readonly unlabelled = new Map<string, { metric: Metric; name: string; registered: boolean }>();
   readonly samples: Counter;
   readonly sampleErrors: Counter;
+  readonly netlinkFallbacks: Counter<'file' | 'error'>;
   readonly scrapes: Counter;
   readonly dropped: Counter;
 
@@ -224,6 +225,12 @@ class MetricsView {
     gauge('netsnap_sample_timestamp_seconds', 'When the sample served was taken (Unix time).', [], (g, s) => g.set(s.t / 1000));
     this.samples = new Counter({ name: 'netsnap_samples_total', help: 'Samples taken.', registers: [r] });
     this.sampleErrors = new Counter({ name: 'netsnap_sample_errors_total', help: 'Samples that failed.', registers: [r] });
+    this.netlinkFallbacks = new Counter({
+      name: 'netsnap_netlink_fallbacks_total',
+      help: 'Netlink dumps that failed (error: the errno name, e.g. ENOBUFS or ENOMEM) and whose file was read from /proc instead, by file.',
+      labelNames: ['file', 'error'],
+      registers: [r],
+    });
     this.scrapes = new Counter({ name: 'netsnap_scrapes_total', help: 'Requests for /metrics.', registers: [r] });
     this.dropped = new Counter({
       name: 'netsnap_connections_dropped_total',
@@ -342,6 +349,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     try {
       const { snapshot, measurement } = await measuredSample(sampler, netDir, top, true);
       view.samples.inc();
+      for (const f of snapshot.netlinkFallbacks) view.netlinkFallbacks.inc({ file: f.file, error: f.code });
       if (tracker && totals) totals.add(tracker.update(snapshot));
       const differences = options.baseline ? countDifferences(compareBaseline(options.baseline.baseline, buildBaseline(snapshot))) : null;
       return { text: await view.show(measurement, totals?.view() ?? null, differences), gzipped: null };
