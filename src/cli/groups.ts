@@ -1,6 +1,6 @@
 // netstat -g: the multicast group memberships, IPv4 (/proc/net/igmp) then IPv6 (/proc/net/igmp6).
 import type { CliOptions } from './args';
-import type { Output } from './output';
+import { escapedOutput, type Output } from './output';
 import { readTableText } from './routes';
 import { strerror } from './strerror';
 import { Names } from '../names/names';
@@ -19,7 +19,8 @@ export function groupNames(o: CliOptions): Names | null {
 }
 
 /** Prints the multicast group table (-g); returns netstat's status. */
-export function printGroups(o: CliOptions, io: Output, names: Names | null = groupNames(o)): number {
+export function printGroups(o: CliOptions, shown: Output, names: Names | null = groupNames(o)): number {
+  const io = escapedOutput(shown);
   // -g alone means both families; -4/-6 (or -A) pick, and then also turn the Internet table on
   // with its protocols implied (netstat's flag_noprot), which makes a missing igmp file silent.
   const both = !o.inet && !o.inet6;

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CliOptions } from './args';
-import type { Output } from './output';
+import { escapedOutput, type Output } from './output';
 import { strerror } from './strerror';
 import { TABLE_HEADER, TABLE_TITLE, interfaceBlock, interfaceRow, interfaceShown } from '../format/interfaces';
 import {
@@ -111,8 +111,9 @@ function readLink(sysRoot: string, dev: string): { ok: true; link: Link } | { ok
  * One round of netstat's iface_info(): the title (only on the first round of -c), the column
  * line (table form only), then a row or block per interface in nstrcmp order.
  */
-export function runInterfaces(o: CliOptions, io: Output, first: boolean): number {
-  if (o.format !== 'text') return runInterfacesJson(o, io);
+export function runInterfaces(o: CliOptions, shown: Output, first: boolean): number {
+  if (o.format !== 'text') return runInterfacesJson(o, shown);
+  const io = escapedOutput(shown);
   const long = o.extend > 0;
   let out = first ? TABLE_TITLE : '';
   if (!long) out += TABLE_HEADER;

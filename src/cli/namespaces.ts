@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import { withoutNamespaceOptions, type CliOptions } from './args';
 import { NetsnapError } from '../model/errors';
-import type { Output } from './output';
+import { shownText, utf8, type Output } from './output';
 import {
   RUN_NETNS, findPidIn, namedNamespaces, namespaceLabel, namespaceOfName, namespaceOfPid, sameNamespace, scanNamespaces,
   type Namespace,
@@ -153,8 +153,10 @@ export async function runNamespaced(o: CliOptions, io: Output, run: Run): Promis
 
   let status = 0;
   if (o.format === 'text') {
+    // A namespace's name is a file name under /run/netns: escaped on a terminal, as UTF-8 bytes.
+    const shown = shownText(io);
     for (const [i, ns] of namespaces.entries()) {
-      io.out(`${i ? '\n' : ''}${namespaceLabel(ns)}`);
+      io.out(`${i ? '\n' : ''}${utf8(namespaceLabel({ ...ns, name: ns.name === null ? null : shown(ns.name) }))}`);
       const rc = await runIn(ns, o, io, run, null);
       status ||= rc;
     }

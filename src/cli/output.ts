@@ -1,5 +1,5 @@
 import type { ByteSink } from '../bytes/writer';
-import { terminalSafeText } from '../bytes/escape';
+import { terminalSafeBinary, terminalSafeBytes, terminalSafeText } from '../bytes/escape';
 
 /** Where a CLI mode writes. Text is a binary (latin1) string: one char per byte. */
 export interface Output {
@@ -23,6 +23,24 @@ export const SILENT: Output = { out: () => {}, err: () => {}, outBytes: () => {}
 export function byteSink(io: Output): ByteSink {
   if (io.outBytes) return (chunk) => io.outBytes!(chunk);
   return (chunk) => io.out(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('latin1'));
+}
+
+/**
+ * `io` whose stdout is escaped as a whole on a terminal (its newlines and tabs kept), for printers
+ * whose every name field may be someone else's: interface names (-i, -r, -g; anyone may name the
+ * interfaces of a network namespace of their own), and the host and network names of -r and -g
+ * (DNS, /etc/networks). `io` itself elsewhere.
+ */
+export function escapedOutput(io: Output): Output {
+  if (io.escapeOut !== true) return io;
+  const out: Output = {
+    out: (text) => io.out(terminalSafeBinary(text, { keepLines: true })),
+    err: (text) => io.err(text),
+    escapeOut: true,
+  };
+  if (io.outBytes) out.outBytes = (chunk) => io.outBytes!(terminalSafeBytes(chunk, { keepLines: true }));
+  if (io.literal) out.literal = () => io.literal!();
+  return out;
 }
 
 /** The escaping of the strings others control, on a terminal; the identity elsewhere. */

@@ -1,7 +1,7 @@
 // netstat -r: the IPv4 and IPv6 routing tables (and, with -C, the routing caches), one address
 // family after the other in command-line order, as net-tools 2.10's route_info() walks them.
 import type { CliOptions } from './args';
-import type { Output } from './output';
+import { escapedOutput, type Output } from './output';
 import { strerror } from './strerror';
 import { Names } from '../names/names';
 import { ipv4RouteJson, ipv6RouteJson, lineProblemsJson, routeCacheJson, routesDocument, type RouteTableJson, writeJson } from '../format/json';
@@ -117,7 +117,7 @@ export function runRoutes(o: CliOptions, io: Output, first: boolean, names: Name
   if (o.format !== 'text') return runRoutesJson(o, io);
   void first; // -rc repeats the title and the column line every cycle: no cycle is special
   const run: RouteRun = {
-    io,
+    io: escapedOutput(io),
     netDir: `${o.procRoot}/net`,
     layout: routeLayout(o.extend),
     names,
