@@ -489,8 +489,15 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
         socket.destroy();
       }
     });
-    server.on('tlsClientError', (_err: Error, socket: tls.TLSSocket) => {
+    server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: tls.TLSSocket) => {
       view.webConfig?.handshakeFailures.inc();
+      // Plain HTTP to the TLS port: Go's answer (net/http), in plain text on the TCP connection
+      // under the TLS socket (Node keeps it as _parent; without it the connection is just closed).
+      const tcp = (socket as tls.TLSSocket & { _parent?: import('node:net').Socket })._parent;
+      if (err.code === 'ERR_SSL_HTTP_REQUEST' && tcp && tcp.writable) {
+        tcp.end('HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n', () => socket.destroy());
+        return;
+      }
       socket.destroy();
     });
   }

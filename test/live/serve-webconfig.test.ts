@@ -94,10 +94,11 @@ describe('serve --web-config: TLS and basic auth', () => {
     expect(value(again.body, 'netsnap_web_config_password_checks_total')).toBe(checks);
     expect(curl([...ca, '-u', 'alice:right horse'], url(s, '/healthz')).body).toBe('ok\n');
 
-    // Plain HTTP to the TLS port gets no answer; a client that does not trust the CA none either.
+    // Plain HTTP to the TLS port: Go's 400 in plain text; a client that does not trust the CA no answer.
     const plain = curl([], `http://127.0.0.1:${s.port}/metrics`);
-    expect(plain.exit).not.toBe(0);
-    expect(plain.status).toBe(0);
+    expect(plain.exit).toBe(0);
+    expect(plain.status).toBe(400);
+    expect(plain.body).toBe('Client sent an HTTP request to an HTTPS server.\n');
     const untrusted = curl([], url(s));
     expect(untrusted.exit).toBe(60);
   });
