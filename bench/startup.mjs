@@ -1,0 +1,131 @@
+#!/usr/bin/env node
+// Start-up (issue #18): what netsnap adds to Node's own start, at 1,000 sockets. Interleaved over
+// --rounds rounds (default 41): `node -e 0`, and `netsnap -tan` / `-tanp` run as `node FILE ARGS`
+// three ways — dist/cli/main.js (the command: the bundle through the code cache, warmed by a first
+// run), the same with NETSNAP_CODE_CACHE=0 (the bundle compiled every time), and dist/cli/cli.js
+// (the modules, as before the bundle). "Own time" is a command's median less `node -e 0`'s; beside
+// it the in-process time (from performance.nodeTiming.bootstrapComplete to exit, read by a preload),
+// which does not depend on Node's noisy start. Writes bench/RESULTS-startup.md (--no-write: prints).
+//   npm run build && node bench/startup.mjs [--rounds 41] [--sockets 1000] [--no-write] [--no-isolate]
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { startLoad } from './loadgen.mjs';
+import { isolated, reRunIsolated } from './isolate.mjs';
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
+};
+const rounds = Number(opt('rounds', '41'));
+const sockets = Number(opt('sockets', '1000'));
+if (!(rounds >= 1 && rounds <= 1000) || !(sockets >= 0 && sockets <= 200000)) {
+  console.error('startup: bad --rounds or --sockets');
+  process.exit(2);
+}
+if (!argv.includes('--no-isolate')) reRunIsolated(new URL(import.meta.url).pathname, argv);
+for (const f of ['dist/cli/main.js', 'dist/cli/cli.js', 'dist/cli/cli.bundle.js']) {
+  if (!fs.existsSync(path.join(root, f))) {
+    console.error(`startup: ${f} is missing: run npm run build first`);
+    process.exit(2);
+  }
+}
+
+// A private cache directory for the cached runs (warmed below), so the user's own is not touched.
+const cacheHome = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-startup-'));
+const preload = path.join(cacheHome, 'inproc.cjs');
+const inprocFile = path.join(cacheHome, 'inproc.txt');
+fs.writeFileSync(preload, `process.on('exit', () => {
+  const { performance } = require('node:perf_hooks');
+  require('node:fs').appendFileSync(${JSON.stringify(inprocFile)}, (performance.now() - performance.nodeTiming.bootstrapComplete).toFixed(3) + '\\n');
+});\n`);
+
+const main = path.join(root, 'dist/cli/main.js');
+const modules = path.join(root, 'dist/cli/cli.js');
+const env = { ...process.env, LANG: 'C', XDG_CACHE_HOME: cacheHome };
+const commands = [{ name: 'node -e 0', args: ['-e', '0'], env }];
+for (const flags of ['-tan', '-tanp']) {
+  commands.push(
+    { name: `netsnap ${flags} (bundle, code cache)`, args: [main, flags], env },
+    { name: `netsnap ${flags} (bundle, no cache)`, args: [main, flags], env: { ...env, NETSNAP_CODE_CACHE: '0' } },
+    { name: `netsnap ${flags} (modules)`, args: [modules, flags], env },
+  );
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const ms = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
+
+function once(c, withPreload) {
+  const args = withPreload ? ['-r', preload, ...c.args] : c.args;
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, args, { env: c.env, stdio: ['ignore', 'ignore', 'pipe'], timeout: 60000 });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e6;
+  if (r.status !== 0) throw new Error(`${c.name}: exit ${r.status}: ${String(r.stderr).slice(0, 300)}`);
+  return wall;
+}
+
+const started = new Date();
+const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const load = sockets > 0 ? await startLoad(sockets, { workers: 4, idleProcs: 20, idleFds: 20, seconds: 1800, quiet: true }) : null;
+const results = new Map(commands.map((c) => [c.name, { wall: [], inproc: [] }]));
+try {
+  // Warm-up: the page cache, and the code cache of the cached runs (written by their first run).
+  for (const c of commands) for (let i = 0; i < 3; i++) once(c, false);
+  // Wall time without the preload (what a user waits for), in-process with it, interleaved.
+  for (let r = 0; r < rounds; r++) {
+    for (const c of commands) results.get(c.name).wall.push(once(c, false));
+    for (const c of commands) {
+      fs.rmSync(inprocFile, { force: true });
+      if (c.name !== 'node -e 0') once(c, true);
+      if (fs.existsSync(inprocFile)) results.get(c.name).inproc.push(Number(fs.readFileSync(inprocFile, 'utf8').trim()));
+    }
+  }
+} finally {
+  await load?.stop();
+  fs.rmSync(cacheHome, { recursive: true, force: true });
+}
+
+const base = median(results.get('node -e 0').wall);
+const rows = commands.map((c) => {
+  const r = results.get(c.name);
+  const wall = median(r.wall);
+  return { name: c.name, wall, min: Math.min(...r.wall), max: Math.max(...r.wall), own: c.name === 'node -e 0' ? NaN : wall - base, inproc: r.inproc.length ? median(r.inproc) : NaN };
+});
+const own = (n) => rows.find((r) => r.name === n).own;
+const out = [
+  '# Benchmark results: start-up (issue #18)',
+  '',
+  'Written by `node bench/startup.mjs`; re-run it to refresh. Medians of interleaved rounds; machines here are noisy.',
+  '',
+  `- Date: ${started.toISOString()}`,
+  `- Machine: ${os.cpus()[0]?.model?.trim() ?? 'unknown cpu'}, ${os.cpus().length} cores, Linux ${os.release()}, Node ${process.version}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
+  `- ${rounds} rounds; ${sockets ? `${sockets.toLocaleString('en-US')} established loopback TCP sockets (bench/loadgen.mjs, 4 workers, 20 idle processes)` : 'no generated sockets'}; ${isolated ? 'own network and PID namespaces (only the load is read and scanned)' : 'not isolated: the machine\'s own sockets and processes too'}`,
+  '- Each command run as `node FILE ARGS`; "own time" = its median wall time less `node -e 0`\'s; "in process" = from `performance.nodeTiming.bootstrapComplete` to exit (a `-r` preload, separate runs)',
+  '',
+  '| command | median wall ms | min–max | own time ms | in process ms |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| \`${r.name}\` | ${ms(r.wall)} | ${ms(r.min)}–${ms(r.max)} | ${ms(r.own)} | ${ms(r.inproc)} |`),
+  '',
+  '## Targets (issue #18), at 1,000 sockets',
+  '',
+  '| target | limit | measured | verdict |',
+  '| --- | ---: | ---: | --- |',
+  ...[['-tan', 15], ['-tanp', 30]].map(([f, limit]) => {
+    const v = own(`netsnap ${f} (bundle, code cache)`);
+    return `| own time of \`netsnap ${f}\` (modules before: ${ms(own(`netsnap ${f} (modules)`))} ms) | ≤ ${limit} ms | ${ms(v)} ms | ${v <= limit ? '**met**' : '**missed**'} |`;
+  }),
+  '',
+];
+const text = out.join('\n');
+if (argv.includes('--no-write')) console.log(text);
+else {
+  fs.writeFileSync(path.join(root, 'bench', 'RESULTS-startup.md'), text);
+  console.log(text);
+  console.log('startup: wrote bench/RESULTS-startup.md');
+}
