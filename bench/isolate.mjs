@@ -8,7 +8,8 @@ import * as fs from 'node:fs';
 
 export const isolated = process.env.NETSNAP_BENCH_ISOLATED === '1';
 
-export function reRunIsolated(script, argv) {
+/** `nodeArgs`: node's own options for the inner run (default: this process's, e.g. --expose-gc, --cpu-prof). */
+export function reRunIsolated(script, argv, nodeArgs = process.execArgv) {
   if (isolated) return false;
   const probe = process.getuid?.() === 0
     ? spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 10000 })
@@ -22,7 +23,7 @@ export function reRunIsolated(script, argv) {
   const inner = 'ip link set lo up && echo 0 > /proc/sys/net/ipv4/tcp_max_tw_buckets && "$@"; exit $?';
   const outer = `echo ${buckets} > /proc/sys/net/ipv4/tcp_child_ehash_entries || exit 1; unshare --net sh -c '${inner}' sh "$@"; exit $?`;
   const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', '--kill-child',
-    'sh', '-c', outer, 'sh', process.execPath, script, ...argv], {
+    'sh', '-c', outer, 'sh', process.execPath, ...nodeArgs, script, ...argv], {
     stdio: 'inherit', env: { ...process.env, NETSNAP_BENCH_ISOLATED: '1' },
   });
   process.exit(r.status ?? 1);

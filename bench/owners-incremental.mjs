@@ -35,6 +35,7 @@ import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isolated, reRunIsolated } from './isolate.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const here = path.resolve(path.dirname(self), '..');
@@ -191,24 +192,7 @@ async function main() {
     if (argv[i] !== '--no-isolate') i++;
   }
   // Isolation: as bench/run.mjs, fresh network and PID namespaces with their own /proc.
-  if (!process.env.NETSNAP_BENCH_ISOLATED && !flag('no-isolate')) {
-    const probe = process.getuid?.() === 0
-      ? spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 10000 })
-      : { status: 1 };
-    if (probe.status === 0) {
-      let buckets = 262144;
-      try {
-        const v = Math.abs(Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_ehash_entries', 'utf8').trim()));
-        if (v > 0) buckets = v;
-      } catch { /* keep the default */ }
-      const inner = 'ip link set lo up && echo 0 > /proc/sys/net/ipv4/tcp_max_tw_buckets && "$@"; exit $?';
-      const outer = `echo ${buckets} > /proc/sys/net/ipv4/tcp_child_ehash_entries || exit 1; unshare --net sh -c '${inner}' sh "$@"; exit $?`;
-      const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', '--kill-child',
-        'sh', '-c', outer, 'sh', process.execPath, self, ...argv], {
-        stdio: 'inherit', env: { ...process.env, NETSNAP_BENCH_ISOLATED: '1' },
-      });
-      process.exit(r.status ?? 1);
-    }
+  if (!flag('no-isolate') && !reRunIsolated(self, argv) && !isolated) {
     console.error('owners-incremental: not root or no unshare(1): measuring the machine as it is');
   }
   const { startLoad } = await import('./loadgen.mjs');

@@ -27,6 +27,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
+import { isolated, reRunIsolated } from './isolate.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -67,31 +68,9 @@ const loadOpts = {
 
 // ---------------------------------------------------------------------------------------------
 // Isolation: re-run inside fresh network + PID namespaces (lo up, own /proc).
-if (!process.env.NETSNAP_BENCH_ISOLATED && !flag('no-isolate')) {
-  const probe = process.getuid?.() === 0
-    ? spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 10000 })
-    : { status: 1 };
-  if (probe.status === 0) {
-    // Two levels: the outer namespace sets tcp_child_ehash_entries so that the inner one, where the
-    // bench runs, gets its own TCP established hash (of the host's size) instead of sharing the
-    // host's: /proc/net/tcp and the netlink dump walk the whole hash, other namespaces' sockets included.
-    let buckets = 262144;
-    try {
-      const v = Math.abs(Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_ehash_entries', 'utf8').trim()));
-      if (v > 0) buckets = v;
-    } catch { /* keep the default */ }
-    // No TIME_WAIT rows left over from the previous size's load (this namespace only).
-    const inner = 'ip link set lo up && echo 0 > /proc/sys/net/ipv4/tcp_max_tw_buckets && "$@"; exit $?';
-    const outer = `echo ${buckets} > /proc/sys/net/ipv4/tcp_child_ehash_entries || exit 1; unshare --net sh -c '${inner}' sh "$@"; exit $?`;
-    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', '--kill-child',
-      'sh', '-c', outer, 'sh', process.execPath, '--expose-gc', self, ...argv], {
-      stdio: 'inherit', env: { ...process.env, NETSNAP_BENCH_ISOLATED: '1' },
-    });
-    process.exit(r.status ?? 1);
-  }
+if (!flag('no-isolate') && !reRunIsolated(self, argv, ['--expose-gc', ...process.execArgv]) && !isolated) {
   console.error('bench: not root or no unshare(1): measuring the machine as it is (other sockets and processes included)');
 }
-const isolated = process.env.NETSNAP_BENCH_ISOLATED === '1';
 
 // ---------------------------------------------------------------------------------------------
 const require = createRequire(import.meta.url);

@@ -31,6 +31,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
+import { isolated, reRunIsolated } from './isolate.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -81,28 +82,9 @@ const loadOpts = {
 // Isolation, as in run.mjs: fresh network + PID namespaces (lo up, own /proc), an own TCP
 // established hash of the host's size (the outer namespace sets tcp_child_ehash_entries for the
 // inner one, so /proc/net/tcp and the netlink dump do not walk the host's hash) and no TIME_WAIT.
-if (!process.env.NETSNAP_BENCH_ISOLATED && !flag('no-isolate')) {
-  const probe = process.getuid?.() === 0
-    ? spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 10000 })
-    : { status: 1 };
-  if (probe.status === 0) {
-    let buckets = 262144;
-    try {
-      const v = Math.abs(Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_ehash_entries', 'utf8').trim()));
-      if (v > 0) buckets = v;
-    } catch { /* keep the default */ }
-    const inner = 'ip link set lo up && echo 0 > /proc/sys/net/ipv4/tcp_max_tw_buckets && "$@"; exit $?';
-    const outer = `echo ${buckets} > /proc/sys/net/ipv4/tcp_child_ehash_entries || exit 1; unshare --net sh -c '${inner}' sh "$@"; exit $?`;
-    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', '--kill-child',
-      // execArgv passes through, so that `node --cpu-prof bench/serve.mjs` profiles the bench itself.
-      'sh', '-c', outer, 'sh', process.execPath, ...process.execArgv, self, ...argv], {
-      stdio: 'inherit', env: { ...process.env, NETSNAP_BENCH_ISOLATED: '1' },
-    });
-    process.exit(r.status ?? 1);
-  }
+if (!flag('no-isolate') && !reRunIsolated(self, argv) && !isolated) {
   console.error('bench/serve: not root or no unshare(1): measuring the machine as it is (other sockets and processes included)');
 }
-const isolated = process.env.NETSNAP_BENCH_ISOLATED === '1';
 
 // ---------------------------------------------------------------------------------------------
 const require = createRequire(import.meta.url);

@@ -53,6 +53,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
+import { isolated, reRunIsolated } from './isolate.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -113,31 +114,13 @@ const loadOpts = {
 const nodeArgs = typeof globalThis.gc === 'function' ? process.execArgv : ['--expose-gc', ...process.execArgv];
 // Isolation, as in serve.mjs and run.mjs: fresh network + PID namespaces (lo up, own /proc), an own
 // TCP established hash of the host's size and no TIME_WAIT buckets.
-if (!process.env.NETSNAP_BENCH_ISOLATED && !flag('no-isolate')) {
-  const probe = process.getuid?.() === 0
-    ? spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', 'sh', '-c', 'ip link set lo up'], { stdio: 'ignore', timeout: 10000 })
-    : { status: 1 };
-  if (probe.status === 0) {
-    let buckets = 262144;
-    try {
-      const v = Math.abs(Number(fs.readFileSync('/proc/sys/net/ipv4/tcp_ehash_entries', 'utf8').trim()));
-      if (v > 0) buckets = v;
-    } catch { /* keep the default */ }
-    const inner = 'ip link set lo up && echo 0 > /proc/sys/net/ipv4/tcp_max_tw_buckets && "$@"; exit $?';
-    const outer = `echo ${buckets} > /proc/sys/net/ipv4/tcp_child_ehash_entries || exit 1; unshare --net sh -c '${inner}' sh "$@"; exit $?`;
-    const r = spawnSync('unshare', ['--net', '--pid', '--fork', '--mount-proc', '--kill-child',
-      'sh', '-c', outer, 'sh', process.execPath, ...nodeArgs, self, ...argv], {
-      stdio: 'inherit', env: { ...process.env, NETSNAP_BENCH_ISOLATED: '1' },
-    });
-    process.exit(r.status ?? 1);
-  }
+if (!flag('no-isolate') && !reRunIsolated(self, argv, nodeArgs) && !isolated) {
   console.error('bench/top: not root or no unshare(1): measuring the machine as it is (other sockets, processes and closes included)');
 }
 if (typeof globalThis.gc !== 'function') {
   const r = spawnSync(process.execPath, [...nodeArgs, self, ...argv], { stdio: 'inherit', env: process.env });
   process.exit(r.status ?? 1);
 }
-const isolated = process.env.NETSNAP_BENCH_ISOLATED === '1';
 
 // ---------------------------------------------------------------------------------------------
 const require = createRequire(import.meta.url);
