@@ -7,6 +7,7 @@
 //   npm run bench -- [--sizes 1000,10000,100000] [--runs N] [--no-write] [--only parse|process|sample|sampler|filter]
 //                    [--sampler-sizes 10000] [--filter-sizes LARGEST] [--workers 16] [--idle-procs 200] [--idle-fds 20]
 //                    [--no-isolate]
+//   npm run bench -- --only soak [--minutes 60 …]   (bench/soak-services.mjs: serve and top for an hour)
 //
 // Filters (issue #14), at --filter-sizes (default: the largest of --sizes): an expression that keeps
 // about 1% of the TCP sockets, chosen from the live load (a port range of the connecting ends), in
@@ -37,6 +38,13 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
+// `--only soak`: the hour-long soak of `netsnap serve` and `netsnap top` (bench/soak-services.mjs), with
+// its own options and its own section of RESULTS.md; the other options go to it unchanged.
+if (opt('only', null) === 'soak') {
+  const i = argv.indexOf('--only');
+  const r = spawnSync(process.execPath, [path.join(root, 'bench', 'soak-services.mjs'), ...argv.slice(0, i), ...argv.slice(i + 2)], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const known = new Set(['sizes', 'runs', 'no-write', 'only', 'sampler-sizes', 'filter-sizes', 'workers', 'idle-procs', 'idle-fds', 'no-isolate']);
 for (let i = 0; i < argv.length; i++) {
   if (!argv[i].startsWith('--') || !known.has(argv[i].slice(2))) {
@@ -54,7 +62,7 @@ if (!sizes.length || sizes.some((n) => !Number.isInteger(n) || n < 2)) {
 const runsArg = opt('runs', null);
 const only = opt('only', null);
 if (only && !['parse', 'process', 'sample', 'sampler', 'filter'].includes(only)) {
-  console.error('bench: --only wants parse, process, sample, sampler or filter');
+  console.error('bench: --only wants parse, process, sample, sampler, filter or soak');
   process.exit(64);
 }
 const want = (section) => !only || only === section;
