@@ -87,22 +87,18 @@ export interface Problem {
 export const NETLINK_DUPLICATE = 16;
 
 /**
- * A netlink dump replaced by a /proc read, as the CLI prints it (after `netsnap: `); null for ENOENT,
- * the kernel's answer for a protocol it has no sock_diag module for (raw_diag not loaded): /proc is
- * then simply where those rows come from.
+ * The netlink dumps of a snapshot that failed (its netlinkFallbacks) but for ENOENT, the kernel's
+ * answer for a protocol it has no sock_diag module for (raw_diag not loaded): /proc is then simply
+ * where those rows come from, every time, and nothing to warn of or count.
  */
-export function netlinkFallbackText(f: { file: string; code: string }, netDir: string): string | null {
-  if (f.code === 'ENOENT') return null;
-  return `${f.file}: the netlink dump failed (${f.code}); read ${netDir}/${f.file} instead`;
+export function netlinkFaults(snap: Snapshot): Array<{ file: string; code: string }> {
+  return snap.netlinkFallbacks.filter((f) => f.code !== 'ENOENT');
 }
 
 /** Everything about a snapshot the CLI warns of on stderr, one line each (after `netsnap: `). */
 export function snapshotWarnings(snap: Snapshot): string[] {
   const out: string[] = [];
-  for (const f of snap.netlinkFallbacks) {
-    const t = netlinkFallbackText(f, snap.netDir);
-    if (t !== null) out.push(t);
-  }
+  for (const f of netlinkFaults(snap)) out.push(`${f.file}: the netlink dump failed (${f.code}); read ${snap.netDir}/${f.file} instead`);
   for (const p of snap.problems) out.push(problemText(p));
   return out;
 }

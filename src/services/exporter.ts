@@ -17,7 +17,7 @@ import type { Measurement } from '../analysis/measure';
 import { COUNTERS } from '../analysis/counters';
 import { measuredSample } from './measured';
 import type { BackendName } from '../backends/select';
-import type { SourceOption } from '../model/snapshot';
+import { netlinkFaults, type SourceOption } from '../model/snapshot';
 import { Grid } from './schedule';
 import { createFlowTracker, type FlowTracker } from './throughput';
 import { FlowTotals, type FlowTotalsView } from './flow_totals';
@@ -349,7 +349,7 @@ export async function startExporter(options: ExporterOptions = {}): Promise<Expo
     try {
       const { snapshot, measurement } = await measuredSample(sampler, netDir, top, true);
       view.samples.inc();
-      for (const f of snapshot.netlinkFallbacks) view.netlinkFallbacks.inc({ file: f.file, error: f.code });
+      for (const f of netlinkFaults(snapshot)) view.netlinkFallbacks.inc({ file: f.file, error: f.code });
       if (tracker && totals) totals.add(tracker.update(snapshot));
       const differences = options.baseline ? countDifferences(compareBaseline(options.baseline.baseline, buildBaseline(snapshot))) : null;
       return { text: await view.show(measurement, totals?.view() ?? null, differences), gzipped: null };
