@@ -51,6 +51,7 @@ import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
+import { buildChurn, fdCount, vmRss } from './procs.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -175,21 +176,6 @@ async function stopChild(c, grace = 15000) {
   return { ...r, early: false };
 }
 
-function vmRss(pid) {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : NaN;
-  } catch {
-    return NaN;
-  }
-}
-function fdCount(pid) {
-  try {
-    return fs.readdirSync(`/proc/${pid}/fd`).length;
-  } catch {
-    return NaN;
-  }
-}
 const freePort = () => new Promise((resolve, reject) => {
   const s = net.createServer();
   s.once('error', reject);
@@ -213,14 +199,6 @@ function startHeldChurn(rate) {
     });
     c.once('exit', (code, sig) => reject(new Error(`churn child exited (${sig ?? code})`)));
   });
-}
-function buildChurn() {
-  const dir = path.join(root, 'bench', '.build');
-  fs.mkdirSync(dir, { recursive: true });
-  const out = path.join(dir, 'churn');
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(root, 'bench', 'churn.c')], { encoding: 'utf8', timeout: 60000 });
-  if (r.error || r.status !== 0) throw new Error(`cc bench/churn.c failed: ${r.stderr ?? r.error}`);
-  return out;
 }
 /** churn.c runs of at most 3600 s (its own bound) one after another until `until` (performance.now()). */
 const shortChurn = { conns: 0, seconds: 0, errors: 0, runs: 0, failures: [] };

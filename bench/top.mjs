@@ -54,6 +54,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
+import { buildChurn } from './procs.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -384,15 +385,6 @@ function eventsThreadMs(before) {
 
 // ---------------------------------------------------------------------------------------------
 // 1. Churn.
-const buildDir = path.join(root, 'bench', '.build');
-function buildChurn() {
-  fs.mkdirSync(buildDir, { recursive: true });
-  const out = path.join(buildDir, 'churn');
-  const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(root, 'bench', 'churn.c')], { encoding: 'utf8', timeout: 60000 });
-  if (r.error || r.status !== 0) throw new Error(`cc bench/churn.c failed: ${r.stderr ?? r.error}`);
-  return out;
-}
-
 function startChurners(bin, procs, seconds, rate) {
   const args = [String(seconds)];
   if (rate > 0) args.push('rate', String(rate / 2 / procs)); // connections/s per churner: 2 closes each
