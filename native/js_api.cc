@@ -157,6 +157,10 @@ napi_value extensions_to_js(Napi::Env env, TcpExtensions& ext) {
   set(env, obj, "congNames", names);
   set(env, obj, "memCount", vector_to_typed_array(env, napi_uint8_array, std::move(ext.mem_count)));
   set(env, obj, "mem", vector_to_typed_array(env, napi_uint32_array, std::move(ext.mem)));
+  if (!ext.fields().empty()) {
+    Column<uint8_t> fields(ext.fields().begin(), ext.fields().end());
+    set(env, obj, "fields", vector_to_typed_array(env, napi_uint8_array, std::move(fields)));
+  }
   if (env.IsExceptionPending()) return nullptr;
   return obj;
 }

@@ -144,9 +144,11 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
     if (!sink->filter->keeps(f)) return 0;
   }
 
-  Table* t = sink->table;
+  Table* t = family == 6 && sink->table6 != nullptr ? sink->table6 : sink->table;
   const uint64_t cookie = (static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0];
-  if (sink->seen != nullptr && !sink->seen->insert(cookie)) {
+  if (sink->bits != nullptr && sink->bits->crowded()) sink->bits->grow(sink->table, sink->table6);
+  const bool maybe_twice = sink->bits != nullptr && sink->bits->test_and_set(cookie);
+  if (sink->bits == nullptr && sink->seen != nullptr && !sink->seen->insert(cookie)) {
     sink->duplicates++;
     t->problems.push_back(sink->records > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(sink->records));
     t->problems.push_back(problem::kNetlinkDuplicate);
@@ -169,10 +171,133 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   t->cgroup_id.push_back(cgroup_id);
   t->ifindex.push_back(m.id.idiag_if);
   if (sink->extensions != 0) t->ext.add_row(info.data, info.len, cong.data, cong.len, mem.data, mem.len);
+  if (maybe_twice) sink->maybe_twice->push_back({t, t->count - 1, sink->records});
   return 0;
 }
 
+// Removes the rows at `rows` (increasing) of an inet table before its ext is finished.
+void remove_rows(Table* t, const std::vector<size_t>& rows) {
+  if (rows.empty()) return;
+  const InetLayout L = inet_layout(t->capacity);
+  const struct {
+    size_t offset, width;
+  } cols[] = {
+      {L.inode, 8},       {L.tx_queue, 4},    {L.rx_queue, 4},   {L.timer_jiffies, 4}, {L.retransmits, 4},
+      {L.uid, 4},         {L.timeout, 4},     {L.drops, 4},      {L.local_port, 2},    {L.remote_port, 2},
+      {L.local_addr, 16}, {L.remote_addr, 16}, {L.family, 1},    {L.state, 1},         {L.timer_kind, 1},
+  };
+  const size_t n = t->count;
+  for (const auto& c : cols) {
+    uint8_t* base = t->buffer + c.offset;
+    size_t w = 0;
+    size_t k = 0;
+    for (size_t r = 0; r < n; r++) {
+      if (k < rows.size() && rows[k] == r) {
+        k++;
+        continue;
+      }
+      if (w != r) std::memmove(base + w * c.width, base + r * c.width, c.width);
+      w++;
+    }
+    // The freed rows read as zeros, as a fresh table's.
+    std::memset(base + w * c.width, 0, (n - w) * c.width);
+  }
+  auto erase = [&](auto& v) {
+    size_t w = 0;
+    size_t k = 0;
+    for (size_t r = 0; r < v.size(); r++) {
+      if (k < rows.size() && rows[k] == r) {
+        k++;
+        continue;
+      }
+      v[w++] = v[r];
+    }
+    v.resize(w);
+  };
+  erase(t->backlog);
+  erase(t->cookie);
+  erase(t->cgroup_id);
+  erase(t->ifindex);
+  t->ext.remove_rows(rows);
+  t->count = n - rows.size();
+}
+
 }  // namespace
+
+void CookieBits::reset(size_t expected, unsigned min_bits) {
+  unsigned bits = min_bits < 6 ? 6 : min_bits;
+  while (bits < 40 && (size_t{1} << bits) < expected * 16) bits++;
+  const size_t words = (size_t{1} << bits) / 64;
+  if (words_.size() != words) words_.assign(words, 0);
+  else std::fill(words_.begin(), words_.end(), 0);
+  shift_ = 64 - bits;
+  count_ = 0;
+}
+
+void CookieBits::grow(const Table* a, const Table* b) {
+  const unsigned bits = 64 - shift_ + 2;
+  words_.assign((size_t{1} << bits) / 64, 0);
+  shift_ = 64 - bits;
+  count_ = 0;
+  for (const Table* t : {a, b}) {
+    if (t == nullptr) continue;
+    for (size_t r = 0; r < t->count; r++) test_and_set(t->cookie[r]);
+  }
+}
+
+bool CookieBits::test_and_set(uint64_t key) {
+  if (key == 0) return false;
+  const uint64_t h = (key * 0x9E3779B97F4A7C15ull) >> shift_;
+  uint64_t& word = words_[h >> 6];
+  const uint64_t bit = uint64_t{1} << (h & 63);
+  const bool was = (word & bit) != 0;
+  word |= bit;
+  count_++;
+  return was;
+}
+
+bool CookieSet::contains(uint64_t key) const {
+  if (key == 0 || slots_.empty()) return false;
+  const size_t mask = slots_.size() - 1;
+  size_t i = static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 20) & mask;
+  for (;;) {
+    if (slots_[i] == key) return true;
+    if (slots_[i] == 0) return false;
+    i = (i + 1) & mask;
+  }
+}
+
+void drop_duplicates(DiagSink* sink) {
+  std::vector<DiagSink::MaybeTwice>& maybe = *sink->maybe_twice;
+  if (maybe.empty()) return;
+  // The suspects' cookies, exactly: few, so this set stays in cache.
+  CookieSet suspects;
+  suspects.reset(maybe.size());
+  for (const auto& m : maybe) suspects.insert(m.table->cookie[m.row]);
+  for (Table* t : {sink->table, sink->table6}) {
+    if (t == nullptr) continue;
+    CookieSet first;
+    first.reset(maybe.size());
+    std::vector<size_t> rows;
+    for (size_t r = 0; r < t->count; r++) {
+      const uint64_t c = t->cookie[r];
+      if (suspects.contains(c) && !first.insert(c)) rows.push_back(r);
+    }
+    if (rows.empty()) continue;
+    // Each removed row is a suspect (its bit was set when it came): its record number is there.
+    for (const size_t r : rows) {
+      size_t record = 0;
+      for (const auto& m : maybe) {
+        if (m.table == t && m.row == r) record = m.record;
+      }
+      t->problems.push_back(record > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(record));
+      t->problems.push_back(problem::kNetlinkDuplicate);
+    }
+    sink->duplicates += rows.size();
+    remove_rows(t, rows);
+  }
+  maybe.clear();
+}
 
 void CookieSet::reset(size_t expected) {
   size_t want = 1024;
@@ -241,7 +366,7 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
         }
         if (err > 0) return -EBADMSG;
         // 0 is an acknowledgement: nothing to take.
-      } else if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
+      } else if (h.nlmsg_type == sink->record_type) {
         if (plen < sizeof(inet_diag_msg)) return -EBADMSG;
         const int rc = take_record(payload, plen, sink);
         if (rc < 0) return rc;
@@ -267,28 +392,45 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
   } req;
   static_assert(sizeof(inet_diag_req_raw) == sizeof(inet_diag_req_v2), "raw_diag request layout");
   static_assert(sizeof req == NLMSG_HDRLEN + sizeof(inet_diag_req_v2), "no padding before the attributes");
+  // Both families: the older request (inet_diag_rcv_msg_compat), which the kernel serves as a dump
+  // of sdiag_family AF_UNSPEC with the same walk, fill and bytecode; its records come back as its
+  // type. TCP only (the kernel maps TCPDIAG_GETSOCK to IPPROTO_TCP).
+  struct {
+    nlmsghdr h;
+    inet_diag_req r;
+  } both;
+  static_assert(sizeof both == NLMSG_HDRLEN + sizeof(inet_diag_req), "no padding before the attributes");
   std::memset(&req, 0, sizeof req);
+  std::memset(&both, 0, sizeof both);
   const bool tcp = request.protocol == IPPROTO_TCP;
   const bool raw = request.protocol == IPPROTO_RAW;
-  req.h.nlmsg_len = sizeof req;
-  req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  req.h.nlmsg_seq = sink->seq;
+  const bool pair = tcp && request.both_families;
+  nlmsghdr* head = pair ? &both.h : &req.h;
+  head->nlmsg_len = pair ? sizeof both : sizeof req;
+  head->nlmsg_type = pair ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
+  head->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  head->nlmsg_seq = sink->seq;
   req.r.sdiag_family = static_cast<uint8_t>(request.family);
   req.r.sdiag_protocol = static_cast<uint8_t>(request.protocol);
   // raw_diag: IPPROTO_RAW as the raw protocol matches raw sockets of every protocol in a dump.
   if (raw) req.r.sdiag_raw_protocol = IPPROTO_RAW;
   req.r.idiag_states = tcp ? request.state_mask : 0xffffffffu;
+  both.r.idiag_family = AF_UNSPEC;
+  both.r.idiag_states = request.state_mask;
   uint8_t ext = 0;
   if (!tcp || (request.extensions & kExtMemory)) ext |= 1 << (INET_DIAG_SKMEMINFO - 1);
-  if (tcp && (request.extensions & kExtTcpInfo)) ext |= (1 << (INET_DIAG_INFO - 1)) | (1 << (INET_DIAG_CONG - 1));
+  const bool selected = request.info_fields != nullptr && !request.info_fields->empty();
+  if (tcp && (request.extensions & kExtTcpInfo)) ext |= 1 << (INET_DIAG_INFO - 1);
+  if (tcp && (request.extensions & kExtTcpInfo) && !selected) ext |= 1 << (INET_DIAG_CONG - 1);
   req.r.idiag_ext = ext;
+  both.r.idiag_ext = ext;
 
   // The bytecode as iproute2's ss sends it: one rtattr INET_DIAG_REQ_BYTECODE right after the
   // request, counted in nlmsg_len (misc/ss.c, inet_show_netlink).
   rtattr bc;
   iovec iov[3];
-  iov[0] = {&req, sizeof req};
+  if (pair) iov[0] = {&both, sizeof both};
+  else iov[0] = {&req, sizeof req};
   size_t iovlen = 1;
   if (bytecode_len > 0) {
     bc.rta_type = INET_DIAG_REQ_BYTECODE;
@@ -296,7 +438,7 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
     iov[1] = {&bc, sizeof bc};
     iov[2] = {const_cast<uint8_t*>(bytecode), bytecode_len};
     iovlen = 3;
-    req.h.nlmsg_len += static_cast<uint32_t>(RTA_LENGTH(bytecode_len));
+    head->nlmsg_len += static_cast<uint32_t>(RTA_LENGTH(bytecode_len));
   }
   sockaddr_nl kernel;
   std::memset(&kernel, 0, sizeof kernel);
@@ -315,6 +457,7 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
 
   sink->raw = raw;
   sink->drops = !tcp;
+  sink->record_type = pair ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
   sink->extensions = request.extensions;
   sink->filter = request.filter;
   for (;;) {
@@ -332,51 +475,68 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
 
 }  // namespace
 
+namespace {
+
+// The table a dump appends to: `reuse`'s memory when it fits, else a small fresh one; its ext
+// columns with `scratch` for the raw tcp_info. False when it cannot be allocated.
+bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>* scratch, Table* t) {
+  if (reuse != nullptr && reuse->present && inet_capacity_fits(reuse->capacity) &&
+      inet_layout(reuse->capacity).byte_length <= reuse->length && reuse->data != nullptr &&
+      reuse->capacity > 0) {
+    t->buffer = reuse->data;
+    t->buffer_reused = true;
+    t->capacity = reuse->capacity;
+    t->byte_length = inet_layout(reuse->capacity).byte_length;
+  } else if (!grow_table(t, kFirstCapacity)) {
+    return false;
+  }
+  t->has_backlog = true;
+  t->has_ids = true;
+  t->has_ext = request.extensions != 0;
+  if (t->has_ext) {
+    t->ext.use_scratch(scratch);
+    static const std::vector<uint8_t> kAll;
+    t->ext.select(request.info_fields != nullptr ? *request.info_fields : kAll, (request.extensions & kExtMemory) != 0);
+  }
+  // A sampler's earlier table says how many rows to expect: the columns are taken at that size.
+  if (t->buffer_reused) {
+    t->backlog.reserve(t->capacity);
+    t->cookie.reserve(t->capacity);
+    t->cgroup_id.reserve(t->capacity);
+    t->ifindex.reserve(t->capacity);
+    if (t->has_ext) t->ext.reserve(t->capacity);
+  }
+  return true;
+}
+
+}  // namespace
+
 int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFilterOutcome* filter) {
   const bool with_bytecode = request.bytecode != nullptr && request.bytecode_len > 0;
   if (with_bytecode && request.bytecode_len > kMaxBytecode) return EMSGSIZE;
   // Per thread: the main thread or a libuv pool thread; kept between dumps.
   thread_local std::vector<uint8_t> buf;
   if (buf.size() < kRecvBuffer) buf.resize(kRecvBuffer);
-
-  Table t;
-  if (reuse != nullptr && reuse->present && inet_capacity_fits(reuse->capacity) &&
-      inet_layout(reuse->capacity).byte_length <= reuse->length && reuse->data != nullptr &&
-      reuse->capacity > 0) {
-    t.buffer = reuse->data;
-    t.buffer_reused = true;
-    t.capacity = reuse->capacity;
-    t.byte_length = inet_layout(reuse->capacity).byte_length;
-  } else if (!grow_table(&t, kFirstCapacity)) {
-    return kAllocFailed;
-  }
-  t.has_backlog = true;
-  t.has_ids = true;
-  t.has_ext = request.extensions != 0;
   // Per thread, like `buf`: the raw tcp_info of the rows until TcpExtensions::finish().
   thread_local Column<uint8_t> info_scratch;
-  if (t.has_ext) t.ext.use_scratch(&info_scratch);
-  // A sampler's earlier table says how many rows to expect: the columns are taken at that size.
-  if (t.buffer_reused) {
-    t.backlog.reserve(t.capacity);
-    t.cookie.reserve(t.capacity);
-    t.cgroup_id.reserve(t.capacity);
-    t.ifindex.reserve(t.capacity);
-    if (t.has_ext) t.ext.reserve(t.capacity);
-  }
+  Table t;
+  if (!open_table(request, reuse, &info_scratch, &t)) return kAllocFailed;
 
   const bool own_socket = request.socket < 0;
   const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;
   if (fd < 0) return errno;
 
-  // A socket the dump lists twice is taken once (see CookieSet).
-  thread_local CookieSet seen;
-  seen.reset(t.capacity);
+  // A socket the dump lists twice is taken once (see CookieBits, drop_duplicates).
+  thread_local CookieBits bits;
+  thread_local std::vector<DiagSink::MaybeTwice> maybe_twice;
+  bits.reset(t.capacity);
+  maybe_twice.clear();
   DumpFilterOutcome outcome;
   DiagSink sink;
   sink.table = &t;
   sink.seq = 1;
-  sink.seen = &seen;
+  sink.bits = &bits;
+  sink.maybe_twice = &maybe_twice;
   int err = run_dump(fd, request, with_bytecode ? request.bytecode : nullptr, with_bytecode ? request.bytecode_len : 0,
                      buf, &sink);
   if (with_bytecode) {
@@ -385,24 +545,77 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
     const bool refused = err != 0 && sink.kernel_error && sink.records == 0 && t.count == 0;
     if (err == 0) {
       outcome.in_kernel = true;
+      drop_duplicates(&sink);
     } else if (refused && !request.bytecode_required) {
       const int rejected = err;
       DiagSink again;
       again.table = &t;
       again.seq = 2;
-      seen.reset(t.capacity);
-      again.seen = &seen;
+      bits.reset(t.capacity);
+      maybe_twice.clear();
+      again.bits = &bits;
+      again.maybe_twice = &maybe_twice;
       err = run_dump(fd, request, nullptr, 0, buf, &again);
-      if (err == 0) outcome.rejected = rejected;
+      if (err == 0) {
+        outcome.rejected = rejected;
+        drop_duplicates(&again);
+      }
       if (again.out_of_memory) err = kAllocFailed;
     }
   }
   if (own_socket) close(fd);
   if (sink.out_of_memory) err = kAllocFailed;
   if (err != 0) return err;
+  if (!with_bytecode) drop_duplicates(&sink);
   t.ext.finish();
   if (filter != nullptr) *filter = outcome;
   *out = std::move(t);
+  return 0;
+}
+
+int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const Reuse* reuse4, const Reuse* reuse6,
+                   DumpFilterOutcome* filter) {
+  if (request.protocol != IPPROTO_TCP) return EINVAL;
+  const bool with_bytecode = request.bytecode != nullptr && request.bytecode_len > 0;
+  if (with_bytecode && request.bytecode_len > kMaxBytecode) return EMSGSIZE;
+  DumpRequest both = request;
+  both.both_families = true;
+  thread_local std::vector<uint8_t> buf;
+  if (buf.size() < kRecvBuffer) buf.resize(kRecvBuffer);
+  thread_local Column<uint8_t> info_scratch4;
+  thread_local Column<uint8_t> info_scratch6;
+  Table t4;
+  Table t6;
+  if (!open_table(both, reuse4, &info_scratch4, &t4) || !open_table(both, reuse6, &info_scratch6, &t6)) {
+    return kAllocFailed;
+  }
+  const bool own_socket = both.socket < 0;
+  const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : both.socket;
+  if (fd < 0) return errno;
+  thread_local CookieBits bits;
+  thread_local std::vector<DiagSink::MaybeTwice> maybe_twice;
+  bits.reset(t4.capacity + t6.capacity);
+  maybe_twice.clear();
+  DiagSink sink;
+  sink.table = &t4;
+  sink.table6 = &t6;
+  sink.seq = 1;
+  sink.bits = &bits;
+  sink.maybe_twice = &maybe_twice;
+  int err = run_dump(fd, both, with_bytecode ? both.bytecode : nullptr, with_bytecode ? both.bytecode_len : 0, buf,
+                     &sink);
+  if (own_socket) close(fd);
+  if (sink.out_of_memory) err = kAllocFailed;
+  if (err != 0) return err;
+  drop_duplicates(&sink);
+  t4.ext.finish();
+  t6.ext.finish();
+  if (filter != nullptr) {
+    *filter = DumpFilterOutcome();
+    filter->in_kernel = with_bytecode;
+  }
+  *out4 = std::move(t4);
+  *out6 = std::move(t6);
   return 0;
 }
 

@@ -37,10 +37,32 @@ class CookieSet {
   void reset(size_t expected);
   // False when `key` was already there. 0 (no cookie) is never kept: always true.
   bool insert(uint64_t key);
+  // Whether `key` is there (never 0).
+  bool contains(uint64_t key) const;
 
  private:
   void grow();
   std::vector<uint64_t> slots_;
+  size_t count_ = 0;
+};
+
+// The socket cookies of one dump as hash bits, 16 per expected row (a bitmap that stays in cache,
+// where a set of 100,000 keys would not): a cookie whose bit is clear is new for sure; one whose bit
+// is already set may be a duplicate, and is checked exactly after the dump (drop_duplicates).
+class CookieBits {
+ public:
+  // Clears the bits and sizes them for `expected` cookies (at least 2^min_bits bits).
+  void reset(size_t expected, unsigned min_bits = 16);
+  // Whether the cookie's bit was set already; sets it. 0 (no cookie): false.
+  bool test_and_set(uint64_t key);
+  // Past 1 cookie per 16 bits: time to grow() (or most new cookies would look like suspects).
+  bool crowded() const { return count_ * 16 > words_.size() * 64; }
+  // Four times the bits, set again from the cookies taken so far.
+  void grow(const Table* a, const Table* b);
+
+ private:
+  std::vector<uint64_t> words_;
+  unsigned shift_ = 48;
   size_t count_ = 0;
 };
 
@@ -69,7 +91,20 @@ struct DiagSink {
   // not appended: it is counted in `duplicates` and noted in table->problems (record number,
   // problem::kNetlinkDuplicate).
   CookieSet* seen = nullptr;
+  // A dump of both families (DumpRequest.both_families): IPv6 rows go to table6, and the records
+  // come as the request's type (TCPDIAG_GETSOCK).
+  Table* table6 = nullptr;
+  uint16_t record_type = 20;  // SOCK_DIAG_BY_FAMILY
   size_t duplicates = 0;
+  // Instead of `seen`, for a dump: the cookies as bits; the rows whose bit was set already, with
+  // their record numbers, wait in `maybe_twice` for drop_duplicates().
+  CookieBits* bits = nullptr;
+  struct MaybeTwice {
+    Table* table;
+    size_t row;
+    size_t record;
+  };
+  std::vector<MaybeTwice>* maybe_twice = nullptr;
 };
 
 // Result of parse_diag_messages().
@@ -84,6 +119,12 @@ constexpr int kDiagDone = 0;  // NLMSG_DONE seen
 // table->ext.finish().
 int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink);
 
+// After a dump into sink->bits: of the rows in sink->maybe_twice, the ones whose cookie an earlier
+// row of their table has are removed from it (kept: the first), each counted in sink->duplicates
+// and noted in its table's problems as kNetlinkDuplicate with its record number. Before
+// TcpExtensions::finish().
+void drop_duplicates(DiagSink* sink);
+
 // One inet_diag dump.
 struct DumpRequest {
   int family = 0;    // AF_INET or AF_INET6
@@ -94,6 +135,12 @@ struct DumpRequest {
   // kExtTcpInfo asks INET_DIAG_INFO and INET_DIAG_CONG (TCP only), kExtMemory INET_DIAG_SKMEMINFO;
   // not 0: the table comes with its ext columns. UDP, UDPLITE and RAW always ask SKMEMINFO (drops).
   uint32_t extensions = 0;
+  // TCP only: one dump of both families (dump_inet_pair), by the kernel's older request
+  // (TCPDIAG_GETSOCK, which asks for AF_UNSPEC): one walk of the established hash instead of two.
+  bool both_families = false;
+  // With kExtTcpInfo: the tcp_info fields decoded (TcpExtensions::select); null or empty: all of
+  // them, and INET_DIAG_CONG too (a selection goes without the congestion control's name).
+  const std::vector<uint8_t>* info_fields = nullptr;
   // A NETLINK_SOCK_DIAG socket to dump with, which the caller closes (one made in another network
   // namespace: diag_sockets_in_netns), or -1: a socket of the caller's namespace, made here.
   int socket = -1;
@@ -134,6 +181,14 @@ struct DumpFilterOutcome {
 // Returns 0, an errno (EPROTONOSUPPORT, ENOENT, EACCES, EINVAL, ENOBUFS, ENOMEM, EBADMSG...: the kernel's
 // or the socket's, ENOMEM included), or kAllocFailed when this process could not allocate the table.
 int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFilterOutcome* filter = nullptr);
+
+// TCP of both families in one dump (request.protocol IPPROTO_TCP; its family is not used): the
+// IPv4 rows into *out4, the IPv6 rows into *out6, each in the order its own dump would give (the
+// kernel walks the same hash tables and leaves out the other family). Returns as dump_inet; on an
+// error nothing is written and the caller dumps each family on its own (dump_inet), which also
+// settles a bytecode the kernel refuses.
+int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const Reuse* reuse4, const Reuse* reuse6,
+                   DumpFilterOutcome* filter);
 
 // Makes `n` NETLINK_SOCK_DIAG sockets inside the network namespace at `netns_path` (e.g.
 // /proc/PID/ns/net or /run/netns/NAME) into fds[0..n). A netlink socket stays bound to the

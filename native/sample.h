@@ -39,6 +39,11 @@ struct SampleRequest {
   // request.extensions: kExtTcpInfo | kExtMemory (tcp_info.h), netlink only. Not 0: a failed
   // dump is the file's error, never a silent /proc read.
   uint32_t extensions = 0;
+  // request.infoFields: the tcp_info fields to decode (TCP_INFO_FIELDS indexes, increasing); empty:
+  // all of them. Needs extensions bit 1.
+  std::vector<uint8_t> info_fields;
+  // request.oneTcpDump: tcp and tcp6 from netlink in one dump of both families (dump_inet_pair).
+  bool one_tcp_dump = false;
   // request.netns: the network namespace the netlink dumps describe (netlink only), e.g.
   // /proc/PID/ns/net. Set: a failed dump is the file's error, as with extensions.
   bool has_netns = false;

@@ -1,5 +1,6 @@
 #include "tcp_info.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace netsnap {
@@ -59,11 +60,20 @@ uint8_t TcpExtensions::cong_index(const uint8_t* name, size_t len) {
   return static_cast<uint8_t>(last_cong_);
 }
 
+void TcpExtensions::select(const std::vector<uint8_t>& fields, bool memory) {
+  fields_.clear();
+  for (uint8_t k : fields) {
+    // Increasing and known, as read_request checked: anything else is left out.
+    if (k < kTcpInfoFieldCount && (fields_.empty() || k > fields_.back())) fields_.push_back(k);
+  }
+  memory_ = memory;
+}
+
 void TcpExtensions::reserve(size_t rows) {
   info_len.reserve(rows);
   cong.reserve(rows);
   mem_count.reserve(rows);
-  mem.reserve(rows * kSkMemFields);
+  if (memory_) mem.reserve(rows * kSkMemFields);
   raw().reserve(rows * kTcpInfoDecodedBytes);
 }
 
@@ -79,10 +89,15 @@ void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_
   const size_t r = info_len.size() - 1;
   // The known prefix, zero past the payload; finish() decodes it into the columns.
   Column<uint8_t>& bytes = raw();
-  bytes.resize((r + 1) * kTcpInfoDecodedBytes);
   const size_t keep = info_bytes < kTcpInfoDecodedBytes ? info_bytes : kTcpInfoDecodedBytes;
-  if (keep > 0) std::memcpy(&bytes[r * kTcpInfoDecodedBytes], info, keep);
+  // Appended as copied bytes and zeros: each byte written once.
+  if (keep > 0) bytes.insert(bytes.end(), info, info + keep);
+  bytes.insert(bytes.end(), kTcpInfoDecodedBytes - keep, 0);
   cong.push_back(cong_bytes > 0 ? cong_index(cong_name, cong_bytes) : 0);
+  if (!memory_) {
+    mem_count.push_back(0);
+    return;
+  }
   mem.resize((r + 1) * kSkMemFields);
   mem_count.push_back(static_cast<uint8_t>(decode_skmeminfo(mem_values, mem_bytes, &mem[r * kSkMemFields])));
 }
@@ -115,12 +130,54 @@ void transpose(V& v, size_t rows, size_t width) {
 
 }  // namespace
 
+namespace {
+
+// Removes the rows at `rows` (increasing) of a row-major vector of `width` elements per row.
+template <typename V>
+void erase_rows(V& v, size_t width, const std::vector<size_t>& rows) {
+  if (rows.empty() || width == 0) return;
+  const size_t n = v.size() / width;
+  size_t w = 0;
+  size_t k = 0;
+  for (size_t r = 0; r < n; r++) {
+    if (k < rows.size() && rows[k] == r) {
+      k++;
+      continue;
+    }
+    if (w != r) std::memmove(&v[w * width], &v[r * width], width * sizeof(v[0]));
+    w++;
+  }
+  v.resize(w * width);
+}
+
+}  // namespace
+
+void TcpExtensions::remove_rows(const std::vector<size_t>& rows) {
+  if (column_major || rows.empty()) return;
+  const size_t n = info_len.size();
+  erase_rows(info_len, 1, rows);
+  Column<uint8_t>& bytes = raw();
+  if (bytes.size() >= n * kTcpInfoDecodedBytes) erase_rows(bytes, kTcpInfoDecodedBytes, rows);
+  erase_rows(cong, 1, rows);
+  erase_rows(mem_count, 1, rows);
+  if (memory_) erase_rows(mem, kSkMemFields, rows);
+}
+
 void TcpExtensions::finish() {
   if (column_major) return;
   column_major = true;
   const size_t n = rows();
-  info_u32.assign(n * kTcpInfoU32Columns, 0);
-  info_f64.assign(n * kTcpInfoF64Columns, 0.0);
+  // The fields decoded: all, or the selection.
+  const TcpInfoField* chosen[kTcpInfoFieldCount];
+  size_t n_chosen = 0, n_narrow = 0, n_wide = 0;
+  for (size_t k = 0; k < kTcpInfoFieldCount; k++) {
+    if (!fields_.empty() && !std::binary_search(fields_.begin(), fields_.end(), static_cast<uint8_t>(k))) continue;
+    chosen[n_chosen++] = &kTcpInfoFields[k];
+    if (kTcpInfoFields[k].size == 8) n_wide++;
+    else n_narrow++;
+  }
+  info_u32.assign(n * n_narrow, 0);
+  info_f64.assign(n * n_wide, 0.0);
   Column<uint8_t>& bytes = raw();
   // A tile of rows at a time, so the rows' bytes stay in cache while every field is taken from them
   // (column after column over the whole table would fetch each row's bytes once per field).
@@ -130,7 +187,8 @@ void TcpExtensions::finish() {
     const uint8_t* raw = &bytes[b * kTcpInfoDecodedBytes];
     const uint16_t* lens = &info_len[b];
     size_t narrow = 0, wide = 0;
-    for (const TcpInfoField& f : kTcpInfoFields) {
+    for (size_t c = 0; c < n_chosen; c++) {
+      const TcpInfoField& f = *chosen[c];
       switch (f.size) {
         case 1: decode_column<uint8_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
         case 2: decode_column<uint16_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
@@ -145,7 +203,7 @@ void TcpExtensions::finish() {
   if (scratch_ == nullptr || bytes.capacity() > kKeepScratch) Column<uint8_t>().swap(bytes);
   else bytes.clear();
   scratch_ = nullptr;
-  transpose(mem, n, kSkMemFields);
+  if (memory_) transpose(mem, n, kSkMemFields);
 }
 
 }  // namespace netsnap

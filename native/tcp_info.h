@@ -105,6 +105,16 @@ struct TcpExtensions {
   void add_row(const uint8_t* info, size_t info_len, const uint8_t* cong, size_t cong_len, const uint8_t* mem,
                size_t mem_len);
   void finish();
+  // Before finish(): removes the rows at `rows` (increasing, each below rows()).
+  void remove_rows(const std::vector<size_t>& rows);
+
+  // Before the first add_row(): decode only these fields of kTcpInfoFields (indexes, increasing;
+  // SampleRequest.info_fields), into info_u32 / info_f64 in that order, the others not at all
+  // (RawTcpExtensions.fields says which). Without socket memory (`memory` false) the mem columns
+  // stay empty: every row's mem_count is 0, as for a payload the kernel did not send.
+  void select(const std::vector<uint8_t>& fields, bool memory);
+  // The fields decoded (empty: all of kTcpInfoFields).
+  const std::vector<uint8_t>& fields() const { return fields_; }
 
  private:
   uint8_t cong_index(const uint8_t* name, size_t len);
@@ -113,6 +123,8 @@ struct TcpExtensions {
   Column<uint8_t>* scratch_ = nullptr;
   Column<uint8_t> own_raw_;
   size_t last_cong_ = 0;  // index + 1 into cong_names of the last name seen: most rows share it
+  std::vector<uint8_t> fields_;
+  bool memory_ = true;
 };
 
 }  // namespace netsnap

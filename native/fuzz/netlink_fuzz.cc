@@ -441,6 +441,58 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
             ref.size() - unique.size());
   REF_CHECK(d.problems == problems, "problems with the cookie set differ from the reference's");
   check_rows(d, unique, raw, with_ext ? netsnap::kExtAll : 0, drops);
+
+  // As dump_inet takes it: the cookies as bits (64 at first, so that they grow on the way), the
+  // suspects checked after the parse (drop_duplicates): the same rows, count and problems.
+  netsnap::CookieBits bits;
+  std::vector<netsnap::DiagSink::MaybeTwice> maybe;
+  {
+    netsnap::Table b;
+    bits.reset(0, 6);
+    maybe.clear();
+    netsnap::DiagSink s = sink_into(&b);
+    s.bits = &bits;
+    s.maybe_twice = &maybe;
+    const int rc3 = netsnap::parse_diag_messages(data, size, &s);
+    netsnap::drop_duplicates(&s);
+    b.ext.finish();
+    check_shape(b, with_ext);
+    REF_CHECK(rc3 == rc, "with the cookie bits: rc %d, without %d", rc3, rc);
+    REF_CHECK(s.duplicates == ref.size() - unique.size(), "duplicates %zu with the bits, reference %zu", s.duplicates,
+              ref.size() - unique.size());
+    REF_CHECK(b.problems == problems, "problems with the cookie bits differ from the reference's");
+    check_rows(b, unique, raw, with_ext ? netsnap::kExtAll : 0, drops);
+  }
+  // As dump_inet_pair takes it: IPv6 rows into a second table; each table holds its family's
+  // distinct rows in order, and the problems of its own duplicates.
+  {
+    netsnap::Table b4, b6;
+    bits.reset(0, 6);
+    maybe.clear();
+    netsnap::DiagSink s = sink_into(&b4);
+    s.table6 = &b6;
+    s.bits = &bits;
+    s.maybe_twice = &maybe;
+    const int rc4 = netsnap::parse_diag_messages(data, size, &s);
+    netsnap::drop_duplicates(&s);
+    b4.ext.finish();
+    b6.ext.finish();
+    check_shape(b4, with_ext);
+    check_shape(b6, with_ext);
+    REF_CHECK(rc4 == rc, "two tables: rc %d, one %d", rc4, rc);
+    std::vector<RefRow> u4, u6;
+    for (const RefRow& r : unique) (r.family == 6 ? u6 : u4).push_back(r);
+    std::vector<uint32_t> p4, p6;
+    for (size_t k = 0; k < problems.size(); k += 2) {
+      std::vector<uint32_t>& to = ref[problems[k] - 1].family == 6 ? p6 : p4;
+      to.push_back(problems[k]);
+      to.push_back(problems[k + 1]);
+    }
+    REF_CHECK(b4.problems == p4 && b6.problems == p6, "two tables: problems differ from the reference's");
+    REF_CHECK(s.duplicates == ref.size() - unique.size(), "two tables: duplicates %zu", s.duplicates);
+    check_rows(b4, u4, raw, with_ext ? netsnap::kExtAll : 0, drops);
+    check_rows(b6, u6, raw, with_ext ? netsnap::kExtAll : 0, drops);
+  }
 }
 
 // The multicast path of the TCP destroy events (destroy_events.h: DestroyRows, what the reader

@@ -46,7 +46,11 @@ export function prepareSample(options: SnapshotOptions): { backend: Backend; req
     request.filter = filter.request;
     if (filter.hasStates) request.tcpStates = (request.tcpStates ?? 0xffffffff) & filter.tcpStates;
     if (filter.needs.owners) request.owners = true;
-    if (filter.needs.info) request.extensions = (request.extensions ?? 0) | EXT_INFO;
+    if (filter.needs.info) {
+      request.extensions = (request.extensions ?? 0) | EXT_INFO;
+      // The program reads tcp_info fields from the columns too: all of them are decoded.
+      delete request.infoFields;
+    }
   }
   const asked = netlinkAsked(options, filter);
   if (asked === '') {

@@ -124,6 +124,7 @@ export function selectInetRows(raw: RawInetTable, keep: Uint8Array): RawInetTabl
       memCount: pick(e.memCount, (m) => new Uint8Array(m))!,
       mem: columns(e.mem, (m) => new Uint32Array(m)),
     };
+    if (e.fields !== undefined) out.ext.fields = e.fields;
   }
   return out;
 }
@@ -290,6 +291,19 @@ export interface SampleRequest {
    * another namespace without `netns` ('ENOTSUP'). Ignored with source 'proc'. Native backend only.
    */
   extensions?: number;
+  /**
+   * With extensions bit 1: the tcp_info fields to decode, as increasing TCP_INFO_FIELDS indexes
+   * (RawTcpExtensions.fields then lists them); INET_DIAG_CONG is then not asked. Absent or empty:
+   * every field, and the congestion control. Native backend only.
+   */
+  infoFields?: number[];
+  /**
+   * With source 'netlink', tcp and tcp6 both asked: one dump of both families (the kernel's older
+   * TCPDIAG_GETSOCK request, for AF_UNSPEC), so the kernel walks its hash tables once instead of
+   * twice: less CPU, but on one thread (two dumps run on two). The same rows, in the same order, as
+   * two dumps. Samplers use it; one-shot snapshots do not. Native backend only.
+   */
+  oneTcpDump?: boolean;
   /**
    * With source 'netlink': the network namespace the inet files describe, as a path to its nsfs
    * file (`/proc/PID/ns/net`, `/run/netns/NAME`); netDir still names where unix comes from. The

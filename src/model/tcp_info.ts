@@ -120,8 +120,13 @@ export interface RawTcpExtensions {
   congNames: string[];
   /** INET_DIAG_SKMEMINFO: how many of the 9 values the kernel sent (0: none). */
   memCount: Uint8Array;
-  /** 9 columns of count rows, SKMEM_FIELDS order. */
+  /** 9 columns of count rows, SKMEM_FIELDS order (empty when socket memory was not asked). */
   mem: Uint32Array;
+  /**
+   * The fields decoded (TCP_INFO_FIELDS indexes, increasing; SampleRequest.infoFields): infoU32 and
+   * infoF64 hold their columns alone, in this order, and cong is all 0 (not asked). Absent: all.
+   */
+  fields?: Uint8Array;
 }
 
 /** One connection's tcp_info, by JSON name; a field the kernel did not send is left out. */
@@ -138,34 +143,50 @@ export class TcpInfoColumns {
   readonly infoLen: Uint16Array;
   private readonly raw: RawTcpExtensions;
 
-  /** Per field of TCP_INFO_FIELDS: its column and the attribute length that holds it. */
-  private readonly columns: Array<Uint32Array | Float64Array>;
+  /** Whether only some fields were decoded (RawTcpExtensions.fields); then there is no congestion(). */
+  readonly selected: boolean;
+  /** Per field of TCP_INFO_FIELDS: its column and the attribute length that holds it (null: not decoded). */
+  private readonly columns: Array<Uint32Array | Float64Array | null>;
   private readonly ends: number[];
 
   constructor(raw: RawTcpExtensions, count: number) {
     this.raw = raw;
     this.count = count;
     this.infoLen = raw.infoLen;
-    this.columns = TCP_INFO_FIELDS.map((f) => this.column(f.name));
+    const n = count;
+    const fields = raw.fields;
+    this.selected = fields !== undefined;
+    const chosen = fields === undefined ? null : new Set(fields);
+    let narrow = 0;
+    let wide = 0;
+    this.columns = TCP_INFO_FIELDS.map((f, k) => {
+      if (chosen !== null && !chosen.has(k)) return null;
+      if (f.kind === 'u64') return raw.infoF64.subarray(wide * n, ++wide * n);
+      return raw.infoU32.subarray(narrow * n, ++narrow * n);
+    });
     this.ends = TCP_INFO_FIELDS.map((f) => TCP_INFO_COLUMN.get(f.name)!.end);
+  }
+
+  private notDecoded(k: number): never {
+    throw new TypeError(`tcp_info field ${JSON.stringify(TCP_INFO_FIELDS[k]?.name ?? k)} was not decoded in this sample (infoFields)`);
   }
 
   /** The column of field k of TCP_INFO_FIELDS (see TCP_INFO_INDEX), for readers of every row. */
   columnAt(k: number): Uint32Array | Float64Array {
-    return this.columns[k]!;
+    return this.columns[k] ?? this.notDecoded(k);
   }
 
   /** Field k of row i, 0 where the kernel did not send it (for printers that omit zeros, as ss does). */
   at(k: number, i: number): number {
-    return this.infoLen[i]! >= this.ends[k]! ? this.columns[k]![i]! : 0;
+    const c = this.columns[k] ?? this.notDecoded(k);
+    return this.infoLen[i]! >= this.ends[k]! ? c[i]! : 0;
   }
 
   /** The column of one tcp_info field (u32 or f64), `count` rows; read it where has(name, i). */
   column(name: string): Uint32Array | Float64Array {
-    const c = TCP_INFO_COLUMN.get(name);
-    if (c === undefined) throw new TypeError(`no tcp_info field ${JSON.stringify(name)}`);
-    const n = this.count;
-    return c.wide ? this.raw.infoF64.subarray(c.column * n, (c.column + 1) * n) : this.raw.infoU32.subarray(c.column * n, (c.column + 1) * n);
+    const k = TCP_INFO_INDEX.get(name);
+    if (k === undefined) throw new TypeError(`no tcp_info field ${JSON.stringify(name)}`);
+    return this.columnAt(k);
   }
 
   /** Whether row i has tcp_info at all (TIME_WAIT, request sockets and UDP have none). */
@@ -175,11 +196,11 @@ export class TcpInfoColumns {
 
   /** A field of row i, or undefined when the kernel did not send it (no tcp_info, or a shorter one). */
   value(name: string, i: number): number | undefined {
-    const c = TCP_INFO_COLUMN.get(name);
-    if (c === undefined) throw new TypeError(`no tcp_info field ${JSON.stringify(name)}`);
-    if (this.infoLen[i]! < c.end) return undefined;
-    const n = this.count;
-    return c.wide ? this.raw.infoF64[c.column * n + i] : this.raw.infoU32[c.column * n + i];
+    const k = TCP_INFO_INDEX.get(name);
+    if (k === undefined) throw new TypeError(`no tcp_info field ${JSON.stringify(name)}`);
+    const c = this.columnAt(k);
+    if (this.infoLen[i]! < this.ends[k]!) return undefined;
+    return c[i];
   }
 
   /** Row i's tcp_info as an object (null without one); bitfields decoded, raw bitfield bytes left out. */
@@ -188,9 +209,10 @@ export class TcpInfoColumns {
     if (len === 0) return null;
     const out: TcpInfo = {};
     for (let k = 0; k < TCP_INFO_FIELDS.length; k++) {
-      if (len < this.ends[k]!) continue;
+      const c = this.columns[k]!;
+      if (len < this.ends[k]! || c === null) continue;
       const f = TCP_INFO_FIELDS[k]!;
-      const v = this.columns[k]![i]!;
+      const v = c[i]!;
       if (f.name === 'wscaleByte') {
         out.sndWscale = v & 0x0f;
         out.rcvWscale = v >> 4;

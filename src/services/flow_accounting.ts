@@ -110,6 +110,8 @@ export interface ThroughputTick {
 /** What the accounting reads of a sample. */
 export type FlowInput = Pick<Snapshot, 'takenAt' | 'inet' | 'owners' | 'processCgroups'>;
 
+/** The tcp_info fields a live sample must hold for the accounting (SnapshotOptions.infoFields). */
+export const FLOW_INFO_FIELDS: readonly string[] = ['rttUs', 'bytesAcked', 'bytesReceived', 'bytesRetrans'];
 const IDX = {
   acked: TCP_INFO_INDEX.get('bytesAcked')!,
   received: TCP_INFO_INDEX.get('bytesReceived')!,

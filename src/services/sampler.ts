@@ -50,6 +50,8 @@ export interface SamplerOptions {
   source?: SourceOption;
   /** As SnapshotOptions.info, memory and cgroup: netlink's tcp_info, skmem and cgroups (native only). */
   info?: boolean;
+  /** As SnapshotOptions.infoFields: with `info`, decode only these tcp_info fields. */
+  infoFields?: readonly string[];
   memory?: boolean;
   cgroup?: boolean;
   /**
@@ -119,7 +121,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   const sampled: SnapshotOptions = {
     protocols: options.protocols, families: options.families, procRoot: options.procRoot, netDir: options.netDir,
     backend: options.backend, source: options.source, info: options.info, memory: options.memory, cgroup: options.cgroup,
-    filter: options.filter,
+    filter: options.filter, ...(options.infoFields === undefined ? {} : { infoFields: options.infoFields }),
   };
   const { backend, request, filter } = prepareSample(sampled);
   if (options.flows !== undefined && typeof options.flows !== 'boolean') throw new TypeError('flows must be a boolean');
@@ -187,7 +189,8 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
       }
     }
     const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
-    const raw = await backend.sampleAsync({ ...request, owners: direct || inTick, reuse });
+    // Ticks use one dump for tcp and tcp6 (native): a poller's cost is CPU, tick after tick.
+    const raw = await backend.sampleAsync({ ...request, owners: direct || inTick, reuse, ...(backend.name === 'native' ? { oneTcpDump: true } : {}) });
     checkDumps(request, raw, asked);
     reportFilterPlaces(filter, raw);
     older = newer;

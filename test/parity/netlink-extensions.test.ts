@@ -10,7 +10,9 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/backends/native';
 import { inetLayout, type RawInetTable, type RawSample, type SampleRequest } from '../../src/model/contract';
-import { SKMEM_FIELDS, TCP_INFO_COLUMN, TCP_INFO_FIELDS, TCP_INFO_SIZE, type RawTcpExtensions } from '../../src/model/tcp_info';
+import { snapshot } from '../../src/index';
+import { SKMEM_FIELDS, TCP_INFO_COLUMN, TCP_INFO_FIELDS, TCP_INFO_INDEX, TCP_INFO_SIZE, TcpInfoColumns, type RawTcpExtensions } from '../../src/model/tcp_info';
+import { ensureDebianPackage } from '../helpers/debian';
 import { BASIC } from '../helpers/env';
 import { once, timeWaitOnLoopback } from '../helpers/sockets';
 
@@ -67,11 +69,17 @@ function rowsOf(table: RawInetTable): Row[] {
     const mem = new Map<string, number>();
     if (e) {
       info = new Map();
-      for (const f of TCP_INFO_FIELDS) {
-        const c = TCP_INFO_COLUMN.get(f.name)!;
-        info.set(f.name, c.wide ? e.infoF64[c.column * n + i]! : e.infoU32[c.column * n + i]!);
+      if (e.fields === undefined) {
+        for (const f of TCP_INFO_FIELDS) {
+          const c = TCP_INFO_COLUMN.get(f.name)!;
+          info.set(f.name, c.wide ? e.infoF64[c.column * n + i]! : e.infoU32[c.column * n + i]!);
+        }
+      } else {
+        // Only some fields decoded (infoFields): read through the model's columns.
+        const cols = new TcpInfoColumns(e, n);
+        for (const k of e.fields) info.set(TCP_INFO_FIELDS[k]!.name, cols.columnAt(k)[i]!);
       }
-      SKMEM_FIELDS.forEach((name, k) => mem.set(name, e.mem[k * n + i]!));
+      if (e.mem.length > 0) SKMEM_FIELDS.forEach((name, k) => mem.set(name, e.mem[k * n + i]!));
     }
     out.push({
       state: state[i]!, localPort: lp[i]!, remotePort: rp[i]!, inode: inode[i]!, drops: drops[i]!,
@@ -292,6 +300,170 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
     expect(e.infoF64.length).toBe(n * TCP_INFO_FIELDS.filter((f) => f.kind === 'u64').length);
     expect(e.mem.length).toBe(n * SKMEM_FIELDS.length);
     expect(mine(rowsOf(again)).server.info!.get('bytesReceived')).toBe(1000);
+  });
+});
+
+describe('only the tcp_info fields asked (infoFields), and tcp with tcp6 in one dump (native)', () => {
+  let listener: net.Server;
+  let listener6: net.Server;
+  const clients: net.Socket[] = [];
+  const accepted: net.Socket[] = [];
+  let port = 0;
+  let port6 = 0;
+  const CHOSEN = ['rttUs', 'bytesAcked', 'bytesReceived', 'bytesRetrans', 'cwnd'];
+  const chosen = CHOSEN.map((n) => TCP_INFO_INDEX.get(n)!).sort((a, b) => a - b);
+
+  beforeAll(async () => {
+    listener = net.createServer((c) => accepted.push(c));
+    listener.listen({ port: 0, host: '127.0.0.1' });
+    await once(listener, 'listening');
+    port = (listener.address() as net.AddressInfo).port;
+    listener6 = net.createServer((c) => accepted.push(c));
+    listener6.listen({ port: 0, host: '::1' });
+    await once(listener6, 'listening');
+    port6 = (listener6.address() as net.AddressInfo).port;
+    for (const [p, host] of [[port, '127.0.0.1'], [port, '127.0.0.1'], [port6, '::1'], [port6, '::1']] as const) {
+      const c = net.connect(p, host);
+      await once(c, 'connect');
+      // 700 bytes each way, read in full: known counters that stay put.
+      const got = new Promise<void>((r) => { let n = 0; c.on('data', (d: Buffer) => { n += d.length; if (n >= 700) r(); }); });
+      c.write(Buffer.alloc(700, 0x61));
+      clients.push(c);
+      await sleep(20);
+      const a = accepted[accepted.length - 1]!;
+      a.write(Buffer.alloc(700, 0x62));
+      await got;
+    }
+    await sleep(100); // the last ACKs
+  });
+
+  afterAll(() => {
+    for (const c of [...clients, ...accepted]) c.destroy();
+    listener?.close();
+    listener6?.close();
+  });
+
+  /** This test's rows of listener port p: the listener and both ends of its two connections. */
+  const ours = (t: RawInetTable, p: number) => {
+    const L = inetLayout(t.capacity);
+    const lp = new Uint16Array(t.buffer, L.localPort, t.count);
+    const rp = new Uint16Array(t.buffer, L.remotePort, t.count);
+    const st = new Uint8Array(t.buffer, L.state, t.count);
+    const mine = new Set(clients.map((c) => c.localPort!));
+    const rows: number[] = [];
+    for (let i = 0; i < t.count; i++) {
+      if ((lp[i] === p && st[i] === 10) || (lp[i] === p && mine.has(rp[i]!)) || (rp[i] === p && mine.has(lp[i]!))) rows.push(i);
+    }
+    return rows;
+  };
+  const sports = () => clients.filter((c) => c.remotePort === port).map((c) => `sport = ${c.localPort}`).join(' or ');
+
+  it('decodes those fields alone, in struct order, with no congestion control or socket memory', () => {
+    const full = tableOf(addon.sample(request(['tcp'], { extensions: 1 })), 'tcp');
+    const sub = tableOf(addon.sample(request(['tcp'], { extensions: 1, infoFields: chosen })), 'tcp');
+    const e = sub.ext!;
+    const n = sub.count;
+    expect([...e.fields!]).toEqual(chosen);
+    const wide = chosen.filter((k) => TCP_INFO_FIELDS[k]!.kind === 'u64').length;
+    expect(e.infoF64.length).toBe(n * wide);
+    expect(e.infoU32.length).toBe(n * (chosen.length - wide));
+    expect(e.congNames).toEqual([]);
+    expect(e.cong.every((c) => c === 0)).toBe(true);
+    expect(e.mem.length).toBe(0);
+    expect(e.memCount.every((c) => c === 0)).toBe(true);
+    const a = new TcpInfoColumns(full.ext!, full.count);
+    const b = new TcpInfoColumns(sub.ext!, sub.count);
+    expect(b.selected).toBe(true);
+    expect(a.selected).toBe(false);
+    const rowsA = ours(full, port);
+    const rowsB = ours(sub, port);
+    expect(rowsB.length).toBe(5); // the listener and both ends of two connections
+    const byCookie = (t: RawInetTable, rows: number[]) => new Map(rows.map((i) => [t.cookie![i]!, i]));
+    const mapA = byCookie(full, rowsA);
+    let connections = 0;
+    for (const i of rowsB) {
+      const j = mapA.get(sub.cookie![i]!)!;
+      expect(j, 'the same socket in both dumps').toBeDefined();
+      for (const name of ['bytesAcked', 'bytesReceived', 'bytesRetrans']) expect(b.value(name, i), name).toBe(a.value(name, j));
+      const info = b.info(i)!;
+      expect(Object.keys(info).sort()).toEqual([...CHOSEN].sort());
+      if (info.bytesReceived === 700) {
+        connections++;
+        expect(info.rttUs).toBeGreaterThan(0);
+        expect(info.cwnd).toBeGreaterThan(0);
+      }
+    }
+    expect(connections).toBe(4);
+    expect(() => b.column('mss')).toThrow(/"mss" was not decoded in this sample/);
+    expect(() => b.at(TCP_INFO_INDEX.get('mss')!, 0)).toThrow(/not decoded/);
+    expect(() => b.value('lost', 0)).toThrow(/not decoded/);
+  });
+
+  it('through the library: sockets carry those fields alone and no congestion; a filter on tcp_info decodes all', () => {
+    const snap = snapshot({ protocols: ['tcp'], families: [4], info: true, infoFields: ['bytesAcked', 'rttUs'], source: 'netlink' });
+    const t = snap.inet[0]!;
+    const i = ours(t.raw, port).find((r) => t.remotePort[r] === port)!;
+    const s = snap.inetSocket(t, i);
+    expect(Object.keys(s.info!).sort()).toEqual(['bytesAcked', 'rttUs']);
+    expect(s.info!.bytesAcked).toBe(701);
+    expect('congestion' in s).toBe(false);
+    const filtered = snapshot({ protocols: ['tcp'], families: [4], info: true, infoFields: ['bytesAcked'], source: 'netlink', filter: `rtt > 0 and dport = ${port} and (${sports()})` });
+    const f = filtered.inet[0]!;
+    expect(f.count).toBe(2);
+    expect(f.ext!.selected).toBe(false);
+    expect(f.ext!.value('mss', 0)).toBeGreaterThan(0);
+    expect(() => snapshot({ info: true, infoFields: ['nope'] })).toThrow(/no tcp_info field "nope"/);
+    expect(() => snapshot({ infoFields: ['rttUs'] })).toThrow(/needs info: true/);
+  });
+
+  it('rejects bad infoFields with a TypeError', async () => {
+    for (const infoFields of [[5, 3], [3, 3], [TCP_INFO_FIELDS.length], [-1], [1.5], ['1'], 7, {}]) {
+      const r = request(['tcp'], { extensions: 1, infoFields: infoFields as number[] });
+      expect(() => addon.sample(r), JSON.stringify(infoFields)).toThrow(TypeError);
+      await expect(addon.sampleAsync(r)).rejects.toThrow(TypeError);
+    }
+    expect(() => addon.sample(request(['tcp'], { extensions: 2, infoFields: [1] }))).toThrow(/needs extensions bit 1/);
+  });
+
+  it('tcp and tcp6 in one dump (oneTcpDump): the rows, order and columns of two dumps', async () => {
+    for (const extra of [{}, { extensions: 3 }, { extensions: 1, infoFields: chosen }] as Partial<SampleRequest>[]) {
+      const both = await addon.sampleAsync(request(['tcp', 'tcp6'], { ...extra, oneTcpDump: true }));
+      const alone4 = tableOf(addon.sample(request(['tcp'], extra)), 'tcp');
+      const alone6 = tableOf(addon.sample(request(['tcp6'], extra)), 'tcp6');
+      for (const [name, alone, p] of [['tcp', alone4, port], ['tcp6', alone6, port6]] as const) {
+        const t = tableOf(both, name);
+        const pick = (x: RawInetTable) => { const all = rowsOf(x); return ours(x, p).map((i) => all[i]!); };
+        const a = pick(t);
+        const b = pick(alone);
+        expect(a.length, name).toBe(5);
+        // The same sockets in the same order, with the same values (the byte counters stay put).
+        expect(a.map((r) => r.cookie), name).toEqual(b.map((r) => r.cookie));
+        const strip = (r: Row) => ({ ...r, mem: [...r.mem.entries()].filter(([k]) => !['rmemAlloc', 'wmemAlloc', 'fwdAlloc', 'wmemQueued'].includes(k)), info: r.info === null ? null : ['bytesAcked', 'bytesReceived', 'bytesRetrans'].map((k) => r.info!.get(k)) });
+        expect(a.map(strip), name).toEqual(b.map(strip));
+        // Every row of a family's table is of that family.
+        const fam = new Uint8Array(t.buffer, inetLayout(t.capacity).family, t.count);
+        expect(fam.every((f) => f === (name === 'tcp' ? 4 : 6)), name).toBe(true);
+      }
+    }
+  });
+
+  it('oneTcpDump sends one request of the older kind (TCPDIAG_GETSOCK) for both; else one per file', () => {
+    const missing = ensureDebianPackage('/usr/bin/strace', 'strace');
+    if (missing) throw new Error(missing);
+    const types = (files: string[], oneTcpDump?: boolean) => {
+      const asked = request(files, { extensions: 1, ...(oneTcpDump === undefined ? {} : { oneTcpDump }) });
+      const script = `require(${JSON.stringify(loaded.ok ? loaded.path : '')}).sample(${JSON.stringify(asked)})`;
+      const out = path.join(fs.mkdtempSync('/tmp/netsnap-strace-'), 'trace');
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sendmsg', '-o', out, process.execPath, '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      const trace = fs.readFileSync(out, 'utf8');
+      fs.rmSync(path.dirname(out), { recursive: true, force: true });
+      return (trace.match(/nlmsg_type=[A-Z_0-9x]+/g) ?? []).sort();
+    };
+    expect(types(['tcp', 'tcp6', 'udp'], true)).toEqual(['nlmsg_type=0x12', 'nlmsg_type=0x14']);
+    expect(types(['tcp', 'tcp6', 'udp'])).toEqual(['nlmsg_type=0x14', 'nlmsg_type=0x14', 'nlmsg_type=0x14']);
+    expect(types(['tcp', 'udp'], true)).toEqual(['nlmsg_type=0x14', 'nlmsg_type=0x14']);
+    expect(() => addon.sample(request(['tcp'], { oneTcpDump: 1 as unknown as boolean }))).toThrow(/oneTcpDump must be a boolean/);
   });
 });
 
