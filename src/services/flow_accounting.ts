@@ -112,6 +112,8 @@ export type FlowInput = Pick<Snapshot, 'takenAt' | 'inet' | 'owners' | 'processC
 
 /** The tcp_info fields a live sample must hold for the accounting (SnapshotOptions.infoFields). */
 export const FLOW_INFO_FIELDS: readonly string[] = ['rttUs', 'bytesAcked', 'bytesReceived', 'bytesRetrans'];
+/** The TCP states a live sample needs (SnapshotOptions.tcpStates): all but TIME_WAIT, which has no bytes to count. */
+export const FLOW_TCP_STATES = (0xffffffff & ~(1 << 6)) >>> 0;
 const IDX = {
   acked: TCP_INFO_INDEX.get('bytesAcked')!,
   received: TCP_INFO_INDEX.get('bytesReceived')!,
@@ -154,6 +156,11 @@ interface Owner {
 type CookieKey = number | bigint;
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const TWO_32 = 4294967296;
+
+/** Whether entry k of a sorted inode column is the first one of `inode`. */
+function firstEntryAt(inodes: Float64Array, k: number, inode: number): boolean {
+  return k >= 0 && k < inodes.length && inodes[k] === inode && (k === 0 || inodes[k - 1] !== inode);
+}
 
 /** The cookie of row i as a number when exact (below 2^53), else the BigInt. */
 function cookieKey(words: Uint32Array | null, cookies: BigUint64Array, i: number): CookieKey {
@@ -712,6 +719,7 @@ export class FlowAccounting {
     // next row is most often the connection after the previous row's in the previous tick's list,
     // found by comparing two numbers; the Map is asked only when that guess fails.
     let guess = 0;
+    let shift = 0;
     const previousCount = previousLive.length;
     const tables = snap.inet;
     for (let ti = 0; ti < tables.length; ti++) {
@@ -775,13 +783,20 @@ export class FlowAccounting {
           re = Math.max(0, retrans - this.retrans[s]!);
         }
         // The index entry of the inode: where it was last tick (the index is sorted by inode and
-        // changes little from tick to tick), else a binary search.
+        // changes little from tick to tick), or as far from it as the last one moved, else a binary
+        // search.
         const inode = t.inode[i]!;
         let entry = -1;
         if (inode !== 0 && index !== null) {
           const g = found ? this.ownerEntry[s]! : -1;
           const inodes = index.inodes;
-          entry = g >= 0 && inodes[g] === inode && (g === 0 || inodes[g - 1] !== inode) ? g : index.first(inode);
+          if (firstEntryAt(inodes, g, inode)) entry = g;
+          else if (g >= 0 && firstEntryAt(inodes, g + shift, inode)) entry = g + shift;
+          else {
+            entry = index.first(inode);
+            // Entries added or gone before it move the ones after it alike: the next guess moves too.
+            if (g >= 0 && entry >= 0) shift = entry - g;
+          }
         }
         this.ownerEntry[s] = entry;
         const seenOwner = ownerAt(entry);

@@ -50,6 +50,8 @@ export interface SamplerOptions {
   source?: SourceOption;
   /** As SnapshotOptions.info, memory and cgroup: netlink's tcp_info, skmem and cgroups (native only). */
   info?: boolean;
+  /** As SnapshotOptions.tcpStates: the TCP states sampled (bit 1 << state). Default: all. */
+  tcpStates?: number;
   /** As SnapshotOptions.infoFields: with `info`, decode only these tcp_info fields. */
   infoFields?: readonly string[];
   memory?: boolean;
@@ -122,6 +124,7 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     protocols: options.protocols, families: options.families, procRoot: options.procRoot, netDir: options.netDir,
     backend: options.backend, source: options.source, info: options.info, memory: options.memory, cgroup: options.cgroup,
     filter: options.filter, ...(options.infoFields === undefined ? {} : { infoFields: options.infoFields }),
+    ...(options.tcpStates === undefined ? {} : { tcpStates: options.tcpStates }),
   };
   const { backend, request, filter } = prepareSample(sampled);
   if (options.flows !== undefined && typeof options.flows !== 'boolean') throw new TypeError('flows must be a boolean');

@@ -13,7 +13,7 @@ import type { DestroySubscription } from '../model/contract';
 import { createSampler, type Sampler } from './sampler';
 import type { Snapshot } from '../model/snapshot';
 import { compileFilter } from '../filter/compile';
-import { FLOW_INFO_FIELDS, FlowAccounting, type ThroughputTick } from './flow_accounting';
+import { FLOW_INFO_FIELDS, FLOW_TCP_STATES, FlowAccounting, type ThroughputTick } from './flow_accounting';
 
 export { GROUP_BYS, networkOf } from './flow_accounting';
 export type {
@@ -96,7 +96,7 @@ export function createThroughput(options: ThroughputOptions = {}): Throughput {
   if (typeof interval !== 'number' || !(interval > 0)) throw new TypeError('interval must be > 0 seconds');
   const owners = options.owners ?? true;
   const sampler: Sampler<null> = createSampler({
-    interval, protocols: ['tcp', 'udp'], owners, info: true, infoFields: FLOW_INFO_FIELDS, flows: false, cgroup: options.containers ?? false, procRoot: options.procRoot,
+    interval, protocols: ['tcp', 'udp'], owners, info: true, infoFields: FLOW_INFO_FIELDS, tcpStates: FLOW_TCP_STATES, flows: false, cgroup: options.containers ?? false, procRoot: options.procRoot,
     backend: options.backend, source: 'netlink', diff: false, ...(options.filter === undefined ? {} : { filter: options.filter }),
   });
   const tracker = createFlowTracker({ interval, backend: options.backend, ...(options.filter === undefined ? {} : { filter: options.filter }) });

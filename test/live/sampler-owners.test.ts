@@ -108,6 +108,33 @@ describe(`incremental owner resolution (${backend.name})`, () => {
     else expect([stats.fullScans, stats.incrementalScans]).toEqual([1, 5]);
   }, 180_000);
 
+  it('tcpStates: every tick holds only the TCP states asked, and each one of them', async () => {
+    const child = await startChild();
+    try {
+      await child.ask(`connect ${child.port}`);
+      await child.ask(`connect ${child.port}`);
+      const all = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false });
+      const listeners = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false, tcpStates: 1 << 10 });
+      const noListeners = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false, tcpStates: (0xffffffff & ~(1 << 10)) >>> 0 });
+      try {
+        for (let k = 0; k < 2; k++) {
+          const [a, l, n] = [await all.next(), await listeners.next(), await noListeners.next()];
+          const mine = (s: Snapshot) => [...s.inetSockets()].filter((r) => r.localPort === child.port || r.remotePort === child.port);
+          const states = (s: Snapshot) => mine(s).map((r) => r.stateName).sort();
+          expect(states(a.snapshot)).toEqual(['ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'LISTEN']);
+          expect(states(l.snapshot)).toEqual(['LISTEN']);
+          expect(states(n.snapshot)).toEqual(['ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED']);
+        }
+      } finally {
+        all.close();
+        listeners.close();
+        noListeners.close();
+      }
+    } finally {
+      child.proc.kill();
+    }
+  });
+
   it('a socket made before it is listed (socket(), then listen() with no new fd) is owned in the first tick that lists it', async () => {
     // The process makes the socket; a full scan meets it while no table lists it yet; then it
     // listens on the same fd, so its fd count does not change and no poll sends us to it again.
