@@ -5,9 +5,11 @@
 #ifndef NETSNAP_LAYOUT_H_
 #define NETSNAP_LAYOUT_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 namespace netsnap {
 
@@ -70,6 +72,32 @@ inline InetLayout inet_layout(size_t capacity) {
   l.timer_kind = c.at(1);
   l.byte_length = c.end();
   return l;
+}
+
+// The inet columns of a layout as (offset, bytes per row), in layout order.
+struct ColumnSpan {
+  size_t offset, width;
+};
+inline std::array<ColumnSpan, 15> inet_columns(const InetLayout& l) {
+  return {{{l.inode, 8}, {l.tx_queue, 4}, {l.rx_queue, 4}, {l.timer_jiffies, 4}, {l.retransmits, 4},
+           {l.uid, 4}, {l.timeout, 4}, {l.drops, 4}, {l.local_port, 2}, {l.remote_port, 2},
+           {l.local_addr, 16}, {l.remote_addr, 16}, {l.family, 1}, {l.state, 1}, {l.timer_kind, 1}}};
+}
+
+// Removes the rows at `rows` (increasing) from `n` rows of `width` bytes at `base`, the others
+// kept in order at the front. Returns how many are left.
+inline size_t compact_rows(uint8_t* base, size_t n, size_t width, const std::vector<size_t>& rows) {
+  size_t w = 0;
+  size_t k = 0;
+  for (size_t r = 0; r < n; r++) {
+    if (k < rows.size() && rows[k] == r) {
+      k++;
+      continue;
+    }
+    if (w != r) std::memmove(base + w * width, base + r * width, width);
+    w++;
+  }
+  return w;
 }
 
 // Caller checked unix_capacity_fits(capacity).

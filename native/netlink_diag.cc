@@ -36,21 +36,11 @@ bool grow_table(Table* t, size_t capacity) {
   uint8_t* buffer = static_cast<uint8_t*>(std::calloc(to.byte_length, 1));
   if (buffer == nullptr) return false;
   if (t->count > 0) {
-    const InetLayout from = inet_layout(t->capacity);
-    const size_t n = t->count;
-    const struct {
-      size_t from, to, width;
-    } cols[] = {
-        {from.inode, to.inode, 8},           {from.tx_queue, to.tx_queue, 4},
-        {from.rx_queue, to.rx_queue, 4},     {from.timer_jiffies, to.timer_jiffies, 4},
-        {from.retransmits, to.retransmits, 4}, {from.uid, to.uid, 4},
-        {from.timeout, to.timeout, 4},       {from.drops, to.drops, 4},
-        {from.local_port, to.local_port, 2}, {from.remote_port, to.remote_port, 2},
-        {from.local_addr, to.local_addr, 16}, {from.remote_addr, to.remote_addr, 16},
-        {from.family, to.family, 1},         {from.state, to.state, 1},
-        {from.timer_kind, to.timer_kind, 1},
-    };
-    for (const auto& c : cols) std::memcpy(buffer + c.to, t->buffer + c.from, c.width * n);
+    const auto from = inet_columns(inet_layout(t->capacity));
+    const auto into = inet_columns(to);
+    for (size_t c = 0; c < from.size(); c++) {
+      std::memcpy(buffer + into[c].offset, t->buffer + from[c].offset, from[c].width * t->count);
+    }
   }
   if (!t->buffer_reused) std::free(t->buffer);
   t->buffer = buffer;
@@ -178,41 +168,15 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
 // Removes the rows at `rows` (increasing) of an inet table before its ext is finished.
 void remove_rows(Table* t, const std::vector<size_t>& rows) {
   if (rows.empty()) return;
-  const InetLayout L = inet_layout(t->capacity);
-  const struct {
-    size_t offset, width;
-  } cols[] = {
-      {L.inode, 8},       {L.tx_queue, 4},    {L.rx_queue, 4},   {L.timer_jiffies, 4}, {L.retransmits, 4},
-      {L.uid, 4},         {L.timeout, 4},     {L.drops, 4},      {L.local_port, 2},    {L.remote_port, 2},
-      {L.local_addr, 16}, {L.remote_addr, 16}, {L.family, 1},    {L.state, 1},         {L.timer_kind, 1},
-  };
   const size_t n = t->count;
-  for (const auto& c : cols) {
+  for (const ColumnSpan& c : inet_columns(inet_layout(t->capacity))) {
     uint8_t* base = t->buffer + c.offset;
-    size_t w = 0;
-    size_t k = 0;
-    for (size_t r = 0; r < n; r++) {
-      if (k < rows.size() && rows[k] == r) {
-        k++;
-        continue;
-      }
-      if (w != r) std::memmove(base + w * c.width, base + r * c.width, c.width);
-      w++;
-    }
+    const size_t left = compact_rows(base, n, c.width, rows);
     // The freed rows read as zeros, as a fresh table's.
-    std::memset(base + w * c.width, 0, (n - w) * c.width);
+    std::memset(base + left * c.width, 0, (n - left) * c.width);
   }
   auto erase = [&](auto& v) {
-    size_t w = 0;
-    size_t k = 0;
-    for (size_t r = 0; r < v.size(); r++) {
-      if (k < rows.size() && rows[k] == r) {
-        k++;
-        continue;
-      }
-      v[w++] = v[r];
-    }
-    v.resize(w);
+    v.resize(compact_rows(reinterpret_cast<uint8_t*>(v.data()), v.size(), sizeof(v[0]), rows));
   };
   erase(t->backlog);
   erase(t->cookie);
@@ -274,28 +238,37 @@ void drop_duplicates(DiagSink* sink) {
   CookieSet suspects;
   suspects.reset(maybe.size());
   for (const auto& m : maybe) suspects.insert(m.table->cookie[m.row]);
+  // A row that is not a suspect came before every other row of its cookie (else its bit would
+  // have been set): those cookies are taken already. `maybe` lists each table's rows in order.
+  CookieSet taken;
+  taken.reset(maybe.size());
   for (Table* t : {sink->table, sink->table6}) {
     if (t == nullptr) continue;
-    CookieSet first;
-    first.reset(maybe.size());
-    std::vector<size_t> rows;
+    std::vector<size_t> suspect_rows;
+    for (const auto& m : maybe) {
+      if (m.table == t) suspect_rows.push_back(m.row);
+    }
+    size_t k = 0;
     for (size_t r = 0; r < t->count; r++) {
-      const uint64_t c = t->cookie[r];
-      if (suspects.contains(c) && !first.insert(c)) rows.push_back(r);
-    }
-    if (rows.empty()) continue;
-    // Each removed row is a suspect (its bit was set when it came): its record number is there.
-    for (const size_t r : rows) {
-      size_t record = 0;
-      for (const auto& m : maybe) {
-        if (m.table == t && m.row == r) record = m.record;
+      if (k < suspect_rows.size() && suspect_rows[k] == r) {
+        k++;
+        continue;
       }
-      t->problems.push_back(record > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(record));
-      t->problems.push_back(problem::kNetlinkDuplicate);
+      const uint64_t c = t->cookie[r];
+      if (suspects.contains(c)) taken.insert(c);
     }
-    sink->duplicates += rows.size();
-    remove_rows(t, rows);
   }
+  // The suspects in the dump's order (maybe is): the first of a cookie not taken yet is kept.
+  std::vector<size_t> drop4, drop6;
+  for (const auto& m : maybe) {
+    if (taken.insert(m.table->cookie[m.row])) continue;
+    (m.table == sink->table ? drop4 : drop6).push_back(m.row);
+    m.table->problems.push_back(m.record > UINT32_MAX ? UINT32_MAX : static_cast<uint32_t>(m.record));
+    m.table->problems.push_back(problem::kNetlinkDuplicate);
+    sink->duplicates++;
+  }
+  remove_rows(sink->table, drop4);
+  if (sink->table6 != nullptr) remove_rows(sink->table6, drop6);
   maybe.clear();
 }
 

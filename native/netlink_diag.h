@@ -120,9 +120,9 @@ constexpr int kDiagDone = 0;  // NLMSG_DONE seen
 int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink);
 
 // After a dump into sink->bits: of the rows in sink->maybe_twice, the ones whose cookie an earlier
-// row of their table has are removed from it (kept: the first), each counted in sink->duplicates
-// and noted in its table's problems as kNetlinkDuplicate with its record number. Before
-// TcpExtensions::finish().
+// record of the dump has (in either table) are removed (kept: the first), each counted in
+// sink->duplicates and noted in its table's problems as kNetlinkDuplicate with its record number,
+// as the cookie set does for one table. Before TcpExtensions::finish().
 void drop_duplicates(DiagSink* sink);
 
 // One inet_diag dump.

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "layout.h"
+
 namespace netsnap {
 
 static_assert(kTcpInfoFieldCount == kTcpInfoU32Columns + kTcpInfoF64Columns, "every field has a column");
@@ -135,19 +137,9 @@ namespace {
 // Removes the rows at `rows` (increasing) of a row-major vector of `width` elements per row.
 template <typename V>
 void erase_rows(V& v, size_t width, const std::vector<size_t>& rows) {
-  if (rows.empty() || width == 0) return;
-  const size_t n = v.size() / width;
-  size_t w = 0;
-  size_t k = 0;
-  for (size_t r = 0; r < n; r++) {
-    if (k < rows.size() && rows[k] == r) {
-      k++;
-      continue;
-    }
-    if (w != r) std::memmove(&v[w * width], &v[r * width], width * sizeof(v[0]));
-    w++;
-  }
-  v.resize(w * width);
+  if (width == 0) return;
+  const size_t left = compact_rows(reinterpret_cast<uint8_t*>(v.data()), v.size() / width, width * sizeof(v[0]), rows);
+  v.resize(left * width);
 }
 
 }  // namespace
