@@ -113,13 +113,14 @@ describe(`incremental owner resolution (${backend.name})`, () => {
     try {
       await child.ask(`connect ${child.port}`);
       await child.ask(`connect ${child.port}`);
-      const all = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false });
-      const listeners = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false, tcpStates: 1 << 10 });
-      const noListeners = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false, tcpStates: (0xffffffff & ~(1 << 10)) >>> 0 });
+      // Owners on: the child's own sockets, never a TIME_WAIT remnant of another test on a reused port.
+      const all = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false, owners: true });
+      const listeners = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false, owners: true, tcpStates: 1 << 10 });
+      const noListeners = createSampler({ interval: 0, protocols: ['tcp'], families: [4], diff: false, owners: true, tcpStates: (0xffffffff & ~(1 << 10)) >>> 0 });
       try {
         for (let k = 0; k < 2; k++) {
           const [a, l, n] = [await all.next(), await listeners.next(), await noListeners.next()];
-          const mine = (s: Snapshot) => [...s.inetSockets()].filter((r) => r.localPort === child.port || r.remotePort === child.port);
+          const mine = (s: Snapshot) => [...s.inetSockets()].filter((r) => r.owners.some((o) => o.pid === child.proc.pid));
           const states = (s: Snapshot) => mine(s).map((r) => r.stateName).sort();
           expect(states(a.snapshot)).toEqual(['ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'ESTABLISHED', 'LISTEN']);
           expect(states(l.snapshot)).toEqual(['LISTEN']);
