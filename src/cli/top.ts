@@ -3,7 +3,6 @@
 // the grouping, s the sort column, q quits); otherwise one plain table per tick, appended, or
 // (--ndjson) one JSON line per tick (schema/top-v1.schema.json). Native backend only.
 import { createThroughput, GROUP_BYS, type Flow, type GroupBy, type Throughput, type ThroughputTick } from '../services/throughput';
-import { Grid } from '../services/schedule';
 import { isNetsnapError, usageError } from '../model/errors';
 import { stringifyJson, type Json } from '../format/json';
 import { utf8, type Output } from './output';
@@ -384,15 +383,17 @@ export async function runTop(argv: string[], io: Output): Promise<number> {
   return screen ? runScreen(tp, run, io, show) : runLines(tp, run, io, show);
 }
 
-/** Ticks on a fixed grid until `count`, or until stop() is called (which ends the wait at once). */
-async function loop(tp: Throughput, run: Run, stopped: () => boolean, grid: Grid, each: (t: ThroughputTick) => void): Promise<void> {
+/**
+ * Ticks on the throughput's grid until `count`, or until stop() (which closes `tp`: a wait for the
+ * next slot ends at once). Each tick's sample is taken on its slot while the tick before is
+ * accounted and drawn (the sampler's pipelined iterator).
+ */
+async function loop(tp: Throughput, run: Run, stopped: () => boolean, each: (t: ThroughputTick) => void): Promise<void> {
   let n = 0;
-  while (!stopped()) {
-    const t = await tp.next();
+  for await (const t of tp) {
     if (stopped()) break;
     each(t);
     if (run.count > 0 && ++n >= run.count) break;
-    if (!(await grid.next())) break;
   }
 }
 
@@ -406,21 +407,19 @@ function onSignals(stop: () => void): () => void {
 
 /** A pipe, a file or --ndjson: every tick appended. */
 async function runLines(tp: Throughput, run: Run, io: Output, show: ShowLabel): Promise<number> {
-  const grid = new Grid(run.interval * 1000);
   let stopped = false;
   const stop = () => {
     stopped = true;
-    grid.stop();
+    tp.close();
   };
   const off = onSignals(stop);
   try {
-    await loop(tp, run, () => stopped, grid, (t) => {
+    await loop(tp, run, () => stopped, (t) => {
       if (run.ndjson) io.out(`${stringifyJson(tickJson(t, run.view))}\n`);
       else io.out(utf8(`${screenLines(t, run.view, run.interval, null, false, show).join('\n')}\n\n`));
     });
   } finally {
     off();
-    grid.stop();
     tp.close();
   }
   return 0;
@@ -428,7 +427,6 @@ async function runLines(tp: Throughput, run: Run, io: Output, show: ShowLabel): 
 
 /** The full-screen view: alternate screen, redrawn every tick, on a key and on a resize. */
 async function runScreen(tp: Throughput, run: Run, io: Output, show: ShowLabel): Promise<number> {
-  const grid = new Grid(run.interval * 1000);
   const view = { ...run.view };
   const stdin = process.stdin;
   const keys = stdin.isTTY === true;
@@ -459,7 +457,7 @@ async function runScreen(tp: Throughput, run: Run, io: Output, show: ShowLabel):
   };
   const stop = () => {
     stopped = true;
-    grid.stop();
+    tp.close();
     restore();
   };
   function onKey(data: Buffer): void {
@@ -485,13 +483,12 @@ async function runScreen(tp: Throughput, run: Run, io: Output, show: ShowLabel):
   process.stdout.on('resize', draw);
   try {
     draw();
-    await loop(tp, run, () => stopped, grid, (t) => {
+    await loop(tp, run, () => stopped, (t) => {
       last = t;
       draw();
     });
   } finally {
     off();
-    grid.stop();
     tp.close();
     restore();
   }

@@ -85,11 +85,12 @@ export interface Tick<D extends SnapshotDiff | null = SnapshotDiff> {
    */
   slot: number | null;
   /**
-   * Slots of the grid skipped since the previous tick, because that tick (with its consumer's work
-   * on it) ran past the start of the next slot: 0 when the sampler keeps its rate.
+   * Slots of the grid skipped since the previous tick, because that tick's sample ran past the
+   * start of the next slot (or its consumer's work did, past the slot after: the iterator takes a
+   * tick's sample while the tick before is finished and consumed): 0 when the sampler keeps its rate.
    */
   skippedSlots: number;
-  /** Valid until two ticks later: its tables' memory is then filled again (double buffering). */
+  /** Valid until two ticks later were taken: its tables' memory is then filled again. */
   snapshot: Snapshot;
   /** Changes since the previous tick (everything counts as opened on the first); null with `diff: false`. */
   diff: D;
@@ -140,15 +141,22 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
   const exactEveryTick = backend.name === 'native' && fullScanEvery === 1;
   let lastRows = 0;
   let previous: Snapshot | null = null;
-  // Double buffering: tick n fills the tables of tick n-2, so the previous tick's stay intact for
-  // the diff. A tick's snapshot is therefore valid until two ticks later: copy what you keep longer.
-  let older: RawSample | null = null;
-  let newer: RawSample | null = null;
+  // The tables of the last ticks, newest last. A tick's sample fills the tables of the tick `depth`
+  // before it: 2 while ticks run one after the other (tick n fills tick n-2's, so that the previous
+  // tick's stay intact for the diff), 3 once the iterator overlaps a tick's sample with the work on
+  // the tick before it (which reads that tick's tables and its previous one's). Either way a
+  // tick's snapshot stays valid until two ticks later were taken: copy what you keep longer.
+  const buffers: RawSample[] = [];
+  let depth = 2;
+  // Samples taken (they number the full-scan cadence) and ticks finished (Tick.tick).
+  let dumps = 0;
   let count = 0;
   let closed = false;
-  // When the last full scan started: tick number and time.
-  let lastFullTick = 0;
+  // When the last full scan started: sample number and time.
+  let lastFullDump = 0;
   let lastFullAt = 0;
+  /** A sample was taken with a full owner scan for its tick, and that tick is not finished yet. */
+  let fullPending = false;
   let background: Promise<void> | null = null;
 
   /** A full owner scan on the native backend's threads, merged into the owners at a later tick. */
@@ -167,19 +175,22 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     });
   }
 
-  async function take(slot: number | null, skippedSlots: number): Promise<Tick<SnapshotDiff | null>> {
+  /** A tick's first half: the sample, off the event loop with the native backend. */
+  async function dump(slot: number | null, skippedSlots: number): Promise<Dumped> {
     const takenAt = Date.now();
     const now = performance.now();
+    const seq = dumps++;
     // Past incrementalOwnersUpTo sockets (or with fullScanEvery 1), the native backend scans owners
     // with every tick's sample (on its threads) and the tick uses them as they are. The first tick
     // does not know the size yet: it does so too unless incrementalOwnersUpTo is Infinity.
     const direct = owners !== null && backend.name === 'native' &&
-      (exactEveryTick || lastRows > incrementalUpTo || (count === 0 && incrementalUpTo !== Infinity));
+      (exactEveryTick || lastRows > incrementalUpTo || (seq === 0 && incrementalUpTo !== Infinity));
     // Otherwise a full scan is due every fullScanEvery ticks or fullScanSeconds: the first tick's
     // (and the TypeScript backend's) with the tick's sample, the native backend's in the background.
+    // Not while the tick of a sample taken with one is still to be finished: it brings them.
     let inTick = false;
-    if (owners !== null && !direct) {
-      const due = owners.needsFullScan || count - lastFullTick >= fullScanEvery || now - lastFullAt >= fullScanSeconds * 1000;
+    if (owners !== null && !direct && !fullPending) {
+      const due = owners.needsFullScan || seq - lastFullDump >= fullScanEvery || now - lastFullAt >= fullScanSeconds * 1000;
       let started = false;
       if (due && (owners.needsFullScan || backend.name !== 'native')) started = inTick = true;
       else if (due && background === null) {
@@ -187,25 +198,45 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
         started = true;
       }
       if (started) {
-        lastFullTick = count;
+        lastFullDump = seq;
         lastFullAt = now;
       }
     }
-    const reuse = older ? request.files.map((name) => older!.files.find((f) => f.name === name)?.table ?? null) : undefined;
-    // Ticks use one dump for tcp and tcp6 (native): a poller's cost is CPU, tick after tick.
-    const raw = await backend.sampleAsync({ ...request, owners: direct || inTick, reuse, ...(backend.name === 'native' ? { oneTcpDump: true } : {}) });
+    const older = buffers.length >= depth ? buffers[buffers.length - depth]! : null;
+    const reuse = older ? request.files.map((name) => older.files.find((f) => f.name === name)?.table ?? null) : undefined;
+    if (inTick) fullPending = true;
+    try {
+      // Ticks use one dump for tcp and tcp6 (native): a poller's cost is CPU, tick after tick.
+      const raw = await backend.sampleAsync({ ...request, owners: direct || inTick, reuse, ...(backend.name === 'native' ? { oneTcpDump: true } : {}) });
+      buffers.push(raw);
+      if (buffers.length > 3) buffers.shift();
+      return { raw, takenAt, slot, skippedSlots, direct, inTick };
+    } catch (err) {
+      if (inTick) fullPending = false;
+      throw err;
+    }
+  }
+
+  /** A tick's second half, on the event loop: owners, the snapshot, the diff and the flows. */
+  async function finish(d: Dumped): Promise<Tick<SnapshotDiff | null>> {
+    const { raw, takenAt } = d;
+    if (d.inTick) fullPending = false;
     checkDumps(request, raw, asked);
     reportFilterPlaces(filter, raw);
-    older = newer;
-    newer = raw;
     let snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     lastRows = snap.inet.reduce((n, t) => n + t.count, snap.unix?.count ?? 0);
-    if (owners && direct) {
+    if (owners && d.direct) {
       owners.stats.fullScans++;
       owners.restart(); // back under the limit, the incremental owners start from a full scan
     } else if (owners) {
       const columns = snap.unix ? [...snap.inet, snap.unix] : snap.inet;
-      raw.owners = inTick ? await owners.fullScan(columns, raw.owners!) : await owners.resolve(columns, (missing, ownersOf) => hintsFor(snap, missing, ownersOf));
+      if (d.inTick) raw.owners = await owners.fullScan(columns, raw.owners!);
+      else if (owners.needsFullScan) {
+        // The tick before ended the direct scans after this sample was taken: the full scan the
+        // incremental owners start from, now (the sample's sockets are looked for in it as usual).
+        const r = await backend.sampleAsync({ netDir: request.netDir, files: [], owners: true, procRoot, littleEndian: request.littleEndian });
+        raw.owners = await owners.fullScan(columns, r.owners!);
+      } else raw.owners = await owners.resolve(columns, (missing, ownersOf) => hintsFor(snap, missing, ownersOf));
       snap = new Snapshot(backend.name, request, raw, takenAt, cgroups, processCgroupsOf(sampled, request.procRoot, raw));
     }
     if (filter?.needs.owners) {
@@ -214,50 +245,106 @@ export function createSampler(options: SamplerOptions = {}): Sampler<SnapshotDif
     }
     const empty = new Snapshot(backend.name, request, { files: [], owners: null }, takenAt);
     const diff = withDiff ? await diffSnapshotsAsync(previous ?? empty, snap) : null;
-    const tick: Tick<SnapshotDiff | null> = { tick: count++, slot, skippedSlots, snapshot: snap, diff };
+    const tick: Tick<SnapshotDiff | null> = { tick: count++, slot: d.slot, skippedSlots: d.skippedSlots, snapshot: snap, diff };
     if (tracker !== null) tick.flows = tracker.update(snap);
     previous = snap;
     return tick;
   }
 
-  // One tick at a time, whoever asks (next() while the iterator waits, or two next() at once): a
-  // tick's owners and buffers build on the previous tick's.
-  let queue: Promise<unknown> = Promise.resolve();
-  function serial(slot: number | null, skippedSlots: number): Promise<Tick<SnapshotDiff | null>> {
-    const p = queue.then(() => take(slot, skippedSlots));
-    queue = p.catch(() => undefined);
-    return p;
+  // Ticks are finished one at a time, in order, whoever asks (next() while the iterator waits, or
+  // two next() at once): a tick's owners and buffers build on the previous tick's. The samples are
+  // taken in order too; `overlap` lets one start before the previous tick is finished (the
+  // iterator's, on its slot), else it waits for it.
+  let lastTaken: Promise<unknown> = Promise.resolve();
+  let lastFinished: Promise<unknown> = Promise.resolve();
+  function begin(slot: number | null, skipped: number, overlap: boolean): Begun {
+    const taken = (overlap ? lastTaken : lastFinished).then(() => dump(slot, skipped));
+    lastTaken = taken.catch(() => undefined);
+    const tick = lastFinished.then(() => taken).then(finish);
+    lastFinished = tick.catch(() => undefined);
+    return { taken, tick };
+  }
+
+  // The iterator's wait for a slot, which close() ends at once.
+  let wake: (() => void) | null = null;
+  function sleep(ms: number): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        wake = null;
+        resolve(!closed);
+      }, ms);
+      wake = () => {
+        clearTimeout(timer);
+        wake = null;
+        resolve(false);
+      };
+    });
   }
 
   return {
-    next: () => serial(null, 0),
+    next: () => begin(null, 0, false).tick,
     get ownerStats() {
       return owners?.stats ?? null;
     },
     close() {
       closed = true;
+      wake?.();
       tracker?.close();
     },
     async *[Symbol.asyncIterator]() {
       const ms = interval * 1000;
+      if (ms <= 0) {
+        for (let slot = 0; !closed; slot++) yield await begin(slot, 0, false).tick;
+        return;
+      }
+      // Pipelined on the grid: once a tick's sample is in, the next one is set for its slot, and
+      // runs (off the event loop) while this tick is finished and consumed. A slot is skipped only
+      // when a sample ran past the next slot's start, or the consumer of a tick did.
+      depth = 3;
       const start = performance.now();
       let slot = 0;
-      let skipped = 0;
-      while (!closed) {
-        yield await serial(slot, skipped);
-        if (closed) return;
-        if (ms > 0) {
-          // The next slot that has not begun yet (now, or later when this one ended early).
-          const next = nextCycle(start, slot, ms, performance.now());
-          skipped = skippedSlots(slot, next);
-          slot = next;
-          await new Promise((r) => setTimeout(r, delayUntilCycle(start, slot, ms, performance.now())));
-        } else {
-          slot++;
+      let current: Begun | null = begin(0, 0, true);
+      let upcoming: Promise<Begun | null> | null = null;
+      try {
+        while (current !== null && !closed) {
+          try {
+            await current.taken;
+          } catch {
+            // The tick says so below.
+          }
+          if (!closed) {
+            const next = nextCycle(start, slot, ms, performance.now());
+            const skipped = skippedSlots(slot, next);
+            slot = next;
+            upcoming = sleep(delayUntilCycle(start, next, ms, performance.now())).then((go) => (go ? begin(next, skipped, true) : null));
+          }
+          const t = await current.tick;
+          yield t;
+          current = upcoming === null ? null : await upcoming;
+          upcoming = null;
         }
+      } finally {
+        // Stopped early: a slot waited for is not taken (a sample under way finishes on its own).
+        wake?.();
       }
     },
   };
+}
+
+interface Dumped {
+  raw: RawSample;
+  takenAt: number;
+  slot: number | null;
+  skippedSlots: number;
+  direct: boolean;
+  inTick: boolean;
+}
+
+interface Begun {
+  /** The sample is in. */
+  taken: Promise<Dumped>;
+  /** The tick is finished. */
+  tick: Promise<Tick<SnapshotDiff | null>>;
 }
 
 /**
