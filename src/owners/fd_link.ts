@@ -22,16 +22,18 @@ export function parseSocketLink(link: Uint8Array): number {
 /**
  * parseSocketLink() of a link read as a latin1 string (one char per byte): the owner scan reads
  * links as strings, which costs Node less than a Buffer per fd. Same answers for the same bytes.
+ * Self-contained (no name from outside but globals): the TypeScript backend's scan threads run its
+ * source (backends/js/scan_threads.ts). 8 and 7 are the prefixes' lengths; the limit is INODE_MAX.
  */
 export function parseSocketLinkText(link: string): number {
   let start: number;
   let end: number;
   if (link.startsWith('socket:[')) {
-    if (link.length < SOCKET.length + 2 || link.charCodeAt(link.length - 1) !== 93) return -1;
-    start = SOCKET.length;
+    if (link.length < 8 + 2 || link.charCodeAt(link.length - 1) !== 93) return -1;
+    start = 8;
     end = link.length - 1;
   } else if (link.startsWith('[0000]:')) {
-    start = OLD.length;
+    start = 7;
     end = link.length;
   } else return -1;
   if (end - start < 1 || end - start > 16) return -1;
@@ -41,5 +43,5 @@ export function parseSocketLinkText(link: string): number {
     if (c < 48 || c > 57) return -1;
     v = v * 10 + (c - 48);
   }
-  return v <= INODE_MAX ? v : -1;
+  return v <= Number.MAX_SAFE_INTEGER ? v : -1;
 }

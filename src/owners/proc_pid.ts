@@ -6,14 +6,18 @@
 /** The largest pid (and fd number) the kernel can give: PID_MAX_LIMIT is far below it. */
 export const PID_MAX = 0x7fffffff;
 
-/** 1..10 decimal digits, no leading zero (the kernel never writes one), at most 0x7fffffff. */
+/**
+ * 1..10 decimal digits, no leading zero (the kernel never writes one), at most 0x7fffffff (PID_MAX).
+ * Self-contained (no name from outside but globals): the TypeScript backend's scan threads run its
+ * source (backends/js/scan_threads.ts).
+ */
 function isSmallNumber(name: string): boolean {
   if (name.length === 0 || name.length > 10 || (name.charCodeAt(0) === 48 && name.length > 1)) return false;
   for (let i = 0; i < name.length; i++) {
     const c = name.charCodeAt(i);
     if (c < 48 || c > 57) return false;
   }
-  return Number(name) <= PID_MAX;
+  return Number(name) <= 0x7fffffff;
 }
 
 /** A /proc entry that names a process. */

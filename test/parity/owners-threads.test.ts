@@ -1,15 +1,16 @@
 // The parallel owner scan and the parallel sample (native only) give exactly the serial result
 // and the TypeScript backend's, whatever the number of worker threads.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsBackend } from '../../src/backends/js/index';
+import { planScan, setScanThreads } from '../../src/backends/js/scan_threads';
 import { loadNative } from '../../src/backends/native';
 import type { RawOwners, RawSample, SampleRequest } from '../../src/model/contract';
-import { BASIC } from '../helpers/env';
+import { BASIC, ROOT } from '../helpers/env';
 import { Gen, rng } from '../helpers/generate';
 
 const loaded = loadNative();
@@ -28,6 +29,8 @@ const addon = require(loaded.path) as Hooks;
 const js = jsBackend;
 
 const THREADS = [1, 2, 3, 8];
+/** The TypeScript backend's thread counts under test. */
+const JS_THREADS = [1, 2, 8];
 const COLUMNS = ['inodes', 'pids', 'fds', 'procPids', 'procUids', 'nameStart', 'nameLen', 'commStart', 'commLen', 'strings'] as const;
 const COUNTERS = ['pidsScanned', 'pidsVanished', 'pidsDenied', 'socketFds'] as const;
 
@@ -299,6 +302,119 @@ describe('parallel owner scan of the live /proc', () => {
     } finally {
       holder.stdin!.end();
       holder.kill();
+    }
+  });
+});
+
+describe('the TypeScript backend on threads', () => {
+  afterAll(() => setScanThreads(0));
+
+  it("gives the serial scan, byte for byte, with 1, 2 and 8 threads (and the addon's)", () => {
+    setScanThreads(1);
+    const serial = js.scanOwners(tree);
+    sameOwners(serial, addon.scanOwnersThreads(tree, 1), 'addon, serial');
+    for (const t of JS_THREADS) {
+      setScanThreads(t);
+      for (let round = 0; round < 3; round++) sameOwners(js.scanOwners(tree), serial, `${t} threads, round ${round}`);
+    }
+    // Asked for, a tree that is not /proc is scanned on that many threads, whole processes each;
+    // left to itself (0), on one.
+    const asked = planScan(tree, 8);
+    expect(asked.threads).toBe(8);
+    expect(new Set(asked.tasks.pid).size).toBe(asked.tasks.pid.length);
+    expect(planScan(tree, 0).threads).toBe(1);
+    for (const root of [BASIC, path.join(tmp, 'missing'), path.join(tree, 'net', 'tcp')]) {
+      setScanThreads(1);
+      const one = js.scanOwners(root);
+      setScanThreads(8);
+      sameOwners(js.scanOwners(root), one, `${root}: 8 threads`);
+    }
+  });
+
+  it('sample() and sampleAsync() with owners give the serial result on 1, 2 and 8 threads', async () => {
+    const request = (extra: Partial<SampleRequest> = {}): SampleRequest => ({
+      netDir: path.join(tree, 'net'), procRoot: tree, owners: true, littleEndian: true, files: ['unix', 'udp', 'tcp', 'tcp6'], ...extra,
+    });
+    setScanThreads(1);
+    const serial = js.sample(request());
+    expect(serial.owners!.socketFds).toBeGreaterThan(2000);
+    for (const t of JS_THREADS) {
+      setScanThreads(t);
+      sameSample(js.sample(request()), serial, `sample, ${t} threads`);
+      sameSample(await js.sampleAsync(request()), serial, `sampleAsync, ${t} threads`);
+      const all = await Promise.all([1, 2, 3].map(() => js.sampleAsync(request())));
+      all.forEach((s, i) => sameSample(s, serial, `concurrent sampleAsync ${i}, ${t} threads`));
+    }
+  });
+
+  it('cuts a process far past a fair share of /proc into fd ranges, and finds each of its sockets once', async () => {
+    // A child holding 600 UDP sockets among 1,800 other fds: on 8 threads its share is cut.
+    const child = spawn(process.execPath, ['-e', `
+      const dgram = require('node:dgram'); const fs = require('node:fs');
+      let left = 600; const keep = [];
+      for (let i = 0; i < 1800; i++) keep.push(fs.openSync('/dev/null', 'r'));
+      for (let i = 0; i < 600; i++) {
+        const s = dgram.createSocket('udp4'); keep.push(s);
+        s.bind(0, '127.0.0.1', () => { if (--left === 0) console.log('ready'); });
+        if (i % 3 === 0) keep.push(fs.openSync('/dev/null', 'r'));
+      }
+      process.stdin.on('data', () => process.exit(0)); setTimeout(() => process.exit(0), 60000);`]);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.once('data', () => resolve());
+        child.once('exit', (code) => reject(new Error(`the fd holder exited (${code})`)));
+      });
+      const truth = new Map<number, number>();
+      for (const name of fs.readdirSync(`/proc/${child.pid}/fd`)) {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${child.pid}/fd/${name}`));
+        if (m) truth.set(Number(name), Number(m[1]));
+      }
+      expect(truth.size).toBeGreaterThanOrEqual(600);
+      const plan = planScan('/proc', 8);
+      const parts: Array<[number, number]> = [];
+      plan.tasks.pid.forEach((pid, i) => {
+        if (pid === child.pid) parts.push([plan.tasks.lo[i]!, plan.tasks.hi[i]!]);
+      });
+      parts.sort((a, b) => a[0] - b[0]);
+      expect(parts.length).toBeGreaterThanOrEqual(2);
+      // The ranges cover every fd number once.
+      expect(parts[0]![0]).toBe(0);
+      expect(parts.at(-1)![1]).toBe(Infinity);
+      for (let k = 1; k < parts.length; k++) expect(parts[k]![0]).toBe(parts[k - 1]![1]);
+      for (const t of [1, 8]) {
+        setScanThreads(t);
+        const o = js.scanOwners('/proc');
+        const held = new Map<number, number>();
+        for (let i = 0; i < o.inodes.length; i++) {
+          if (o.pids[i] !== child.pid) continue;
+          expect(held.has(o.fds[i]!), `${t} threads: fd ${o.fds[i]} once`).toBe(false);
+          held.set(o.fds[i]!, o.inodes[i]!);
+        }
+        expect([...held].sort((a, b) => a[0] - b[0]), `${t} threads`).toEqual([...truth].sort((a, b) => a[0] - b[0]));
+      }
+    } finally {
+      child.kill();
+    }
+  });
+
+  it('never keeps a process alive: scripts that scan on threads exit by themselves', () => {
+    const dist = path.join(ROOT, 'dist', 'backends', 'js');
+    const run = (body: string) => spawnSync(process.execPath, ['-e', `
+      const { setScanThreads } = require(${JSON.stringify(path.join(dist, 'scan_threads.js'))});
+      const { jsBackend } = require(${JSON.stringify(path.join(dist, 'index.js'))});
+      setScanThreads(2);
+      const request = { netDir: '/proc/net', procRoot: '/proc', owners: true, littleEndian: true, files: ['tcp'] };
+      ${body}`], { encoding: 'utf8', timeout: 60_000 });
+    // Synchronous scans only (the helpers answer on their own channel).
+    const sync = run(`const o = jsBackend.scanOwners('/proc'); const s = jsBackend.sample(request);
+      console.log(o.pidsScanned > 0, s.owners.pidsScanned > 0, s.files[0].error);`);
+    // An asynchronous sample (the helpers hold the process while it waits), then a synchronous one.
+    const both = run(`jsBackend.sampleAsync(request).then((s) => console.log(s.owners.pidsScanned > 0, jsBackend.scanOwners('/proc').pidsScanned > 0, s.files[0].error));`);
+    for (const r of [sync, both]) {
+      expect(r.signal).toBe(null);
+      expect(r.stderr).toBe('');
+      expect(r.stdout).toBe('true true null\n');
+      expect(r.status).toBe(0);
     }
   });
 });

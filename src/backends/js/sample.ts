@@ -2,7 +2,8 @@
 import type { InetProto, RawFileResult, RawSample, RawUnixTable, SampleRequest } from '../../model/contract';
 import { streamInet } from './net_inet';
 import { streamUnix } from './net_unix';
-import { scanOwners } from './owners';
+import { ownersOf } from './owners';
+import { joinScan, planScan, scanAsync, startScan } from './scan_threads';
 import { programProblem } from '../../filter/program';
 
 /** request.filter's program, checked as the addon checks it (TypeError for a bad one). */
@@ -41,13 +42,8 @@ function survivingInodes(files: RawFileResult[]): Set<number> {
   return out;
 }
 
-export function sample(request: SampleRequest): RawSample {
-  // request.source is ignored: this backend always reads /proc (and says so in each result).
-  const m = request.tcpStates;
-  if (m !== undefined && !(typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= 0xffffffff)) {
-    throw new TypeError('request.tcpStates must be a whole number below 2^32');
-  }
-  const program = filterProgram(request);
+/** The request's /proc/net tables, parsed on this thread. */
+function readFiles(request: SampleRequest, program: Float64Array | undefined): RawFileResult[] {
   const files: RawFileResult[] = [];
   for (const [index, name] of request.files.entries()) {
     const reuse = request.reuse?.[index] ?? null;
@@ -64,17 +60,59 @@ export function sample(request: SampleRequest): RawSample {
     }
     files.push({ name, source: 'proc', error: null, table });
   }
-  // A filtered sample maps owners only for the rows that passed (and every UNIX row: not filtered).
-  const keep = program === undefined ? undefined : survivingInodes(files);
-  return { files, owners: request.owners ? scanOwners(request.procRoot, keep && ((inode) => keep.has(inode))) : null };
+  return files;
+}
+
+/** request.tcpStates and request.filter checked; the filter's column program. */
+function checkRequest(request: SampleRequest): Float64Array | undefined {
+  // request.source is ignored: this backend always reads /proc (and says so in each result).
+  const m = request.tcpStates;
+  if (m !== undefined && !(typeof m === 'number' && Number.isInteger(m) && m >= 0 && m <= 0xffffffff)) {
+    throw new TypeError('request.tcpStates must be a whole number below 2^32');
+  }
+  for (const name of request.files) if (protoOfFile(name) === null) throw new TypeError(`unknown /proc/net file: ${name}`);
+  return filterProgram(request);
+}
+
+/** A filtered sample maps owners only for the rows that passed (and every UNIX row: not filtered). */
+function keeper(files: RawFileResult[], program: Float64Array | undefined): ((inode: number) => boolean) | undefined {
+  if (program === undefined) return undefined;
+  const keep = survivingInodes(files);
+  return (inode) => keep.has(inode);
+}
+
+export function sample(request: SampleRequest): RawSample {
+  const program = checkRequest(request);
+  if (!request.owners) return { files: readFiles(request, program), owners: null };
+  // On a big /proc, helper threads scan owners while this thread parses the tables, then joins them.
+  const { tasks, threads } = planScan(request.procRoot);
+  const scan = startScan(request.procRoot, tasks, threads);
+  const files = readFiles(request, program);
+  return { files, owners: ownersOf(request.procRoot, joinScan(scan), keeper(files, program)) };
 }
 
 export function sampleAsync(request: SampleRequest): Promise<RawSample> {
-  // The TypeScript backend has no thread pool of its own: it yields once, then samples.
   return new Promise((resolve, reject) => {
+    // It yields once; then, with owners on a big /proc, the owner scan runs on helper threads while
+    // this thread parses the tables (on a small one it follows them here, as in sample()).
     setImmediate(() => {
       try {
-        resolve(sample(request));
+        const program = checkRequest(request);
+        if (!request.owners) return resolve({ files: readFiles(request, program), owners: null });
+        const { tasks, threads } = planScan(request.procRoot);
+        if (threads <= 1) {
+          const read = readFiles(request, program);
+          return resolve({ files: read, owners: ownersOf(request.procRoot, joinScan(startScan(request.procRoot, tasks, 1)), keeper(read, program)) });
+        }
+        const scanning = scanAsync(request.procRoot, tasks, threads);
+        let files: RawFileResult[];
+        try {
+          files = readFiles(request, program);
+        } catch (err) {
+          scanning.catch(() => undefined);
+          throw err;
+        }
+        scanning.then((parts) => resolve({ files, owners: ownersOf(request.procRoot, parts, keeper(files, program)) })).catch(reject);
       } catch (err) {
         reject(err);
       }

@@ -1,0 +1,331 @@
+// The TypeScript backend's owner scan over several threads (Node's worker_threads), split as the
+// addon splits its own: a task is a process, or on /proc a range of the fds of a process much bigger
+// than a fair share; tasks are taken biggest first from one shared counter; every thread appends the
+// socket links it reads to columns of its own. owners.ts sorts the union by (inode, pid, fd): the
+// serial scan's result, byte for byte, whatever the number of threads.
+//
+// A synchronous sample (the CLI's) scans on its own thread too and waits for the helpers with
+// Atomics.wait; an asynchronous one leaves the event loop free, the helpers scan while it parses the
+// /proc/net files. The helpers run the very functions the serial scan runs (their source, which is
+// why those are self-contained), are made on first use and never keep the process alive when idle.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { parseSocketLinkText } from '../../owners/fd_link';
+import { isFdName, isPidName } from '../../owners/proc_pid';
+
+/** Socket links as columns, and the counters of the processes read. */
+export interface Links {
+  inode: Float64Array;
+  pid: Int32Array;
+  fd: Int32Array;
+  n: number;
+  scanned: number;
+  vanished: number;
+  denied: number;
+}
+
+/** Task i: the fds in [lo[i], hi[i]) of process pid[i]; first[i] = 1 for the task that counts the process. */
+export interface Tasks {
+  pid: Int32Array;
+  lo: Float64Array;
+  hi: Float64Array;
+  first: Uint8Array;
+}
+
+/** The most threads a scan uses (the addon's limit too). */
+export const MAX_THREADS = 8;
+/** Below this many fds (all processes together) a scan stays on one thread: a helper's start costs more. */
+export const PARALLEL_MIN_FDS = 8192;
+/** A part of a big process is at least this many fds. */
+const PART_FDS = 1024;
+/** A process is cut into at most this many parts. */
+const MAX_PARTS = 16;
+const PROC_SUPER_MAGIC = 0x9fa0;
+/** Shared state: [0] the next task (scanTasks); [1 + k] helper k's progress on the job, 0 until it joins: */
+const JOINED = 1;
+const FINISHED = 2;
+/** A helper that joined a synchronous scan and gives no sign for this long is given up on. */
+const STALL_MS = 30_000;
+
+export function newLinks(): Links {
+  return { inode: new Float64Array(1024), pid: new Int32Array(1024), fd: new Int32Array(1024), n: 0, scanned: 0, vanished: 0, denied: 0 };
+}
+
+/**
+ * Takes tasks from `state[0]` (Atomics, so that threads share it) until none is left, and appends
+ * the socket links of each to `out`. Self-contained (everything it uses comes in as a parameter):
+ * the helper threads run its source.
+ */
+export function scanTasks(
+  fsm: Pick<typeof fs, 'readdirSync' | 'readlinkSync'>, isFd: (name: string) => boolean, parseLink: (link: string) => number,
+  procRoot: string, tasks: Tasks, state: Int32Array, out: Links,
+): void {
+  const count = tasks.pid.length;
+  for (;;) {
+    const i = Atomics.add(state, 0, 1);
+    if (i >= count) return;
+    const pid = tasks.pid[i]!;
+    const lo = tasks.lo[i]!;
+    const hi = tasks.hi[i]!;
+    const counts = tasks.first[i] === 1;
+    const dir = `${procRoot}/${pid}/fd`;
+    let names: string[];
+    try {
+      names = fsm.readdirSync(dir);
+    } catch (err) {
+      // Anything but a permission error means the process is gone (or never had fds).
+      const code = (err as NodeJS.ErrnoException | null)?.code;
+      if (counts && (code === 'EACCES' || code === 'EPERM')) out.denied++;
+      else if (counts) out.vanished++;
+      continue;
+    }
+    if (counts) out.scanned++;
+    for (const name of names) {
+      if (!isFd(name)) continue;
+      const fd = Number(name);
+      if (fd < lo || fd >= hi) continue;
+      let link: string;
+      try {
+        link = fsm.readlinkSync(`${dir}/${name}`, 'latin1');
+      } catch {
+        continue; // the fd was closed, or is not a link
+      }
+      const inode = parseLink(link);
+      if (inode < 0) continue;
+      if (out.n === out.inode.length) {
+        const inodes = new Float64Array(out.n * 2);
+        const pids = new Int32Array(out.n * 2);
+        const fds = new Int32Array(out.n * 2);
+        inodes.set(out.inode);
+        pids.set(out.pid);
+        fds.set(out.fd);
+        out.inode = inodes;
+        out.pid = pids;
+        out.fd = fds;
+      }
+      out.inode[out.n] = inode;
+      out.pid[out.n] = pid;
+      out.fd[out.n] = fd;
+      out.n++;
+    }
+  }
+}
+
+function helperSource(): string {
+  return `'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
+const isFd = (${isFdName.toString()});
+const parseLink = (${parseSocketLinkText.toString()});
+const scanTasks = (${scanTasks.toString()});
+parentPort.on('message', (job) => {
+  const state = new Int32Array(job.state);
+  Atomics.store(state, 1 + job.slot, ${JOINED});
+  const out = { inode: new Float64Array(1024), pid: new Int32Array(1024), fd: new Int32Array(1024), n: 0, scanned: 0, vanished: 0, denied: 0 };
+  let error = null;
+  try {
+    scanTasks(fs, isFd, parseLink, job.procRoot, job.tasks, state, out);
+  } catch (err) {
+    error = String((err && err.stack) || err);
+  }
+  const reply = { id: job.id, error, links: out };
+  (job.sync ? workerData.port : parentPort).postMessage(reply, [out.inode.buffer, out.pid.buffer, out.fd.buffer]);
+  Atomics.store(state, 1 + job.slot, ${FINISHED});
+  Atomics.notify(state, 1 + job.slot);
+});
+`;
+}
+
+interface Reply {
+  id: number;
+  error: string | null;
+  links: Links;
+}
+
+interface Helper {
+  worker: Worker;
+  /** Where synchronous jobs are answered (read with receiveMessageOnPort, never started). */
+  port: MessagePort;
+  /** Asynchronous jobs waiting for this helper's reply. */
+  pending: Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>;
+}
+
+const helpers: Helper[] = [];
+let jobs = 0;
+let override = 0;
+
+/** Threads for the next scans (1..8), as the addon's setThreads(); 0 = the default (automatic). */
+export function setScanThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 0 || threads > MAX_THREADS) throw new TypeError(`setThreads: threads must be an integer 0..${MAX_THREADS}`);
+  override = threads;
+}
+
+function startHelper(): Helper {
+  const { port1, port2 } = new MessageChannel();
+  const worker = new Worker(helperSource(), { eval: true, workerData: { port: port2 }, transferList: [port2], name: 'netsnap-scan' });
+  const h: Helper = { worker, port: port1, pending: new Map() };
+  worker.on('message', (r: Reply) => {
+    const p = h.pending.get(r.id);
+    h.pending.delete(r.id);
+    if (h.pending.size === 0) worker.unref();
+    p?.resolve(r);
+  });
+  // A helper that fails is dropped (the next scan starts another) and fails what it was asked.
+  const fail = (err: Error) => {
+    const i = helpers.indexOf(h);
+    if (i >= 0) helpers.splice(i, 1);
+    for (const p of h.pending.values()) p.reject(err);
+    h.pending.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`an owner-scan thread exited (code ${code})`)));
+  // Idle, it never keeps the process alive (after the listeners: a 'message' listener refs the
+  // worker); while an asynchronous scan waits for it, it does (scanAsync).
+  worker.unref();
+  port1.unref();
+  return h;
+}
+
+/** `n` helpers, made as needed; fewer when no more can be made. */
+function helpersFor(n: number): Helper[] {
+  while (helpers.length < n) {
+    try {
+      helpers.push(startHelper());
+    } catch {
+      break; // no more threads: the scan runs on those there are (at least the caller's own)
+    }
+  }
+  return helpers.slice(0, n);
+}
+
+function checked(r: Reply): Links {
+  if (r.error !== null) throw new Error(`owner scan thread: ${r.error}`);
+  return r.links;
+}
+
+/** The size of /proc/PID/fd (its number of fds on Linux 6.2+); 0 when it cannot be read. */
+function fdCount(path: string): number {
+  try {
+    return fs.statSync(path, { throwIfNoEntry: false })?.size ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The processes to scan as tasks, and how many threads to scan them with. One thread: every pid in
+ * listing order, as the serial scan reads them. More: each measured by its fd count (the size of
+ * /proc/PID/fd on Linux 6.2+), the biggest first, those far past a fair share cut into fd ranges (on
+ * /proc only, where the size is a count). Automatic: more threads only on /proc with enough fds.
+ */
+export function planScan(procRoot: string, threadsWanted = override): { tasks: Tasks; threads: number } {
+  let names: string[];
+  try {
+    names = fs.readdirSync(procRoot);
+  } catch {
+    names = [];
+  }
+  const pids = names.filter(isPidName).map(Number);
+  let threads = threadsWanted > 0 ? threadsWanted : Math.min(MAX_THREADS, os.availableParallelism());
+  let onProc = false;
+  try {
+    onProc = fs.statfsSync(procRoot).type === PROC_SUPER_MAGIC;
+  } catch {
+    onProc = false;
+  }
+  if (threadsWanted === 0 && !onProc) threads = 1;
+  const serial = (): { tasks: Tasks; threads: number } => ({
+    tasks: { pid: Int32Array.from(pids), lo: new Float64Array(pids.length), hi: new Float64Array(pids.length).fill(Infinity), first: new Uint8Array(pids.length).fill(1) },
+    threads: 1,
+  });
+  if (threads <= 1 || pids.length === 0) return serial();
+  const sizes = pids.map((pid) => (onProc ? fdCount(`${procRoot}/${pid}/fd`) : 0));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  if (threadsWanted === 0 && total < PARALLEL_MIN_FDS) return serial();
+  const part = Math.max(PART_FDS, Math.floor(total / (threads * 4)));
+  const list: Array<{ pid: number; lo: number; hi: number; first: boolean; size: number; at: number }> = [];
+  pids.forEach((pid, at) => {
+    const size = sizes[at]!;
+    const parts = onProc && size > part ? Math.min(MAX_PARTS, Math.ceil(size / part)) : 1;
+    const step = Math.ceil(size / parts);
+    for (let k = 0; k < parts; k++) {
+      list.push({ pid, lo: k === 0 ? 0 : k * step, hi: k === parts - 1 ? Infinity : (k + 1) * step, first: k === 0, size: parts === 1 ? size : step, at });
+    }
+  });
+  // Biggest first; equal sizes keep listing order.
+  list.sort((a, b) => b.size - a.size || a.at - b.at || a.lo - b.lo);
+  return {
+    tasks: {
+      pid: Int32Array.from(list, (t) => t.pid),
+      lo: Float64Array.from(list, (t) => t.lo),
+      hi: Float64Array.from(list, (t) => t.hi),
+      first: Uint8Array.from(list, (t) => (t.first ? 1 : 0)),
+    },
+    threads: Math.min(threads, list.length),
+  };
+}
+
+/** A scan handed to helpers, which this thread joins with joinScan(). */
+export interface SyncScan {
+  procRoot: string;
+  tasks: Tasks;
+  id: number;
+  state: Int32Array;
+  used: Helper[];
+}
+
+/**
+ * Starts a scan on threads - 1 helpers (none for one thread): they take tasks while this thread
+ * does something else (the sample parses /proc/net meanwhile), then joinScan() takes the rest.
+ */
+export function startScan(procRoot: string, tasks: Tasks, threads: number): SyncScan {
+  const id = ++jobs;
+  const used = threads > 1 ? helpersFor(threads - 1) : [];
+  const state = new Int32Array(new SharedArrayBuffer(4 * (1 + used.length)));
+  used.forEach((h, slot) => {
+    // Replies to jobs this thread stopped waiting for (helpers that came late, finding nothing).
+    while (receiveMessageOnPort(h.port) !== undefined);
+    h.worker.postMessage({ id, slot, sync: true, procRoot, tasks, state: state.buffer });
+  });
+  return { procRoot, tasks, id, state, used };
+}
+
+/** Takes the tasks left on this thread, waits for the helpers that took some, returns every thread's links. */
+export function joinScan(scan: SyncScan): Links[] {
+  const { state, id, used } = scan;
+  const mine = newLinks();
+  scanTasks(fs, isFdName, parseSocketLinkText, scan.procRoot, scan.tasks, state, mine);
+  if (used.length === 0) return [mine];
+  // Every task is taken: wait for the helpers that joined before that (one that joins later finds
+  // none: its claims come after the last one), and take their replies.
+  const out = [mine];
+  used.forEach((h, slot) => {
+    const since = Date.now();
+    while (Atomics.load(state, 1 + slot) === JOINED) {
+      if (Atomics.wait(state, 1 + slot, JOINED, 1000) === 'timed-out' && Date.now() - since > STALL_MS) {
+        throw new Error(`owner scan: a thread gave no sign for ${STALL_MS / 1000} s`);
+      }
+    }
+    if (Atomics.load(state, 1 + slot) !== FINISHED) return;
+    for (let m = receiveMessageOnPort(h.port); m !== undefined; m = receiveMessageOnPort(h.port)) {
+      const r = m.message as Reply;
+      if (r.id === id) out.push(checked(r));
+    }
+  });
+  return out;
+}
+
+/** Scans the tasks on `threads` helpers, leaving this thread (the event loop) free. */
+export async function scanAsync(procRoot: string, tasks: Tasks, threads: number): Promise<Links[]> {
+  const used = helpersFor(Math.max(1, threads));
+  if (used.length === 0) return joinScan(startScan(procRoot, tasks, 1));
+  const state = new Int32Array(new SharedArrayBuffer(4 * (1 + used.length)));
+  const id = ++jobs;
+  const replies = used.map((h, slot) => new Promise<Reply>((resolve, reject) => {
+    h.pending.set(id, { resolve, reject });
+    h.worker.ref(); // while it is asked something, a helper keeps the process alive
+    h.worker.postMessage({ id, slot, sync: false, procRoot, tasks, state: state.buffer });
+  }));
+  return (await Promise.all(replies)).map(checked);
+}
