@@ -55,6 +55,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { buildChurn } from './procs.mjs';
+import { sched } from './sched.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -237,24 +238,6 @@ function threadSplit(t0, c0, t1, c1) {
 }
 
 // The main thread's scheduler counters (ns on a CPU, ns runnable waiting), read with pread.
-const schedFd = (() => {
-  try {
-    return fs.openSync(`/proc/self/task/${process.pid}/schedstat`, 'r');
-  } catch {
-    return null;
-  }
-})();
-const schedBuf = Buffer.alloc(128);
-function sched() {
-  if (schedFd === null) return null;
-  try {
-    const n = fs.readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
-    const [run, wait] = schedBuf.toString('latin1', 0, n).split(' ').map(Number);
-    return { run: run / 1e6, wait: wait / 1e6 };
-  } catch {
-    return null;
-  }
-}
 /** Machine-wide CPU (all cores) busy ms and total ms from /proc/stat. */
 function machineCpu() {
   try {

@@ -220,7 +220,8 @@ void run_sample(SampleBaton& baton) {
   auto workers_for = [&](size_t files) {
     unsigned threads = thread_override();
     if (threads == 0) {
-      const unsigned hw = hardware_threads();
+      const unsigned all = hardware_threads();
+      const unsigned hw = baton.leave_a_cpu && all > 1 ? all - 1 : all;
       const size_t pid_tasks = scan.tasks();
       const size_t owner_units = pid_tasks == 0 ? 0 : hw > 1 && scan.worth_parallel() ? hw : 1;
       const size_t units = files + owner_units;
@@ -574,6 +575,7 @@ class SampleWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
+    baton_->leave_a_cpu = true;
     run_sample(*baton_);
     // Recorded as data; OnError() turns it into the same RangeError sample() would throw.
     if (baton_->out_of_memory) SetError("Array buffer allocation failed");

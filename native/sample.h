@@ -73,6 +73,10 @@ struct SampleBaton {
   std::vector<FileOutcome> files;  // filled by run_sample, parallel to request.files
   Owners owners;                   // filled when request.owners
   bool out_of_memory = false;      // a table could not be allocated; nothing else is valid
+  // sampleAsync: the sample leaves one CPU to the event loop (at most hardware_threads() - 1
+  // threads, at least 1), unless setThreads() fixed the count. On a 2-core machine the sample's
+  // threads would otherwise hold both cores, and the event loop would wait for one.
+  bool leave_a_cpu = false;
 };
 
 // Where a file's netlink dump runs: a socket the dump makes in the caller's own namespace (fd -1,
