@@ -33,6 +33,7 @@ import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { vmRss } from './procs.mjs';
+import { sched } from './sched.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -163,25 +164,7 @@ const metricValue = (text, name) => {
 
 // The main thread's scheduler counters (/proc/<tid>/schedstat: ns on a CPU, ns runnable but waiting
 // for one): they tell a stall of our own code (on a CPU) from the thread not getting a CPU on this
-// shared 2-core machine. Read with pread on a kept fd, ~2 µs.
-const schedFd = (() => {
-  try {
-    return fs.openSync(`/proc/self/task/${process.pid}/schedstat`, 'r');
-  } catch {
-    return null;
-  }
-})();
-const schedBuf = Buffer.alloc(128);
-function sched() {
-  if (schedFd === null) return null;
-  try {
-    const n = fs.readSync(schedFd, schedBuf, 0, schedBuf.length, 0);
-    const [run, wait] = schedBuf.toString('latin1', 0, n).split(' ').map(Number);
-    return { run: run / 1e6, wait: wait / 1e6 };
-  } catch {
-    return null;
-  }
-}
+// shared 2-core machine (sched.mjs).
 
 // NETSNAP_BENCH_GAPS=FILE: the stalls over 15 ms (start in µs of the monotonic clock, length in ms)
 // go to FILE as JSON, to line up with a `node --cpu-prof bench/serve.mjs` profile.

@@ -48,6 +48,7 @@ const FINISHED = 2;
 /** A helper that joined a synchronous scan and gives no sign for this long is given up on. */
 const STALL_MS = 30_000;
 
+/** Empty link columns. Self-contained: the helper threads run its source. */
 export function newLinks(): Links {
   return { inode: new Float64Array(1024), pid: new Int32Array(1024), fd: new Int32Array(1024), n: 0, scanned: 0, vanished: 0, denied: 0 };
 }
@@ -119,10 +120,11 @@ const fs = require('node:fs');
 const isFd = (${isFdName.toString()});
 const parseLink = (${parseSocketLinkText.toString()});
 const scanTasks = (${scanTasks.toString()});
+const newLinks = (${newLinks.toString()});
 parentPort.on('message', (job) => {
   const state = new Int32Array(job.state);
   Atomics.store(state, 1 + job.slot, ${JOINED});
-  const out = { inode: new Float64Array(1024), pid: new Int32Array(1024), fd: new Int32Array(1024), n: 0, scanned: 0, vanished: 0, denied: 0 };
+  const out = newLinks();
   let error = null;
   try {
     scanTasks(fs, isFd, parseLink, job.procRoot, job.tasks, state, out);
