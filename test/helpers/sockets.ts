@@ -207,3 +207,13 @@ export async function timeWaitOnLoopback(): Promise<number> {
   tw.close();
   return port;
 }
+
+/**
+ * Waits (at most a second) until a server holds no connection, and says how many it still holds:
+ * a test before may have left a server side closing, which the next test's baseline would see alive.
+ */
+export async function serverIdle(server: net.Server): Promise<number> {
+  const count = () => new Promise<number>((r) => server.getConnections((_e, n) => r(n ?? 0)));
+  for (let k = 0; k < 100 && (await count()) > 0; k++) await new Promise((r) => setTimeout(r, 10));
+  return count();
+}

@@ -18,7 +18,7 @@ const recordLine = new Ajv2020({ strict: false, allErrors: true }).compile(
 );
 import { parsePromText } from '../helpers/promtext';
 import { backend } from '../helpers/env';
-import { once } from '../helpers/sockets';
+import { once, serverIdle } from '../helpers/sockets';
 import { ensureDebianPackage } from '../helpers/debian';
 
 const native = backend.name === 'native';
@@ -50,6 +50,7 @@ async function short(bytes: number): Promise<void> {
 
 describe.runIf(native)('serve --info: byte and close counters (native)', () => {
   it('counts the bytes of connections that lived and died between two scrapes, and only goes up', async () => {
+    expect(await serverIdle(server)).toBe(0);
     const exporter = await startExporter({ port: 0, info: true, owners: true, filter: `exclude time-wait ( sport = :${port} or dport = :${port} )` });
     try {
       const first = parsePromText(await exporter.metrics()); // the baseline
@@ -90,6 +91,7 @@ describe.runIf(native)('serve --info: byte and close counters (native)', () => {
 
 describe.runIf(native)('record --info: bytes per sample (native)', () => {
   it('records the bytes moved between samples, closed connections included, and the report charts them', async () => {
+    expect(await serverIdle(server)).toBe(0);
     const lines: Array<RecordStart | RecordSample> = [];
     const recorder = startRecorder({ interval: 0.1, owners: true, info: true, filter: `exclude time-wait ( sport = :${port} or dport = :${port} )`, write: (l) => lines.push(l) });
     for (let k = 0; k < 100 && recorder.samples < 1; k++) await new Promise((r) => setTimeout(r, 20));
