@@ -30,6 +30,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { sched } from './sched.mjs';
+import { buildFloors, fmtN, liveTcpSockets, median, ms, now, ratio, rounds as roundsOf, rx } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -107,17 +108,6 @@ const fail = (what, err) => {
   failures.push(msg);
   console.error(`bench: FAILED ${msg}`);
 };
-const median = (xs) => {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const ms = (x) => (!Number.isFinite(x) ? '–' : x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : x.toFixed(0));
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
-const rx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
-const fmtN = (n) => n.toLocaleString('en-US');
-const now = () => performance.now();
 
 // Current load, stopped on any way out.
 let load = null;
@@ -134,44 +124,9 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   });
 }
 
-/** Rows (sockets) in /proc/net/tcp + tcp6 right now. */
-function liveTcpSockets() {
-  let n = 0;
-  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    try {
-      const t = fs.readFileSync(f, 'latin1');
-      for (let i = 0; i < t.length; i++) if (t.charCodeAt(i) === 10) n++;
-      n--;
-    } catch { /* absent */ }
-  }
-  return n;
-}
-
-// ---------------------------------------------------------------------------------------------
-// C floors.
-const floorDir = path.join(root, 'bench', 'floor');
-const buildDir = path.join(root, 'bench', '.build');
-const floors = {};
+// C floors (common.mjs builds them when the process or filter section runs).
+let floors = {};
 let floorNote = '';
-function buildFloors() {
-  const cc = spawnSync('cc', ['--version'], { stdio: 'ignore', timeout: 10000 });
-  if (cc.error || cc.status !== 0) {
-    floorNote = 'cc not found: the C floors were skipped';
-    console.error(`bench: ${floorNote}`);
-    return;
-  }
-  fs.mkdirSync(buildDir, { recursive: true });
-  for (const name of ['read_floor', 'fdscan_floor', 'netlink_floor']) {
-    const out = path.join(buildDir, name);
-    const r = spawnSync('cc', ['-O2', '-Wall', '-o', out, path.join(floorDir, `${name}.c`)], { encoding: 'utf8', timeout: 60000 });
-    if (r.status !== 0) {
-      console.error(`bench: cc ${name}.c failed, skipping it:\n${r.stderr ?? r.error}`);
-      floorNote += `${name}.c did not compile; `;
-      continue;
-    }
-    floors[name] = out;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Parse only: generated /proc/net/tcp files (no load needed).
@@ -186,35 +141,8 @@ function tcpFile(n) {
   return Buffer.from(lines.join('\n') + '\n', 'latin1');
 }
 
-/**
- * Interleaved timed rounds: each round runs every variant once (in rotated order); stops after
- * maxRounds, or when minRounds are done and budgetMs has passed. Returns name -> samples (ms).
- */
-function rounds(variants, { minRounds, maxRounds, budgetMs }) {
-  const t = new Map(variants.map((v) => [v.name, []]));
-  const t0 = now();
-  for (let r = 0; r < maxRounds; r++) {
-    if (r >= minRounds && now() - t0 > budgetMs) break;
-    for (let k = 0; k < variants.length; k++) {
-      const v = variants[(k + r) % variants.length];
-      if (v.dead) continue;
-      // A slow variant may be capped: no more runs once it has maxRuns, or budgetMs of runs.
-      const xs = t.get(v.name);
-      if (xs.length >= (v.maxRuns ?? Infinity) || (xs.length > 0 && xs.reduce((a, b) => a + b, 0) >= (v.budgetMs ?? Infinity))) continue;
-      try {
-        const a = now();
-        v.run();
-        xs.push(now() - a);
-      } catch (e) {
-        v.dead = true;
-        // A run over its time cap is a result ("> N s"), not a failure.
-        if (e?.overMs) v.overMs = e.overMs;
-        else fail(v.name, e);
-      }
-    }
-  }
-  return t;
-}
+/** Interleaved timed rounds (common.mjs); a variant that fails is counted in `failures`. */
+const rounds = (variants, opts) => roundsOf(variants, { ...opts, onFail: fail });
 
 const results = { parse: [], process: [], sample: [], lag: [], sampler: [], filter: [] };
 
@@ -625,7 +553,7 @@ const started = new Date();
 const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const t00 = now();
 try {
-  if (want('process') || want('filter')) buildFloors();
+  if (want('process') || want('filter')) ({ floors, note: floorNote } = buildFloors());
   if (want('parse')) {
     console.log('== parse only (generated files)');
     benchParse();
@@ -744,7 +672,7 @@ function targets() {
     '',
     `## Targets (issue #18: performance, round two), at ${fmtN(at)} TCP sockets`,
     '',
-    'The start-up targets at 1,000 sockets are bench/startup.mjs\'s (RESULTS-startup.md: 41 interleaved rounds); the million-socket ones are not measured yet.',
+    'The start-up targets at 1,000 sockets are bench/startup.mjs\'s (RESULTS-startup.md: 41 interleaved rounds); the million-socket ones are bench/scale.mjs\'s (RESULTS-scale.md).',
     '',
     '| target | limit | measured | verdict |',
     '| --- | ---: | ---: | --- |',

@@ -34,6 +34,7 @@ import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { vmRss } from './procs.mjs';
 import { sched } from './sched.mjs';
+import { machine, writeResults } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -444,10 +445,6 @@ console.log(`bench/serve: done in ${((now() - t00) / 1000).toFixed(0)} s`);
 
 // ---------------------------------------------------------------------------------------------
 // RESULTS-serve.md
-function machine() {
-  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown cpu';
-  return `${cpu}, ${os.cpus().length} cores (nproc), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
-}
 const med = (rows, key) => median(rows.map((r) => r[key]));
 const maxOf = (rows, key) => Math.max(...rows.map((r) => r[key]).filter(Number.isFinite));
 function report() {
@@ -506,26 +503,12 @@ function report() {
   return out;
 }
 
-const resultsPath = path.join(root, 'bench', 'RESULTS-serve.md');
 if (flag('no-write') || failures.length) {
   console.log(`bench/serve: RESULTS-serve.md not written (${failures.length ? `${failures.length} failure(s)` : '--no-write'})`);
   console.log(report().join('\n'));
 } else {
-  let notes = '<!-- notes -->\n<!-- /notes -->';
-  try {
-    const m = /<!-- notes -->[\s\S]*?<!-- \/notes -->/.exec(fs.readFileSync(resultsPath, 'utf8'));
-    if (m) notes = m[0];
-  } catch { /* first run */ }
-  fs.writeFileSync(resultsPath, [...report(), '## Notes', '', notes, ''].join('\n'));
+  writeResults('RESULTS-serve.md', report(),
+    '**`netsnap serve` and `netsnap record` under load:** see [RESULTS-serve.md](RESULTS-serve.md) (`node bench/serve.mjs`).');
   console.log('bench/serve: wrote bench/RESULTS-serve.md');
-  // The link from RESULTS.md goes in its notes block, the only part run.mjs keeps; added once.
-  const main = path.join(root, 'bench', 'RESULTS.md');
-  try {
-    const text = fs.readFileSync(main, 'utf8');
-    if (!text.includes('RESULTS-serve.md') && text.includes('<!-- /notes -->')) {
-      fs.writeFileSync(main, text.replace('<!-- /notes -->',
-        '\n**`netsnap serve` and `netsnap record` under load:** see [RESULTS-serve.md](RESULTS-serve.md) (`node bench/serve.mjs`).\n<!-- /notes -->'));
-    }
-  } catch { /* no RESULTS.md yet: nothing to link from */ }
 }
 process.exit(failures.length ? 1 : 0);
