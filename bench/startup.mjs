@@ -5,14 +5,17 @@
 // run), the same with NETSNAP_CODE_CACHE=0 (the bundle compiled every time), and dist/cli/cli.js
 // (the modules, as before the bundle). "Own time" is a command's median less `node -e 0`'s; beside
 // it the in-process time (from performance.nodeTiming.bootstrapComplete to exit, read by a preload),
-// which does not depend on Node's noisy start. Writes bench/RESULTS-startup.md (--no-write: prints).
-//   npm run build && node bench/startup.mjs [--rounds 41] [--sockets 1000] [--no-write] [--no-isolate]
+// which does not depend on Node's noisy start. `--before DIR`: also DIR/dist/cli/main.js (another
+// checkout, built, e.g. a worktree of the commit before a change), interleaved in the same rounds.
+// Writes bench/RESULTS-startup.md (--no-write: prints; its notes block is kept).
+//   npm run build && node bench/startup.mjs [--rounds 41] [--sockets 1000] [--before DIR] [--no-write] [--no-isolate]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
+import { median, writeResults } from './common.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const argv = process.argv.slice(2);
@@ -21,6 +24,11 @@ const opt = (name, dflt) => {
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
 const rounds = Number(opt('rounds', '41'));
+const before = opt('before', null);
+if (before !== null && !fs.existsSync(path.join(before, 'dist/cli/main.js'))) {
+  console.error(`startup: --before ${before}: no dist/cli/main.js there (build that checkout first)`);
+  process.exit(2);
+}
 const sockets = Number(opt('sockets', '1000'));
 if (!(rounds >= 1 && rounds <= 1000) || !(sockets >= 0 && sockets <= 200000)) {
   console.error('startup: bad --rounds or --sockets');
@@ -53,12 +61,9 @@ for (const flags of ['-tan', '-tanp']) {
     { name: `netsnap ${flags} (bundle, no cache)`, args: [main, flags], env: { ...env, NETSNAP_CODE_CACHE: '0' } },
     { name: `netsnap ${flags} (modules)`, args: [modules, flags], env },
   );
+  if (before !== null) commands.push({ name: `before: netsnap ${flags} (bundle, code cache)`, args: [path.join(path.resolve(before), 'dist/cli/main.js'), flags], env });
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const ms = (x) => (Number.isFinite(x) ? x.toFixed(1) : '–');
 
 function once(c, withPreload) {
@@ -73,6 +78,26 @@ function once(c, withPreload) {
 const started = new Date();
 const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const load = sockets > 0 ? await startLoad(sockets, { workers: 4, idleProcs: 20, idleFds: 20, seconds: 1800, quiet: true }) : null;
+// Where the time goes, from the outside: the fixed part (`--help`: Node loading our entry, the bundle
+// through the code cache, the argument parser), then `-tan` over /proc files of no rows (plus the
+// addon, two file reads, the header) and over a copy of this load's /proc/net/tcp{,6} (plus the rows:
+// parsed, then formatted on a cold JIT).
+const rowsDir = (name, rows) => {
+  const dir = path.join(cacheHome, name);
+  fs.mkdirSync(path.join(dir, 'net'), { recursive: true });
+  for (const f of ['tcp', 'tcp6']) {
+    const text = fs.readFileSync(`/proc/net/${f}`, 'latin1');
+    fs.writeFileSync(path.join(dir, 'net', f), rows ? text : text.slice(0, text.indexOf('\n') + 1), 'latin1');
+  }
+  return dir;
+};
+const copied = rowsDir('rows', true);
+const copiedRows = ['tcp', 'tcp6'].reduce((n, f) => n + fs.readFileSync(path.join(copied, 'net', f), 'latin1').split('\n').length - 2, 0);
+commands.push(
+  { name: 'netsnap --help', args: [main, '--help'], env },
+  { name: 'netsnap -tan --proc-root DIR (no rows)', args: [main, '-tan', '--proc-root', rowsDir('empty', false)], env },
+  { name: `netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`, args: [main, '-tan', '--proc-root', copied], env },
+);
 const results = new Map(commands.map((c) => [c.name, { wall: [], inproc: [] }]));
 try {
   // Warm-up: the page cache, and the code cache of the cached runs (written by their first run).
@@ -107,10 +132,22 @@ const out = [
   `- Machine: ${os.cpus()[0]?.model?.trim() ?? 'unknown cpu'}, ${os.cpus().length} cores, Linux ${os.release()}, Node ${process.version}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
   `- ${rounds} rounds; ${sockets ? `${sockets.toLocaleString('en-US')} established loopback TCP sockets (bench/loadgen.mjs, 4 workers, 20 idle processes)` : 'no generated sockets'}; ${isolated ? 'own network and PID namespaces (only the load is read and scanned)' : 'not isolated: the machine\'s own sockets and processes too'}`,
   '- Each command run as `node FILE ARGS`; "own time" = its median wall time less `node -e 0`\'s; "in process" = from `performance.nodeTiming.bootstrapComplete` to exit (a `-r` preload, separate runs)',
+  ...(before !== null ? [`- "before": the same command of the checkout in \`${before}\` (its own build), in the same rounds`] : []),
   '',
   '| command | median wall ms | min–max | own time ms | in process ms |',
   '| --- | ---: | ---: | ---: | ---: |',
   ...rows.map((r) => `| \`${r.name}\` | ${ms(r.wall)} | ${ms(r.min)}–${ms(r.max)} | ${ms(r.own)} | ${ms(r.inproc)} |`),
+  '',
+  '## Where the own time of `netsnap -tan` goes',
+  '',
+  'Differences of the medians above (each step adds to the one before):',
+  '',
+  '| step | own time ms |',
+  '| --- | ---: |',
+  `| Node loads our entry and the bundle (code cache), parses the arguments, prints (\`--help\`) | ${ms(own('netsnap --help'))} |`,
+  `| + the addon, two /proc files of no rows, the header (\`-tan --proc-root DIR\`, no rows) | ${ms(own('netsnap -tan --proc-root DIR (no rows)') - own('netsnap --help'))} |`,
+  `| + the rows of a copy of this load's tables: read, parsed, formatted on a cold JIT (${copiedRows.toLocaleString('en-US')} rows) | ${ms(own(`netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`) - own('netsnap -tan --proc-root DIR (no rows)'))} |`,
+  `| the live \`-tan\` (netlink dumps) against the copy | ${ms(own('netsnap -tan (bundle, code cache)') - own(`netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`))} |`,
   '',
   '## Targets (issue #18), at 1,000 sockets',
   '',
@@ -118,14 +155,13 @@ const out = [
   '| --- | ---: | ---: | --- |',
   ...[['-tan', 15], ['-tanp', 30]].map(([f, limit]) => {
     const v = own(`netsnap ${f} (bundle, code cache)`);
-    return `| own time of \`netsnap ${f}\` (modules before: ${ms(own(`netsnap ${f} (modules)`))} ms) | ≤ ${limit} ms | ${ms(v)} ms | ${v <= limit ? '**met**' : '**missed**'} |`;
+    const was = before !== null ? `; before: ${ms(own(`before: netsnap ${f} (bundle, code cache)`))} ms` : '';
+    return `| own time of \`netsnap ${f}\` (modules: ${ms(own(`netsnap ${f} (modules)`))} ms${was}) | ≤ ${limit} ms | ${ms(v)} ms | ${v <= limit ? '**met**' : '**missed**'} |`;
   }),
   '',
 ];
-const text = out.join('\n');
-if (argv.includes('--no-write')) console.log(text);
-else {
-  fs.writeFileSync(path.join(root, 'bench', 'RESULTS-startup.md'), text);
-  console.log(text);
+console.log(out.join('\n'));
+if (!argv.includes('--no-write')) {
+  writeResults('RESULTS-startup.md', out, '**Start-up:** see [RESULTS-startup.md](RESULTS-startup.md) (`node bench/startup.mjs`).');
   console.log('startup: wrote bench/RESULTS-startup.md');
 }

@@ -1,9 +1,8 @@
 // netsnap's command line: parse, call the library, print. Nothing else lives here. The command
 // (src/cli/main.ts) loads it as one bundle when there is one, else as these modules.
 import * as fs from 'node:fs';
-import { isatty } from 'node:tty';
 import { parseArgs, USAGE } from './args';
-import { SILENT, utf8, type Output } from './output';
+import { isTerminal, SILENT, utf8, type Output } from './output';
 import type { CliOptions } from './args';
 import { CLI_EXIT_STATUS, NetsnapError } from '../model/errors';
 import { terminalSafeBinary } from '../bytes/escape';
@@ -64,12 +63,12 @@ function writeBytes(fd: number, buf: Uint8Array): void {
  * own, any other control character in it came from a path, a name or an argument it quotes.
  */
 function cliOutput(literal: boolean): Output {
-  const escapeErr = !literal && isatty(2);
+  const escapeErr = !literal && isTerminal(2);
   return {
     out: (t) => writeAll(1, t),
     err: (t) => writeAll(2, escapeErr ? terminalSafeBinary(t, { keepLines: true }) : t),
     outBytes: (b) => writeBytes(1, b),
-    escapeOut: !literal && isatty(1),
+    escapeOut: !literal && isTerminal(1),
     literal: () => cliOutput(true),
   };
 }
@@ -110,6 +109,15 @@ export async function runMode(o: CliOptions, io: Output): Promise<number> {
   return o.continuous ? lazy.continuous().runContinuous(o, cycle) : cycle(true);
 }
 
+/**
+ * Set by main() when the command, once it resolves, has nothing left to do: a help or error message,
+ * one listing, table or summary, all of it written with writeSync. runCli then exits at once
+ * (process.exit still runs the 'exit' listeners, e.g. the code cache's) instead of waiting for Node
+ * to tear its heap down, which a short listing would otherwise wait for. serve, top, --watch, -c and
+ * the namespace modes end as they always did.
+ */
+let oneShot = false;
+
 export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'serve') return lazy.serve().runServe(argv.slice(1), io);
   if (argv[0] === 'record') return lazy.record().runRecord(argv.slice(1), io);
@@ -118,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'top') return lazy.top().runTop(argv.slice(1), io);
   if (argv[0] === 'completion') return lazy.completion().runCompletion(argv.slice(1), io);
   const parsed = parseArgs(argv);
+  oneShot = parsed.kind !== 'run' || (!parsed.options.continuous && !parsed.options.watch
+    && parsed.options.netns === null && parsed.options.pid === null && !parsed.options.allNetns);
   switch (parsed.kind) {
     case 'help':
       io.out(USAGE);
@@ -151,6 +161,7 @@ export function runCli(argv: string[]): void {
   main(argv).then(
     (status) => {
       process.exitCode = status;
+      if (oneShot) process.exit(status);
     },
     (err: unknown) => {
       if (!(err instanceof NetsnapError)) throw err;

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs';
 import type { ByteSink } from '../bytes/writer';
 import { terminalSafeBinary, terminalSafeBytes, terminalSafeText } from '../bytes/escape';
 
@@ -51,4 +52,22 @@ export function shownText(io: Output): (text: string) => string {
 /** Output wants binary strings (one char per byte): a Unicode text as its UTF-8 bytes. */
 export function utf8(text: string): string {
   return Buffer.from(text, 'utf8').toString('latin1');
+}
+
+/**
+ * isatty(3) for fd, without loading node:tty (which loads net and stream: milliseconds of a short
+ * listing's start) when fstat already answers: a pipe, a file or a socket is no terminal, and neither
+ * is a memory device (major 1: /dev/null, where cron jobs and benchmarks send output). A closed fd
+ * is none either, as node:tty says.
+ */
+export function isTerminal(fd: number): boolean {
+  let st: fs.Stats;
+  try {
+    st = fs.fstatSync(fd);
+  } catch {
+    return false;
+  }
+  if (!st.isCharacterDevice() || Math.floor(st.rdev / 256) % 4096 === 1) return false;
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:tty') as typeof import('node:tty')).isatty(fd);
 }

@@ -10,9 +10,16 @@
 // why those are self-contained), are made on first use and never keep the process alive when idle.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { parseSocketLinkText } from '../../owners/fd_link';
 import { isFdName, isPidName } from '../../owners/proc_pid';
+
+/**
+ * node:worker_threads, loaded when a scan first runs on threads: loading it costs every command that
+ * merely has this backend at hand (the CLI, with the addon in use) a millisecond or two of its start.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const workerThreads = (): typeof import('node:worker_threads') => require('node:worker_threads') as typeof import('node:worker_threads');
 
 /** Socket links as columns, and the counters of the processes read. */
 export interface Links {
@@ -164,6 +171,7 @@ export function setScanThreads(threads: number): void {
 }
 
 function startHelper(): Helper {
+  const { MessageChannel, Worker } = workerThreads();
   const { port1, port2 } = new MessageChannel();
   const worker = new Worker(helperSource(), { eval: true, workerData: { port: port2 }, transferList: [port2], name: 'netsnap-scan' });
   const h: Helper = { worker, port: port1, pending: new Map() };
@@ -287,7 +295,7 @@ export function startScan(procRoot: string, tasks: Tasks, threads: number): Sync
   const state = new Int32Array(new SharedArrayBuffer(4 * (1 + used.length)));
   used.forEach((h, slot) => {
     // Replies to jobs this thread stopped waiting for (helpers that came late, finding nothing).
-    while (receiveMessageOnPort(h.port) !== undefined);
+    while (workerThreads().receiveMessageOnPort(h.port) !== undefined);
     h.worker.postMessage({ id, slot, sync: true, procRoot, tasks, state: state.buffer });
   });
   return { procRoot, tasks, id, state, used };
@@ -310,6 +318,7 @@ export function joinScan(scan: SyncScan): Links[] {
       }
     }
     if (Atomics.load(state, 1 + slot) !== FINISHED) return;
+    const { receiveMessageOnPort } = workerThreads();
     for (let m = receiveMessageOnPort(h.port); m !== undefined; m = receiveMessageOnPort(h.port)) {
       const r = m.message as Reply;
       if (r.id === id) out.push(checked(r));
