@@ -19,6 +19,7 @@
         "native/proc_pid.cc",
         "native/parallel.cc",
         "native/table.cc",
+        "native/format.cc",
         "native/js_api.cc",
         "native/sample.cc",
         "native/module.cc"

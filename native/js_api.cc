@@ -6,12 +6,14 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "destroy_events.h"
 #include "fd_link.h"
+#include "format.h"
 #include "parallel.h"
 #include "read.h"
 #include "tcp_info.h"
@@ -499,6 +501,137 @@ Napi::Value OpenDestroyEvents(const Napi::CallbackInfo& info) {
   if (env.IsExceptionPending()) return Napi::Value();  // `sub` closes itself on the way out
   DestroyEventsObject::Unwrap(obj)->sub = std::move(sub);
   return obj;
+}
+
+}  // namespace js
+}  // namespace netsnap
+
+namespace netsnap {
+namespace js {
+namespace {
+
+// A typed array of `type` with at least `need` elements, as its data pointer; throws a TypeError
+// naming `what` and returns null otherwise. A detached or empty view is valid only when need is 0.
+const void* column_of(Napi::Env env, Napi::Object from, const char* what, napi_typedarray_type type, size_t need,
+                      size_t* length = nullptr) {
+  Napi::Value v = from.Get(what);
+  if (env.IsExceptionPending()) return nullptr;
+  napi_typedarray_type actual;
+  size_t n = 0;
+  void* d = nullptr;
+  if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &actual, &n, &d, nullptr, nullptr) != napi_ok ||
+      actual != type) {
+    throw_type_error(env, std::string("formatInetRows: ") + what + " must be a typed array of its column's type");
+    return nullptr;
+  }
+  if (d == nullptr) n = 0;
+  if (n < need) {
+    throw_type_error(env, std::string("formatInetRows: ") + what + " is shorter than the rows asked for");
+    return nullptr;
+  }
+  if (length != nullptr) *length = n;
+  static const uint8_t kNone = 0;
+  return d != nullptr ? d : &kNone;
+}
+
+}  // namespace
+
+// formatInetRows(columns, count, format, owners | null) -> Uint8Array: format.h's rows. columns holds
+// the InetTable's family, state, localAddr, remoteAddr, localPort, remotePort, txQueue, rxQueue and
+// inode; format is { label: Uint8Array, stateCells: Uint8Array (256 x 16 bytes: length, then the
+// cell; unused for raw),
+// proto: 'tcp' | 'udp' | 'raw', show: 'all' | 'servers' | 'others', wide: boolean }; owners is a
+// RawOwners (the "PID/Program name" column) or null.
+Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 4 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsObject()) {
+    throw_type_error(env, "formatInetRows(columns, count, format, owners) needs two objects and a row count");
+    return Napi::Value();
+  }
+  const double count_arg = info[1].As<Napi::Number>().DoubleValue();
+  if (!(count_arg >= 0 && count_arg <= 1e9) || count_arg != static_cast<double>(static_cast<size_t>(count_arg))) {
+    throw_type_error(env, "formatInetRows: count must be a whole number of rows");
+    return Napi::Value();
+  }
+  const size_t n = static_cast<size_t>(count_arg);
+  Napi::Object c = info[0].As<Napi::Object>();
+  InetColumns cols;
+  cols.count = n;
+  if (!(cols.family = static_cast<const uint8_t*>(column_of(env, c, "family", napi_uint8_array, n)))) return Napi::Value();
+  if (!(cols.state = static_cast<const uint8_t*>(column_of(env, c, "state", napi_uint8_array, n)))) return Napi::Value();
+  if (!(cols.local_addr = static_cast<const uint8_t*>(column_of(env, c, "localAddr", napi_uint8_array, 16 * n)))) return Napi::Value();
+  if (!(cols.remote_addr = static_cast<const uint8_t*>(column_of(env, c, "remoteAddr", napi_uint8_array, 16 * n)))) return Napi::Value();
+  if (!(cols.local_port = static_cast<const uint16_t*>(column_of(env, c, "localPort", napi_uint16_array, n)))) return Napi::Value();
+  if (!(cols.remote_port = static_cast<const uint16_t*>(column_of(env, c, "remotePort", napi_uint16_array, n)))) return Napi::Value();
+  if (!(cols.tx_queue = static_cast<const uint32_t*>(column_of(env, c, "txQueue", napi_uint32_array, n)))) return Napi::Value();
+  if (!(cols.rx_queue = static_cast<const uint32_t*>(column_of(env, c, "rxQueue", napi_uint32_array, n)))) return Napi::Value();
+  if (!(cols.inode = static_cast<const double*>(column_of(env, c, "inode", napi_float64_array, n)))) return Napi::Value();
+
+  Napi::Object fo = info[2].As<Napi::Object>();
+  RowFormat f;
+  if (!(f.label = static_cast<const uint8_t*>(column_of(env, fo, "label", napi_uint8_array, 0, &f.label_len)))) return Napi::Value();
+  const std::string proto = fo.Get("proto").ToString().Utf8Value();
+  const std::string show = fo.Get("show").ToString().Utf8Value();
+  if (env.IsExceptionPending()) return Napi::Value();
+  if (proto == "tcp") f.proto = RowProto::kTcp;
+  else if (proto == "udp") f.proto = RowProto::kUdp;
+  else if (proto == "raw") f.proto = RowProto::kRaw;
+  else {
+    throw_type_error(env, "formatInetRows: format.proto must be 'tcp', 'udp' or 'raw'");
+    return Napi::Value();
+  }
+  if (show == "all") f.show = RowShow::kAll;
+  else if (show == "servers") f.show = RowShow::kServers;
+  else if (show == "others") f.show = RowShow::kOthers;
+  else {
+    throw_type_error(env, "formatInetRows: format.show must be 'all', 'servers' or 'others'");
+    return Napi::Value();
+  }
+  f.wide = fo.Get("wide").ToBoolean().Value();
+  if (f.proto != RowProto::kRaw &&
+      !(f.state_cells = static_cast<const uint8_t*>(column_of(env, fo, "stateCells", napi_uint8_array, 256 * 16)))) {
+    return Napi::Value();
+  }
+
+  OwnerColumns owners;
+  if (!info[3].IsNull() && !info[3].IsUndefined()) {
+    if (!info[3].IsObject()) {
+      throw_type_error(env, "formatInetRows: owners must be a RawOwners or null");
+      return Napi::Value();
+    }
+    Napi::Object o = info[3].As<Napi::Object>();
+    size_t entries = 0, processes = 0;
+    if (!(owners.inodes = static_cast<const double*>(column_of(env, o, "inodes", napi_float64_array, 0, &entries)))) return Napi::Value();
+    owners.entries = entries;
+    if (!(owners.pids = static_cast<const int32_t*>(column_of(env, o, "pids", napi_int32_array, entries)))) return Napi::Value();
+    if (!(owners.proc_pids = static_cast<const int32_t*>(column_of(env, o, "procPids", napi_int32_array, 0, &processes)))) return Napi::Value();
+    owners.processes = processes;
+    if (!(owners.name_start = static_cast<const uint32_t*>(column_of(env, o, "nameStart", napi_uint32_array, processes)))) return Napi::Value();
+    if (!(owners.name_len = static_cast<const uint32_t*>(column_of(env, o, "nameLen", napi_uint32_array, processes)))) return Napi::Value();
+    if (!(owners.strings = static_cast<const uint8_t*>(column_of(env, o, "strings", napi_uint8_array, 0, &owners.strings_len)))) return Napi::Value();
+    if (!owner_names_fit(owners)) {
+      throw_type_error(env, "formatInetRows: owners.nameStart/nameLen point outside owners.strings");
+      return Napi::Value();
+    }
+    f.owners = &owners;
+  }
+
+  // Room for the longest rows (format.h), then the bytes written: at most a chunk of a table at a
+  // time (listing.ts asks 16,384 rows at most), a few MiB.
+  if (f.label_len > 64 || n > SIZE_MAX / (f.label_len + kRowMax)) {
+    throw_type_error(env, "formatInetRows: too many rows or too long a label");
+    return Napi::Value();
+  }
+  std::unique_ptr<char, decltype(&std::free)> buffer(static_cast<char*>(std::malloc(n * (f.label_len + kRowMax) + 1)), &std::free);
+  if (!buffer) {
+    throw_allocation_failed(env);
+    return Napi::Value();
+  }
+  const size_t used = format_inet_rows(cols, f, buffer.get());
+  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, used);
+  if (env.IsExceptionPending()) return Napi::Value();
+  if (used > 0) std::memcpy(ab.Data(), buffer.get(), used);
+  return Napi::Uint8Array::New(env, used, ab, 0);
 }
 
 }  // namespace js

@@ -46,6 +46,7 @@ Napi::Value TcpInfoFields(const Napi::CallbackInfo& info);
 // object over destroy_events.h whose read() takes the TCP closes since the previous read as a
 // RawDestroyBatch (src/model/contract.ts). Its finalizer closes the subscription (joins its thread).
 Napi::Value OpenDestroyEvents(const Napi::CallbackInfo& info);
+Napi::Value FormatInetRows(const Napi::CallbackInfo& info);
 
 }  // namespace js
 }  // namespace netsnap

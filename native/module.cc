@@ -17,6 +17,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("sample", Napi::Function::New(env, Sample, "sample"));
   exports.Set("sampleAsync", Napi::Function::New(env, SampleAsync, "sampleAsync"));
   exports.Set("openDestroyEvents", Napi::Function::New(env, js::OpenDestroyEvents, "openDestroyEvents"));
+  // Not part of Backend: numeric netstat rows for the command line (format.h).
+  exports.Set("formatInetRows", Napi::Function::New(env, js::FormatInetRows, "formatInetRows"));
   // Native-only test and benchmark hooks (not part of Backend).
   exports.Set("scanOwnersThreads", Napi::Function::New(env, js::ScanOwnersThreads, "scanOwnersThreads"));
   exports.Set("setThreads", Napi::Function::New(env, js::SetThreads, "setThreads"));

@@ -4,7 +4,7 @@
 #   npm run fuzz -- [--seconds N] [--harness NAME[,NAME...]] [--jobs J] [--standalone] [--build-only]
 #
 #   --seconds N     run each harness for N seconds (default 60)
-#   --harness NAME  only these harnesses (default all: inet unix link netlink filter); repeatable
+#   --harness NAME  only these harnesses (default all: inet unix link netlink filter format); repeatable
 #   --jobs J        libFuzzer -fork=J: J fuzzing processes per harness (default 1)
 #   --standalone    no libFuzzer: build the harnesses with g++ (or clang++) and ASan/UBSan and run
 #                   every corpus and regression file through them once (no clang needed)
@@ -26,7 +26,7 @@ JOBS=1
 HARNESSES=()
 STANDALONE=0
 BUILD_ONLY=0
-ALL=(inet unix link netlink filter)
+ALL=(inet unix link netlink filter format)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_EACH=${2:?--seconds needs a number}; shift 2 ;;
@@ -55,6 +55,7 @@ sources() {
     link) echo "$N/fuzz/link_fuzz.cc $N/fd_link.cc $N/proc_pid.cc" ;;
     netlink) echo "$N/fuzz/netlink_fuzz.cc $N/netlink_diag.cc $N/destroy_events.cc $N/tcp_info.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     filter) echo "$N/fuzz/filter_fuzz.cc $N/filter.cc" ;;
+    format) echo "$N/fuzz/format_fuzz.cc $N/format.cc" ;;
   esac
 }
 # Largest input libFuzzer makes: /proc/net files can be big; links, cmdline and status are small.
@@ -64,6 +65,7 @@ max_len() {
     link) echo 4096 ;;
     netlink) echo 262144 ;;
     filter) echo 8192 ;;
+    format) echo 65536 ;;
   esac
 }
 

@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Backend, DestroyEventsOptions, DestroySubscription, InetProto, RawSample, SampleRequest } from '../model/contract';
+import type { Backend, DestroyEventsOptions, DestroySubscription, InetProto, InetRowColumns, InetRowFormat, RawOwners, RawSample, SampleRequest } from '../model/contract';
 
 /** The package's root (dist/backends/ or src/backends/ is two levels below it). */
 const ROOT = path.join(__dirname, '..', '..');
@@ -92,6 +92,7 @@ interface Addon {
   sample(request: SampleRequest): RawSample;
   sampleAsync(request: SampleRequest): Promise<RawSample>;
   openDestroyEvents(options?: DestroyEventsOptions): DestroySubscription;
+  formatInetRows(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null): Uint8Array;
   /** Native only, for tests: the decoder's struct tcp_info table, [offset, size] per field in TCP_INFO_FIELDS order. */
   tcpInfoFields(): Array<[number, number]>;
 }
@@ -150,6 +151,10 @@ export function loadNativeFrom(options: LoaderOptions = {}): NativeLoad {
       sample: (request) => addon.sample(request),
       sampleAsync: (request) => addon.sampleAsync(request),
       openDestroyEvents: (o) => addon.openDestroyEvents(o),
+      // An addon of an earlier build (NETSNAP_ADDON) may lack it: then the rows are formatted in TypeScript.
+      ...(typeof addon.formatInetRows === 'function'
+        ? { formatInetRows: (c: InetRowColumns, n: number, f: InetRowFormat, o: RawOwners | null) => addon.formatInetRows(c, n, f, o) }
+        : {}),
     };
     const what = candidate.kind === 'build' ? `built from source: ${shown(candidate.path, root)}` : name;
     const before = [...failed, ...(candidate.kind === 'build' ? missing.filter((m) => m !== 'not built') : [])];

@@ -430,4 +430,35 @@ export interface Backend {
    * TypeError for bad options.
    */
   openDestroyEvents?(options?: DestroyEventsOptions): DestroySubscription;
+  /**
+   * netstat's numeric Internet rows (native only; the TypeScript backend formats them itself):
+   * what src/format/netstat.ts's writeInetRow writes for each row of `columns` (`count` rows) that
+   * `format.show` keeps, with numeric hosts and ports and no -e, -o or escaping; `owners` adds the
+   * "PID/Program name" column. Throws a TypeError for columns shorter than `count`.
+   */
+  formatInetRows?(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null): Uint8Array;
+}
+
+/** The columns of an InetTable that formatInetRows reads (src/model/columns.ts). */
+export interface InetRowColumns {
+  family: Uint8Array;
+  state: Uint8Array;
+  localAddr: Uint8Array;
+  remoteAddr: Uint8Array;
+  localPort: Uint16Array;
+  remotePort: Uint16Array;
+  txQueue: Uint32Array;
+  rxQueue: Uint32Array;
+  inode: Float64Array;
+}
+
+export interface InetRowFormat {
+  /** The Proto cell with its spaces ("tcp   ", "udp6  "). */
+  label: Uint8Array;
+  /** TCP and UDP: the State cell of each state byte, 256 slots of 16 bytes: its length (at most 15), then its bytes. */
+  stateCells: Uint8Array;
+  proto: 'tcp' | 'udp' | 'raw';
+  /** netstat's -a (all), -l (servers) or neither (others). */
+  show: 'all' | 'servers' | 'others';
+  wide: boolean;
 }

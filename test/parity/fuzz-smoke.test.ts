@@ -16,7 +16,7 @@ function unsanitized(): NodeJS.ProcessEnv {
   return env;
 }
 
-const HARNESSES = ['inet', 'unix', 'link', 'netlink', 'filter'];
+const HARNESSES = ['inet', 'unix', 'link', 'netlink', 'filter', 'format'];
 const SECONDS = 15;
 const OUT = path.join(ROOT, 'build', 'fuzz-smoke');
 

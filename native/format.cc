@@ -1,0 +1,259 @@
+// netstat's numeric Internet rows (format.h). Each function mirrors the one of src/format/netstat.ts,
+// src/model/address.ts or src/bytes/writer.ts named beside it; test/parity/format-rows.test.ts holds
+// them to the same bytes.
+#include "format.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace netsnap {
+
+namespace {
+
+// Where a row goes: the caller made room for kRowMax bytes beyond the label (format.h).
+struct Out {
+  char* base;
+  char* p;
+  size_t size() const { return static_cast<size_t>(p - base); }
+  void push_back(char c) { *p++ = c; }
+  void append(const char* s, size_t n) {
+    if (n == 0) return;  // s may then be null (an empty label or name)
+    std::memcpy(p, s, n);
+    p += n;
+  }
+  void append(size_t n, char c) {
+    std::memset(p, c, n);
+    p += n;
+  }
+  void resize(size_t n) { p = base + n; }
+};
+
+constexpr char kHex[] = "0123456789abcdef";
+constexpr size_t kStateCell = 11;  // raw's numeric state, left-aligned in 11
+constexpr size_t kStateSlot = 16;  // a State cell: its length (at most 15), then its bytes
+
+// decimalLength / writeDecimal: n's digits.
+size_t decimal_length(uint64_t n) {
+  size_t len = 1;
+  while (n >= 10) {
+    n /= 10;
+    len++;
+  }
+  return len;
+}
+
+void put_decimal(Out* out, uint64_t n) {
+  char digits[20];
+  size_t len = 0;
+  do {
+    digits[len++] = static_cast<char>('0' + n % 10);
+    n /= 10;
+  } while (n > 0);
+  while (len > 0) out->push_back(digits[--len]);
+}
+
+void put_spaces(Out* out, long n) {
+  if (n > 0) out->append(static_cast<size_t>(n), ' ');
+}
+
+// putDecimalRight: n right-aligned in `width`.
+void put_decimal_right(Out* out, uint64_t n, long width) {
+  put_spaces(out, width - static_cast<long>(decimal_length(n)));
+  put_decimal(out, n);
+}
+
+// ipv4Bytes: dotted quad of a[0..4).
+void put_ipv4(Out* out, const uint8_t* a) {
+  for (int k = 0; k < 4; k++) {
+    if (k) out->push_back('.');
+    put_decimal(out, a[k]);
+  }
+}
+
+bool is_v4_mapped(const uint8_t* a) {
+  for (int i = 0; i < 10; i++)
+    if (a[i] != 0) return false;
+  return a[10] == 0xff && a[11] == 0xff;
+}
+
+bool is_unspecified(const uint8_t* a) {
+  for (int i = 0; i < 16; i++)
+    if (a[i] != 0) return false;
+  return true;
+}
+
+// ipv6Bytes: glibc's inet_ntop(AF_INET6): the longest run (>= 2) of zero words becomes "::", the
+// first run wins a tie; ::a.b.c.d and ::ffff:a.b.c.d end in a dotted quad.
+void put_ipv6(Out* out, const uint8_t* a) {
+  int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
+  for (int i = 0; i < 8; i++) {
+    if (a[2 * i] == 0 && a[2 * i + 1] == 0) {
+      if (cur_base == -1) {
+        cur_base = i;
+        cur_len = 1;
+      } else {
+        cur_len++;
+      }
+    } else if (cur_base != -1) {
+      if (best_base == -1 || cur_len > best_len) {
+        best_base = cur_base;
+        best_len = cur_len;
+      }
+      cur_base = -1;
+    }
+  }
+  if (cur_base != -1 && (best_base == -1 || cur_len > best_len)) {
+    best_base = cur_base;
+    best_len = cur_len;
+  }
+  if (best_base != -1 && best_len < 2) best_base = -1;
+  for (int i = 0; i < 8; i++) {
+    if (best_base != -1 && i >= best_base && i < best_base + best_len) {
+      if (i == best_base) out->push_back(':');
+      continue;
+    }
+    if (i != 0) out->push_back(':');
+    if (i == 6 && best_base == 0 && (best_len == 6 || (best_len == 5 && a[10] == 0xff && a[11] == 0xff))) {
+      put_ipv4(out, a + 12);
+      return;
+    }
+    const unsigned w = (static_cast<unsigned>(a[2 * i]) << 8) | a[2 * i + 1];
+    int shift = w >= 0x1000 ? 12 : w >= 0x100 ? 8 : w >= 0x10 ? 4 : 0;
+    for (; shift >= 0; shift -= 4) out->push_back(kHex[(w >> shift) & 15]);
+  }
+  if (best_base != -1 && best_base + best_len == 8) out->push_back(':');
+}
+
+void put_port(Out* out, uint16_t port) {
+  if (port == 0)
+    out->push_back('*');
+  else
+    put_decimal(out, port);
+}
+
+// putEndpoint4: "host:port", never cut, padded to 23.
+void put_endpoint4(Out* out, const uint8_t* a, uint16_t port) {
+  const size_t start = out->size();
+  put_ipv4(out, a);
+  out->push_back(':');
+  put_port(out, port);
+  put_spaces(out, 23 - static_cast<long>(out->size() - start));
+}
+
+// putEndpoint6: the host (an IPv4-mapped one as its dotted quad) cut as netstat's addr_do_one cuts
+// it unless -W (the port is never cut), then ":port", padded to 23.
+void put_endpoint6(Out* out, const uint8_t* a, uint16_t port, bool wide) {
+  const size_t start = out->size();
+  if (is_v4_mapped(a))
+    put_ipv4(out, a + 12);
+  else
+    put_ipv6(out, a);
+  const size_t host_len = out->size() - start;
+  const size_t port_len = port == 0 ? 1 : decimal_length(port);
+  if (!wide && host_len + port_len > 22) out->resize(start + std::min(host_len, 22 - port_len));
+  out->push_back(':');
+  put_port(out, port);
+  put_spaces(out, 23 - static_cast<long>(out->size() - start));
+}
+
+// OwnerIndex.first: the first entry of `inode`, or -1.
+long first_owner(const OwnerColumns& o, double inode) {
+  size_t lo = 0, hi = o.entries;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (o.inodes[mid] < inode)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < o.entries && o.inodes[lo] == inode ? static_cast<long>(lo) : -1;
+}
+
+// OwnerIndex.processIndex: the record of `pid`, or -1.
+long process_index(const OwnerColumns& o, int32_t pid) {
+  size_t lo = 0, hi = o.processes;
+  while (lo < hi) {
+    const size_t mid = lo + (hi - lo) / 2;
+    if (o.proc_pids[mid] < pid)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo < o.processes && o.proc_pids[lo] == pid ? static_cast<long>(lo) : -1;
+}
+
+// writeProgram: "PID/Program name" (19 bytes at most), padded to 20; '-' without an owner.
+void put_program(Out* out, const OwnerColumns& o, double inode) {
+  const long k = inode == 0 ? -1 : first_owner(o, inode);
+  if (k < 0) {
+    out->push_back('-');
+    put_spaces(out, 19);
+    return;
+  }
+  const int32_t pid = o.pids[k];
+  const size_t start = out->size();
+  if (pid < 0) out->push_back('-');
+  put_decimal(out, pid < 0 ? 0 - static_cast<int64_t>(pid) : pid);
+  out->push_back('/');
+  const long p = process_index(o, pid);
+  if (p >= 0) {
+    const size_t used = out->size() - start;
+    const size_t room = used < 19 ? 19 - used : 0;
+    out->append(reinterpret_cast<const char*>(o.strings) + o.name_start[p], std::min<size_t>(o.name_len[p], room));
+  }
+  put_spaces(out, 20 - static_cast<long>(out->size() - start));
+}
+
+}  // namespace
+
+bool owner_names_fit(const OwnerColumns& o) {
+  for (size_t p = 0; p < o.processes; p++) {
+    if (o.name_start[p] > o.strings_len || o.name_len[p] > o.strings_len - o.name_start[p]) return false;
+  }
+  return true;
+}
+
+size_t format_inet_rows(const InetColumns& c, const RowFormat& f, char* buffer) {
+  Out o{buffer, buffer};
+  Out* out = &o;
+  for (size_t i = 0; i < c.count; i++) {
+    if (f.show != RowShow::kAll) {
+      // inetRowShown: TCP servers are told by the remote port, UDP/RAW servers by an all-zero remote address.
+      const bool server = f.proto == RowProto::kTcp ? c.remote_port[i] == 0 : is_unspecified(c.remote_addr + 16 * i);
+      if (server != (f.show == RowShow::kServers)) continue;
+    }
+    out->append(reinterpret_cast<const char*>(f.label), f.label_len);
+    put_decimal_right(out, c.rx_queue[i], 6);
+    out->push_back(' ');
+    put_decimal_right(out, c.tx_queue[i], 6);
+    out->push_back(' ');
+    if (c.family[i] == 4) {
+      put_endpoint4(out, c.local_addr + 16 * i, c.local_port[i]);
+      out->push_back(' ');
+      put_endpoint4(out, c.remote_addr + 16 * i, c.remote_port[i]);
+    } else {
+      put_endpoint6(out, c.local_addr + 16 * i, c.local_port[i], f.wide);
+      out->push_back(' ');
+      put_endpoint6(out, c.remote_addr + 16 * i, c.remote_port[i], f.wide);
+    }
+    out->push_back(' ');
+    const uint8_t st = c.state[i];
+    if (f.proto == RowProto::kRaw) {
+      // putDecimalLeft(state, 11)
+      const size_t at = out->size();
+      put_decimal(out, st);
+      put_spaces(out, static_cast<long>(kStateCell) - static_cast<long>(out->size() - at));
+    } else {
+      const uint8_t* slot = f.state_cells + kStateSlot * st;
+      out->append(reinterpret_cast<const char*>(slot) + 1, std::min<size_t>(slot[0], kStateSlot - 1));
+    }
+    if (f.owners) {
+      out->push_back(' ');
+      put_program(out, *f.owners, c.inode[i]);
+    }
+    out->push_back('\n');
+  }
+  return o.size();
+}
+
+}  // namespace netsnap

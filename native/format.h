@@ -1,0 +1,73 @@
+// netstat's Internet rows, numeric, formatted in C++ (`formatInetRows`): the rows of `netsnap -tan`,
+// `-tuna`, `-tanp` and the like, byte for byte what src/format/netstat.ts's writeInetRow writes with
+// numeric hosts and ports and without -e, -o or escaping. A short listing's start is mostly Node
+// loading and then this loop run once on a cold JIT (~10 µs a row in JavaScript there); here it is
+// a fraction of a microsecond. The caller (src/cli/listing.ts) chooses it only where it applies, and
+// the TypeScript backend always formats in TypeScript.
+//
+// Everything comes in as plain columns whose lengths the caller checked (js_api.cc checks them
+// against the JavaScript arrays): no pointer is followed past them.
+#ifndef NETSNAP_FORMAT_H_
+#define NETSNAP_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+
+namespace netsnap {
+
+struct InetColumns {
+  size_t count = 0;  // rows; every column below holds at least this many (addresses: 16 bytes each)
+  const uint8_t* family = nullptr;
+  const uint8_t* state = nullptr;
+  const uint8_t* local_addr = nullptr;
+  const uint8_t* remote_addr = nullptr;
+  const uint16_t* local_port = nullptr;
+  const uint16_t* remote_port = nullptr;
+  const uint32_t* tx_queue = nullptr;
+  const uint32_t* rx_queue = nullptr;
+  const double* inode = nullptr;
+};
+
+// RawOwners' columns (src/model/contract.ts): entries sorted by (inode, pid, fd), processes by pid.
+struct OwnerColumns {
+  size_t entries = 0;  // inodes and pids hold this many
+  const double* inodes = nullptr;
+  const int32_t* pids = nullptr;
+  size_t processes = 0;  // proc_pids, name_start and name_len hold this many
+  const int32_t* proc_pids = nullptr;
+  const uint32_t* name_start = nullptr;
+  const uint32_t* name_len = nullptr;
+  size_t strings_len = 0;
+  const uint8_t* strings = nullptr;
+};
+
+enum class RowProto { kTcp, kUdp, kRaw };
+// netstat's -a, -l or neither: every row, the servers, or the others (inetRowShown).
+enum class RowShow { kAll, kServers, kOthers };
+
+struct RowFormat {
+  const uint8_t* label = nullptr;  // the Proto cell with its spaces ("tcp   ", "udp6  ")
+  size_t label_len = 0;
+  // For kTcp and kUdp: the State cell of each state byte, 16 bytes each (256 of them): its length
+  // (at most 15; NEW_SYN_RECV passes the 11 of the column), then its bytes.
+  const uint8_t* state_cells = nullptr;
+  RowProto proto = RowProto::kTcp;
+  RowShow show = RowShow::kAll;
+  bool wide = false;
+  const OwnerColumns* owners = nullptr;  // non-null: the "PID/Program name" column (-p)
+};
+
+// The most one row takes beyond its label: queues (10 digits each) and spaces, two endpoints (a wide
+// IPv6 one is 45 + 1 + 5 bytes), the state cell, " PID/Program name" and the newline: 159 bytes.
+constexpr size_t kRowMax = 192;
+
+// Writes the rows [0, cols.count) that `f.show` keeps at `buffer`, which holds at least
+// cols.count * (f.label_len + kRowMax) bytes; returns the bytes written.
+size_t format_inet_rows(const InetColumns& cols, const RowFormat& f, char* buffer);
+
+// Whether every process's name lies inside `strings` (checked once before formatting).
+bool owner_names_fit(const OwnerColumns& owners);
+
+}  // namespace netsnap
+
+#endif  // NETSNAP_FORMAT_H_

@@ -1,0 +1,163 @@
+// Fuzz harness for the numeric netstat rows: format_inet_rows() and owner_names_fit() (native/format.h).
+//
+// The input decides everything the JavaScript caller could hand over after js_api.cc's checks:
+// byte 0 the protocol (tcp, udp, raw), the rows shown (all, servers, others), -W and -p; byte 1 the
+// label's length (0..64) and then its bytes; byte 2 how many owner entries and byte 3 how many
+// process records (0..63 each), then the state cells (256 slots of 16 bytes: a length byte of any
+// value, then the cell), then the owner index (inodes as doubles of any bits, pids of any value,
+// name ranges of any value; owner_names_fit() must refuse exactly those outside the strings), then
+// the rows, 54 bytes each (family, state, both addresses, both ports, both queues, the inode).
+//
+// Checked: the rows fit the room the caller makes (kRowMax beyond the label: the buffer is exactly
+// that big, so ASan sees a byte more); one line per row kept, as inetRowShown keeps them; each line
+// starts with the label and is no longer than the room of a row. The label, the cells and the names
+// carry no '\n' here (so lines can be counted); any other byte goes through as it is.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "format.h"
+#include "standalone_driver.h"
+
+namespace {
+
+struct Reader {
+  const uint8_t* data;
+  size_t size;
+  size_t pos = 0;
+  uint8_t byte() { return pos < size ? data[pos++] : 0; }
+  void bytes(void* out, size_t n) {
+    auto* o = static_cast<uint8_t*>(out);
+    for (size_t i = 0; i < n; i++) o[i] = byte();
+  }
+  size_t left() const { return pos < size ? size - pos : 0; }
+};
+
+#define CHECK(cond)                                                     \
+  do {                                                                  \
+    if (!(cond)) {                                                      \
+      std::fprintf(stderr, "format_fuzz: check failed: %s\n", #cond); \
+      std::abort();                                                     \
+    }                                                                   \
+  } while (0)
+
+constexpr size_t kRowBytes = 1 + 1 + 16 + 16 + 2 + 2 + 4 + 4 + 8;
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace netsnap;
+  Reader r{data, size};
+  const uint8_t mode = r.byte();
+  RowFormat f;
+  f.proto = static_cast<RowProto>((mode & 3) % 3);
+  f.show = static_cast<RowShow>(((mode >> 2) & 3) % 3);
+  f.wide = (mode & 16) != 0;
+  const bool programs = (mode & 32) != 0;
+  std::vector<uint8_t> label(r.byte() % 65);
+  r.bytes(label.data(), label.size());
+  f.label = label.data();
+  f.label_len = label.size();
+  const size_t entries = r.byte() % 64;
+  const size_t processes = r.byte() % 64;
+  std::vector<uint8_t> cells(256 * 16);
+  for (size_t i = 0; i < cells.size(); i++) cells[i] = r.left() ? r.byte() : static_cast<uint8_t>(i * 7);
+  f.state_cells = cells.data();
+  // Lines are counted by '\n': none comes from the label, the cells or the names (their bytes are
+  // copied as they are, whatever they are).
+  const auto no_newline = [](std::vector<uint8_t>& v) {
+    for (auto& b : v)
+      if (b == '\n') b = ' ';
+  };
+  no_newline(label);
+  no_newline(cells);
+
+  std::vector<double> inodes(entries);
+  std::vector<int32_t> pids(entries);
+  for (size_t i = 0; i < entries; i++) {
+    r.bytes(&inodes[i], 8);
+    r.bytes(&pids[i], 4);
+    if (i % 2 == 1) inodes[i] = inodes[i - 1];  // an inode several processes hold
+  }
+  std::vector<int32_t> proc_pids(processes);
+  std::vector<uint32_t> name_start(processes), name_len(processes);
+  std::vector<uint8_t> strings(r.byte());
+  r.bytes(strings.data(), strings.size());
+  no_newline(strings);
+  bool fits = true;
+  for (size_t p = 0; p < processes; p++) {
+    r.bytes(&proc_pids[p], 4);
+    name_start[p] = r.byte();
+    name_len[p] = r.byte();
+    if (name_start[p] > strings.size() || name_len[p] > strings.size() - name_start[p]) fits = false;
+  }
+  OwnerColumns owners;
+  owners.entries = entries;
+  owners.inodes = inodes.data();
+  owners.pids = pids.data();
+  owners.processes = processes;
+  owners.proc_pids = proc_pids.data();
+  owners.name_start = name_start.data();
+  owners.name_len = name_len.data();
+  owners.strings = strings.data();
+  owners.strings_len = strings.size();
+  CHECK(owner_names_fit(owners) == fits);
+  if (programs && fits) f.owners = &owners;
+
+  const size_t n = r.left() / kRowBytes;
+  std::vector<uint8_t> family(n), state(n), local(16 * n), remote(16 * n);
+  std::vector<uint16_t> lport(n), rport(n);
+  std::vector<uint32_t> txq(n), rxq(n);
+  std::vector<double> inode(n);
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++) {
+    family[i] = r.byte();
+    if (family[i] < 128) family[i] = family[i] < 64 ? 4 : 6;
+    state[i] = r.byte();
+    r.bytes(&local[16 * i], 16);
+    r.bytes(&remote[16 * i], 16);
+    r.bytes(&lport[i], 2);
+    r.bytes(&rport[i], 2);
+    r.bytes(&txq[i], 4);
+    r.bytes(&rxq[i], 4);
+    r.bytes(&inode[i], 8);
+    if (i % 3 == 0 && entries > 0) inode[i] = inodes[i % entries];
+    bool zero = true;
+    for (int k = 0; k < 16; k++) zero = zero && remote[16 * i + k] == 0;
+    const bool server = f.proto == RowProto::kTcp ? rport[i] == 0 : zero;
+    if (f.show == RowShow::kAll || server == (f.show == RowShow::kServers)) kept++;
+  }
+  InetColumns c;
+  c.count = n;
+  c.family = family.data();
+  c.state = state.data();
+  c.local_addr = local.data();
+  c.remote_addr = remote.data();
+  c.local_port = lport.data();
+  c.remote_port = rport.data();
+  c.tx_queue = txq.data();
+  c.rx_queue = rxq.data();
+  c.inode = inode.data();
+
+  const size_t room = n * (f.label_len + kRowMax);
+  char* out = static_cast<char*>(std::malloc(room + 1));  // + 1: malloc(0) may be null
+  CHECK(out != nullptr);
+  const size_t used = format_inet_rows(c, f, out);
+  CHECK(used <= room);
+  size_t lines = 0;
+  size_t start = 0;
+  for (size_t i = 0; i < used; i++) {
+    if (out[i] != '\n') continue;
+    CHECK(i - start >= f.label_len && (f.label_len == 0 || std::memcmp(out + start, label.data(), f.label_len) == 0));
+    CHECK(i - start <= f.label_len + kRowMax - 1);
+    lines++;
+    start = i + 1;
+  }
+  CHECK(start == used);
+  CHECK(lines == kept);
+  std::free(out);
+  return 0;
+}
+
