@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Start-up (issue #18): what netsnap adds to Node's own start, at 1,000 sockets. Interleaved over
-// --rounds rounds (default 41): `node -e 0`, and `netsnap -tan` / `-tanp` run as `node FILE ARGS`
+// --rounds rounds (default 41; each round in a shuffled order): `node -e 0`, and `netsnap -tan` / `-tanp` run as `node FILE ARGS`
 // three ways — dist/cli/main.js (the command: the bundle through the code cache, warmed by a first
 // run), the same with NETSNAP_CODE_CACHE=0 (the bundle compiled every time), and dist/cli/cli.js
 // (the modules, as before the bundle). "Own time" is a command's median less `node -e 0`'s; beside
@@ -101,9 +101,21 @@ try {
   // Warm-up: the page cache, and the code cache of the cached runs (written by their first run).
   for (const c of commands) for (let i = 0; i < 3; i++) once(c, false);
   // Wall time without the preload (what a user waits for), in-process with it, interleaved.
+  // Each round in its own order (a seeded shuffle): a command that always ran after the same one
+  // would carry what that one left behind (its exit still settling, caches it warmed or evicted).
+  let seed = 0x5eed;
+  const random = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const shuffled = () => {
+    const order = [...commands];
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [order[i], order[j]] = [order[j], order[i]];
+    }
+    return order;
+  };
   for (let r = 0; r < rounds; r++) {
-    for (const c of commands) results.get(c.name).wall.push(once(c, false));
-    for (const c of commands) {
+    for (const c of shuffled()) results.get(c.name).wall.push(once(c, false));
+    for (const c of shuffled()) {
       fs.rmSync(inprocFile, { force: true });
       if (c.name !== 'node -e 0') once(c, true);
       if (fs.existsSync(inprocFile)) results.get(c.name).inproc.push(Number(fs.readFileSync(inprocFile, 'utf8').trim()));
@@ -124,7 +136,7 @@ const own = (n) => rows.find((r) => r.name === n).own;
 const out = [
   '# Benchmark results: start-up (issue #18)',
   '',
-  'Written by `node bench/startup.mjs`; re-run it to refresh. Medians of interleaved rounds; machines here are noisy.',
+  'Written by `node bench/startup.mjs`; re-run it to refresh. Medians of interleaved rounds, each in a shuffled order; machines here are noisy.',
   '',
   `- Date: ${started.toISOString()}`,
   `- Machine: ${os.cpus()[0]?.model?.trim() ?? 'unknown cpu'}, ${os.cpus().length} cores, Linux ${os.release()}, Node ${process.version}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,

@@ -59,7 +59,7 @@ struct RowFormat {
 
 // The most one row takes beyond its label: queues (10 digits each) and spaces, two endpoints (a wide
 // IPv6 one is 45 + 1 + 5 bytes), the state cell, " PID/Program name" and the newline: 159 bytes.
-constexpr size_t kRowMax = 192;
+constexpr size_t kRowMax = 192;  // src/model/contract.ts's FORMAT_ROW_MAX
 
 // Writes the rows [0, cols.count) that `f.show` keeps at `buffer`, which holds at least
 // cols.count * (f.label_len + kRowMax) bytes; returns the bytes written.

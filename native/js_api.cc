@@ -536,7 +536,8 @@ const void* column_of(Napi::Env env, Napi::Object from, const char* what, napi_t
 
 }  // namespace
 
-// formatInetRows(columns, count, format, owners | null) -> Uint8Array: format.h's rows. columns holds
+// formatInetRows(columns, count, format, owners | null, out) -> bytes written into out: format.h's
+// rows; out (a Uint8Array) holds count * (label length + kRowMax) bytes at least. columns holds
 // the InetTable's family, state, localAddr, remoteAddr, localPort, remotePort, txQueue, rxQueue and
 // inode; format is { label: Uint8Array, stateCells: Uint8Array (256 x 16 bytes: length, then the
 // cell; unused for raw),
@@ -545,7 +546,7 @@ const void* column_of(Napi::Env env, Napi::Object from, const char* what, napi_t
 Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 4 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsObject()) {
-    throw_type_error(env, "formatInetRows(columns, count, format, owners) needs two objects and a row count");
+    throw_type_error(env, "formatInetRows(columns, count, format, owners, out) needs two objects and a row count");
     return Napi::Value();
   }
   const double count_arg = info[1].As<Napi::Number>().DoubleValue();
@@ -616,22 +617,21 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
     f.owners = &owners;
   }
 
-  // Room for the longest rows (format.h), then the bytes written: at most a chunk of a table at a
-  // time (listing.ts asks 16,384 rows at most), a few MiB.
+  // The rows go straight into `out`, which must have room for the longest rows (format.h): the
+  // caller keeps one such buffer and hands it over chunk after chunk (listing.ts: 16,384 rows).
   if (f.label_len > 64 || n > SIZE_MAX / (f.label_len + kRowMax)) {
     throw_type_error(env, "formatInetRows: too many rows or too long a label");
     return Napi::Value();
   }
-  std::unique_ptr<char, decltype(&std::free)> buffer(static_cast<char*>(std::malloc(n * (f.label_len + kRowMax) + 1)), &std::free);
-  if (!buffer) {
-    throw_allocation_failed(env);
+  if (info.Length() < 5 || !info[4].IsObject()) {
+    throw_type_error(env, "formatInetRows: out must be a Uint8Array");
     return Napi::Value();
   }
-  const size_t used = format_inet_rows(cols, f, buffer.get());
-  Napi::ArrayBuffer ab = Napi::ArrayBuffer::New(env, used);
-  if (env.IsExceptionPending()) return Napi::Value();
-  if (used > 0) std::memcpy(ab.Data(), buffer.get(), used);
-  return Napi::Uint8Array::New(env, used, ab, 0);
+  Napi::Object holder = Napi::Object::New(env);
+  holder.Set("out", info[4]);
+  char* out = static_cast<char*>(const_cast<void*>(column_of(env, holder, "out", napi_uint8_array, n * (f.label_len + kRowMax))));
+  if (out == nullptr) return Napi::Value();
+  return Napi::Number::New(env, static_cast<double>(format_inet_rows(cols, f, out)));
 }
 
 }  // namespace js

@@ -92,7 +92,7 @@ interface Addon {
   sample(request: SampleRequest): RawSample;
   sampleAsync(request: SampleRequest): Promise<RawSample>;
   openDestroyEvents(options?: DestroyEventsOptions): DestroySubscription;
-  formatInetRows(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null): Uint8Array;
+  formatInetRows(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null, out: Uint8Array): number;
   /** Native only, for tests: the decoder's struct tcp_info table, [offset, size] per field in TCP_INFO_FIELDS order. */
   tcpInfoFields(): Array<[number, number]>;
 }
@@ -153,7 +153,7 @@ export function loadNativeFrom(options: LoaderOptions = {}): NativeLoad {
       openDestroyEvents: (o) => addon.openDestroyEvents(o),
       // An addon of an earlier build (NETSNAP_ADDON) may lack it: then the rows are formatted in TypeScript.
       ...(typeof addon.formatInetRows === 'function'
-        ? { formatInetRows: (c: InetRowColumns, n: number, f: InetRowFormat, o: RawOwners | null) => addon.formatInetRows(c, n, f, o) }
+        ? { formatInetRows: (c: InetRowColumns, n: number, f: InetRowFormat, o: RawOwners | null, out: Uint8Array) => addon.formatInetRows(c, n, f, o, out) }
         : {}),
     };
     const what = candidate.kind === 'build' ? `built from source: ${shown(candidate.path, root)}` : name;

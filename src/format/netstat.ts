@@ -10,7 +10,7 @@ import { userName } from '../names/users';
 import type { Names } from '../names/names';
 import { inetSprint } from './hosts';
 import { terminalSafeBinary, terminalSafeBytes } from '../bytes/escape';
-import type { Backend, InetProto, InetRowFormat, RawOwners } from '../model/contract';
+import { FORMAT_ROW_MAX, type Backend, type InetProto, type InetRowFormat, type RawOwners } from '../model/contract';
 
 export interface NetstatListingOptions {
   all: boolean;
@@ -330,8 +330,9 @@ export function writeInetRow(w: ByteWriter, t: InetTable, i: number, o: NetstatL
 const SPACE = 0x20;
 const NEWLINE = 0x0a;
 
-/** Rows per call of Backend.formatInetRows: its output stays a few MiB whatever the table's size. */
+/** Rows per call of Backend.formatInetRows, and the buffer it writes them into (kept: a few MiB). */
 const FAST_CHUNK = 16384;
+let fastOut = new Uint8Array(0);
 /** formatInetRows' State cells of each state byte (length, then bytes, 16 a slot), per kind of table (built once). */
 const STATE_CELLS = new Map<string, Uint8Array>();
 const NO_OWNERS: RawOwners = {
@@ -357,16 +358,19 @@ function stateCells(kind: 'tcp' | 'udp'): Uint8Array {
 /**
  * Writes the rows of t that the listing shows (`show`: netstat's -a, -l or neither, as inetRowShown)
  * through the addon's formatter (Backend.formatInetRows: the same bytes as writeInetRow, without a
- * cold JIT's cost per row) when it has one and the options need nothing it lacks: numeric hosts and
- * ports, no -e, no -o, nothing to escape. Returns false, having written nothing, otherwise.
+ * cold JIT's cost per row) when it has one and the options need nothing it lacks: -n (numeric hosts
+ * and ports), no -e, no -o, nothing to escape. Returns false, having written nothing, otherwise.
  */
 export function writeInetRowsFast(w: ByteWriter, t: InetTable, o: NetstatListingOptions, show: InetRowFormat['show'],
   owners: OwnerIndex | null, format: Backend['formatInetRows']): boolean {
-  const numeric = (o.numericHosts || !o.names) && (o.numericPorts || !o.names);
+  // Numeric hosts: without -n and without names writeEndpoint prints an unspecified IPv6 host as [::].
+  const numeric = o.numericHosts && (o.numericPorts || !o.names);
   if (!format || !numeric || o.extend || o.timers || o.escape) return false;
   const kind = t.proto === 'tcp' ? 'tcp' : t.proto === 'raw' ? 'raw' : 'udp';
   const f: InetRowFormat = { label: labelCell(t), stateCells: stateCells(kind === 'raw' ? 'udp' : kind), proto: kind, show, wide: o.wide };
   const raw = o.programs ? owners?.raw ?? NO_OWNERS : null;
+  const room = Math.min(t.count, FAST_CHUNK) * (f.label.length + FORMAT_ROW_MAX);
+  if (fastOut.length < room) fastOut = new Uint8Array(room);
   for (let s = 0; s < t.count; s += FAST_CHUNK) {
     const e = Math.min(t.count, s + FAST_CHUNK);
     const columns = {
@@ -374,7 +378,7 @@ export function writeInetRowsFast(w: ByteWriter, t: InetTable, o: NetstatListing
       remoteAddr: t.remoteAddr.subarray(16 * s, 16 * e), localPort: t.localPort.subarray(s, e), remotePort: t.remotePort.subarray(s, e),
       txQueue: t.txQueue.subarray(s, e), rxQueue: t.rxQueue.subarray(s, e), inode: t.inode.subarray(s, e),
     };
-    w.bytes(format(columns, e - s, f, raw));
+    w.bytes(fastOut, 0, format(columns, e - s, f, raw, fastOut));
   }
   return true;
 }

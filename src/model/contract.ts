@@ -434,10 +434,15 @@ export interface Backend {
    * netstat's numeric Internet rows (native only; the TypeScript backend formats them itself):
    * what src/format/netstat.ts's writeInetRow writes for each row of `columns` (`count` rows) that
    * `format.show` keeps, with numeric hosts and ports and no -e, -o or escaping; `owners` adds the
-   * "PID/Program name" column. Throws a TypeError for columns shorter than `count`.
+   * "PID/Program name" column. The bytes go into `out`, which holds at least
+   * count * (format.label.length + FORMAT_ROW_MAX) bytes; returns how many. Throws a TypeError for
+   * columns shorter than `count` or too small an `out`.
    */
-  formatInetRows?(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null): Uint8Array;
+  formatInetRows?(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null, out: Uint8Array): number;
 }
+
+/** The most bytes formatInetRows writes for one row beyond its label (native/format.h's kRowMax). */
+export const FORMAT_ROW_MAX = 192;
 
 /** The columns of an InetTable that formatInetRows reads (src/model/columns.ts). */
 export interface InetRowColumns {

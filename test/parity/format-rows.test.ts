@@ -3,7 +3,7 @@
 // tables of every kind (IPv4, IPv6 with each shape of zero run, IPv4-mapped and -compatible, ports 0,
 // any state byte, the largest queues, owners with names of any bytes, cut and uncut), for -a, -l and
 // neither, with and without -W and -p, across the formatter's chunks; and on every fixture tree's
-// tables. Bad columns are a TypeError, never a read past them.
+// tables. Bad columns, or too small an output buffer, are a TypeError, never a read or write past them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { loadNative } from '../../src/backends/native';
 import { collectText } from '../../src/bytes/writer';
 import { inetRowShown, writeInetRow, writeInetRowsFast, type NetstatListingOptions } from '../../src/format/netstat';
 import { InetTable, OwnerIndex } from '../../src/model/columns';
-import { inetLayout, type InetProto, type InetRowFormat, type RawOwners } from '../../src/model/contract';
+import { FORMAT_ROW_MAX, inetLayout, type InetProto, type InetRowFormat, type RawOwners } from '../../src/model/contract';
 import { snapshot } from '../../src/backends/snapshot';
 import { Gen, rng } from '../helpers/generate';
 
@@ -118,7 +118,7 @@ describe.runIf(format !== undefined)('the addon\'s numeric netstat rows (native)
   it('are writeInetRow\'s bytes on generated tables of every protocol, -a/-l/neither, -W and -p', () => {
     let rows = 0;
     for (let seed = 1; seed <= 24; seed++) {
-      const proto = (['tcp', 'udp', 'udplite', 'raw'] as const)[seed % 4];
+      const proto = (['tcp', 'udp', 'udplite', 'raw'] as const)[seed % 4]!;
       const { t, owners } = generated(seed, proto, 400 + seed * 37);
       for (const [show, flags] of SHOWS) {
         for (const wide of [false, true]) {
@@ -160,7 +160,7 @@ describe.runIf(format !== undefined)('the addon\'s numeric netstat rows (native)
 
   it('is not used where it does not apply: names, -e, -o, escaping, or no addon', () => {
     const { t, owners } = generated(5, 'tcp', 10);
-    for (const extra of [{ numericHosts: false, names: {} as never }, { extend: true }, { timers: true }, { escape: true }]) {
+    for (const extra of [{ numericHosts: false, names: {} as never }, { numericHosts: false }, { numericPorts: false, names: {} as never }, { extend: true }, { timers: true }, { escape: true }]) {
       const w = { bytes: () => { throw new Error('written'); } } as never;
       expect(writeInetRowsFast(w, t, listing(extra), 'all', owners, format)).toBe(false);
     }
@@ -174,9 +174,13 @@ describe.runIf(format !== undefined)('the addon\'s numeric netstat rows (native)
       remotePort: t.remotePort, txQueue: t.txQueue, rxQueue: t.rxQueue, inode: t.inode,
     };
     const f: InetRowFormat = { label: Buffer.from('tcp   '), stateCells: new Uint8Array(256 * 16).fill(11), proto: 'tcp', show: 'all', wide: false };
-    expect(format!(cols, 50, f, null).length).toBeGreaterThan(50 * 60);
-    expect(format!(cols, 0, f, null).length).toBe(0);
-    const bad = (c: object, n: number, fo: object, o: unknown) => () => format!(c as never, n, fo as never, o as never);
+    const out = new Uint8Array(50 * (6 + FORMAT_ROW_MAX));
+    expect(format!(cols, 50, f, null, out)).toBeGreaterThan(50 * 60);
+    expect(format!(cols, 0, f, null, new Uint8Array(0))).toBe(0);
+    const bad = (c: object, n: number, fo: object, o: unknown, into: unknown = out) => () => format!(c as never, n, fo as never, o as never, into as never);
+    expect(bad(cols, 50, f, null, out.subarray(1))).toThrow(/out/);
+    expect(bad(cols, 50, f, null, new Uint16Array(out.length))).toThrow(/out/);
+    expect(bad(cols, 50, f, null, null)).toThrow(/out/);
     expect(bad(cols, 51, f, null)).toThrow(TypeError);
     expect(bad({ ...cols, localAddr: t.localAddr.subarray(0, 16 * 49) }, 50, f, null)).toThrow(/localAddr/);
     expect(bad({ ...cols, inode: new Float32Array(50) }, 50, f, null)).toThrow(/inode/);
@@ -193,6 +197,6 @@ describe.runIf(format !== undefined)('the addon\'s numeric netstat rows (native)
     expect(bad(cols, 50, f, { ...raw, nameStart: new Uint32Array(0) })).toThrow(/nameStart/);
     expect(bad(cols, 50, f, 7)).toThrow(/owners/);
     // Raw tables need no state cells.
-    expect(format!(cols, 50, { ...f, proto: 'raw', stateCells: new Uint8Array(0) }, owners.raw).length).toBeGreaterThan(50 * 80);
+    expect(format!(cols, 50, { ...f, proto: 'raw', stateCells: new Uint8Array(0) }, owners.raw, out)).toBeGreaterThan(50 * 80);
   });
 });
