@@ -80,7 +80,7 @@ const loadAtStart = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const load = sockets > 0 ? await startLoad(sockets, { workers: 4, idleProcs: 20, idleFds: 20, seconds: 1800, quiet: true }) : null;
 // Where the time goes, from the outside: `-tan` over /proc files of no rows (the fixed part: Node
 // loading our entry, the bundle through the code cache, the arguments, the addon, two file reads,
-// the header), then over a copy of this load's /proc/net/tcp{,6} (plus the rows: parsed, formatted).
+// the header), then over a copy of this load's /proc/net/tcp{,6} (plus the rows: read, parsed, formatted).
 const rowsDir = (name, rows) => {
   const dir = path.join(cacheHome, name);
   fs.mkdirSync(path.join(dir, 'net'), { recursive: true });
@@ -155,7 +155,7 @@ const out = [
   '| step | own time ms |',
   '| --- | ---: |',
   `| Node loads our entry and the bundle (code cache), parses the arguments, loads the addon, reads two /proc files of no rows, prints the header (\`-tan --proc-root DIR\`, no rows) | ${ms(own('netsnap -tan --proc-root DIR (no rows)'))} |`,
-  `| + the rows of a copy of this load's tables: read, parsed, formatted on a cold JIT (${copiedRows.toLocaleString('en-US')} rows) | ${ms(own(`netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`) - own('netsnap -tan --proc-root DIR (no rows)'))} |`,
+  `| + the rows of a copy of this load's tables: read, parsed, formatted (${copiedRows.toLocaleString('en-US')} rows) | ${ms(own(`netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`) - own('netsnap -tan --proc-root DIR (no rows)'))} |`,
   `| the live \`-tan\` (netlink dumps) against the copy | ${ms(own('netsnap -tan (bundle, code cache)') - own(`netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`))} |`,
   '',
   '## Targets (issue #18), at 1,000 sockets',
