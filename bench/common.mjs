@@ -116,3 +116,26 @@ export function writeResults(name, lines, link) {
     if (!text.includes(name) && text.includes('<!-- /notes -->')) fs.writeFileSync(main, text.replace('<!-- /notes -->', `\n${link}\n<!-- /notes -->`));
   } catch { /* no RESULTS.md yet: nothing to link from */ }
 }
+
+/**
+ * A bench's current load generator (startLoad of bench/loadgen.mjs), stopped on any way out: by stop()
+ * when a size is done, and on SIGINT, SIGTERM or SIGHUP, after `onSignal` (say, a child of the bench's
+ * own to kill), when the bench then exits 130. set(load) keeps it and returns it.
+ */
+export function loadSlot(who, onSignal = () => {}) {
+  let current = null;
+  const stop = async () => {
+    const l = current;
+    current = null;
+    if (l) await l.stop();
+  };
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+    process.on(sig, async () => {
+      console.error(`\n${who}: ${sig}, stopping the load generator`);
+      onSignal();
+      await stop();
+      process.exit(130);
+    });
+  }
+  return { set: (l) => (current = l), stop };
+}

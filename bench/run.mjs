@@ -30,7 +30,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { sched } from './sched.mjs';
-import { buildFloors, fmtN, liveTcpSockets, median, ms, now, ratio, rounds as roundsOf, rx } from './common.mjs';
+import { buildFloors, fmtN, liveTcpSockets, loadSlot, median, ms, now, ratio, rounds as roundsOf, rx } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -110,19 +110,7 @@ const fail = (what, err) => {
 };
 
 // Current load, stopped on any way out.
-let load = null;
-const stopLoad = async () => {
-  const l = load;
-  load = null;
-  if (l) await l.stop();
-};
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, async () => {
-    console.error(`\nbench: ${sig}, stopping the load generator`);
-    await stopLoad();
-    process.exit(130);
-  });
-}
+const loads = loadSlot('bench');
 
 // C floors (common.mjs builds them when the process or filter section runs).
 let floors = {};
@@ -566,7 +554,7 @@ try {
       if (!sec) continue;
       console.log(`== ${fmtN(n)} sockets: starting the load generator`);
       const t0 = now();
-      load = await startLoad(n, { ...loadOpts, seconds: 1800, readyTimeout: Math.max(120, n / 1000) });
+      const load = loads.set(await startLoad(n, { ...loadOpts, seconds: 1800, readyTimeout: Math.max(120, n / 1000) }));
       console.log(`   ready: ${fmtN(load.sockets)} sockets in ${((now() - t0) / 1000).toFixed(1)} s, ${fmtN(liveTcpSockets())} rows in /proc/net/tcp{,6}`);
       if (want('process')) {
         console.log('-- whole process (interleaved rounds, median wall ms)');
@@ -589,13 +577,13 @@ try {
           fail(`filters at ${fmtN(n)} sockets`, e);
         }
       }
-      await stopLoad();
+      await loads.stop();
     }
   }
 } catch (e) {
   fail('bench', e);
 } finally {
-  await stopLoad();
+  await loads.stop();
 }
 console.log(`bench: done in ${((now() - t00) / 1000).toFixed(0)} s`);
 

@@ -23,7 +23,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
-import { buildFloors, fmtN, liveTcpSockets, machine, median, ms, now, ratio, rounds, rx, writeResults } from './common.mjs';
+import { buildFloors, fmtN, liveTcpSockets, loadSlot, machine, median, ms, now, ratio, rounds, rx, writeResults } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -123,19 +123,7 @@ const fail = (what, err) => {
   failures.push(`${what}: ${err?.message ?? err}`);
   console.error(`bench/scale: FAILED ${what}: ${err?.message ?? err}`);
 };
-let load = null;
-const stopLoad = async () => {
-  const l = load;
-  load = null;
-  if (l) await l.stop();
-};
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, async () => {
-    console.error(`\nbench/scale: ${sig}, stopping the load generator`);
-    await stopLoad();
-    process.exit(130);
-  });
-}
+const loads = loadSlot('bench/scale');
 
 const { floors, note: floorNote } = buildFloors();
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
@@ -236,7 +224,7 @@ try {
     if (!(await drained(1000))) fail(`${fmtN(n)}`, new Error(`${fmtN(liveTcpSockets())} sockets of the load before still in the table`));
     const t0 = now();
     try {
-      load = await startLoad(n, { workers, idleProcs: 200, idleFds: 20, seconds: 3600, readyTimeout: Math.max(300, n / 2500) });
+      loads.set(await startLoad(n, { workers, idleProcs: 200, idleFds: 20, seconds: 3600, readyTimeout: Math.max(300, n / 2500) }));
     } catch (e) {
       fail(`${fmtN(n)}: load`, e);
       continue;
@@ -246,10 +234,10 @@ try {
     benchProcess(n, row);
     benchSample(n, row);
     results.push(row);
-    await stopLoad();
+    await loads.stop();
   }
 } finally {
-  await stopLoad();
+  await loads.stop();
   fs.rmSync(rssFile, { force: true });
 }
 

@@ -34,7 +34,7 @@ import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { vmRss } from './procs.mjs';
 import { sched } from './sched.mjs';
-import { machine, writeResults } from './common.mjs';
+import { loadSlot, machine, writeResults } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -118,24 +118,18 @@ const fail = (what, err) => {
 };
 
 // The current load and recorder, stopped on any way out.
-let load = null;
 let recorder = null;
-const cleanup = async () => {
+const killRecorder = () => {
   if (recorder && recorder.exitCode === null && recorder.signalCode === null) {
     try { recorder.kill('SIGKILL'); } catch { /* gone */ }
   }
   recorder = null;
-  const l = load;
-  load = null;
-  if (l) await l.stop();
 };
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, async () => {
-    console.error(`\nbench/serve: ${sig}, stopping the load generator`);
-    await cleanup();
-    process.exit(130);
-  });
-}
+const loads = loadSlot('bench/serve', killRecorder);
+const cleanup = async () => {
+  killRecorder();
+  await loads.stop();
+};
 
 // ---------------------------------------------------------------------------------------------
 // HTTP client. Keep-alive like Prometheus; no Accept-Encoding, so the bytes are the text's.
@@ -402,7 +396,7 @@ try {
   for (const n of todo) {
     console.log(`== ${fmtN(n)} sockets: starting the load generator`);
     const t0 = now();
-    load = await startLoad(n, { ...loadOpts, seconds: 1800, readyTimeout: Math.max(120, n / 1000) });
+    const load = loads.set(await startLoad(n, { ...loadOpts, seconds: 1800, readyTimeout: Math.max(120, n / 1000) }));
     console.log(`   ready: ${fmtN(load.sockets)} sockets in ${((now() - t0) / 1000).toFixed(1)} s`);
     try {
       if (sizes.includes(n)) {

@@ -156,35 +156,23 @@ void put_endpoint6(Out* out, const uint8_t* a, uint16_t port, bool wide) {
   put_spaces(out, 23 - static_cast<long>(out->size() - start));
 }
 
-// OwnerIndex.first: the first entry of `inode`, or -1.
-long first_owner(const OwnerColumns& o, double inode) {
-  size_t lo = 0, hi = o.entries;
+// OwnerIndex.first and .processIndex: the first index of `v` in the sorted a[0..n), or -1.
+template <typename T>
+long first_index(const T* a, size_t n, T v) {
+  size_t lo = 0, hi = n;
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    if (o.inodes[mid] < inode)
+    if (a[mid] < v)
       lo = mid + 1;
     else
       hi = mid;
   }
-  return lo < o.entries && o.inodes[lo] == inode ? static_cast<long>(lo) : -1;
-}
-
-// OwnerIndex.processIndex: the record of `pid`, or -1.
-long process_index(const OwnerColumns& o, int32_t pid) {
-  size_t lo = 0, hi = o.processes;
-  while (lo < hi) {
-    const size_t mid = lo + (hi - lo) / 2;
-    if (o.proc_pids[mid] < pid)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  return lo < o.processes && o.proc_pids[lo] == pid ? static_cast<long>(lo) : -1;
+  return lo < n && a[lo] == v ? static_cast<long>(lo) : -1;
 }
 
 // writeProgram: "PID/Program name" (19 bytes at most), padded to 20; '-' without an owner.
 void put_program(Out* out, const OwnerColumns& o, double inode) {
-  const long k = inode == 0 ? -1 : first_owner(o, inode);
+  const long k = inode == 0 ? -1 : first_index(o.inodes, o.entries, inode);
   if (k < 0) {
     out->push_back('-');
     put_spaces(out, 19);
@@ -195,7 +183,7 @@ void put_program(Out* out, const OwnerColumns& o, double inode) {
   if (pid < 0) out->push_back('-');
   put_decimal(out, pid < 0 ? 0 - static_cast<int64_t>(pid) : pid);
   out->push_back('/');
-  const long p = process_index(o, pid);
+  const long p = first_index(o.proc_pids, o.processes, pid);
   if (p >= 0) {
     const size_t used = out->size() - start;
     const size_t room = used < 19 ? 19 - used : 0;

@@ -30,21 +30,7 @@
 
 namespace {
 
-struct Reader {
-  const uint8_t* data;
-  size_t size;
-  size_t pos = 0;
-  uint8_t byte() { return pos < size ? data[pos++] : 0; }
-  bool more() const { return pos < size; }
-  template <typename T>
-  T load() {
-    uint8_t b[sizeof(T)] = {0};
-    for (size_t i = 0; i < sizeof(T); i++) b[i] = byte();
-    T v;
-    std::memcpy(&v, b, sizeof v);
-    return v;
-  }
-};
+using netsnap_ref::Reader;
 
 const double kOdd[16] = {NAN, INFINITY, -INFINITY, -0.0, 0.5, 4294967295.0, 4294967296.0, 9007199254740992.0,
                          9007199254740994.0, 1e21, 255, 65535, 65536, 1e-7, 127, 1.5};

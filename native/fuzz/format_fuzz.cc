@@ -19,21 +19,12 @@
 #include <vector>
 
 #include "format.h"
+#include "reference.h"
 #include "standalone_driver.h"
 
 namespace {
 
-struct Reader {
-  const uint8_t* data;
-  size_t size;
-  size_t pos = 0;
-  uint8_t byte() { return pos < size ? data[pos++] : 0; }
-  void bytes(void* out, size_t n) {
-    auto* o = static_cast<uint8_t*>(out);
-    for (size_t i = 0; i < n; i++) o[i] = byte();
-  }
-  size_t left() const { return pos < size ? size - pos : 0; }
-};
+using netsnap_ref::Reader;
 
 #define CHECK(cond)                                                     \
   do {                                                                  \

@@ -8,10 +8,33 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
 namespace netsnap_ref {
+
+// A harness's input read front to back; past its end every byte reads as 0.
+struct Reader {
+  const uint8_t* data;
+  size_t size;
+  size_t pos = 0;
+  uint8_t byte() { return pos < size ? data[pos++] : 0; }
+  bool more() const { return pos < size; }
+  size_t left() const { return pos < size ? size - pos : 0; }
+  void bytes(void* out, size_t n) {
+    auto* o = static_cast<uint8_t*>(out);
+    for (size_t i = 0; i < n; i++) o[i] = byte();
+  }
+  template <typename T>
+  T load() {
+    uint8_t b[sizeof(T)] = {0};
+    bytes(b, sizeof b);
+    T v;
+    std::memcpy(&v, b, sizeof v);
+    return v;
+  }
+};
 
 constexpr uint64_t kU32Max = 0xffffffffull;
 constexpr uint64_t kInodeMax = 9007199254740991ull;  // 2^53 - 1
