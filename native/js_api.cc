@@ -510,12 +510,11 @@ namespace netsnap {
 namespace js {
 namespace {
 
-// A typed array of `type` with at least `need` elements, as its data pointer; throws a TypeError
-// naming `what` and returns null otherwise. A detached or empty view is valid only when need is 0.
-const void* column_of(Napi::Env env, Napi::Object from, const char* what, napi_typedarray_type type, size_t need,
-                      size_t* length = nullptr) {
-  Napi::Value v = from.Get(what);
-  if (env.IsExceptionPending()) return nullptr;
+// The data of `v`, a typed array of `type` with at least `need` elements; throws a TypeError naming
+// `what` and returns null otherwise. A detached or empty view is valid only when need is 0. Runs no
+// JavaScript (the caller has read every value first: a getter could detach a buffer).
+const void* view_of(Napi::Env env, Napi::Value v, const char* what, napi_typedarray_type type, size_t need,
+                    size_t* length = nullptr) {
   napi_typedarray_type actual;
   size_t n = 0;
   void* d = nullptr;
@@ -530,23 +529,22 @@ const void* column_of(Napi::Env env, Napi::Object from, const char* what, napi_t
     return nullptr;
   }
   if (length != nullptr) *length = n;
-  static const uint8_t kNone = 0;
-  return d != nullptr ? d : &kNone;
+  static uint8_t none = 0;  // never written: a view of 0 elements is asked for 0 rows
+  return d != nullptr ? d : &none;
 }
 
 }  // namespace
 
 // formatInetRows(columns, count, format, owners | null, out) -> bytes written into out: format.h's
-// rows; out (a Uint8Array) holds count * (label length + kRowMax) bytes at least. columns holds
-// the InetTable's family, state, localAddr, remoteAddr, localPort, remotePort, txQueue, rxQueue and
+// rows; out (a Uint8Array) holds count * (label length + kRowMax) bytes at least. columns holds the
+// InetTable's family, state, localAddr, remoteAddr, localPort, remotePort, txQueue, rxQueue and
 // inode; format is { label: Uint8Array, stateCells: Uint8Array (256 x 16 bytes: length, then the
-// cell; unused for raw),
-// proto: 'tcp' | 'udp' | 'raw', show: 'all' | 'servers' | 'others', wide: boolean }; owners is a
-// RawOwners (the "PID/Program name" column) or null.
+// cell; unused for raw), proto: 'tcp' | 'udp' | 'raw', show: 'all' | 'servers' | 'others', wide:
+// boolean }; owners is a RawOwners (the "PID/Program name" column) or null.
 Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (info.Length() < 4 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsObject()) {
-    throw_type_error(env, "formatInetRows(columns, count, format, owners, out) needs two objects and a row count");
+  if (info.Length() < 5 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsObject()) {
+    throw_type_error(env, "formatInetRows(columns, count, format, owners, out) needs two objects, a row count and out");
     return Napi::Value();
   }
   const double count_arg = info[1].As<Napi::Number>().DoubleValue();
@@ -555,25 +553,32 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
     return Napi::Value();
   }
   const size_t n = static_cast<size_t>(count_arg);
-  Napi::Object c = info[0].As<Napi::Object>();
-  InetColumns cols;
-  cols.count = n;
-  if (!(cols.family = static_cast<const uint8_t*>(column_of(env, c, "family", napi_uint8_array, n)))) return Napi::Value();
-  if (!(cols.state = static_cast<const uint8_t*>(column_of(env, c, "state", napi_uint8_array, n)))) return Napi::Value();
-  if (!(cols.local_addr = static_cast<const uint8_t*>(column_of(env, c, "localAddr", napi_uint8_array, 16 * n)))) return Napi::Value();
-  if (!(cols.remote_addr = static_cast<const uint8_t*>(column_of(env, c, "remoteAddr", napi_uint8_array, 16 * n)))) return Napi::Value();
-  if (!(cols.local_port = static_cast<const uint16_t*>(column_of(env, c, "localPort", napi_uint16_array, n)))) return Napi::Value();
-  if (!(cols.remote_port = static_cast<const uint16_t*>(column_of(env, c, "remotePort", napi_uint16_array, n)))) return Napi::Value();
-  if (!(cols.tx_queue = static_cast<const uint32_t*>(column_of(env, c, "txQueue", napi_uint32_array, n)))) return Napi::Value();
-  if (!(cols.rx_queue = static_cast<const uint32_t*>(column_of(env, c, "rxQueue", napi_uint32_array, n)))) return Napi::Value();
-  if (!(cols.inode = static_cast<const double*>(column_of(env, c, "inode", napi_float64_array, n)))) return Napi::Value();
+  const bool with_owners = !info[3].IsNull() && !info[3].IsUndefined();
+  if (with_owners && !info[3].IsObject()) {
+    throw_type_error(env, "formatInetRows: owners must be a RawOwners or null");
+    return Napi::Value();
+  }
 
+  // Every value first: property getters and toString() are JavaScript, which could detach a buffer
+  // whose data pointer were already taken. From the views on, no JavaScript runs.
+  static const char* const kColumns[] = {"family", "state", "localAddr", "remoteAddr", "localPort",
+                                         "remotePort", "txQueue", "rxQueue", "inode"};
+  static const char* const kOwners[] = {"inodes", "pids", "procPids", "nameStart", "nameLen", "strings"};
+  Napi::Object c = info[0].As<Napi::Object>();
   Napi::Object fo = info[2].As<Napi::Object>();
-  RowFormat f;
-  if (!(f.label = static_cast<const uint8_t*>(column_of(env, fo, "label", napi_uint8_array, 0, &f.label_len)))) return Napi::Value();
+  Napi::Value col[9], own[6];
+  for (size_t k = 0; k < 9; k++) col[k] = c.Get(kColumns[k]);
+  if (with_owners)
+    for (size_t k = 0; k < 6; k++) own[k] = info[3].As<Napi::Object>().Get(kOwners[k]);
+  const Napi::Value label = fo.Get("label");
+  const Napi::Value cells = fo.Get("stateCells");
   const std::string proto = fo.Get("proto").ToString().Utf8Value();
   const std::string show = fo.Get("show").ToString().Utf8Value();
+  const bool wide = fo.Get("wide").ToBoolean().Value();
   if (env.IsExceptionPending()) return Napi::Value();
+
+  RowFormat f;
+  f.wide = wide;
   if (proto == "tcp") f.proto = RowProto::kTcp;
   else if (proto == "udp") f.proto = RowProto::kUdp;
   else if (proto == "raw") f.proto = RowProto::kRaw;
@@ -588,28 +593,35 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
     throw_type_error(env, "formatInetRows: format.show must be 'all', 'servers' or 'others'");
     return Napi::Value();
   }
-  f.wide = fo.Get("wide").ToBoolean().Value();
+
+  InetColumns cols;
+  cols.count = n;
+  if (!(cols.family = static_cast<const uint8_t*>(view_of(env, col[0], kColumns[0], napi_uint8_array, n)))) return Napi::Value();
+  if (!(cols.state = static_cast<const uint8_t*>(view_of(env, col[1], kColumns[1], napi_uint8_array, n)))) return Napi::Value();
+  if (!(cols.local_addr = static_cast<const uint8_t*>(view_of(env, col[2], kColumns[2], napi_uint8_array, 16 * n)))) return Napi::Value();
+  if (!(cols.remote_addr = static_cast<const uint8_t*>(view_of(env, col[3], kColumns[3], napi_uint8_array, 16 * n)))) return Napi::Value();
+  if (!(cols.local_port = static_cast<const uint16_t*>(view_of(env, col[4], kColumns[4], napi_uint16_array, n)))) return Napi::Value();
+  if (!(cols.remote_port = static_cast<const uint16_t*>(view_of(env, col[5], kColumns[5], napi_uint16_array, n)))) return Napi::Value();
+  if (!(cols.tx_queue = static_cast<const uint32_t*>(view_of(env, col[6], kColumns[6], napi_uint32_array, n)))) return Napi::Value();
+  if (!(cols.rx_queue = static_cast<const uint32_t*>(view_of(env, col[7], kColumns[7], napi_uint32_array, n)))) return Napi::Value();
+  if (!(cols.inode = static_cast<const double*>(view_of(env, col[8], kColumns[8], napi_float64_array, n)))) return Napi::Value();
+  if (!(f.label = static_cast<const uint8_t*>(view_of(env, label, "label", napi_uint8_array, 0, &f.label_len)))) return Napi::Value();
   if (f.proto != RowProto::kRaw &&
-      !(f.state_cells = static_cast<const uint8_t*>(column_of(env, fo, "stateCells", napi_uint8_array, 256 * 16)))) {
+      !(f.state_cells = static_cast<const uint8_t*>(view_of(env, cells, "stateCells", napi_uint8_array, 256 * 16)))) {
     return Napi::Value();
   }
 
   OwnerColumns owners;
-  if (!info[3].IsNull() && !info[3].IsUndefined()) {
-    if (!info[3].IsObject()) {
-      throw_type_error(env, "formatInetRows: owners must be a RawOwners or null");
-      return Napi::Value();
-    }
-    Napi::Object o = info[3].As<Napi::Object>();
+  if (with_owners) {
     size_t entries = 0, processes = 0;
-    if (!(owners.inodes = static_cast<const double*>(column_of(env, o, "inodes", napi_float64_array, 0, &entries)))) return Napi::Value();
+    if (!(owners.inodes = static_cast<const double*>(view_of(env, own[0], kOwners[0], napi_float64_array, 0, &entries)))) return Napi::Value();
     owners.entries = entries;
-    if (!(owners.pids = static_cast<const int32_t*>(column_of(env, o, "pids", napi_int32_array, entries)))) return Napi::Value();
-    if (!(owners.proc_pids = static_cast<const int32_t*>(column_of(env, o, "procPids", napi_int32_array, 0, &processes)))) return Napi::Value();
+    if (!(owners.pids = static_cast<const int32_t*>(view_of(env, own[1], kOwners[1], napi_int32_array, entries)))) return Napi::Value();
+    if (!(owners.proc_pids = static_cast<const int32_t*>(view_of(env, own[2], kOwners[2], napi_int32_array, 0, &processes)))) return Napi::Value();
     owners.processes = processes;
-    if (!(owners.name_start = static_cast<const uint32_t*>(column_of(env, o, "nameStart", napi_uint32_array, processes)))) return Napi::Value();
-    if (!(owners.name_len = static_cast<const uint32_t*>(column_of(env, o, "nameLen", napi_uint32_array, processes)))) return Napi::Value();
-    if (!(owners.strings = static_cast<const uint8_t*>(column_of(env, o, "strings", napi_uint8_array, 0, &owners.strings_len)))) return Napi::Value();
+    if (!(owners.name_start = static_cast<const uint32_t*>(view_of(env, own[3], kOwners[3], napi_uint32_array, processes)))) return Napi::Value();
+    if (!(owners.name_len = static_cast<const uint32_t*>(view_of(env, own[4], kOwners[4], napi_uint32_array, processes)))) return Napi::Value();
+    if (!(owners.strings = static_cast<const uint8_t*>(view_of(env, own[5], kOwners[5], napi_uint8_array, 0, &owners.strings_len)))) return Napi::Value();
     if (!owner_names_fit(owners)) {
       throw_type_error(env, "formatInetRows: owners.nameStart/nameLen point outside owners.strings");
       return Napi::Value();
@@ -623,13 +635,7 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
     throw_type_error(env, "formatInetRows: too many rows or too long a label");
     return Napi::Value();
   }
-  if (info.Length() < 5 || !info[4].IsObject()) {
-    throw_type_error(env, "formatInetRows: out must be a Uint8Array");
-    return Napi::Value();
-  }
-  Napi::Object holder = Napi::Object::New(env);
-  holder.Set("out", info[4]);
-  char* out = static_cast<char*>(const_cast<void*>(column_of(env, holder, "out", napi_uint8_array, n * (f.label_len + kRowMax))));
+  char* out = static_cast<char*>(const_cast<void*>(view_of(env, info[4], "out", napi_uint8_array, n * (f.label_len + kRowMax))));
   if (out == nullptr) return Napi::Value();
   return Napi::Number::New(env, static_cast<double>(format_inet_rows(cols, f, out)));
 }

@@ -196,6 +196,12 @@ describe.runIf(format !== undefined)('the addon\'s numeric netstat rows (native)
     expect(bad(cols, 50, f, { ...raw, pids: raw.pids.subarray(0, Math.max(0, raw.pids.length - 1)) })).toThrow(/pids/);
     expect(bad(cols, 50, f, { ...raw, nameStart: new Uint32Array(0) })).toThrow(/nameStart/);
     expect(bad(cols, 50, f, 7)).toThrow(/owners/);
+    // A getter that detaches a column's buffer on the way is met before any data pointer is taken.
+    const family = new Uint8Array(t.family);
+    const sly = { ...cols, family };
+    Object.defineProperty(sly, 'inode', { enumerable: true, get: () => { structuredClone(family.buffer, { transfer: [family.buffer] }); return t.inode; } });
+    expect(bad(sly, 50, f, null)).toThrow(/family is shorter/);
+    expect(family.length).toBe(0);
     // Raw tables need no state cells.
     expect(format!(cols, 50, { ...f, proto: 'raw', stateCells: new Uint8Array(0) }, owners.raw, out)).toBeGreaterThan(50 * 80);
   });
