@@ -36,6 +36,7 @@
 // A program is valid when every word is a whole number in its range, every op has its words, the
 // stack never underflows nor holds more than MAX_STACK values, and exactly one value is left.
 // Backends check this before the first row (TypeError otherwise) and never read past the array.
+import type { InetRowColumns } from '../model/contract';
 import { TCP_INFO_COLUMN, TCP_INFO_FIELDS, type TcpInfoColumns } from '../model/tcp_info';
 
 export const OP = {
@@ -126,16 +127,8 @@ export function compare(v: number, cmp: number, x: number): boolean {
 }
 
 /** What the evaluator reads of a row: the inet columns and, where the source has them, netlink's. */
-export interface FilterRows {
-  family: Uint8Array;
-  state: Uint8Array;
-  localAddr: Uint8Array;
-  remoteAddr: Uint8Array;
-  localPort: Uint16Array;
-  remotePort: Uint16Array;
+export interface FilterRows extends Omit<InetRowColumns, 'inode'> {
   uid: Uint32Array;
-  rxQueue: Uint32Array;
-  txQueue: Uint32Array;
   /** Netlink: the bound device of each row. */
   ifindex?: Uint32Array | null;
   cgroupId?: BigUint64Array | null;
