@@ -30,7 +30,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { sched } from './sched.mjs';
-import { buildFloors, fmtN, liveTcpSockets, loadSlot, median, ms, now, ratio, rounds as roundsOf, rx } from './common.mjs';
+import { buildFloors, fmtN, liveTcpSockets, loadSlot, machine, median, ms, now, ratio, rounds as roundsOf, rx } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -595,11 +595,6 @@ function ehash() {
   } catch {
     return NaN;
   }
-}
-
-function machine() {
-  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown cpu';
-  return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
 }
 
 function target(label, value, limit, unit = '×') {

@@ -51,6 +51,7 @@ import * as readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
+import { machine } from './common.mjs';
 import { buildChurn, fdCount, vmRss } from './procs.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -526,10 +527,6 @@ const bounds = [
 ];
 const allMet = bounds.every((b) => b[3]);
 
-function machine() {
-  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown cpu';
-  return `${cpu}, ${os.cpus().length} cores (nproc), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
-}
 const winName = ([a, b], last) => `${last ? 'last' : 'first'} ${minStr(windowMin)} min (${(a / 60).toFixed(1)}–${(Math.min(b, duration) / 60).toFixed(1)} min)`;
 const cmd = `node bench/soak-services.mjs${argv.length ? ` ${argv.join(' ')}` : ''}`;
 const section = [

@@ -15,7 +15,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
-import { median, writeResults } from './common.mjs';
+import { machine, median, writeResults } from './common.mjs';
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const argv = process.argv.slice(2);
@@ -139,7 +139,7 @@ const out = [
   'Written by `node bench/startup.mjs`; re-run it to refresh. Medians of interleaved rounds, each in a shuffled order; machines here are noisy.',
   '',
   `- Date: ${started.toISOString()}`,
-  `- Machine: ${os.cpus()[0]?.model?.trim() ?? 'unknown cpu'}, ${os.cpus().length} cores, Linux ${os.release()}, Node ${process.version}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
+  `- Machine: ${machine()}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
   `- ${rounds} rounds; ${sockets ? `${sockets.toLocaleString('en-US')} established loopback TCP sockets (bench/loadgen.mjs, 4 workers, 20 idle processes)` : 'no generated sockets'}; ${isolated ? 'own network and PID namespaces (only the load is read and scanned)' : 'not isolated: the machine\'s own sockets and processes too'}`,
   '- Each command run as `node FILE ARGS`; "own time" = its median wall time less `node -e 0`\'s; "in process" = from `performance.nodeTiming.bootstrapComplete` to exit (a `-r` preload, separate runs)',
   ...(before !== null ? [`- "before": the same command of the checkout in \`${before}\` (its own build), in the same rounds`] : []),

@@ -54,6 +54,7 @@ import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
+import { machine } from './common.mjs';
 import { buildChurn } from './procs.mjs';
 import { sched } from './sched.mjs';
 
@@ -237,7 +238,6 @@ function threadSplit(t0, c0, t1, c1) {
   return out;
 }
 
-// The main thread's scheduler counters (ns on a CPU, ns runnable waiting), read with pread.
 /** Machine-wide CPU (all cores) busy ms and total ms from /proc/stat. */
 function machineCpu() {
   try {
@@ -758,10 +758,6 @@ console.log(`bench/top: done in ${((now() - t00) / 1000).toFixed(0)} s`);
 
 // ---------------------------------------------------------------------------------------------
 // RESULTS-top.md
-function machine() {
-  const cpu = os.cpus()[0]?.model?.trim() ?? 'unknown cpu';
-  return `${cpu}, ${os.cpus().length} cores (nproc), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Linux ${os.release()}, Node ${process.version}`;
-}
 const verdict = (ok, text) => `**${ok === null ? 'not shown' : ok ? 'met' : 'missed'}** (${text})`;
 /** The commit measured, and whether src/ or native/ differed from it. */
 function code() {

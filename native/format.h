@@ -1,8 +1,8 @@
 // netstat's Internet rows, numeric, formatted in C++ (`formatInetRows`): the rows of `netsnap -tan`,
 // `-tuna`, `-tanp` and the like, byte for byte what src/format/netstat.ts's writeInetRow writes with
 // numeric hosts and ports and without -e, -o or escaping. A short listing's start is mostly Node
-// loading and then this loop run once on a cold JIT (~10 µs a row in JavaScript there); here it is
-// a fraction of a microsecond. The caller (src/cli/listing.ts) chooses it only where it applies, and
+// loading and then this loop, run once on a cold JIT in JavaScript (bench/startup.mjs shows what
+// the rows cost). The caller (src/cli/listing.ts) chooses it only where it applies, and
 // the TypeScript backend always formats in TypeScript.
 //
 // Everything comes in as plain columns whose lengths the caller checked (js_api.cc checks them

@@ -210,8 +210,8 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
           rc ||= r;
           continue;
         }
-        // The rows in one call of the addon when it can (a short listing's cold JIT would take
-        // ~10 µs a row here), else one by one.
+        // The rows in one call of the addon when it can (a short listing would run this loop once,
+        // on a cold JIT), else one by one.
         if (!details && writeInetRowsFast(w, t, fmt, fastShow, snap.owners, formatRows)) continue;
         for (let i = 0; i < t.count; i++) {
           if (!shown(t, i)) continue;
