@@ -34,7 +34,7 @@
 //   npm run build && node bench/top.mjs [--sockets 100000] [--interval 0.25] [--ticks 1000]
 //     [--seconds 300] [--min-ticks 200] [--max-seconds 1800] [--warmup 5] [--gc-every 50] [--owners both|on|off] [--split-ticks 10]
 //     [--churn-procs 4] [--churn-seconds 20] [--churn-repeats 3] [--churn-rate 0] [--no-churn]
-//     [--no-top] [--workers 16] [--idle-procs 200] [--idle-fds 20] [--no-write] [--no-isolate]
+//     [--no-top] [--workers 16] [--idle-procs 200] [--idle-fds 20] [--no-write] [--no-isolate] [--stall-log FILE]
 //   node --cpu-prof --cpu-prof-dir=/tmp/prof bench/top.mjs --no-churn --owners on --ticks 100 --no-write
 //     (profiles the bench process: node flags pass into the namespace)
 //
@@ -68,7 +68,7 @@ const opt = (name, dflt) => {
 };
 const FLAGS = ['no-write', 'no-isolate', 'no-churn', 'no-top'];
 const known = new Set(['sockets', 'interval', 'ticks', 'seconds', 'min-ticks', 'max-seconds', 'warmup', 'gc-every', 'owners', 'split-ticks',
-  'churn-procs', 'churn-seconds', 'churn-repeats', 'churn-rate', 'workers', 'idle-procs', 'idle-fds', ...FLAGS]);
+  'stall-log', 'churn-procs', 'churn-seconds', 'churn-repeats', 'churn-rate', 'workers', 'idle-procs', 'idle-fds', ...FLAGS]);
 for (let i = 0; i < argv.length; i++) {
   if (!argv[i].startsWith('--') || !known.has(argv[i].slice(2))) {
     console.error(`bench/top: unknown argument ${argv[i]}`);
@@ -106,6 +106,14 @@ const churnRepeats = num('churn-repeats', 3, 1, 20);
 const churnRate = num('churn-rate', 0, 0, 10000000); // closes/s over all churners; 0: as fast as they can
 const doChurn = !flag('no-churn');
 const doTop = !flag('no-top');
+// --stall-log FILE: every stall over 10 ms of the top runs ({ fromUs, toUs } on CLOCK_MONOTONIC, as a
+// --cpu-prof profile's timestamps; run, wait: the main thread's schedstat ms), to match with a profile.
+const stallLogPath = opt('stall-log', null);
+const stallLog = stallLogPath === null ? null : [];
+process.on('exit', () => {
+  // Only the process that measured (not the parent that re-ran the script in its namespaces).
+  if (stallLog !== null && stallLog.length > 0) fs.writeFileSync(stallLogPath, JSON.stringify(stallLog));
+});
 const loadOpts = {
   workers: num('workers', 16, 1, 64),
   idleProcs: num('idle-procs', 200, 0, 2000),
@@ -267,8 +275,10 @@ function loopMonitor() {
   const gaps = [];
   let monitored = 0;
   const stalls = { count: 0, ms: 0, run: 0, wait: 0 };
+  let lastNs = process.hrtime.bigint();
   const timer = setInterval(() => {
     const t = now();
+    const ns = process.hrtime.bigint();
     const s = sched();
     if (!paused) {
       const gap = t - last - 1;
@@ -282,10 +292,13 @@ function loopMonitor() {
         stalls.run += run;
         stalls.wait += wait;
         if (gap > maxGap) maxSplit = { run, wait };
+        // CLOCK_MONOTONIC in µs: the clock of a --cpu-prof profile's timestamps.
+        if (stallLog !== null) stallLog.push({ fromUs: Number(lastNs / 1000n), toUs: Number(ns / 1000n), run, wait });
       }
       maxGap = Math.max(maxGap, gap);
     }
     last = t;
+    lastNs = ns;
     lastSched = s;
   }, 1);
   let gcMax = 0;

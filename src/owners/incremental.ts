@@ -51,6 +51,12 @@ const PENDING_TICKS = 64;
 const EMPTY = new Uint8Array(0);
 /** The long loops (over every socket) let the event loop run every this many sockets. */
 const STEP = 8192;
+/**
+ * The loops of system calls (a stat or a readlink each, a few microseconds) let the event loop run
+ * once they have held it this long: at 100,000 sockets a tick's polls, checks and searches are
+ * tens of milliseconds, and one block of them would delay every timer of the process by as much.
+ */
+const SLICE_MS = 3;
 const breather = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export interface IncrementalStats {
@@ -209,6 +215,8 @@ export class IncrementalOwners {
   /** The processes' records or the scan's counters changed: a new index even if no link did. */
   private refresh = true;
   readonly stats: IncrementalStats = { fullScans: 0, incrementalScans: 0, pidsScanned: 0, linksChecked: 0, pidsPolled: 0, pendingBound: 0 };
+  /** When the event loop last ran (performance.now()), for SLICE_MS. */
+  private sliceAt = 0;
 
   constructor(
     private readonly procRoot: string,
@@ -248,7 +256,8 @@ export class IncrementalOwners {
     await this.mark(columns, t, true);
     await this.merge(raw, t + 1, t);
     // Baseline of the fd counts: what changes after this is looked at.
-    this.poll(t, first);
+    this.sliceAt = performance.now();
+    await this.poll(t, first);
     return this.build();
   }
 
@@ -272,7 +281,8 @@ export class IncrementalOwners {
       this.offered = null;
       await this.merge(raw, startTick, startTick);
     }
-    const { changed, shrunk } = this.poll(t, false);
+    this.sliceAt = performance.now();
+    const { changed, shrunk } = await this.poll(t, false);
     // Processes that changed: what they gained (new sockets, or old ones by fork, dup, passing).
     let budget = SEARCH_BUDGET;
     const scanned = new Set<number>();
@@ -283,7 +293,7 @@ export class IncrementalOwners {
         if (p) p.size = -1;
         continue;
       }
-      budget -= this.scanPid(pid);
+      budget -= await this.scanPid(pid);
       scanned.add(pid);
     }
     // Processes that closed fds: their shared links (all of them, when they have few) at once.
@@ -297,11 +307,23 @@ export class IncrementalOwners {
         if (!e || !(all || e.links.length > 1)) continue;
         const l = e.links.find((x) => x.pid === pid && x.fd === fd);
         if (l && l.checked !== t) this.verify(inode, e, l, t);
+        if (this.due()) await this.pass();
       }
     }
-    this.rotate(t);
-    if (this.missing.size > 0) this.search(t, hints, budget, scanned);
+    await this.rotate(t);
+    if (this.missing.size > 0) await this.search(t, hints, budget, scanned);
     return this.build();
+  }
+
+  /** The synchronous work since the event loop last ran is over SLICE_MS: the caller awaits pass(). */
+  private due(): boolean {
+    return performance.now() - this.sliceAt >= SLICE_MS;
+  }
+
+  /** Lets the event loop run (the state may be read meanwhile, and offer() called: nothing else). */
+  private async pass(): Promise<void> {
+    await breather();
+    this.sliceAt = performance.now();
   }
 
   // -------------------------------------------------------------------------------------------
@@ -418,12 +440,13 @@ export class IncrementalOwners {
   }
 
   /** Step 2: one stat per process. Returns the processes to read again and those whose count fell. */
-  private poll(t: number, baseline: boolean): { changed: number[]; shrunk: number[] } {
+  private async poll(t: number, baseline: boolean): Promise<{ changed: number[]; shrunk: number[] }> {
     const changed: number[] = [];
     const shrunk: number[] = [];
     const pids = listPids(this.procRoot);
     this.pidList = pids;
     for (const pid of pids) {
+      if (this.due()) await this.pass();
       const st = statFdDir(`${this.procRoot}/${pid}/fd`);
       this.stats.pidsPolled++;
       let p = this.procs.get(pid);
@@ -495,10 +518,11 @@ export class IncrementalOwners {
   }
 
   /** Step 3: `checksPerTick` known links, in rotation over the inodes. */
-  private rotate(t: number): void {
+  private async rotate(t: number): Promise<void> {
     let budget = this.checksPerTick;
     let rebuilt = false;
     while (budget > 0) {
+      if (this.due()) await this.pass();
       if (this.ringPos >= this.ring.length) {
         if (rebuilt) break;
         rebuilt = true;
@@ -554,7 +578,8 @@ export class IncrementalOwners {
   }
 
   /** Reads the fds of `pid` we do not know yet; returns the cost (readlinks, plus the directory read). */
-  private scanPid(pid: number): number {
+  private async scanPid(pid: number): Promise<number> {
+    if (this.due()) await this.pass();
     const p = this.procs.get(pid);
     if (!p) return 0;
     let names: string[];
@@ -571,6 +596,7 @@ export class IncrementalOwners {
       const fd = Number(name);
       if (p.fds.has(fd)) continue;
       cost++;
+      if (this.due()) await this.pass();
       let link: string;
       try {
         link = fs.readlinkSync(`${this.procRoot}/${pid}/fd/${name}`, 'latin1');
@@ -602,7 +628,7 @@ export class IncrementalOwners {
    * read the table is gone by the next one: not worth a sweep), and new ones (in likely processes;
    * in the sweep too when the kernel gives no fd counts, which would have found them in step 2).
    */
-  private search(t: number, hints: OwnerHints, budget: number, scanned: Set<number>): void {
+  private async search(t: number, hints: OwnerHints, budget: number, scanned: Set<number>): Promise<void> {
     const likelyFor = new Set<number>();
     const sweepFor = new Set<number>();
     for (const inode of this.missing) {
@@ -619,7 +645,7 @@ export class IncrementalOwners {
       if (this.targetsLeft === 0 || budget <= 0) break;
       if (scanned.has(pid) || !this.procs.has(pid)) continue;
       scanned.add(pid);
-      budget -= this.scanPid(pid);
+      budget -= await this.scanPid(pid);
     }
     // The sweep: one round over every process at most per tick, going on where it stopped.
     this.targets = sweepFor;
@@ -638,7 +664,7 @@ export class IncrementalOwners {
       // Read at this tick already (after every inode now missing was first missed): as good.
       if (!scanned.has(pid)) {
         scanned.add(pid);
-        budget -= this.scanPid(pid);
+        budget -= await this.scanPid(pid);
       }
       if (this.sweepPos >= this.sweepList.length) {
         this.sweeps++;
