@@ -268,7 +268,8 @@ export interface SampleRequest {
   /**
    * Earlier tables (parallel to `files`) whose memory may be filled again instead of allocating:
    * the sampler's double buffering. A table passed here must not be read until this sample is done,
-   * and shows the new rows afterwards.
+   * and shows the new rows afterwards. A hint: the TypeScript backend's helper threads parse into
+   * memory of their own (when they parse a sample's files, the result's tables are new ones).
    */
   reuse?: Array<RawInetTable | RawUnixTable | null>;
   /**

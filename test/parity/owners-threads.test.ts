@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jsBackend } from '../../src/backends/js/index';
-import { planScan, setScanThreads } from '../../src/backends/js/scan_threads';
+import { parseCounters, planScan, setScanThreads } from '../../src/backends/js/scan_threads';
+import { compileFilter } from '../../src/filter/compile';
 import { loadNative } from '../../src/backends/native';
 import type { RawOwners, RawSample, SampleRequest } from '../../src/model/contract';
 import { BASIC, ROOT } from '../helpers/env';
@@ -347,6 +348,42 @@ describe('the TypeScript backend on threads', () => {
     }
   });
 
+  it('parses the /proc/net files on the helpers, each by one thread, in the request\'s order, filtered alike', async () => {
+    // Files that are there, one that is not (an error in its place), a filter and a state mask.
+    const f = compileFilter('sport >= :1024 or dst 127.0.0.0/8');
+    const request = (owners: boolean, extra: Partial<SampleRequest> = {}): SampleRequest => ({
+      netDir: path.join(tree, 'net'), procRoot: tree, owners, littleEndian: true, files: ['tcp6', 'raw', 'unix', 'tcp', 'udp'], ...extra,
+    });
+    const variants: Array<[string, Partial<SampleRequest>]> = [
+      ['plain', {}], ['filtered', { filter: { program: f.request.program, bytecode: null } }], ['states', { tcpStates: (1 << 1) | (1 << 10) }],
+    ];
+    for (const owners of [false, true]) {
+      for (const [name, extra] of variants) {
+        setScanThreads(1);
+        const before = parseCounters.helperFiles;
+        const serial = js.sample(request(owners, extra));
+        expect(await js.sampleAsync(request(owners, extra)).then((s) => sameSample(s, serial, `${name}: async, 1 thread`))).toBeUndefined();
+        // One thread: nothing went to a helper.
+        expect(parseCounters.helperFiles, name).toBe(before);
+        expect(serial.files.map((x) => [x.name, x.error]), name).toEqual([['tcp6', null], ['raw', 'ENOENT'], ['unix', null], ['tcp', null], ['udp', null]]);
+        expect(serial.files.find((x) => x.name === 'tcp')!.table!.count, name).toBeGreaterThan(0);
+        for (const t of [2, 8]) {
+          setScanThreads(t);
+          const n0 = parseCounters.helperFiles;
+          sameSample(await js.sampleAsync(request(owners, extra)), serial, `${name}, owners ${owners}: sampleAsync, ${t} threads`);
+          // Asynchronous: the helpers parse every file, the event loop none.
+          expect(parseCounters.helperFiles - n0, `${name}, ${t} threads`).toBe(5);
+          if (owners) {
+            const n1 = parseCounters.helperFiles;
+            sameSample(js.sample(request(owners, extra)), serial, `${name}: sample, ${t} threads`);
+            // Synchronous: this thread takes files too; the helpers' share is whatever they took.
+            expect(parseCounters.helperFiles - n1).toBeLessThanOrEqual(5);
+          }
+        }
+      }
+    }
+  });
+
   it('cuts a process far past a fair share of /proc into fd ranges, and finds each of its sockets once', async () => {
     // A child holding 600 UDP sockets among 1,800 other fds: on 8 threads its share is cut.
     const child = spawn(process.execPath, ['-e', `
@@ -410,7 +447,9 @@ describe('the TypeScript backend on threads', () => {
       console.log(o.pidsScanned > 0, s.owners.pidsScanned > 0, s.files[0].error);`);
     // An asynchronous sample (the helpers hold the process while it waits), then a synchronous one.
     const both = run(`jsBackend.sampleAsync(request).then((s) => console.log(s.owners.pidsScanned > 0, jsBackend.scanOwners('/proc').pidsScanned > 0, s.files[0].error));`);
-    for (const r of [sync, both]) {
+    // An asynchronous sample without owners: the helpers parse the files only.
+    const parseOnly = run(`jsBackend.sampleAsync({ ...request, owners: false }).then((s) => console.log(s.owners === null, s.files[0].table.count > 0, s.files[0].error));`);
+    for (const r of [sync, both, parseOnly]) {
       expect(r.signal).toBe(null);
       expect(r.stderr).toBe('');
       expect(r.stdout).toBe('true true null\n');

@@ -1,9 +1,8 @@
 // The whole sample (read + parse + scan) in TypeScript.
-import type { InetProto, RawFileResult, RawSample, RawUnixTable, SampleRequest } from '../../model/contract';
-import { streamInet } from './net_inet';
-import { streamUnix } from './net_unix';
+import type { RawFileResult, RawInetTable, RawSample, RawUnixTable, SampleRequest } from '../../model/contract';
 import { ownersOf } from './owners';
-import { joinScan, planScan, scanAsync, startScan } from './scan_threads';
+import { parseFile, protoOfFile, type ParseSpec } from './parse_task';
+import { joinScan, NO_TASKS, planScan, scanAsync, scanThreads, startScan, type Tasks } from './scan_threads';
 import { programProblem } from '../../filter/program';
 
 /** request.filter's program, checked as the addon checks it (TypeError for a bad one). */
@@ -19,17 +18,6 @@ function filterProgram(request: SampleRequest): Float64Array | undefined {
   return f.program;
 }
 
-export function protoOfFile(name: string): InetProto | 'unix' | null {
-  switch (name) {
-    case 'tcp': case 'tcp6': return 'tcp';
-    case 'udp': case 'udp6': return 'udp';
-    case 'udplite': case 'udplite6': return 'udplite';
-    case 'raw': case 'raw6': return 'raw';
-    case 'unix': return 'unix';
-    default: return null;
-  }
-}
-
 /** The inodes of every row of a sample's tables. */
 function survivingInodes(files: RawFileResult[]): Set<number> {
   const out = new Set<number>();
@@ -42,25 +30,18 @@ function survivingInodes(files: RawFileResult[]): Set<number> {
   return out;
 }
 
-/** The request's /proc/net tables, parsed on this thread. */
+/** What parsing the request's files needs (parse_task.ts), on this thread or a helper. */
+function parseSpec(request: SampleRequest, program: Float64Array | undefined): ParseSpec {
+  return {
+    netDir: request.netDir, files: request.files, littleEndian: request.littleEndian,
+    ...(request.tcpStates === undefined ? {} : { tcpStates: request.tcpStates }), ...(program === undefined ? {} : { program }),
+  };
+}
+
+/** The request's /proc/net tables, parsed on this thread (into the request's `reuse` tables). */
 function readFiles(request: SampleRequest, program: Float64Array | undefined): RawFileResult[] {
-  const files: RawFileResult[] = [];
-  for (const [index, name] of request.files.entries()) {
-    const reuse = request.reuse?.[index] ?? null;
-    const proto = protoOfFile(name);
-    if (proto === null) throw new TypeError(`unknown /proc/net file: ${name}`);
-    // Streamed: one chunk and the table in memory, never the whole text (lines.ts).
-    const path = `${request.netDir}/${name}`;
-    const table = proto === 'unix'
-      ? streamUnix(path, reuse as RawUnixTable | null)
-      : streamInet(path, proto, request.littleEndian, reuse, proto === 'tcp' ? request.tcpStates : undefined, program);
-    if (typeof table === 'string') {
-      files.push({ name, source: 'proc', error: table, table: null });
-      continue;
-    }
-    files.push({ name, source: 'proc', error: null, table });
-  }
-  return files;
+  const spec = parseSpec(request, program);
+  return request.files.map((_, index) => parseFile(spec, index, (request.reuse?.[index] ?? null) as RawInetTable | RawUnixTable | null));
 }
 
 /** request.tcpStates and request.filter checked; the filter's column program. */
@@ -83,36 +64,36 @@ function keeper(files: RawFileResult[], program: Float64Array | undefined): ((in
 
 export function sample(request: SampleRequest): RawSample {
   const program = checkRequest(request);
-  if (!request.owners) return { files: readFiles(request, program), owners: null };
-  // On a big /proc, helper threads scan owners while this thread parses the tables, then joins them.
-  const { tasks, threads } = planScan(request.procRoot);
-  const scan = startScan(request.procRoot, tasks, threads);
-  const files = readFiles(request, program);
-  return { files, owners: ownersOf(request.procRoot, joinScan(scan), keeper(files, program)) };
+  return sampleOn(request, program, request.owners ? planScan(request.procRoot) : null);
+}
+
+/** sample() of a checked request, with its scan's plan (null: no owners). */
+function sampleOn(request: SampleRequest, program: Float64Array | undefined, plan: { tasks: Tasks; threads: number } | null): RawSample {
+  if (plan === null) return { files: readFiles(request, program), owners: null };
+  // On a big /proc, helper threads parse the tables and scan owners with this thread, which then
+  // joins them; on a small one this thread does it all (a helper's start costs more).
+  const { tasks, threads } = plan;
+  const scan = startScan(request.procRoot, tasks, threads, parseSpec(request, program));
+  const early = scan.parse === null ? readFiles(request, program) : null;
+  const links = joinScan(scan);
+  const files = early ?? scan.files!;
+  return { files, owners: ownersOf(request.procRoot, links, keeper(files, program)) };
 }
 
 export function sampleAsync(request: SampleRequest): Promise<RawSample> {
   return new Promise((resolve, reject) => {
-    // It yields once; then, with owners on a big /proc, the owner scan runs on helper threads while
-    // this thread parses the tables (on a small one it follows them here, as in sample()).
+    // It yields once; then helper threads parse the tables and scan owners while the event loop
+    // runs. With one thread (setThreads(1)) it is sample()'s work here; and here too when the
+    // helpers cannot load the parser (no build: the sources run).
     setImmediate(() => {
       try {
         const program = checkRequest(request);
-        if (!request.owners) return resolve({ files: readFiles(request, program), owners: null });
-        const { tasks, threads } = planScan(request.procRoot);
-        if (threads <= 1) {
-          const read = readFiles(request, program);
-          return resolve({ files: read, owners: ownersOf(request.procRoot, joinScan(startScan(request.procRoot, tasks, 1)), keeper(read, program)) });
-        }
-        const scanning = scanAsync(request.procRoot, tasks, threads);
-        let files: RawFileResult[];
-        try {
-          files = readFiles(request, program);
-        } catch (err) {
-          scanning.catch(() => undefined);
-          throw err;
-        }
-        scanning.then((parts) => resolve({ files, owners: ownersOf(request.procRoot, parts, keeper(files, program)) })).catch(reject);
+        const { tasks, threads } = request.owners ? planScan(request.procRoot) : { tasks: NO_TASKS, threads: scanThreads(request.netDir) };
+        if (threads <= 1) return resolve(sampleOn(request, program, request.owners ? { tasks, threads } : null));
+        scanAsync(request.procRoot, tasks, threads, parseSpec(request, program)).then(({ links, files }) => {
+          const read = files ?? readFiles(request, program);
+          resolve({ files: read, owners: request.owners ? ownersOf(request.procRoot, links, keeper(read, program)) : null });
+        }).catch(reject);
       } catch (err) {
         reject(err);
       }

@@ -4,15 +4,21 @@
 // socket links it reads to columns of its own. owners.ts sorts the union by (inode, pid, fd): the
 // serial scan's result, byte for byte, whatever the number of threads.
 //
-// A synchronous sample (the CLI's) scans on its own thread too and waits for the helpers with
-// Atomics.wait; an asynchronous one leaves the event loop free, the helpers scan while it parses the
-// /proc/net files. The helpers run the very functions the serial scan runs (their source, which is
-// why those are self-contained), are made on first use and never keep the process alive when idle.
+// A sample's /proc/net files go to the same threads, before the scan's tasks: each file is a task,
+// taken in the request's order from a counter of its own, parsed by parse_task.ts's parseFile()
+// (a helper require()s its compiled file) and sent back with its buffers transferred.
+//
+// A synchronous sample (the CLI's) parses and scans on its own thread too and waits for the
+// helpers with Atomics.wait; an asynchronous one leaves the event loop free: the helpers do it all.
+// The helpers run the very functions the serial scan runs (their source, which is why those are
+// self-contained), are made on first use and never keep the process alive when idle.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import type { MessagePort, Worker } from 'node:worker_threads';
+import type { RawFileResult } from '../../model/contract';
 import { parseSocketLinkText } from '../../owners/fd_link';
 import { isFdName, isPidName } from '../../owners/proc_pid';
+import { parseFile, parseModulePath, type ParseSpec } from './parse_task';
 
 /**
  * node:worker_threads, loaded when a scan first runs on threads: loading it costs every command that
@@ -132,14 +138,25 @@ parentPort.on('message', (job) => {
   const state = new Int32Array(job.state);
   Atomics.store(state, 1 + job.slot, ${JOINED});
   const out = newLinks();
+  const parsed = [];
+  const transfer = [out.inode.buffer, out.pid.buffer, out.fd.buffer];
   let error = null;
   try {
+    if (job.parse) {
+      const m = require(job.parse.module);
+      const next = new Int32Array(job.parse.next);
+      for (let i = Atomics.add(next, 0, 1); i < job.parse.spec.files.length; i = Atomics.add(next, 0, 1)) {
+        const result = m.parseFile(job.parse.spec, i);
+        parsed.push({ index: i, result });
+        transfer.push(...m.transferables(result));
+      }
+    }
     scanTasks(fs, isFd, parseLink, job.procRoot, job.tasks, state, out);
   } catch (err) {
     error = String((err && err.stack) || err);
   }
-  const reply = { id: job.id, error, links: out };
-  (job.sync ? workerData.port : parentPort).postMessage(reply, [out.inode.buffer, out.pid.buffer, out.fd.buffer]);
+  const reply = { id: job.id, error, links: out, parsed };
+  (job.sync ? workerData.port : parentPort).postMessage(reply, error === null ? transfer : []);
   Atomics.store(state, 1 + job.slot, ${FINISHED});
   Atomics.notify(state, 1 + job.slot);
 });
@@ -150,6 +167,48 @@ interface Reply {
   id: number;
   error: string | null;
   links: Links;
+  /** The files this helper parsed. */
+  parsed: Array<{ index: number; result: RawFileResult }>;
+}
+
+/** A sample's files for the helpers: the spec, where they load parseFile() from, the next file's counter. */
+interface ParseJob {
+  module: string;
+  spec: ParseSpec;
+  next: SharedArrayBuffer;
+}
+
+/** The files of `spec` as a job for helpers; null when helpers cannot load the parser (no build). */
+function parseJob(spec: ParseSpec | undefined): ParseJob | null {
+  if (spec === undefined || spec.files.length === 0) return null;
+  const module = parseModulePath();
+  return module === null ? null : { module, spec, next: new SharedArrayBuffer(4) };
+}
+
+/** Takes files from the job's counter on this thread until none is left. */
+function parseHere(job: ParseJob, files: Array<RawFileResult | undefined>): void {
+  const next = new Int32Array(job.next);
+  for (let i = Atomics.add(next, 0, 1); i < job.spec.files.length; i = Atomics.add(next, 0, 1)) files[i] = parseFile(job.spec, i);
+}
+
+/** Files parsed by helper threads since the process started (what the tests see of where parsing ran). */
+export const parseCounters = { helperFiles: 0 };
+
+/** The parsed files of the replies into `files`, by index. */
+function gather(r: Reply, files: Array<RawFileResult | undefined>): void {
+  for (const { index, result } of r.parsed) files[index] = result;
+  parseCounters.helperFiles += r.parsed.length;
+}
+
+/** Every file of a job parsed (each by one thread). */
+function allFiles(files: Array<RawFileResult | undefined>, n: number): RawFileResult[] {
+  const out: RawFileResult[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = files[i];
+    if (f === undefined) throw new Error(`sample: /proc/net file ${i} was parsed by no thread`);
+    out.push(f);
+  }
+  return out;
 }
 
 interface Helper {
@@ -168,6 +227,24 @@ let override = 0;
 export function setScanThreads(threads: number): void {
   if (!Number.isInteger(threads) || threads < 0 || threads > MAX_THREADS) throw new TypeError(`setThreads: threads must be an integer 0..${MAX_THREADS}`);
   override = threads;
+}
+
+/** Whether `dir` is on a procfs (the automatic thread count is 1 elsewhere: fixture trees). */
+function onProcfs(dir: string): boolean {
+  try {
+    return fs.statfsSync(dir).type === PROC_SUPER_MAGIC;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Threads for work that is not a scan (an asynchronous sample's files without owners): as set by
+ * setThreads(), else all cores (at most MAX_THREADS) on a procfs and 1 elsewhere.
+ */
+export function scanThreads(dir: string): number {
+  if (override > 0) return override;
+  return onProcfs(dir) ? Math.min(MAX_THREADS, os.availableParallelism()) : 1;
 }
 
 function startHelper(): Helper {
@@ -238,12 +315,7 @@ export function planScan(procRoot: string, threadsWanted = override): { tasks: T
   }
   const pids = names.filter(isPidName).map(Number);
   let threads = threadsWanted > 0 ? threadsWanted : Math.min(MAX_THREADS, os.availableParallelism());
-  let onProc = false;
-  try {
-    onProc = fs.statfsSync(procRoot).type === PROC_SUPER_MAGIC;
-  } catch {
-    onProc = false;
-  }
+  const onProc = onProcfs(procRoot);
   if (threadsWanted === 0 && !onProc) threads = 1;
   const serial = (): { tasks: Tasks; threads: number } => ({
     tasks: { pid: Int32Array.from(pids), lo: new Float64Array(pids.length), hi: new Float64Array(pids.length).fill(Infinity), first: new Uint8Array(pids.length).fill(1) },
@@ -283,27 +355,41 @@ export interface SyncScan {
   id: number;
   state: Int32Array;
   used: Helper[];
+  /** The sample's files, when the helpers parse them too (startScan's `parse`). */
+  parse: ParseJob | null;
+  /** Those files once parsed (joinScan()), in the request's order. */
+  files: RawFileResult[] | null;
 }
+
+/** No task: a job that only parses files. */
+export const NO_TASKS: Tasks = { pid: new Int32Array(0), lo: new Float64Array(0), hi: new Float64Array(0), first: new Uint8Array(0) };
 
 /**
  * Starts a scan on threads - 1 helpers (none for one thread): they take tasks while this thread
- * does something else (the sample parses /proc/net meanwhile), then joinScan() takes the rest.
+ * does something else, then joinScan() takes the rest. With `parse` (and threads > 1), the helpers
+ * first parse the sample's files, and so does joinScan() on this thread (SyncScan.files).
  */
-export function startScan(procRoot: string, tasks: Tasks, threads: number): SyncScan {
+export function startScan(procRoot: string, tasks: Tasks, threads: number, parse?: ParseSpec): SyncScan {
   const id = ++jobs;
   const used = threads > 1 ? helpersFor(threads - 1) : [];
   const state = new Int32Array(new SharedArrayBuffer(4 * (1 + used.length)));
+  const job = used.length > 0 ? parseJob(parse) : null;
   used.forEach((h, slot) => {
     // Replies to jobs this thread stopped waiting for (helpers that came late, finding nothing).
     while (workerThreads().receiveMessageOnPort(h.port) !== undefined);
-    h.worker.postMessage({ id, slot, sync: true, procRoot, tasks, state: state.buffer });
+    h.worker.postMessage({ id, slot, sync: true, procRoot, tasks, state: state.buffer, parse: job });
   });
-  return { procRoot, tasks, id, state, used };
+  return { procRoot, tasks, id, state, used, parse: job, files: null };
 }
 
-/** Takes the tasks left on this thread, waits for the helpers that took some, returns every thread's links. */
+/**
+ * Takes the files and tasks left on this thread, waits for the helpers that took some, returns
+ * every thread's links (and sets scan.files when the helpers parsed files too).
+ */
 export function joinScan(scan: SyncScan): Links[] {
   const { state, id, used } = scan;
+  const files: Array<RawFileResult | undefined> = [];
+  if (scan.parse !== null) parseHere(scan.parse, files);
   const mine = newLinks();
   scanTasks(fs, isFdName, parseSocketLinkText, scan.procRoot, scan.tasks, state, mine);
   if (used.length === 0) return [mine];
@@ -321,22 +407,36 @@ export function joinScan(scan: SyncScan): Links[] {
     const { receiveMessageOnPort } = workerThreads();
     for (let m = receiveMessageOnPort(h.port); m !== undefined; m = receiveMessageOnPort(h.port)) {
       const r = m.message as Reply;
-      if (r.id === id) out.push(checked(r));
+      if (r.id !== id) continue;
+      out.push(checked(r));
+      gather(r, files);
     }
   });
+  // A helper that joined after every file was taken parsed none; one that never joined took none.
+  if (scan.parse !== null) scan.files = allFiles(files, scan.parse.spec.files.length);
   return out;
 }
 
-/** Scans the tasks on `threads` helpers, leaving this thread (the event loop) free. */
-export async function scanAsync(procRoot: string, tasks: Tasks, threads: number): Promise<Links[]> {
+/**
+ * Scans the tasks on `threads` helpers, leaving this thread (the event loop) free; with `parse`
+ * they parse the sample's files first (`files`: null when they cannot load the parser, and the
+ * caller parses them).
+ */
+export async function scanAsync(procRoot: string, tasks: Tasks, threads: number, parse?: ParseSpec): Promise<{ links: Links[]; files: RawFileResult[] | null }> {
   const used = helpersFor(Math.max(1, threads));
-  if (used.length === 0) return joinScan(startScan(procRoot, tasks, 1));
+  if (used.length === 0) return { links: joinScan(startScan(procRoot, tasks, 1)), files: null };
   const state = new Int32Array(new SharedArrayBuffer(4 * (1 + used.length)));
   const id = ++jobs;
+  const job = parseJob(parse);
   const replies = used.map((h, slot) => new Promise<Reply>((resolve, reject) => {
     h.pending.set(id, { resolve, reject });
     h.worker.ref(); // while it is asked something, a helper keeps the process alive
-    h.worker.postMessage({ id, slot, sync: false, procRoot, tasks, state: state.buffer });
+    h.worker.postMessage({ id, slot, sync: false, procRoot, tasks, state: state.buffer, parse: job });
   }));
-  return (await Promise.all(replies)).map(checked);
+  const done = await Promise.all(replies);
+  const links = done.map(checked);
+  if (job === null) return { links, files: null };
+  const files: Array<RawFileResult | undefined> = [];
+  for (const r of done) gather(r, files);
+  return { links, files: allFiles(files, job.spec.files.length) };
 }
