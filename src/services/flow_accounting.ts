@@ -393,8 +393,8 @@ export interface FlowAccountingOptions {
   filter?: CompiledFilter | null;
 }
 
-/** updateAsync() lets the event loop run after every 8,192 connections. */
-const STEP_MASK = 8191;
+/** updateAsync() lets the event loop run after every 4,096 connections (a millisecond or two). */
+const STEP_MASK = 4095;
 
 /** Cookies of closed connections remembered, so that one announced twice counts once. */
 const COUNTED_MAX = 1 << 18;
@@ -544,7 +544,7 @@ export class FlowAccounting {
   }
 
   /**
-   * The same in steps of 8,192 connections (STEP_MASK), letting the event loop run between them: at
+   * The same in steps of 4,096 connections (STEP_MASK), letting the event loop run between them: at
    * 100,000 connections a tick is tens of milliseconds of work, and one block of it would delay every
    * timer and I/O callback of the process by as much.
    */
