@@ -307,7 +307,29 @@ bool CookieSet::insert(uint64_t key) {
   }
 }
 
+namespace {
+
+// The cookie bits' words of a buffer's records, asked for before the records are taken (one pass
+// over the headers, bounds as parse_diag_messages checks them; it stops where that would fail).
+void prefetch_cookies(const uint8_t* data, size_t len, const DiagSink& sink) {
+  size_t off = 0;
+  while (len - off >= sizeof(nlmsghdr)) {
+    const nlmsghdr h = load<nlmsghdr>(data + off);
+    if (h.nlmsg_len < NLMSG_HDRLEN + sizeof(inet_diag_msg) || h.nlmsg_len > len - off) return;
+    if (h.nlmsg_type == sink.record_type) {
+      const inet_diag_msg m = load<inet_diag_msg>(data + off + NLMSG_HDRLEN);
+      sink.bits->prefetch((static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0]);
+    }
+    const size_t step = NLMSG_ALIGN(h.nlmsg_len);
+    if (step >= len - off) return;
+    off += step;
+  }
+}
+
+}  // namespace
+
 int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
+  if (sink->bits != nullptr && !sink->multicast) prefetch_cookies(data, len, *sink);
   size_t off = 0;
   while (off < len) {
     if (len - off < sizeof(nlmsghdr)) return -EBADMSG;

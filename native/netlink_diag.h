@@ -55,6 +55,15 @@ class CookieBits {
   void reset(size_t expected, unsigned min_bits = 16);
   // Whether the cookie's bit was set already; sets it. 0 (no cookie): false.
   bool test_and_set(uint64_t key);
+  // Asks the CPU for the cookie's word ahead of test_and_set(): the bits are hundreds of KB for a
+  // big table, and the dump's own bytes stream through the cache between two lookups.
+  void prefetch(uint64_t key) const {
+    if (words_.empty()) return;
+    const uint64_t* word = &words_[((key * 0x9E3779B97F4A7C15ull) >> shift_) >> 6];
+    __builtin_prefetch(word, 1, 3);
+    // A loop of prefetches alone has no effect the compiler must keep (GCC deletes it): this does.
+    __asm__ __volatile__("" : : "r"(word));
+  }
   // Past 1 cookie per 16 bits: time to grow() (or most new cookies would look like suspects).
   bool crowded() const { return count_ * 16 > words_.size() * 64; }
   // Four times the bits, set again from the cookies taken so far.

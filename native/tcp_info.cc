@@ -69,6 +69,13 @@ void TcpExtensions::select(const std::vector<uint8_t>& fields, bool memory) {
     if (k < kTcpInfoFieldCount && (fields_.empty() || k > fields_.back())) fields_.push_back(k);
   }
   memory_ = memory;
+  picks_.clear();
+  size_t at = 0;
+  for (uint8_t k : fields_) {
+    picks_.push_back(Pick{kTcpInfoFields[k].offset, kTcpInfoFields[k].size, at});
+    at += kTcpInfoFields[k].size;
+  }
+  row_bytes_ = fields_.empty() ? kTcpInfoDecodedBytes : at;
 }
 
 void TcpExtensions::reserve(size_t rows) {
@@ -76,7 +83,7 @@ void TcpExtensions::reserve(size_t rows) {
   cong.reserve(rows);
   mem_count.reserve(rows);
   if (memory_) mem.reserve(rows * kSkMemFields);
-  raw().reserve(rows * kTcpInfoDecodedBytes);
+  raw().reserve(rows * row_bytes_);
 }
 
 void TcpExtensions::use_scratch(Column<uint8_t>* scratch) {
@@ -89,12 +96,22 @@ void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_
   // An attribute payload is at most 0xffff - 4 bytes (rta_len is 16 bits), so it fits the u16.
   info_len.push_back(static_cast<uint16_t>(info_bytes > 0xffff ? 0xffff : info_bytes));
   const size_t r = info_len.size() - 1;
-  // The known prefix, zero past the payload; finish() decodes it into the columns.
   Column<uint8_t>& bytes = raw();
-  const size_t keep = info_bytes < kTcpInfoDecodedBytes ? info_bytes : kTcpInfoDecodedBytes;
-  // Appended as copied bytes and zeros: each byte written once.
-  if (keep > 0) bytes.insert(bytes.end(), info, info + keep);
-  bytes.insert(bytes.end(), kTcpInfoDecodedBytes - keep, 0);
+  if (!picks_.empty()) {
+    // The selected fields' bytes; a field the payload does not hold whole is 0.
+    const size_t at = bytes.size();
+    bytes.insert(bytes.end(), row_bytes_, 0);
+    uint8_t* row = &bytes[at];
+    for (const Pick& p : picks_) {
+      if (p.offset + p.size <= info_bytes) std::memcpy(row + p.at, info + p.offset, p.size);
+    }
+  } else {
+    // The known prefix, zero past the payload; finish() decodes it into the columns.
+    const size_t keep = info_bytes < kTcpInfoDecodedBytes ? info_bytes : kTcpInfoDecodedBytes;
+    // Appended as copied bytes and zeros: each byte written once.
+    if (keep > 0) bytes.insert(bytes.end(), info, info + keep);
+    bytes.insert(bytes.end(), kTcpInfoDecodedBytes - keep, 0);
+  }
   cong.push_back(cong_bytes > 0 ? cong_index(cong_name, cong_bytes) : 0);
   if (!memory_) {
     mem_count.push_back(0);
@@ -106,14 +123,15 @@ void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_
 
 namespace {
 
-// One tcp_info field of every row into its column: the value where the row's payload holds all of
-// its bytes (end <= infoLen), else 0, never a value made of some of its bytes.
+// One tcp_info field of every row (`stride` bytes each) into its column: the value where the row's
+// payload holds all of its bytes (end <= infoLen), else 0, never a value made of some of its bytes.
+// `lens` null: the rows hold the selected fields only, already 0 where the payload fell short.
 template <typename T, typename Out>
-void decode_column(const uint8_t* raw, const uint16_t* lens, size_t rows, size_t offset, Out* out) {
+void decode_column(const uint8_t* raw, size_t stride, const uint16_t* lens, size_t rows, size_t offset, Out* out) {
   const size_t end = offset + sizeof(T);
   for (size_t i = 0; i < rows; i++) {
     T v = 0;
-    if (end <= lens[i]) std::memcpy(&v, raw + i * kTcpInfoDecodedBytes + offset, sizeof v);
+    if (lens == nullptr || end <= lens[i]) std::memcpy(&v, raw + i * stride + offset, sizeof v);
     out[i] = static_cast<Out>(v);
   }
 }
@@ -149,7 +167,7 @@ void TcpExtensions::remove_rows(const std::vector<size_t>& rows) {
   const size_t n = info_len.size();
   erase_rows(info_len, 1, rows);
   Column<uint8_t>& bytes = raw();
-  if (bytes.size() >= n * kTcpInfoDecodedBytes) erase_rows(bytes, kTcpInfoDecodedBytes, rows);
+  if (bytes.size() >= n * row_bytes_) erase_rows(bytes, row_bytes_, rows);
   erase_rows(cong, 1, rows);
   erase_rows(mem_count, 1, rows);
   if (memory_) erase_rows(mem, kSkMemFields, rows);
@@ -159,13 +177,22 @@ void TcpExtensions::finish() {
   if (column_major) return;
   column_major = true;
   const size_t n = rows();
-  // The fields decoded: all, or the selection.
-  const TcpInfoField* chosen[kTcpInfoFieldCount];
+  // The fields decoded: all (at their offsets in tcp_info), or the selection (at theirs in a row).
+  struct Chosen {
+    size_t size;
+    size_t offset;
+  };
+  Chosen chosen[kTcpInfoFieldCount];
   size_t n_chosen = 0, n_narrow = 0, n_wide = 0;
+  const bool compact = !picks_.empty();
   for (size_t k = 0; k < kTcpInfoFieldCount; k++) {
-    if (!fields_.empty() && !std::binary_search(fields_.begin(), fields_.end(), static_cast<uint8_t>(k))) continue;
-    chosen[n_chosen++] = &kTcpInfoFields[k];
-    if (kTcpInfoFields[k].size == 8) n_wide++;
+    if (compact) {
+      if (k >= picks_.size()) break;
+      chosen[n_chosen++] = Chosen{picks_[k].size, picks_[k].at};
+    } else {
+      chosen[n_chosen++] = Chosen{kTcpInfoFields[k].size, kTcpInfoFields[k].offset};
+    }
+    if (chosen[n_chosen - 1].size == 8) n_wide++;
     else n_narrow++;
   }
   info_u32.assign(n * n_narrow, 0);
@@ -176,16 +203,16 @@ void TcpExtensions::finish() {
   constexpr size_t kTileRows = 64;
   for (size_t b = 0; b < n; b += kTileRows) {
     const size_t m = n - b < kTileRows ? n - b : kTileRows;
-    const uint8_t* raw = &bytes[b * kTcpInfoDecodedBytes];
-    const uint16_t* lens = &info_len[b];
+    const uint8_t* raw = &bytes[b * row_bytes_];
+    const uint16_t* lens = compact ? nullptr : &info_len[b];
     size_t narrow = 0, wide = 0;
     for (size_t c = 0; c < n_chosen; c++) {
-      const TcpInfoField& f = *chosen[c];
+      const Chosen& f = chosen[c];
       switch (f.size) {
-        case 1: decode_column<uint8_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
-        case 2: decode_column<uint16_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
-        case 4: decode_column<uint32_t>(raw, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
-        default: decode_column<uint64_t>(raw, lens, m, f.offset, &info_f64[wide++ * n + b]); break;
+        case 1: decode_column<uint8_t>(raw, row_bytes_, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        case 2: decode_column<uint16_t>(raw, row_bytes_, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        case 4: decode_column<uint32_t>(raw, row_bytes_, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
+        default: decode_column<uint64_t>(raw, row_bytes_, lens, m, f.offset, &info_f64[wide++ * n + b]); break;
       }
     }
   }

@@ -119,7 +119,17 @@ struct TcpExtensions {
  private:
   uint8_t cong_index(const uint8_t* name, size_t len);
   Column<uint8_t>& raw() { return scratch_ != nullptr ? *scratch_ : own_raw_; }
-  // Before finish(): kTcpInfoDecodedBytes per row, zero past the payload.
+  // Before finish(): row_bytes_ per row. All fields: the payload's first kTcpInfoDecodedBytes, zero
+  // past it. A selection (select()): only the selected fields' bytes, one after the other in the
+  // selection's order (picks_), each zero unless the payload holds all of its bytes; a row is then
+  // a few bytes instead of 248, which a poller writes for every socket of every tick.
+  struct Pick {
+    size_t offset;  // in struct tcp_info
+    size_t size;
+    size_t at;  // in the row
+  };
+  std::vector<Pick> picks_;
+  size_t row_bytes_ = kTcpInfoDecodedBytes;
   Column<uint8_t>* scratch_ = nullptr;
   Column<uint8_t> own_raw_;
   size_t last_cong_ = 0;  // index + 1 into cong_names of the last name seen: most rows share it

@@ -463,6 +463,51 @@ void run_one(const uint8_t* data, size_t size, bool raw, bool with_ext, bool dro
     REF_CHECK(b.problems == problems, "problems with the cookie bits differ from the reference's");
     check_rows(b, unique, raw, with_ext ? netsnap::kExtAll : 0, drops);
   }
+  // As a poller's dump takes it (SampleRequest.infoFields): a selection of the tcp_info fields,
+  // chosen by the input, kept as compact rows and decoded alone, with duplicates dropped from them.
+  if (with_ext) {
+    uint64_t mask = 0x9E3779B97F4A7C15ull;
+    for (size_t k = 3; k < 11 && k < size; k++) mask ^= static_cast<uint64_t>(data[k]) << (8 * (k - 3));
+    std::vector<uint8_t> fields;
+    for (size_t k = 0; k < netsnap::kTcpInfoFieldCount; k++) {
+      if ((mask >> (k % 64)) & 1) fields.push_back(static_cast<uint8_t>(k));
+    }
+    netsnap::Table c;
+    bits.reset(0, 6);
+    maybe.clear();
+    netsnap::DiagSink s = sink_into(&c);
+    const bool memory = (mask >> 63) != 0;
+    c.ext.select(fields, memory);
+    s.extensions = memory ? netsnap::kExtAll : netsnap::kExtTcpInfo;
+    s.bits = &bits;
+    s.maybe_twice = &maybe;
+    const int rc5 = netsnap::parse_diag_messages(data, size, &s);
+    netsnap::drop_duplicates(&s);
+    c.ext.finish();
+    REF_CHECK(rc5 == rc, "selected fields: rc %d, all %d", rc5, rc);
+    const size_t n5 = c.count;
+    REF_CHECK(n5 == unique.size(), "selected fields: rows %zu, %zu distinct", n5, unique.size());
+    const netsnap::TcpExtensions& e = c.ext;
+    size_t narrow_cols = 0, wide_cols = 0;
+    for (uint8_t k : fields) (netsnap::kTcpInfoFields[k].size == 8 ? wide_cols : narrow_cols)++;
+    REF_CHECK(e.rows() == n5 && e.info_u32.size() == n5 * narrow_cols && e.info_f64.size() == n5 * wide_cols,
+              "selected fields: column sizes");
+    REF_CHECK(e.mem.size() == (memory ? n5 * netsnap::kSkMemFields : 0), "selected fields: mem size");
+    for (size_t i = 0; i < n5; i++) {
+      const RefRow& r = unique[i];
+      REF_CHECK(c.cookie[i] == r.cookie && e.info_len[i] == r.info.n, "selected fields: row %zu", i);
+      size_t narrow = 0, wide = 0;
+      for (uint8_t k : fields) {
+        const netsnap::TcpInfoField& f = netsnap::kTcpInfoFields[k];
+        const uint64_t want = f.offset + f.size <= r.info.n ? le(r.info.p + f.offset, f.size) : 0;
+        if (f.size == 8) {
+          REF_CHECK(e.info_f64[wide++ * n5 + i] == static_cast<double>(want), "selected: row %zu u64 at %u", i, f.offset);
+        } else {
+          REF_CHECK(e.info_u32[narrow++ * n5 + i] == want, "selected: row %zu at %u", i, f.offset);
+        }
+      }
+    }
+  }
   // As dump_inet_pair takes it: IPv6 rows into a second table; each table holds its family's
   // distinct rows in order, and the problems of its own duplicates.
   {
