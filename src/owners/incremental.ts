@@ -172,8 +172,8 @@ export class IncrementalOwners {
    * them in the same order but for what came and went (the kernel's hash order, the files' order), so
    * most are found by comparing one number instead of a Map lookup. Two buffers, swapped each tick.
    */
-  private order = { inodes: new Float64Array(0), entries: [] as Entry[], count: 0 };
-  private spare = { inodes: new Float64Array(0), entries: [] as Entry[], count: 0 };
+  private order = { inodes: new Float64Array(0), entries: [] as Array<Entry | null>, count: 0 };
+  private spare = { inodes: new Float64Array(0), entries: [] as Array<Entry | null>, count: 0 };
   private procs = new Map<number, Proc>();
   private missing = new Set<number>();
   /** Pids in the order they last gained a socket, most recent last. */
@@ -338,7 +338,11 @@ export class IncrementalOwners {
     let total = 0;
     for (const c of columns) total += c.count;
     if (next.inodes.length < total) next.inodes = new Float64Array(Math.max(total, next.inodes.length * 2));
-    next.entries.length = 0;
+    // Filled in place, never emptied: an array that grew to 100,000 entries is not grown again
+    // from nothing every tick (megabytes of garbage a tick for the collector). Slots past this
+    // tick's count are cleared below, so that they keep no gone entry alive.
+    const before = next.count;
+    if (next.entries.length < total) next.entries = new Array<Entry | null>(Math.max(total, next.entries.length * 2)).fill(null);
     let m = 0;
     let guess = 0;
     for (const c of columns) {
@@ -370,6 +374,7 @@ export class IncrementalOwners {
         m++;
       }
     }
+    for (let k = m; k < before; k++) next.entries[k] = null;
     next.count = m;
     this.order = next;
     this.spare = prev;

@@ -146,10 +146,12 @@ interface Owner {
   program: string;
   container: string | null;
   cgroup: string | null;
-  /** The tick `row` and `crow` belong to. */
+  /** The tick `row`, `crow` and `ix` belong to. */
   tick: number;
   row: number;
   crow: number;
+  /** Its place in the tick's list of owners (what the tick's connections refer to it by). */
+  ix: number;
 }
 
 /** Cookies are u64; every one a kernel has handed out so far is far below 2^53, so a number keys it. */
@@ -598,6 +600,8 @@ export class FlowAccounting {
 
     // One Owner per process and tick: names are decoded once per process, not once per socket.
     const ownerCache = new Map<number, Owner | null>();
+    /** Every Owner made for this tick, by its `ix`. */
+    const tickOwners: Owner[] = [];
     const index: OwnerIndex | null = snap.owners;
     const processCgroups = snap.processCgroups;
     const procRowOf = (pid: number, o: Owner): number => {
@@ -631,7 +635,8 @@ export class FlowAccounting {
       if (o === undefined) {
         const info = index.process(pid);
         const cg = processCgroups?.get(pid);
-        o = { pid, program: info?.name ?? '', container: cg?.container ? cg.container.id : null, cgroup: cg?.cgroup ?? null, tick, row: -1, crow: -1 };
+        o = { pid, program: info?.name ?? '', container: cg?.container ? cg.container.id : null, cgroup: cg?.cgroup ?? null, tick, row: -1, crow: -1, ix: tickOwners.length };
+        tickOwners.push(o);
         o.row = procRowOf(pid, o);
         o.crow = containerRowOf(o);
         ownerCache.set(pid, o);
@@ -644,7 +649,8 @@ export class FlowAccounting {
       if (o.tick === tick) return o;
       let c = carried.get(o);
       if (c === undefined) {
-        c = { ...o, tick, row: -1, crow: -1 };
+        c = { ...o, tick, row: -1, crow: -1, ix: tickOwners.length };
+        tickOwners.push(c);
         c.row = procRowOf(o.pid, c);
         c.crow = containerRowOf(c);
         carried.set(o, c);
@@ -703,7 +709,10 @@ export class FlowAccounting {
     const connRx = new Float64Array(capacity);
     const connRe = new Float64Array(capacity);
     const connRtt = new Float64Array(capacity);
-    const connOwner: Array<Owner | null> = new Array<Owner | null>(capacity);
+    // Each connection's owner as its place in tickOwners (-1: none): a typed array, not an array of
+    // objects, which at 100,000 connections would be a large object a tick for the collector's
+    // old generation.
+    const connOwner = new Int32Array(capacity);
     // Rows by grouping, for the medians: the eager ones in memory kept across ticks; peers' and
     // networks' in the tick's own (their medians are computed when the tick's lists are read).
     if (this.groupRows.length < 3 * capacity) this.groupRows = new Int32Array(Math.max(3 * capacity, 2 * this.groupRows.length));
@@ -847,7 +856,7 @@ export class FlowAccounting {
         connRx[n] = rx;
         connRe[n] = re;
         connRtt[n] = rtt;
-        connOwner[n] = owner;
+        connOwner[n] = owner === null ? -1 : owner.ix;
         gPort[n] = pr;
         gPeer[n] = er;
         gNetwork[n] = wr;
@@ -996,7 +1005,8 @@ export class FlowAccounting {
         const i = connRow[j]!;
         const fam = t.familyOf(i);
         const st = t.state[i]!;
-        const owner = connOwner[j]!;
+        const k = connOwner[j]!;
+        const owner = k < 0 ? null : tickOwners[k]!;
         const tx = connTx[j]!;
         const rx = connRx[j]!;
         const re = connRe[j]!;
