@@ -384,6 +384,23 @@ describe('the TypeScript backend on threads', () => {
     }
   });
 
+  it('left to the automatic count, parses on a helper for an asynchronous sample of /proc, and on this thread for a fixture tree', async () => {
+    setScanThreads(0);
+    const live = (owners: boolean): SampleRequest => ({ netDir: '/proc/net', procRoot: '/proc', owners, littleEndian: true, files: ['tcp', 'udp'] });
+    for (const owners of [true, false]) {
+      const n0 = parseCounters.helperFiles;
+      const s = await js.sampleAsync(live(owners));
+      expect(s.files.map((f) => [f.name, f.error])).toEqual([['tcp', null], ['udp', null]]);
+      expect(s.owners === null, `owners ${owners}`).toBe(!owners);
+      // However few the fds (a serial scan), the event loop is left free when there are CPUs for it.
+      expect(parseCounters.helperFiles - n0, `owners ${owners}`).toBe(os.availableParallelism() > 1 ? 2 : 0);
+    }
+    const n1 = parseCounters.helperFiles;
+    const fixture: SampleRequest = { netDir: path.join(BASIC, 'net'), procRoot: BASIC, owners: true, littleEndian: true, files: ['tcp', 'tcp6', 'unix'] };
+    sameSample(await js.sampleAsync(fixture), js.sample(fixture), 'fixture tree');
+    expect(parseCounters.helperFiles).toBe(n1);
+  });
+
   it('cuts a process far past a fair share of /proc into fd ranges, and finds each of its sockets once', async () => {
     // A child holding 600 UDP sockets among 1,800 other fds: on 8 threads its share is cut.
     const child = spawn(process.execPath, ['-e', `

@@ -2,7 +2,7 @@
 import type { RawFileResult, RawInetTable, RawSample, RawUnixTable, SampleRequest } from '../../model/contract';
 import { ownersOf } from './owners';
 import { parseFile, protoOfFile, type ParseSpec } from './parse_task';
-import { joinScan, NO_TASKS, planScan, scanAsync, scanThreads, startScan, type Tasks } from './scan_threads';
+import { asyncHelpers, joinScan, NO_TASKS, planScan, scanAsync, scanThreads, startScan, type Tasks } from './scan_threads';
 import { programProblem } from '../../filter/program';
 
 /** request.filter's program, checked as the addon checks it (TypeError for a bad one). */
@@ -83,14 +83,16 @@ function sampleOn(request: SampleRequest, program: Float64Array | undefined, pla
 export function sampleAsync(request: SampleRequest): Promise<RawSample> {
   return new Promise((resolve, reject) => {
     // It yields once; then helper threads parse the tables and scan owners while the event loop
-    // runs. With one thread (setThreads(1)) it is sample()'s work here; and here too when the
-    // helpers cannot load the parser (no build: the sources run).
+    // runs (asyncHelpers()). With one thread (setThreads(1)), or on a tree that is not a procfs
+    // left to the automatic count, it is sample()'s work here; the files are parsed here too when
+    // the helpers cannot load the parser (no build: the sources run).
     setImmediate(() => {
       try {
         const program = checkRequest(request);
         const { tasks, threads } = request.owners ? planScan(request.procRoot) : { tasks: NO_TASKS, threads: scanThreads(request.netDir) };
-        if (threads <= 1) return resolve(sampleOn(request, program, request.owners ? { tasks, threads } : null));
-        scanAsync(request.procRoot, tasks, threads, parseSpec(request, program)).then(({ links, files }) => {
+        const helpers = asyncHelpers(threads, request.netDir);
+        if (helpers === 0) return resolve(sampleOn(request, program, request.owners ? { tasks, threads } : null));
+        scanAsync(request.procRoot, tasks, helpers, parseSpec(request, program)).then(({ links, files }) => {
           const read = files ?? readFiles(request, program);
           resolve({ files: read, owners: request.owners ? ownersOf(request.procRoot, links, keeper(read, program)) : null });
         }).catch(reject);

@@ -247,6 +247,18 @@ export function scanThreads(dir: string): number {
   return onProcfs(dir) ? Math.min(MAX_THREADS, os.availableParallelism()) : 1;
 }
 
+/**
+ * Helpers for an asynchronous sample whose scan was planned on `planned` threads: those, or one when
+ * the plan is serial (few fds: the scan alone would not be worth threads, but an asynchronous
+ * sample is asked for so that the event loop stays free) on a procfs with more than one CPU; none
+ * (this thread does it all) when setThreads(1) said so or elsewhere (fixture trees).
+ */
+export function asyncHelpers(planned: number, dir: string): number {
+  if (override === 1) return 0;
+  if (planned > 1) return planned;
+  return override === 0 && os.availableParallelism() > 1 && onProcfs(dir) ? 1 : 0;
+}
+
 function startHelper(): Helper {
   const { MessageChannel, Worker } = workerThreads();
   const { port1, port2 } = new MessageChannel();
