@@ -59,11 +59,9 @@ let modulePath: string | null | undefined;
  */
 export function parseModulePath(): string | null {
   if (modulePath !== undefined) return modulePath;
-  const candidates = [
-    path.join(__dirname, 'parse_task.js'),
-    path.join(__dirname, '../backends/js/parse_task.js'),
-    path.join(__dirname, '../../../dist/backends/js/parse_task.js'),
-  ];
+  const candidates = [path.join(__dirname, 'parse_task.js'), path.join(__dirname, '../backends/js/parse_task.js')];
+  // The sources (src/backends/js, under the tests): the build beside them.
+  if (__dirname.endsWith(path.join('src', 'backends', 'js'))) candidates.push(path.join(__dirname, '../../../dist/backends/js/parse_task.js'));
   modulePath = candidates.find((p) => {
     try {
       return fs.statSync(p).isFile();

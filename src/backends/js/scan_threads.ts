@@ -278,7 +278,7 @@ function startHelper(): Helper {
     h.pending.clear();
   };
   worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`an owner-scan thread exited (code ${code})`)));
+  worker.on('exit', (code) => fail(new Error(`a sample helper thread exited (code ${code})`)));
   // Idle, it never keeps the process alive (after the listeners: a 'message' listener refs the
   // worker); while an asynchronous scan waits for it, it does (scanAsync).
   worker.unref();
@@ -299,7 +299,7 @@ function helpersFor(n: number): Helper[] {
 }
 
 function checked(r: Reply): Links {
-  if (r.error !== null) throw new Error(`owner scan thread: ${r.error}`);
+  if (r.error !== null) throw new Error(`sample helper thread (parse or owner scan): ${r.error}`);
   return r.links;
 }
 
