@@ -323,6 +323,7 @@ function loopMonitor() {
     resume() {
       forced.at(-1)[1] = now();
       last = now();
+      lastNs = process.hrtime.bigint();
       lastSched = sched();
       h.enable();
       paused = false;
