@@ -238,13 +238,14 @@ function onProcfs(dir: string): boolean {
   }
 }
 
-/**
- * Threads for work that is not a scan (an asynchronous sample's files without owners): as set by
- * setThreads(), else all cores (at most MAX_THREADS) on a procfs and 1 elsewhere.
- */
+/** Threads `wanted` (setThreads()), else (0) all cores, at most MAX_THREADS, on a procfs and 1 elsewhere. */
+function threadCount(wanted: number, onProc: boolean): number {
+  return wanted > 0 ? wanted : onProc ? Math.min(MAX_THREADS, os.availableParallelism()) : 1;
+}
+
+/** Threads for work that is not a scan (an asynchronous sample's files without owners): threadCount()'s. */
 export function scanThreads(dir: string): number {
-  if (override > 0) return override;
-  return onProcfs(dir) ? Math.min(MAX_THREADS, os.availableParallelism()) : 1;
+  return threadCount(override, override > 0 || onProcfs(dir));
 }
 
 /**
@@ -326,9 +327,8 @@ export function planScan(procRoot: string, threadsWanted = override): { tasks: T
     names = [];
   }
   const pids = names.filter(isPidName).map(Number);
-  let threads = threadsWanted > 0 ? threadsWanted : Math.min(MAX_THREADS, os.availableParallelism());
   const onProc = onProcfs(procRoot);
-  if (threadsWanted === 0 && !onProc) threads = 1;
+  const threads = threadCount(threadsWanted, onProc);
   const serial = (): { tasks: Tasks; threads: number } => ({
     tasks: { pid: Int32Array.from(pids), lo: new Float64Array(pids.length), hi: new Float64Array(pids.length).fill(Infinity), first: new Uint8Array(pids.length).fill(1) },
     threads: 1,
