@@ -17,6 +17,7 @@
         "native/read.cc",
         "native/owners.cc",
         "native/proc_pid.cc",
+        "native/sockstat.cc",
         "native/parallel.cc",
         "native/table.cc",
         "native/format.cc",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <memory>
 #include <utility>
@@ -15,6 +16,7 @@
 #include "netlink_diag.h"
 #include "parallel.h"
 #include "read.h"
+#include "sockstat.h"
 #include "tcp_info.h"
 
 namespace netsnap {
@@ -33,6 +35,42 @@ namespace {
 
 // Netlink describes the caller's own network namespace only.
 bool own_namespace(const std::string& net_dir) { return net_dir == "/proc/net" || net_dir == "/proc/self/net"; }
+
+// A one-shot sample reads tcp and tcp6 with one dump (dump_inet_pair) when its namespace holds
+// fewer TCP sockets than this: the kernel walks its whole established hash for each dump, even an
+// empty one, so two dumps of a small table cost two walks and a thread for the second; one dump on
+// the calling thread costs one walk. Above it, two dumps on two threads fill the two tables at once,
+// which is worth more than the walk (at 100,000 sockets, two dumps take less time than one).
+constexpr uint64_t kPairBelowSockets = 4096;
+
+// Up to cap bytes of a small /proc file; the length read, or -1.
+ssize_t read_small(const std::string& path, uint8_t* buf, size_t cap) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  size_t used = 0;
+  while (used < cap) {
+    const ssize_t r = read(fd, buf + used, cap - used);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    used += static_cast<size_t>(r);
+  }
+  close(fd);
+  return static_cast<ssize_t>(used);
+}
+
+// Whether the namespace of net_dir holds fewer than kPairBelowSockets TCP sockets, by its sockstat
+// files (tcp_sockstat_count; NEW_SYN_RECV requests are not counted there). A file that cannot be
+// read or parsed answers no: the sample keeps its two dumps.
+bool small_tcp_table(const std::string& net_dir) {
+  uint8_t v4[1024];
+  uint8_t v6[512];
+  const ssize_t n4 = read_small(net_dir + "/sockstat", v4, sizeof v4);
+  if (n4 <= 0) return false;
+  ssize_t n6 = read_small(net_dir + "/sockstat6", v6, sizeof v6);
+  if (n6 < 0) n6 = 0;  // no IPv6
+  uint64_t count = 0;
+  return tcp_sockstat_count(v4, static_cast<size_t>(n4), v6, static_cast<size_t>(n6), &count) && count < kPairBelowSockets;
+}
 
 // The kernel's idiag_states for a /proc state mask: NEW_SYN_RECV (12) is printed as SYN_RECV (3).
 // Only the states /proc/net/tcp shows (TCP_ESTABLISHED .. TCP_NEW_SYN_RECV, bits 1..12): never
@@ -197,17 +235,18 @@ void run_sample(SampleBaton& baton) {
   OwnerScan scan;
   if (req.owners && !owners_after) scan.begin(req.proc_root);
   const size_t n_files = req.files.size();
-  // request.oneTcpDump, tcp and tcp6 from netlink: one dump of both families (one walk of the
-  // kernel's hash tables instead of two: less CPU, but one thread's work), as tcp's task; tcp6 has
-  // none of its own.
+  // tcp and tcp6 from netlink, with request.oneTcpDump or a small table (small_tcp_table): one dump
+  // of both families (one walk of the kernel's hash tables instead of two: less CPU, but one
+  // thread's work), as tcp's task; tcp6 has none of its own.
   size_t pair4 = n_files, pair6 = n_files;
-  if (req.one_tcp_dump && req.netlink && (req.has_netns || own_namespace(req.net_dir))) {
+  if (req.netlink && (req.has_netns || own_namespace(req.net_dir))) {
     for (size_t i = 0; i < n_files; i++) {
       if (req.files[i] == "tcp") pair4 = i;
       else if (req.files[i] == "tcp6") pair6 = i;
     }
   }
-  const bool paired = pair4 < n_files && pair6 < n_files;
+  const bool paired = pair4 < n_files && pair6 < n_files &&
+                      (req.one_tcp_dump || (!req.has_netns && small_tcp_table(req.net_dir)));
   std::vector<size_t> file_order;
   for (size_t i = 0; i < n_files; i++) {
     if (!(paired && i == pair6)) file_order.push_back(i);

@@ -52,7 +52,7 @@ sources() {
   case "$1" in
     inet) echo "$N/fuzz/inet_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     unix) echo "$N/fuzz/unix_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
-    link) echo "$N/fuzz/link_fuzz.cc $N/fd_link.cc $N/proc_pid.cc" ;;
+    link) echo "$N/fuzz/link_fuzz.cc $N/fd_link.cc $N/proc_pid.cc $N/sockstat.cc" ;;
     netlink) echo "$N/fuzz/netlink_fuzz.cc $N/netlink_diag.cc $N/destroy_events.cc $N/tcp_info.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     filter) echo "$N/fuzz/filter_fuzz.cc $N/filter.cc" ;;
     format) echo "$N/fuzz/format_fuzz.cc $N/format.cc" ;;

@@ -13,6 +13,11 @@
 //   "Uid:" split on blanks; the first two must be 1..10 decimal digits <= 2^32 - 1 (a field ends at
 //   a blank or the end of the line); the second is the answer; otherwise (or with no such line)
 //   0xffffffff.
+// - tcp_sockstat_count (native/sockstat.h): the input cut at its first NUL into sockstat and
+//   sockstat6 (no NUL: all of it is sockstat, and sockstat6 is empty), and also the whole input as
+//   both. The first line starting with "TCP: " (and, with a sockstat6, "TCP6: "); after that prefix
+//   its fields split on runs of spaces and tabs; "inuse" and "tw" (sockstat6: "inuse") each the
+//   field after the first field equal to the key, 1..18 decimal digits; the count their sum.
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -20,6 +25,7 @@
 
 #include "fd_link.h"
 #include "proc_pid.h"
+#include "sockstat.h"
 #include "reference.h"
 #include "standalone_driver.h"
 
@@ -59,6 +65,49 @@ uint32_t reference_uid(const uint8_t* data, size_t size) {
   return 0xffffffffu;
 }
 
+// The value after the first field equal to `key` among `f`.
+bool reference_value(const std::vector<Token>& f, const char* key, uint64_t* v) {
+  for (size_t i = 0; i < f.size(); i++) {
+    if (f[i].text != key) continue;
+    return i + 1 < f.size() && dec(f[i + 1].text, 18, UINT64_MAX, v);
+  }
+  return false;
+}
+
+bool reference_sockstat(const std::string& v4, const std::string& v6, uint64_t* count) {
+  auto line_of = [](const std::string& text, const std::string& prefix, std::string* rest) {
+    for (const std::string& line : split_lines(reinterpret_cast<const uint8_t*>(text.data()), text.size())) {
+      if (line.compare(0, prefix.size(), prefix) == 0 && line.size() >= prefix.size()) {
+        *rest = line.substr(prefix.size());
+        return true;
+      }
+    }
+    return false;
+  };
+  std::string rest;
+  uint64_t inuse4 = 0, tw = 0, inuse6 = 0;
+  if (!line_of(v4, "TCP: ", &rest)) return false;
+  const std::vector<Token> f4 = split_fields(rest);
+  if (!reference_value(f4, "inuse", &inuse4) || !reference_value(f4, "tw", &tw)) return false;
+  if (!v6.empty()) {
+    if (!line_of(v6, "TCP6: ", &rest)) return false;
+    if (!reference_value(split_fields(rest), "inuse", &inuse6)) return false;
+  }
+  *count = inuse4 + tw + inuse6;
+  return true;
+}
+
+void check_sockstat(const std::string& v4, const std::string& v6) {
+  uint64_t got = 0, want = 0;
+  // Each part in an allocation of exactly its size, so that a read past it is caught.
+  std::vector<uint8_t> a(v4.begin(), v4.end()), b(v6.begin(), v6.end());
+  const bool ok = netsnap::tcp_sockstat_count(a.data(), a.size(), b.data(), b.size(), &got);
+  const bool want_ok = reference_sockstat(v4, v6, &want);
+  REF_CHECK(ok == want_ok, "tcp_sockstat_count %d, reference %d", ok, want_ok);
+  REF_CHECK(!ok || got == want, "tcp_sockstat_count %llu, reference %llu", static_cast<unsigned long long>(got),
+            static_cast<unsigned long long>(want));
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -81,5 +130,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t uid = netsnap::status_uid(data, size);
   const uint32_t want_uid = reference_uid(data, size);
   REF_CHECK(uid == want_uid, "status_uid %u, reference %u", uid, want_uid);
+
+  const size_t nul = s.find('\0');
+  check_sockstat(s.substr(0, nul), nul == std::string::npos ? std::string() : s.substr(nul + 1));
+  check_sockstat(s, s);
   return 0;
 }

@@ -7,7 +7,6 @@
 // candidate that fails to load (a glibc older than the prebuild's floor, a foreign or truncated
 // file) is recorded and the next one is tried.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Backend, DestroyEventsOptions, DestroySubscription, InetProto, InetRowColumns, InetRowFormat, RawOwners, RawSample, SampleRequest } from '../model/contract';
 
@@ -64,17 +63,21 @@ export function addonCandidates(options: LoaderOptions = {}): { candidates: Addo
   if (forced) return { candidates: [{ path: path.resolve(forced), kind: 'forced' }], missing: [] };
   const root = options.root ?? ROOT;
   const platform = options.platform ?? process.platform;
-  const arch = options.arch ?? os.arch();
+  const arch = options.arch ?? process.arch;
   const candidates: AddonCandidate[] = [];
   const missing: string[] = [];
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const gyp = require('node-gyp-build') as GypBuild;
   const prebuilds = path.join(root, 'prebuilds');
-  const tuples = readdir(prebuilds).map((n) => gyp.parseTuple(n)).filter(gyp.matchTuple(platform, arch)) as Tuple[];
-  for (const tuple of tuples.sort((a, b) => gyp.compareTuples(a, b))) {
-    const dir = path.join(prebuilds, tuple.name);
-    const tags = readdir(dir).map((f) => gyp.parseTags(f)).filter(gyp.matchTags('node', process.versions.modules)) as Tags[];
-    for (const t of tags.sort(gyp.compareTags('node'))) candidates.push({ path: path.join(dir, t.file), kind: 'prebuild' });
+  const names = readdir(prebuilds);
+  if (names.length > 0) {
+    // node-gyp-build only when there is a prebuild to rank (its start reads /etc/alpine-release and loads node:os).
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gyp = require('node-gyp-build') as GypBuild;
+    const tuples = names.map((n) => gyp.parseTuple(n)).filter(gyp.matchTuple(platform, arch)) as Tuple[];
+    for (const tuple of tuples.sort((a, b) => gyp.compareTuples(a, b))) {
+      const dir = path.join(prebuilds, tuple.name);
+      const tags = readdir(dir).map((f) => gyp.parseTags(f)).filter(gyp.matchTags('node', process.versions.modules)) as Tags[];
+      for (const t of tags.sort(gyp.compareTags('node'))) candidates.push({ path: path.join(dir, t.file), kind: 'prebuild' });
+    }
   }
   if (candidates.length === 0) missing.push(`no prebuild for ${platform}-${arch}`);
   const built = ['Release', 'Debug'].map((d) => path.join(root, 'build', d, 'netsnap.node')).filter((f) => fs.existsSync(f));

@@ -32,17 +32,36 @@ export function readCodeCache(file: string): Buffer | undefined {
   }
 }
 
-/** Writes the cache atomically (a private temporary file renamed over it) and drops other builds' files. */
-export function writeCodeCache(file: string, data: Buffer): void {
+/** FNV-1a of a string, 8 hex digits: a short, stable tag for a path. */
+function tag(text: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+/**
+ * The cache file of `bundle` (its path) as built (its size and mtime): `family` names the bundle and
+ * where it is installed (two installs keep two caches; a new build of one replaces its own), the rest
+ * Node's version and the build. V8 checks the rest (source, flags) itself.
+ */
+export function cacheFileName(bundle: string, size: number, mtimeMs: number): { family: string; name: string } {
+  const family = `${path.basename(bundle, '.bundle.js')}-${tag(path.dirname(bundle))}`;
+  return { family, name: `${family}-${process.version}-${process.arch}-${size}-${Math.trunc(mtimeMs)}.v8` };
+}
+
+/** Writes the cache atomically (a private temporary file renamed over it) and drops the family's other files. */
+export function writeCodeCache(file: string, data: Buffer, family: string): void {
   try {
     const dir = path.dirname(file);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     const tmp = `${file}.${process.pid}.tmp`;
     fs.writeFileSync(tmp, data, { mode: 0o600, flag: 'wx' });
     fs.renameSync(tmp, file);
-    const prefix = path.basename(file).split('-')[0]!;
     for (const name of fs.readdirSync(dir)) {
-      if (name !== path.basename(file) && name.startsWith(`${prefix}-`) && name.endsWith('.v8')) fs.rmSync(path.join(dir, name), { force: true });
+      if (name !== path.basename(file) && name.startsWith(`${family}-`) && name.endsWith('.v8')) fs.rmSync(path.join(dir, name), { force: true });
     }
   } catch {
     // No cache then: the next run compiles the bundle again.

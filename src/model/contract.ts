@@ -302,7 +302,8 @@ export interface SampleRequest {
    * With source 'netlink', tcp and tcp6 both asked: one dump of both families (the kernel's older
    * TCPDIAG_GETSOCK request, for AF_UNSPEC), so the kernel walks its hash tables once instead of
    * twice: less CPU, but on one thread (two dumps run on two). The same rows, in the same order, as
-   * two dumps. Samplers use it; one-shot snapshots do not. Native backend only.
+   * two dumps. Samplers use it; without it, the addon takes one dump anyway when the namespace's
+   * sockstat files count fewer than 4,096 TCP sockets. Native backend only.
    */
   oneTcpDump?: boolean;
   /**

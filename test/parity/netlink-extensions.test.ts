@@ -447,21 +447,29 @@ describe('only the tcp_info fields asked (infoFields), and tcp with tcp6 in one 
     }
   });
 
-  it('oneTcpDump sends one request of the older kind (TCPDIAG_GETSOCK) for both; else one per file', () => {
+  it('oneTcpDump, or fewer than 4,096 TCP sockets (sockstat), sends one request of the older kind (TCPDIAG_GETSOCK) for both; else one per file', () => {
     const missing = ensureDebianPackage('/usr/bin/strace', 'strace');
     if (missing) throw new Error(missing);
-    const types = (files: string[], oneTcpDump?: boolean) => {
+    // In a network namespace of its own (unshare -n): the script first opens `listeners` listening
+    // sockets there (on 0.0.0.0: its loopback is down), which sockstat counts, then samples.
+    const types = (files: string[], oneTcpDump?: boolean, listeners = 0) => {
       const asked = request(files, { extensions: 1, ...(oneTcpDump === undefined ? {} : { oneTcpDump }) });
-      const script = `require(${JSON.stringify(loaded.ok ? loaded.path : '')}).sample(${JSON.stringify(asked)})`;
+      const script = `const net = require('node:net');
+        let up = 0;
+        const go = () => { require(${JSON.stringify(loaded.ok ? loaded.path : '')}).sample(${JSON.stringify(asked)}); process.exit(0); };
+        if (${listeners} === 0) go();
+        for (let i = 0; i < ${listeners}; i++) net.createServer().listen({ port: 0, host: '0.0.0.0' }, () => { if (++up === ${listeners}) go(); }).on('error', (e) => { console.error(e.message); process.exit(3); });`;
       const out = path.join(fs.mkdtempSync('/tmp/netsnap-strace-'), 'trace');
-      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sendmsg', '-o', out, process.execPath, '-e', script], { encoding: 'utf8', timeout: 60_000 });
+      const r = spawnSync('strace', ['-f', '-qq', '-e', 'trace=sendmsg', '-o', out, 'unshare', '-n', process.execPath, '-e', script], { encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
       const trace = fs.readFileSync(out, 'utf8');
       fs.rmSync(path.dirname(out), { recursive: true, force: true });
       return (trace.match(/nlmsg_type=[A-Z_0-9x]+/g) ?? []).sort();
     };
     expect(types(['tcp', 'tcp6', 'udp'], true)).toEqual(['nlmsg_type=0x12', 'nlmsg_type=0x14']);
-    expect(types(['tcp', 'tcp6', 'udp'])).toEqual(['nlmsg_type=0x14', 'nlmsg_type=0x14', 'nlmsg_type=0x14']);
+    expect(types(['tcp', 'tcp6', 'udp'])).toEqual(['nlmsg_type=0x12', 'nlmsg_type=0x14']);
+    expect(types(['tcp', 'tcp6', 'udp'], false, 4095)).toEqual(['nlmsg_type=0x12', 'nlmsg_type=0x14']);
+    expect(types(['tcp', 'tcp6', 'udp'], false, 4096)).toEqual(['nlmsg_type=0x14', 'nlmsg_type=0x14', 'nlmsg_type=0x14']);
     expect(types(['tcp', 'udp'], true)).toEqual(['nlmsg_type=0x14', 'nlmsg_type=0x14']);
     expect(() => addon.sample(request(['tcp'], { oneTcpDump: 1 as unknown as boolean }))).toThrow(/oneTcpDump must be a boolean/);
   });

@@ -13,12 +13,17 @@
 // The helpers run the very functions the serial scan runs (their source, which is why those are
 // self-contained), are made on first use and never keep the process alive when idle.
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { RawFileResult } from '../../model/contract';
 import { parseSocketLinkText } from '../../owners/fd_link';
 import { isFdName, isPidName } from '../../owners/proc_pid';
 import { parseFile, parseModulePath, type ParseSpec } from './parse_task';
+
+/** The CPUs this process may use; node:os is loaded on first use (a listing on the addon never loads it). */
+function availableParallelism(): number {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('node:os') as typeof import('node:os')).availableParallelism();
+}
 
 /**
  * node:worker_threads, loaded when a scan first runs on threads: loading it costs every command that
@@ -240,7 +245,7 @@ function onProcfs(dir: string): boolean {
 
 /** Threads `wanted` (setThreads()), else (0) all cores, at most MAX_THREADS, on a procfs and 1 elsewhere. */
 function threadCount(wanted: number, onProc: boolean): number {
-  return wanted > 0 ? wanted : onProc ? Math.min(MAX_THREADS, os.availableParallelism()) : 1;
+  return wanted > 0 ? wanted : onProc ? Math.min(MAX_THREADS, availableParallelism()) : 1;
 }
 
 /** Threads for work that is not a scan (an asynchronous sample's files without owners): threadCount()'s. */
@@ -257,7 +262,7 @@ export function scanThreads(dir: string): number {
 export function asyncHelpers(planned: number, dir: string): number {
   if (override === 1) return 0;
   if (planned > 1) return planned;
-  return override === 0 && os.availableParallelism() > 1 && onProcfs(dir) ? 1 : 0;
+  return override === 0 && availableParallelism() > 1 && onProcfs(dir) ? 1 : 0;
 }
 
 function startHelper(): Helper {
