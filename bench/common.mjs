@@ -17,7 +17,8 @@ export const median = (xs) => {
 };
 export const ms = (x) => (!Number.isFinite(x) ? '–' : x < 10 ? x.toFixed(2) : x < 1000 ? x.toFixed(1) : x.toFixed(0));
 export const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b > 0 ? a / b : NaN);
-export const rx = (x) => (Number.isFinite(x) ? `${x.toFixed(2)}×` : '–');
+// Two decimals; three below 0.1, where two would round a ratio onto a bound (0.0745× is not 0.07×).
+export const rx = (x) => (Number.isFinite(x) ? `${x.toFixed(Math.abs(x) < 0.1 ? 3 : 2)}×` : '–');
 export const fmtN = (n) => n.toLocaleString('en-US');
 
 /** Rows (sockets) in /proc/net/tcp + tcp6 right now. */

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Start-up (issue #18): what netsnap adds to Node's own start, at 1,000 sockets. Interleaved over
-// --rounds rounds (default 41; each round in a shuffled order): `node -e 0`, and `netsnap -tan` / `-tanp` run as `node FILE ARGS`
+// --rounds rounds (default 61; each round in a shuffled order): `node -e 0`, and `netsnap -tan` / `-tanp` run as `node FILE ARGS`
 // three ways — dist/cli/main.js (the command: the bundle through the code cache, warmed by a first
 // run), the same with NETSNAP_CODE_CACHE=0 (the bundle compiled every time), and dist/cli/cli.js
 // (the modules, as before the bundle). "Own time" is a command's median less `node -e 0`'s; beside
@@ -8,7 +8,7 @@
 // which does not depend on Node's noisy start. `--before DIR`: also DIR/dist/cli/main.js (another
 // checkout, built, e.g. a worktree of the commit before a change), interleaved in the same rounds.
 // Writes bench/RESULTS-startup.md (--no-write: prints; its notes block is kept).
-//   npm run build && node bench/startup.mjs [--rounds 41] [--sockets 1000] [--before DIR] [--no-write] [--no-isolate]
+//   npm run build && node bench/startup.mjs [--rounds 61] [--sockets 1000] [--before DIR] [--no-write] [--no-isolate]
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -23,7 +23,7 @@ const opt = (name, dflt) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 && i + 1 < argv.length ? argv[i + 1] : dflt;
 };
-const rounds = Number(opt('rounds', '41'));
+const rounds = Number(opt('rounds', '61'));
 const before = opt('before', null);
 if (before !== null && !fs.existsSync(path.join(before, 'dist/cli/main.js'))) {
   console.error(`startup: --before ${before}: no dist/cli/main.js there (build that checkout first)`);
@@ -127,12 +127,20 @@ try {
 }
 
 const base = median(results.get('node -e 0').wall);
+// Paired: in each round, the command's wall time less node -e 0's of the same round; the median of
+// those. A drift of the machine between rounds moves both runs of a round alike, so this one moves less.
+const baseWalls = results.get('node -e 0').wall;
 const rows = commands.map((c) => {
   const r = results.get(c.name);
   const wall = median(r.wall);
-  return { name: c.name, wall, min: Math.min(...r.wall), max: Math.max(...r.wall), own: c.name === 'node -e 0' ? NaN : wall - base, inproc: r.inproc.length ? median(r.inproc) : NaN };
+  const isBase = c.name === 'node -e 0';
+  return {
+    name: c.name, wall, min: Math.min(...r.wall), max: Math.max(...r.wall), own: isBase ? NaN : wall - base,
+    paired: isBase ? NaN : median(r.wall.map((w, i) => w - baseWalls[i])), inproc: r.inproc.length ? median(r.inproc) : NaN,
+  };
 });
 const own = (n) => rows.find((r) => r.name === n).own;
+const paired = (n) => rows.find((r) => r.name === n).paired;
 const out = [
   '# Benchmark results: start-up (issue #18)',
   '',
@@ -141,31 +149,41 @@ const out = [
   `- Date: ${started.toISOString()}`,
   `- Machine: ${machine()}; load average ${loadAtStart} at the start, ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} at the end`,
   `- ${rounds} rounds; ${sockets ? `${sockets.toLocaleString('en-US')} established loopback TCP sockets (bench/loadgen.mjs, 4 workers, 20 idle processes)` : 'no generated sockets'}; ${isolated ? 'own network and PID namespaces (only the load is read and scanned)' : 'not isolated: the machine\'s own sockets and processes too'}`,
-  '- Each command run as `node FILE ARGS`; "own time" = its median wall time less `node -e 0`\'s; "in process" = from `performance.nodeTiming.bootstrapComplete` to exit (a `-r` preload, separate runs)',
+  '- Each command run as `node FILE ARGS`; "own time" = its median wall time less `node -e 0`\'s (the issue\'s measure); "paired" = the median over rounds of its wall time less `node -e 0`\'s in the same round; "in process" = from `performance.nodeTiming.bootstrapComplete` to exit (a `-r` preload, separate runs)',
   ...(before !== null ? [`- "before": the same command of the checkout in \`${before}\` (its own build), in the same rounds`] : []),
   '',
-  '| command | median wall ms | min–max | own time ms | in process ms |',
-  '| --- | ---: | ---: | ---: | ---: |',
-  ...rows.map((r) => `| \`${r.name}\` | ${ms(r.wall)} | ${ms(r.min)}–${ms(r.max)} | ${ms(r.own)} | ${ms(r.inproc)} |`),
+  '| command | median wall ms | min–max | own time ms | paired ms | in process ms |',
+  '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| \`${r.name}\` | ${ms(r.wall)} | ${ms(r.min)}–${ms(r.max)} | ${ms(r.own)} | ${ms(r.paired)} | ${ms(r.inproc)} |`),
   '',
   '## Where the own time of `netsnap -tan` goes',
   '',
-  'The medians above, and their differences (each step adds to the one before):',
+  'The paired figures above, and their differences (each step adds to the one before); beside them the in-process ones:',
   '',
-  '| step | own time ms |',
-  '| --- | ---: |',
-  `| Node loads our entry and the bundle (code cache), parses the arguments, loads the addon, reads two /proc files of no rows, prints the header (\`-tan --proc-root DIR\`, no rows) | ${ms(own('netsnap -tan --proc-root DIR (no rows)'))} |`,
-  `| + the rows of a copy of this load's tables: read, parsed, formatted (${copiedRows.toLocaleString('en-US')} rows) | ${ms(own(`netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`) - own('netsnap -tan --proc-root DIR (no rows)'))} |`,
-  `| the live \`-tan\` (netlink dumps) against the copy | ${ms(own('netsnap -tan (bundle, code cache)') - own(`netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`))} |`,
+  '| step | paired ms | in process ms |',
+  '| --- | ---: | ---: |',
+  ...(() => {
+    const rowsName = `netsnap -tan --proc-root DIR (${copiedRows.toLocaleString('en-US')} rows)`;
+    const inproc = (n) => rows.find((r) => r.name === n).inproc;
+    const step = (f, a, b) => `${ms(f(a) - (b === null ? 0 : f(b)))}`;
+    return [
+      `| Node loads our entry and the bundle (code cache), parses the arguments, loads the addon, reads two /proc files of no rows, prints the header (\`-tan --proc-root DIR\`, no rows) | ${step(paired, 'netsnap -tan --proc-root DIR (no rows)', null)} | ${step(inproc, 'netsnap -tan --proc-root DIR (no rows)', null)} |`,
+      `| + the rows of a copy of this load's tables: read, parsed, formatted (${copiedRows.toLocaleString('en-US')} rows) | ${step(paired, rowsName, 'netsnap -tan --proc-root DIR (no rows)')} | ${step(inproc, rowsName, 'netsnap -tan --proc-root DIR (no rows)')} |`,
+      `| the live \`-tan\` (netlink dumps) against the copy | ${step(paired, 'netsnap -tan (bundle, code cache)', rowsName)} | ${step(inproc, 'netsnap -tan (bundle, code cache)', rowsName)} |`,
+    ];
+  })(),
   '',
   '## Targets (issue #18), at 1,000 sockets',
   '',
-  '| target | limit | measured | verdict |',
-  '| --- | ---: | ---: | --- |',
+  'The verdict is the issue\'s measure (median less median); the paired and in-process figures of the same command are beside it.',
+  '',
+  '| target | limit | measured | paired | in process | verdict |',
+  '| --- | ---: | ---: | ---: | ---: | --- |',
   ...[['-tan', 15], ['-tanp', 30]].map(([f, limit]) => {
     const v = own(`netsnap ${f} (bundle, code cache)`);
     const was = before !== null ? `; before: ${ms(own(`before: netsnap ${f} (bundle, code cache)`))} ms` : '';
-    return `| own time of \`netsnap ${f}\` (modules: ${ms(own(`netsnap ${f} (modules)`))} ms${was}) | ≤ ${limit} ms | ${ms(v)} ms | ${v <= limit ? '**met**' : '**missed**'} |`;
+    const name = `netsnap ${f} (bundle, code cache)`;
+    return `| own time of \`netsnap ${f}\` (modules: ${ms(own(`netsnap ${f} (modules)`))} ms${was}) | ≤ ${limit} ms | ${ms(v)} ms | ${ms(paired(name))} ms | ${ms(rows.find((r) => r.name === name).inproc)} ms | ${v <= limit ? '**met**' : '**missed**'} |`;
   }),
   '',
 ];
