@@ -40,7 +40,7 @@ bool own_namespace(const std::string& net_dir) { return net_dir == "/proc/net" |
 // fewer TCP sockets than this: the kernel walks its whole established hash for each dump, even an
 // empty one, so two dumps of a small table cost two walks and a thread for the second; one dump on
 // the calling thread costs one walk. Above it, two dumps on two threads fill the two tables at once,
-// which is worth more than the walk (at 100,000 sockets, two dumps take less time than one).
+// which on a large table is worth more than the walk saved.
 constexpr uint64_t kPairBelowSockets = 4096;
 
 // Up to cap bytes of a small /proc file; the length read, or -1.
