@@ -43,33 +43,17 @@ bool own_namespace(const std::string& net_dir) { return net_dir == "/proc/net" |
 // which on a large table is worth more than the walk saved.
 constexpr uint64_t kPairBelowSockets = 4096;
 
-// Up to cap bytes of a small /proc file; the length read, or -1.
-ssize_t read_small(const std::string& path, uint8_t* buf, size_t cap) {
-  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return -1;
-  size_t used = 0;
-  while (used < cap) {
-    const ssize_t r = read(fd, buf + used, cap - used);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    used += static_cast<size_t>(r);
-  }
-  close(fd);
-  return static_cast<ssize_t>(used);
-}
-
 // Whether the namespace of net_dir holds fewer than kPairBelowSockets TCP sockets, by its sockstat
 // files (tcp_sockstat_count; NEW_SYN_RECV requests are not counted there). A file that cannot be
-// read or parsed answers no: the sample keeps its two dumps.
+// read or parsed answers no: the sample keeps its two dumps. No sockstat6: no IPv6.
 bool small_tcp_table(const std::string& net_dir) {
-  uint8_t v4[1024];
-  uint8_t v6[512];
-  const ssize_t n4 = read_small(net_dir + "/sockstat", v4, sizeof v4);
-  if (n4 <= 0) return false;
-  ssize_t n6 = read_small(net_dir + "/sockstat6", v6, sizeof v6);
-  if (n6 < 0) n6 = 0;  // no IPv6
+  // Sized for the files (a few hundred bytes): read_whole_file grows a buffer only when it fills.
+  std::vector<uint8_t> v4(1024), v6(1024);
+  size_t n4 = 0, n6 = 0;
+  if (read_whole_file(AT_FDCWD, (net_dir + "/sockstat").c_str(), v4, &n4) != 0 || n4 == 0) return false;
+  if (read_whole_file(AT_FDCWD, (net_dir + "/sockstat6").c_str(), v6, &n6) != 0) n6 = 0;
   uint64_t count = 0;
-  return tcp_sockstat_count(v4, static_cast<size_t>(n4), v6, static_cast<size_t>(n6), &count) && count < kPairBelowSockets;
+  return tcp_sockstat_count(v4.data(), n4, v6.data(), n6, &count) && count < kPairBelowSockets;
 }
 
 // The kernel's idiag_states for a /proc state mask: NEW_SYN_RECV (12) is printed as SYN_RECV (3).
