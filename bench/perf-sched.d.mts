@@ -1,0 +1,27 @@
+// Types of bench/perf-sched.mjs, for the unit test that reads it.
+export declare const UNRECORDED: 'unrecorded';
+
+export interface Frame {
+  kernel: boolean;
+  sym: string;
+}
+
+export interface Span {
+  cpu: number;
+  /** The running task's tid as text, or UNRECORDED. */
+  key: string;
+  from: number;
+  to: number;
+}
+
+export interface Schedule {
+  spans: Span[];
+  waits: Array<{ from: number; to: number }>;
+  sleeps: Array<{ from: number; to: number; site: string }>;
+  /** pid: the task's process, from an event of its own (undefined when none was read). */
+  tasks: Map<string, { tid: number; comm: string; prio: number; pid: number | undefined }>;
+  events: number;
+}
+
+export declare function siteOf(frames: Frame[]): string;
+export declare function parsePerfSched(text: string, mainTid: number): Schedule;

@@ -1,0 +1,107 @@
+// Reads a `perf record -k mono -g -a -e sched:sched_switch -e sched:sched_waking` trace (as text from
+// `perf script -F pid,tid,cpu,time,event,trace,ip,sym`) into what bench/stalls.mjs needs: who ran on
+// each CPU when, and when one thread (the event loop's) waited for a CPU or slept, and where. Times
+// are ms of CLOCK_MONOTONIC (perf's clock with -k mono). Pure: test/unit/perf-sched.test.ts reads a
+// trace recorded on this kind of machine (fixtures/perf-sched).
+
+const SWITCH = /prev_comm=(.*) prev_pid=(\d+) prev_prio=(\d+) prev_state=(\S+) ==> next_comm=(.*) next_pid=(\d+) next_prio=(\d+)/;
+const WAKING = /comm=(.*) pid=(\d+) prio=(\d+) target_cpu=(\d+)/;
+const LINE = /^\s*(-?\d+)\/(-?\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:(sched_switch|sched_waking):\s+(.*)$/;
+
+export const UNRECORDED = 'unrecorded';
+const KERNEL_FRAME = /^\s+(ffffffff[0-9a-f]+)\s+(\S+)/;
+const FRAME = /^\s+([0-9a-f]+)\s+(.+)$/;
+const SCHED_FRAME = /^(__schedule|schedule|schedule_\w+|io_schedule\w*|futex_do_wait|__futex_wait|futex_wait|do_futex|__x64_sys_\w+|do_syscall_64|entry_SYSCALL\w*|\[unknown\])$/;
+
+/** Where a switch-out's call chain went to sleep: the kernel's reason, then the first user frames. */
+export function siteOf(frames) {
+  const kernel = frames.filter((f) => f.kernel).map((f) => f.sym);
+  const reason = kernel.find((k) => !/^(__schedule|schedule|schedule_\w+|io_schedule\w*)$/.test(k)) ?? '?';
+  const user = frames.filter((f) => !f.kernel && !SCHED_FRAME.test(f.sym)).slice(0, 3).map((f) => f.sym.replace(/\(.*$/, '').replace(/@@GLIBC.*$/, ''));
+  return [reason, ...user].join(' ← ');
+}
+
+/**
+ * From the text of `perf script` over the trace: every CPU's spans of running tasks ({ cpu, key,
+ * from, to }, key the tid as text, or UNRECORDED for a stretch perf did not see); the main thread's
+ * spans runnable but not on a CPU (from its wakeup or its preemption until it is seen running); its
+ * sleeps (from a switch-out asleep to its wakeup), each with where it went to sleep (siteOf its call
+ * chain); the tasks by key ({ tid, comm, prio, pid }: pid, the process, once an event of the task's
+ * own was read, else undefined); and how many events were read.
+ */
+export function parsePerfSched(text, mainTid) {
+  const running = new Map(); // cpu -> { key, since }
+  const lastSeen = new Map(); // cpu -> time of its last event
+  const spans = []; // { cpu, key, from, to }
+  const waits = []; // { from, to }: the main thread runnable, not running
+  const sleeps = []; // { from, to, site }: the main thread asleep
+  const tasks = new Map(); // key (the tid as text) -> { tid, comm, prio }
+  let runnableSince = null;
+  let asleep = null; // { from, frames }
+  let frames = null; // the call chain being read, when it belongs to the main thread's switch-out
+  let events = 0;
+  for (const line of text.split('\n')) {
+    if (frames !== null) {
+      const f = FRAME.exec(line);
+      if (f) {
+        frames.push({ kernel: KERNEL_FRAME.test(line), sym: f[2].trim() });
+        continue;
+      }
+      frames = null;
+    }
+    const m = LINE.exec(line);
+    if (!m) continue;
+    events++;
+    const cpu = Number(m[3]);
+    const t = Number(m[4]) * 1000;
+    // perf drops every event whose current task it cannot see (one in another PID namespace): a
+    // switch away from such a task is missing. An event on this CPU from a task other than the one
+    // last switched in shows it; the time since the CPU's last event is then unknown ("unrecorded").
+    const curTid = m[2];
+    const known = tasks.get(curTid);
+    if (known && known.pid === undefined) known.pid = Number(m[1]);
+    const cur0 = running.get(cpu);
+    if (cur0 && cur0.key !== curTid) {
+      const seen = lastSeen.get(cpu) ?? cur0.since;
+      spans.push({ cpu, key: cur0.key, from: cur0.since, to: seen });
+      spans.push({ cpu, key: UNRECORDED, from: seen, to: t });
+      running.set(cpu, { key: curTid, since: t });
+      if (curTid === String(mainTid)) {
+        if (runnableSince !== null) waits.push({ from: runnableSince, to: t });
+        runnableSince = null;
+        asleep = null; // woken unseen: when is not known
+      }
+    }
+    lastSeen.set(cpu, t);
+    if (m[5] === 'sched_waking') {
+      const w = WAKING.exec(m[6]);
+      if (w && Number(w[2]) === mainTid) {
+        if (runnableSince === null) runnableSince = t;
+        if (asleep !== null) sleeps.push({ from: asleep.from, to: t, site: siteOf(asleep.frames) });
+        asleep = null;
+      }
+      continue;
+    }
+    const s = SWITCH.exec(m[6]);
+    if (!s) continue;
+    const [, , prevPid, , prevState, nextComm, nextPid, nextPrio] = s;
+    const cur = running.get(cpu);
+    if (cur) spans.push({ cpu, key: cur.key, from: cur.since, to: t });
+    if (!tasks.has(nextPid)) tasks.set(nextPid, { tid: Number(nextPid), comm: nextComm, prio: Number(nextPrio), pid: undefined });
+    running.set(cpu, { key: nextPid, since: t });
+    if (Number(prevPid) === mainTid) {
+      runnableSince = prevState.startsWith('R') ? t : null; // preempted: still runnable
+      if (!prevState.startsWith('R')) {
+        asleep = { from: t, frames: [] };
+        frames = asleep.frames;
+      }
+    }
+    if (Number(nextPid) === mainTid) {
+      if (runnableSince !== null) waits.push({ from: runnableSince, to: t });
+      runnableSince = null;
+      asleep = null; // still set: its wakeup was not recorded, so when it ended is not known
+    }
+  }
+  tasks.set(UNRECORDED, { tid: -1, comm: 'unrecorded', prio: 120, pid: undefined });
+  return { spans, waits, sleeps, tasks, events };
+}

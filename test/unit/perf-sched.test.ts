@@ -1,0 +1,89 @@
+// bench/stalls.mjs's reading of a scheduler trace (bench/perf-sched.mjs), on two windows recorded on
+// this kind of machine during async samples at 100,000 sockets (fixtures/perf-sched, text of
+// `perf script -F pid,tid,cpu,time,event,trace,ip,sym`): the event loop's thread waiting behind a
+// task perf cannot see (another PID namespace's, whose own events perf drops), and sleeping on a
+// futex in pthread_cond_signal while V8 hands marking work to its helper threads.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parsePerfSched, siteOf, UNRECORDED } from '../../bench/perf-sched.mjs';
+import { ROOT } from '../helpers/env';
+
+const trace = (name: string) => fs.readFileSync(path.join(ROOT, 'fixtures', 'perf-sched', `${name}.txt`), 'latin1');
+const round = (x: number) => Math.round(x * 1000) / 1000;
+const spans = (s: ReturnType<typeof parsePerfSched>) =>
+  s.spans.filter((sp) => sp.to > sp.from).map((sp) => `${sp.cpu} ${sp.key} ${sp.from.toFixed(3)}-${sp.to.toFixed(3)}`);
+
+describe('a scheduler trace, read for the event loop thread', () => {
+  it('waits behind a task perf cannot see, and the time perf did not record', () => {
+    const s = parsePerfSched(trace('window'), 10076);
+    expect(s.events).toBe(15);
+    // Switched to, never seen running: no event of its own is in the trace, so its process is unknown.
+    expect(s.tasks.get('79')).toStrictEqual({ tid: 79, comm: 'tokio-rt-worker', prio: 110, pid: undefined });
+    expect(s.tasks.get('10079')?.pid).toBe(10076);
+    expect(s.tasks.get(UNRECORDED)).toStrictEqual({ tid: -1, comm: 'unrecorded', prio: 120, pid: undefined });
+    // Woken by the idle CPU's timer, on it 21 µs later; asleep in epoll_pwait until woken from cpu1;
+    // then runnable until its first event on cpu0 (the switch onto it is one perf did not record);
+    // preempted on cpu0 and next seen running on cpu1.
+    expect(s.waits.map((w) => [round(w.from), round(w.to)])).toEqual([
+      [1437527.702, 1437527.723],
+      [1437528.687, 1437532.661],
+      [1437532.711, 1437536.116],
+    ]);
+    expect(s.sleeps.map((z) => [round(z.from), round(z.to), z.site])).toEqual([[1437527.732, 1437528.687, 'do_epoll_wait ← epoll_pwait']]);
+    expect(spans(s)).toEqual([
+      '0 10076 1437527.723-1437527.732',
+      '0 0 1437527.732-1437528.656',
+      '1 unrecorded 1437528.726-1437532.111',
+      '0 unrecorded 1437528.656-1437532.661',
+      '0 10076 1437532.661-1437532.711',
+      '1 unrecorded 1437532.111-1437532.731',
+      '1 unrecorded 1437532.731-1437536.116',
+      '1 10076 1437536.116-1437536.137',
+      '1 10079 1437536.137-1437536.141',
+    ]);
+  });
+
+  it('sleeps on a futex in pthread_cond_signal, with the CPU idle meanwhile', () => {
+    const s = parsePerfSched(trace('futex'), 8804);
+    expect(s.events).toBe(26);
+    expect(s.sleeps.map((z) => [round(z.from), round(z.to), z.site])).toEqual([
+      [1089025.254, 1089025.462, 'do_epoll_wait ← epoll_pwait'],
+      [1089028.149, 1089035.865, 'futex_do_wait ← pthread_cond_signal'],
+    ]);
+    // While it slept on the futex (7.7 ms), cpu0 was idle until it ran again there.
+    expect(spans(s)).toContain('0 0 1089028.154-1089035.930');
+    expect(spans(s)).toContain('0 8804 1089035.930-1089035.970');
+    expect(s.waits.map((w) => [round(w.from), round(w.to)])).toEqual([
+      [1089025.462, 1089025.986],
+      [1089026.043, 1089028.099],
+      [1089035.865, 1089035.93],
+      [1089035.97, 1089036.11],
+    ]);
+  });
+
+  it('names where a thread went to sleep: the kernel reason, then its first user frames', () => {
+    expect(siteOf([
+      { kernel: true, sym: '__schedule' },
+      { kernel: true, sym: 'schedule' },
+      { kernel: true, sym: 'futex_do_wait' },
+      { kernel: true, sym: '__futex_wait' },
+      { kernel: true, sym: 'do_syscall_64' },
+      { kernel: false, sym: 'pthread_cond_signal@@GLIBC_2.3.2' },
+      { kernel: false, sym: 'node::TaskQueue<v8::Task>::Push' },
+      { kernel: false, sym: '[unknown]' },
+      { kernel: false, sym: 'node::NodePlatform::CallOnWorkerThread(std::unique_ptr<v8::Task>)' },
+      { kernel: false, sym: 'v8::platform::DefaultJobState::CallOnWorkerThread' },
+    ])).toBe('futex_do_wait ← pthread_cond_signal ← node::TaskQueue<v8::Task>::Push ← node::NodePlatform::CallOnWorkerThread');
+    expect(siteOf([])).toBe('?');
+  });
+
+  it('reads nothing from text that is not a trace, and survives a truncated one', () => {
+    expect(parsePerfSched('', 1).events).toBe(0);
+    expect(parsePerfSched('not perf output\n\tffff x\n', 1).spans).toEqual([]);
+    const cut = trace('window').slice(0, 2000);
+    const s = parsePerfSched(cut, 10076);
+    expect(s.events).toBeGreaterThan(0);
+    expect(s.waits.every((w) => w.to >= w.from)).toBe(true);
+  });
+});
