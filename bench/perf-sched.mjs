@@ -11,13 +11,12 @@ const LINE = /^\s*(-?\d+)\/(-?\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:(sched_switch
 export const UNRECORDED = 'unrecorded';
 const KERNEL_FRAME = /^\s+(ffffffff[0-9a-f]+)\s+(\S+)/;
 const FRAME = /^\s+([0-9a-f]+)\s+(.+)$/;
-const SCHED_FRAME = /^(__schedule|schedule|schedule_\w+|io_schedule\w*|futex_do_wait|__futex_wait|futex_wait|do_futex|__x64_sys_\w+|do_syscall_64|entry_SYSCALL\w*|\[unknown\])$/;
 
 /** Where a switch-out's call chain went to sleep: the kernel's reason, then the first user frames. */
 export function siteOf(frames) {
   const kernel = frames.filter((f) => f.kernel).map((f) => f.sym);
   const reason = kernel.find((k) => !/^(__schedule|schedule|schedule_\w+|io_schedule\w*)$/.test(k)) ?? '?';
-  const user = frames.filter((f) => !f.kernel && !SCHED_FRAME.test(f.sym)).slice(0, 3).map((f) => f.sym.replace(/\(.*$/, '').replace(/@@GLIBC.*$/, ''));
+  const user = frames.filter((f) => !f.kernel && f.sym !== '[unknown]').slice(0, 3).map((f) => f.sym.replace(/\(.*$/, '').replace(/@@GLIBC.*$/, ''));
   return [reason, ...user].join(' ← ');
 }
 
@@ -35,7 +34,7 @@ export function parsePerfSched(text, mainTid) {
   const spans = []; // { cpu, key, from, to }
   const waits = []; // { from, to }: the main thread runnable, not running
   const sleeps = []; // { from, to, site }: the main thread asleep
-  const tasks = new Map(); // key (the tid as text) -> { tid, comm, prio }
+  const tasks = new Map(); // key (the tid as text) -> { tid, comm, prio, pid }
   let runnableSince = null;
   let asleep = null; // { from, frames }
   let frames = null; // the call chain being read, when it belongs to the main thread's switch-out
@@ -58,10 +57,16 @@ export function parsePerfSched(text, mainTid) {
     // switch away from such a task is missing. An event on this CPU from a task other than the one
     // last switched in shows it; the time since the CPU's last event is then unknown ("unrecorded").
     const curTid = m[2];
-    const known = tasks.get(curTid);
-    if (known && known.pid === undefined) known.pid = Number(m[1]);
+    const s = m[5] === 'sched_switch' ? SWITCH.exec(m[6]) : null;
+    // The current task: known from a switch onto it, or first seen here (running since before the
+    // trace began, or switched to unrecorded); a switch away from it names it.
+    let known = tasks.get(curTid);
+    if (!known) tasks.set(curTid, (known = { tid: Number(curTid), comm: s ? s[1] : '?', prio: s ? Number(s[3]) : 120, pid: undefined }));
+    else if (known.comm === '?' && s) Object.assign(known, { comm: s[1], prio: Number(s[3]) });
+    if (known.pid === undefined) known.pid = Number(m[1]);
     const cur0 = running.get(cpu);
-    if (cur0 && cur0.key !== curTid) {
+    if (!cur0) running.set(cpu, { key: curTid, since: t }); // the CPU's first event: running since then
+    else if (cur0.key !== curTid) {
       const seen = lastSeen.get(cpu) ?? cur0.since;
       spans.push({ cpu, key: cur0.key, from: cur0.since, to: seen });
       spans.push({ cpu, key: UNRECORDED, from: seen, to: t });
@@ -82,7 +87,6 @@ export function parsePerfSched(text, mainTid) {
       }
       continue;
     }
-    const s = SWITCH.exec(m[6]);
     if (!s) continue;
     const [, , prevPid, , prevState, nextComm, nextPid, nextPrio] = s;
     const cur = running.get(cpu);

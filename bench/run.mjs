@@ -245,14 +245,22 @@ function benchSample(n) {
  * the 1 ms timer over STALL_MS are split with the main thread's schedstat into time on a CPU (our
  * own JavaScript, result conversion, GC) and time runnable in the run queue (waiting for a CPU:
  * the sample's threads and everything else on the machine share the cores); the rest of a gap is
- * neither (blocked, or the VM's CPU taken away).
+ * neither (blocked, or the VM's CPU taken away). Each backend with new tables each time from /proc;
+ * then the native backend as netsnap's samplers (src/services/sampler.ts) ask: from netlink, filling
+ * the tables of the sample before the last again (`reuse`), so that fewer large ArrayBuffers are
+ * made and fewer major GCs run (bench/stalls.mjs shows what each costs the event loop).
  */
 async function benchLag(n) {
   const STALL_MS = 10;
   const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: LE };
   const row = { sockets: n };
-  for (const b of backends) {
-    await b.sampleAsync(request); // warm-up
+  const measure = async (b, req, reuse) => {
+    const kept = [await b.sampleAsync(req), await b.sampleAsync(req)]; // warm-up, and the tables to reuse
+    const next = async () => {
+      const older = kept.shift();
+      const r = reuse ? { ...req, reuse: req.files.map((f) => older.files.find((x) => x.name === f)?.table ?? null) } : req;
+      kept.push(await b.sampleAsync(r));
+    };
     const h = monitorEventLoopDelay({ resolution: 1 });
     // Plus our own max: the longest gap between 1 ms timer callbacks, less the 1 ms asked for.
     let last = now();
@@ -281,19 +289,25 @@ async function benchLag(n) {
     const t0 = now();
     let count = 0;
     while (count < 20 || (now() - t0 < 5000 && count < 200)) {
-      await b.sampleAsync(request);
+      await next();
       count++;
     }
     h.disable();
     clearInterval(timer);
     const max = Math.max(h.max / 1e6, maxGap);
-    row[b.name] = {
+    return {
       p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max, samples: count, perSample: (now() - t0) / count,
       // The longest gap of the 1 ms timer over STALL_MS, split (NaN: none).
       worst, stalls,
     };
-    const r = row[b.name];
-    console.log(`  lag ${b.name} sampleAsync+owners: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms (the longest timer gap ${ms(r.worst.gap)}: on CPU ${ms(r.worst.cpu)}, waiting for a CPU ${ms(r.worst.wait)}) over ${count} samples (${ms(r.perSample)} ms each); ${stalls.count} stalls > ${STALL_MS} ms, ${ms(stalls.ms)} ms in all: ${ms(stalls.cpu)} on CPU, ${ms(stalls.wait)} waiting`);
+  };
+  const variants = [
+    ...backends.map((b) => ({ key: b.name, b, req: request, reuse: false, label: `${b.name} sampleAsync+owners` })),
+    { key: 'nativeReuse', b: native.backend, req: { ...request, source: netlinkHonoured === false ? 'proc' : 'netlink' }, reuse: true, label: 'native sampleAsync+owners, tables reused, netlink' },
+  ];
+  for (const v of variants) {
+    const r = (row[v.key] = await measure(v.b, v.req, v.reuse));
+    console.log(`  lag ${v.label}: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms (the longest timer gap ${ms(r.worst.gap)}: on CPU ${ms(r.worst.cpu)}, waiting for a CPU ${ms(r.worst.wait)}) over ${r.samples} samples (${ms(r.perSample)} ms each); ${r.stalls.count} stalls > ${STALL_MS} ms, ${ms(r.stalls.ms)} ms in all: ${ms(r.stalls.cpu)} on CPU, ${ms(r.stalls.wait)} waiting`);
   }
   results.lag.push(row);
 }
@@ -673,6 +687,8 @@ function targets() {
     target('TS backend / native backend, in-process sample with owners (both on all cores)', ratio(S['js, with owners, /proc'], S['native, with owners, /proc']), 1.8),
     target(`async sample with owners (native): event-loop lag p99${L ? ` (${L.native.samples} samples)` : ''}`, L ? L.native.p99 : NaN, 5, 'ms'),
     target(`async sample with owners (native): event-loop lag max${L && L.native.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.native.worst.gap)} ms: ${ms(L.native.worst.cpu)} on CPU, ${ms(L.native.worst.wait)} waiting for a CPU)` : ''}`, L ? L.native.max : NaN, 15, 'ms'),
+    target(`the same with its tables reused and from netlink, as netsnap's samplers ask: event-loop lag p99${L?.nativeReuse ? ` (${L.nativeReuse.samples} samples)` : ''}`, L?.nativeReuse ? L.nativeReuse.p99 : NaN, 5, 'ms'),
+    target(`the same with its tables reused and from netlink: event-loop lag max${L?.nativeReuse && L.nativeReuse.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.nativeReuse.worst.gap)} ms: ${ms(L.nativeReuse.worst.cpu)} on CPU, ${ms(L.nativeReuse.worst.wait)} waiting for a CPU)` : ''}`, L?.nativeReuse ? L.nativeReuse.max : NaN, 15, 'ms'),
   );
   if (P[`node -e 0${NO_EXTRA_CA}`] !== undefined) {
     out.push(
@@ -842,6 +858,12 @@ function report() {
     '| sockets | native p50 | native p99 | native max | native longest stall: on CPU + waiting for a CPU | native stalls > 10 ms: count, ms, on CPU / waiting | native ms/sample | TS p50 | TS p99 | TS max | TS ms/sample |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.lag.map((r) => `| ${fmtN(r.sockets)} | ${ms(r.native.p50)} | ${ms(r.native.p99)} | ${ms(r.native.max)} | ${r.native.worst.gap > 0 ? `${ms(r.native.worst.gap)}: ${ms(r.native.worst.cpu)} + ${ms(r.native.worst.wait)}` : 'none'} | ${r.native.stalls.count}, ${ms(r.native.stalls.ms)}, ${ms(r.native.stalls.cpu)} / ${ms(r.native.stalls.wait)} | ${ms(r.native.perSample)} | ${ms(r.js.p50)} | ${ms(r.js.p99)} | ${ms(r.js.max)} | ${ms(r.js.perSample)} |`),
+    '',
+    'The native backend again, as netsnap\'s samplers ask (netlink, the tables of the sample before the last filled again):',
+    '',
+    '| sockets | p50 | p99 | max | longest stall: on CPU + waiting for a CPU | stalls > 10 ms: count, ms, on CPU / waiting | ms/sample |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.lag.filter((r) => r.nativeReuse).map((r) => { const x = r.nativeReuse; return `| ${fmtN(r.sockets)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${x.worst.gap > 0 ? `${ms(x.worst.gap)}: ${ms(x.worst.cpu)} + ${ms(x.worst.wait)}` : 'none'} | ${x.stalls.count}, ${ms(x.stalls.ms)}, ${ms(x.stalls.cpu)} / ${ms(x.stalls.wait)} | ${ms(x.perSample)} |`; }),
     '',
     'A stall is a gap of the 1 ms timer over 10 ms; the main thread\'s schedstat splits it into time on a CPU (JavaScript, the',
     'conversion of the result, GC) and time runnable but waiting for a CPU (the sample\'s threads and everything else running share',

@@ -32,8 +32,10 @@ describe('a scheduler trace, read for the event loop thread', () => {
     ]);
     expect(s.sleeps.map((z) => [round(z.from), round(z.to), z.site])).toEqual([[1437527.732, 1437528.687, 'do_epoll_wait ← epoll_pwait']]);
     expect(spans(s)).toEqual([
+      '0 0 1437527.702-1437527.723',
       '0 10076 1437527.723-1437527.732',
       '0 0 1437527.732-1437528.656',
+      '1 10086 1437528.687-1437528.726',
       '1 unrecorded 1437528.726-1437532.111',
       '0 unrecorded 1437528.656-1437532.661',
       '0 10076 1437532.661-1437532.711',
@@ -76,6 +78,26 @@ describe('a scheduler trace, read for the event loop thread', () => {
       { kernel: false, sym: 'v8::platform::DefaultJobState::CallOnWorkerThread' },
     ])).toBe('futex_do_wait ← pthread_cond_signal ← node::TaskQueue<v8::Task>::Push ← node::NodePlatform::CallOnWorkerThread');
     expect(siteOf([])).toBe('?');
+  });
+
+  it('knows every task a span names, those running since before the trace began included', () => {
+    for (const [name, tid] of [['window', 10076], ['futex', 8804]] as const) {
+      const s = parsePerfSched(trace(name), tid);
+      for (const sp of s.spans) expect(s.tasks.has(sp.key)).toBe(true);
+    }
+    // cpu0 runs 7 (first seen in an event of its own, never switched to), then a switch from 9, which
+    // nothing showed switched in: 7's time ends at its last event, and the rest is unrecorded.
+    const text = [
+      '    7/7     [000]  100.000100: sched:sched_waking: comm=node pid=42 prio=120 target_cpu=000',
+      '    9/9     [000]  100.002000: sched:sched_switch: prev_comm=kworker/0:1 prev_pid=9 prev_prio=120 prev_state=I ==> next_comm=node next_pid=42 next_prio=120',
+      '   42/42    [000]  100.003000: sched:sched_switch: prev_comm=node prev_pid=42 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120',
+    ].join('\n');
+    const s = parsePerfSched(text, 42);
+    expect(s.tasks.get('7')).toStrictEqual({ tid: 7, comm: '?', prio: 120, pid: 7 });
+    expect(s.tasks.get('9')).toStrictEqual({ tid: 9, comm: 'kworker/0:1', prio: 120, pid: 9 });
+    expect(spans(s)).toEqual(['0 unrecorded 100000.100-100002.000', '0 42 100002.000-100003.000']);
+    expect(s.waits.map((w) => [round(w.from), round(w.to)])).toEqual([[100000.1, 100002]]);
+    expect(s.sleeps).toEqual([]);
   });
 
   it('reads nothing from text that is not a trace, and survives a truncated one', () => {
