@@ -9,6 +9,20 @@ import { fileURLToPath } from 'node:url';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export const now = () => performance.now();
+
+/**
+ * Back-to-back async samples of `request`: after two warm-up samples, next() takes one more. With
+ * `reuse`, each fills the tables of the sample before the last again, as src/services/sampler.ts
+ * does (the last one may still be read); without, each makes new tables.
+ */
+export async function backToBack(backend, request, reuse) {
+  const kept = [await backend.sampleAsync(request), await backend.sampleAsync(request)];
+  return async () => {
+    const older = kept.shift();
+    const r = reuse ? { ...request, reuse: request.files.map((f) => older.files.find((x) => x.name === f)?.table ?? null) } : request;
+    kept.push(await backend.sampleAsync(r));
+  };
+}
 export const median = (xs) => {
   if (!xs.length) return NaN;
   const s = [...xs].sort((a, b) => a - b);

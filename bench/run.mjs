@@ -30,7 +30,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { isolated, reRunIsolated } from './isolate.mjs';
 import { sched } from './sched.mjs';
-import { buildFloors, fmtN, liveTcpSockets, loadSlot, machine, median, ms, now, ratio, rounds as roundsOf, rx } from './common.mjs';
+import { backToBack, buildFloors, fmtN, liveTcpSockets, loadSlot, machine, median, ms, now, ratio, rounds as roundsOf, rx } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -255,12 +255,7 @@ async function benchLag(n) {
   const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: LE };
   const row = { sockets: n };
   const measure = async (b, req, reuse) => {
-    const kept = [await b.sampleAsync(req), await b.sampleAsync(req)]; // warm-up, and the tables to reuse
-    const next = async () => {
-      const older = kept.shift();
-      const r = reuse ? { ...req, reuse: req.files.map((f) => older.files.find((x) => x.name === f)?.table ?? null) } : req;
-      kept.push(await b.sampleAsync(r));
-    };
+    const next = await backToBack(b, req, reuse);
     const h = monitorEventLoopDelay({ resolution: 1 });
     // Plus our own max: the longest gap between 1 ms timer callbacks, less the 1 ms asked for.
     let last = now();

@@ -25,7 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
 import { parsePerfSched } from './perf-sched.mjs';
-import { fmtN, loadSlot, machine, ms, now, writeResults } from './common.mjs';
+import { backToBack, fmtN, loadSlot, machine, ms, now, writeResults } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
@@ -110,26 +110,16 @@ function classify(task, perfPid) {
   if (task.tid === 0) return 'idle';
   if (task.tid === -1) return 'unrecorded';
   if (task.tid === perfPid) return 'perf';
+  if (task.ours || task.pid === process.pid) return 'self';
   let stat = null;
   try {
     stat = fs.readFileSync(`/proc/${task.tid}/stat`, 'latin1');
   } catch { /* gone, or not in this PID namespace */ }
   if (stat !== null) {
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const tgid = (() => {
-      try {
-        return Number(/^Tgid:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${task.tid}/status`, 'latin1'))?.[1]);
-      } catch {
-        return NaN;
-      }
-    })();
-    if (tgid === process.pid || task.pid === process.pid) return 'self';
-    if ((Number(f[6]) & 0x00200000) !== 0) return 'kernel'; // PF_KTHREAD
-    return 'other';
+    const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+    return (flags & 0x00200000) !== 0 ? 'kernel' : 'other'; // PF_KTHREAD
   }
-  // Not in /proc here: a thread of ours that has ended (the sample's helpers are made per call),
-  // a kernel worker or a process that exited, or a task outside this PID namespace.
-  if (task.ours || task.pid === process.pid) return 'self';
+  // Not in /proc here: a kernel worker or a process that exited, or a task outside this PID namespace.
   if (/^(kworker|ksoftirqd|migration|rcu_|kcompactd|kswapd|khugepaged|kdamond|cpuhp|idle_inject|watchdog)/.test(task.comm)) return 'kernel';
   return 'unseen';
 }
@@ -148,14 +138,7 @@ const hr = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC ms, p
 async function measure(source, reuse, perfFile) {
   const name = `${source}, ${reuse ? 'tables reused' : 'new tables'}`;
   const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: os.endianness() === 'LE', source };
-  // Reused tables as the sampler does (src/services/sampler.ts): the tables of the sample before the
-  // last, whose rows nothing reads any more, are filled again instead of new ones being allocated.
-  const kept = [await backend.sampleAsync(request), await backend.sampleAsync(request)]; // and warm-up
-  const next = () => {
-    const older = kept.shift();
-    const r = reuse ? { ...request, reuse: request.files.map((f) => older.files.find((x) => x.name === f)?.table ?? null) } : request;
-    return backend.sampleAsync(r).then((raw) => kept.push(raw));
-  };
+  const next = await backToBack(backend, request, reuse);
   const ourTids = new Set();
   const gcs = [];
   const toHr = hr() - performance.now();
