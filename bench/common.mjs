@@ -11,15 +11,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const now = () => performance.now();
 
 /**
- * Back-to-back async samples of `request`: after two warm-up samples, next() takes one more. With
- * `reuse`, each fills the tables of the sample before the last again, as src/services/sampler.ts
- * does (the last one may still be read); without, each makes new tables.
+ * Back-to-back async samples of `request`: after two warm-up samples, next() takes one more. `how`:
+ * 'reuse' fills the tables of the sample before the last again, as src/services/sampler.ts does
+ * (the last one may still be read); 'trim' makes new tables trimmed to their rows, as sample()
+ * (src/backends/snapshot.ts) asks; 'new' makes new tables with their headroom.
  */
-export async function backToBack(backend, request, reuse) {
-  const kept = [await backend.sampleAsync(request), await backend.sampleAsync(request)];
+export async function backToBack(backend, request, how) {
+  if (!['new', 'trim', 'reuse'].includes(how)) throw new TypeError(`backToBack: how must be 'new', 'trim' or 'reuse', got ${how}`);
+  const asked = how === 'trim' ? { ...request, trim: true } : request;
+  const kept = [await backend.sampleAsync(asked), await backend.sampleAsync(asked)];
   return async () => {
     const older = kept.shift();
-    const r = reuse ? { ...request, reuse: request.files.map((f) => older.files.find((x) => x.name === f)?.table ?? null) } : request;
+    const r = how === 'reuse' ? { ...request, reuse: request.files.map((f) => older.files.find((x) => x.name === f)?.table ?? null) } : asked;
     kept.push(await backend.sampleAsync(r));
   };
 }

@@ -245,17 +245,19 @@ function benchSample(n) {
  * the 1 ms timer over STALL_MS are split with the main thread's schedstat into time on a CPU (our
  * own JavaScript, result conversion, GC) and time runnable in the run queue (waiting for a CPU:
  * the sample's threads and everything else on the machine share the cores); the rest of a gap is
- * neither (blocked, or the VM's CPU taken away). Each backend with new tables each time from /proc;
- * then the native backend as netsnap's samplers (src/services/sampler.ts) ask: from netlink, filling
- * the tables of the sample before the last again (`reuse`), so that fewer large ArrayBuffers are
- * made and fewer major GCs run (bench/stalls.mjs shows what each costs the event loop).
+ * neither (blocked, or the VM's CPU taken away). Each backend with new tables each time from /proc
+ * (the row earlier rounds judged); then the native backend as sample() (src/backends/snapshot.ts)
+ * asks by default: from netlink, new tables trimmed to their rows (`trim`); and as netsnap's
+ * samplers (src/services/sampler.ts) ask: from netlink, filling the tables of the sample before the
+ * last again (`reuse`). Trimmed or reused, fewer bytes of ArrayBuffer reach V8 and fewer major GCs
+ * run (bench/stalls.mjs shows what each costs the event loop).
  */
 async function benchLag(n) {
   const STALL_MS = 10;
   const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: LE };
   const row = { sockets: n };
-  const measure = async (b, req, reuse) => {
-    const next = await backToBack(b, req, reuse);
+  const measure = async (b, req, how) => {
+    const next = await backToBack(b, req, how);
     const h = monitorEventLoopDelay({ resolution: 1 });
     // Plus our own max: the longest gap between 1 ms timer callbacks, less the 1 ms asked for.
     let last = now();
@@ -296,12 +298,14 @@ async function benchLag(n) {
       worst, stalls,
     };
   };
+  const netlink = netlinkHonoured === false ? 'proc' : 'netlink';
   const variants = [
-    ...backends.map((b) => ({ key: b.name, b, req: request, reuse: false, label: `${b.name} sampleAsync+owners` })),
-    { key: 'nativeReuse', b: native.backend, req: { ...request, source: netlinkHonoured === false ? 'proc' : 'netlink' }, reuse: true, label: 'native sampleAsync+owners, tables reused, netlink' },
+    ...backends.map((b) => ({ key: b.name, b, req: request, how: 'new', label: `${b.name} sampleAsync+owners` })),
+    { key: 'nativeTrim', b: native.backend, req: { ...request, source: netlink }, how: 'trim', label: `native sampleAsync+owners, trimmed tables, ${netlink} (as sample())` },
+    { key: 'nativeReuse', b: native.backend, req: { ...request, source: netlink }, how: 'reuse', label: `native sampleAsync+owners, tables reused, ${netlink} (as the samplers)` },
   ];
   for (const v of variants) {
-    const r = (row[v.key] = await measure(v.b, v.req, v.reuse));
+    const r = (row[v.key] = await measure(v.b, v.req, v.how));
     console.log(`  lag ${v.label}: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms (the longest timer gap ${ms(r.worst.gap)}: on CPU ${ms(r.worst.cpu)}, waiting for a CPU ${ms(r.worst.wait)}) over ${r.samples} samples (${ms(r.perSample)} ms each); ${r.stalls.count} stalls > ${STALL_MS} ms, ${ms(r.stalls.ms)} ms in all: ${ms(r.stalls.cpu)} on CPU, ${ms(r.stalls.wait)} waiting`);
   }
   results.lag.push(row);
@@ -682,6 +686,8 @@ function targets() {
     target('TS backend / native backend, in-process sample with owners (both on all cores)', ratio(S['js, with owners, /proc'], S['native, with owners, /proc']), 1.8),
     target(`async sample with owners (native): event-loop lag p99${L ? ` (${L.native.samples} samples)` : ''}`, L ? L.native.p99 : NaN, 5, 'ms'),
     target(`async sample with owners (native): event-loop lag max${L && L.native.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.native.worst.gap)} ms: ${ms(L.native.worst.cpu)} on CPU, ${ms(L.native.worst.wait)} waiting for a CPU)` : ''}`, L ? L.native.max : NaN, 15, 'ms'),
+    target(`the same as sample() asks (netlink, new tables trimmed to their rows): event-loop lag p99${L?.nativeTrim ? ` (${L.nativeTrim.samples} samples)` : ''}`, L?.nativeTrim ? L.nativeTrim.p99 : NaN, 5, 'ms'),
+    target(`the same as sample() asks: event-loop lag max${L?.nativeTrim && L.nativeTrim.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.nativeTrim.worst.gap)} ms: ${ms(L.nativeTrim.worst.cpu)} on CPU, ${ms(L.nativeTrim.worst.wait)} waiting for a CPU)` : ''}`, L?.nativeTrim ? L.nativeTrim.max : NaN, 15, 'ms'),
     target(`the same with its tables reused and from netlink, as netsnap's samplers ask: event-loop lag p99${L?.nativeReuse ? ` (${L.nativeReuse.samples} samples)` : ''}`, L?.nativeReuse ? L.nativeReuse.p99 : NaN, 5, 'ms'),
     target(`the same with its tables reused and from netlink: event-loop lag max${L?.nativeReuse && L.nativeReuse.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.nativeReuse.worst.gap)} ms: ${ms(L.nativeReuse.worst.cpu)} on CPU, ${ms(L.nativeReuse.worst.wait)} waiting for a CPU)` : ''}`, L?.nativeReuse ? L.nativeReuse.max : NaN, 15, 'ms'),
   );
@@ -854,11 +860,12 @@ function report() {
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.lag.map((r) => `| ${fmtN(r.sockets)} | ${ms(r.native.p50)} | ${ms(r.native.p99)} | ${ms(r.native.max)} | ${r.native.worst.gap > 0 ? `${ms(r.native.worst.gap)}: ${ms(r.native.worst.cpu)} + ${ms(r.native.worst.wait)}` : 'none'} | ${r.native.stalls.count}, ${ms(r.native.stalls.ms)}, ${ms(r.native.stalls.cpu)} / ${ms(r.native.stalls.wait)} | ${ms(r.native.perSample)} | ${ms(r.js.p50)} | ${ms(r.js.p99)} | ${ms(r.js.max)} | ${ms(r.js.perSample)} |`),
     '',
-    'The native backend again, as netsnap\'s samplers ask (netlink, the tables of the sample before the last filled again):',
+    'The native backend again, as sample() asks by default (netlink, new tables trimmed to their rows) and as netsnap\'s samplers ask',
+    '(netlink, the tables of the sample before the last filled again):',
     '',
-    '| sockets | p50 | p99 | max | longest stall: on CPU + waiting for a CPU | stalls > 10 ms: count, ms, on CPU / waiting | ms/sample |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...results.lag.filter((r) => r.nativeReuse).map((r) => { const x = r.nativeReuse; return `| ${fmtN(r.sockets)} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${x.worst.gap > 0 ? `${ms(x.worst.gap)}: ${ms(x.worst.cpu)} + ${ms(x.worst.wait)}` : 'none'} | ${x.stalls.count}, ${ms(x.stalls.ms)}, ${ms(x.stalls.cpu)} / ${ms(x.stalls.wait)} | ${ms(x.perSample)} |`; }),
+    '| sockets | asked as | p50 | p99 | max | longest stall: on CPU + waiting for a CPU | stalls > 10 ms: count, ms, on CPU / waiting | ms/sample |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.lag.flatMap((r) => [['nativeTrim', 'sample()'], ['nativeReuse', 'the samplers']].filter(([k]) => r[k]).map(([k, as]) => { const x = r[k]; return `| ${fmtN(r.sockets)} | ${as} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${x.worst.gap > 0 ? `${ms(x.worst.gap)}: ${ms(x.worst.cpu)} + ${ms(x.worst.wait)}` : 'none'} | ${x.stalls.count}, ${ms(x.stalls.ms)}, ${ms(x.stalls.cpu)} / ${ms(x.stalls.wait)} | ${ms(x.perSample)} |`; })),
     '',
     'A stall is a gap of the 1 ms timer over 10 ms; the main thread\'s schedstat splits it into time on a CPU (JavaScript, the',
     'conversion of the result, GC) and time runnable but waiting for a CPU (the sample\'s threads and everything else running share',

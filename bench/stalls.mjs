@@ -1,7 +1,8 @@
 // Where the event loop's stalls come from during back-to-back native `sampleAsync` with owners, at
-// --sockets (default 100,000; bench/loadgen.mjs), with new tables each time (bench/run.mjs's lag row)
+// --sockets (default 100,000; bench/loadgen.mjs), with new tables each time (bench/run.mjs's first lag
+// row), with new tables trimmed to their rows (`trim`, as sample() in src/backends/snapshot.ts asks)
 // and with the tables of the sample before the last filled again (`reuse`, as src/services/sampler.ts
-// does), from /proc (run.mjs's row) and from netlink (what snapshotAsync and the samplers use). While
+// does), from /proc (run.mjs's first row) and from netlink (what sample() and the samplers use). While
 // the samples run, `perf record` takes the scheduler's switch and wakeup events on every CPU, with call
 // chains (bench/perf-sched.mjs reads them). Each gap of a 1 ms timer over --stall-ms (default 10) is
 // split into the main thread on a CPU (and how much of that was GC), runnable but waiting for a CPU,
@@ -12,7 +13,7 @@
 //   npm run build && node bench/stalls.mjs [--sockets 100000] [--samples 60] [--stall-ms 10] [--keep DIR] [--no-write]
 //
 // --keep DIR keeps the perf files there (one per variant) and gives each listed stall its start in
-// perf's clock, for `perf script -i DIR/netlink-true.data --time START,END`.
+// perf's clock, for `perf script -i DIR/netlink-reuse.data --time START,END`.
 //
 // Needs root (perf on every CPU) and perf; measures the machine as it is (no isolation: the point
 // is what else runs on it). Writes bench/RESULTS-stalls.md; --no-write prints only.
@@ -135,10 +136,11 @@ const labelOf = (t) => (['idle', 'unrecorded', 'perf'].includes(t.cls) ? CLASS_N
 
 const hr = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC ms, perf's clock with -k mono
 
-async function measure(source, reuse, perfFile) {
-  const name = `${source}, ${reuse ? 'tables reused' : 'new tables'}`;
+const HOW_NAMES = { new: 'new tables', trim: 'new tables, trimmed', reuse: 'tables reused' };
+async function measure(source, how, perfFile) {
+  const name = `${source}, ${HOW_NAMES[how]}`;
   const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: os.endianness() === 'LE', source };
-  const next = await backToBack(backend, request, reuse);
+  const next = await backToBack(backend, request, how);
   const ourTids = new Set();
   const gcs = [];
   const toHr = hr() - performance.now();
@@ -243,7 +245,7 @@ try {
   load = slot.set(await startLoad(nSockets, { seconds: 1800, readyTimeout: Math.max(120, nSockets / 1000) }));
   console.log(`load: ${fmtN(load.sockets)} sockets`);
   for (const source of ['proc', 'netlink']) {
-    for (const reuse of [false, true]) rows.push(await measure(source, reuse, path.join(tmp, `${source}-${reuse}.data`)));
+    for (const how of ['new', 'trim', 'reuse']) rows.push(await measure(source, how, path.join(tmp, `${source}-${how}.data`)));
   }
 } finally {
   await slot.stop();
@@ -257,7 +259,8 @@ const lines = [
   `- Machine: ${machine()}`,
   `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   `- Load: ${fmtN(load.sockets)} TCP sockets (bench/loadgen.mjs); per variant ${nSamples} back-to-back native \`sampleAsync({ files: ['tcp', 'tcp6'], owners: true, source })\`,`,
-  '  with new tables each time (as bench/run.mjs\'s lag row) or with the tables of the sample before the last filled again (`reuse`, as the sampler does).',
+  '  with new tables each time (as bench/run.mjs\'s first lag row), with new tables trimmed to their rows (`trim`, as sample() asks), or with the tables',
+  '  of the sample before the last filled again (`reuse`, as the sampler does).',
   `- A stall: a gap of a 1 ms timer over ${stallMs} ms. \`perf record -k mono -g -a -e sched:sched_switch -e sched:sched_waking\` splits each into`,
   '  the main thread on a CPU (JavaScript, the conversion of the result, GC: `PerformanceObserver` \'gc\' entries), runnable and waiting for a CPU',
   '  (woken or preempted, not yet switched in), asleep (where: the call chain of its switch-out), and unrecorded: perf drops every event of a',

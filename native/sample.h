@@ -44,6 +44,9 @@ struct SampleRequest {
   std::vector<uint8_t> info_fields;
   // request.oneTcpDump: tcp and tcp6 from netlink in one dump of both families (dump_inet_pair).
   bool one_tcp_dump = false;
+  // request.trim: each table's own buffer shrunk to its rows at the end (trim_table), for a
+  // one-shot sample that nothing fills again.
+  bool trim = false;
   // request.netns: the network namespace the netlink dumps describe (netlink only), e.g.
   // /proc/PID/ns/net. Set: a failed dump is the file's error, as with extensions.
   bool has_netns = false;

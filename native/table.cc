@@ -99,6 +99,20 @@ constexpr size_t kUnixWidths[] = {8, 4, 4, 4, 4, 4, 2, 1};
 size_t inet_bytes(size_t capacity) { return inet_layout(capacity).byte_length; }
 size_t unix_bytes(size_t capacity) { return unix_layout(capacity).byte_length; }
 
+// Moves the first t.count rows of each column (`widths`, in layout order) from the layout of
+// t.capacity rows to that of t.count rows, in place: every column's new offset is at or below its
+// old one, so taking them in layout order never overwrites a column not yet moved.
+template <size_t N>
+size_t compact_columns(Table& t, const size_t (&widths)[N]) {
+  size_t from = 0, to = 0;
+  for (size_t i = 0; i < N; i++) {
+    if (t.count > 0 && from != to) std::memmove(t.buffer + to, t.buffer + from, t.count * widths[i]);
+    from += widths[i] * t.capacity;
+    to += widths[i] * t.count;
+  }
+  return to;
+}
+
 // Builds an inet table from lines (lines.h), growing it as rows come (net_inet.ts InetBuilder).
 struct InetBuilder {
   bool want_drops, little_endian;
@@ -244,6 +258,19 @@ int stream_unix_table(int dir_fd, const char* path, std::vector<uint8_t>& scratc
   b.finish();
   *out = std::move(b.t);
   return 0;
+}
+
+void trim_table(Table& t) {
+  if (t.buffer_reused || t.buffer == nullptr || t.count >= t.capacity) return;
+  const size_t length = t.is_unix ? compact_columns(t, kUnixWidths) : compact_columns(t, kInetWidths);
+  if (length == 0) {
+    std::free(t.buffer);
+    t.buffer = nullptr;
+  } else if (void* shrunk = std::realloc(t.buffer, length)) {
+    t.buffer = static_cast<uint8_t*>(shrunk);
+  }
+  t.capacity = t.count;
+  t.byte_length = length;
 }
 
 }  // namespace netsnap

@@ -106,6 +106,13 @@ int stream_inet_table(int dir_fd, const char* path, std::vector<uint8_t>& scratc
 int stream_unix_table(int dir_fd, const char* path, std::vector<uint8_t>& scratch, Table* out,
                       const Reuse* reuse = nullptr);
 
+// Shrinks the table's own column buffer to its rows: each column moves down to its offset in the
+// layout of `count` rows, capacity becomes count, and the block is realloc'd to that length (freed
+// at 0 rows). A growing table doubles, so up to half of a buffer can be headroom, which a table
+// that is never filled again does not need. A reused buffer (not ours) is left as it is. Cannot
+// fail: a block that realloc cannot shrink stays longer than byte_length, which is still valid.
+void trim_table(Table& t);
+
 }  // namespace netsnap
 
 #endif  // NETSNAP_TABLE_H_

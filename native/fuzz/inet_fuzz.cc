@@ -12,6 +12,7 @@
 //   and the native rows and problems must equal that list exactly, field by field.
 // - reuse (little-endian, no mask): parsing again into the first table's memory (Reuse) gives the
 //   same rows and problems.
+// - trim_table (every way): capacity and byte length shrink to count rows, the rows stay the same.
 //
 // The reference (reference_inet()) restates the format from /work/shared/reference/procfs.md and
 // src/backends/js/net_inet.ts in the plainest terms: line 1 is the header; a line of only blanks
@@ -229,6 +230,14 @@ void check(const uint8_t* data, size_t size, size_t lines, const Expected& all, 
     REF_CHECK(u.buffer == copy.data() && u.count == t.count && u.problems == t.problems, "reuse differs");
     REF_CHECK(std::memcmp(copy.data(), t.buffer, t.byte_length) == 0, "reuse wrote other bytes");
   }
+  // Trimmed (request.trim): the same rows in the layout of count rows, in a buffer of that length.
+  const size_t count = t.count;
+  netsnap::trim_table(t);
+  REF_CHECK(t.capacity == count && t.count == count, "trimmed capacity %zu, count %zu of %zu", t.capacity, t.count, count);
+  REF_CHECK(t.byte_length == netsnap::inet_layout(count).byte_length, "trimmed byte_length %zu", t.byte_length);
+  REF_CHECK((t.buffer == nullptr) == (t.byte_length == 0), "trimmed buffer %p for %zu bytes", static_cast<void*>(t.buffer),
+            t.byte_length);
+  for (size_t r = 0; r < t.count; r++) REF_CHECK(same_row(native_row(t, r), e.rows[r]), "trimmed row %zu differs", r);
 }
 
 }  // namespace

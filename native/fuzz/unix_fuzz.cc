@@ -8,6 +8,7 @@
 // - parity with the reference decoder below, for EVERY line (it decides all of them): the row or
 //   the problem code, field by field, and each row's path bytes.
 // - reuse: parsing again into the first table's memory gives the same rows, problems and pool.
+// - trim_table: capacity and byte length shrink to count rows, the rows and pool stay the same.
 //
 // The reference (reference_unix()) restates the format of /proc/net/unix plainly: line 1 is the
 // header; a line of only blanks is skipped; fields are runs of non-blank bytes (blank = space or
@@ -105,24 +106,8 @@ T load(const uint8_t* buf, size_t column, size_t row) {
   return v;
 }
 
-}  // namespace
-
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  netsnap::Table t;
-  if (!netsnap::build_unix_table(data, size, &t)) return 0;  // out of memory only
-  const size_t lines = split_lines(data, size).size();
-  REF_CHECK(t.capacity == netsnap::row_capacity(data, size), "capacity %zu", t.capacity);
-  REF_CHECK(t.capacity == (lines > 1 ? lines - 1 : 0), "capacity %zu for %zu lines", t.capacity, lines);
-  REF_CHECK(t.count <= t.capacity, "count %zu > capacity %zu", t.count, t.capacity);
-  REF_CHECK(t.pool_length <= size, "pool %zu > input %zu", t.pool_length, size);
-  REF_CHECK(t.problems.size() % 2 == 0, "odd problems");
-  for (size_t i = 0; i < t.problems.size(); i += 2) {
-    REF_CHECK(t.problems[i] >= 2 && t.problems[i] <= lines, "problem line %u of %zu", t.problems[i], lines);
-    REF_CHECK(t.problems[i + 1] >= 20 && t.problems[i + 1] <= 29, "problem code %u", t.problems[i + 1]);
-  }
-  const Expected e = reference_unix(data, size);
-  REF_CHECK(e.problems == t.problems, "problems differ from the reference");
-  REF_CHECK(e.rows.size() == t.count, "rows: native %zu, reference %zu", t.count, e.rows.size());
+// The table's rows and path pool against the reference's, in the layout of t.capacity rows.
+void check_rows(const netsnap::Table& t, const Expected& e) {
   const netsnap::UnixLayout L = netsnap::unix_layout(t.capacity);
   size_t pool_end = 0;
   for (size_t r = 0; r < t.count; r++) {
@@ -146,6 +131,27 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
   }
   REF_CHECK(pool_end == t.pool_length, "pool %zu, paths %zu", t.pool_length, pool_end);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  netsnap::Table t;
+  if (!netsnap::build_unix_table(data, size, &t)) return 0;  // out of memory only
+  const size_t lines = split_lines(data, size).size();
+  REF_CHECK(t.capacity == netsnap::row_capacity(data, size), "capacity %zu", t.capacity);
+  REF_CHECK(t.capacity == (lines > 1 ? lines - 1 : 0), "capacity %zu for %zu lines", t.capacity, lines);
+  REF_CHECK(t.count <= t.capacity, "count %zu > capacity %zu", t.count, t.capacity);
+  REF_CHECK(t.pool_length <= size, "pool %zu > input %zu", t.pool_length, size);
+  REF_CHECK(t.problems.size() % 2 == 0, "odd problems");
+  for (size_t i = 0; i < t.problems.size(); i += 2) {
+    REF_CHECK(t.problems[i] >= 2 && t.problems[i] <= lines, "problem line %u of %zu", t.problems[i], lines);
+    REF_CHECK(t.problems[i + 1] >= 20 && t.problems[i + 1] <= 29, "problem code %u", t.problems[i + 1]);
+  }
+  const Expected e = reference_unix(data, size);
+  REF_CHECK(e.problems == t.problems, "problems differ from the reference");
+  REF_CHECK(e.rows.size() == t.count, "rows: native %zu, reference %zu", t.count, e.rows.size());
+  check_rows(t, e);
   if (t.buffer != nullptr) {
     std::vector<uint8_t> copy(t.buffer, t.buffer + t.byte_length);
     netsnap::Reuse reuse;
@@ -159,5 +165,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     REF_CHECK(std::memcmp(copy.data(), t.buffer, t.byte_length) == 0, "reuse wrote other bytes");
     REF_CHECK(t.pool_length == 0 || std::memcmp(u.pool, t.pool, t.pool_length) == 0, "reuse pool differs");
   }
+  // Trimmed (request.trim): the same rows in the layout of count rows, in a buffer of that length.
+  const size_t count = t.count;
+  netsnap::trim_table(t);
+  REF_CHECK(t.capacity == count && t.count == count, "trimmed capacity %zu, count %zu of %zu", t.capacity, t.count, count);
+  REF_CHECK(t.byte_length == netsnap::unix_layout(count).byte_length, "trimmed byte_length %zu", t.byte_length);
+  REF_CHECK((t.buffer == nullptr) == (t.byte_length == 0), "trimmed buffer for %zu bytes", t.byte_length);
+  check_rows(t, e);
   return 0;
 }

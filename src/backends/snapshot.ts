@@ -194,9 +194,14 @@ export function snapshot(options: SnapshotOptions = {}): Snapshot {
   return finish(options, backend, request, filter, backend.sample(request), takenAt);
 }
 
-/** Like snapshot(), but with the native backend the work runs on the libuv thread pool. */
+/**
+ * Like snapshot(), but with the native backend the work runs on the libuv thread pool. Its tables
+ * are trimmed to their rows there (SampleRequest.trim): callers that sample again and again hand
+ * V8 less memory to count (a sampler, createSampler, reuses its tables instead).
+ */
 export async function sample(options: SnapshotOptions = {}): Promise<Snapshot> {
   const { backend, request, filter } = prepareSample(options);
   const takenAt = Date.now();
-  return finish(options, backend, request, filter, await backend.sampleAsync(request), takenAt);
+  const trimmed: SampleRequest = { ...request, trim: true };
+  return finish(options, backend, trimmed, filter, await backend.sampleAsync(trimmed), takenAt);
 }

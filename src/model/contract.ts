@@ -307,6 +307,15 @@ export interface SampleRequest {
    */
   oneTcpDump?: boolean;
   /**
+   * Tables sized to their rows (capacity = count) for a sample that nothing fills again: a table
+   * grows by doubling, so up to half of its buffer is headroom, and V8 counts every byte of an
+   * ArrayBuffer towards the external memory that starts its major GCs. sample() asks for it; the
+   * sampler does not (its tables are filled again, headroom and all). Not with `reuse`: a table
+   * filled in place keeps its buffer. A hint, for the native backend only: the TypeScript backend's
+   * tables keep their headroom.
+   */
+  trim?: boolean;
+  /**
    * With source 'netlink': the network namespace the inet files describe, as a path to its nsfs
    * file (`/proc/PID/ns/net`, `/run/netns/NAME`); netDir still names where unix comes from. The
    * dump's socket is made inside that namespace (setns on a helper thread; needs CAP_SYS_ADMIN).

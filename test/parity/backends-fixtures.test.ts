@@ -8,7 +8,8 @@ import { parseSocketLinkText } from '../../src/owners/fd_link';
 import { loadNative } from '../../src/backends/native';
 import type { Backend, RawInetTable, RawOwners, RawSample, RawUnixTable } from '../../src/model/contract';
 import { InetTable, UnixTable } from '../../src/model/columns';
-import { rowCapacity } from '../../src/model/contract';
+import { inetLayout, rowCapacity, unixLayout } from '../../src/model/contract';
+import { sample, snapshot } from '../../src/backends/snapshot';
 import { FIXTURES, BASIC } from '../helpers/env';
 import { bytes, sameTable } from '../helpers/parity';
 import { file, Gen, rng } from '../helpers/generate';
@@ -294,13 +295,16 @@ describe('native and TypeScript backends agree byte for byte', () => {
   });
 });
 
+// A table's columns as the views read them (count rows each): equal for equal rows, whatever the
+// capacity the columns were laid out for.
+const views = (t: RawInetTable | RawUnixTable, unix: boolean) =>
+  unix ? new UnixTable(t as RawUnixTable) : new InetTable('tcp', 'tcp', t);
+const columns = (t: InetTable | UnixTable) =>
+  t instanceof UnixTable
+    ? [t.inode, t.refCount, t.protocol, t.flags, t.type, t.state, t.pathLen].map((c) => bytes(c)).concat([...Array(t.count).keys()].map((i) => Buffer.from(t.pathBytes(i))))
+    : [t.inode, t.txQueue, t.rxQueue, t.timerJiffies, t.retransmits, t.uid, t.timeout, t.drops, t.localPort, t.remotePort, t.localAddr, t.remoteAddr, t.family, t.state, t.timerKind].map((c) => bytes(c));
+
 describe('reused table memory (the sampler\'s double buffering)', () => {
-  const views = (t: RawInetTable | RawUnixTable, unix: boolean) =>
-    unix ? new UnixTable(t as RawUnixTable) : new InetTable('tcp', 'tcp', t);
-  const columns = (t: InetTable | UnixTable) =>
-    t instanceof UnixTable
-      ? [t.inode, t.refCount, t.protocol, t.flags, t.type, t.state, t.pathLen].map((c) => bytes(c)).concat([...Array(t.count).keys()].map((i) => Buffer.from(t.pathBytes(i))))
-      : [t.inode, t.txQueue, t.rxQueue, t.timerJiffies, t.retransmits, t.uid, t.timeout, t.drops, t.localPort, t.remotePort, t.localAddr, t.remoteAddr, t.family, t.state, t.timerKind].map((c) => bytes(c));
 
   it('both backends fill an earlier, larger table in place and show exactly the fresh rows', () => {
     const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'netsnap-reuse-'));
@@ -344,5 +348,80 @@ describe('reused table memory (the sampler\'s double buffering)', () => {
     const request = { netDir: '/proc/net', files: ['tcp'], owners: false, procRoot: '/proc', littleEndian: true };
     expect(() => native.sample({ ...request, reuse: [{ buffer: 5, capacity: 1 } as never] })).toThrow(TypeError);
     expect(() => native.sample({ ...request, reuse: [{ buffer: new ArrayBuffer(8), capacity: -1 } as never] })).toThrow(TypeError);
+  });
+});
+
+describe('trimmed tables (request.trim, as sample() asks)', () => {
+  const layoutBytes = (unix: boolean, rows: number) => (unix ? unixLayout(rows) : inetLayout(rows)).byteLength;
+
+  it('native: capacity = count, the buffer exactly that layout, the same rows, problems and paths as untrimmed', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-trim-'));
+    try {
+      const g = new Gen(rng(777));
+      // 0 rows, a few, a full-looking one, and one past the first 1 MiB chunk (the stream grows the table).
+      const sizes = [0, 1, 2, 3, 17, 64, 300, 20000];
+      for (let round = 0; round < sizes.length * 3; round++) {
+        const kind = (['tcp', 'udp', 'unix'] as const)[round % 3]!;
+        const lines = sizes[Math.floor(round / 3)]!;
+        fs.writeFileSync(path.join(dir, kind), file(g, kind, lines));
+        const request = { netDir: dir, files: [kind], owners: false, procRoot: dir, littleEndian: true };
+        const unix = kind === 'unix';
+        const whole = native.sample(request).files[0]!.table!;
+        for (const [how, trimmed] of [
+          ['sample', native.sample({ ...request, trim: true }).files[0]!.table!],
+          ['sampleAsync', (await native.sampleAsync({ ...request, trim: true })).files[0]!.table!],
+        ] as const) {
+          const what = `${how} ${kind} ${lines} lines`;
+          expect(trimmed.count, what).toBe(whole.count);
+          expect(trimmed.capacity, what).toBe(whole.count);
+          expect(trimmed.buffer.byteLength, what).toBe(layoutBytes(unix, whole.count));
+          expect(bytes(trimmed.problems).equals(bytes(whole.problems)), `${what}: problems`).toBe(true);
+          const a = columns(views(trimmed, unix));
+          const w = columns(views(whole, unix));
+          expect(a.length).toBe(w.length);
+          a.forEach((col, k) => expect(col.equals(w[k]!), `${what}: column ${k}`).toBe(true));
+        }
+        // The untrimmed table has headroom whenever a table is made for more rows than it got.
+        if (lines === 20000) expect(whole.capacity).toBeGreaterThan(whole.count);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a table filled in place keeps its buffer and capacity; a bad trim is a TypeError', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-trim-'));
+    try {
+      const g = new Gen(rng(99));
+      fs.writeFileSync(path.join(dir, 'tcp'), file(g, 'tcp', 40));
+      const request = { netDir: dir, files: ['tcp'], owners: false, procRoot: dir, littleEndian: true };
+      const big = native.sample(request).files[0]!.table!;
+      fs.writeFileSync(path.join(dir, 'tcp'), file(g, 'tcp', 5));
+      const again = native.sample({ ...request, reuse: [big], trim: true }).files[0]!.table!;
+      expect(again.buffer).toBe(big.buffer);
+      expect(again.capacity).toBe(big.capacity);
+      expect(again.count).toBeLessThan(again.capacity);
+      expect(() => native.sample({ ...request, trim: 1 as unknown as boolean })).toThrow(/request\.trim must be a boolean/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sample() asks for trimmed tables; snapshot() keeps the headroom; both read the same rows', async () => {
+    const options = { procRoot: BASIC, netDir: path.join(BASIC, 'net'), backend: 'native' as const };
+    const [a, b] = [await sample(options), snapshot(options)];
+    expect(a.inet.length).toBeGreaterThan(0);
+    expect(a.inet.map((t) => t.file)).toEqual(b.inet.map((t) => t.file));
+    let headroom = 0;
+    a.inet.forEach((t, i) => {
+      expect(t.raw.capacity, t.file).toBe(t.raw.count);
+      expect(t.raw.buffer.byteLength, t.file).toBe(inetLayout(t.raw.count).byteLength);
+      headroom += b.inet[i]!.raw.capacity - b.inet[i]!.raw.count;
+      const x = columns(new InetTable('tcp', 'tcp', t.raw));
+      const y = columns(new InetTable('tcp', 'tcp', b.inet[i]!.raw));
+      x.forEach((col, k) => expect(col.equals(y[k]!), `${t.file} column ${k}`).toBe(true));
+    });
+    expect(a.unix!.raw.capacity).toBe(a.unix!.raw.count);
+    expect(headroom).toBeGreaterThan(0);
   });
 });
