@@ -20,7 +20,7 @@
 // RESULTS.md is written only by a complete run (no --only, nothing failed); the block between
 // <!-- notes --> and <!-- /notes --> is kept across rewrites. `--only filter` (nothing failed) writes
 // its own file, bench/RESULTS-filter.md.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -167,6 +167,8 @@ function procCommands() {
   ];
   if (floors.read_floor) c.push(['C read floor', floors.read_floor, []]);
   if (floors.fdscan_floor) c.push(['C fd-scan floor', floors.fdscan_floor, []]);
+  // Its listing alone (getdents64 of every /proc/PID/fd, no readlinkat): what the scan pays before any link.
+  if (floors.fdscan_floor) c.push(['C fd-list floor', floors.fdscan_floor, ['list']]);
   if (floors.netlink_floor) c.push(['C netlink floor', floors.netlink_floor, []]);
   if (floors.netlink_floor) c.push(['C netlink floor, ext', floors.netlink_floor, ['ext']]);
   // An environment that sets NODE_EXTRA_CA_CERTS makes every Node start read and parse that file
@@ -256,8 +258,8 @@ async function benchLag(n) {
   const STALL_MS = 10;
   const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: LE };
   const row = { sockets: n };
-  const measure = async (b, req, how) => {
-    const next = await backToBack(b, req, how);
+  // `next` runs one step; steps run until >= 20 and >= 5 s (at most 200), or for `forMs` when given.
+  const lagDuring = async (next, forMs = 0) => {
     const h = monitorEventLoopDelay({ resolution: 1 });
     // Plus our own max: the longest gap between 1 ms timer callbacks, less the 1 ms asked for.
     let last = now();
@@ -285,7 +287,7 @@ async function benchLag(n) {
     h.enable();
     const t0 = now();
     let count = 0;
-    while (count < 20 || (now() - t0 < 5000 && count < 200)) {
+    while (forMs > 0 ? now() - t0 < forMs : count < 20 || (now() - t0 < 5000 && count < 200)) {
       await next();
       count++;
     }
@@ -298,6 +300,7 @@ async function benchLag(n) {
       worst, stalls,
     };
   };
+  const measure = async (b, req, how) => lagDuring(await backToBack(b, req, how));
   const netlink = netlinkHonoured === false ? 'proc' : 'netlink';
   const variants = [
     ...backends.map((b) => ({ key: b.name, b, req: request, how: 'new', label: `${b.name} sampleAsync+owners` })),
@@ -307,6 +310,23 @@ async function benchLag(n) {
   for (const v of variants) {
     const r = (row[v.key] = await measure(v.b, v.req, v.how));
     console.log(`  lag ${v.label}: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms (the longest timer gap ${ms(r.worst.gap)}: on CPU ${ms(r.worst.cpu)}, waiting for a CPU ${ms(r.worst.wait)}) over ${r.samples} samples (${ms(r.perSample)} ms each); ${r.stalls.count} stalls > ${STALL_MS} ms, ${ms(r.stalls.ms)} ms in all: ${ms(r.stalls.cpu)} on CPU, ${ms(r.stalls.wait)} waiting`);
+  }
+  // The machine's own floor for the same timer, as long as the native sample's run: the loop doing
+  // nothing else, then with one CPU taken by another process spinning (as the sample takes one).
+  if (row.native) {
+    const span = row.native.samples * row.native.perSample;
+    const idleStep = () => new Promise((r) => setTimeout(r, 50));
+    row.floorIdle = await lagDuring(idleStep, span);
+    const spinner = spawn(process.execPath, ['-e', `const end = Date.now() + ${Math.ceil(span) + 2000}; while (Date.now() < end);`], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 200)); // the spinner is up and spinning
+      row.floorSpin = await lagDuring(idleStep, span);
+    } finally {
+      spinner.kill('SIGKILL');
+    }
+    for (const [label, r] of [['no sample (the loop idle)', row.floorIdle], ['no sample, one CPU spun by another process', row.floorSpin]]) {
+      console.log(`  lag ${label}: p50 ${ms(r.p50)} ms, p99 ${ms(r.p99)} ms, max ${ms(r.max)} ms over ${ms(span / 1000)} s; ${r.stalls.count} stalls > ${STALL_MS} ms, ${ms(r.stalls.ms)} ms in all: ${ms(r.stalls.cpu)} on CPU, ${ms(r.stalls.wait)} waiting`);
+    }
   }
   results.lag.push(row);
 }
@@ -691,6 +711,12 @@ function targets() {
     target(`the same with its tables reused and from netlink, as netsnap's samplers ask: event-loop lag p99${L?.nativeReuse ? ` (${L.nativeReuse.samples} samples)` : ''}`, L?.nativeReuse ? L.nativeReuse.p99 : NaN, 5, 'ms'),
     target(`the same with its tables reused and from netlink: event-loop lag max${L?.nativeReuse && L.nativeReuse.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.nativeReuse.worst.gap)} ms: ${ms(L.nativeReuse.worst.cpu)} on CPU, ${ms(L.nativeReuse.worst.wait)} waiting for a CPU)` : ''}`, L?.nativeReuse ? L.nativeReuse.max : NaN, 15, 'ms'),
   );
+  if (L?.floorIdle && L?.floorSpin) {
+    out.push(
+      '',
+      `For scale, the machine's own floor: the same 1 ms timer over the same span as the native sample's run (${ms(L.native.samples * L.native.perSample / 1000)} s), with no sample running, saw a max of ${ms(L.floorIdle.max)} ms with the loop idle and ${ms(L.floorSpin.max)} ms with one CPU spun by another process (as a sample takes one); p99 ${ms(L.floorIdle.p99)} and ${ms(L.floorSpin.p99)} ms.`,
+    );
+  }
   if (P[`node -e 0${NO_EXTRA_CA}`] !== undefined) {
     out.push(
       '',
@@ -866,6 +892,13 @@ function report() {
     '| sockets | asked as | p50 | p99 | max | longest stall: on CPU + waiting for a CPU | stalls > 10 ms: count, ms, on CPU / waiting | ms/sample |',
     '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.lag.flatMap((r) => [['nativeTrim', 'sample()'], ['nativeReuse', 'the samplers']].filter(([k]) => r[k]).map(([k, as]) => { const x = r[k]; return `| ${fmtN(r.sockets)} | ${as} | ${ms(x.p50)} | ${ms(x.p99)} | ${ms(x.max)} | ${x.worst.gap > 0 ? `${ms(x.worst.gap)}: ${ms(x.worst.cpu)} + ${ms(x.worst.wait)}` : 'none'} | ${x.stalls.count}, ${ms(x.stalls.ms)}, ${ms(x.stalls.cpu)} / ${ms(x.stalls.wait)} | ${ms(x.perSample)} |`; })),
+    '',
+    'The machine\'s own floor: the same timer as long as the native run, with no sample running (the loop idle; then with another',
+    'process spinning on one CPU, as a sample takes one):',
+    '',
+    '| sockets | span s | idle p99 | idle max | idle stalls > 10 ms | one CPU spun: p99 | max | stalls > 10 ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.lag.filter((r) => r.floorIdle && r.floorSpin).map((r) => `| ${fmtN(r.sockets)} | ${ms(r.native.samples * r.native.perSample / 1000)} | ${ms(r.floorIdle.p99)} | ${ms(r.floorIdle.max)} | ${r.floorIdle.stalls.count} | ${ms(r.floorSpin.p99)} | ${ms(r.floorSpin.max)} | ${r.floorSpin.stalls.count} |`),
     '',
     'A stall is a gap of the 1 ms timer over 10 ms; the main thread\'s schedstat splits it into time on a CPU (JavaScript, the',
     'conversion of the result, GC) and time runnable but waiting for a CPU (the sample\'s threads and everything else running share',

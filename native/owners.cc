@@ -94,6 +94,13 @@ uint32_t append(std::vector<uint8_t>& pool, const uint8_t* bytes, size_t len) {
   return static_cast<uint32_t>(start);
 }
 
+// Bytes of getdents64 records per call on a /proc/PID/fd directory: about 170 fds. Each listed fd
+// is read (readlinkat) before the next call, while the dentries and inodes that procfs made for the
+// listing are still in the CPU's caches. Listing a 16,000-fd directory whole before reading its
+// links (as this scan did until 2026-12-03) made the kernel's work per fd grow with the directory:
+// bench/RESULTS-scale.md, round nine, has the owner scan before and after.
+constexpr size_t kFdDents = 4096;
+
 }  // namespace
 
 struct alignas(64) OwnerScan::Worker {
@@ -109,8 +116,8 @@ struct alignas(64) OwnerScan::Worker {
     uint32_t uid;
     size_t name_start, name_len, comm_start, comm_len;
   };
-  std::vector<uint8_t> dents = std::vector<uint8_t>(32 * 1024);
-  std::vector<NumberName> fd_names;
+  // getdents64 records of one fd directory at a time (kFdDents bytes: see run_task).
+  std::vector<uint8_t> dents = std::vector<uint8_t>(kFdDents);
   std::vector<Entry> found;
   bool sorted = false;
   std::vector<Proc> procs;
@@ -241,36 +248,33 @@ void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratc
   // still keeps exactly the range, from a full listing.
   if (task.lo > 0) lseek(fd_dir, static_cast<off_t>(task.lo) + 2, SEEK_SET);
   const bool ranged = task.lo > 0 || task.hi != kNoLimit;
-  k.fd_names.clear();
+  // Each fd's link is read as its batch of the listing comes (kFdDents). A listing that fails
+  // part-way still counts as no listing at all, as readdirSync's does: what it found is dropped.
+  const size_t mark = k.found.size();
   const int err = for_each_name(fd_dir, k.dents, [&](const char* name, size_t len) {
     NumberName nn;
     if (!is_small_number(name, len, &nn)) return true;
     if (ranged && (nn.value < task.lo || nn.value >= task.hi)) return nn.value < task.hi;  // ascending
-    k.fd_names.push_back(nn);
+    // Socket link targets are at most 25 bytes ("socket:[" + 16 digits + "]"); a target
+    // that fills the buffer is longer than that and could not parse anyway.
+    uint8_t link[256];
+    const ssize_t n = readlinkat(fd_dir, nn.text, reinterpret_cast<char*>(link), sizeof link);
+    if (n < 0 || static_cast<size_t>(n) >= sizeof link) return true;  // closed, or not a link
+    const double inode = parse_socket_link(link, static_cast<size_t>(n));
+    if (inode < 0) return true;
+    if (keep_ != nullptr && !std::binary_search(keep_->begin(), keep_->end(), inode)) return true;
+    k.found.push_back(Worker::Entry{inode, p.value, nn.value});
     return true;
   });
+  close(fd_dir);
   if (err != 0) {
-    close(fd_dir);
+    k.found.resize(mark);
     if (counts && is_denied(err)) k.denied++;
     else if (counts) k.vanished++;
     return;
   }
   if (counts) k.scanned++;
-  bool any = false;
-  for (const NumberName& f : k.fd_names) {
-    // Socket link targets are at most 25 bytes ("socket:[" + 16 digits + "]"); a target
-    // that fills the buffer is longer than that and could not parse anyway.
-    uint8_t link[256];
-    const ssize_t n = readlinkat(fd_dir, f.text, reinterpret_cast<char*>(link), sizeof link);
-    if (n < 0 || static_cast<size_t>(n) >= sizeof link) continue;  // closed, or not a link
-    const double inode = parse_socket_link(link, static_cast<size_t>(n));
-    if (inode < 0) continue;
-    if (keep_ != nullptr && !std::binary_search(keep_->begin(), keep_->end(), inode)) continue;
-    k.found.push_back(Worker::Entry{inode, p.value, f.value});
-    any = true;
-  }
-  close(fd_dir);
-  if (!any) return;
+  if (k.found.size() == mark) return;
 
   // The owning process's record, read now by the same worker. owners.ts builds these paths
   // from the number, not from the directory name (the same text: no leading zeros).

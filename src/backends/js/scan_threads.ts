@@ -77,7 +77,7 @@ export function newLinks(): Links {
  * the helper threads run its source.
  */
 export function scanTasks(
-  fsm: Pick<typeof fs, 'readdirSync' | 'readlinkSync'>, isFd: (name: string) => boolean, parseLink: (link: string) => number,
+  fsm: Pick<typeof fs, 'opendirSync' | 'readlinkSync'>, isFd: (name: string) => boolean, parseLink: (link: string) => number,
   procRoot: string, tasks: Tasks, state: Int32Array, out: Links,
 ): void {
   const count = tasks.pid.length;
@@ -89,45 +89,62 @@ export function scanTasks(
     const hi = tasks.hi[i]!;
     const counts = tasks.first[i] === 1;
     const dir = `${procRoot}/${pid}/fd`;
-    let names: string[];
+    // Each fd's link is read as the listing comes, one batch of the directory at a time (as the
+    // addon does, native/owners.cc): the kernel's entries for a batch are still in the CPU's caches,
+    // and a part of a big process stops listing past its range. A listing that fails part-way
+    // counts as no listing at all, as readdirSync's would: what it found is dropped.
+    const mark = out.n;
+    let listing: fs.Dir | null = null;
+    let failed: unknown = null;
     try {
-      names = fsm.readdirSync(dir);
+      listing = fsm.opendirSync(dir, { bufferSize: 128 });
+      for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
+        const name = entry.name;
+        if (!isFd(name)) continue;
+        const fd = Number(name);
+        // Only procfs processes are cut into ranges, and procfs lists fds in ascending order.
+        if (fd >= hi) break;
+        if (fd < lo) continue;
+        let link: string;
+        try {
+          link = fsm.readlinkSync(`${dir}/${name}`, 'latin1');
+        } catch {
+          continue; // the fd was closed, or is not a link
+        }
+        const inode = parseLink(link);
+        if (inode < 0) continue;
+        if (out.n === out.inode.length) {
+          const inodes = new Float64Array(out.n * 2);
+          const pids = new Int32Array(out.n * 2);
+          const fds = new Int32Array(out.n * 2);
+          inodes.set(out.inode);
+          pids.set(out.pid);
+          fds.set(out.fd);
+          out.inode = inodes;
+          out.pid = pids;
+          out.fd = fds;
+        }
+        out.inode[out.n] = inode;
+        out.pid[out.n] = pid;
+        out.fd[out.n] = fd;
+        out.n++;
+      }
     } catch (err) {
+      failed = err ?? new Error('listing failed');
+    } finally {
+      try {
+        listing?.closeSync();
+      } catch { /* closed already */ }
+    }
+    if (failed !== null) {
+      out.n = mark;
       // Anything but a permission error means the process is gone (or never had fds).
-      const code = (err as NodeJS.ErrnoException | null)?.code;
+      const code = (failed as NodeJS.ErrnoException | null)?.code;
       if (counts && (code === 'EACCES' || code === 'EPERM')) out.denied++;
       else if (counts) out.vanished++;
       continue;
     }
     if (counts) out.scanned++;
-    for (const name of names) {
-      if (!isFd(name)) continue;
-      const fd = Number(name);
-      if (fd < lo || fd >= hi) continue;
-      let link: string;
-      try {
-        link = fsm.readlinkSync(`${dir}/${name}`, 'latin1');
-      } catch {
-        continue; // the fd was closed, or is not a link
-      }
-      const inode = parseLink(link);
-      if (inode < 0) continue;
-      if (out.n === out.inode.length) {
-        const inodes = new Float64Array(out.n * 2);
-        const pids = new Int32Array(out.n * 2);
-        const fds = new Int32Array(out.n * 2);
-        inodes.set(out.inode);
-        pids.set(out.pid);
-        fds.set(out.fd);
-        out.inode = inodes;
-        out.pid = pids;
-        out.fd = fds;
-      }
-      out.inode[out.n] = inode;
-      out.pid[out.n] = pid;
-      out.fd[out.n] = fd;
-      out.n++;
-    }
   }
 }
 
