@@ -98,7 +98,7 @@ uint32_t append(std::vector<uint8_t>& pool, const uint8_t* bytes, size_t len) {
 // is read (readlinkat) before the next call, while the dentries and inodes that procfs made for the
 // listing are still in the CPU's caches. Listing a 16,000-fd directory whole before reading its
 // links (as this scan did until 2026-12-03) made the kernel's work per fd grow with the directory:
-// bench/RESULTS-scale.md, round nine, has the owner scan before and after.
+// bench/RESULTS-scale.md, round ten, has the owner scan before and after.
 constexpr size_t kFdDents = 4096;
 
 }  // namespace
