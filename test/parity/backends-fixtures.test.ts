@@ -358,7 +358,7 @@ describe('trimmed tables (request.trim, as sample() asks)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'netsnap-trim-'));
     try {
       const g = new Gen(rng(777));
-      // 0 rows, a few, a full-looking one, and one past the first 1 MiB chunk (the stream grows the table).
+      // 0 rows, a few, some hundreds, and one past the first 1 MiB chunk (where the stream grows the table).
       const sizes = [0, 1, 2, 3, 17, 64, 300, 20000];
       for (let round = 0; round < sizes.length * 3; round++) {
         const kind = (['tcp', 'udp', 'unix'] as const)[round % 3]!;
