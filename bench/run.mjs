@@ -314,7 +314,7 @@ async function benchLag(n) {
   // The machine's own floor for the same timer, as long as the native sample's run: the loop doing
   // nothing else, then with one CPU taken by another process spinning (as the sample takes one).
   if (row.native) {
-    const span = row.native.samples * row.native.perSample;
+    const span = (row.floorSpan = row.native.samples * row.native.perSample);
     const idleStep = () => new Promise((r) => setTimeout(r, 50));
     row.floorIdle = await lagDuring(idleStep, span);
     const spinner = spawn(process.execPath, ['-e', `const end = Date.now() + ${Math.ceil(span) + 2000}; while (Date.now() < end);`], { stdio: 'ignore' });
@@ -714,7 +714,7 @@ function targets() {
   if (L?.floorIdle && L?.floorSpin) {
     out.push(
       '',
-      `For scale, the machine's own floor: the same 1 ms timer over the same span as the native sample's run (${ms(L.native.samples * L.native.perSample / 1000)} s), with no sample running, saw a max of ${ms(L.floorIdle.max)} ms with the loop idle and ${ms(L.floorSpin.max)} ms with one CPU spun by another process (as a sample takes one); p99 ${ms(L.floorIdle.p99)} and ${ms(L.floorSpin.p99)} ms.`,
+      `For scale, the machine's own floor: the same 1 ms timer over the same span as the native sample's run (${ms(L.floorSpan / 1000)} s), with no sample running, saw a max of ${ms(L.floorIdle.max)} ms with the loop idle and ${ms(L.floorSpin.max)} ms with one CPU spun by another process (as a sample takes one); p99 ${ms(L.floorIdle.p99)} and ${ms(L.floorSpin.p99)} ms.`,
     );
   }
   if (P[`node -e 0${NO_EXTRA_CA}`] !== undefined) {
@@ -898,7 +898,7 @@ function report() {
     '',
     '| sockets | span s | idle p99 | idle max | idle stalls > 10 ms | one CPU spun: p99 | max | stalls > 10 ms |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-    ...results.lag.filter((r) => r.floorIdle && r.floorSpin).map((r) => `| ${fmtN(r.sockets)} | ${ms(r.native.samples * r.native.perSample / 1000)} | ${ms(r.floorIdle.p99)} | ${ms(r.floorIdle.max)} | ${r.floorIdle.stalls.count} | ${ms(r.floorSpin.p99)} | ${ms(r.floorSpin.max)} | ${r.floorSpin.stalls.count} |`),
+    ...results.lag.filter((r) => r.floorIdle && r.floorSpin).map((r) => `| ${fmtN(r.sockets)} | ${ms(r.floorSpan / 1000)} | ${ms(r.floorIdle.p99)} | ${ms(r.floorIdle.max)} | ${r.floorIdle.stalls.count} | ${ms(r.floorSpin.p99)} | ${ms(r.floorSpin.max)} | ${r.floorSpin.stalls.count} |`),
     '',
     'A stall is a gap of the 1 ms timer over 10 ms; the main thread\'s schedstat splits it into time on a CPU (JavaScript, the',
     'conversion of the result, GC) and time runnable but waiting for a CPU (the sample\'s threads and everything else running share',

@@ -70,22 +70,32 @@ bool attach(Table& t, size_t capacity, size_t byte_length, const Reuse* reuse, b
   return true;
 }
 
+// Moves the first `count` rows of each column (`widths`, in layout order) from the layout of
+// `from_cap` rows in `src` to that of `to_cap` rows in `dst`; returns the end of the last column in
+// dst. dst may be src when to_cap <= from_cap: every column's new offset is then at or below its
+// old one, so taking them in layout order never overwrites a column not yet moved.
+template <size_t N>
+size_t move_columns(const uint8_t* src, uint8_t* dst, size_t count, size_t from_cap, size_t to_cap,
+                    const size_t (&widths)[N]) {
+  size_t from = 0, to = 0;
+  for (size_t i = 0; i < N; i++) {
+    if (count > 0 && (src != dst || from != to)) std::memmove(dst + to, src + from, count * widths[i]);
+    from += widths[i] * from_cap;
+    to += widths[i] * to_cap;
+  }
+  return to;
+}
+
 // Doubles t's capacity into fresh memory, moving the first t.count rows of each column (`widths`,
 // in layout order) to the new layout's offsets. The reused memory, if any, is left to its owner.
 template <typename LayoutFn, size_t N>
 bool grow(Table& t, LayoutFn layout_of, const size_t (&widths)[N], bool (*fits)(size_t)) {
   const size_t capacity = grown_capacity(t.capacity);
   if (capacity <= t.capacity || !fits(capacity)) return false;
-  const size_t old_cap = t.capacity;
   const size_t new_len = layout_of(capacity);
   uint8_t* buffer = static_cast<uint8_t*>(std::calloc(new_len, 1));
   if (buffer == nullptr) return false;
-  size_t from = 0, to = 0;
-  for (size_t i = 0; i < N; i++) {
-    if (t.count > 0) std::memcpy(buffer + to, t.buffer + from, t.count * widths[i]);
-    from += widths[i] * old_cap;
-    to += widths[i] * capacity;
-  }
+  move_columns(t.buffer, buffer, t.count, t.capacity, capacity, widths);
   if (!t.buffer_reused) std::free(t.buffer);
   t.buffer = buffer;
   t.buffer_reused = false;
@@ -98,20 +108,6 @@ constexpr size_t kInetWidths[] = {8, 4, 4, 4, 4, 4, 4, 4, 2, 2, 16, 16, 1, 1, 1}
 constexpr size_t kUnixWidths[] = {8, 4, 4, 4, 4, 4, 2, 1};
 size_t inet_bytes(size_t capacity) { return inet_layout(capacity).byte_length; }
 size_t unix_bytes(size_t capacity) { return unix_layout(capacity).byte_length; }
-
-// Moves the first t.count rows of each column (`widths`, in layout order) from the layout of
-// t.capacity rows to that of t.count rows, in place: every column's new offset is at or below its
-// old one, so taking them in layout order never overwrites a column not yet moved.
-template <size_t N>
-size_t compact_columns(Table& t, const size_t (&widths)[N]) {
-  size_t from = 0, to = 0;
-  for (size_t i = 0; i < N; i++) {
-    if (t.count > 0 && from != to) std::memmove(t.buffer + to, t.buffer + from, t.count * widths[i]);
-    from += widths[i] * t.capacity;
-    to += widths[i] * t.count;
-  }
-  return to;
-}
 
 // Builds an inet table from lines (lines.h), growing it as rows come (net_inet.ts InetBuilder).
 struct InetBuilder {
@@ -262,7 +258,9 @@ int stream_unix_table(int dir_fd, const char* path, std::vector<uint8_t>& scratc
 
 void trim_table(Table& t) {
   if (t.buffer_reused || t.buffer == nullptr || t.count >= t.capacity) return;
-  const size_t length = t.is_unix ? compact_columns(t, kUnixWidths) : compact_columns(t, kInetWidths);
+  // In place, down to the layout of count rows.
+  const size_t length = t.is_unix ? move_columns(t.buffer, t.buffer, t.count, t.capacity, t.count, kUnixWidths)
+                                  : move_columns(t.buffer, t.buffer, t.count, t.capacity, t.count, kInetWidths);
   if (length == 0) {
     std::free(t.buffer);
     t.buffer = nullptr;
