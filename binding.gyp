@@ -16,6 +16,7 @@
         "native/fd_link.cc",
         "native/read.cc",
         "native/owners.cc",
+        "native/bpf_fds.cc",
         "native/proc_pid.cc",
         "native/sockstat.cc",
         "native/parallel.cc",

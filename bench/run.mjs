@@ -93,6 +93,18 @@ if (!native.ok) {
   console.error('bench: the native addon is not built (npm run build:native); only the TypeScript backend would run.');
   process.exit(1);
 }
+// The addon's own hooks: where owner scans look (the BPF iterator or /proc/PID/fd) and what they did.
+const hooks = require(native.path);
+/** `run()` with the native owner scans reading /proc/PID/fd, as without the BPF iterator. */
+const procOwners = (run) => () => {
+  const was = hooks.ownerSource().source;
+  hooks.setOwnerSource('proc');
+  try {
+    return run();
+  } finally {
+    hooks.setOwnerSource(was);
+  }
+};
 const backends = [native.backend, jsBackend];
 const gc = globalThis.gc ?? (await (async () => {
   const v8 = await import('node:v8');
@@ -151,10 +163,14 @@ function benchParse() {
 // Whole process, side by side.
 const cli = path.join(root, 'dist/cli/main.js');
 const NO_EXTRA_CA = ', no NODE_EXTRA_CA_CERTS';
+const PROC_OWNERS_TANP = 'netsnap -tanp, owners from /proc/PID/fd';
+const PROC_OWNERS_SAMPLE = 'native, with owners from /proc/PID/fd, /proc';
 function procCommands() {
   const c = [
     ['netsnap -tan', process.execPath, [cli, '-tan']],
     ['netsnap -tanp', process.execPath, [cli, '-tanp']],
+    // The owners from a readlink per /proc/PID/fd/N, as before the BPF iterator (and as without its rights).
+    [PROC_OWNERS_TANP, process.execPath, [cli, '-tanp'], { ...process.env, NETSNAP_OWNER_SOURCE: 'proc' }],
     ['ss -tan', 'ss', ['-tan']],
     ['ss -tanp', 'ss', ['-tanp']],
     ['netstat -tan', 'netstat', ['-tan']],
@@ -216,6 +232,9 @@ function benchSample(n) {
       variants.push({ name: `${b.name}, ${owners ? 'with' : 'no'} owners, /proc`, run: () => b.sample(req(owners)) });
     }
   }
+  // The native owner scan as the TypeScript backend does it (and as the addon does without the
+  // right to load BPF programs): a readlink per /proc/PID/fd/N.
+  variants.push({ name: PROC_OWNERS_SAMPLE, run: procOwners(() => native.backend.sample(req(true))) });
   try {
     const r = native.backend.sample(req(false, 'netlink'));
     netlinkHonoured = r.files[0]?.source === 'netlink';
@@ -227,18 +246,24 @@ function benchSample(n) {
     for (const owners of [false, true]) {
       variants.push({ name: `native, ${owners ? 'with' : 'no'} owners, netlink`, run: () => native.backend.sample(req(owners, 'netlink')) });
     }
+    variants.push({ name: 'native, with owners from /proc/PID/fd, netlink', run: procOwners(() => native.backend.sample(req(true, 'netlink'))) });
     // tcp_info and socket memory per socket (extensions 3): the same dump asking more, decoded.
     variants.push({ name: 'native, no owners, netlink, ext', run: () => native.backend.sample(req(false, 'netlink', 3)) });
   }
   // Sanity: the native sample sees the load.
   const got = native.backend.sample(req(false)).files.reduce((s, f) => s + (f.table?.count ?? 0), 0);
   for (const v of variants) v.run(); // warm-up
+  // Which owner source the plain native rows had: the BPF iterator when it could load and the scan
+  // was big enough (src/backends/native.ts: NETSNAP_OWNER_SOURCE), else /proc/PID/fd.
+  const scansBefore = hooks.ownerSource().bpfScans;
+  native.backend.sample(req(true));
+  const ownerSource = { ...hooks.ownerSource(), viaBpf: hooks.ownerSource().bpfScans > scansBefore };
   const big = n >= 100000;
   const t = rounds(variants, { minRounds: 3, maxRounds: big ? 7 : 21, budgetMs: big ? 20000 : 8000 });
-  const row = { sockets: n, rows: got, runs: t.get(variants[0].name).length, med: {}, netlink: netlinkHonoured };
+  const row = { sockets: n, rows: got, runs: t.get(variants[0].name).length, med: {}, netlink: netlinkHonoured, ownerSource };
   for (const [name, xs] of t) row.med[name] = median(xs);
   results.sample.push(row);
-  console.log(`  native sample rows: ${fmtN(got)}; netlink source ${netlinkHonoured ? 'honoured' : 'not honoured by this addon'}`);
+  console.log(`  native sample rows: ${fmtN(got)}; netlink source ${netlinkHonoured ? 'honoured' : 'not honoured by this addon'}; native owners ${ownerSource.viaBpf ? 'from the BPF task_file iterator' : `from /proc/PID/fd${ownerSource.bpfError ? ` (BPF: ${ownerSource.bpfError})` : ''}`}`);
   for (const [name, x] of Object.entries(row.med)) console.log(`  ${name.padEnd(34)} ${ms(x).padStart(8)} ms`);
 }
 
@@ -665,7 +690,7 @@ function targets() {
     target('whole-process `netsnap -tanp` / `ss -tanp`', ratio(P['netsnap -tanp'], P['ss -tanp']), 0.15),
     target('whole-process `netsnap -tanp` / `netstat -tanp`', ratio(P['netsnap -tanp'], P['netstat -tanp']), 0.15),
     target('whole-process `netsnap -tan` / `ss -tan`', ratio(P['netsnap -tan'], P['ss -tan']), 1.0),
-    target('TS backend / native backend, sample with owners', ratio(S['js, with owners, /proc'], S['native, with owners, /proc']), 1.5),
+    target('TS backend / native backend, sample with owners (both from /proc/PID/fd)', ratio(S['js, with owners, /proc'], S[PROC_OWNERS_SAMPLE]), 1.5),
     target(`async sample with owners (native): event-loop lag max, over all sizes (${results.lag.map((r) => `${fmtN(r.sockets)}: ${ms(r.native.max)}`).join(', ')})`,
       results.lag.length ? Math.max(...results.lag.map((r) => r.native.max)) : NaN, 10, 'ms'),
   ];
@@ -703,7 +728,7 @@ function targets() {
     '| --- | ---: | ---: | --- |',
     target(`own time of \`netsnap -tan\` (whole process less \`node -e 0\`, ${rounds ?? '?'} interleaved rounds) / whole-process \`ss -tan\``, ratio(P['netsnap -tan'] - P['node -e 0'], P['ss -tan']), 0.6),
     target('whole-process `netsnap -tanp` / `ss -tanp`', ratio(P['netsnap -tanp'], P['ss -tanp']), 0.07),
-    target('TS backend / native backend, in-process sample with owners (both on all cores)', ratio(S['js, with owners, /proc'], S['native, with owners, /proc']), 1.8),
+    target('TS backend / native backend, in-process sample with owners (both on all cores, both reading /proc/PID/fd)', ratio(S['js, with owners, /proc'], S[PROC_OWNERS_SAMPLE]), 1.8),
     target(`async sample with owners (native): event-loop lag p99${L ? ` (${L.native.samples} samples)` : ''}`, L ? L.native.p99 : NaN, 5, 'ms'),
     target(`async sample with owners (native): event-loop lag max${L && L.native.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.native.worst.gap)} ms: ${ms(L.native.worst.cpu)} on CPU, ${ms(L.native.worst.wait)} waiting for a CPU)` : ''}`, L ? L.native.max : NaN, 15, 'ms'),
     target(`the same as sample() asks (netlink, new tables trimmed to their rows): event-loop lag p99${L?.nativeTrim ? ` (${L.nativeTrim.samples} samples)` : ''}`, L?.nativeTrim ? L.nativeTrim.p99 : NaN, 5, 'ms'),
@@ -711,6 +736,14 @@ function targets() {
     target(`the same with its tables reused and from netlink, as netsnap's samplers ask: event-loop lag p99${L?.nativeReuse ? ` (${L.nativeReuse.samples} samples)` : ''}`, L?.nativeReuse ? L.nativeReuse.p99 : NaN, 5, 'ms'),
     target(`the same with its tables reused and from netlink: event-loop lag max${L?.nativeReuse && L.nativeReuse.worst.gap > 0 ? ` (the longest 1 ms-timer gap, ${ms(L.nativeReuse.worst.gap)} ms: ${ms(L.nativeReuse.worst.cpu)} on CPU, ${ms(L.nativeReuse.worst.wait)} waiting for a CPU)` : ''}`, L?.nativeReuse ? L.nativeReuse.max : NaN, 15, 'ms'),
   );
+  const SR = results.sample.find((r) => r.sockets === at);
+  if (SR) {
+    const src = SR.ownerSource;
+    out.push(
+      '',
+      `Owners: the native rows above found them ${src.viaBpf ? 'through the kernel\'s BPF task_file iterator (README, "Owners through BPF")' : `in /proc/PID/fd${src.bpfError ? ` (the BPF iterator could not be used: ${src.bpfError})` : ''}`}; the TypeScript backend reads /proc/PID/fd, so the TS / native target compares it with the native sample reading /proc/PID/fd too (\`${PROC_OWNERS_SAMPLE}\`, ${ms(S[PROC_OWNERS_SAMPLE])} ms). Against the native sample as it runs by default (${ms(S['native, with owners, /proc'])} ms) the TypeScript backend takes ${rx(ratio(S['js, with owners, /proc'], S['native, with owners, /proc']))}. Whole process, \`netsnap -tanp\` with owners from /proc/PID/fd (\`NETSNAP_OWNER_SOURCE=proc\`) took ${ms(P[PROC_OWNERS_TANP])} ms, ${rx(ratio(P[PROC_OWNERS_TANP], P['ss -tanp']))} \`ss -tanp\` (by default ${ms(P['netsnap -tanp'])} ms).`,
+    );
+  }
   if (L?.floorIdle && L?.floorSpin) {
     out.push(
       '',
@@ -860,7 +893,7 @@ function report() {
     `| --- | ---: | ${names.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
     ...results.sample.map((r) => {
       const P = results.process.find((p) => p.sockets === r.sockets)?.med ?? {};
-      return `| ${fmtN(r.sockets)} (${fmtN(r.rows)}) | ${r.runs} | ${names.map((n) => ms(r.med[n])).join(' | ')} | ${rx(ratio(r.med['js, with owners, /proc'], r.med['native, with owners, /proc']))} | ${rx(ratio(r.med['native, no owners, /proc'], P['C read floor']))} | ${rx(ratio(r.med['native, with owners, /proc'], P['C read floor'] + P['C fd-scan floor']))} |`;
+      return `| ${fmtN(r.sockets)} (${fmtN(r.rows)}) | ${r.runs} | ${names.map((n) => ms(r.med[n])).join(' | ')} | ${rx(ratio(r.med['js, with owners, /proc'], r.med[PROC_OWNERS_SAMPLE]))} | ${rx(ratio(r.med['native, no owners, /proc'], P['C read floor']))} | ${rx(ratio(r.med['native, with owners, /proc'], P['C read floor'] + P['C fd-scan floor']))} |`;
     }),
     '',
     netlinkHonoured ? 'The native backend honoured `source: \'netlink\'` (files[0].source === \'netlink\').'

@@ -35,6 +35,8 @@ const MiB = 2 ** 20;
 // Child: one variant's samples in a process of its own, so that its peak RSS is the sample's.
 if (argv[0] === '--child') {
   const spec = JSON.parse(argv[1]);
+  // Where native owner scans look (src/backends/native.ts reads it when it loads the addon).
+  if (spec.ownerSource) process.env.NETSNAP_OWNER_SOURCE = spec.ownerSource;
   const { jsBackend } = require(path.join(root, 'dist/backends/js/index.js'));
   const { loadNative } = require(path.join(root, 'dist/backends/native.js'));
   const b = spec.backend === 'js' ? jsBackend : loadNative().backend;
@@ -77,6 +79,11 @@ if (argv[0] === '--child') {
     t = now();
     b.sample(request);
     out.warm.push(now() - t);
+  }
+  if (spec.backend !== 'js') {
+    const state = require(loadNative().path).ownerSource();
+    out.viaBpf = state.bpfScans > 0;
+    out.bpfError = state.bpfError;
   }
   process.stdout.write(`${JSON.stringify(out)}\n`);
   process.exit(0);
@@ -129,11 +136,16 @@ const { floors, note: floorNote } = buildFloors();
 const timeBin = fs.existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const rssFile = path.join(os.tmpdir(), `netsnap-scale-rss-${process.pid}`);
 
+// The owners from a readlink per /proc/PID/fd/N (NETSNAP_OWNER_SOURCE=proc), as before the BPF iterator.
+const PROC_TANP = 'netsnap -tanp, owners from /proc/PID/fd';
+const PROC_SAMPLE = 'native, with owners from /proc/PID/fd, /proc';
+
 /** Whole-process commands: [name, cmd, args, capMs]. */
 function commands() {
   const c = [
     ['netsnap -tan', process.execPath, [cli, '-tan']],
     ['netsnap -tanp', process.execPath, [cli, '-tanp']],
+    [PROC_TANP, 'env', ['NETSNAP_OWNER_SOURCE=proc', process.execPath, cli, '-tanp']],
     ['ss -tan', 'ss', ['-tan']],
     ['ss -tanp', 'ss', ['-tanp'], ssPCapMs],
     ['node -e 0', process.execPath, ['-e', '0']],
@@ -181,6 +193,8 @@ const sampleVariants = [
   { name: 'native, with owners, /proc', backend: 'native', owners: true, source: 'proc' },
   { name: 'native, no owners, netlink', backend: 'native', owners: false, source: 'netlink' },
   { name: 'native, with owners, netlink', backend: 'native', owners: true, source: 'netlink' },
+  { name: PROC_SAMPLE, backend: 'native', owners: true, source: 'proc', ownerSource: 'proc' },
+  { name: 'native, with owners from /proc/PID/fd, netlink', backend: 'native', owners: true, source: 'netlink', ownerSource: 'proc' },
   { name: 'js, no owners, /proc', backend: 'js', owners: false, source: 'proc' },
   { name: 'js, with owners, /proc', backend: 'js', owners: true, source: 'proc' },
 ];
@@ -202,7 +216,7 @@ function benchSample(n, row) {
     if (v.source === 'netlink' && out.sources.some((s) => s !== 'netlink')) fail(`${fmtN(n)}: ${v.name}`, new Error(`read from ${out.sources.join(', ')}`));
     out.med = median(out.warm);
     row.sample[v.name] = out;
-    console.log(`  ${v.name.padEnd(30)} ${ms(out.med)} ms (cold ${ms(out.cold)}), rows ${fmtN(out.rows)}, owned fds ${fmtN(out.owned)}; `
+    console.log(`  ${v.name.padEnd(30)} ${ms(out.med)} ms (cold ${ms(out.cold)}), rows ${fmtN(out.rows)}, owned fds ${fmtN(out.owned)}${v.owners && v.backend === 'native' ? ` (${out.viaBpf ? 'BPF iterator' : '/proc/PID/fd'})` : ''}; `
       + `peak RSS growth ${(out.growth / MiB).toFixed(1)} MiB for a table of ${(out.tableBytes / MiB).toFixed(1)} MiB + owner index ${(out.ownerBytes / MiB).toFixed(1)} MiB`);
   }
 }
@@ -279,7 +293,10 @@ function report() {
       '| --- | ---: | ---: | --- |',
       target('in-process sample with owners (native, /proc) / (C read floor + C fd-scan floor)', ratio(s?.med, floorsOf(big)), 0.6),
       target('the same, netlink source', ratio(big.sample?.['native, with owners, netlink']?.med, floorsOf(big)), 0.6),
+      target('in-process sample with owners from /proc/PID/fd (native, /proc, as without the BPF iterator) / (C read floor + C fd-scan floor)', ratio(big.sample?.[PROC_SAMPLE]?.med, floorsOf(big)), 0.6),
       `| peak RSS growth of that sample (/proc) ≤ 1.5 × (table + owner index) + 64 MiB | ≤ ${mib(s ? growthGoal(s) : NaN)} MiB | ${mib(s?.growth)} MiB | ${!s ? 'not measured' : s.growth <= growthGoal(s) ? 'met' : 'missed'} |`,
+      '',
+      `The native samples with owners found them ${s?.viaBpf ? 'through the kernel\'s BPF task_file iterator' : `in /proc/PID/fd${s?.bpfError ? ` (BPF: ${s.bpfError})` : ''}`}, except the two "from /proc/PID/fd" (\`NETSNAP_OWNER_SOURCE=proc\`); the TypeScript backend reads /proc/PID/fd, and the TS / native column compares it with the native sample doing the same.`,
       '',
     );
   }
@@ -288,13 +305,13 @@ function report() {
     '',
     `Median wall ms; own time = the median less \`node -e 0\`'s; \`ss -tanp\` runs are cut at ${ssPCapMs / 1000} s.`,
     '',
-    '| sockets (holders, ready in) | netsnap -tan | own | ss -tan | own -tan / ss -tan | netsnap -tanp | own | ss -tanp | -tanp / ss -tanp | node -e 0 | C read floor | C fd-scan floor | C netlink floor |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| sockets (holders, ready in) | netsnap -tan | own | ss -tan | own -tan / ss -tan | netsnap -tanp | own | -tanp, owners from /proc/PID/fd | ss -tanp | -tanp / ss -tanp | node -e 0 | C read floor | C fd-scan floor | C netlink floor |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...results.map((r) => {
       const P = r.proc ?? {};
       const ssp = P['ss -tanp'];
       const tanpRatio = ssp?.overMs ? `< ${rx(ratio(P['netsnap -tanp']?.med, ssp.overMs))}` : rx(ratio(P['netsnap -tanp']?.med, ssp?.med));
-      return `| ${fmtN(r.sockets)} (${r.workers}, ${r.setupS.toFixed(0)} s) | ${procMs(P['netsnap -tan'])} | ${ms(own(r, 'netsnap -tan'))} | ${procMs(P['ss -tan'])} | ${rx(ratio(own(r, 'netsnap -tan'), P['ss -tan']?.med))} | ${procMs(P['netsnap -tanp'])} | ${ms(own(r, 'netsnap -tanp'))} | ${procMs(ssp)} | ${tanpRatio} | ${procMs(P['node -e 0'])} | ${procMs(P['C read floor'])} | ${procMs(P['C fd-scan floor'])} | ${procMs(P['C netlink floor'])} |`;
+      return `| ${fmtN(r.sockets)} (${r.workers}, ${r.setupS.toFixed(0)} s) | ${procMs(P['netsnap -tan'])} | ${ms(own(r, 'netsnap -tan'))} | ${procMs(P['ss -tan'])} | ${rx(ratio(own(r, 'netsnap -tan'), P['ss -tan']?.med))} | ${procMs(P['netsnap -tanp'])} | ${ms(own(r, 'netsnap -tanp'))} | ${procMs(P[PROC_TANP])} | ${procMs(ssp)} | ${tanpRatio} | ${procMs(P['node -e 0'])} | ${procMs(P['C read floor'])} | ${procMs(P['C fd-scan floor'])} | ${procMs(P['C netlink floor'])} |`;
     }),
     '',
     'Peak RSS of the whole process, MiB:',
@@ -312,7 +329,7 @@ function report() {
     ...results.map((r) => {
       const S = r.sample ?? {};
       const rows = S['native, no owners, /proc']?.rows;
-      return `| ${fmtN(r.sockets)} (${rows !== undefined ? fmtN(rows) : '–'}) | ${sampleVariants.map((v) => (S[v.name] ? `${ms(S[v.name].med)} (${ms(S[v.name].cold)})` : '–')).join(' | ')} | ${rx(ratio(S['js, with owners, /proc']?.med, S['native, with owners, /proc']?.med))} | ${rx(ratio(S['native, with owners, /proc']?.med, floorsOf(r)))} |`;
+      return `| ${fmtN(r.sockets)} (${rows !== undefined ? fmtN(rows) : '–'}) | ${sampleVariants.map((v) => (S[v.name] ? `${ms(S[v.name].med)} (${ms(S[v.name].cold)})` : '–')).join(' | ')} | ${rx(ratio(S['js, with owners, /proc']?.med, S[PROC_SAMPLE]?.med))} | ${rx(ratio(S['native, with owners, /proc']?.med, floorsOf(r)))} |`;
     }),
     '',
     'Peak RSS growth of the cold sample against what it returned, MiB: growth / (table + owner index), and the goal 1.5 × (table + owner index) + 64 MiB:',
@@ -330,7 +347,7 @@ function report() {
     '',
   );
   const series = [
-    ...['netsnap -tan', 'netsnap -tanp'].map((k) => [`${k} (whole process, own time)`, (r) => own(r, k)]),
+    ...['netsnap -tan', 'netsnap -tanp', PROC_TANP].map((k) => [`${k} (whole process, own time)`, (r) => own(r, k)]),
     ...['ss -tan', 'C read floor', 'C fd-scan floor'].map((k) => [`${k} (whole process)`, (r) => r.proc?.[k]?.med]),
     ...sampleVariants.map((v) => [`${v.name} (in process)`, (r) => r.sample?.[v.name]?.med]),
   ];

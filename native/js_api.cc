@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "bpf_fds.h"
 #include "destroy_events.h"
 #include "fd_link.h"
 #include "format.h"
@@ -345,6 +346,51 @@ Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info) {
   Owners owners;
   scan_owners_threads(proc_root, threads, main_scratch(), &owners, static_cast<uint64_t>(part_fds));
   return owners_to_js(env, owners);
+}
+
+Napi::Value SetOwnerSource(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Napi::Value v = info[0];
+  const std::string source = v.IsString() ? v.As<Napi::String>().Utf8Value() : std::string();
+  if (source != "auto" && source != "bpf" && source != "proc") {
+    throw_type_error(env, "setOwnerSource: source must be 'auto', 'bpf' or 'proc'");
+    return Napi::Value();
+  }
+  set_owner_source(source == "proc" ? OwnerSource::kProc : source == "bpf" ? OwnerSource::kBpf : OwnerSource::kAuto);
+  return env.Undefined();
+}
+
+Napi::Value GetOwnerSource(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const BpfState st = bpf_state();
+  Napi::Object out = Napi::Object::New(env);
+  const OwnerSource source = owner_source();
+  out.Set("source", Napi::String::New(env, source == OwnerSource::kProc ? "proc" : source == OwnerSource::kBpf ? "bpf" : "auto"));
+  out.Set("bpfTried", Napi::Boolean::New(env, st.tried));
+  out.Set("bpfError", st.error.empty() ? env.Null() : Napi::String::New(env, st.error));
+  out.Set("bpfScans", Napi::Number::New(env, static_cast<double>(st.reads)));
+  return out;
+}
+
+Napi::Value BtfLayoutOf(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const uint8_t* bytes = nullptr;
+  size_t len = 0;
+  if (!get_bytes(env, info[0], "btfLayout: btf", Detached::kEmpty, &bytes, &len)) return Napi::Value();
+  BtfLayout l;
+  std::string why;
+  Napi::Object out = Napi::Object::New(env);
+  if (!btf_find_layout(bytes, len, &l, &why)) {
+    out.Set("error", Napi::String::New(env, why));
+    return out;
+  }
+  const std::pair<const char*, uint32_t> fields[] = {
+      {"iterFuncId", l.iter_func_id}, {"taskTgid", l.task_tgid},     {"taskPid", l.task_pid},   {"taskThreadPid", l.task_thread_pid},
+      {"fileInode", l.file_inode},    {"inodeMode", l.inode_mode},   {"inodeIno", l.inode_ino}, {"pidLevel", l.pid_level},
+      {"pidNumbers", l.pid_numbers},  {"upidSize", l.upid_size},     {"upidNr", l.upid_nr},
+  };
+  for (const auto& f : fields) out.Set(f.first, Napi::Number::New(env, f.second));
+  return out;
 }
 
 Napi::Value TcpInfoFields(const Napi::CallbackInfo& info) {

@@ -39,6 +39,14 @@ Napi::Value ScanOwners(const Napi::CallbackInfo& info);
 // automatic, 1: serial). See parallel.h.
 Napi::Value ScanOwnersThreads(const Napi::CallbackInfo& info);
 Napi::Value SetThreads(const Napi::CallbackInfo& info);
+// setOwnerSource('auto' | 'bpf' | 'proc') and ownerSource() -> {source, bpfTried, bpfError, bpfScans}:
+// whether owner scans of the live /proc may use the BPF task_file iterator (bpf_fds.h), and its
+// state (native-only; src/backends/native.ts applies NETSNAP_OWNER_SOURCE through the first).
+Napi::Value SetOwnerSource(const Napi::CallbackInfo& info);
+Napi::Value GetOwnerSource(const Napi::CallbackInfo& info);
+// Native-only, for tests: btfLayout(bytes) -> the offsets bpf_fds.h finds in a BTF blob
+// ({iterFuncId, taskTgid, ...}), or {error}.
+Napi::Value BtfLayoutOf(const Napi::CallbackInfo& info);
 // Native-only, for the test that compares it with TCP_INFO_FIELDS (src/model/tcp_info.ts):
 // tcpInfoFields() -> [[offset, size], ...], the decoder's table (tcp_info.h) in its order.
 Napi::Value TcpInfoFields(const Napi::CallbackInfo& info);

@@ -22,6 +22,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Native-only test and benchmark hooks (not part of Backend).
   exports.Set("scanOwnersThreads", Napi::Function::New(env, js::ScanOwnersThreads, "scanOwnersThreads"));
   exports.Set("setThreads", Napi::Function::New(env, js::SetThreads, "setThreads"));
+  exports.Set("setOwnerSource", Napi::Function::New(env, js::SetOwnerSource, "setOwnerSource"));
+  exports.Set("ownerSource", Napi::Function::New(env, js::GetOwnerSource, "ownerSource"));
+  exports.Set("btfLayout", Napi::Function::New(env, js::BtfLayoutOf, "btfLayout"));
   exports.Set("tcpInfoFields", Napi::Function::New(env, js::TcpInfoFields, "tcpInfoFields"));
   return exports;
 }

@@ -11,10 +11,12 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "bpf_fds.h"
 #include "fd_link.h"
 #include "parallel.h"
 #include "proc_pid.h"
 #include "read.h"
+#include "scan.h"
 
 namespace netsnap {
 namespace {
@@ -140,7 +142,7 @@ OwnerScan::~OwnerScan() {
   for (Worker* w : workers_) delete w;
 }
 
-void OwnerScan::begin(const std::string& proc_root) {
+void OwnerScan::begin(const std::string& proc_root, bool allow_bpf) {
   // Node rejects such a path before readdir; owners.ts then scans nothing.
   if (has_nul(proc_root)) return;
   do {
@@ -160,9 +162,20 @@ void OwnerScan::begin(const std::string& proc_root) {
   for (size_t i = 0; i < tasks_.size(); i++) tasks_[i] = Task{static_cast<uint32_t>(i), 0, 0, kNoLimit, 0};
   struct statfs sf;
   on_procfs_ = fstatfs(root_fd_, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+  // The kernel's task_file iterator instead of a readlink per fd: on the live /proc of this
+  // process's pid namespace when the program is loaded already or may load, and (unless
+  // setOwnerSource('bpf') said to use it always) the scan is big enough to repay loading it (see
+  // kBpfMinFds; measure() is 0 on kernels before 6.2, which do not count fds).
+  const OwnerSource source = owner_source();
+  if (allow_bpf && on_procfs_ && !pids_.empty() && source != OwnerSource::kProc && bpf_may_work() && own_procfs(root_fd_) &&
+      (source == OwnerSource::kBpf || bpf_loaded() || measure() == 0 || measure() >= kBpfMinFds)) {
+    bpf_ = true;
+    tasks_.assign(1, Task{0, 0, 0, kNoLimit, 0});
+  }
 }
 
 uint64_t OwnerScan::measure() {
+  if (bpf_) return 0;
   if (measured_) return fd_total_;
   measured_ = true;
   for (Task& t : tasks_) {
@@ -217,7 +230,7 @@ void OwnerScan::prepare(unsigned workers) {
 
 unsigned OwnerScan::plan(unsigned threads, size_t other_tasks) {
   if (threads > kMaxThreads) threads = kMaxThreads;
-  if (threads > 1 && tasks() > 0) balance(threads);  // may cut big pids into parts
+  if (threads > 1 && tasks() > 0 && !bpf_) balance(threads);  // may cut big pids into parts
   const size_t all_tasks = other_tasks + tasks();
   if (threads > all_tasks) threads = static_cast<unsigned>(all_tasks);
   if (threads < 1) threads = 1;
@@ -226,8 +239,40 @@ unsigned OwnerScan::plan(unsigned threads, size_t other_tasks) {
 }
 
 void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratch) {
+  if (bpf_) run_bpf(worker, scratch);
+  else scan_pid(tasks_[i], worker, scratch);
+}
+
+void OwnerScan::run_bpf(unsigned worker, std::vector<uint8_t>& scratch) {
   Worker& k = *workers_[worker];
-  const Task& task = tasks_[i];
+  std::vector<SocketFd> fds;
+  std::string why;
+  if (bpf_socket_fds(&fds, &why) != 0) {
+    // Cannot load or read here (a kernel without the iterator, a lockdown, a seccomp filter): this
+    // one scan goes through /proc on this worker; the failure is kept, so the next ones plan for
+    // /proc from the start.
+    for (size_t p = 0; p < pids_.size(); p++) scan_pid(Task{static_cast<uint32_t>(p), 0, 0, kNoLimit, 0}, worker, scratch);
+    return;
+  }
+  // Every listed pid counts as scanned, as a /proc scan that found each fd directory would count it.
+  k.scanned += pids_.size();
+  const size_t mark = k.found.size();
+  for (const SocketFd& s : fds) {
+    // The same bound as parse_socket_link(): an inode past 2^53 - 1 is not exact as a double.
+    if (s.inode > kInodeMax || s.pid <= 0 || s.fd < 0) continue;
+    const double inode = static_cast<double>(s.inode);
+    if (keep_ != nullptr && !std::binary_search(keep_->begin(), keep_->end(), inode)) continue;
+    k.found.push_back(Worker::Entry{inode, s.pid, s.fd});
+  }
+  std::vector<int32_t> owners;
+  for (size_t e = mark; e < k.found.size(); e++) owners.push_back(k.found[e].pid);
+  std::sort(owners.begin(), owners.end());
+  owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+  for (const int32_t pid : owners) read_process(pid, 0, k, scratch);
+}
+
+void OwnerScan::scan_pid(const Task& task, unsigned worker, std::vector<uint8_t>& scratch) {
+  Worker& k = *workers_[worker];
   const NumberName& p = pids_[task.pid];
   // Part 0 of a pid (the whole pid, unless balance() cut it) counts it as scanned, vanished or
   // denied; the other parts only add the entries of their fd range.
@@ -276,12 +321,17 @@ void OwnerScan::run_task(size_t i, unsigned worker, std::vector<uint8_t>& scratc
   if (counts) k.scanned++;
   if (k.found.size() == mark) return;
 
-  // The owning process's record, read now by the same worker. owners.ts builds these paths
-  // from the number, not from the directory name (the same text: no leading zeros).
-  const int32_t pid = p.value;
+  // The owning process's record, read now by the same worker.
+  read_process(p.value, task.part, k, scratch);
+}
+
+void OwnerScan::read_process(int32_t pid, uint32_t part, Worker& k, std::vector<uint8_t>& scratch) {
+  // owners.ts builds these paths from the number, not from the directory name (the same text: no
+  // leading zeros).
+  char path[32];
   Worker::Proc rec;
   rec.pid = pid;
-  rec.part = task.part;
+  rec.part = part;
   std::snprintf(path, sizeof path, "%d/cmdline", static_cast<int>(pid));
   size_t len = head(root_fd_, path, kCmdlineMax, scratch);
   size_t start = 0;
@@ -407,7 +457,7 @@ void run_scan(OwnerScan& scan, unsigned threads, std::vector<uint8_t>& scratch, 
 void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
                          Owners* out, uint64_t part_fds) {
   OwnerScan scan;
-  scan.begin(proc_root);
+  scan.begin(proc_root, /*allow_bpf=*/false);  // the /proc scan itself, on exactly `threads` workers
   scan.set_part_fds(part_fds);
   run_scan(scan, threads, scratch, out);
 }

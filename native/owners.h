@@ -35,8 +35,9 @@ struct Owners {
 // setThreads()'s count; one for a small tree, see worth_parallel()). The result does not depend
 // on the number of workers.
 void scan_owners(const std::string& proc_root, std::vector<uint8_t>& scratch, Owners* out);
-// The same with exactly `threads` workers (at least 1, at most kMaxThreads), and processes cut
-// into parts of `part_fds` fds when not 0 (see OwnerScan::balance): tests, benchmarks.
+// The /proc scan (never the BPF iterator) with exactly `threads` workers (at least 1, at most
+// kMaxThreads), and processes cut into parts of `part_fds` fds when not 0 (see
+// OwnerScan::balance): tests, benchmarks.
 void scan_owners_threads(const std::string& proc_root, unsigned threads, std::vector<uint8_t>& scratch,
                          Owners* out, uint64_t part_fds = 0);
 
@@ -47,6 +48,11 @@ constexpr uint64_t kParallelFdMin = 2048;
 // parts of one process.
 constexpr uint64_t kPartFds = 2048;
 constexpr uint64_t kMaxParts = 64;
+// Fewest fds (stat(PID/fd).st_size summed) for which a scan loads the BPF iterator when this
+// process has not loaded it yet: loading (reading the kernel's BTF, verifying the program) costs
+// about as much CPU as the readlinks of this many fds (bench/RESULTS.md, round eleven). Once it is
+// loaded, every scan of the live /proc uses it.
+constexpr uint64_t kBpfMinFds = 8192;
 
 // The owner scan in steps, so that a sample can run it on the same workers as its file reads:
 //   begin() lists proc_root on the calling thread;
@@ -66,7 +72,13 @@ class OwnerScan {
   OwnerScan& operator=(const OwnerScan&) = delete;
   ~OwnerScan();
 
-  void begin(const std::string& proc_root);
+  // Lists proc_root. On the live /proc (see bpf_fds.h) the scan is then one task that reads every
+  // socket fd from the kernel's task_file iterator, unless `allow_bpf` is false (the /proc scan's
+  // own tests and benchmarks), setOwnerSource('proc') said so, or the scan is small (kBpfMinFds,
+  // unless setOwnerSource('bpf')).
+  void begin(const std::string& proc_root, bool allow_bpf = true);
+  // Whether begin() chose the iterator (it may still fall back to /proc if it cannot load).
+  bool uses_bpf() const { return bpf_; }
   size_t tasks() const { return tasks_.size(); }
   // Fd counts from stat(PID/fd).st_size (Linux >= 6.2 on procfs; 0 elsewhere): one stat per
   // pid on the calling thread, once. Returns their sum.
@@ -101,6 +113,10 @@ class OwnerScan {
   // changes the result.
   void balance(unsigned workers);
   void prepare(unsigned workers);
+  struct Task;
+  void run_bpf(unsigned worker, std::vector<uint8_t>& scratch);
+  void scan_pid(const Task& task, unsigned worker, std::vector<uint8_t>& scratch);
+  void read_process(int32_t pid, uint32_t part, Worker& k, std::vector<uint8_t>& scratch);
 
   static constexpr int64_t kNoLimit = int64_t{1} << 32;  // above every fd number
   // Task i scans pids_[tasks_[i].pid], the fds in [lo, hi) (all of them unless cut).
@@ -113,6 +129,7 @@ class OwnerScan {
   };
   int root_fd_ = -1;
   bool on_procfs_ = false;
+  bool bpf_ = false;
   bool measured_ = false;
   uint64_t fd_total_ = 0;
   uint64_t part_fds_ = 0;

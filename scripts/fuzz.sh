@@ -4,7 +4,7 @@
 #   npm run fuzz -- [--seconds N] [--harness NAME[,NAME...]] [--jobs J] [--standalone] [--build-only]
 #
 #   --seconds N     run each harness for N seconds (default 60)
-#   --harness NAME  only these harnesses (default all: inet unix link netlink filter format); repeatable
+#   --harness NAME  only these harnesses (default all: inet unix link netlink filter format btf); repeatable
 #   --jobs J        libFuzzer -fork=J: J fuzzing processes per harness (default 1)
 #   --standalone    no libFuzzer: build the harnesses with g++ (or clang++) and ASan/UBSan and run
 #                   every corpus and regression file through them once (no clang needed)
@@ -26,7 +26,7 @@ JOBS=1
 HARNESSES=()
 STANDALONE=0
 BUILD_ONLY=0
-ALL=(inet unix link netlink filter format)
+ALL=(inet unix link netlink filter format btf)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_EACH=${2:?--seconds needs a number}; shift 2 ;;
@@ -56,6 +56,7 @@ sources() {
     netlink) echo "$N/fuzz/netlink_fuzz.cc $N/netlink_diag.cc $N/destroy_events.cc $N/tcp_info.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     filter) echo "$N/fuzz/filter_fuzz.cc $N/filter.cc" ;;
     format) echo "$N/fuzz/format_fuzz.cc $N/format.cc" ;;
+    btf) echo "$N/fuzz/btf_fuzz.cc $N/bpf_fds.cc $N/read.cc" ;;
   esac
 }
 # Largest input libFuzzer makes: /proc/net files can be big; links, cmdline and status are small.
@@ -66,6 +67,7 @@ max_len() {
     netlink) echo 262144 ;;
     filter) echo 8192 ;;
     format) echo 65536 ;;
+    btf) echo 65536 ;;
   esac
 }
 

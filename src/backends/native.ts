@@ -98,6 +98,8 @@ interface Addon {
   formatInetRows(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null, out: Uint8Array): number;
   /** Native only, for tests: the decoder's struct tcp_info table, [offset, size] per field in TCP_INFO_FIELDS order. */
   tcpInfoFields(): Array<[number, number]>;
+  /** Native only: whether owner scans of the live /proc may read the kernel's BPF task_file iterator (absent in earlier builds). */
+  setOwnerSource?(source: 'auto' | 'bpf' | 'proc'): void;
 }
 
 export type NativeLoad =
@@ -144,6 +146,11 @@ export function loadNativeFrom(options: LoaderOptions = {}): NativeLoad {
       failed.push(`${name} ${why}`);
       continue;
     }
+    // NETSNAP_OWNER_SOURCE: proc, owner scans read /proc/PID/fd even where the kernel's BPF
+    // iterator could be used; bpf, they use it whenever they can, however small the scan; auto (the
+    // default), when the scan is big enough to repay loading it. select.ts rejects other values.
+    const ownerSource = process.env.NETSNAP_OWNER_SOURCE;
+    if ((ownerSource === 'bpf' || ownerSource === 'proc') && typeof addon.setOwnerSource === 'function') addon.setOwnerSource(ownerSource);
     const backend: Backend = {
       name: 'native',
       parseInet: (bytes, proto, littleEndian) => addon.parseInet(bytes, proto, littleEndian),

@@ -15,6 +15,10 @@ export function checkPlatform(platform: string = process.platform): void {
 
 export function getBackend(name?: BackendName): Backend {
   checkPlatform();
+  const source = process.env.NETSNAP_OWNER_SOURCE ?? '';
+  if (source !== '' && source !== 'auto' && source !== 'bpf' && source !== 'proc') {
+    throw new NetsnapError('ERR_BAD_BACKEND', `NETSNAP_OWNER_SOURCE must be "auto", "bpf" or "proc", not ${JSON.stringify(source)}`);
+  }
   const wanted = name ?? process.env.NETSNAP_BACKEND ?? '';
   if (wanted === 'js') return jsBackend;
   if (wanted !== '' && wanted !== 'native') {

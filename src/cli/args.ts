@@ -224,7 +224,9 @@ Subcommands:
   netsnap top [--by GROUP] [--sort COLUMN] [--ndjson] [--count N]    live TCP throughput per process, port, peer (keys: g s q)
   netsnap completion bash|zsh|fish                                   shell completion script (see netsnap completion --help)
 
-Environment: NETSNAP_BACKEND=js|native forces a backend.
+Environment: NETSNAP_BACKEND=js|native forces a backend. NETSNAP_OWNER_SOURCE=auto|bpf|proc: where -p
+finds each socket's process when it may load BPF programs (root): the kernel's task_file iterator
+for big scans (auto), always (bpf), or never, reading /proc/PID/fd (proc).
 `;
 
 export function defaultOptions(): CliOptions {

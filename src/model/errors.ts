@@ -7,7 +7,7 @@
  * - ERR_BAD_FILE: a file the user gave (a baseline, a recording) is not what it should be.
  * - ERR_NEEDS_NATIVE: the feature needs the native addon (netlink), and the TypeScript backend runs.
  * - ERR_UNSUPPORTED_PLATFORM: not Linux: there is no /proc/net and no netlink.
- * - ERR_BAD_BACKEND: NETSNAP_BACKEND names no backend.
+ * - ERR_BAD_BACKEND: NETSNAP_BACKEND names no backend, or NETSNAP_OWNER_SOURCE no owner source.
  * - ERR_NATIVE_UNAVAILABLE: NETSNAP_BACKEND=native, and the addon could not be loaded.
  * - ERR_NAMESPACE_GONE: the network namespace being watched has no process left to read it through.
  * - ERR_NETLINK: a netlink dump the request depends on failed (tcp_info of another namespace without

@@ -16,7 +16,7 @@ function unsanitized(): NodeJS.ProcessEnv {
   return env;
 }
 
-const HARNESSES = ['inet', 'unix', 'link', 'netlink', 'filter', 'format'];
+const HARNESSES = ['inet', 'unix', 'link', 'netlink', 'filter', 'format', 'btf'];
 const SECONDS = 15;
 const OUT = path.join(ROOT, 'build', 'fuzz-smoke');
 

@@ -93,7 +93,7 @@ describe('the man page', () => {
       if (!file.endsWith('.ts')) continue;
       for (const m of fs.readFileSync(path.join(ROOT, 'src', file), 'utf8').matchAll(/process\.env\.([A-Z_]+)|process\.env\[['"]([A-Z_]+)['"]\]/g)) vars.add(m[1] ?? m[2]!);
     }
-    expect([...vars].sort()).toEqual(['NETSNAP_ADDON', 'NETSNAP_BACKEND']);
+    expect([...vars].sort()).toEqual(['NETSNAP_ADDON', 'NETSNAP_BACKEND', 'NETSNAP_OWNER_SOURCE']);
     for (const v of vars) expect(parts.get('ENVIRONMENT')).toContain(v);
     const exit = parts.get('EXIT STATUS')!;
     for (const status of ['0', '1', '2', '3', '127', '255']) expect(exit).toMatch(new RegExp(`^ {7}${status}(\\n| {2,}\\S)`, 'm'));
