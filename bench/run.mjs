@@ -262,9 +262,55 @@ function benchSample(n) {
   const t = rounds(variants, { minRounds: 3, maxRounds: big ? 7 : 21, budgetMs: big ? 20000 : 8000 });
   const row = { sockets: n, rows: got, runs: t.get(variants[0].name).length, med: {}, netlink: netlinkHonoured, ownerSource };
   for (const [name, xs] of t) row.med[name] = median(xs);
+  row.bpfLoad = bpfLoadCost();
   results.sample.push(row);
   console.log(`  native sample rows: ${fmtN(got)}; netlink source ${netlinkHonoured ? 'honoured' : 'not honoured by this addon'}; native owners ${ownerSource.viaBpf ? 'from the BPF task_file iterator' : `from /proc/PID/fd${ownerSource.bpfError ? ` (BPF: ${ownerSource.bpfError})` : ''}`}`);
   for (const [name, x] of Object.entries(row.med)) console.log(`  ${name.padEnd(34)} ${ms(x).padStart(8)} ms`);
+}
+
+/**
+ * What loading the BPF iterator costs a process, against what it saves per fd: in fresh processes
+ * (median of 3), the first scanOwners('/proc') with setOwnerSource('bpf') (BTF read, verifier, link),
+ * then warm ones, then scans of /proc/PID/fd; `fds` is every fd of every process (what the /proc scan
+ * reads). The break-even is the fd count at which the load equals the time the iterator saves:
+ * load / ((proc - warm) / fds). null when the iterator cannot be used here.
+ */
+function bpfLoadCost() {
+  const script = `
+    const fs = require('node:fs');
+    const a = require(${JSON.stringify(native.path)});
+    const t = () => performance.now();
+    const med = (xs) => xs.sort((p, q) => p - q)[xs.length >> 1];
+    a.setOwnerSource('bpf');
+    let t0 = t();
+    a.scanOwners('/proc');
+    const cold = t() - t0;
+    const state = a.ownerSource();
+    const warm = [];
+    for (let i = 0; i < 5; i++) { t0 = t(); a.scanOwners('/proc'); warm.push(t() - t0); }
+    a.setOwnerSource('proc');
+    const proc = [];
+    for (let i = 0; i < 5; i++) { t0 = t(); a.scanOwners('/proc'); proc.push(t() - t0); }
+    let fds = 0;
+    for (const p of fs.readdirSync('/proc')) if (/^[0-9]+$/.test(p)) try { fds += fs.statSync('/proc/' + p + '/fd').size; } catch {}
+    console.log(JSON.stringify({ cold, warm: med(warm), proc: med(proc), fds, ok: state.bpfScans > 0, error: state.bpfError }));`;
+  const runs = [];
+  for (let i = 0; i < 3; i++) {
+    const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 120000 });
+    if (r.status !== 0) return null;
+    const o = JSON.parse(r.stdout.trim().split('\n').pop());
+    if (!o.ok) {
+      console.log(`  BPF owner scan not available here: ${o.error ?? 'no rights to load it'}`);
+      return null;
+    }
+    runs.push(o);
+  }
+  const m = (k) => median(runs.map((o) => o[k]));
+  const out = { cold: m('cold'), warm: m('warm'), proc: m('proc'), fds: m('fds') };
+  out.load = out.cold - out.warm;
+  out.breakEven = out.proc > out.warm ? out.load / ((out.proc - out.warm) / out.fds) : NaN;
+  console.log(`  owner scan (${fmtN(out.fds)} fds): BPF first ${ms(out.cold)} ms, then ${ms(out.warm)} ms; /proc/PID/fd ${ms(out.proc)} ms; loading ${ms(out.load)} ms = the saving on ${fmtN(Math.round(out.breakEven))} fds`);
+  return out;
 }
 
 /**
@@ -895,6 +941,18 @@ function report() {
       const P = results.process.find((p) => p.sockets === r.sockets)?.med ?? {};
       return `| ${fmtN(r.sockets)} (${fmtN(r.rows)}) | ${r.runs} | ${names.map((n) => ms(r.med[n])).join(' | ')} | ${rx(ratio(r.med['js, with owners, /proc'], r.med[PROC_OWNERS_SAMPLE]))} | ${rx(ratio(r.med['native, no owners, /proc'], P['C read floor']))} | ${rx(ratio(r.med['native, with owners, /proc'], P['C read floor'] + P['C fd-scan floor']))} |`;
     }),
+    '',
+    `Native owners in the rows without "from /proc/PID/fd": ${results.sample.map((r) => `${fmtN(r.sockets)}: ${r.ownerSource?.viaBpf ? 'BPF iterator' : '/proc/PID/fd'}`).join(', ')} (auto: the iterator for scans of 32,768 fds or more). TS / native compares the TypeScript backend with the native sample reading /proc/PID/fd, as it does.`,
+    ...(results.sample.some((r) => r.bpfLoad)
+      ? [
+        '',
+        'Loading the BPF iterator, in a fresh process each time (median of 3): its first scan, then warm scans, against the /proc/PID/fd scan of the same processes; the break-even is the number of fds whose readlinks cost what the load does (`kBpfMinFds` in native/owners.h):',
+        '',
+        '| sockets | fds in all processes | first BPF scan | warm BPF scan | /proc/PID/fd scan | load (first − warm) | break-even fds |',
+        '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+        ...results.sample.filter((r) => r.bpfLoad).map((r) => { const b = r.bpfLoad; return `| ${fmtN(r.sockets)} | ${fmtN(b.fds)} | ${ms(b.cold)} | ${ms(b.warm)} | ${ms(b.proc)} | ${ms(b.load)} | ${Number.isFinite(b.breakEven) ? fmtN(Math.round(b.breakEven)) : '–'} |`; }),
+      ]
+      : []),
     '',
     netlinkHonoured ? 'The native backend honoured `source: \'netlink\'` (files[0].source === \'netlink\').'
       : 'The native backend in this build did not honour `source: \'netlink\'` (files[0].source was not \'netlink\'): no netlink rows.',

@@ -466,7 +466,6 @@ bool btf_find_layout(const uint8_t* data, size_t len, BtfLayout* out, std::strin
 
 bool parse_socket_fd_records(const uint8_t* data, size_t len, std::vector<SocketFd>* out) {
   if (len % kRecord != 0) return false;
-  out->reserve(out->size() + len / kRecord);
   for (size_t off = 0; off < len; off += kRecord) {
     uint32_t pid, fd;
     uint64_t inode;

@@ -49,10 +49,11 @@ constexpr uint64_t kParallelFdMin = 2048;
 constexpr uint64_t kPartFds = 2048;
 constexpr uint64_t kMaxParts = 64;
 // Fewest fds (stat(PID/fd).st_size summed) for which a scan loads the BPF iterator when this
-// process has not loaded it yet: loading (reading the kernel's BTF, verifying the program) costs
-// about as much CPU as the readlinks of this many fds (bench/RESULTS.md, round eleven). Once it is
-// loaded, every scan of the live /proc uses it.
-constexpr uint64_t kBpfMinFds = 8192;
+// process has not loaded it yet: the first scan (reading the kernel's BTF, the verifier, the link)
+// saves as much as it costs from 14,000 to 35,000 fds (bench/RESULTS.md, round eleven: the
+// break-even grows with the load, as the /proc scan spreads over threads). Once it is loaded, every
+// scan of the live /proc uses it.
+constexpr uint64_t kBpfMinFds = 32768;
 
 // The owner scan in steps, so that a sample can run it on the same workers as its file reads:
 //   begin() lists proc_root on the calling thread;
@@ -84,7 +85,8 @@ class OwnerScan {
   // pid on the calling thread, once. Returns their sum.
   uint64_t measure();
   // Whether more than one worker pays: kParallelPidMin pids or kParallelFdMin fds.
-  bool worth_parallel() { return pids_.size() >= kParallelPidMin || measure() >= kParallelFdMin; }
+  // Never with the BPF iterator: that scan is one task.
+  bool worth_parallel() { return !bpf_ && (pids_.size() >= kParallelPidMin || measure() >= kParallelFdMin); }
   // Part size for balance() (0: automatic); tests force small parts with it.
   void set_part_fds(uint64_t fds) { part_fds_ = fds; }
   // Between begin() and the first run_task(): the number of workers for a run of tasks() and
