@@ -13,7 +13,6 @@
 
 #include "read.h"
 
-
 namespace netsnap {
 namespace {
 
@@ -179,10 +178,13 @@ constexpr Insn op(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t i
 // Opcodes (include/uapi/linux/bpf_common.h, bpf.h).
 constexpr uint8_t kLdxDw = 0x79, kLdxW = 0x61, kLdxH = 0x69;  // dst = *(size *)(src + off)
 constexpr uint8_t kStxDw = 0x7b, kStxW = 0x63;                // *(size *)(dst + off) = src
-constexpr uint8_t kMovReg = 0xbf, kMovImm = 0xb7, kAddImm = 0x07, kAndImm = 0x57;
-constexpr uint8_t kJeqImm = 0x15, kJneImm = 0x55, kJneReg = 0x5d;  // pc += off + 1 when taken
+constexpr uint8_t kMovReg = 0xbf, kMovImm = 0xb7, kAddReg = 0x0f, kAddImm = 0x07, kAndImm = 0x57, kMulImm = 0x27;
+constexpr uint8_t kJeqImm = 0x15, kJneImm = 0x55, kJneReg = 0x5d, kJgtImm = 0x25;  // pc += off + 1 when taken
 constexpr uint8_t kCall = 0x85, kExit = 0x95;
+// Helpers (include/uapi/linux/bpf.h, ___BPF_FUNC_MAPPER order).
+constexpr int32_t kProbeReadKernel = 113;  // long bpf_probe_read_kernel(void *dst, u32 size, const void *src)
 constexpr int32_t kSeqWrite = 127;  // long bpf_seq_write(struct seq_file *m, const void *data, u32 len)
+constexpr int32_t kGetCurrentTaskBtf = 158;  // struct task_struct *bpf_get_current_task_btf(void)
 
 // struct bpf_iter__task_file, the program's context: meta, task, fd, file at 0, 8, 16, 24.
 constexpr int16_t kCtxMeta = 0, kCtxTask = 8, kCtxFd = 16, kCtxFile = 24;
@@ -191,9 +193,6 @@ constexpr size_t kRecord = 16;  // u32 pid, u32 fd, u64 inode
 
 // The deepest pid namespace level there is (include/linux/pid_namespace.h MAX_PID_NS_LEVEL).
 constexpr int32_t kMaxPidNsLevel = 32;
-constexpr int32_t kProbeReadKernel = 113;  // long bpf_probe_read_kernel(void *dst, u32 size, const void *src)
-constexpr int32_t kGetCurrentTaskBtf = 158;  // struct task_struct *bpf_get_current_task_btf(void)
-constexpr uint8_t kMulImm = 0x27, kJgtImm = 0x25, kAddReg = 0x0f;
 
 std::vector<Insn> program(const BtfLayout& l) {
   auto o16 = [](uint32_t v) { return static_cast<int16_t>(v); };

@@ -78,8 +78,6 @@ class OwnerScan {
   // own tests and benchmarks), setOwnerSource('proc') said so, or the scan is small (kBpfMinFds,
   // unless setOwnerSource('bpf')).
   void begin(const std::string& proc_root, bool allow_bpf = true);
-  // Whether begin() chose the iterator (it may still fall back to /proc if it cannot load).
-  bool uses_bpf() const { return bpf_; }
   size_t tasks() const { return tasks_.size(); }
   // Fd counts from stat(PID/fd).st_size (Linux >= 6.2 on procfs; 0 elsewhere): one stat per
   // pid on the calling thread, once. Returns their sum.
