@@ -168,9 +168,9 @@ describe.skipIf(!CAN_BPF)('the owner scan through the BPF iterator (root)', () =
     expect(bpf.viaBpf).toBe(1);
     const proc = scan('proc');
     expect(proc.viaBpf).toBe(0);
-    const pids = [held.pid, process.pid];
-    const a = ownedBy(bpf.o, pids);
-    const b = ownedBy(proc.o, pids);
+    // The holder's only: this worker's own sockets (vitest's channel) may change between the two scans.
+    const a = ownedBy(bpf.o, [held.pid]);
+    const b = ownedBy(proc.o, [held.pid]);
     // 300 pairs, the listener, and the stdio socket pairs Node gave the holder.
     expect(a.entries.filter((e) => e.split(' ')[1] === String(held.pid))).toHaveLength(socketFdsOf(held.pid));
     expect(socketFdsOf(held.pid)).toBeGreaterThanOrEqual(601);
