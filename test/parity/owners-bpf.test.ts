@@ -242,6 +242,40 @@ describe.skipIf(!CAN_BPF)('the owner scan through the BPF iterator (root)', () =
   });
 });
 
+describe.skipIf(!CAN_BPF || !HAS_UNSHARE)('a BPF owner scan that cannot load (root)', () => {
+  // In a mount namespace of its own, /sys/kernel/btf/vmlinux is a BTF blob without the iterator's
+  // function (the no-func seed): the program cannot be built, so the scan reads /proc, says why in
+  // ownerSource(), and does not try again.
+  it('falls back to /proc with the same owners, and keeps the reason', () => {
+    const script = `
+      const net = require('node:net');
+      const addon = require(${JSON.stringify(loaded.path)});
+      const server = net.createServer().listen(0, '127.0.0.1', () => {
+        const mine = (o) => { const r = []; for (let i = 0; i < o.inodes.length; i++) if (o.pids[i] === process.pid) r.push(o.inodes[i] + ' ' + o.fds[i]); return r; };
+        addon.setOwnerSource('bpf');
+        const first = mine(addon.scanOwners('/proc'));
+        const afterFirst = addon.ownerSource();
+        const second = mine(addon.scanOwners('/proc'));
+        const afterSecond = addon.ownerSource();
+        addon.setOwnerSource('proc');
+        const proc = mine(addon.scanOwners('/proc'));
+        console.log(JSON.stringify({ first, second, proc, afterFirst, afterSecond }));
+        server.close();
+      });`;
+    const seed = path.join(SEEDS, 'no-func');
+    const r = spawnSync('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', 'mount --bind "$1" /sys/kernel/btf/vmlinux && exec "$2" -e "$3"', 'sh', seed, process.execPath, script],
+      { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    const reason = 'kernel BTF: no bpf_iter_task_file (a kernel before 5.8, or without BPF iterators)';
+    expect(out.afterFirst).toEqual({ source: 'bpf', bpfTried: true, bpfError: reason, bpfScans: 0 });
+    expect(out.afterSecond).toEqual(out.afterFirst);
+    expect(out.first.length).toBeGreaterThanOrEqual(1); // the listener, at least
+    expect(out.first).toEqual(out.proc);
+    expect(out.second).toEqual(out.proc);
+  });
+});
+
 describe.skipIf(!CAN_BPF || !HAS_UNSHARE)('the BPF owner scan in a new pid namespace (root)', () => {
   // A node process in a new pid namespace with its own /proc: the holders it starts are numbered as
   // that namespace numbers them. `auto` loads the program only for a big scan (kBpfMinFds, 32,768 fds
