@@ -4,9 +4,10 @@
 // right to load tracing programs (CAP_BPF and CAP_PERFMON, or root); anything less makes
 // bpf_socket_fds() fail with a reason, and the caller scans /proc as before.
 //
-// The program is a dozen instructions written here, not compiled: it reads four fields of kernel
-// structures (task_struct.tgid and .pid, file.f_inode, inode.i_mode and .i_ino) at offsets this
-// file finds in the running kernel's BTF, which is what CO-RE relocation would do.
+// The program is about forty instructions written here, not compiled: it reads fields of kernel
+// structures (task_struct.tgid, .pid and .thread_pid, file.f_inode, inode.i_mode and .i_ino,
+// pid.level and .numbers[], upid.nr) at offsets this file finds in the running kernel's BTF, which
+// is what CO-RE relocation would do. It needs Linux 5.11 or later (bpf_get_current_task_btf).
 #ifndef NETSNAP_BPF_FDS_H_
 #define NETSNAP_BPF_FDS_H_
 
