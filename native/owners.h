@@ -50,7 +50,7 @@ constexpr uint64_t kPartFds = 2048;
 constexpr uint64_t kMaxParts = 64;
 // Fewest fds (stat(PID/fd).st_size summed) for which a scan loads the BPF iterator when this
 // process has not loaded it yet: the first scan (reading the kernel's BTF, the verifier, the link)
-// saves as much as it costs from 14,000 to 35,000 fds (bench/RESULTS.md, round eleven: the
+// saves as much as it costs from 12,000 to 56,000 fds (bench/RESULTS.md, round eleven: the
 // break-even grows with the load, as the /proc scan spreads over threads). Once it is loaded, every
 // scan of the live /proc uses it.
 constexpr uint64_t kBpfMinFds = 32768;
