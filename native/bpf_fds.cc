@@ -290,55 +290,21 @@ int sys_bpf(int cmd, Attr* attr) {
   return static_cast<int>(r);
 }
 
+// The program's one load per process: `status` is written once, under `mu`, with `err`, `why` and
+// `link_fd`; read without the lock by bpf_loaded() and bpf_may_work().
 struct Iterator {
+  enum Status { kUntried, kLoaded, kFailed };
   std::mutex mu;
-  bool tried = false;
+  std::atomic<int> status{kUntried};
   int err = 0;
   std::string why;
   int link_fd = -1;
-  std::atomic<bool> loaded{false};
-  std::atomic<bool> failed{false};
   std::atomic<uint64_t> reads{0};
 };
 
 std::atomic<int> g_source{static_cast<int>(OwnerSource::kAuto)};
 
 constexpr const char* kVmlinuxBtf = "/sys/kernel/btf/vmlinux";
-
-// Reads a file of known size (sysfs gives BTF's) into `buf` in one buffer; 0 or an errno.
-int read_sized_file(const char* path, std::vector<uint8_t>& buf, size_t* used) {
-  int fd;
-  do {
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-  } while (fd < 0 && errno == EINTR);
-  if (fd < 0) return errno;
-  struct stat st;
-  int err = 0;
-  if (fstat(fd, &st) != 0) err = errno;
-  else if (st.st_size <= 0 || st.st_size > (256 << 20)) err = EFBIG;  // vmlinux BTF is a few MiB
-  size_t n_used = 0;
-  if (err == 0) {
-    // One byte more than the size, to see the end in the same read.
-    buf.resize(static_cast<size_t>(st.st_size) + 1);
-    for (;;) {
-      if (n_used == buf.size()) {
-        err = EFBIG;  // grew since the stat
-        break;
-      }
-      const ssize_t n = read(fd, buf.data() + n_used, buf.size() - n_used);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        err = errno;
-        break;
-      }
-      if (n == 0) break;
-      n_used += static_cast<size_t>(n);
-    }
-  }
-  close(fd);
-  *used = err == 0 ? n_used : 0;
-  return err;
-}
 
 Iterator& iterator() {
   static Iterator* it = new Iterator();  // never destroyed: the link lives as long as the process
@@ -347,9 +313,14 @@ Iterator& iterator() {
 
 // Loads the program and makes its link; 0 or an errno with *why.
 int load(int* link_fd, std::string* why) {
+  // read_whole_file() into a buffer of the size sysfs reports (one byte more, to see the end), so
+  // that it reads the few MiB in place instead of doubling its way up from 64 KiB.
   std::vector<uint8_t> scratch;
+  struct stat st;
+  int err = stat(kVmlinuxBtf, &st) != 0 ? errno : 0;
+  if (err == 0 && st.st_size > 0 && st.st_size < (256 << 20)) scratch.resize(static_cast<size_t>(st.st_size) + 1);
   size_t used = 0;
-  int err = read_sized_file(kVmlinuxBtf, scratch, &used);
+  if (err == 0) err = read_whole_file(AT_FDCWD, kVmlinuxBtf, scratch, &used);
   if (err != 0) {
     *why = std::string("cannot read ") + kVmlinuxBtf + ": " + std::strerror(err);
     return err;
@@ -481,11 +452,9 @@ int bpf_socket_fds(std::vector<SocketFd>* out, std::string* why) {
   int link_fd;
   {
     std::lock_guard<std::mutex> lock(it.mu);
-    if (!it.tried) {
-      it.tried = true;
+    if (it.status.load() == Iterator::kUntried) {
       it.err = load(&it.link_fd, &it.why);
-      it.loaded.store(it.err == 0);
-      it.failed.store(it.err != 0);
+      it.status.store(it.err == 0 ? Iterator::kLoaded : Iterator::kFailed);
     }
     if (it.err != 0) {
       *why = it.why;
@@ -532,12 +501,11 @@ int bpf_socket_fds(std::vector<SocketFd>* out, std::string* why) {
 void set_owner_source(OwnerSource source) { g_source.store(static_cast<int>(source)); }
 OwnerSource owner_source() { return static_cast<OwnerSource>(g_source.load()); }
 
-bool bpf_loaded() { return iterator().loaded.load(); }
+bool bpf_loaded() { return iterator().status.load() == Iterator::kLoaded; }
 
 bool bpf_may_work() {
-  Iterator& it = iterator();
-  if (it.loaded.load()) return true;
-  if (it.failed.load()) return false;
+  const int status = iterator().status.load();
+  if (status != Iterator::kUntried) return status == Iterator::kLoaded;
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2] = {};
   if (syscall(SYS_capget, &header, data) != 0) return false;
@@ -575,7 +543,7 @@ BpfState bpf_state() {
   Iterator& it = iterator();
   BpfState s;
   std::lock_guard<std::mutex> lock(it.mu);
-  s.tried = it.tried;
+  s.tried = it.status.load() != Iterator::kUntried;
   if (it.err != 0) s.error = it.why;
   s.reads = it.reads.load();
   return s;
