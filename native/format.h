@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 namespace netsnap {
 
@@ -61,12 +62,37 @@ struct RowFormat {
 // IPv6 one is 45 + 1 + 5 bytes), the state cell, " PID/Program name" and the newline: 159 bytes.
 constexpr size_t kRowMax = 192;  // src/model/contract.ts's FORMAT_ROW_MAX
 
+class OwnerLookup;
+
 // Writes the rows [0, cols.count) that `f.show` keeps at `buffer`, which holds at least
-// cols.count * (f.label_len + kRowMax) bytes; returns the bytes written.
-size_t format_inet_rows(const InetColumns& cols, const RowFormat& f, char* buffer);
+// cols.count * (f.label_len + kRowMax) bytes; returns the bytes written. `lookup` finds f.owners'
+// inodes (null: one is made for this call).
+size_t format_inet_rows(const InetColumns& cols, const RowFormat& f, char* buffer, const OwnerLookup* lookup = nullptr);
+
+// Whether an OwnerLookup over `entries` inodes should build its table for `lookups` rows.
+inline bool owner_lookup_pays(size_t entries, size_t lookups) { return entries >= 256 && lookups >= entries / 8; }
 
 // Whether every process's name lies inside `strings` (checked once before formatting).
 bool owner_names_fit(const OwnerColumns& owners);
+
+// The first index of an inode in owners.inodes, as a binary search over them finds it, or -1. With
+// `indexed`, a table of where each range of inode numbers starts in the sorted inodes is built first
+// (one pass; worth it for many lookups: the binary search over a hundred thousand inodes costs more
+// than the rest of the row): socket inodes come from one counter, so a range holds one or two.
+// Inodes that are not sorted integers (only a caller's bad arrays) are searched as they are.
+class OwnerLookup {
+ public:
+  OwnerLookup(const double* inodes, size_t entries, bool indexed);
+  long find(double inode) const;
+  bool indexed() const { return !start_.empty(); }
+
+ private:
+  const double* inodes_;
+  size_t entries_;
+  uint64_t lo_ = 0, hi_ = 0;
+  unsigned shift_ = 0;
+  std::vector<uint32_t> start_;  // start_[k]: the first entry whose (inode - lo_) >> shift_ is k or more
+};
 
 }  // namespace netsnap
 

@@ -474,7 +474,8 @@ namespace {
 
 // The table a dump appends to: `reuse`'s memory when it fits, else a small fresh one; its ext
 // columns with `scratch` for the raw tcp_info. False when it cannot be allocated.
-bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>* scratch, Table* t) {
+bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>* scratch, Table* t, size_t expect) {
+  const bool expected = expect > kFirstCapacity && inet_capacity_fits(expect);
   if (reuse != nullptr && reuse->present && inet_capacity_fits(reuse->capacity) &&
       inet_layout(reuse->capacity).byte_length <= reuse->length && reuse->data != nullptr &&
       reuse->capacity > 0) {
@@ -482,7 +483,7 @@ bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>*
     t->buffer_reused = true;
     t->capacity = reuse->capacity;
     t->byte_length = inet_layout(reuse->capacity).byte_length;
-  } else if (!grow_table(t, kFirstCapacity)) {
+  } else if (!(expected && grow_table(t, expect)) && !grow_table(t, kFirstCapacity)) {
     return false;
   }
   t->has_backlog = true;
@@ -493,8 +494,9 @@ bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>*
     static const std::vector<uint8_t> kAll;
     t->ext.select(request.info_fields != nullptr ? *request.info_fields : kAll, (request.extensions & kExtMemory) != 0);
   }
-  // A sampler's earlier table says how many rows to expect: the columns are taken at that size.
-  if (t->buffer_reused) {
+  // A sampler's earlier table, or the count expected, says how many rows to expect: the columns are
+  // taken at that size.
+  if (t->buffer_reused || t->capacity > kFirstCapacity) {
     t->backlog.reserve(t->capacity);
     t->cookie.reserve(t->capacity);
     t->cgroup_id.reserve(t->capacity);
@@ -515,7 +517,9 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
   // Per thread, like `buf`: the raw tcp_info of the rows until TcpExtensions::finish().
   thread_local Column<uint8_t> info_scratch;
   Table t;
-  if (!open_table(request, reuse, &info_scratch, &t)) return kAllocFailed;
+  if (!open_table(request, reuse, &info_scratch, &t, request.family == AF_INET6 ? request.expect6 : request.expect4)) {
+    return kAllocFailed;
+  }
 
   const bool own_socket = request.socket < 0;
   const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : request.socket;
@@ -581,7 +585,8 @@ int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const R
   thread_local Column<uint8_t> info_scratch6;
   Table t4;
   Table t6;
-  if (!open_table(both, reuse4, &info_scratch4, &t4) || !open_table(both, reuse6, &info_scratch6, &t6)) {
+  if (!open_table(both, reuse4, &info_scratch4, &t4, both.expect4) ||
+      !open_table(both, reuse6, &info_scratch6, &t6, both.expect6)) {
     return kAllocFailed;
   }
   const bool own_socket = both.socket < 0;

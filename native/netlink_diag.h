@@ -162,6 +162,10 @@ struct DumpRequest {
   // A kernel that refuses the bytecode fails the dump (the program holds AUTOBOUND, which only the
   // kernel decides), instead of a second dump without it.
   bool bytecode_required = false;
+  // Rows to make room for at once (IPv4's, IPv6's; of a sockstat count), in a table that is not a
+  // reused one: a table of 100,000 rows grown by doubling from a few hundred would copy itself nine
+  // times. A count too small only means growing from there; too big, pages never touched.
+  size_t expect4 = 0, expect6 = 0;
 };
 
 // The longest bytecode an rtattr can carry (its rta_len is 16 bits and counts its 4-byte header).

@@ -43,17 +43,15 @@ bool own_namespace(const std::string& net_dir) { return net_dir == "/proc/net" |
 // which on a large table is worth more than the walk saved.
 constexpr uint64_t kPairBelowSockets = 4096;
 
-// Whether the namespace of net_dir holds fewer than kPairBelowSockets TCP sockets, by its sockstat
-// files (tcp_sockstat_count; NEW_SYN_RECV requests are not counted there). A file that cannot be
-// read or parsed answers no: the sample keeps its two dumps. No sockstat6: no IPv6.
-bool small_tcp_table(const std::string& net_dir) {
+// The TCP sockets of net_dir's namespace by its sockstat files (tcp_sockstat; NEW_SYN_RECV requests
+// are not counted there). False when a file cannot be read or parsed. No sockstat6: no IPv6.
+bool read_tcp_sockstat(const std::string& net_dir, TcpSockstat* out) {
   // Sized for the files (a few hundred bytes): read_whole_file grows a buffer only when it fills.
   std::vector<uint8_t> v4(1024), v6(1024);
   size_t n4 = 0, n6 = 0;
   if (read_whole_file(AT_FDCWD, (net_dir + "/sockstat").c_str(), v4, &n4) != 0 || n4 == 0) return false;
   if (read_whole_file(AT_FDCWD, (net_dir + "/sockstat6").c_str(), v6, &n6) != 0) n6 = 0;
-  uint64_t count = 0;
-  return tcp_sockstat_count(v4.data(), n4, v6.data(), n6, &count) && count < kPairBelowSockets;
+  return tcp_sockstat(v4.data(), n4, v6.data(), n6, out);
 }
 
 // The kernel's idiag_states for a /proc state mask: NEW_SYN_RECV (12) is printed as SYN_RECV (3).
@@ -72,10 +70,15 @@ uint32_t kernel_states(const SampleRequest& req) {
 DumpRequest dump_request(const SampleRequest& req, size_t i, const DiagSocket& diag);
 
 // Netlink dump of an inet file into *outcome. Returns 0, or the errno of the failed dump.
-int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, FileOutcome* outcome) {
+int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, FileOutcome* outcome,
+                   const RowsExpected& expect) {
   if (diag.error != 0) return diag.error;
   if (req.kinds[i] == NetFile::kUnix) return EINVAL;  // the caller never asks
-  const DumpRequest d = dump_request(req, i, diag);
+  DumpRequest d = dump_request(req, i, diag);
+  if (req.kinds[i] == NetFile::kTcp) {
+    d.expect4 = expect.tcp4;
+    d.expect6 = expect.tcp6;
+  }
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   Table t;
   DumpFilterOutcome filter;
@@ -94,9 +97,11 @@ int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, F
 // tcp (file i4) and tcp6 (file i6) in one netlink dump (dump_inet_pair). Returns 0, or the errno of
 // the dump (then nothing is written: the caller samples each file on its own).
 int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSocket& diag, FileOutcome* out4,
-                    FileOutcome* out6) {
+                    FileOutcome* out6, const RowsExpected& expect) {
   if (diag.error != 0) return diag.error;
-  const DumpRequest d = dump_request(req, i4, diag);
+  DumpRequest d = dump_request(req, i4, diag);
+  d.expect4 = expect.tcp4;
+  d.expect6 = expect.tcp6;
   const Reuse* reuse4 = i4 < req.reuse.size() ? &req.reuse[i4] : nullptr;
   const Reuse* reuse6 = i6 < req.reuse.size() ? &req.reuse[i6] : nullptr;
   Table t4;
@@ -142,7 +147,7 @@ DumpRequest dump_request(const SampleRequest& req, size_t i, const DiagSocket& d
 }  // namespace
 
 bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std::vector<uint8_t>& scratch,
-                 FileOutcome* outcome) {
+                 FileOutcome* outcome, const RowsExpected& expect) {
   const NetFile kind = req.kinds[i];
   outcome->source = "proc";
   if (req.netlink && kind != NetFile::kUnix) {
@@ -153,7 +158,7 @@ bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std
     int err = ENOTSUP;  // extensions for a netDir of another namespace, without netns
     bool tried = false;
     if (req.has_netns || own_namespace(req.net_dir)) {
-      err = sample_netlink(req, i, diag, outcome);
+      err = sample_netlink(req, i, diag, outcome, expect);
       if (err == 0) return true;
       if (err == kAllocFailed) return false;
       tried = true;
@@ -219,18 +224,47 @@ void run_sample(SampleBaton& baton) {
   OwnerScan scan;
   if (req.owners && !owners_after) scan.begin(req.proc_root);
   const size_t n_files = req.files.size();
-  // tcp and tcp6 from netlink, with request.oneTcpDump or a small table (small_tcp_table): one dump
-  // of both families (one walk of the kernel's hash tables instead of two: less CPU, but one
-  // thread's work), as tcp's task; tcp6 has none of its own.
+  // How many workers may run: setThreads()'s count, else the CPUs (less one for sampleAsync).
+  const unsigned hw_threads = [&] {
+    const unsigned all = hardware_threads();
+    return baton.leave_a_cpu && all > 1 ? all - 1 : all;
+  }();
+  // A netlink dump in this process's own namespace: the kernel's count of its TCP sockets (sockstat)
+  // tells how many rows to make room for at once, and whether the table is small.
+  const bool own_ns = req.netlink && !req.has_netns && own_namespace(req.net_dir);
+  TcpSockstat counted;
+  bool have_count = false;
+  if (own_ns) {
+    for (size_t i = 0; i < n_files && !have_count; i++) {
+      if (req.kinds[i] == NetFile::kTcp) have_count = read_tcp_sockstat(req.net_dir, &counted);
+    }
+  }
+  RowsExpected expect;
+  const uint32_t states = kernel_states(req);
+  if (have_count && !req.has_filter && (states & (1u << 1)) != 0) {
+    // ESTABLISHED asked, which most sockets are; TIME_WAIT's count is of both families.
+    constexpr uint64_t kMostExpected = uint64_t{1} << 24;
+    const uint64_t tw = (states & (1u << 6)) != 0 ? counted.tw : 0;
+    expect.tcp4 = static_cast<size_t>(std::min(counted.inuse4 + tw, kMostExpected));
+    expect.tcp6 = static_cast<size_t>(std::min(counted.inuse6 + tw, kMostExpected));
+  }
+  // tcp and tcp6 from netlink in one dump of both families (one walk of the kernel's hash tables
+  // instead of two: less CPU, but one thread's work), as tcp's task, tcp6 having none of its own:
+  // with request.oneTcpDump; for a small table (fewer than kPairBelowSockets); and when the workers
+  // cannot give the two dumps and the owner scan one each, so that the dumps would not run side by
+  // side anyway (two CPUs and -p: the pair on one, the owners on the other, rather than tcp on one
+  // and the owners and then tcp6 on the other). Other files (udp, raw) are small beside them.
   size_t pair4 = n_files, pair6 = n_files;
-  if (req.netlink && (req.has_netns || own_namespace(req.net_dir))) {
+  if (req.netlink && (req.has_netns || own_ns)) {
     for (size_t i = 0; i < n_files; i++) {
       if (req.files[i] == "tcp") pair4 = i;
       else if (req.files[i] == "tcp6") pair6 = i;
     }
   }
+  const unsigned max_workers = thread_override() != 0 ? thread_override() : hw_threads;
+  const bool small = have_count && counted.inuse4 + counted.tw + counted.inuse6 < kPairBelowSockets;
   const bool paired = pair4 < n_files && pair6 < n_files &&
-                      (req.one_tcp_dump || (!req.has_netns && small_tcp_table(req.net_dir)));
+                      (req.one_tcp_dump || max_workers < 2u + (scan.tasks() > 0 ? 1u : 0u) || small);
   std::vector<size_t> file_order;
   for (size_t i = 0; i < n_files; i++) {
     if (!(paired && i == pair6)) file_order.push_back(i);
@@ -243,8 +277,7 @@ void run_sample(SampleBaton& baton) {
   auto workers_for = [&](size_t files) {
     unsigned threads = thread_override();
     if (threads == 0) {
-      const unsigned all = hardware_threads();
-      const unsigned hw = baton.leave_a_cpu && all > 1 ? all - 1 : all;
+      const unsigned hw = hw_threads;
       const size_t pid_tasks = scan.tasks();
       const size_t owner_units = pid_tasks == 0 ? 0 : hw > 1 && scan.worth_parallel() ? hw : 1;
       const size_t units = files + owner_units;
@@ -279,15 +312,15 @@ void run_sample(SampleBaton& baton) {
     if (i < n_file_tasks) {
       const size_t f = file_order[i];
       if (paired && f == pair4) {
-        const int err = sample_tcp_pair(req, pair4, pair6, diag[pair4], &baton.files[pair4], &baton.files[pair6]);
+        const int err = sample_tcp_pair(req, pair4, pair6, diag[pair4], &baton.files[pair4], &baton.files[pair6], expect);
         if (err == 0) return true;
         if (err == kAllocFailed) return false;
         // Refused (a kernel without the older request, a bytecode it will not take) or failed on
         // the way: each family on its own, with its own fallback and error, as unpaired.
-        return sample_file(req, pair4, diag[pair4], buf, &baton.files[pair4]) &&
-               sample_file(req, pair6, diag[pair6], buf, &baton.files[pair6]);
+        return sample_file(req, pair4, diag[pair4], buf, &baton.files[pair4], expect) &&
+               sample_file(req, pair6, diag[pair6], buf, &baton.files[pair6], expect);
       }
-      return sample_file(req, f, diag[f], buf, &baton.files[f]);
+      return sample_file(req, f, diag[f], buf, &baton.files[f], expect);
     }
     scan.run_task(i - n_file_tasks, w, buf);
     return true;

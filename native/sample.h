@@ -90,10 +90,16 @@ struct DiagSocket {
   int error = 0;
 };
 
+// How many TCP rows of each family a netlink dump should make room for at once
+// (DumpRequest.expect4/expect6, from sockstat); 0: none.
+struct RowsExpected {
+  size_t tcp4 = 0, tcp6 = 0;
+};
+
 // One file of a validated request (index i) into *outcome, using `scratch` as the read buffer.
 // False only when a table could not be allocated.
 bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std::vector<uint8_t>& scratch,
-                 FileOutcome* outcome);
+                 FileOutcome* outcome, const RowsExpected& expect = RowsExpected());
 
 // Does the work for a validated request. Thread-safe with respect to other batons.
 void run_sample(SampleBaton& baton);

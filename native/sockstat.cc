@@ -52,16 +52,23 @@ bool value_of(const uint8_t* text, size_t from, size_t end, const char* key, uin
 
 }  // namespace
 
-bool tcp_sockstat_count(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, uint64_t* count) {
+bool tcp_sockstat(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, TcpSockstat* out) {
   size_t line = 0, end = 0;
-  uint64_t inuse4 = 0, tw = 0, inuse6 = 0;
+  TcpSockstat c;
   if (!find_line(v4, n4, "TCP: ", &line, &end)) return false;
-  if (!value_of(v4, line, end, "inuse", &inuse4) || !value_of(v4, line, end, "tw", &tw)) return false;
+  if (!value_of(v4, line, end, "inuse", &c.inuse4) || !value_of(v4, line, end, "tw", &c.tw)) return false;
   if (n6 > 0) {
     if (!find_line(v6, n6, "TCP6: ", &line, &end)) return false;
-    if (!value_of(v6, line, end, "inuse", &inuse6)) return false;
+    if (!value_of(v6, line, end, "inuse", &c.inuse6)) return false;
   }
-  *count = inuse4 + tw + inuse6;
+  *out = c;
+  return true;
+}
+
+bool tcp_sockstat_count(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, uint64_t* count) {
+  TcpSockstat c;
+  if (!tcp_sockstat(v4, n4, v6, n6, &c)) return false;
+  *count = c.inuse4 + c.tw + c.inuse6;
   return true;
 }
 

@@ -16,6 +16,13 @@ namespace netsnap {
 // decimal digits. False when a line, key or value is missing.
 bool tcp_sockstat_count(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, uint64_t* count);
 
+// The same three values apart (tcp_sockstat_count is their sum): IPv4's inuse, tw (the TIME_WAIT
+// sockets of both families) and IPv6's inuse.
+struct TcpSockstat {
+  uint64_t inuse4 = 0, tw = 0, inuse6 = 0;
+};
+bool tcp_sockstat(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, TcpSockstat* out);
+
 }  // namespace netsnap
 
 #endif  // NETSNAP_SOCKSTAT_H_

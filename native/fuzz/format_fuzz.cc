@@ -8,10 +8,14 @@
 // name ranges of any value; owner_names_fit() must refuse exactly those outside the strings), then
 // the rows, 54 bytes each (family, state, both addresses, both ports, both queues, the inode).
 //
+// Bit 6 of byte 0 makes the owner inodes sorted integers (bit 7: small ones), as the owner scan
+// gives them; OwnerLookup's table must then find what the binary search finds.
+//
 // Checked: the rows fit the room the caller makes (kRowMax beyond the label: the buffer is exactly
 // that big, so ASan sees a byte more); one line per row kept, as inetRowShown keeps them; each line
 // starts with the label and is no longer than the room of a row. The label, the cells and the names
 // carry no '\n' here (so lines can be counted); any other byte goes through as it is.
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -72,6 +76,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     r.bytes(&pids[i], 4);
     if (i % 2 == 1) inodes[i] = inodes[i - 1];  // an inode several processes hold
   }
+  if (mode & 64) {
+    // As the owner scan hands them over: sorted integers, so that OwnerLookup builds its table.
+    for (double& v : inodes) {
+      uint64_t bits;
+      std::memcpy(&bits, &v, 8);
+      v = static_cast<double>(bits >> ((mode & 128) ? 40 : 11));
+    }
+    std::sort(inodes.begin(), inodes.end());
+  }
   std::vector<int32_t> proc_pids(processes);
   std::vector<uint32_t> name_start(processes), name_len(processes);
   std::vector<uint8_t> strings(r.byte());
@@ -119,6 +132,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int k = 0; k < 16; k++) zero = zero && remote[16 * i + k] == 0;
     const bool server = f.proto == RowProto::kTcp ? rport[i] == 0 : zero;
     if (f.show == RowShow::kAll || server == (f.show == RowShow::kServers)) kept++;
+  }
+  // The table's lookups are the binary search's, for every row's inode and every entry's neighbours.
+  {
+    const OwnerLookup searched(inodes.data(), entries, false), indexed(inodes.data(), entries, true);
+    CHECK(!searched.indexed());
+    for (size_t i = 0; i < n; i++) CHECK(indexed.find(inode[i]) == searched.find(inode[i]));
+    for (size_t i = 0; i < entries; i++) {
+      for (const double v : {inodes[i] - 1, inodes[i], inodes[i] + 0.5, inodes[i] + 1}) CHECK(indexed.find(v) == searched.find(v));
+    }
   }
   InetColumns c;
   c.count = n;

@@ -38,6 +38,12 @@ export class ByteWriter {
 
   bytes(src: Uint8Array, start = 0, end = src.length): void {
     const n = end - start;
+    if (n >= this.buf.length) {
+      // A run as big as the buffer (the addon's formatted rows) goes to the sink as it is: no copy.
+      this.flush();
+      this.sink(src.subarray(start, end));
+      return;
+    }
     this.reserve(n);
     const b = this.buf;
     let p = this.pos;

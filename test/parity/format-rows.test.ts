@@ -2,7 +2,8 @@
 // uses for -tan, -tuna, -tanp and the like) are byte for byte what writeInetRow writes: on generated
 // tables of every kind (IPv4, IPv6 with each shape of zero run, IPv4-mapped and -compatible, ports 0,
 // any state byte, the largest queues, owners with names of any bytes, cut and uncut), for -a, -l and
-// neither, with and without -W and -p, across the formatter's chunks; and on every fixture tree's
+// neither, with and without -W and -p, across the formatter's chunks, with owner indexes big enough
+// for its lookup table and calls big enough to be cut among workers; and on every fixture tree's
 // tables. Bad columns, or too small an output buffer, are a TypeError, never a read or write past them.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -17,6 +18,9 @@ import { Gen, rng } from '../helpers/generate';
 
 const loaded = loadNative();
 const format = loaded.ok ? loaded.backend.formatInetRows : undefined;
+// setThreads, the addon's test hook (not part of Backend): the workers formatInetRows cuts its rows among.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const addon = (loaded.ok ? require(loaded.path) : { setThreads: () => undefined }) as { setThreads(n: number): void };
 
 function emptyTable(proto: InetProto, file: string, n: number): InetTable {
   const raw = { buffer: new ArrayBuffer(inetLayout(n).byteLength), capacity: n, count: n, problems: new Uint32Array(0) };
@@ -138,6 +142,56 @@ describe.runIf(format !== undefined)('the addon\'s numeric netstat rows (native)
     const [js, fast] = both(t, null, 'all', listing({ all: true, programs: true }));
     expect(fast.length).toBeGreaterThan(40_000 * 80);
     expect(fast).toBe(js);
+  });
+
+  it('gives the same bytes with a hundred thousand owners, whatever the workers: the lookup table and the parts', () => {
+    // The shape of a busy server's listing: as many owner entries as rows, inodes from one counter with
+    // gaps, some rows with no owner, some inodes held twice, and a few inodes far outside the rest
+    // (so that the table's ranges are uneven). The call is cut into parts, one per worker, above
+    // 8,192 rows each.
+    const { t } = generated(7, 'tcp', 100_000);
+    const g = new Gen(rng(77));
+    let next = 5_000_000;
+    const entries: Array<[number, number]> = [];
+    for (let i = 0; i < t.count; i++) {
+      next += 1 + (g.next() < 0.05 ? g.int(5000) : 0);
+      t.inode[i] = g.next() < 0.002 ? 2 ** 40 + g.int(1000) : g.next() < 0.001 ? 1 + g.int(1000) : next;
+      if (g.next() < 0.1) continue; // a socket no process holds (or none readable)
+      entries.push([t.inode[i]!, 100 + g.int(3000)]);
+      if (g.next() < 0.02) entries.push([t.inode[i]!, 100 + g.int(3000)]); // held by two processes
+    }
+    entries.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    const procPids = Int32Array.from([...new Set(entries.map((e) => e[1]))].sort((a, b) => a - b));
+    const strings = new Uint8Array(Buffer.from('nginx'));
+    const raw: RawOwners = {
+      inodes: Float64Array.from(entries.map((e) => e[0])), pids: Int32Array.from(entries.map((e) => e[1])), fds: new Int32Array(entries.length),
+      procPids, procUids: new Uint32Array(procPids.length), nameStart: new Uint32Array(procPids.length), nameLen: new Uint32Array(procPids.length).fill(5),
+      commStart: new Uint32Array(procPids.length), commLen: new Uint32Array(procPids.length).fill(5), strings,
+      pidsScanned: procPids.length, pidsVanished: 0, pidsDenied: 0, socketFds: entries.length,
+    };
+    const owners = new OwnerIndex(raw);
+    const o = listing({ all: true, programs: true });
+    const [js, serial] = ((): [string, string] => {
+      addon.setThreads(1);
+      try {
+        return both(t, owners, 'all', o);
+      } finally {
+        addon.setThreads(0);
+      }
+    })();
+    expect(serial).toBe(js);
+    expect(js.split('\n').length - 1).toBe(100_000);
+    expect(js).toContain('/nginx');
+    expect(js.match(/ - {19}\n/g)?.length).toBeGreaterThan(5_000);
+    for (const threads of [2, 3, 4, 0]) {
+      addon.setThreads(threads);
+      try {
+        expect(both(t, owners, 'all', o)[1], `setThreads(${threads})`).toBe(js);
+        expect(both(t, owners, 'others', listing({ programs: true }))[1]).toBe(both(t, owners, 'others', listing({ programs: true }))[0]);
+      } finally {
+        addon.setThreads(0);
+      }
+    }
   });
 
   it('are writeInetRow\'s bytes on every fixture tree\'s tables', () => {

@@ -5,6 +5,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -447,16 +448,18 @@ describe('only the tcp_info fields asked (infoFields), and tcp with tcp6 in one 
     }
   });
 
-  it('oneTcpDump, or fewer than 4,096 TCP sockets (sockstat), sends one request of the older kind (TCPDIAG_GETSOCK) for both; else one per file', () => {
+  it('oneTcpDump, fewer than 4,096 TCP sockets (sockstat), or too few workers for two dumps and the owners, sends one request of the older kind (TCPDIAG_GETSOCK) for both; else one per file', () => {
     const missing = ensureDebianPackage('/usr/bin/strace', 'strace');
     if (missing) throw new Error(missing);
     // In a network namespace of its own (unshare -n): the script first opens `listeners` listening
     // sockets there (on 0.0.0.0: its loopback is down), which sockstat counts, then samples.
-    const types = (files: string[], oneTcpDump?: boolean, listeners = 0) => {
-      const asked = request(files, { extensions: 1, ...(oneTcpDump === undefined ? {} : { oneTcpDump }) });
+    // `threads`: the addon's setThreads() in that process (0: its CPUs).
+    const types = (files: string[], oneTcpDump?: boolean, listeners = 0, extra: Partial<SampleRequest> = {}, threads = 0) => {
+      const asked = request(files, { extensions: 1, ...(oneTcpDump === undefined ? {} : { oneTcpDump }), ...extra });
       const script = `const net = require('node:net');
         let up = 0;
-        const go = () => { require(${JSON.stringify(loaded.ok ? loaded.path : '')}).sample(${JSON.stringify(asked)}); process.exit(0); };
+        const addon = require(${JSON.stringify(loaded.ok ? loaded.path : '')});
+        const go = () => { addon.setThreads(${threads}); addon.sample(${JSON.stringify(asked)}); process.exit(0); };
         if (${listeners} === 0) go();
         for (let i = 0; i < ${listeners}; i++) net.createServer().listen({ port: 0, host: '0.0.0.0' }, () => { if (++up === ${listeners}) go(); }).on('error', (e) => { console.error(e.message); process.exit(3); });`;
       const out = path.join(fs.mkdtempSync('/tmp/netsnap-strace-'), 'trace');
@@ -469,7 +472,15 @@ describe('only the tcp_info fields asked (infoFields), and tcp with tcp6 in one 
     expect(types(['tcp', 'tcp6', 'udp'], true)).toEqual(['nlmsg_type=0x12', 'nlmsg_type=0x14']);
     expect(types(['tcp', 'tcp6', 'udp'])).toEqual(['nlmsg_type=0x12', 'nlmsg_type=0x14']);
     expect(types(['tcp', 'tcp6', 'udp'], false, 4095)).toEqual(['nlmsg_type=0x12', 'nlmsg_type=0x14']);
-    expect(types(['tcp', 'tcp6', 'udp'], false, 4096)).toEqual(['nlmsg_type=0x14', 'nlmsg_type=0x14', 'nlmsg_type=0x14']);
+    const one = ['nlmsg_type=0x12', 'nlmsg_type=0x14'];
+    const three = ['nlmsg_type=0x14', 'nlmsg_type=0x14', 'nlmsg_type=0x14'];
+    // A table of 4,096: two dumps when two workers can run them side by side (one CPU: one dump).
+    expect(types(['tcp', 'tcp6', 'udp'], false, 4096)).toEqual(os.availableParallelism() >= 2 ? three : one);
+    expect(types(['tcp', 'tcp6', 'udp'], false, 4096, {}, 2)).toEqual(three);
+    expect(types(['tcp', 'tcp6', 'udp'], false, 4096, {}, 1)).toEqual(one);
+    // With the owners: two dumps only when the scan has a third worker.
+    expect(types(['tcp', 'tcp6', 'udp'], false, 4096, { owners: true }, 2)).toEqual(one);
+    expect(types(['tcp', 'tcp6', 'udp'], false, 4096, { owners: true }, 3)).toEqual(three);
     expect(types(['tcp', 'udp'], true)).toEqual(['nlmsg_type=0x14', 'nlmsg_type=0x14']);
     expect(() => addon.sample(request(['tcp'], { oneTcpDump: 1 as unknown as boolean }))).toThrow(/oneTcpDump must be a boolean/);
   });

@@ -2,7 +2,7 @@
 // on loopback. Native backend only (the TypeScript backend has no netlink source). Both sources are
 // sampled back to back and only the test's own sockets are compared: other processes on the machine
 // open and close sockets all the time.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -398,5 +398,56 @@ describe('netlink source (native) against /proc', () => {
     const find = (d: { sockets: Array<{ inode: number; backlog?: number }> }) => d.sockets.find((s) => s.inode === v4.listenerInode);
     expect(find(doc('netlink'))!.backlog).toBe(Math.min(BACKLOG, somaxconn));
     expect(find(doc('proc'))).not.toHaveProperty('backlog');
+  });
+});
+
+describe('netlink tables sized from sockstat (native)', () => {
+  const canUnshare = process.geteuid?.() === 0 && spawnSync('unshare', ['-n', 'true'], { timeout: 10_000 }).status === 0;
+
+  // Its own network namespace (unshare -n), so that sockstat counts only what the script opens: a
+  // listener and `pairs` connections to it, on 127.0.0.1 and on ::1. Then one-shot samples of tcp and
+  // tcp6 (two dumps, then one), and the sockstat lines; printed as JSON.
+  const inNamespace = (pairs: number) => {
+    const script = `const net = require('node:net');
+      const fs = require('node:fs');
+      const addon = require(${JSON.stringify(loaded.ok ? loaded.path : '')});
+      const held = [];
+      const open = (host) => new Promise((done) => {
+        const srv = net.createServer((s) => held.push(s)).listen({ port: 0, host }, () => {
+          let n = 0;
+          for (let i = 0; i < ${pairs}; i++) held.push(net.connect({ port: srv.address().port, host }, () => { if (++n === ${pairs}) setTimeout(done, 100); }));
+        });
+      });
+      const req = (extra) => ({ netDir: '/proc/net', procRoot: '/proc', owners: false, littleEndian: true, files: ['tcp', 'tcp6'], source: 'netlink', ...extra });
+      const sizes = (s) => s.files.map((f) => ({ name: f.name, source: f.source, count: f.table.count, capacity: f.table.capacity }));
+      Promise.all([open('127.0.0.1'), open('::1')]).then(() => {
+        addon.setThreads(2);
+        const out = {
+          two: sizes(addon.sample(req({}))), one: sizes(addon.sample(req({ oneTcpDump: true }))),
+          listening: sizes(addon.sample(req({ tcpStates: 1 << 10 }))),
+          sockstat: fs.readFileSync('/proc/net/sockstat', 'utf8') + fs.readFileSync('/proc/net/sockstat6', 'utf8'),
+        };
+        console.log(JSON.stringify(out));
+        process.exit(0);
+      });`;
+    const r = spawnSync('unshare', ['-n', 'sh', '-c', 'ip link set lo up && exec "$0" -e "$1"', process.execPath, script], { encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as Record<'two' | 'one' | 'listening', Array<{ name: string; source: string; count: number; capacity: number }>> & { sockstat: string };
+  };
+
+  it.runIf(canUnshare)('makes room for the rows sockstat counts at once, and grows from a small table otherwise', () => {
+    const pairs = 700;
+    const r = inNamespace(pairs);
+    const inuse4 = Number(/TCP: inuse (\d+)/.exec(r.sockstat)![1]);
+    const inuse6 = Number(/TCP6: inuse (\d+)/.exec(r.sockstat)![1]);
+    expect(inuse4).toBe(2 * pairs + 1);
+    expect(inuse6).toBe(2 * pairs + 1);
+    for (const asked of [r.two, r.one]) {
+      expect(asked.map((f) => [f.name, f.source, f.count])).toEqual([['tcp', 'netlink', 2 * pairs + 1], ['tcp6', 'netlink', 2 * pairs + 1]]);
+      // The count, not a doubling of the first 256 rows (2,048).
+      expect(asked.map((f) => f.capacity)).toEqual([inuse4, inuse6]);
+    }
+    // LISTEN only: the table grows from its first 256 rows, as it would past a count that fell short.
+    expect(r.listening.map((f) => [f.count, f.capacity])).toEqual([[1, 256], [1, 256]]);
   });
 });
