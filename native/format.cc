@@ -10,6 +10,11 @@ namespace netsnap {
 
 namespace {
 
+// The row writers below are inlined into format_inet_rows(), so that its Out stays a local whose
+// address never leaves it: then the compiler keeps Out::p in a register, where a call taking &out
+// would have it reload p after every byte stored (a char may alias anything, Out::p included).
+#define ROW_WRITER inline __attribute__((always_inline))
+
 // Where a row goes: the caller made room for kRowMax bytes beyond the label (format.h).
 struct Out {
   char* base;
@@ -33,7 +38,7 @@ constexpr size_t kStateCell = 11;  // raw's numeric state, left-aligned in 11
 constexpr size_t kStateSlot = 16;  // a State cell: its length (at most 15), then its bytes
 
 // decimalLength / writeDecimal: n's digits.
-size_t decimal_length(uint64_t n) {
+ROW_WRITER size_t decimal_length(uint64_t n) {
   size_t len = 1;
   while (n >= 10) {
     n /= 10;
@@ -42,41 +47,71 @@ size_t decimal_length(uint64_t n) {
   return len;
 }
 
-void put_decimal(Out* out, uint64_t n) {
+// "00".."99": two digits per division, the usual way to print decimals.
+constexpr char kPairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+ROW_WRITER void put_decimal(Out* out, uint64_t n) {
   char digits[20];
-  size_t len = 0;
-  do {
-    digits[len++] = static_cast<char>('0' + n % 10);
-    n /= 10;
-  } while (n > 0);
-  while (len > 0) out->push_back(digits[--len]);
+  size_t at = sizeof digits;
+  while (n >= 100) {
+    const size_t two = static_cast<size_t>(n % 100) * 2;
+    n /= 100;
+    digits[--at] = kPairs[two + 1];
+    digits[--at] = kPairs[two];
+  }
+  if (n >= 10) {
+    digits[--at] = kPairs[n * 2 + 1];
+    digits[--at] = kPairs[n * 2];
+  } else {
+    digits[--at] = static_cast<char>('0' + n);
+  }
+  out->append(digits + at, sizeof digits - at);
 }
 
-void put_spaces(Out* out, long n) {
+ROW_WRITER void put_spaces(Out* out, long n) {
   if (n > 0) out->append(static_cast<size_t>(n), ' ');
 }
 
 // putDecimalRight: n right-aligned in `width`.
-void put_decimal_right(Out* out, uint64_t n, long width) {
+ROW_WRITER void put_decimal_right(Out* out, uint64_t n, long width) {
   put_spaces(out, width - static_cast<long>(decimal_length(n)));
   put_decimal(out, n);
 }
 
-// ipv4Bytes: dotted quad of a[0..4).
-void put_ipv4(Out* out, const uint8_t* a) {
-  for (int k = 0; k < 4; k++) {
-    if (k) out->push_back('.');
-    put_decimal(out, a[k]);
+// An octet's digits without a division: 1 to 3 of them.
+ROW_WRITER void put_octet(Out* out, unsigned v) {
+  if (v >= 100) {
+    const unsigned two = (v % 100) * 2;
+    out->push_back(static_cast<char>('0' + v / 100));
+    out->push_back(kPairs[two]);
+    out->push_back(kPairs[two + 1]);
+  } else if (v >= 10) {
+    out->push_back(kPairs[v * 2]);
+    out->push_back(kPairs[v * 2 + 1]);
+  } else {
+    out->push_back(static_cast<char>('0' + v));
   }
 }
 
-bool is_v4_mapped(const uint8_t* a) {
+// ipv4Bytes: dotted quad of a[0..4).
+ROW_WRITER void put_ipv4(Out* out, const uint8_t* a) {
+  put_octet(out, a[0]);
+  for (int k = 1; k < 4; k++) {
+    out->push_back('.');
+    put_octet(out, a[k]);
+  }
+}
+
+ROW_WRITER bool is_v4_mapped(const uint8_t* a) {
   for (int i = 0; i < 10; i++)
     if (a[i] != 0) return false;
   return a[10] == 0xff && a[11] == 0xff;
 }
 
-bool is_unspecified(const uint8_t* a) {
+ROW_WRITER bool is_unspecified(const uint8_t* a) {
   for (int i = 0; i < 16; i++)
     if (a[i] != 0) return false;
   return true;
@@ -84,7 +119,7 @@ bool is_unspecified(const uint8_t* a) {
 
 // ipv6Bytes: glibc's inet_ntop(AF_INET6): the longest run (>= 2) of zero words becomes "::", the
 // first run wins a tie; ::a.b.c.d and ::ffff:a.b.c.d end in a dotted quad.
-void put_ipv6(Out* out, const uint8_t* a) {
+ROW_WRITER void put_ipv6(Out* out, const uint8_t* a) {
   int best_base = -1, best_len = 0, cur_base = -1, cur_len = 0;
   for (int i = 0; i < 8; i++) {
     if (a[2 * i] == 0 && a[2 * i + 1] == 0) {
@@ -124,7 +159,7 @@ void put_ipv6(Out* out, const uint8_t* a) {
   if (best_base != -1 && best_base + best_len == 8) out->push_back(':');
 }
 
-void put_port(Out* out, uint16_t port) {
+ROW_WRITER void put_port(Out* out, uint16_t port) {
   if (port == 0)
     out->push_back('*');
   else
@@ -132,7 +167,7 @@ void put_port(Out* out, uint16_t port) {
 }
 
 // putEndpoint4: "host:port", never cut, padded to 23.
-void put_endpoint4(Out* out, const uint8_t* a, uint16_t port) {
+ROW_WRITER void put_endpoint4(Out* out, const uint8_t* a, uint16_t port) {
   const size_t start = out->size();
   put_ipv4(out, a);
   out->push_back(':');
@@ -142,7 +177,7 @@ void put_endpoint4(Out* out, const uint8_t* a, uint16_t port) {
 
 // putEndpoint6: the host (an IPv4-mapped one as its dotted quad) cut as netstat's addr_do_one cuts
 // it unless -W (the port is never cut), then ":port", padded to 23.
-void put_endpoint6(Out* out, const uint8_t* a, uint16_t port, bool wide) {
+ROW_WRITER void put_endpoint6(Out* out, const uint8_t* a, uint16_t port, bool wide) {
   const size_t start = out->size();
   if (is_v4_mapped(a))
     put_ipv4(out, a + 12);
@@ -171,7 +206,7 @@ long first_index(const T* a, size_t lo, size_t hi, T v) {
 }
 
 // writeProgram: "PID/Program name" (19 bytes at most), padded to 20; '-' without an owner.
-void put_program(Out* out, const OwnerColumns& o, const OwnerLookup& lookup, double inode) {
+ROW_WRITER void put_program(Out* out, const OwnerColumns& o, const OwnerLookup& lookup, double inode) {
   const long k = inode == 0 ? -1 : lookup.find(inode);
   if (k < 0) {
     out->push_back('-');
@@ -224,12 +259,14 @@ OwnerLookup::OwnerLookup(const double* inodes, size_t entries, bool indexed) : i
     while (k <= r) start_[k++] = static_cast<uint32_t>(i);
   }
   while (k <= ranges) start_[k++] = static_cast<uint32_t>(entries);
+  lo_d_ = first;
+  hi_d_ = last;
 }
 
 long OwnerLookup::find(double inode) const {
   if (start_.empty()) return first_index(inodes_, 0, entries_, inode);
-  if (!(inode >= static_cast<double>(lo_) && inode <= static_cast<double>(hi_))) return -1;
-  const size_t r = static_cast<size_t>((static_cast<uint64_t>(inode) - lo_) >> shift_);
+  if (!(inode >= lo_d_ && inode <= hi_d_)) return -1;
+  const size_t r = range(inode);
   return first_index(inodes_, start_[r], start_[r + 1], inode);
 }
 
@@ -254,6 +291,12 @@ size_t format_inet_rows(const InetColumns& c, const RowFormat& f, char* buffer, 
       // inetRowShown: TCP servers are told by the remote port, UDP/RAW servers by an all-zero remote address.
       const bool server = f.proto == RowProto::kTcp ? c.remote_port[i] == 0 : is_unspecified(c.remote_addr + 16 * i);
       if (server != (f.show == RowShow::kServers)) continue;
+    }
+    if (lookup.indexed()) {
+      // The owner lookups' cache misses, started rows ahead (the rows' inodes are in no order).
+      constexpr size_t kAhead = 8;
+      if (i + 2 * kAhead < c.count) lookup.prefetch_range(c.inode[i + 2 * kAhead]);
+      if (i + kAhead < c.count) lookup.prefetch_entry(c.inode[i + kAhead], f.owners->pids);
     }
     out->append(reinterpret_cast<const char*>(f.label), f.label_len);
     put_decimal_right(out, c.rx_queue[i], 6);

@@ -85,13 +85,30 @@ class OwnerLookup {
   OwnerLookup(const double* inodes, size_t entries, bool indexed);
   long find(double inode) const;
   bool indexed() const { return !start_.empty(); }
+  // For a lookup some rows ahead (with the table): the range's start into the cache, then, rows later,
+  // the entry it points at and that entry's element of `also` (the pids).
+  void prefetch_range(double inode) const {
+    if (inode >= lo_d_ && inode <= hi_d_) __builtin_prefetch(&start_[range(inode)]);
+  }
+  void prefetch_entry(double inode, const int32_t* also) const {
+    if (!(inode >= lo_d_ && inode <= hi_d_)) return;
+    const uint32_t e = start_[range(inode)];
+    if (e < entries_) {
+      __builtin_prefetch(&inodes_[e]);
+      __builtin_prefetch(&also[e]);
+    }
+  }
 
  private:
   const double* inodes_;
   size_t entries_;
   uint64_t lo_ = 0, hi_ = 0;
   unsigned shift_ = 0;
+  double lo_d_ = 1, hi_d_ = 0;  // lo_ and hi_ as doubles (an empty range without the table)
   std::vector<uint32_t> start_;  // start_[k]: the first entry whose (inode - lo_) >> shift_ is k or more
+
+  // The range of an inode in [lo_d_, hi_d_].
+  size_t range(double inode) const { return static_cast<size_t>((static_cast<uint64_t>(inode) - lo_) >> shift_); }
 };
 
 }  // namespace netsnap
