@@ -69,8 +69,9 @@ class OwnerLookup;
 // inodes (null: one is made for this call).
 size_t format_inet_rows(const InetColumns& cols, const RowFormat& f, char* buffer, const OwnerLookup* lookup = nullptr);
 
-// Whether an OwnerLookup over `entries` inodes should build its table for `lookups` rows.
-inline bool owner_lookup_pays(size_t entries, size_t lookups) { return entries >= 256 && lookups >= entries / 8; }
+// Whether an OwnerLookup over `entries` inodes should build its table for `lookups` rows: a pass over
+// the inodes costs about what a thirtieth of them in binary searches do.
+inline bool owner_lookup_pays(size_t entries, size_t lookups) { return entries >= 256 && lookups >= entries / 32; }
 
 // Whether every process's name lies inside `strings` (checked once before formatting).
 bool owner_names_fit(const OwnerColumns& owners);
