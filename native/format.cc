@@ -229,45 +229,78 @@ ROW_WRITER void put_program(Out* out, const OwnerColumns& o, const OwnerLookup& 
 
 }  // namespace
 
-OwnerLookup::OwnerLookup(const double* inodes, size_t entries, bool indexed) : inodes_(inodes), entries_(entries) {
-  // 2^53: every integer up to it is a double; entries beyond 2^32 do not fit start_'s type.
-  constexpr double kExact = 9007199254740992.0;
-  if (!indexed || entries == 0 || entries > UINT32_MAX) return;
-  const double first = inodes[0], last = inodes[entries - 1];
-  if (!(first >= 0 && last < kExact && first <= last)) return;
+namespace {
+// 2^53: every integer up to it is a double.
+constexpr double kExact = 9007199254740992.0;
+}  // namespace
+
+bool OwnerLookup::bounds() {
+  if (entries_ == 0 || entries_ > UINT32_MAX) return false;  // starts are 32-bit
+  const double first = inodes_[0], last = inodes_[entries_ - 1];
+  if (!(first >= 0 && last < kExact && first <= last)) return false;
+  if (first != static_cast<double>(static_cast<uint64_t>(first)) || last != static_cast<double>(static_cast<uint64_t>(last))) {
+    return false;
+  }
   lo_ = static_cast<uint64_t>(first);
   hi_ = static_cast<uint64_t>(last);
+  return true;
+}
+
+OwnerLookup::OwnerLookup(const double* inodes, size_t entries, bool indexed) : inodes_(inodes), entries_(entries) {
+  if (indexed && bounds()) build();
+}
+
+OwnerLookup::OwnerLookup(const double* inodes, size_t entries, const uint32_t* starts, size_t n_starts, uint64_t lo,
+                         unsigned shift)
+    : inodes_(inodes), entries_(entries) {
+  if (!bounds()) return;
+  if (starts != nullptr && lo == lo_ && shift < 64 && n_starts == static_cast<size_t>((hi_ - lo_) >> shift) + 2) {
+    shift_ = shift;
+    starts_ = starts;
+    n_starts_ = n_starts;
+    lo_d_ = static_cast<double>(lo_);
+    hi_d_ = static_cast<double>(hi_);
+    return;
+  }
+  build();
+}
+
+void OwnerLookup::build() {
   // About two entries per range: 2^b ranges at most, 2^(b+1) >= entries.
   unsigned b = 0;
-  while ((size_t{2} << b) < entries) b++;
+  while ((size_t{2} << b) < entries_) b++;
+  shift_ = 0;
   while (((hi_ - lo_) >> shift_) >= (uint64_t{1} << b)) shift_++;
   const size_t ranges = static_cast<size_t>((hi_ - lo_) >> shift_) + 1;
-  start_.resize(ranges + 1);
+  own_.resize(ranges + 1);
   // One pass: each range's first entry, while checking that the inodes are sorted integers (not,
   // and the table is dropped: find() then searches them as they are).
   size_t k = 0;
   uint64_t prev = lo_;
-  for (size_t i = 0; i < entries; i++) {
-    const double v = inodes[i];
+  for (size_t i = 0; i < entries_; i++) {
+    const double v = inodes_[i];
     const uint64_t u = v >= 0 && v < kExact ? static_cast<uint64_t>(v) : 0;
     if (static_cast<double>(u) != v || u < prev || u > hi_) {
-      start_.clear();
+      std::vector<uint32_t>().swap(own_);
       return;
     }
     prev = u;
     const size_t r = static_cast<size_t>((u - lo_) >> shift_);
-    while (k <= r) start_[k++] = static_cast<uint32_t>(i);
+    while (k <= r) own_[k++] = static_cast<uint32_t>(i);
   }
-  while (k <= ranges) start_[k++] = static_cast<uint32_t>(entries);
-  lo_d_ = first;
-  hi_d_ = last;
+  while (k <= ranges) own_[k++] = static_cast<uint32_t>(entries_);
+  starts_ = own_.data();
+  n_starts_ = own_.size();
+  lo_d_ = static_cast<double>(lo_);
+  hi_d_ = static_cast<double>(hi_);
 }
 
 long OwnerLookup::find(double inode) const {
-  if (start_.empty()) return first_index(inodes_, 0, entries_, inode);
+  if (starts_ == nullptr) return first_index(inodes_, 0, entries_, inode);
   if (!(inode >= lo_d_ && inode <= hi_d_)) return -1;
-  const size_t r = range(inode);
-  return first_index(inodes_, start_[r], start_[r + 1], inode);
+  const size_t r = range(inode);  // < n_starts_ - 1: inode <= hi_
+  const size_t from = std::min<size_t>(starts_[r], entries_), to = std::min<size_t>(starts_[r + 1], entries_);
+  return first_index(inodes_, from, to < from ? from : to, inode);
 }
 
 bool owner_names_fit(const OwnerColumns& o) {

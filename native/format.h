@@ -84,16 +84,26 @@ bool owner_names_fit(const OwnerColumns& owners);
 class OwnerLookup {
  public:
   OwnerLookup(const double* inodes, size_t entries, bool indexed);
+  // A table made earlier over these inodes (table(), lo(), shift(); ownerLookup() keeps it beside
+  // the owner index between calls), taken as it is when its bounds fit the inodes' first and last
+  // and its length fits that span; else one is built as above. Its starts are not trusted: each
+  // range is cut to the entries, so a table of other inodes gives wrong answers, never a read
+  // outside them.
+  OwnerLookup(const double* inodes, size_t entries, const uint32_t* starts, size_t n_starts, uint64_t lo, unsigned shift);
   long find(double inode) const;
-  bool indexed() const { return !start_.empty(); }
+  bool indexed() const { return starts_ != nullptr; }
+  const uint32_t* table() const { return starts_; }
+  size_t table_size() const { return n_starts_; }
+  uint64_t lo() const { return lo_; }
+  unsigned shift() const { return shift_; }
   // For a lookup some rows ahead (with the table): the range's start into the cache, then, rows later,
   // the entry it points at and that entry's element of `also` (the pids).
   void prefetch_range(double inode) const {
-    if (inode >= lo_d_ && inode <= hi_d_) __builtin_prefetch(&start_[range(inode)]);
+    if (inode >= lo_d_ && inode <= hi_d_) __builtin_prefetch(&starts_[range(inode)]);
   }
   void prefetch_entry(double inode, const int32_t* also) const {
     if (!(inode >= lo_d_ && inode <= hi_d_)) return;
-    const uint32_t e = start_[range(inode)];
+    const uint32_t e = starts_[range(inode)];
     if (e < entries_) {
       __builtin_prefetch(&inodes_[e]);
       __builtin_prefetch(&also[e]);
@@ -106,10 +116,16 @@ class OwnerLookup {
   uint64_t lo_ = 0, hi_ = 0;
   unsigned shift_ = 0;
   double lo_d_ = 1, hi_d_ = 0;  // lo_ and hi_ as doubles (an empty range without the table)
-  std::vector<uint32_t> start_;  // start_[k]: the first entry whose (inode - lo_) >> shift_ is k or more
+  std::vector<uint32_t> own_;  // the table when built here
+  // starts_[k]: the first entry whose (inode - lo_) >> shift_ is k or more; n_starts_ = ranges + 1.
+  const uint32_t* starts_ = nullptr;
+  size_t n_starts_ = 0;
 
+  void build();
   // The range of an inode in [lo_d_, hi_d_].
   size_t range(double inode) const { return static_cast<size_t>((static_cast<uint64_t>(inode) - lo_) >> shift_); }
+  // Whether the inodes' first and last are integers in [0, 2^53) in order; sets lo_, hi_.
+  bool bounds();
 };
 
 }  // namespace netsnap

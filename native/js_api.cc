@@ -582,23 +582,28 @@ const void* view_of(Napi::Env env, Napi::Value v, const char* what, napi_typedar
 
 }  // namespace
 
-// formatInetRows(columns, count, format, owners | null, out) -> bytes written into out: format.h's
-// rows; out (a Uint8Array) holds count * (label length + kRowMax) bytes at least. columns holds the
-// InetTable's family, state, localAddr, remoteAddr, localPort, remotePort, txQueue, rxQueue and
-// inode; format is { label: Uint8Array, stateCells: Uint8Array (256 x 16 bytes: length, then the
-// cell; unused for raw), proto: 'tcp' | 'udp' | 'raw', show: 'all' | 'servers' | 'others', wide:
-// boolean }; owners is a RawOwners (the "PID/Program name" column) or null.
 // format_inet_rows() over parts of the rows at once, one worker each (the calling thread is one):
 // part k writes where its first row may start (room is kRowMax beyond the label per row), then the
 // parts are moved together in order. The owner lookup is made once for all of them. Small calls,
 // one CPU or setThreads(1): the calling thread alone.
-size_t format_rows_parallel(const InetColumns& c, const RowFormat& f, char* out) {
+// A table kept from ownerLookup(): its starts, lo and shift (starts null: none given).
+struct KeptTable {
+  const uint32_t* starts = nullptr;
+  size_t n_starts = 0;
+  uint64_t lo = 0;
+  unsigned shift = 0;
+};
+
+size_t format_rows_parallel(const InetColumns& c, const RowFormat& f, char* out, const KeptTable& kept) {
   constexpr size_t kRowsPerPart = 8192;
   unsigned parts = thread_override() != 0 ? thread_override() : hardware_threads();
   if (parts > 4) parts = 4;  // the rows are a few milliseconds' work
   if (c.count / kRowsPerPart < parts) parts = static_cast<unsigned>(c.count / kRowsPerPart);
-  const OwnerLookup lookup = f.owners == nullptr ? OwnerLookup(nullptr, 0, false)
-                                                 : OwnerLookup(f.owners->inodes, f.owners->entries, owner_lookup_pays(f.owners->entries, c.count));
+  const OwnerLookup lookup =
+      f.owners == nullptr ? OwnerLookup(nullptr, 0, false)
+      : kept.starts != nullptr
+          ? OwnerLookup(f.owners->inodes, f.owners->entries, kept.starts, kept.n_starts, kept.lo, kept.shift)
+          : OwnerLookup(f.owners->inodes, f.owners->entries, owner_lookup_pays(f.owners->entries, c.count));
   if (parts <= 1) return format_inet_rows(c, f, out, &lookup);
   const size_t room = f.label_len + kRowMax;
   std::vector<size_t> first(parts + 1), used(parts, 0);
@@ -630,6 +635,37 @@ size_t format_rows_parallel(const InetColumns& c, const RowFormat& f, char* out)
   return at;
 }
 
+// ownerLookup(inodes: Float64Array) -> { starts: Uint32Array, lo, shift } | null: format.h's
+// OwnerLookup table over a RawOwners' inodes (null when they are not sorted whole numbers), which the
+// caller keeps beside them and hands to formatInetRows with each chunk of rows, so that a listing
+// builds it once.
+Napi::Value OwnerLookupTable(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    throw_type_error(env, "ownerLookup(inodes) needs a Float64Array");
+    return Napi::Value();
+  }
+  size_t entries = 0;
+  const double* inodes = static_cast<const double*>(view_of(env, info[0], "inodes", napi_float64_array, 0, &entries));
+  if (inodes == nullptr) return Napi::Value();
+  const OwnerLookup lookup(inodes, entries, true);
+  if (!lookup.indexed()) return env.Null();
+  Napi::Uint32Array starts = Napi::Uint32Array::New(env, lookup.table_size());
+  std::memcpy(starts.Data(), lookup.table(), lookup.table_size() * sizeof(uint32_t));
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("starts", starts);
+  out.Set("lo", Napi::Number::New(env, static_cast<double>(lookup.lo())));
+  out.Set("shift", Napi::Number::New(env, lookup.shift()));
+  return out;
+}
+
+// formatInetRows(columns, count, format, owners | null, out, lookup?) -> bytes written into out:
+// format.h's rows; out (a Uint8Array) holds count * (label length + kRowMax) bytes at least. columns
+// holds the InetTable's family, state, localAddr, remoteAddr, localPort, remotePort, txQueue,
+// rxQueue and inode; format is { label: Uint8Array, stateCells: Uint8Array (256 x 16 bytes: length,
+// then the cell; unused for raw), proto: 'tcp' | 'udp' | 'raw', show: 'all' | 'servers' | 'others',
+// wide: boolean }; owners is a RawOwners (the "PID/Program name" column) or null; lookup, what
+// ownerLookup(owners.inodes) gave (taken when it fits them, see OwnerLookup).
 Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 5 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsObject()) {
@@ -659,6 +695,14 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
   for (size_t k = 0; k < 9; k++) col[k] = c.Get(kColumns[k]);
   if (with_owners)
     for (size_t k = 0; k < 6; k++) own[k] = info[3].As<Napi::Object>().Get(kOwners[k]);
+  Napi::Value kept_starts, kept_lo, kept_shift;
+  const bool with_lookup = with_owners && info.Length() > 5 && info[5].IsObject();
+  if (with_lookup) {
+    Napi::Object lk = info[5].As<Napi::Object>();
+    kept_starts = lk.Get("starts");
+    kept_lo = lk.Get("lo");
+    kept_shift = lk.Get("shift");
+  }
   const Napi::Value label = fo.Get("label");
   const Napi::Value cells = fo.Get("stateCells");
   const std::string proto = fo.Get("proto").ToString().Utf8Value();
@@ -719,14 +763,25 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
   }
 
   // The rows go straight into `out`, which must have room for the longest rows (format.h): the
-  // caller keeps one such buffer and hands it over chunk after chunk (netstat.ts FAST_CHUNK: 65,536 rows).
+  // caller keeps one such buffer and hands it over chunk after chunk (netstat.ts FAST_CHUNK: 16,384 rows).
   if (f.label_len > 64 || n > SIZE_MAX / (f.label_len + kRowMax)) {
     throw_type_error(env, "formatInetRows: too many rows or too long a label");
     return Napi::Value();
   }
   char* out = static_cast<char*>(const_cast<void*>(view_of(env, info[4], "out", napi_uint8_array, n * (f.label_len + kRowMax))));
   if (out == nullptr) return Napi::Value();
-  return Napi::Number::New(env, static_cast<double>(format_rows_parallel(cols, f, out)));
+  KeptTable kept;
+  if (with_lookup && kept_lo.IsNumber() && kept_shift.IsNumber()) {
+    const double lo = kept_lo.As<Napi::Number>().DoubleValue(), shift = kept_shift.As<Napi::Number>().DoubleValue();
+    size_t n_starts = 0;
+    const uint32_t* starts =
+        kept_starts.IsTypedArray() ? static_cast<const uint32_t*>(view_of(env, kept_starts, "lookup.starts", napi_uint32_array, 0, &n_starts)) : nullptr;
+    if (env.IsExceptionPending()) return Napi::Value();
+    if (starts != nullptr && lo >= 0 && lo < 9007199254740992.0 && shift >= 0 && shift < 64 && shift == static_cast<double>(static_cast<unsigned>(shift))) {
+      kept = KeptTable{starts, n_starts, static_cast<uint64_t>(lo), static_cast<unsigned>(shift)};
+    }
+  }
+  return Napi::Number::New(env, static_cast<double>(format_rows_parallel(cols, f, out, kept)));
 }
 
 }  // namespace js

@@ -55,6 +55,7 @@ Napi::Value TcpInfoFields(const Napi::CallbackInfo& info);
 // RawDestroyBatch (src/model/contract.ts). Its finalizer closes the subscription (joins its thread).
 Napi::Value OpenDestroyEvents(const Napi::CallbackInfo& info);
 Napi::Value FormatInetRows(const Napi::CallbackInfo& info);
+Napi::Value OwnerLookupTable(const Napi::CallbackInfo& info);
 
 }  // namespace js
 }  // namespace netsnap

@@ -19,6 +19,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("openDestroyEvents", Napi::Function::New(env, js::OpenDestroyEvents, "openDestroyEvents"));
   // Not part of Backend: numeric netstat rows for the command line (format.h).
   exports.Set("formatInetRows", Napi::Function::New(env, js::FormatInetRows, "formatInetRows"));
+  exports.Set("ownerLookup", Napi::Function::New(env, js::OwnerLookupTable, "ownerLookup"));
   // Native-only test and benchmark hooks (not part of Backend).
   exports.Set("scanOwnersThreads", Napi::Function::New(env, js::ScanOwnersThreads, "scanOwnersThreads"));
   exports.Set("setThreads", Napi::Function::New(env, js::SetThreads, "setThreads"));

@@ -137,11 +137,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {
     const OwnerLookup searched(inodes.data(), entries, false), indexed(inodes.data(), entries, true);
     CHECK(!searched.indexed());
+    // The table kept and handed back (ownerLookup, then formatInetRows): taken, the same answers.
+    const OwnerLookup adopted(inodes.data(), entries, indexed.table(), indexed.table_size(), indexed.lo(), indexed.shift());
+    CHECK(adopted.indexed() == indexed.indexed());
+    // A table of any starts (one a caller tampered with): any answer, but no read outside the arrays.
+    std::vector<uint32_t> wild(indexed.table_size());
+    for (size_t i = 0; i < wild.size(); i++) wild[i] = static_cast<uint32_t>(r.left() ? r.byte() * 0x01010101u : i * 7u);
+    const OwnerLookup tampered(inodes.data(), entries, wild.data(), wild.size(), indexed.lo(), indexed.shift());
     // The prefetches read the table as find() does: ASan sees any read outside it.
     auto same = [&](double v) {
       indexed.prefetch_range(v);
       indexed.prefetch_entry(v, pids.data());
       CHECK(indexed.find(v) == searched.find(v));
+      CHECK(adopted.find(v) == searched.find(v));
+      tampered.prefetch_range(v);
+      tampered.prefetch_entry(v, pids.data());
+      const long k = tampered.find(v);
+      CHECK(k < 0 || (static_cast<size_t>(k) < entries && inodes[static_cast<size_t>(k)] == v));
     };
     for (size_t i = 0; i < n; i++) same(inode[i]);
     for (size_t i = 0; i < entries; i++) {

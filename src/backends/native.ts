@@ -95,11 +95,42 @@ interface Addon {
   sample(request: SampleRequest): RawSample;
   sampleAsync(request: SampleRequest): Promise<RawSample>;
   openDestroyEvents(options?: DestroyEventsOptions): DestroySubscription;
-  formatInetRows(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null, out: Uint8Array): number;
+  formatInetRows(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null, out: Uint8Array, lookup?: OwnerLookupTable | null): number;
+  /** The owner lookup table over a RawOwners' inodes that formatInetRows takes (null: not sorted whole numbers); absent in earlier builds. */
+  ownerLookup?(inodes: Float64Array): OwnerLookupTable | null;
   /** Native only, for tests: the decoder's struct tcp_info table, [offset, size] per field in TCP_INFO_FIELDS order. */
   tcpInfoFields(): Array<[number, number]>;
   /** Native only: whether owner scans of the live /proc may read the kernel's BPF task_file iterator (absent in earlier builds). */
   setOwnerSource?(source: 'auto' | 'bpf' | 'proc'): void;
+}
+
+/** What ownerLookup() gives: native/format.h's OwnerLookup table (where each range of inode numbers starts). */
+export interface OwnerLookupTable {
+  starts: Uint32Array;
+  lo: number;
+  shift: number;
+}
+
+/**
+ * formatInetRows with the owner lookup table built once per owner index (kept beside its inodes, an
+ * array nothing writes to after the sample) instead of once per call: a listing formats a table in
+ * chunks of rows, each of which would otherwise make it again. Only for calls with rows enough to pay
+ * for it (native/format.h's owner_lookup_pays).
+ */
+function rowFormatter(addon: Addon): NonNullable<Backend['formatInetRows']> {
+  const tables = new WeakMap<Float64Array, OwnerLookupTable | null>();
+  const lookupFor = (o: RawOwners | null, n: number): OwnerLookupTable | null => {
+    // Anything but a RawOwners' Float64Array is the addon's to refuse, with its own message.
+    const inodes: unknown = typeof o === 'object' && o !== null ? o.inodes : undefined;
+    if (!(inodes instanceof Float64Array) || typeof addon.ownerLookup !== 'function' || inodes.length < 256 || n * 32 < inodes.length) return null;
+    let t = tables.get(inodes);
+    if (t === undefined) {
+      t = addon.ownerLookup(inodes);
+      tables.set(inodes, t);
+    }
+    return t;
+  };
+  return (c, n, f, o, out) => addon.formatInetRows(c, n, f, o, out, lookupFor(o, n));
 }
 
 export type NativeLoad =
@@ -162,9 +193,7 @@ export function loadNativeFrom(options: LoaderOptions = {}): NativeLoad {
       sampleAsync: (request) => addon.sampleAsync(request),
       openDestroyEvents: (o) => addon.openDestroyEvents(o),
       // An addon of an earlier build (NETSNAP_ADDON) may lack it: then the rows are formatted in TypeScript.
-      ...(typeof addon.formatInetRows === 'function'
-        ? { formatInetRows: (c: InetRowColumns, n: number, f: InetRowFormat, o: RawOwners | null, out: Uint8Array) => addon.formatInetRows(c, n, f, o, out) }
-        : {}),
+      ...(typeof addon.formatInetRows === 'function' ? { formatInetRows: rowFormatter(addon) } : {}),
     };
     const what = candidate.kind === 'build' ? `built from source: ${shown(candidate.path, root)}` : name;
     const before = [...failed, ...(candidate.kind === 'build' ? missing.filter((m) => m !== 'not built') : [])];

@@ -194,6 +194,53 @@ describe.runIf(format !== undefined)('the addon\'s numeric netstat rows (native)
     }
   });
 
+  it('takes the owner lookup table made once (ownerLookup) when it fits the inodes, and makes its own when not', () => {
+    const { t, owners } = generated(11, 'tcp', 3000);
+    const raw = owners.raw;
+    expect(raw.inodes.length).toBeGreaterThan(1000);
+    const hooks = addon as unknown as { ownerLookup(inodes: Float64Array): { starts: Uint32Array; lo: number; shift: number } | null; formatInetRows: (...a: unknown[]) => number };
+    const table = hooks.ownerLookup(raw.inodes)!;
+    expect(table.lo).toBe(raw.inodes[0]);
+    expect(table.starts[0]).toBe(0);
+    expect(table.starts[table.starts.length - 1]).toBe(raw.inodes.length);
+    // Not sorted whole numbers: no table.
+    expect(hooks.ownerLookup(Float64Array.from([3, 2, 1]))).toBeNull();
+    expect(hooks.ownerLookup(Float64Array.from([1.5, 2]))).toBeNull();
+    expect(hooks.ownerLookup(new Float64Array(0))).toBeNull();
+    expect(() => hooks.ownerLookup(new Float32Array(4) as never)).toThrow(/Float64Array/);
+    const cols = {
+      family: t.family, state: t.state, localAddr: t.localAddr, remoteAddr: t.remoteAddr, localPort: t.localPort,
+      remotePort: t.remotePort, txQueue: t.txQueue, rxQueue: t.rxQueue, inode: t.inode,
+    };
+    const f: InetRowFormat = { label: Buffer.from('tcp   '), stateCells: new Uint8Array(256 * 16).fill(11), proto: 'tcp', show: 'all', wide: false };
+    const out = new Uint8Array(t.count * (6 + FORMAT_ROW_MAX));
+    const text = (lookup?: unknown) => Buffer.from(out.subarray(0, hooks.formatInetRows(cols, t.count, f, raw, out, lookup))).toString('latin1');
+    const plain = text();
+    // (Names here hold any bytes, newlines too: lengths, not lines.)
+    expect(plain.length).toBeGreaterThan(t.count * 80);
+    // The same bytes as the rows formatted one call per row (each a binary search: too few rows for a table).
+    const rowByRow: string[] = [];
+    for (let i = 0; i < t.count; i++) {
+      const one = { ...cols };
+      for (const k of Object.keys(one) as Array<keyof typeof one>) one[k] = (cols[k].subarray((k === 'localAddr' || k === 'remoteAddr' ? 16 : 1) * i) as never);
+      rowByRow.push(Buffer.from(out.subarray(0, hooks.formatInetRows(one, 1, f, raw, out))).toString('latin1'));
+    }
+    expect(plain).toBe(rowByRow.join(''));
+    expect(text(table)).toBe(plain);
+    // A table of other inodes (another bound, another length) is not taken; junk in its place neither.
+    const other = hooks.ownerLookup(Float64Array.from(raw.inodes, (x) => x + 7))!;
+    expect(text(other)).toBe(plain);
+    expect(text({ starts: table.starts.subarray(1), lo: table.lo, shift: table.shift })).toBe(plain);
+    expect(text({ starts: table.starts, lo: table.lo, shift: 99 })).toBe(plain);
+    expect(text({ starts: [1, 2], lo: table.lo, shift: table.shift })).toBe(plain);
+    expect(text({ lo: -1 })).toBe(plain);
+    expect(text(7)).toBe(plain);
+    // Starts that point past the entries (a table tampered with) are cut to them: wrong owners at
+    // worst, never a read outside the arrays (the sanitized suite runs this too).
+    const wild = { starts: table.starts.map(() => 0xffffffff), lo: table.lo, shift: table.shift };
+    expect(text(wild).length).toBeGreaterThan(t.count * 80);
+  });
+
   it('are writeInetRow\'s bytes on every fixture tree\'s tables', () => {
     const root = path.resolve(__dirname, '../../fixtures');
     let tables = 0;
