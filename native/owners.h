@@ -50,9 +50,10 @@ constexpr uint64_t kPartFds = 2048;
 constexpr uint64_t kMaxParts = 64;
 // Fewest fds (stat(PID/fd).st_size summed) for which a scan loads the BPF iterator when this
 // process has not loaded it yet: the first scan (reading the kernel's BTF, the verifier, the link)
-// saves as much as it costs from 12,000 to 56,000 fds (bench/RESULTS.md, round eleven: the
-// break-even grows with the load, as the /proc scan spreads over threads). Once it is loaded, every
-// scan of the live /proc uses it.
+// saves as much as it costs from 12,000 to 56,000 fds with the BTF read (bench/RESULTS.md, round
+// eleven: the break-even grows with the load, as the /proc scan spreads over threads), from 7,000 to
+// 16,000 with it mapped (round twelve, Linux 6.16+); kept at the first range's middle for the older
+// kernels, which read it. Once it is loaded, every scan of the live /proc uses it.
 constexpr uint64_t kBpfMinFds = 32768;
 
 // The owner scan in steps, so that a sample can run it on the same workers as its file reads:
