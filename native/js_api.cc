@@ -582,10 +582,6 @@ const void* view_of(Napi::Env env, Napi::Value v, const char* what, napi_typedar
 
 }  // namespace
 
-// format_inet_rows() over parts of the rows at once, one worker each (the calling thread is one):
-// part k writes where its first row may start (room is kRowMax beyond the label per row), then the
-// parts are moved together in order. The owner lookup is made once for all of them. Small calls,
-// one CPU or setThreads(1): the calling thread alone.
 // A table kept from ownerLookup(): its starts, lo and shift (starts null: none given).
 struct KeptTable {
   const uint32_t* starts = nullptr;
@@ -594,6 +590,10 @@ struct KeptTable {
   unsigned shift = 0;
 };
 
+// format_inet_rows() over parts of the rows at once, one worker each (the calling thread is one):
+// part k writes where its first row may start (room is kRowMax beyond the label per row), then the
+// parts are moved together in order. The owner lookup (the kept table, or one made here) is shared
+// by all of them. Small calls, one CPU or setThreads(1): the calling thread alone.
 size_t format_rows_parallel(const InetColumns& c, const RowFormat& f, char* out, const KeptTable& kept) {
   constexpr size_t kRowsPerPart = 8192;
   unsigned parts = thread_override() != 0 ? thread_override() : hardware_threads();
