@@ -65,11 +65,4 @@ bool tcp_sockstat(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, Tc
   return true;
 }
 
-bool tcp_sockstat_count(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, uint64_t* count) {
-  TcpSockstat c;
-  if (!tcp_sockstat(v4, n4, v6, n6, &c)) return false;
-  *count = c.inuse4 + c.tw + c.inuse6;
-  return true;
-}
-
 }  // namespace netsnap

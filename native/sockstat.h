@@ -1,6 +1,7 @@
 // /proc/net/sockstat and sockstat6: the kernel's own count of a network namespace's sockets, which
-// a one-shot sample reads to choose how to dump a small TCP table (sample.cc). A parser only: it
-// takes bytes and touches no file, so the link fuzz harness runs it on its own. Pure C++.
+// a one-shot sample reads to choose how to dump a small TCP table and how big to make its tables
+// (sample.cc). A parser only: it takes bytes and touches no file, so the link fuzz harness runs it on
+// its own. Pure C++.
 #ifndef NETSNAP_SOCKSTAT_H_
 #define NETSNAP_SOCKSTAT_H_
 
@@ -9,15 +10,11 @@
 
 namespace netsnap {
 
-// The TCP sockets sockstat (v4) and sockstat6 (v6) count: "inuse" plus "tw" of the first line that
-// starts with "TCP: ", plus "inuse" of the first line that starts with "TCP6: " (0 when v6 is
-// empty: a kernel without IPv6 has no sockstat6). In such a line the fields are separated by runs
-// of spaces and tabs; a key's value is the field after the first field equal to it, 1 to 18
-// decimal digits. False when a line, key or value is missing.
-bool tcp_sockstat_count(const uint8_t* v4, size_t n4, const uint8_t* v6, size_t n6, uint64_t* count);
-
-// The same three values apart (tcp_sockstat_count is their sum): IPv4's inuse, tw (the TIME_WAIT
-// sockets of both families) and IPv6's inuse.
+// The TCP sockets sockstat (v4) and sockstat6 (v6) count: "inuse" and "tw" (the TIME_WAIT sockets
+// of both families) of the first line that starts with "TCP: ", and "inuse" of the first line that
+// starts with "TCP6: " (0 when v6 is empty: a kernel without IPv6 has no sockstat6). In such a line
+// the fields are separated by runs of spaces and tabs; a key's value is the field after the first
+// field equal to it, 1 to 18 decimal digits. False when a line, key or value is missing.
 struct TcpSockstat {
   uint64_t inuse4 = 0, tw = 0, inuse6 = 0;
 };

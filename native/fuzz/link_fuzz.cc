@@ -13,11 +13,11 @@
 //   "Uid:" split on blanks; the first two must be 1..10 decimal digits <= 2^32 - 1 (a field ends at
 //   a blank or the end of the line); the second is the answer; otherwise (or with no such line)
 //   0xffffffff.
-// - tcp_sockstat_count (native/sockstat.h): the input cut at its first NUL into sockstat and
+// - tcp_sockstat (native/sockstat.h): the input cut at its first NUL into sockstat and
 //   sockstat6 (no NUL: all of it is sockstat, and sockstat6 is empty), and also the whole input as
 //   both. The first line starting with "TCP: " (and, with a sockstat6, "TCP6: "); after that prefix
 //   its fields split on runs of spaces and tabs; "inuse" and "tw" (sockstat6: "inuse") each the
-//   field after the first field equal to the key, 1..18 decimal digits; the count their sum.
+//   field after the first field equal to the key, 1..18 decimal digits; the three values.
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -74,7 +74,7 @@ bool reference_value(const std::vector<Token>& f, const char* key, uint64_t* v) 
   return false;
 }
 
-bool reference_sockstat(const std::string& v4, const std::string& v6, uint64_t* count) {
+bool reference_sockstat(const std::string& v4, const std::string& v6, netsnap::TcpSockstat* out) {
   auto line_of = [](const std::string& text, const std::string& prefix, std::string* rest) {
     for (const std::string& line : split_lines(reinterpret_cast<const uint8_t*>(text.data()), text.size())) {
       if (line.compare(0, prefix.size(), prefix) == 0 && line.size() >= prefix.size()) {
@@ -93,19 +93,24 @@ bool reference_sockstat(const std::string& v4, const std::string& v6, uint64_t* 
     if (!line_of(v6, "TCP6: ", &rest)) return false;
     if (!reference_value(split_fields(rest), "inuse", &inuse6)) return false;
   }
-  *count = inuse4 + tw + inuse6;
+  out->inuse4 = inuse4;
+  out->tw = tw;
+  out->inuse6 = inuse6;
   return true;
 }
 
 void check_sockstat(const std::string& v4, const std::string& v6) {
-  uint64_t got = 0, want = 0;
+  netsnap::TcpSockstat got, want;
   // Each part in an allocation of exactly its size, so that a read past it is caught.
   std::vector<uint8_t> a(v4.begin(), v4.end()), b(v6.begin(), v6.end());
-  const bool ok = netsnap::tcp_sockstat_count(a.data(), a.size(), b.data(), b.size(), &got);
+  const bool ok = netsnap::tcp_sockstat(a.data(), a.size(), b.data(), b.size(), &got);
   const bool want_ok = reference_sockstat(v4, v6, &want);
-  REF_CHECK(ok == want_ok, "tcp_sockstat_count %d, reference %d", ok, want_ok);
-  REF_CHECK(!ok || got == want, "tcp_sockstat_count %llu, reference %llu", static_cast<unsigned long long>(got),
-            static_cast<unsigned long long>(want));
+  REF_CHECK(ok == want_ok, "tcp_sockstat %d, reference %d", ok, want_ok);
+  REF_CHECK(!ok || (got.inuse4 == want.inuse4 && got.tw == want.tw && got.inuse6 == want.inuse6),
+            "tcp_sockstat %llu %llu %llu, reference %llu %llu %llu", static_cast<unsigned long long>(got.inuse4),
+            static_cast<unsigned long long>(got.tw), static_cast<unsigned long long>(got.inuse6),
+            static_cast<unsigned long long>(want.inuse4), static_cast<unsigned long long>(want.tw),
+            static_cast<unsigned long long>(want.inuse6));
 }
 
 }  // namespace
