@@ -164,7 +164,8 @@ struct DumpRequest {
   bool bytecode_required = false;
   // Rows to make room for at once (IPv4's, IPv6's; of a sockstat count), in a table that is not a
   // reused one: a table of 100,000 rows grown by doubling from a few hundred would copy itself nine
-  // times. A count too small only means growing from there; too big, pages never touched.
+  // times. A count too small only means growing from there; too big, pages never touched (but a
+  // sample that is not trimmed hands V8 the whole buffer to count).
   size_t expect4 = 0, expect6 = 0;
 };
 

@@ -405,22 +405,31 @@ describe('netlink tables sized from sockstat (native)', () => {
   const canUnshare = process.geteuid?.() === 0 && spawnSync('unshare', ['-n', 'true'], { timeout: 10_000 }).status === 0;
 
   // Its own network namespace (unshare -n), so that sockstat counts only what the script opens: a
-  // listener and `pairs` connections to it, on 127.0.0.1 and on ::1. Then one-shot samples of tcp and
-  // tcp6 (two dumps, then one), and the sockstat lines; printed as JSON.
-  const inNamespace = (pairs: number) => {
+  // listener and `pairs` connections to it, on 127.0.0.1 and on ::1, of which `closed` IPv4 ones are
+  // closed by their client (TIME_WAIT). Then one-shot samples of tcp and tcp6 (two dumps, then one),
+  // and the sockstat lines; printed as JSON.
+  const inNamespace = (pairs: number, closed: number) => {
     const script = `const net = require('node:net');
       const fs = require('node:fs');
       const addon = require(${JSON.stringify(loaded.ok ? loaded.path : '')});
       const held = [];
+      const clients4 = [];
       const open = (host) => new Promise((done) => {
         const srv = net.createServer((s) => held.push(s)).listen({ port: 0, host }, () => {
           let n = 0;
-          for (let i = 0; i < ${pairs}; i++) held.push(net.connect({ port: srv.address().port, host }, () => { if (++n === ${pairs}) setTimeout(done, 100); }));
+          for (let i = 0; i < ${pairs}; i++) {
+            const c = net.connect({ port: srv.address().port, host }, () => { if (++n === ${pairs}) setTimeout(done, 100); });
+            held.push(c);
+            if (host === '127.0.0.1') clients4.push(c);
+          }
         });
       });
+      // The first ${closed} IPv4 clients close first: each leaves a TIME_WAIT socket, which sockstat counts as tw.
+      const closeSome = () => Promise.all(clients4.slice(0, ${closed}).map((c) => new Promise((done) => { c.on('close', done); c.end(); })))
+        .then(() => new Promise((done) => setTimeout(done, 100)));
       const req = (extra) => ({ netDir: '/proc/net', procRoot: '/proc', owners: false, littleEndian: true, files: ['tcp', 'tcp6'], source: 'netlink', ...extra });
       const sizes = (s) => s.files.map((f) => ({ name: f.name, source: f.source, count: f.table.count, capacity: f.table.capacity }));
-      Promise.all([open('127.0.0.1'), open('::1')]).then(() => {
+      Promise.all([open('127.0.0.1'), open('::1')]).then(closeSome).then(() => {
         addon.setThreads(2);
         const out = {
           two: sizes(addon.sample(req({}))), one: sizes(addon.sample(req({ oneTcpDump: true }))),
@@ -435,17 +444,21 @@ describe('netlink tables sized from sockstat (native)', () => {
     return JSON.parse(r.stdout) as Record<'two' | 'one' | 'listening', Array<{ name: string; source: string; count: number; capacity: number }>> & { sockstat: string };
   };
 
-  it.runIf(canUnshare)('makes room for the rows sockstat counts at once, and grows from a small table otherwise', () => {
+  it.runIf(canUnshare)('makes room for the rows sockstat counts at once (TIME_WAIT in tcp\'s table), and grows from a small table otherwise', () => {
     const pairs = 700;
-    const r = inNamespace(pairs);
+    const closed = 50;
+    const r = inNamespace(pairs, closed);
     const inuse4 = Number(/TCP: inuse (\d+)/.exec(r.sockstat)![1]);
+    const tw = Number(/TCP: .* tw (\d+)/.exec(r.sockstat)![1]);
     const inuse6 = Number(/TCP6: inuse (\d+)/.exec(r.sockstat)![1]);
-    expect(inuse4).toBe(2 * pairs + 1);
+    // Each closed pair: its client in TIME_WAIT (tw), its server end gone.
+    expect(tw).toBe(closed);
+    expect(inuse4).toBe(2 * (pairs - closed) + 1);
     expect(inuse6).toBe(2 * pairs + 1);
     for (const asked of [r.two, r.one]) {
-      expect(asked.map((f) => [f.name, f.source, f.count])).toEqual([['tcp', 'netlink', 2 * pairs + 1], ['tcp6', 'netlink', 2 * pairs + 1]]);
-      // The count, not a doubling of the first 256 rows (2,048).
-      expect(asked.map((f) => f.capacity)).toEqual([inuse4, inuse6]);
+      expect(asked.map((f) => [f.name, f.source, f.count])).toEqual([['tcp', 'netlink', inuse4 + tw], ['tcp6', 'netlink', inuse6]]);
+      // The count, not a doubling of the first 256 rows (2,048); TIME_WAIT's count in tcp's table alone.
+      expect(asked.map((f) => f.capacity)).toEqual([inuse4 + tw, inuse6]);
     }
     // LISTEN only: the table grows from its first 256 rows, as it would past a count that fell short.
     expect(r.listening.map((f) => [f.count, f.capacity])).toEqual([[1, 256], [1, 256]]);
