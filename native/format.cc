@@ -227,11 +227,9 @@ ROW_WRITER void put_program(Out* out, const OwnerColumns& o, const OwnerLookup& 
   put_spaces(out, 20 - static_cast<long>(out->size() - start));
 }
 
-}  // namespace
-
-namespace {
 // 2^53: every integer up to it is a double.
 constexpr double kExact = 9007199254740992.0;
+
 }  // namespace
 
 bool OwnerLookup::bounds() {
@@ -258,8 +256,6 @@ OwnerLookup::OwnerLookup(const double* inodes, size_t entries, const uint32_t* s
     shift_ = shift;
     starts_ = starts;
     n_starts_ = n_starts;
-    lo_d_ = static_cast<double>(lo_);
-    hi_d_ = static_cast<double>(hi_);
     return;
   }
   build();
@@ -291,14 +287,12 @@ void OwnerLookup::build() {
   while (k <= ranges) own_[k++] = static_cast<uint32_t>(entries_);
   starts_ = own_.data();
   n_starts_ = own_.size();
-  lo_d_ = static_cast<double>(lo_);
-  hi_d_ = static_cast<double>(hi_);
 }
 
 long OwnerLookup::find(double inode) const {
   if (starts_ == nullptr) return first_index(inodes_, 0, entries_, inode);
-  if (!(inode >= lo_d_ && inode <= hi_d_)) return -1;
-  const size_t r = range(inode);  // < n_starts_ - 1: inode <= hi_
+  if (!in_table(inode)) return -1;
+  const size_t r = range(inode);
   const size_t from = std::min<size_t>(starts_[r], entries_), to = std::min<size_t>(starts_[r + 1], entries_);
   return first_index(inodes_, from, to < from ? from : to, inode);
 }

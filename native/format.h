@@ -69,17 +69,23 @@ class OwnerLookup;
 // inodes (null: one is made for this call).
 size_t format_inet_rows(const InetColumns& cols, const RowFormat& f, char* buffer, const OwnerLookup* lookup = nullptr);
 
-// Whether an OwnerLookup over `entries` inodes should build its table for `lookups` rows: a pass over
-// the inodes costs about what a thirtieth of them in binary searches do.
-inline bool owner_lookup_pays(size_t entries, size_t lookups) { return entries >= 256 && lookups >= entries / 32; }
+// Fewest owner entries for an OwnerLookup table (ownerLookup() makes none for fewer).
+constexpr size_t kOwnerLookupMinEntries = 256;
+
+// Whether a call of `lookups` rows builds an OwnerLookup table over `entries` inodes for itself (one
+// pass over all of them) rather than searching them once per row: from a thirtieth of them.
+inline bool owner_lookup_pays(size_t entries, size_t lookups) {
+  return entries >= kOwnerLookupMinEntries && lookups >= entries / 32;
+}
 
 // Whether every process's name lies inside `strings` (checked once before formatting).
 bool owner_names_fit(const OwnerColumns& owners);
 
 // The first index of an inode in owners.inodes, as a binary search over them finds it, or -1. With
 // `indexed`, a table of where each range of inode numbers starts in the sorted inodes is built first
-// (one pass; worth it for many lookups: the binary search over a hundred thousand inodes costs more
-// than the rest of the row): socket inodes come from one counter, so a range holds one or two.
+// (one pass; worth it for many lookups: a binary search over a hundred thousand inodes misses the
+// cache at most of its seventeen steps): socket inodes come from one counter, so a range holds one or
+// two.
 // Inodes that are not sorted integers (only a caller's bad arrays) are searched as they are.
 class OwnerLookup {
  public:
@@ -99,10 +105,10 @@ class OwnerLookup {
   // For a lookup some rows ahead (with the table): the range's start into the cache, then, rows later,
   // the entry it points at and that entry's element of `also` (the pids).
   void prefetch_range(double inode) const {
-    if (inode >= lo_d_ && inode <= hi_d_) __builtin_prefetch(&starts_[range(inode)]);
+    if (in_table(inode)) __builtin_prefetch(&starts_[range(inode)]);
   }
   void prefetch_entry(double inode, const int32_t* also) const {
-    if (!(inode >= lo_d_ && inode <= hi_d_)) return;
+    if (!in_table(inode)) return;
     const uint32_t e = starts_[range(inode)];
     if (e < entries_) {
       __builtin_prefetch(&inodes_[e]);
@@ -115,14 +121,17 @@ class OwnerLookup {
   size_t entries_;
   uint64_t lo_ = 0, hi_ = 0;
   unsigned shift_ = 0;
-  double lo_d_ = 1, hi_d_ = 0;  // lo_ and hi_ as doubles (an empty range without the table)
   std::vector<uint32_t> own_;  // the table when built here
   // starts_[k]: the first entry whose (inode - lo_) >> shift_ is k or more; n_starts_ = ranges + 1.
   const uint32_t* starts_ = nullptr;
   size_t n_starts_ = 0;
 
   void build();
-  // The range of an inode in [lo_d_, hi_d_].
+  // Whether there is a table and the inode lies in [lo_, hi_], its span (then range() < n_starts_ - 1).
+  bool in_table(double inode) const {
+    return starts_ != nullptr && inode >= static_cast<double>(lo_) && inode <= static_cast<double>(hi_);
+  }
+  // The range of an inode that in_table().
   size_t range(double inode) const { return static_cast<size_t>((static_cast<uint64_t>(inode) - lo_) >> shift_); }
   // Whether the inodes' first and last are integers in [0, 2^53) in order; sets lo_, hi_.
   bool bounds();

@@ -636,7 +636,8 @@ size_t format_rows_parallel(const InetColumns& c, const RowFormat& f, char* out,
 }
 
 // ownerLookup(inodes: Float64Array) -> { starts: Uint32Array, lo, shift } | null: format.h's
-// OwnerLookup table over a RawOwners' inodes (null when they are not sorted whole numbers), which the
+// OwnerLookup table over a RawOwners' inodes (null for fewer than kOwnerLookupMinEntries of them, or
+// when they are not sorted whole numbers), which the
 // caller keeps beside them and hands to formatInetRows with each chunk of rows, so that a listing
 // builds it once.
 Napi::Value OwnerLookupTable(const Napi::CallbackInfo& info) {
@@ -648,7 +649,7 @@ Napi::Value OwnerLookupTable(const Napi::CallbackInfo& info) {
   size_t entries = 0;
   const double* inodes = static_cast<const double*>(view_of(env, info[0], "inodes", napi_float64_array, 0, &entries));
   if (inodes == nullptr) return Napi::Value();
-  const OwnerLookup lookup(inodes, entries, true);
+  const OwnerLookup lookup(inodes, entries, entries >= kOwnerLookupMinEntries);
   if (!lookup.indexed()) return env.Null();
   Napi::Uint32Array starts = Napi::Uint32Array::New(env, lookup.table_size());
   std::memcpy(starts.Data(), lookup.table(), lookup.table_size() * sizeof(uint32_t));

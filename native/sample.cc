@@ -66,19 +66,15 @@ uint32_t kernel_states(const SampleRequest& req) {
   return m & kProcTcpStates;
 }
 
-// The dump request for inet file i (its filter, bytecode and extensions).
-DumpRequest dump_request(const SampleRequest& req, size_t i, const DiagSocket& diag);
+// The dump request for inet file i (its filter, bytecode, extensions and, for TCP, the rows expected).
+DumpRequest dump_request(const SampleRequest& req, size_t i, const DiagSocket& diag, const RowsExpected& expect);
 
 // Netlink dump of an inet file into *outcome. Returns 0, or the errno of the failed dump.
 int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, FileOutcome* outcome,
                    const RowsExpected& expect) {
   if (diag.error != 0) return diag.error;
   if (req.kinds[i] == NetFile::kUnix) return EINVAL;  // the caller never asks
-  DumpRequest d = dump_request(req, i, diag);
-  if (req.kinds[i] == NetFile::kTcp) {
-    d.expect4 = expect.tcp4;
-    d.expect6 = expect.tcp6;
-  }
+  const DumpRequest d = dump_request(req, i, diag, expect);
   const Reuse* reuse = i < req.reuse.size() ? &req.reuse[i] : nullptr;
   Table t;
   DumpFilterOutcome filter;
@@ -99,9 +95,7 @@ int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, F
 int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSocket& diag, FileOutcome* out4,
                     FileOutcome* out6, const RowsExpected& expect) {
   if (diag.error != 0) return diag.error;
-  DumpRequest d = dump_request(req, i4, diag);
-  d.expect4 = expect.tcp4;
-  d.expect6 = expect.tcp6;
+  const DumpRequest d = dump_request(req, i4, diag, expect);
   const Reuse* reuse4 = i4 < req.reuse.size() ? &req.reuse[i4] : nullptr;
   const Reuse* reuse6 = i6 < req.reuse.size() ? &req.reuse[i6] : nullptr;
   Table t4;
@@ -121,11 +115,15 @@ int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSo
   return 0;
 }
 
-DumpRequest dump_request(const SampleRequest& req, size_t i, const DiagSocket& diag) {
+DumpRequest dump_request(const SampleRequest& req, size_t i, const DiagSocket& diag, const RowsExpected& expect) {
   DumpRequest d;
   d.family = req.files[i].back() == '6' ? AF_INET6 : AF_INET;
   switch (req.kinds[i]) {
-    case NetFile::kTcp: d.protocol = IPPROTO_TCP; break;
+    case NetFile::kTcp:
+      d.protocol = IPPROTO_TCP;
+      d.expect4 = expect.tcp4;
+      d.expect6 = expect.tcp6;
+      break;
     case NetFile::kUdp: d.protocol = IPPROTO_UDP; break;
     case NetFile::kUdplite: d.protocol = IPPROTO_UDPLITE; break;
     case NetFile::kRaw: d.protocol = IPPROTO_RAW; break;

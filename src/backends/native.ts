@@ -114,15 +114,15 @@ export interface OwnerLookupTable {
 /**
  * formatInetRows with the owner lookup table built once per owner index (kept beside its inodes, an
  * array nothing writes to after the sample) instead of once per call: a listing formats a table in
- * chunks of rows, each of which would otherwise make it again. Only for calls with rows enough to pay
- * for it (native/format.h's owner_lookup_pays).
+ * chunks of rows, each of which would otherwise make it again. The addon says when an index is too
+ * small for one (null, kept too).
  */
 function rowFormatter(addon: Addon): NonNullable<Backend['formatInetRows']> {
   const tables = new WeakMap<Float64Array, OwnerLookupTable | null>();
-  const lookupFor = (o: RawOwners | null, n: number): OwnerLookupTable | null => {
+  const lookupFor = (o: RawOwners | null): OwnerLookupTable | null => {
     // Anything but a RawOwners' Float64Array is the addon's to refuse, with its own message.
     const inodes: unknown = typeof o === 'object' && o !== null ? o.inodes : undefined;
-    if (!(inodes instanceof Float64Array) || typeof addon.ownerLookup !== 'function' || inodes.length < 256 || n * 32 < inodes.length) return null;
+    if (!(inodes instanceof Float64Array) || typeof addon.ownerLookup !== 'function') return null;
     let t = tables.get(inodes);
     if (t === undefined) {
       t = addon.ownerLookup(inodes);
@@ -130,7 +130,7 @@ function rowFormatter(addon: Addon): NonNullable<Backend['formatInetRows']> {
     }
     return t;
   };
-  return (c, n, f, o, out) => addon.formatInetRows(c, n, f, o, out, lookupFor(o, n));
+  return (c, n, f, o, out) => addon.formatInetRows(c, n, f, o, out, lookupFor(o));
 }
 
 export type NativeLoad =
