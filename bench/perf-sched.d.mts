@@ -8,7 +8,7 @@ export interface Frame {
 
 export interface Span {
   cpu: number;
-  /** The running task's tid as text, or UNRECORDED. */
+  /** The running task's tid as text, UNRECORDED, or `unrecorded:TID` (a stretch begun by a switch to TID, a task perf saw no event of). */
   key: string;
   from: number;
   to: number;
@@ -18,8 +18,11 @@ export interface Schedule {
   spans: Span[];
   waits: Array<{ from: number; to: number }>;
   sleeps: Array<{ from: number; to: number; site: string }>;
-  /** pid: the task's process, from an event of its own (undefined when none was read). */
-  tasks: Map<string, { tid: number; comm: string; prio: number; pid: number | undefined }>;
+  /**
+   * pid: the task's process, from an event of its own (undefined when none was read); after: for an
+   * `unrecorded:TID` key, TID (tid is then -1).
+   */
+  tasks: Map<string, { tid: number; comm: string; prio: number; pid: number | undefined; after?: number }>;
   events: number;
 }
 

@@ -22,7 +22,8 @@ export function siteOf(frames) {
 
 /**
  * From the text of `perf script` over the trace: every CPU's spans of running tasks ({ cpu, key,
- * from, to }, key the tid as text, or UNRECORDED for a stretch perf did not see); the main thread's
+ * from, to }, key the tid as text, or UNRECORDED for a stretch perf did not see, `UNRECORDED:TID` for
+ * one that began with a switch to TID, a task perf saw no event of); the main thread's
  * spans runnable but not on a CPU (from its wakeup or its preemption until it is seen running); its
  * sleeps (from a switch-out asleep to its wakeup), each with where it went to sleep (siteOf its call
  * chain); the tasks by key ({ tid, comm, prio, pid }: pid, the process, once an event of the task's
@@ -69,7 +70,7 @@ export function parsePerfSched(text, mainTid) {
     else if (cur0.key !== curTid) {
       const seen = lastSeen.get(cpu) ?? cur0.since;
       spans.push({ cpu, key: cur0.key, from: cur0.since, to: seen });
-      spans.push({ cpu, key: UNRECORDED, from: seen, to: t });
+      spans.push({ cpu, key: UNRECORDED, from: seen, to: t, after: cur0.key });
       running.set(cpu, { key: curTid, since: t });
       if (curTid === String(mainTid)) {
         if (runnableSince !== null) waits.push({ from: runnableSince, to: t });
@@ -107,5 +108,16 @@ export function parsePerfSched(text, mainTid) {
     }
   }
   tasks.set(UNRECORDED, { tid: -1, comm: 'unrecorded', prio: 120, pid: undefined });
+  // An unrecorded stretch that began with a switch to a task perf never saw an event of (not the
+  // idle task) began with that task running: it is named (`unrecorded:TID`, its comm and prio). After
+  // a task perf did see, what ran is not known.
+  for (const sp of spans) {
+    if (sp.key !== UNRECORDED) continue;
+    const first = tasks.get(sp.after);
+    delete sp.after;
+    if (!first || first.tid === 0 || first.pid !== undefined) continue;
+    sp.key = `${UNRECORDED}:${first.tid}`;
+    if (!tasks.has(sp.key)) tasks.set(sp.key, { tid: -1, comm: first.comm, prio: first.prio, pid: undefined, after: first.tid });
+  }
   return { spans, waits, sleeps, tasks, events };
 }

@@ -132,7 +132,10 @@ const CLASS_NAMES = {
 };
 const niceOf = (prio) => prio - 120;
 /** A task as the report names it. */
-const labelOf = (t) => (['idle', 'unrecorded', 'perf'].includes(t.cls) ? CLASS_NAMES[t.cls] : `${t.comm} (${CLASS_NAMES[t.cls]}, nice ${niceOf(t.prio)})`);
+const labelOf = (t) => {
+  if (t.cls === 'unrecorded' && t.after !== undefined) return `unrecorded, after a switch to ${t.comm} (nice ${niceOf(t.prio)}; a task perf cannot see)`;
+  return ['idle', 'unrecorded', 'perf'].includes(t.cls) ? CLASS_NAMES[t.cls] : `${t.comm} (${CLASS_NAMES[t.cls]}, nice ${niceOf(t.prio)})`;
+};
 
 const hr = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC ms, perf's clock with -k mono
 

@@ -22,6 +22,9 @@ describe('a scheduler trace, read for the event loop thread', () => {
     expect(s.tasks.get('79')).toStrictEqual({ tid: 79, comm: 'tokio-rt-worker', prio: 110, pid: undefined });
     expect(s.tasks.get('10079')?.pid).toBe(10076);
     expect(s.tasks.get(UNRECORDED)).toStrictEqual({ tid: -1, comm: 'unrecorded', prio: 120, pid: undefined });
+    // cpu0's stretch began with the switch to 79, never seen itself: it is named by 79. cpu1's began
+    // after the idle task or rcu_preempt (seen), so what ran there is not known.
+    expect(s.tasks.get(`${UNRECORDED}:79`)).toStrictEqual({ tid: -1, comm: 'tokio-rt-worker', prio: 110, pid: undefined, after: 79 });
     // Woken by the idle CPU's timer, on it 21 µs later; asleep in epoll_pwait until woken from cpu1;
     // then runnable until its first event on cpu0 (the switch onto it is one perf did not record);
     // preempted on cpu0 and next seen running on cpu1.
@@ -37,7 +40,7 @@ describe('a scheduler trace, read for the event loop thread', () => {
       '0 0 1437527.732-1437528.656',
       '1 10086 1437528.687-1437528.726',
       '1 unrecorded 1437528.726-1437532.111',
-      '0 unrecorded 1437528.656-1437532.661',
+      '0 unrecorded:79 1437528.656-1437532.661',
       '0 10076 1437532.661-1437532.711',
       '1 unrecorded 1437532.111-1437532.731',
       '1 unrecorded 1437532.731-1437536.116',
