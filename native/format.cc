@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "layout.h"
+
 namespace netsnap {
 
 namespace {
@@ -357,6 +359,68 @@ size_t format_inet_rows(const InetColumns& c, const RowFormat& f, char* buffer, 
     out->push_back('\n');
   }
   return o.size();
+}
+
+InetColumns inet_columns_of(const uint8_t* buffer, size_t capacity, size_t first, size_t count) {
+  const InetLayout l = inet_layout(capacity);
+  InetColumns c;
+  c.count = count;
+  c.family = buffer + l.family + first;
+  c.state = buffer + l.state + first;
+  c.local_addr = buffer + l.local_addr + 16 * first;
+  c.remote_addr = buffer + l.remote_addr + 16 * first;
+  c.local_port = reinterpret_cast<const uint16_t*>(buffer + l.local_port) + first;
+  c.remote_port = reinterpret_cast<const uint16_t*>(buffer + l.remote_port) + first;
+  c.tx_queue = reinterpret_cast<const uint32_t*>(buffer + l.tx_queue) + first;
+  c.rx_queue = reinterpret_cast<const uint32_t*>(buffer + l.rx_queue) + first;
+  c.inode = reinterpret_cast<const double*>(buffer + l.inode) + first;
+  return c;
+}
+
+bool RowText::grow(size_t need) {
+  if (failed_) return false;
+  if (need <= room_) return true;
+  size_t room = room_ < 65536 ? 65536 : room_;
+  while (room < need) {
+    if (room > SIZE_MAX / 2) {
+      failed_ = true;
+      return false;
+    }
+    room *= 2;
+  }
+  char* d = static_cast<char*>(std::realloc(data_, room));
+  if (d == nullptr) {
+    failed_ = true;
+    return false;
+  }
+  data_ = d;
+  room_ = room;
+  return true;
+}
+
+bool RowText::reserve(size_t rows, const RowFormat& f) {
+  const size_t per_row = f.label_len + kRowMax;
+  if (rows > (SIZE_MAX - size_) / per_row) {
+    failed_ = true;
+    return false;
+  }
+  return grow(size_ + rows * per_row);
+}
+
+bool RowText::append(const uint8_t* buffer, size_t capacity, size_t first, size_t count, const RowFormat& f,
+                     const OwnerLookup* lookup) {
+  if (count == 0) return !failed_;
+  if (!reserve(count, f)) return false;
+  size_ += format_inet_rows(inet_columns_of(buffer, capacity, first, count), f, data_ + size_, lookup);
+  rows_ += count;
+  return true;
+}
+
+char* RowText::release() {
+  char* d = data_;
+  data_ = nullptr;
+  size_ = room_ = rows_ = 0;
+  return d;
 }
 
 }  // namespace netsnap

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 namespace netsnap {
@@ -61,6 +62,10 @@ struct RowFormat {
 // The most one row takes beyond its label: queues (10 digits each) and spaces, two endpoints (a wide
 // IPv6 one is 45 + 1 + 5 bytes), the state cell, " PID/Program name" and the newline: 159 bytes.
 constexpr size_t kRowMax = 192;  // src/model/contract.ts's FORMAT_ROW_MAX
+// The longest Proto cell a caller may give (formatInetRows, request.rowText), and the State cells'
+// bytes (256 slots of 16).
+constexpr size_t kMaxRowLabel = 64;
+constexpr size_t kStateCellsBytes = 256 * 16;
 
 class OwnerLookup;
 
@@ -68,6 +73,56 @@ class OwnerLookup;
 // cols.count * (f.label_len + kRowMax) bytes; returns the bytes written. `lookup` finds f.owners'
 // inodes (null: one is made for this call).
 size_t format_inet_rows(const InetColumns& cols, const RowFormat& f, char* buffer, const OwnerLookup* lookup = nullptr);
+
+// The columns format_inet_rows() reads of rows [first, first + count) of a table buffer in
+// layout.h's inet layout for `capacity` rows (first + count <= capacity, the caller's check).
+InetColumns inet_columns_of(const uint8_t* buffer, size_t capacity, size_t first, size_t count);
+
+// Rows formatted a chunk at a time (format_inet_rows) into one malloc'd text that grows as needed
+// and goes to JavaScript whole (release()): sample.cc's rows of tcp and tcp6 formatted during the
+// dump. Once an allocation fails the text is void (failed(); nothing more is appended).
+class RowText {
+ public:
+  RowText() = default;
+  RowText(const RowText&) = delete;
+  RowText& operator=(const RowText&) = delete;
+  RowText(RowText&& o) noexcept { take(o); }
+  RowText& operator=(RowText&& o) noexcept {
+    if (this != &o) {
+      std::free(data_);
+      take(o);
+    }
+    return *this;
+  }
+  ~RowText() { std::free(data_); }
+
+  // Makes room for `rows` rows of f (one allocation up front for the rows a sample expects).
+  bool reserve(size_t rows, const RowFormat& f);
+  // Appends rows [first, first + count) of a table buffer (inet_columns_of) as `f` formats them.
+  bool append(const uint8_t* buffer, size_t capacity, size_t first, size_t count, const RowFormat& f,
+              const OwnerLookup* lookup);
+  size_t rows() const { return rows_; }
+  size_t size() const { return size_; }
+  bool failed() const { return failed_; }
+  // The text, malloc'd, now the caller's (null when empty); the RowText is empty after.
+  char* release();
+
+ private:
+  char* data_ = nullptr;
+  size_t size_ = 0, room_ = 0, rows_ = 0;
+  bool failed_ = false;
+  bool grow(size_t need);
+  void take(RowText& o) {
+    data_ = o.data_;
+    size_ = o.size_;
+    room_ = o.room_;
+    rows_ = o.rows_;
+    failed_ = o.failed_;
+    o.data_ = nullptr;
+    o.size_ = o.room_ = o.rows_ = 0;
+    o.failed_ = false;
+  }
+};
 
 // Fewest owner entries for an OwnerLookup table (ownerLookup() makes none for fewer).
 constexpr size_t kOwnerLookupMinEntries = 256;

@@ -234,6 +234,18 @@ Napi::Value owners_to_js(Napi::Env env, Owners& o) {
   return obj;
 }
 
+Napi::Value row_text_to_js(Napi::Env env, RowText& text) {
+  const size_t rows = text.rows();
+  const size_t len = text.size();
+  napi_value bytes = typed_array(env, napi_uint8_array, len, adopt_malloc(env, text.release(), len));
+  if (bytes == nullptr) return Napi::Value();
+  Napi::Object obj = Napi::Object::New(env);
+  set(env, obj, "bytes", bytes);
+  set(env, obj, "rows", number(env, static_cast<double>(rows)));
+  if (env.IsExceptionPending()) return Napi::Value();
+  return obj;
+}
+
 Napi::Value ParseInet(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   const uint8_t* bytes = nullptr;
@@ -741,7 +753,7 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
   if (!(cols.inode = static_cast<const double*>(view_of(env, col[8], kColumns[8], napi_float64_array, n)))) return Napi::Value();
   if (!(f.label = static_cast<const uint8_t*>(view_of(env, label, "label", napi_uint8_array, 0, &f.label_len)))) return Napi::Value();
   if (f.proto != RowProto::kRaw &&
-      !(f.state_cells = static_cast<const uint8_t*>(view_of(env, cells, "stateCells", napi_uint8_array, 256 * 16)))) {
+      !(f.state_cells = static_cast<const uint8_t*>(view_of(env, cells, "stateCells", napi_uint8_array, kStateCellsBytes)))) {
     return Napi::Value();
   }
 
@@ -765,7 +777,7 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
 
   // The rows go straight into `out`, which must have room for the longest rows (format.h): the
   // caller keeps one such buffer and hands it over chunk after chunk (netstat.ts FAST_CHUNK: 16,384 rows).
-  if (f.label_len > 64 || n > SIZE_MAX / (f.label_len + kRowMax)) {
+  if (f.label_len > kMaxRowLabel || n > SIZE_MAX / (f.label_len + kRowMax)) {
     throw_type_error(env, "formatInetRows: too many rows or too long a label");
     return Napi::Value();
   }

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "format.h"
 #include "owners.h"
 #include "table.h"
 
@@ -25,6 +26,8 @@ Napi::Error allocation_failed_error(Napi::Env env);
 // `reuse` is the JavaScript table whose memory `table` was built in, when it was (see Reuse).
 Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse = Napi::Value());
 Napi::Value owners_to_js(Napi::Env env, Owners& owners);
+// { bytes: Uint8Array, rows } over the text's memory (taken: the text is empty after).
+Napi::Value row_text_to_js(Napi::Env env, RowText& text);
 
 // parseInet(bytes, proto, littleEndian), parseUnix(bytes), parseSocketLink(bytes),
 // readProcFile(path), scanOwners(procRoot): see the Backend interface in src/model/contract.ts.

@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "filter.h"
 #include "layout.h"
@@ -150,10 +151,14 @@ int take_record(const uint8_t* p, size_t len, DiagSink* sink) {
   }
   if (t->count >= t->capacity) {
     const size_t want = t->capacity < kFirstCapacity ? kFirstCapacity : t->capacity * 2;
+    // The reader of a feed may be reading the old buffer: it moves under the feed's lock.
+    std::unique_lock<std::mutex> moving;
+    if (sink->feed != nullptr) moving = std::unique_lock<std::mutex>(sink->feed->lock);
     if (!grow_table(t, want)) {
       sink->out_of_memory = true;
       return -ENOMEM;
     }
+    if (sink->feed != nullptr) sink->feed->set_table(t == sink->table ? 0 : 1, t->buffer, t->capacity);
   }
   store_inet_row(t->buffer, inet_layout(t->capacity), t->count++, row);
   t->backlog.push_back(listen ? m.idiag_wqueue : 0);
@@ -463,6 +468,7 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
     }
     if (n == 0) return EBADMSG;  // the dump ended without NLMSG_DONE
     const int rc = parse_diag_messages(buf.data(), static_cast<size_t>(n), sink);
+    if (sink->feed != nullptr) sink->feed->publish(sink->table->count, sink->table6 != nullptr ? sink->table6->count : 0);
     if (rc == kDiagDone) return 0;
     if (rc < 0) return -rc;
   }
@@ -585,9 +591,21 @@ int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const R
   thread_local Column<uint8_t> info_scratch6;
   Table t4;
   Table t6;
+  // Declared after the tables, so closed before they are freed on every way out.
+  struct Closer {
+    RowFeed* feed;
+    ~Closer() {
+      if (feed != nullptr) feed->close();
+    }
+  } closer{request.feed};
   if (!open_table(both, reuse4, &info_scratch4, &t4, both.expect4) ||
       !open_table(both, reuse6, &info_scratch6, &t6, both.expect6)) {
     return kAllocFailed;
+  }
+  if (request.feed != nullptr) {
+    std::lock_guard<std::mutex> g(request.feed->lock);
+    request.feed->set_table(0, t4.buffer, t4.capacity);
+    request.feed->set_table(1, t6.buffer, t6.capacity);
   }
   const bool own_socket = both.socket < 0;
   const int fd = own_socket ? socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG) : both.socket;
@@ -602,12 +620,16 @@ int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const R
   sink.seq = 1;
   sink.bits = &bits;
   sink.maybe_twice = &maybe_twice;
+  sink.feed = request.feed;
   int err = run_dump(fd, both, with_bytecode ? both.bytecode : nullptr, with_bytecode ? both.bytecode_len : 0, buf,
                      &sink);
   if (own_socket) close(fd);
+  // Nothing reads the tables from here on: rows may go (drop_duplicates), the tables move on.
+  if (request.feed != nullptr) request.feed->close();
   if (sink.out_of_memory) err = kAllocFailed;
   if (err != 0) return err;
   drop_duplicates(&sink);
+  if (request.feed != nullptr) request.feed->intact = sink.duplicates == 0;
   t4.ext.finish();
   t6.ext.finish();
   if (filter != nullptr) {

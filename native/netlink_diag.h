@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "filter.h"
+#include "row_feed.h"
 #include "table.h"
 
 namespace netsnap {
@@ -114,6 +115,9 @@ struct DiagSink {
     size_t record;
   };
   std::vector<MaybeTwice>* maybe_twice = nullptr;
+  // A pair dump's tables as another thread reads them (row_feed.h): grown under its lock, published
+  // after each batch of records. Null: nothing reads them meanwhile.
+  RowFeed* feed = nullptr;
 };
 
 // Result of parse_diag_messages().
@@ -167,6 +171,9 @@ struct DumpRequest {
   // times. A count too small only means growing from there; too big, pages never touched (but a
   // sample that is not trimmed hands V8 the whole buffer to count).
   size_t expect4 = 0, expect6 = 0;
+  // dump_inet_pair only: the feed through which another thread reads the rows as they come
+  // (row_feed.h), closed before the tables change or leave; its `intact` set at the end.
+  RowFeed* feed = nullptr;
 };
 
 // The longest bytecode an rtattr can carry (its rta_len is 16 bits and counts its 4-byte header).

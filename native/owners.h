@@ -80,6 +80,8 @@ class OwnerScan {
   // unless setOwnerSource('bpf')).
   void begin(const std::string& proc_root, bool allow_bpf = true);
   size_t tasks() const { return tasks_.size(); }
+  // Whether the scan is the BPF iterator's one task (begin() chose it).
+  bool bpf() const { return bpf_; }
   // Fd counts from stat(PID/fd).st_size (Linux >= 6.2 on procfs; 0 elsewhere): one stat per
   // pid on the calling thread, once. Returns their sum.
   uint64_t measure();

@@ -4,12 +4,16 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <tuple>
 #include <utility>
 
 #include "js_api.h"
@@ -90,18 +94,24 @@ int sample_netlink(const SampleRequest& req, size_t i, const DiagSocket& diag, F
   return 0;
 }
 
-// tcp (file i4) and tcp6 (file i6) in one netlink dump (dump_inet_pair). Returns 0, or the errno of
-// the dump (then nothing is written: the caller samples each file on its own).
+// tcp (file i4) and tcp6 (file i6) in one netlink dump (dump_inet_pair), its rows read meanwhile
+// through `feed` when not null. Returns 0, or the errno of the dump (then nothing is written: the
+// caller samples each file on its own).
 int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSocket& diag, FileOutcome* out4,
-                    FileOutcome* out6, const RowsExpected& expect) {
-  if (diag.error != 0) return diag.error;
-  const DumpRequest d = dump_request(req, i4, diag, expect);
+                    FileOutcome* out6, const RowsExpected& expect, RowFeed* feed) {
+  if (diag.error != 0) {
+    if (feed != nullptr) feed->close();
+    return diag.error;
+  }
+  DumpRequest d = dump_request(req, i4, diag, expect);
+  d.feed = feed;
   const Reuse* reuse4 = i4 < req.reuse.size() ? &req.reuse[i4] : nullptr;
   const Reuse* reuse6 = i6 < req.reuse.size() ? &req.reuse[i6] : nullptr;
   Table t4;
   Table t6;
   DumpFilterOutcome filter;
   const int err = dump_inet_pair(d, &t4, &t6, reuse4, reuse6, &filter);
+  if (feed != nullptr) feed->close();  // closed already unless it failed before making its tables
   if (err != 0) return err;
   out4->table = std::move(t4);
   out6->table = std::move(t6);
@@ -113,6 +123,67 @@ int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSo
     }
   }
   return 0;
+}
+
+// setDumpAfterOwners(): a rowText sample's dump waits for its owners (a test hook, see sample.h).
+std::atomic<bool> g_dump_after_owners{false};
+
+// request.rowText's format of tcp's (k = 0) or tcp6's (k = 1) rows, with `owners`.
+RowFormat row_text_format(const SampleRequest& req, unsigned k, const OwnerColumns* owners) {
+  RowFormat f;
+  const std::vector<uint8_t>& label = k == 0 ? req.row_label4 : req.row_label6;
+  f.label = label.data();
+  f.label_len = label.size();
+  f.state_cells = req.row_state_cells.data();
+  f.proto = RowProto::kTcp;
+  f.show = req.row_show;
+  f.wide = req.row_wide;
+  f.owners = owners;
+  return f;
+}
+
+// The pair dump's rows formatted as they come (request.rowText), on the thread the owner scan has
+// finished with, into texts[0] (tcp) and texts[1] (tcp6), until the dump closes the feed: a chunk of
+// each table's published rows at a time, under the feed's lock; a short sleep when none are new.
+void format_fed_rows(const SampleRequest& req, RowFeed& feed, const Owners& owners, const RowsExpected& expect,
+                     RowText* texts) {
+  OwnerColumns oc;
+  oc.entries = owners.inodes.size();
+  oc.inodes = owners.inodes.data();
+  oc.pids = owners.pids.data();
+  oc.processes = owners.proc_pids.size();
+  oc.proc_pids = owners.proc_pids.data();
+  oc.name_start = owners.name_start.data();
+  oc.name_len = owners.name_len.data();
+  oc.strings_len = owners.strings.size();
+  oc.strings = owners.strings.data();
+  if (owners.pids.size() != oc.entries || owners.name_start.size() != oc.processes ||
+      owners.name_len.size() != oc.processes || !owner_names_fit(oc)) {
+    return;  // not what finish() makes; the rows are then formatted as usual
+  }
+  const OwnerLookup lookup(oc.inodes, oc.entries, oc.entries >= kOwnerLookupMinEntries);
+  const RowFormat f[2] = {row_text_format(req, 0, &oc), row_text_format(req, 1, &oc)};
+  texts[0].reserve(expect.tcp4, f[0]);
+  texts[1].reserve(expect.tcp6, f[1]);
+  constexpr size_t kChunkRows = 2048;  // the longest the dump may wait to grow a table: one chunk
+  for (;;) {
+    bool formatted = false;
+    {
+      std::lock_guard<std::mutex> g(feed.lock);
+      if (feed.closed) return;
+      for (unsigned k = 0; k < 2; k++) {
+        const size_t have = feed.published[k].load(std::memory_order_acquire);
+        const size_t from = texts[k].rows();
+        if (have <= from || texts[k].failed() || have > feed.capacity[k]) continue;
+        texts[k].append(feed.buffer[k], feed.capacity[k], from, std::min(have - from, kChunkRows), f[k], &lookup);
+        formatted = true;
+      }
+    }
+    if (!formatted) {
+      const timespec pause{0, 100 * 1000};
+      nanosleep(&pause, nullptr);
+    }
+  }
 }
 
 DumpRequest dump_request(const SampleRequest& req, size_t i, const DiagSocket& diag, const RowsExpected& expect) {
@@ -307,12 +378,22 @@ void run_sample(SampleBaton& baton) {
     }
   }
 
+  // request.rowText with -p on two workers: the pair dump on one, the owner scan (the BPF iterator's
+  // one task) on the other, which then formats the rows the dump has stored so far, until it ends
+  // (format_fed_rows): the formatting leaves the critical path, on the CPU the scan no longer needs.
+  // The dump's thread formats nothing; the rows after the last chunk are left to the caller.
+  const bool feed_rows = req.has_row_text && req.owners && !owners_after && paired && n_file_tasks == 1 &&
+                         scan.tasks() == 1 && scan.bpf() && threads == 2;
+  RowFeed feed;
+  RowText texts[2];
+
   // A table that cannot be allocated stops the run: nothing else is valid now.
   auto task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
     if (i < n_file_tasks) {
       const size_t f = file_order[i];
       if (paired && f == pair4) {
-        const int err = sample_tcp_pair(req, pair4, pair6, diag[pair4], &baton.files[pair4], &baton.files[pair6], expect);
+        const int err = sample_tcp_pair(req, pair4, pair6, diag[pair4], &baton.files[pair4], &baton.files[pair6], expect,
+                                        feed_rows ? &feed : nullptr);
         if (err == 0) return true;
         if (err == kAllocFailed) return false;
         // Refused (a kernel without the older request, a bytecode it will not take) or failed on
@@ -326,7 +407,42 @@ void run_sample(SampleBaton& baton) {
     return true;
   };
   auto done = [&](unsigned w) { scan.worker_done(w); };
-  bool ran = run_tasks(threads, n_file_tasks + scan.tasks(), scratch, task, done);
+  bool ran;
+  if (feed_rows) {
+    // Two roles, taken in order by whichever worker comes first (one that cannot start leaves both
+    // to the other: the dump closes the feed, and the formatting then ends at once). The scan keeps
+    // its state in worker 1's slot, the dump none.
+    std::atomic<unsigned> next_role{0};
+    std::atomic<bool> stopped{false};
+    std::atomic<bool> owners_ready{false};
+    const bool wait_for_owners = g_dump_after_owners.load();
+    auto body = [&](unsigned w) {
+      std::vector<uint8_t> own;
+      if (w != 0) own = take_scratch();
+      std::vector<uint8_t>& buf = w == 0 ? scratch : own;
+      for (unsigned role; (role = next_role.fetch_add(1)) < 2;) {
+        if (role == 0) {
+          // The hook's wait, bounded (the scan's worker may never have started): 5,000 pauses of 1 ms.
+          for (int i = 0; wait_for_owners && i < 5000 && !owners_ready.load(); i++) {
+            const timespec pause{0, 1000 * 1000};
+            nanosleep(&pause, nullptr);
+          }
+          if (!task(0, w, buf)) stopped.store(true);
+        } else {
+          scan.run_task(0, 1, buf);
+          scan.worker_done(1);
+          scan.finish(&baton.owners);
+          owners_ready.store(true);
+          format_fed_rows(req, feed, baton.owners, expect, texts);
+        }
+      }
+      if (w != 0) give_scratch(std::move(own));
+    };
+    run_workers(2, body);
+    ran = !stopped.load();
+  } else {
+    ran = run_tasks(threads, n_file_tasks + scan.tasks(), scratch, task, done);
+  }
   for (const DiagSocket& d : diag) {
     if (d.fd >= 0) close(d.fd);
   }
@@ -352,8 +468,17 @@ void run_sample(SampleBaton& baton) {
     ran = run_tasks(owner_threads, scan.tasks(), scratch, owner_task, done);
     if (ran) scan.finish(&baton.owners);
     scan.set_keep(nullptr);
-  } else if (ran && req.owners) {
+  } else if (ran && req.owners && !feed_rows) {
     scan.finish(&baton.owners);
+  }
+  // The texts stand for the first rows of the tables only when the dump removed none it had stored.
+  if (ran && feed_rows && feed.intact) {
+    for (unsigned k = 0; k < 2; k++) {
+      FileOutcome& f = baton.files[k == 0 ? pair4 : pair6];
+      if (f.error == nullptr && !texts[k].failed() && texts[k].rows() > 0 && texts[k].rows() <= f.table.count) {
+        f.row_text = std::move(texts[k]);
+      }
+    }
   }
   // Here, off the event loop for sampleAsync: V8 counts every byte of an ArrayBuffer it is handed,
   // headroom included, towards the external memory that starts its major GCs.
@@ -378,6 +503,40 @@ bool typed_array_of(Napi::Env env, Napi::Value value, napi_typedarray_type type,
   *data = d;
   *length = d == nullptr ? 0 : n;
   return true;
+}
+
+// request.rowText into out->row_*: message for a bad one, or empty.
+std::string read_row_text(Napi::Env env, Napi::Value value, const std::string& who, SampleRequest* out) {
+  const std::string at = who + "request.rowText";
+  if (!value.IsObject()) return at + " must be an object";
+  Napi::Object obj = value.As<Napi::Object>();
+  Napi::Value label4 = obj.Get("label4");
+  Napi::Value label6 = obj.Get("label6");
+  Napi::Value cells = obj.Get("stateCells");
+  Napi::Value show = obj.Get("show");
+  Napi::Value wide = obj.Get("wide");
+  if (env.IsExceptionPending()) return std::string();
+  const void* data = nullptr;
+  size_t n = 0;
+  for (const auto& [v, name, into] : {std::tuple{label4, "label4", &out->row_label4}, std::tuple{label6, "label6", &out->row_label6}}) {
+    if (!typed_array_of(env, v, napi_uint8_array, &data, &n) || n > kMaxRowLabel) {
+      return at + "." + name + " must be a Uint8Array of at most " + std::to_string(kMaxRowLabel) + " bytes";
+    }
+    into->assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + n);
+  }
+  if (!typed_array_of(env, cells, napi_uint8_array, &data, &n) || n != kStateCellsBytes) {
+    return at + ".stateCells must be a Uint8Array of " + std::to_string(kStateCellsBytes) + " bytes (256 cells of 16)";
+  }
+  out->row_state_cells.assign(static_cast<const uint8_t*>(data), static_cast<const uint8_t*>(data) + n);
+  const std::string s = show.IsString() ? show.As<Napi::String>().Utf8Value() : std::string();
+  if (s == "all") out->row_show = RowShow::kAll;
+  else if (s == "servers") out->row_show = RowShow::kServers;
+  else if (s == "others") out->row_show = RowShow::kOthers;
+  else return at + ".show must be 'all', 'servers' or 'others'";
+  if (!wide.IsBoolean()) return at + ".wide must be a boolean";
+  out->row_wide = wide.As<Napi::Boolean>().Value();
+  out->has_row_text = true;
+  return std::string();
 }
 
 // request.filter into out->filter / out->bytecode: message for a bad one, or empty.
@@ -553,6 +712,13 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
     if (env.IsExceptionPending() || !problem.empty()) return problem;
   }
 
+  Napi::Value row_text = obj.Get("rowText");
+  if (env.IsExceptionPending()) return std::string();
+  if (!row_text.IsUndefined() && !row_text.IsNull()) {
+    const std::string problem = read_row_text(env, row_text, who, out);
+    if (env.IsExceptionPending() || !problem.empty()) return problem;
+  }
+
   Napi::Value reuse = obj.Get("reuse");
   if (env.IsExceptionPending()) return std::string();
   if (reuse.IsUndefined() || reuse.IsNull()) return std::string();
@@ -613,6 +779,11 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request)
       file.Set("error", env.Null());
       file.Set("table", table);
       if (outcome.netlink_error != nullptr) file.Set("netlinkError", outcome.netlink_error);
+      if (outcome.row_text.rows() > 0) {
+        Napi::Value text = js::row_text_to_js(env, outcome.row_text);
+        if (env.IsExceptionPending()) return Napi::Value();
+        file.Set("rowText", text);
+      }
       if (outcome.bytecode_sent) {
         file.Set("filterInKernel", outcome.filter_in_kernel);
         if (outcome.kernel_rejected != nullptr) file.Set("kernelRejected", outcome.kernel_rejected);
@@ -673,6 +844,16 @@ class SampleWorker : public Napi::AsyncWorker {
 };
 
 }  // namespace
+
+Napi::Value SetDumpAfterOwners(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) {
+    js::throw_type_error(env, "setDumpAfterOwners: on must be a boolean");
+    return Napi::Value();
+  }
+  g_dump_after_owners.store(info[0].As<Napi::Boolean>().Value());
+  return env.Undefined();
+}
 
 Napi::Value Sample(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "filter.h"
+#include "format.h"
 #include "owners.h"
 #include "table.h"
 
@@ -56,6 +57,13 @@ struct SampleRequest {
   bool has_filter = false;
   FilterProgram filter;
   std::vector<uint8_t> bytecode;
+  // request.rowText: tcp's and tcp6's rows as netstat text (format.h), with the owners column, made
+  // while the dump runs where the sample can (run_sample): each label (the Proto cell), the State
+  // cells, which rows (RowShow) and -W.
+  bool has_row_text = false;
+  std::vector<uint8_t> row_label4, row_label6, row_state_cells;
+  RowShow row_show = RowShow::kAll;
+  bool row_wide = false;
 };
 
 struct FileOutcome {
@@ -69,6 +77,8 @@ struct FileOutcome {
   const char* kernel_rejected = nullptr;
   // The rows come from /proc because the netlink dump failed: its errno name (netlinkError).
   const char* netlink_error = nullptr;
+  // request.rowText: the text of the table's first row_text.rows() rows (rowText), when made.
+  RowText row_text;
 };
 
 struct SampleBaton {
@@ -103,6 +113,11 @@ bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std
 
 // Does the work for a validated request. Thread-safe with respect to other batons.
 void run_sample(SampleBaton& baton);
+
+// Test hook setDumpAfterOwners(on): with on, the dump of a sample that formats its rows as they come
+// (request.rowText) starts once the owner scan has finished (at most 5 s later), so that every row is
+// formatted while the dump runs, whatever the two would take; off (the default), they start together.
+Napi::Value SetDumpAfterOwners(const Napi::CallbackInfo& info);
 
 // sample(request) -> RawSample and sampleAsync(request) -> Promise<RawSample>.
 Napi::Value Sample(const Napi::CallbackInfo& info);

@@ -15,6 +15,10 @@
 // that big, so ASan sees a byte more); one line per row kept, as inetRowShown keeps them; each line
 // starts with the label and is no longer than the room of a row. The label, the cells and the names
 // carry no '\n' here (so lines can be counted); any other byte goes through as it is.
+//
+// The same rows laid out in a table buffer (layout.h's inet layout, with room for a few more) and
+// formatted a chunk at a time into a RowText (inet_columns_of, as sample.cc formats a dump's rows as
+// they come) give the same bytes.
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -23,6 +27,7 @@
 #include <vector>
 
 #include "format.h"
+#include "layout.h"
 #include "reference.h"
 #include "standalone_driver.h"
 
@@ -188,6 +193,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   CHECK(start == used);
   CHECK(lines == kept);
+
+  const size_t capacity = n + label.size() % 5;
+  const InetLayout l = inet_layout(capacity);
+  std::vector<uint8_t> table(l.byte_length + 1);  // + 1: never empty
+  if (n > 0) {  // (an empty vector's data() may be null, which memcpy may not be handed)
+    std::memcpy(table.data() + l.family, family.data(), n);
+    std::memcpy(table.data() + l.state, state.data(), n);
+    std::memcpy(table.data() + l.local_addr, local.data(), 16 * n);
+    std::memcpy(table.data() + l.remote_addr, remote.data(), 16 * n);
+    std::memcpy(table.data() + l.local_port, lport.data(), 2 * n);
+    std::memcpy(table.data() + l.remote_port, rport.data(), 2 * n);
+    std::memcpy(table.data() + l.tx_queue, txq.data(), 4 * n);
+    std::memcpy(table.data() + l.rx_queue, rxq.data(), 4 * n);
+    std::memcpy(table.data() + l.inode, inode.data(), 8 * n);
+  }
+  RowText text;
+  const size_t chunk = 1 + processes % 5;
+  for (size_t first = 0; first < n; first += chunk) {
+    CHECK(text.append(table.data(), capacity, first, std::min(chunk, n - first), f, nullptr));
+  }
+  CHECK(text.rows() == n && text.size() == used && !text.failed());
+  char* joined = text.release();
+  CHECK(used == 0 || std::memcmp(joined, out, used) == 0);
+  std::free(joined);
   std::free(out);
   return 0;
 }

@@ -3,7 +3,7 @@ import { debuglog } from 'node:util';
 import { getBackend } from './select';
 import { EXT_INFO, isOwnNetDir, requestSource, sampleRequest, Snapshot, type CgroupResolver, type SnapshotOptions } from '../model/snapshot';
 import { NetsnapError } from '../model/errors';
-import { selectInetRows, type Backend, type RawInetTable, type RawSample, type SampleRequest } from '../model/contract';
+import { selectInetRows, type Backend, type RawInetTable, type RawSample, type RowTextRequest, type SampleRequest } from '../model/contract';
 import { InetTable, OwnerIndex } from '../model/columns';
 import { compileFilter, type CompiledFilter, type FilterOwner } from '../filter/compile';
 import { CgroupPaths, findCgroup2Mount } from '../owners/cgroup_path';
@@ -149,7 +149,10 @@ export function applyOwnerFilter(filter: CompiledFilter | null, request: SampleR
       keep[i] = ok ? 1 : 0;
       if (!ok) dropped++;
     }
-    if (dropped > 0) f.table = selectInetRows(f.table as RawInetTable, keep);
+    if (dropped > 0) {
+      f.table = selectInetRows(f.table as RawInetTable, keep);
+      delete f.rowText; // of rows that are gone
+    }
   }
 }
 
@@ -187,9 +190,13 @@ function finish(options: SnapshotOptions, backend: Backend, request: SampleReque
   return new Snapshot(backend.name, request, raw, takenAt, cgroupResolver(options, request.procRoot), processCgroupsOf(options, request.procRoot, raw));
 }
 
-/** Reads, parses and (optionally) maps owners, synchronously. */
-export function snapshot(options: SnapshotOptions = {}): Snapshot {
+/**
+ * Reads, parses and (optionally) maps owners, synchronously. `rowText` (the CLI's listing): the
+ * sample may format tcp's and tcp6's first rows while it runs (SampleRequest.rowText; Snapshot.rowText).
+ */
+export function snapshot(options: SnapshotOptions = {}, rowText?: RowTextRequest): Snapshot {
   const { backend, request, filter } = prepareSample(options);
+  if (rowText !== undefined && filter === null) request.rowText = rowText;
   const takenAt = Date.now();
   return finish(options, backend, request, filter, backend.sample(request), takenAt);
 }

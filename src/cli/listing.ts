@@ -4,7 +4,7 @@ import { snapshotWarnings, type Snapshot } from '../model/snapshot';
 import { snapshot } from '../backends/snapshot';
 import type { CliOptions } from './args';
 import type { Proto } from '../model/contract';
-import { inetHeader, inetRowShown, unixHeader, unixRowShown, writeInetRow, writeInetRowsFast, writeUnixRow, type NetstatListingOptions } from '../format/netstat';
+import { inetHeader, inetRowShown, inetRowTextRequest, unixHeader, unixRowShown, writeInetRow, writeInetRowsFast, writeUnixRow, type NetstatListingOptions } from '../format/netstat';
 import { getBackend } from '../backends/select';
 import { ByteWriter } from '../bytes/writer';
 import type { InetTable, UnixTable } from '../model/columns';
@@ -159,11 +159,15 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   // The same choice of rows for the addon's formatter (inetRowPredicate: a filter's states, else -a/-l).
   const fastShow = filter?.hasStates || fmt.all ? 'all' : fmt.listening ? 'servers' : 'others';
   const formatRows = getBackend().formatInetRows;
+  // The rows of tcp and tcp6, formatted by the sample as they come where it can (-p), as the loop
+  // below would format them.
+  const detailsAsked = o.info || o.memory || o.cgroup;
+  const rowText = !detailsAsked && filter === null && sel.protos.includes('tcp') ? inetRowTextRequest(fmt, fastShow, formatRows) ?? undefined : undefined;
   const snap: Snapshot = snapshot({
     protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source,
     ...filterOptions(o, filter), ...internalsOptions(o),
-  });
-  const details: DetailOptions | null = o.info || o.memory || o.cgroup
+  }, rowText);
+  const details: DetailOptions | null = detailsAsked
     ? { info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numericPorts, show: shownText(io) } : null;
 
   for (const w of snapshotWarnings(snap)) io.err(`netsnap: ${w}\n`);
@@ -212,7 +216,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
         }
         // The rows in one call of the addon when it can (a short listing would run this loop once,
         // on a cold JIT), else one by one.
-        if (!details && writeInetRowsFast(w, t, fmt, fastShow, snap.owners, formatRows)) continue;
+        if (!details && writeInetRowsFast(w, t, fmt, fastShow, snap.owners, formatRows, snap.rowText(file))) continue;
         for (let i = 0; i < t.count; i++) {
           if (!shown(t, i)) continue;
           writeInetRow(w, t, i, fmt, snap.owners);

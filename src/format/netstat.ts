@@ -10,7 +10,7 @@ import { userName } from '../names/users';
 import type { Names } from '../names/names';
 import { inetSprint } from './hosts';
 import { terminalSafeBinary, terminalSafeBytes } from '../bytes/escape';
-import { FORMAT_ROW_MAX, type Backend, type InetProto, type InetRowFormat, type RawOwners } from '../model/contract';
+import { FORMAT_ROW_MAX, type Backend, type InetProto, type InetRowFormat, type RawOwners, type RowTextRequest } from '../model/contract';
 
 export interface NetstatListingOptions {
   all: boolean;
@@ -234,10 +234,13 @@ const UDP_STATE_CELLS = [padded('ESTABLISHED', 11), padded('', 11), padded('UNKN
 const LABEL_CELLS = new Map<string, Uint8Array>();
 
 function labelCell(t: InetTable): Uint8Array {
-  const label = protoLabel(t);
+  return labelCellOf(t.proto, protoLabel(t));
+}
+
+function labelCellOf(proto: InetProto, label: string): Uint8Array {
   let cell = LABEL_CELLS.get(label);
   if (!cell) {
-    cell = t.proto === 'tcp' || t.proto === 'raw' ? latin1Bytes(`${label.padEnd(4)}  `) : latin1Bytes(`${label.padEnd(5)} `);
+    cell = proto === 'tcp' || proto === 'raw' ? latin1Bytes(`${label.padEnd(4)}  `) : latin1Bytes(`${label.padEnd(5)} `);
     LABEL_CELLS.set(label, cell);
   }
   return cell;
@@ -360,23 +363,45 @@ function stateCells(kind: 'tcp' | 'udp'): Uint8Array {
   return cells;
 }
 
+/** Whether writeInetRowsFast formats the rows of a listing with options `o` through the addon's formatter. */
+function fastFormatFits(o: NetstatListingOptions, format: Backend['formatInetRows']): boolean {
+  // Numeric hosts: without -n and without names writeEndpoint prints an unspecified IPv6 host as [::].
+  const numeric = o.numericHosts && (o.numericPorts || !o.names);
+  return !!format && numeric && !o.extend && !o.timers && !o.escape;
+}
+
+/**
+ * SampleRequest.rowText for a listing of tcp and tcp6 with options `o` and -p: the format that
+ * writeInetRowsFast gives their rows, so that the sample may format them as they come (and the
+ * listing write that text); null where writeInetRowsFast would not format them.
+ */
+export function inetRowTextRequest(o: NetstatListingOptions, show: InetRowFormat['show'], format: Backend['formatInetRows']): RowTextRequest | null {
+  if (!o.programs || !fastFormatFits(o, format)) return null;
+  return { label4: labelCellOf('tcp', 'tcp'), label6: labelCellOf('tcp', 'tcp6'), stateCells: stateCells('tcp'), show, wide: o.wide };
+}
+
 /**
  * Writes the rows of t that the listing shows (`show`: netstat's -a, -l or neither, as inetRowShown)
  * through the addon's formatter (Backend.formatInetRows: the same bytes as writeInetRow, without a
  * cold JIT's cost per row) when it has one and the options need nothing it lacks: -n (numeric hosts
  * and ports), no -e, no -o, nothing to escape. Returns false, having written nothing, otherwise.
+ * `text`: the sample's text of t's first rows (Snapshot.rowText, asked as inetRowTextRequest(o, show)
+ * gives), written as it is; the rows after it are formatted here.
  */
 export function writeInetRowsFast(w: ByteWriter, t: InetTable, o: NetstatListingOptions, show: InetRowFormat['show'],
-  owners: OwnerIndex | null, format: Backend['formatInetRows']): boolean {
-  // Numeric hosts: without -n and without names writeEndpoint prints an unspecified IPv6 host as [::].
-  const numeric = o.numericHosts && (o.numericPorts || !o.names);
-  if (!format || !numeric || o.extend || o.timers || o.escape) return false;
+  owners: OwnerIndex | null, format: Backend['formatInetRows'], text: { bytes: Uint8Array; rows: number } | null = null): boolean {
+  if (!fastFormatFits(o, format) || !format) return false;
   const kind = t.proto === 'tcp' ? 'tcp' : t.proto === 'raw' ? 'raw' : 'udp';
   const f: InetRowFormat = { label: labelCell(t), stateCells: stateCells(kind === 'raw' ? 'udp' : kind), proto: kind, show, wide: o.wide };
   const raw = o.programs ? owners?.raw ?? NO_OWNERS : null;
-  const room = Math.min(t.count, FAST_CHUNK) * (f.label.length + FORMAT_ROW_MAX);
+  let first = 0;
+  if (text !== null && o.programs && text.rows <= t.count) {
+    w.bytes(text.bytes, 0, text.bytes.length);
+    first = text.rows;
+  }
+  const room = Math.min(t.count - first, FAST_CHUNK) * (f.label.length + FORMAT_ROW_MAX);
   if (fastOut.length < room) fastOut = new Uint8Array(room);
-  for (let s = 0; s < t.count; s += FAST_CHUNK) {
+  for (let s = first; s < t.count; s += FAST_CHUNK) {
     const e = Math.min(t.count, s + FAST_CHUNK);
     const columns = {
       family: t.family.subarray(s, e), state: t.state.subarray(s, e), localAddr: t.localAddr.subarray(16 * s, 16 * e),

@@ -333,6 +333,24 @@ export interface SampleRequest {
    * as with `extensions`; INFO and RATIO need extensions bit 1.
    */
   filter?: FilterRequest;
+  /**
+   * tcp's and tcp6's rows as netstat text with the PID/Program name column (formatInetRows' bytes,
+   * owners from this sample), made while the dump still runs where the native backend can: with
+   * `owners` on two workers, tcp and tcp6 from one netlink dump and the owners from the BPF
+   * iterator, the worker done with the owners formats the rows the dump has stored so far. Then
+   * RawFileResult.rowText holds the text of the table's first `rows` rows; the rest are the
+   * caller's to format. A hint (the CLI's listing asks it): nothing else changes.
+   */
+  rowText?: RowTextRequest;
+}
+
+/** SampleRequest.rowText: formatInetRows' format of tcp's rows (label4) and of tcp6's (label6). */
+export interface RowTextRequest {
+  label4: Uint8Array;
+  label6: Uint8Array;
+  stateCells: Uint8Array;
+  show: InetRowFormat['show'];
+  wide: boolean;
 }
 
 export interface FilterRequest {
@@ -358,6 +376,8 @@ export interface RawFileResult {
    * protocol without sock_diag, …) and its rows were read from /proc instead: the dump's errno name.
    */
   netlinkError?: string;
+  /** SampleRequest.rowText, where it was made: the text of the table's first `rows` rows. */
+  rowText?: { bytes: Uint8Array; rows: number };
 }
 
 export interface RawSample {

@@ -191,6 +191,8 @@ export class Snapshot {
   readonly cgroupPath: CgroupResolver | null;
   /** With `cgroup` and owners: each owning process's cgroup and container, by pid. */
   readonly processCgroups: ReadonlyMap<number, ProcessCgroup> | null;
+  /** SampleRequest.rowText's texts (RawFileResult.rowText), by file. */
+  private readonly rowTexts = new Map<string, { bytes: Uint8Array; rows: number }>();
 
   constructor(
     backend: BackendName, request: SampleRequest, raw: RawSample, takenAt: number,
@@ -221,6 +223,7 @@ export class Snapshot {
       }
       if (f.name === 'unix') this.unix = new UnixTable(f.table as RawUnixTable);
       else {
+        if (f.rowText !== undefined && f.rowText.rows <= f.table.count) this.rowTexts.set(f.name, f.rowText);
         const spec = INET_FILES.find((s) => s.file === f.name);
         if (spec) this.inet.push(new InetTable(spec.proto, f.name, f.table, f.source ?? 'proc'));
       }
@@ -240,6 +243,15 @@ export class Snapshot {
       o.container = c?.container ?? null;
     }
     return list;
+  }
+
+  /**
+   * The text of the first rows of a file's table, as the sample's request.rowText asked them to be
+   * formatted (its `rows` rows; src/cli/listing.ts writes them and formats the rest), or null when
+   * none was made (the request did not ask, or the sample could not).
+   */
+  rowText(file: string): { bytes: Uint8Array; rows: number } | null {
+    return this.rowTexts.get(file) ?? null;
   }
 
   /** The table of one /proc/net file, if it was read. */
