@@ -142,9 +142,15 @@ RowFormat row_text_format(const SampleRequest& req, unsigned k, const OwnerColum
   return f;
 }
 
+// The most text format_fed_rows() makes (the two tables' together): some 400,000 rows. A listing of
+// more formats the rest after the sample, in its chunks of 16,384 rows, rather than hold a million
+// rows' text at once (~150 MiB).
+constexpr size_t kRowTextMaxBytes = size_t{64} << 20;
+
 // The pair dump's rows formatted as they come (request.rowText), on the thread the owner scan has
-// finished with, into texts[0] (tcp) and texts[1] (tcp6), until the dump closes the feed: a chunk of
-// each table's published rows at a time, under the feed's lock; a short sleep when none are new.
+// finished with, into texts[0] (tcp) and texts[1] (tcp6), until the dump closes the feed or the texts
+// reach kRowTextMaxBytes: a chunk of each table's published rows at a time, under the feed's lock; a
+// short sleep when none are new.
 void format_fed_rows(const SampleRequest& req, RowFeed& feed, const Owners& owners, const RowsExpected& expect,
                      RowText* texts) {
   OwnerColumns oc;
@@ -163,14 +169,15 @@ void format_fed_rows(const SampleRequest& req, RowFeed& feed, const Owners& owne
   }
   const OwnerLookup lookup(oc.inodes, oc.entries, oc.entries >= kOwnerLookupMinEntries);
   const RowFormat f[2] = {row_text_format(req, 0, &oc), row_text_format(req, 1, &oc)};
-  texts[0].reserve(expect.tcp4, f[0]);
-  texts[1].reserve(expect.tcp6, f[1]);
+  const size_t most_rows = kRowTextMaxBytes / (std::max(f[0].label_len, f[1].label_len) + kRowMax);
+  texts[0].reserve(std::min(expect.tcp4, most_rows), f[0]);
+  texts[1].reserve(std::min(expect.tcp6, most_rows - std::min(expect.tcp4, most_rows)), f[1]);
   constexpr size_t kChunkRows = 2048;  // the longest the dump may wait to grow a table: one chunk
   for (;;) {
     bool formatted = false;
     {
       std::lock_guard<std::mutex> g(feed.lock);
-      if (feed.closed) return;
+      if (feed.closed || texts[0].size() + texts[1].size() >= kRowTextMaxBytes) return;
       for (unsigned k = 0; k < 2; k++) {
         const size_t have = feed.published[k].load(std::memory_order_acquire);
         const size_t from = texts[k].rows();
