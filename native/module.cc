@@ -27,7 +27,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("ownerSource", Napi::Function::New(env, js::GetOwnerSource, "ownerSource"));
   exports.Set("btfLayout", Napi::Function::New(env, js::BtfLayoutOf, "btfLayout"));
   exports.Set("tcpInfoFields", Napi::Function::New(env, js::TcpInfoFields, "tcpInfoFields"));
-  exports.Set("setDumpAfterOwners", Napi::Function::New(env, SetDumpAfterOwners, "setDumpAfterOwners"));
+  exports.Set("setFeedLockstep", Napi::Function::New(env, SetFeedLockstep, "setFeedLockstep"));
   return exports;
 }
 

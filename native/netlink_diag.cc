@@ -468,7 +468,10 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
     }
     if (n == 0) return EBADMSG;  // the dump ended without NLMSG_DONE
     const int rc = parse_diag_messages(buf.data(), static_cast<size_t>(n), sink);
-    if (sink->feed != nullptr) sink->feed->publish(sink->table->count, sink->table6 != nullptr ? sink->table6->count : 0);
+    if (sink->feed != nullptr) {
+      sink->feed->publish(sink->table->count, sink->table6 != nullptr ? sink->table6->count : 0);
+      sink->feed->wait_in_lockstep();
+    }
     if (rc == kDiagDone) return 0;
     if (rc < 0) return -rc;
   }

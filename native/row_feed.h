@@ -10,7 +10,10 @@
 #ifndef NETSNAP_ROW_FEED_H_
 #define NETSNAP_ROW_FEED_H_
 
+#include <time.h>
+
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <mutex>
@@ -30,6 +33,12 @@ struct RowFeed {
   // Set by the dump once closed, read after both threads are joined: the dump succeeded and removed
   // no row it had published (a socket listed twice is removed, see drop_duplicates).
   bool intact = false;
+  // Rows the reader has formatted of each table (stored after each chunk).
+  std::atomic<size_t> formatted[2] = {{0}, {0}};
+  // A test hook (setFeedLockstep): after each publish the dump waits until the reader has formatted
+  // everything published, for at most 5 s in all (the reader may never start), so that a test's
+  // texts cover every row whatever the scheduler does. Set before the dump starts.
+  bool lockstep = false;
 
   void set_table(unsigned k, const uint8_t* b, size_t cap) {
     buffer[k] = b;
@@ -43,6 +52,22 @@ struct RowFeed {
     std::lock_guard<std::mutex> g(lock);
     closed = true;
   }
+  // The dump's side of `lockstep`, after publish(): nothing without it.
+  void wait_in_lockstep() {
+    if (!lockstep) return;
+    using Clock = std::chrono::steady_clock;
+    if (lockstep_until == Clock::time_point()) lockstep_until = Clock::now() + std::chrono::seconds(5);
+    for (unsigned k = 0; k < 2; k++) {
+      while (formatted[k].load(std::memory_order_acquire) < published[k].load(std::memory_order_relaxed) &&
+             Clock::now() < lockstep_until) {
+        const timespec pause{0, 50 * 1000};
+        nanosleep(&pause, nullptr);
+      }
+    }
+  }
+
+ private:
+  std::chrono::steady_clock::time_point lockstep_until{};  // the dump's thread alone
 };
 
 }  // namespace netsnap

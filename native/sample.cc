@@ -125,8 +125,8 @@ int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSo
   return 0;
 }
 
-// setDumpAfterOwners(): a rowText sample's dump waits for its owners (a test hook, see sample.h).
-std::atomic<bool> g_dump_after_owners{false};
+// setFeedLockstep(): a rowText sample's dump waits for its reader after each batch (a test hook, see sample.h).
+std::atomic<bool> g_feed_lockstep{false};
 
 // request.rowText's format of tcp's (k = 0) or tcp6's (k = 1) rows, with `owners`.
 RowFormat row_text_format(const SampleRequest& req, unsigned k, const OwnerColumns* owners) {
@@ -183,6 +183,7 @@ void format_fed_rows(const SampleRequest& req, RowFeed& feed, const Owners& owne
         const size_t from = texts[k].rows();
         if (have <= from || texts[k].failed() || have > feed.capacity[k]) continue;
         texts[k].append(feed.buffer[k], feed.capacity[k], from, std::min(have - from, kChunkRows), f[k], &lookup);
+        feed.formatted[k].store(texts[k].rows(), std::memory_order_release);
         formatted = true;
       }
     }
@@ -421,25 +422,18 @@ void run_sample(SampleBaton& baton) {
     // its state in worker 1's slot, the dump none.
     std::atomic<unsigned> next_role{0};
     std::atomic<bool> stopped{false};
-    std::atomic<bool> owners_ready{false};
-    const bool wait_for_owners = g_dump_after_owners.load();
+    feed.lockstep = g_feed_lockstep.load();
     auto body = [&](unsigned w) {
       std::vector<uint8_t> own;
       if (w != 0) own = take_scratch();
       std::vector<uint8_t>& buf = w == 0 ? scratch : own;
       for (unsigned role; (role = next_role.fetch_add(1)) < 2;) {
         if (role == 0) {
-          // The hook's wait, bounded (the scan's worker may never have started): 5,000 pauses of 1 ms.
-          for (int i = 0; wait_for_owners && i < 5000 && !owners_ready.load(); i++) {
-            const timespec pause{0, 1000 * 1000};
-            nanosleep(&pause, nullptr);
-          }
           if (!task(0, w, buf)) stopped.store(true);
         } else {
           scan.run_task(0, 1, buf);
           scan.worker_done(1);
           scan.finish(&baton.owners);
-          owners_ready.store(true);
           format_fed_rows(req, feed, baton.owners, expect, texts);
         }
       }
@@ -852,13 +846,13 @@ class SampleWorker : public Napi::AsyncWorker {
 
 }  // namespace
 
-Napi::Value SetDumpAfterOwners(const Napi::CallbackInfo& info) {
+Napi::Value SetFeedLockstep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (info.Length() < 1 || !info[0].IsBoolean()) {
-    js::throw_type_error(env, "setDumpAfterOwners: on must be a boolean");
+    js::throw_type_error(env, "setFeedLockstep: on must be a boolean");
     return Napi::Value();
   }
-  g_dump_after_owners.store(info[0].As<Napi::Boolean>().Value());
+  g_feed_lockstep.store(info[0].As<Napi::Boolean>().Value());
   return env.Undefined();
 }
 

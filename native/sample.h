@@ -114,10 +114,11 @@ bool sample_file(const SampleRequest& req, size_t i, const DiagSocket& diag, std
 // Does the work for a validated request. Thread-safe with respect to other batons.
 void run_sample(SampleBaton& baton);
 
-// Test hook setDumpAfterOwners(on): with on, the dump of a sample that formats its rows as they come
-// (request.rowText) starts once the owner scan has finished (at most 5 s later), so that every row is
-// formatted while the dump runs, whatever the two would take; off (the default), they start together.
-Napi::Value SetDumpAfterOwners(const Napi::CallbackInfo& info);
+// Test hook setFeedLockstep(on): with on, the dump of a sample that formats its rows as they come
+// (request.rowText) waits after each batch of records until they are formatted (RowFeed::lockstep; at
+// most 5 s in all), so that the texts cover every row whatever the scheduler does; off (the default),
+// the dump never waits for them.
+Napi::Value SetFeedLockstep(const Napi::CallbackInfo& info);
 
 // sample(request) -> RawSample and sampleAsync(request) -> Promise<RawSample>.
 Napi::Value Sample(const Napi::CallbackInfo& info);
