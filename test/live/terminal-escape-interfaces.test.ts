@@ -73,7 +73,8 @@ describe.skipIf(!canUseNetns)('interface and namespace names on a terminal (root
     expect(await p.exit(55_000)).toBe(0);
     expect(p.output).toMatch(new RegExp(`^Network namespace \\d+ \\(name ${TAG}\\\\x1b\\[2Kx\\)\r$`, 'm'));
     expect(p.output).not.toContain('\x1b[2K');
-    const r = spawnSync(process.execPath, [CLI, '--all-netns', '-tln'], { encoding: 'latin1', timeout: 60_000 });
+    // Every namespace of the machine is listed, another test's thousands of listeners included: room for them.
+    const r = spawnSync(process.execPath, [CLI, '--all-netns', '-tln'], { encoding: 'latin1', timeout: 60_000, maxBuffer: 256 << 20 });
     expect(r.stdout).toMatch(new RegExp(`^Network namespace \\d+ \\(name ${TAG}\x1b\\[2Kx\\)$`, 'm'));
   }, 60_000);
 });
