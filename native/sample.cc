@@ -172,7 +172,7 @@ void format_fed_rows(const SampleRequest& req, RowFeed& feed, const Owners& owne
   const size_t most_rows = kRowTextMaxBytes / (std::max(f[0].label_len, f[1].label_len) + kRowMax);
   texts[0].reserve(std::min(expect.tcp4, most_rows), f[0]);
   texts[1].reserve(std::min(expect.tcp6, most_rows - std::min(expect.tcp4, most_rows)), f[1]);
-  constexpr size_t kChunkRows = 2048;  // the longest the dump may wait to grow a table: one chunk
+  constexpr size_t kChunkRows = 2048;  // the longest the dump may wait to grow a table or close: a chunk of each
   for (;;) {
     bool formatted = false;
     {
