@@ -583,6 +583,15 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
 
 int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const Reuse* reuse4, const Reuse* reuse6,
                    DumpFilterOutcome* filter) {
+  Table t4;
+  Table t6;
+  // Declared after the tables, so the feed is closed on every way out, before they are freed.
+  struct Closer {
+    RowFeed* feed;
+    ~Closer() {
+      if (feed != nullptr) feed->close();
+    }
+  } closer{request.feed};
   if (request.protocol != IPPROTO_TCP) return EINVAL;
   const bool with_bytecode = request.bytecode != nullptr && request.bytecode_len > 0;
   if (with_bytecode && request.bytecode_len > kMaxBytecode) return EMSGSIZE;
@@ -592,15 +601,6 @@ int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const R
   if (buf.size() < kRecvBuffer) buf.resize(kRecvBuffer);
   thread_local Column<uint8_t> info_scratch4;
   thread_local Column<uint8_t> info_scratch6;
-  Table t4;
-  Table t6;
-  // Declared after the tables, so closed before they are freed on every way out.
-  struct Closer {
-    RowFeed* feed;
-    ~Closer() {
-      if (feed != nullptr) feed->close();
-    }
-  } closer{request.feed};
   if (!open_table(both, reuse4, &info_scratch4, &t4, both.expect4) ||
       !open_table(both, reuse6, &info_scratch6, &t6, both.expect6)) {
     return kAllocFailed;

@@ -110,8 +110,7 @@ int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSo
   Table t4;
   Table t6;
   DumpFilterOutcome filter;
-  const int err = dump_inet_pair(d, &t4, &t6, reuse4, reuse6, &filter);
-  if (feed != nullptr) feed->close();  // closed already unless it failed before making its tables
+  const int err = dump_inet_pair(d, &t4, &t6, reuse4, reuse6, &filter);  // closes the feed
   if (err != 0) return err;
   out4->table = std::move(t4);
   out6->table = std::move(t6);
@@ -417,30 +416,20 @@ void run_sample(SampleBaton& baton) {
   auto done = [&](unsigned w) { scan.worker_done(w); };
   bool ran;
   if (feed_rows) {
-    // Two roles, taken in order by whichever worker comes first (one that cannot start leaves both
-    // to the other: the dump closes the feed, and the formatting then ends at once). The scan keeps
-    // its state in worker 1's slot, the dump none.
-    std::atomic<unsigned> next_role{0};
-    std::atomic<bool> stopped{false};
+    // The same two tasks, taken in order (a worker that cannot start leaves both to the other: the
+    // dump closes the feed, and the formatting then ends at once); the scan's task ends its own
+    // worker's part and finishes the owners itself, so no `done` touches the scan afterwards.
     feed.lockstep = g_feed_lockstep.load();
-    auto body = [&](unsigned w) {
-      std::vector<uint8_t> own;
-      if (w != 0) own = take_scratch();
-      std::vector<uint8_t>& buf = w == 0 ? scratch : own;
-      for (unsigned role; (role = next_role.fetch_add(1)) < 2;) {
-        if (role == 0) {
-          if (!task(0, w, buf)) stopped.store(true);
-        } else {
-          scan.run_task(0, 1, buf);
-          scan.worker_done(1);
-          scan.finish(&baton.owners);
-          format_fed_rows(req, feed, baton.owners, expect, texts);
-        }
-      }
-      if (w != 0) give_scratch(std::move(own));
+    auto feed_task = [&](size_t i, unsigned w, std::vector<uint8_t>& buf) {
+      if (i < n_file_tasks) return task(i, w, buf);
+      scan.run_task(0, w, buf);
+      scan.worker_done(w);
+      scan.finish(&baton.owners);
+      format_fed_rows(req, feed, baton.owners, expect, texts);
+      return true;
     };
-    run_workers(2, body);
-    ran = !stopped.load();
+    auto nothing = [](unsigned) {};
+    ran = run_tasks(threads, n_file_tasks + scan.tasks(), scratch, feed_task, nothing);
   } else {
     ran = run_tasks(threads, n_file_tasks + scan.tasks(), scratch, task, done);
   }

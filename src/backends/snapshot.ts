@@ -196,7 +196,7 @@ function finish(options: SnapshotOptions, backend: Backend, request: SampleReque
  */
 export function snapshot(options: SnapshotOptions = {}, rowText?: RowTextRequest): Snapshot {
   const { backend, request, filter } = prepareSample(options);
-  if (rowText !== undefined && filter === null) request.rowText = rowText;
+  if (rowText !== undefined) request.rowText = rowText;
   const takenAt = Date.now();
   return finish(options, backend, request, filter, backend.sample(request), takenAt);
 }

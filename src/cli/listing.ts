@@ -162,7 +162,7 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
   // The rows of tcp and tcp6, formatted by the sample as they come where it can (-p), as the loop
   // below would format them.
   const detailsAsked = o.info || o.memory || o.cgroup;
-  const rowText = !detailsAsked && filter === null && sel.protos.includes('tcp') ? inetRowTextRequest(fmt, fastShow, formatRows) ?? undefined : undefined;
+  const rowText = !detailsAsked && sel.protos.includes('tcp') ? inetRowTextRequest(fmt, fastShow, formatRows) ?? undefined : undefined;
   const snap: Snapshot = snapshot({
     protocols, families, owners: o.programs, procRoot: o.procRoot, netDir: o.netDir ?? undefined, source: o.source,
     ...filterOptions(o, filter), ...internalsOptions(o),

@@ -364,7 +364,7 @@ function stateCells(kind: 'tcp' | 'udp'): Uint8Array {
 }
 
 /** Whether writeInetRowsFast formats the rows of a listing with options `o` through the addon's formatter. */
-function fastFormatFits(o: NetstatListingOptions, format: Backend['formatInetRows']): boolean {
+function fastFormatFits(o: NetstatListingOptions, format: Backend['formatInetRows']): format is NonNullable<Backend['formatInetRows']> {
   // Numeric hosts: without -n and without names writeEndpoint prints an unspecified IPv6 host as [::].
   const numeric = o.numericHosts && (o.numericPorts || !o.names);
   return !!format && numeric && !o.extend && !o.timers && !o.escape;
@@ -390,7 +390,7 @@ export function inetRowTextRequest(o: NetstatListingOptions, show: InetRowFormat
  */
 export function writeInetRowsFast(w: ByteWriter, t: InetTable, o: NetstatListingOptions, show: InetRowFormat['show'],
   owners: OwnerIndex | null, format: Backend['formatInetRows'], text: { bytes: Uint8Array; rows: number } | null = null): boolean {
-  if (!fastFormatFits(o, format) || !format) return false;
+  if (!fastFormatFits(o, format)) return false;
   const kind = t.proto === 'tcp' ? 'tcp' : t.proto === 'raw' ? 'raw' : 'udp';
   const f: InetRowFormat = { label: labelCell(t), stateCells: stateCells(kind === 'raw' ? 'udp' : kind), proto: kind, show, wide: o.wide };
   const raw = o.programs ? owners?.raw ?? NO_OWNERS : null;
