@@ -307,13 +307,17 @@ describe('netlink source (native) against /proc', () => {
 
   it('lists no bound-but-inactive TCP socket (Linux 6.8+ state 13), as /proc does not, whatever the state mask', async () => {
     // A socket bound to a port that never listens nor connects: /proc/net/tcp does not show it.
-    const holder = spawn('python3', ['-c', 'import socket,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1], flush=True); sys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    // It prints its port and its socket's inode (fstat of a socket gives the socket's inode).
+    const holder = spawn('python3', ['-c', 'import os,socket,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1], os.fstat(s.fileno()).st_ino, flush=True); sys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
-      const port = await new Promise<number>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
+      const [port, inode] = await new Promise<number[]>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(String(d).trim().split(' ').map(Number))));
       expect(port).toBeGreaterThan(0);
+      expect(inode).toBeGreaterThan(0);
+      // The socket itself, by its inode: other sockets may use the same port on other addresses.
+      const v4Local = (r: Row) => r.local === `7f000001${'0'.repeat(24)}:${port}`;
       for (const tcpStates of [undefined, 0xffffffff, 1 << 7]) {
         const { proc, netlink } = sampleBoth(request(['tcp'], tcpStates === undefined ? {} : { tcpStates }));
-        for (const s of [proc, netlink]) expect(rows(s).filter((r) => r.local.endsWith(`:${port}`)), String(tcpStates)).toEqual([]);
+        for (const s of [proc, netlink]) expect(rows(s).filter((r) => r.inode === inode || v4Local(r)), String(tcpStates)).toEqual([]);
       }
       expect(netsnap(['-tan']).stdout).not.toContain(`127.0.0.1:${port} `);
     } finally {
