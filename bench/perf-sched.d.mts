@@ -16,7 +16,8 @@ export interface Span {
 
 export interface Schedule {
   spans: Span[];
-  waits: Array<{ from: number; to: number }>;
+  /** cpu: the CPU whose queue it waited in (its wakeup's target, or where it was preempted), null when not known. */
+  waits: Array<{ from: number; to: number; cpu: number | null }>;
   sleeps: Array<{ from: number; to: number; site: string }>;
   /**
    * pid: the task's process, from an event of its own (undefined when none was read); after: for an
@@ -28,3 +29,4 @@ export interface Schedule {
 
 export declare function siteOf(frames: Frame[]): string;
 export declare function parsePerfSched(text: string, mainTid: number): Schedule;
+export declare function queuedOnIdle(schedule: Schedule, from: number, to: number): number;

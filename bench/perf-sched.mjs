@@ -1,4 +1,4 @@
-// Reads a `perf record -k mono -g -a -e sched:sched_switch -e sched:sched_waking` trace (as text from
+// Reads a `perf record -k mono -g -a -e sched:sched_switch -e sched:sched_waking [-e sched:sched_wakeup]` trace (as text from
 // `perf script -F pid,tid,cpu,time,event,trace,ip,sym`) into what bench/stalls.mjs needs: who ran on
 // each CPU when, and when one thread (the event loop's) waited for a CPU or slept, and where. Times
 // are ms of CLOCK_MONOTONIC (perf's clock with -k mono). Pure: test/unit/perf-sched.test.ts reads a
@@ -6,7 +6,7 @@
 
 const SWITCH = /prev_comm=(.*) prev_pid=(\d+) prev_prio=(\d+) prev_state=(\S+) ==> next_comm=(.*) next_pid=(\d+) next_prio=(\d+)/;
 const WAKING = /comm=(.*) pid=(\d+) prio=(\d+) target_cpu=(\d+)/;
-const LINE = /^\s*(-?\d+)\/(-?\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:(sched_switch|sched_waking):\s+(.*)$/;
+const LINE = /^\s*(-?\d+)\/(-?\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:(sched_switch|sched_waking|sched_wakeup):\s+(.*)$/;
 
 export const UNRECORDED = 'unrecorded';
 const KERNEL_FRAME = /^\s+(ffffffff[0-9a-f]+)\s+(\S+)/;
@@ -33,10 +33,11 @@ export function parsePerfSched(text, mainTid) {
   const running = new Map(); // cpu -> { key, since }
   const lastSeen = new Map(); // cpu -> time of its last event
   const spans = []; // { cpu, key, from, to }
-  const waits = []; // { from, to }: the main thread runnable, not running
+  const waits = []; // { from, to, cpu }: the main thread runnable, not running, queued on cpu (null: not known)
   const sleeps = []; // { from, to, site }: the main thread asleep
   const tasks = new Map(); // key (the tid as text) -> { tid, comm, prio, pid }
   let runnableSince = null;
+  let runnableCpu = null; // the CPU whose queue it waits in: woken onto (sched_wakeup's target) or preempted on
   let asleep = null; // { from, frames }
   let frames = null; // the call chain being read, when it belongs to the main thread's switch-out
   let events = 0;
@@ -73,16 +74,25 @@ export function parsePerfSched(text, mainTid) {
       spans.push({ cpu, key: UNRECORDED, from: seen, to: t, after: cur0.key });
       running.set(cpu, { key: curTid, since: t });
       if (curTid === String(mainTid)) {
-        if (runnableSince !== null) waits.push({ from: runnableSince, to: t });
+        if (runnableSince !== null) waits.push({ from: runnableSince, to: t, cpu: runnableCpu });
         runnableSince = null;
         asleep = null; // woken unseen: when is not known
       }
     }
     lastSeen.set(cpu, t);
+    if (m[5] === 'sched_wakeup') {
+      // After the wakeup chose its CPU (sched_waking's target_cpu is the CPU it last ran on).
+      const w = WAKING.exec(m[6]);
+      if (w && Number(w[2]) === mainTid && runnableSince !== null) runnableCpu = Number(w[4]);
+      continue;
+    }
     if (m[5] === 'sched_waking') {
       const w = WAKING.exec(m[6]);
       if (w && Number(w[2]) === mainTid) {
-        if (runnableSince === null) runnableSince = t;
+        if (runnableSince === null) {
+          runnableSince = t;
+          runnableCpu = null;
+        }
         if (asleep !== null) sleeps.push({ from: asleep.from, to: t, site: siteOf(asleep.frames) });
         asleep = null;
       }
@@ -96,13 +106,14 @@ export function parsePerfSched(text, mainTid) {
     running.set(cpu, { key: nextPid, since: t });
     if (Number(prevPid) === mainTid) {
       runnableSince = prevState.startsWith('R') ? t : null; // preempted: still runnable
+      runnableCpu = runnableSince !== null ? cpu : null;
       if (!prevState.startsWith('R')) {
         asleep = { from: t, frames: [] };
         frames = asleep.frames;
       }
     }
     if (Number(nextPid) === mainTid) {
-      if (runnableSince !== null) waits.push({ from: runnableSince, to: t });
+      if (runnableSince !== null) waits.push({ from: runnableSince, to: t, cpu: runnableCpu });
       runnableSince = null;
       asleep = null; // still set: its wakeup was not recorded, so when it ended is not known
     }
@@ -120,4 +131,24 @@ export function parsePerfSched(text, mainTid) {
     if (!tasks.has(sp.key)) tasks.set(sp.key, { tid: -1, comm: first.comm, prio: first.prio, pid: undefined, after: first.tid });
   }
   return { spans, waits, sleeps, tasks, events };
+}
+
+/**
+ * Of the main thread's waits within [from, to] (ms), the time it sat in the queue of a CPU (the one its
+ * wakeup chose, or the one it was preempted on) while that CPU ran the idle task. A guest's idle CPU
+ * runs a task woken onto it within microseconds; one that stays idle with a task queued is a CPU the
+ * VM's host is not running. Waits whose CPU is not known (no sched_wakeup recorded) count nothing.
+ */
+export function queuedOnIdle(schedule, from, to) {
+  let total = 0;
+  for (const w of schedule.waits) {
+    if (w.cpu === null || w.cpu === undefined) continue;
+    const a = Math.max(from, w.from);
+    const b = Math.min(to, w.to);
+    if (b <= a) continue;
+    for (const sp of schedule.spans) {
+      if (sp.cpu === w.cpu && sp.key === '0') total += Math.max(0, Math.min(b, sp.to) - Math.max(a, sp.from));
+    }
+  }
+  return total;
 }

@@ -25,7 +25,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
-import { parsePerfSched } from './perf-sched.mjs';
+import { parsePerfSched, queuedOnIdle } from './perf-sched.mjs';
 import { backToBack, fmtN, loadSlot, machine, ms, now, writeResults } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -78,7 +78,7 @@ const sleep = (t) => new Promise((r) => setTimeout(r, t));
 
 /** Starts `perf record` of switches and wakeups on every CPU; stop() ends it and returns its file. */
 async function startPerf(file) {
-  const child = spawn('perf', ['record', '-q', '-k', 'mono', '-g', '-a', '-e', 'sched:sched_switch', '-e', 'sched:sched_waking', '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('perf', ['record', '-q', '-k', 'mono', '-g', '-a', '-e', 'sched:sched_switch', '-e', 'sched:sched_waking', '-e', 'sched:sched_wakeup', '-o', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d) => (err += d));
   const exited = new Promise((r) => child.on('exit', (code, sig) => r({ code, sig })));
@@ -185,6 +185,7 @@ async function measure(source, how, perfFile) {
     const onCpu = mainRuns.reduce((a, sp) => a + overlap(from, to, sp.from, sp.to), 0);
     const waitSpans = sch.waits.map((w) => ({ from: Math.max(from, w.from), to: Math.min(to, w.to) })).filter((w) => w.to > w.from);
     const waiting = waitSpans.reduce((a, w) => a + w.to - w.from, 0);
+    const idleQueued = queuedOnIdle(sch, from, to); // of `waiting`: on a CPU that ran nothing (the VM's host did not run it)
     const gc = gcs.reduce((a, g) => a + overlap(from, to, g.from, g.to), 0);
     const held = new Map(); // "cpu key" -> ms of the waiting time
     for (const w of waitSpans) {
@@ -199,7 +200,7 @@ async function measure(source, how, perfFile) {
       if (o > 0) slept.set(z.site, (slept.get(z.site) ?? 0) + o);
     }
     const asleep = [...slept.values()].reduce((a, v) => a + v, 0);
-    return { from, to, ms: to - from - 1, onCpu, waiting, asleep, unknown: Math.max(0, to - from - onCpu - waiting - asleep), gc, held, slept };
+    return { from, to, ms: to - from - 1, onCpu, waiting, idleQueued, asleep, unknown: Math.max(0, to - from - onCpu - waiting - asleep), gc, held, slept };
   });
   const byClass = Object.fromEntries(CLASSES.map((c) => [c, 0]));
   const byTask = new Map();
@@ -218,10 +219,10 @@ async function measure(source, how, perfFile) {
     name, perSample, events: sch.events, p50: h.percentile(50) / 1e6, p99: h.percentile(99) / 1e6, max: Math.max(h.max / 1e6, maxGap),
     gcCount: gcs.length, gcMajor: gcs.filter((g) => g.major).length, gcMs: gcs.reduce((a, g) => a + g.to - g.from, 0),
     stalls, tasks: sch.tasks, byClass, byTask, bySite,
-    stallMs: sum((st) => st.ms), onCpu: sum((st) => st.onCpu), waiting: sum((st) => st.waiting), asleep: sum((st) => st.asleep), unknown: sum((st) => st.unknown), gc: sum((st) => st.gc),
+    stallMs: sum((st) => st.ms), onCpu: sum((st) => st.onCpu), waiting: sum((st) => st.waiting), idleQueued: sum((st) => st.idleQueued), asleep: sum((st) => st.asleep), unknown: sum((st) => st.unknown), gc: sum((st) => st.gc),
   };
   console.log(`${name}: ${nSamples} samples, ${ms(perSample)} ms each, ${row.gcCount} GCs (${row.gcMajor} major, ${ms(row.gcMs)} ms); lag p50 ${ms(row.p50)}, p99 ${ms(row.p99)}, max ${ms(row.max)} ms; ` +
-    `${stalls.length} timer gaps > ${stallMs} ms (${ms(row.stallMs)} ms): main thread on a CPU ${ms(row.onCpu)} (GC ${ms(row.gc)}), waiting for one ${ms(row.waiting)}, ` +
+    `${stalls.length} timer gaps > ${stallMs} ms (${ms(row.stallMs)} ms): main thread on a CPU ${ms(row.onCpu)} (GC ${ms(row.gc)}), waiting for one ${ms(row.waiting)} (queued on an idle CPU ${ms(row.idleQueued)}), ` +
     `asleep ${ms(row.asleep)}, unrecorded ${ms(row.unknown)}; while it waited the CPUs ran: ` + CLASSES.filter((c) => byClass[c] > 0).map((c) => `${CLASS_NAMES[c]} ${ms(byClass[c])}`).join(', '));
   return row;
 }
@@ -233,7 +234,7 @@ const describe = (row, st) => {
     const name = `cpu${cpu} ${labelOf(row.tasks.get(key))}`;
     held.set(name, (held.get(name) ?? 0) + v);
   }
-  return `on a CPU ${ms(st.onCpu)} (GC ${ms(st.gc)}), waiting ${ms(st.waiting)}, asleep ${ms(st.asleep)}, unrecorded ${ms(st.unknown)}` +
+  return `on a CPU ${ms(st.onCpu)} (GC ${ms(st.gc)}), waiting ${ms(st.waiting)} (queued on an idle CPU ${ms(st.idleQueued)}), asleep ${ms(st.asleep)}, unrecorded ${ms(st.unknown)}` +
     (held.size ? '; while it waited: ' + [...held.entries()].sort((a, b) => a[0].localeCompare(b[0]) || b[1] - a[1])
       .filter(([, v]) => v >= 0.1).map(([name, v]) => `${name} ${ms(v)}`).join('; ') : '') +
     (st.slept.size ? '; asleep in: ' + [...st.slept.entries()].sort((a, b) => b[1] - a[1]).filter(([, v]) => v >= 0.1).map(([site, v]) => `\`${site}\` ${ms(v)}`).join('; ') : '');
@@ -264,16 +265,17 @@ const lines = [
   `- Load: ${fmtN(load.sockets)} TCP sockets (bench/loadgen.mjs); per variant ${nSamples} back-to-back native \`sampleAsync({ files: ['tcp', 'tcp6'], owners: true, source })\`,`,
   '  with new tables each time (as bench/run.mjs\'s first lag row), with new tables trimmed to their rows (`trim`, as sample() asks), or with the tables',
   '  of the sample before the last filled again (`reuse`, as the sampler does).',
-  `- A stall: a gap of a 1 ms timer over ${stallMs} ms. \`perf record -k mono -g -a -e sched:sched_switch -e sched:sched_waking\` splits each into`,
+  `- A stall: a gap of a 1 ms timer over ${stallMs} ms. \`perf record -k mono -g -a -e sched:sched_switch -e sched:sched_waking -e sched:sched_wakeup\` splits each into`,
   '  the main thread on a CPU (JavaScript, the conversion of the result, GC: `PerformanceObserver` \'gc\' entries), runnable and waiting for a CPU',
-  '  (woken or preempted, not yet switched in), asleep (where: the call chain of its switch-out), and unrecorded: perf drops every event of a',
+  '  (woken or preempted, not yet switched in; of it, queued on a CPU that ran nothing meanwhile: a guest\'s idle CPU runs a task woken onto it',
+  '  within microseconds, so one that stays idle is a CPU the VM\'s host is not running), asleep (where: the call chain of its switch-out), and unrecorded: perf drops every event of a',
   '  task it cannot see (one in another PID namespace), so a switch from such a task to the main thread, or its wakeup on a CPU such a task held,',
   '  is missing. The four add up to the gap plus the 1 ms the timer waits anyway (mostly asleep in `epoll_pwait`). While the loop waits,',
   `  the ${cores} CPUs hold ${cores} × that time between them; the last columns split it by what ran.`,
   '',
-  '| variant | ms/sample | GCs (major), ms | lag p50 | lag p99 | lag max | stalls | stall ms | on a CPU (GC) | waiting | asleep | unrecorded | ' + CLASSES.map((c) => CLASS_NAMES[c]).join(' | ') + ' |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ' + CLASSES.map(() => '---:').join(' | ') + ' |',
-  ...rows.map((r) => `| ${r.name} | ${ms(r.perSample)} | ${r.gcCount} (${r.gcMajor}), ${ms(r.gcMs)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.stalls.length} | ${ms(r.stallMs)} | ${ms(r.onCpu)} (${ms(r.gc)}) | ${ms(r.waiting)} | ${ms(r.asleep)} | ${ms(r.unknown)} | ` +
+  '| variant | ms/sample | GCs (major), ms | lag p50 | lag p99 | lag max | stalls | stall ms | on a CPU (GC) | waiting | of it, queued on an idle CPU | asleep | unrecorded | ' + CLASSES.map((c) => CLASS_NAMES[c]).join(' | ') + ' |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ' + CLASSES.map(() => '---:').join(' | ') + ' |',
+  ...rows.map((r) => `| ${r.name} | ${ms(r.perSample)} | ${r.gcCount} (${r.gcMajor}), ${ms(r.gcMs)} | ${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${r.stalls.length} | ${ms(r.stallMs)} | ${ms(r.onCpu)} (${ms(r.gc)}) | ${ms(r.waiting)} | ${ms(r.idleQueued)} | ${ms(r.asleep)} | ${ms(r.unknown)} | ` +
     CLASSES.map((c) => ms(r.byClass[c])).join(' | ') + ' |'),
   '',
 ];

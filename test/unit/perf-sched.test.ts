@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parsePerfSched, siteOf, UNRECORDED } from '../../bench/perf-sched.mjs';
+import { parsePerfSched, queuedOnIdle, siteOf, UNRECORDED } from '../../bench/perf-sched.mjs';
 import { ROOT } from '../helpers/env';
 
 const trace = (name: string) => fs.readFileSync(path.join(ROOT, 'fixtures', 'perf-sched', `${name}.txt`), 'latin1');
@@ -101,6 +101,42 @@ describe('a scheduler trace, read for the event loop thread', () => {
     expect(spans(s)).toEqual(['0 unrecorded 100000.100-100002.000', '0 42 100002.000-100003.000']);
     expect(s.waits.map((w) => [round(w.from), round(w.to)])).toEqual([[100000.1, 100002]]);
     expect(s.sleeps).toEqual([]);
+  });
+
+  it('knows the CPU whose queue the thread waited in: where it was preempted, or where its wakeup put it', () => {
+    // The recorded window has no sched_wakeup events: its woken waits have no known CPU, its preempted one has cpu0.
+    expect(parsePerfSched(trace('window'), 10076).waits.map((w) => w.cpu)).toEqual([null, null, 0]);
+    // sched_waking names the CPU the thread last ran on (1); sched_wakeup the one it was put on (0).
+    const text = [
+      '   50/50    [001]  100.000000: sched:sched_switch: prev_comm=node prev_pid=42 prev_prio=120 prev_state=S ==> next_comm=worker next_pid=50 next_prio=120',
+      '    0/0     [000]  100.001000: sched:sched_waking: comm=node pid=42 prio=120 target_cpu=001',
+      '    0/0     [000]  100.001002: sched:sched_wakeup: comm=node pid=42 prio=120 target_cpu=000',
+      '    0/0     [000]  100.001010: sched:sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=node next_pid=42 next_prio=120',
+    ].join('\n');
+    expect(parsePerfSched(text, 42).waits.map((w) => [round(w.from), round(w.to), w.cpu])).toEqual([[100001, 100001.01, 0]]);
+  });
+
+  it('counts the time the thread sat queued on a CPU that ran nothing (the VM\'s host not running it), and no other wait', () => {
+    // cpu0 goes idle at 100.000; the thread is woken onto it at 100.001, yet cpu0 records nothing until
+    // it switches to the thread at 100.012: 11 ms queued on an idle CPU. Then, preempted on cpu1 by a
+    // task that runs until 100.020, it waits 5 ms behind that task: a wait, but not on an idle CPU.
+    const text = [
+      '   42/42    [000]  100.000000: sched:sched_switch: prev_comm=node prev_pid=42 prev_prio=120 prev_state=S ==> next_comm=swapper/0 next_pid=0 next_prio=120',
+      '   50/50    [001]  100.000500: sched:sched_waking: comm=kworker/1:0 pid=60 prio=120 target_cpu=001',
+      '    0/0     [000]  100.001000: sched:sched_waking: comm=node pid=42 prio=120 target_cpu=000',
+      '    0/0     [000]  100.001001: sched:sched_wakeup: comm=node pid=42 prio=120 target_cpu=000',
+      '    0/0     [000]  100.012000: sched:sched_switch: prev_comm=swapper/0 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=node next_pid=42 next_prio=120',
+      '   42/42    [000]  100.013000: sched:sched_switch: prev_comm=node prev_pid=42 prev_prio=120 prev_state=R ==> next_comm=hog next_pid=70 next_prio=110',
+      '   70/70    [000]  100.018000: sched:sched_switch: prev_comm=hog prev_pid=70 prev_prio=110 prev_state=S ==> next_comm=node next_pid=42 next_prio=120',
+    ].join('\n');
+    const s = parsePerfSched(text, 42);
+    expect(s.waits.map((w) => [round(w.from), round(w.to), w.cpu])).toEqual([[100001, 100012, 0], [100013, 100018, 0]]);
+    expect(round(queuedOnIdle(s, 100000, 100020))).toBe(11);
+    // Only the part inside the window asked for.
+    expect(round(queuedOnIdle(s, 100005, 100015))).toBe(7);
+    expect(queuedOnIdle(s, 100013, 100020)).toBe(0);
+    // The recorded window: two waits of no known CPU count nothing, and the third waited on cpu0 while it ran another task.
+    expect(queuedOnIdle(parsePerfSched(trace('window'), 10076), 0, Infinity)).toBe(0);
   });
 
   it('reads nothing from text that is not a trace, and survives a truncated one', () => {
