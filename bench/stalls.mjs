@@ -31,7 +31,7 @@ import { backToBack, fmtN, loadSlot, machine, ms, now, writeResults } from './co
 const self = fileURLToPath(import.meta.url);
 const root = path.resolve(path.dirname(self), '..');
 const argv = process.argv.slice(2);
-const known = new Set(['sockets', 'samples', 'stall-ms', 'keep', 'no-write']);
+const known = new Set(['sockets', 'samples', 'stall-ms', 'keep', 'no-write', 'no-give-way', 'give-way-ab']);
 for (const a of argv) {
   if (a.startsWith('--') && !known.has(a.slice(2))) {
     console.error(`stalls.mjs: unknown option ${a}`);
@@ -74,6 +74,10 @@ if (!native.backend) {
   process.exit(2);
 }
 const backend = native.backend;
+// The sample's threads give their CPU to a waiting event loop (native/give_way.h) unless --no-give-way;
+// --give-way-ab runs every variant twice in a row, with and then without.
+const hooks = require(native.path);
+const giveWayModes = argv.includes('--give-way-ab') ? [true, false] : [!argv.includes('--no-give-way')];
 const sleep = (t) => new Promise((r) => setTimeout(r, t));
 
 /** Starts `perf record` of switches and wakeups on every CPU; stop() ends it and returns its file. */
@@ -140,8 +144,9 @@ const labelOf = (t) => {
 const hr = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC ms, perf's clock with -k mono
 
 const HOW_NAMES = { new: 'new tables', trim: 'new tables, trimmed', reuse: 'tables reused' };
-async function measure(source, how, perfFile) {
-  const name = `${source}, ${HOW_NAMES[how]}`;
+async function measure(source, how, perfFile, giveWay) {
+  hooks.setGiveWay(giveWay);
+  const name = `${source}, ${HOW_NAMES[how]}${giveWay ? '' : ', not giving way'}`;
   const request = { netDir: '/proc/net', files: ['tcp', 'tcp6'], owners: true, procRoot: '/proc', littleEndian: os.endianness() === 'LE', source };
   const next = await backToBack(backend, request, how);
   const ourTids = new Set();
@@ -249,7 +254,9 @@ try {
   load = slot.set(await startLoad(nSockets, { seconds: 1800, readyTimeout: Math.max(120, nSockets / 1000) }));
   console.log(`load: ${fmtN(load.sockets)} sockets`);
   for (const source of ['proc', 'netlink']) {
-    for (const how of ['new', 'trim', 'reuse']) rows.push(await measure(source, how, path.join(tmp, `${source}-${how}.data`)));
+    for (const how of ['new', 'trim', 'reuse']) {
+      for (const giveWay of giveWayModes) rows.push(await measure(source, how, path.join(tmp, `${source}-${how}${giveWay ? '' : '-no-give-way'}.data`), giveWay));
+    }
   }
 } finally {
   await slot.stop();
@@ -264,7 +271,8 @@ const lines = [
   `- Date: ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC`,
   `- Load: ${fmtN(load.sockets)} TCP sockets (bench/loadgen.mjs); per variant ${nSamples} back-to-back native \`sampleAsync({ files: ['tcp', 'tcp6'], owners: true, source })\`,`,
   '  with new tables each time (as bench/run.mjs\'s first lag row), with new tables trimmed to their rows (`trim`, as sample() asks), or with the tables',
-  '  of the sample before the last filled again (`reuse`, as the sampler does).',
+  '  of the sample before the last filled again (`reuse`, as the sampler does). The sample\'s threads give their CPU to the event loop when they',
+  '  see it waiting for one (native/give_way.h)' + (giveWayModes.length > 1 ? '; each variant runs again right after without that (`not giving way`).' : giveWayModes[0] ? '.' : ': not in this run (`--no-give-way`).'),
   `- A stall: a gap of a 1 ms timer over ${stallMs} ms. \`perf record -k mono -g -a -e sched:sched_switch -e sched:sched_waking -e sched:sched_wakeup\` splits each into`,
   '  the main thread on a CPU (JavaScript, the conversion of the result, GC: `PerformanceObserver` \'gc\' entries), runnable and waiting for a CPU',
   '  (woken or preempted, not yet switched in; of it, queued on a CPU that ran nothing meanwhile: a guest\'s idle CPU runs a task woken onto it',

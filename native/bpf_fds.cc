@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "give_way.h"
 #include "read.h"
 
 namespace netsnap {
@@ -498,6 +499,7 @@ int bpf_socket_fds(std::vector<SocketFd>* out, std::string* why) {
   std::vector<uint8_t> buf(64 * 1024);
   size_t have = 0;
   for (;;) {
+    give_way();
     const ssize_t n = read(fd, buf.data() + have, buf.size() - have);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {

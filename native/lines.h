@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "give_way.h"
 #include "scan.h"
 
 namespace netsnap {
@@ -76,6 +77,7 @@ int stream_lines(int dir_fd, const char* path, size_t max, std::vector<uint8_t>&
     const size_t end = carry + kStreamChunk;
     bool eof = false;
     while (filled < end) {
+      give_way();
       const ssize_t n = read(fd, b + filled, end - filled);
       if (n < 0) {
         if (errno == EINTR) continue;

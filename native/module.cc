@@ -28,6 +28,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("btfLayout", Napi::Function::New(env, js::BtfLayoutOf, "btfLayout"));
   exports.Set("tcpInfoFields", Napi::Function::New(env, js::TcpInfoFields, "tcpInfoFields"));
   exports.Set("setFeedLockstep", Napi::Function::New(env, SetFeedLockstep, "setFeedLockstep"));
+  exports.Set("setGiveWay", Napi::Function::New(env, SetGiveWay, "setGiveWay"));
+  exports.Set("giveWayCounts", Napi::Function::New(env, GiveWayCounts, "giveWayCounts"));
   return exports;
 }
 

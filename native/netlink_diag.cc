@@ -20,6 +20,7 @@
 #include <mutex>
 
 #include "filter.h"
+#include "give_way.h"
 #include "layout.h"
 #include "net_inet.h"
 #include "problems.h"
@@ -461,6 +462,7 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
   sink->extensions = request.extensions;
   sink->filter = request.filter;
   for (;;) {
+    give_way();
     const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
     if (n < 0) {
       if (errno == EINTR) continue;

@@ -1,5 +1,7 @@
 #include "parallel.h"
 
+#include "give_way.h"
+
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -21,10 +23,12 @@ struct Start {
   void (*body)(void*, unsigned);
   void* ctx;
   unsigned worker;
+  const LoopThread* loop;  // the creating thread's give_way_loop()
 };
 
 void* thread_main(void* arg) {
   const Start* s = static_cast<const Start*>(arg);
+  const GiveWayScope give_way_to(s->loop);
   s->body(s->ctx, s->worker);
   return nullptr;
 }
@@ -57,7 +61,7 @@ unsigned run_workers(unsigned threads, void (*body)(void* ctx, unsigned worker),
   const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
   unsigned ran = 1;
   for (unsigned i = 0; i + 1 < threads; i++) {
-    starts[i] = Start{body, ctx, i + 1};
+    starts[i] = Start{body, ctx, i + 1, give_way_loop()};
     if (pthread_create(&ids[i], nullptr, thread_main, &starts[i]) == 0) {
       created[i] = true;
       ran++;
@@ -97,6 +101,7 @@ bool run_tasks(unsigned threads, size_t task_count, std::vector<uint8_t>& scratc
     std::vector<uint8_t>& buf = w == 0 ? scratch : own;
     for (size_t i; (i = next.fetch_add(1, std::memory_order_relaxed)) < task_count;) {
       if (stopped.load(std::memory_order_relaxed)) break;
+      give_way();
       if (!task(ctx, i, w, buf)) stopped.store(true, std::memory_order_relaxed);
     }
     done(ctx, w);

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <utility>
 
+#include "give_way.h"
 #include "js_api.h"
 #include "netlink_diag.h"
 #include "parallel.h"
@@ -126,6 +127,8 @@ int sample_tcp_pair(const SampleRequest& req, size_t i4, size_t i6, const DiagSo
 
 // setFeedLockstep(): a rowText sample's dump waits for its reader after each batch (a test hook, see sample.h).
 std::atomic<bool> g_feed_lockstep{false};
+// setGiveWay(): sampleAsync's threads give way to a waiting event loop (on by default; see sample.h).
+std::atomic<bool> g_give_way{true};
 
 // request.rowText's format of tcp's (k = 0) or tcp6's (k = 1) rows, with `owners`.
 RowFormat row_text_format(const SampleRequest& req, unsigned k, const OwnerColumns* owners) {
@@ -807,6 +810,7 @@ class SampleWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     baton_->leave_a_cpu = true;
+    const GiveWayScope give_way_to(g_give_way.load(std::memory_order_relaxed) ? &loop_ : nullptr);
     run_sample(*baton_);
     // Recorded as data; OnError() turns it into the same RangeError sample() would throw.
     if (baton_->out_of_memory) SetError("Array buffer allocation failed");
@@ -829,6 +833,9 @@ class SampleWorker : public Napi::AsyncWorker {
  private:
   Napi::Promise::Deferred deferred_;
   std::unique_ptr<SampleBaton> baton_;
+  // The thread of the event loop that asked (constructed on it), which the sample's threads give
+  // their CPU to when it waits for one (give_way.h).
+  const LoopThread loop_;
   // Keeps the request, and the buffers of request.reuse that Execute() writes into, alive.
   Napi::ObjectReference request_;
 };
@@ -843,6 +850,24 @@ Napi::Value SetFeedLockstep(const Napi::CallbackInfo& info) {
   }
   g_feed_lockstep.store(info[0].As<Napi::Boolean>().Value());
   return env.Undefined();
+}
+
+Napi::Value SetGiveWay(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (info.Length() < 1 || !info[0].IsBoolean()) {
+    js::throw_type_error(env, "setGiveWay: on must be a boolean");
+    return Napi::Value();
+  }
+  g_give_way.store(info[0].As<Napi::Boolean>().Value(), std::memory_order_relaxed);
+  return env.Undefined();
+}
+
+Napi::Value GiveWayCounts(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object counts = Napi::Object::New(env);
+  counts.Set("waits", Napi::Number::New(env, static_cast<double>(g_give_way_counts.waits.load())));
+  counts.Set("pauses", Napi::Number::New(env, static_cast<double>(g_give_way_counts.pauses.load())));
+  return counts;
 }
 
 Napi::Value Sample(const Napi::CallbackInfo& info) {

@@ -120,6 +120,13 @@ void run_sample(SampleBaton& baton);
 // the dump never waits for them.
 Napi::Value SetFeedLockstep(const Napi::CallbackInfo& info);
 
+// Test and benchmark hooks: setGiveWay(on) turns off (or on again; on is the default) sampleAsync's
+// giving way to a waiting event loop (give_way.h), for an A/B of it; giveWayCounts() -> { waits,
+// pauses }: how often the threads of all sampleAsync calls so far saw the loop wait, and the pauses
+// they slept for it.
+Napi::Value SetGiveWay(const Napi::CallbackInfo& info);
+Napi::Value GiveWayCounts(const Napi::CallbackInfo& info);
+
 // sample(request) -> RawSample and sampleAsync(request) -> Promise<RawSample>.
 Napi::Value Sample(const Napi::CallbackInfo& info);
 Napi::Value SampleAsync(const Napi::CallbackInfo& info);
