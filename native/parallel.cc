@@ -1,7 +1,5 @@
 #include "parallel.h"
 
-#include "give_way.h"
-
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -10,6 +8,8 @@
 #include <mutex>
 #include <thread>
 #include <utility>
+
+#include "give_way.h"
 
 namespace netsnap {
 namespace {
