@@ -310,7 +310,17 @@ describe('netlink source (native) against /proc', () => {
     // It prints its port and its socket's inode (fstat of a socket gives the socket's inode).
     const holder = spawn('python3', ['-c', 'import os,socket,sys; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1], os.fstat(s.fileno()).st_ino, flush=True); sys.stdin.read()'], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
-      const [port, inode] = await new Promise<number[]>((resolve) => holder.stdout!.once('data', (d: Buffer) => resolve(String(d).trim().split(' ').map(Number))));
+      // One line, which a pipe may hand over in more than one chunk.
+      const [port, inode] = await new Promise<number[]>((resolve) => {
+        let out = '';
+        const onData = (d: Buffer) => {
+          out += String(d);
+          if (!out.includes('\n')) return;
+          holder.stdout!.off('data', onData);
+          resolve(out.trim().split(' ').map(Number));
+        };
+        holder.stdout!.on('data', onData);
+      });
       expect(port).toBeGreaterThan(0);
       expect(inode).toBeGreaterThan(0);
       // The socket itself, by its inode: other sockets may use the same port on other addresses.
