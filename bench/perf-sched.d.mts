@@ -29,4 +29,5 @@ export interface Schedule {
 
 export declare function siteOf(frames: Frame[]): string;
 export declare function parsePerfSched(text: string, mainTid: number): Schedule;
+export declare function overlap(a: number, b: number, c: number, d: number): number;
 export declare function queuedOnIdle(schedule: Schedule, from: number, to: number): number;

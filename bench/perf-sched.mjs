@@ -9,6 +9,9 @@ const WAKING = /comm=(.*) pid=(\d+) prio=(\d+) target_cpu=(\d+)/;
 const LINE = /^\s*(-?\d+)\/(-?\d+)\s+\[(\d+)\]\s+([\d.]+):\s+sched:(sched_switch|sched_waking|sched_wakeup):\s+(.*)$/;
 
 export const UNRECORDED = 'unrecorded';
+
+/** How long [a, b] and [c, d] share, 0 when they do not meet. */
+export const overlap = (a, b, c, d) => Math.max(0, Math.min(b, d) - Math.max(a, c));
 const KERNEL_FRAME = /^\s+(ffffffff[0-9a-f]+)\s+(\S+)/;
 const FRAME = /^\s+([0-9a-f]+)\s+(.+)$/;
 
@@ -147,7 +150,7 @@ export function queuedOnIdle(schedule, from, to) {
     const b = Math.min(to, w.to);
     if (b <= a) continue;
     for (const sp of schedule.spans) {
-      if (sp.cpu === w.cpu && sp.key === '0') total += Math.max(0, Math.min(b, sp.to) - Math.max(a, sp.from));
+      if (sp.cpu === w.cpu && sp.key === '0') total += overlap(a, b, sp.from, sp.to);
     }
   }
   return total;

@@ -25,7 +25,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { constants as perfConstants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { startLoad } from './loadgen.mjs';
-import { parsePerfSched, queuedOnIdle } from './perf-sched.mjs';
+import { overlap, parsePerfSched, queuedOnIdle } from './perf-sched.mjs';
 import { backToBack, fmtN, loadSlot, machine, ms, now, writeResults } from './common.mjs';
 
 const self = fileURLToPath(import.meta.url);
@@ -108,7 +108,6 @@ function scheduleOf(file, mainTid) {
   return parsePerfSched(r.stdout, mainTid);
 }
 
-const overlap = (a, b, c, d) => Math.max(0, Math.min(b, d) - Math.max(a, c));
 
 /** A task's class: this process, the recorder, a kernel thread, another process, gone, unrecorded, or idle. */
 function classify(task, perfPid) {

@@ -11,7 +11,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadNative } from '../../src/backends/native';
-import { InetTable } from '../../src/model/columns';
+import { InetTable, OwnerIndex } from '../../src/model/columns';
 import type { RawInetTable, RawSample, SampleRequest } from '../../src/model/contract';
 
 const loaded = loadNative();
@@ -39,13 +39,7 @@ function ownersOfListener(s: RawSample, port: number): number[] {
   if (!f?.table || !s.owners) return [];
   const t = new InetTable('tcp', 'tcp', f.table as RawInetTable);
   for (let i = 0; i < t.count; i++) {
-    if (t.state[i] !== 10 || t.localPort[i] !== port) continue;
-    const inode = t.inode[i]!;
-    const pids: number[] = [];
-    s.owners.inodes.forEach((x, k) => {
-      if (x === inode) pids.push(s.owners!.pids[k]!);
-    });
-    return pids;
+    if (t.state[i] === 10 && t.localPort[i] === port) return new OwnerIndex(s.owners).ownersOf(t.inode[i]!).map((o) => o.pid);
   }
   return [];
 }
