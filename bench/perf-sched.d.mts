@@ -12,6 +12,8 @@ export interface Span {
   key: string;
   from: number;
   to: number;
+  /** The task's name while it ran (a thread may rename itself): the name it left the CPU with. */
+  comm: string;
 }
 
 export interface Schedule {

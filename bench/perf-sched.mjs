@@ -25,7 +25,7 @@ export function siteOf(frames) {
 
 /**
  * From the text of `perf script` over the trace: every CPU's spans of running tasks ({ cpu, key,
- * from, to }, key the tid as text, or UNRECORDED for a stretch perf did not see, `UNRECORDED:TID` for
+ * from, to, comm }, key the tid as text, or UNRECORDED for a stretch perf did not see, `UNRECORDED:TID` for
  * one that began with a switch to TID, a task perf saw no event of); the main thread's
  * spans runnable but not on a CPU (from its wakeup or its preemption until it is seen running); its
  * sleeps (from a switch-out asleep to its wakeup), each with where it went to sleep (siteOf its call
@@ -33,9 +33,9 @@ export function siteOf(frames) {
  * own was read, else undefined); and how many events were read.
  */
 export function parsePerfSched(text, mainTid) {
-  const running = new Map(); // cpu -> { key, since }
+  const running = new Map(); // cpu -> { key, since, comm }
   const lastSeen = new Map(); // cpu -> time of its last event
-  const spans = []; // { cpu, key, from, to }
+  const spans = []; // { cpu, key, from, to, comm }
   const waits = []; // { from, to, cpu }: the main thread runnable, not running, queued on cpu (null: not known)
   const sleeps = []; // { from, to, site }: the main thread asleep
   const tasks = new Map(); // key (the tid as text) -> { tid, comm, prio, pid }
@@ -70,12 +70,12 @@ export function parsePerfSched(text, mainTid) {
     else if (known.comm === '?' && s) Object.assign(known, { comm: s[1], prio: Number(s[3]) });
     if (known.pid === undefined) known.pid = Number(m[1]);
     const cur0 = running.get(cpu);
-    if (!cur0) running.set(cpu, { key: curTid, since: t }); // the CPU's first event: running since then
+    if (!cur0) running.set(cpu, { key: curTid, since: t, comm: s ? s[1] : known.comm }); // the CPU's first event: running since then
     else if (cur0.key !== curTid) {
       const seen = lastSeen.get(cpu) ?? cur0.since;
-      spans.push({ cpu, key: cur0.key, from: cur0.since, to: seen });
-      spans.push({ cpu, key: UNRECORDED, from: seen, to: t, after: cur0.key });
-      running.set(cpu, { key: curTid, since: t });
+      spans.push({ cpu, key: cur0.key, from: cur0.since, to: seen, comm: cur0.comm });
+      spans.push({ cpu, key: UNRECORDED, from: seen, to: t, after: cur0.key, comm: 'unrecorded' });
+      running.set(cpu, { key: curTid, since: t, comm: s ? s[1] : known.comm });
       if (curTid === String(mainTid)) {
         if (runnableSince !== null) waits.push({ from: runnableSince, to: t, cpu: runnableCpu });
         runnableSince = null;
@@ -104,9 +104,10 @@ export function parsePerfSched(text, mainTid) {
     if (!s) continue;
     const [, , prevPid, , prevState, nextComm, nextPid, nextPrio] = s;
     const cur = running.get(cpu);
-    if (cur) spans.push({ cpu, key: cur.key, from: cur.since, to: t });
+    // The span's name is the one its task had when it left the CPU (a thread may rename itself).
+    if (cur) spans.push({ cpu, key: cur.key, from: cur.since, to: t, comm: cur.key === s[2] ? s[1] : cur.comm });
     if (!tasks.has(nextPid)) tasks.set(nextPid, { tid: Number(nextPid), comm: nextComm, prio: Number(nextPrio), pid: undefined });
-    running.set(cpu, { key: nextPid, since: t });
+    running.set(cpu, { key: nextPid, since: t, comm: nextComm });
     if (Number(prevPid) === mainTid) {
       runnableSince = prevState.startsWith('R') ? t : null; // preempted: still runnable
       runnableCpu = runnableSince !== null ? cpu : null;
@@ -131,6 +132,7 @@ export function parsePerfSched(text, mainTid) {
     delete sp.after;
     if (!first || first.tid === 0 || first.pid !== undefined) continue;
     sp.key = `${UNRECORDED}:${first.tid}`;
+    sp.comm = first.comm;
     if (!tasks.has(sp.key)) tasks.set(sp.key, { tid: -1, comm: first.comm, prio: first.prio, pid: undefined, after: first.tid });
   }
   return { spans, waits, sleeps, tasks, events };

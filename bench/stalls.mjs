@@ -7,8 +7,8 @@
 // chains (bench/perf-sched.mjs reads them). Each gap of a 1 ms timer over --stall-ms (default 10) is
 // split into the main thread on a CPU (and how much of that was GC), runnable but waiting for a CPU,
 // asleep (and where), and what perf did not record; the waiting time, by what ran on each CPU
-// meanwhile: this process's threads (the sample's, V8's, libuv's), kernel threads, other processes (by
-// name and nice), or nothing.
+// meanwhile: this process's threads (the sample's, by the names they carry while they work, apart from
+// V8's and libuv's), kernel threads, other processes (by name and nice), or nothing.
 //
 //   npm run build && node bench/stalls.mjs [--sockets 100000] [--samples 60] [--stall-ms 10] [--keep DIR] [--no-write]
 //
@@ -128,16 +128,22 @@ function classify(task, perfPid) {
   return 'unseen';
 }
 
-const CLASSES = ['self', 'kernel', 'other', 'unseen', 'unrecorded', 'perf', 'idle'];
+const CLASSES = ['sample', 'self', 'kernel', 'other', 'unseen', 'unrecorded', 'perf', 'idle'];
 const CLASS_NAMES = {
-  self: 'this process', kernel: 'kernel threads', other: 'other processes', unseen: 'gone (exited, or outside this PID namespace)',
+  sample: "the sample's threads", self: 'this process, its other threads (V8\'s, libuv\'s)', kernel: 'kernel threads', other: 'other processes', unseen: 'gone (exited, or outside this PID namespace)',
   unrecorded: 'unrecorded (a task perf cannot see)', perf: 'perf (the recorder)', idle: 'nothing (CPU idle)',
 };
 const niceOf = (prio) => prio - 120;
-/** A task as the report names it. */
-const labelOf = (t) => {
-  if (t.cls === 'unrecorded' && t.after !== undefined) return `unrecorded, after a switch to ${t.comm} (nice ${niceOf(t.prio)}; a task perf cannot see)`;
-  return ['idle', 'unrecorded', 'perf'].includes(t.cls) ? CLASS_NAMES[t.cls] : `${t.comm} (${CLASS_NAMES[t.cls]}, nice ${niceOf(t.prio)})`;
+/**
+ * The class of a task's span: its task's, except that this process's threads are the sample's while
+ * they carry its names (netsnap-sample, the libuv thread running it; netsnap-worker, those it makes).
+ */
+const classOf = (t, comm) => (t.cls === 'self' && comm.startsWith('netsnap-') ? 'sample' : t.cls);
+/** A task's span as the report names it. */
+const labelOf = (t, comm) => {
+  const cls = classOf(t, comm);
+  if (cls === 'unrecorded' && t.after !== undefined) return `unrecorded, after a switch to ${t.comm} (nice ${niceOf(t.prio)}; a task perf cannot see)`;
+  return ['idle', 'unrecorded', 'perf'].includes(cls) ? CLASS_NAMES[cls] : `${comm} (${CLASS_NAMES[cls]}, nice ${niceOf(t.prio)})`;
 };
 
 const hr = () => Number(process.hrtime.bigint()) / 1e6; // CLOCK_MONOTONIC ms, perf's clock with -k mono
@@ -191,11 +197,12 @@ async function measure(source, how, perfFile, giveWay) {
     const waiting = waitSpans.reduce((a, w) => a + w.to - w.from, 0);
     const idleQueued = queuedOnIdle(sch, from, to); // of `waiting`: on a CPU that ran nothing (the VM's host did not run it)
     const gc = gcs.reduce((a, g) => a + overlap(from, to, g.from, g.to), 0);
-    const held = new Map(); // "cpu key" -> ms of the waiting time
+    const held = new Map(); // "cpu\tkey\tcomm" -> ms of the waiting time
     for (const w of waitSpans) {
       for (const sp of sch.spans) {
         const o = overlap(w.from, w.to, sp.from, sp.to);
-        if (o > 0) held.set(`${sp.cpu} ${sp.key}`, (held.get(`${sp.cpu} ${sp.key}`) ?? 0) + o);
+        const k = `${sp.cpu}\t${sp.key}\t${sp.comm}`;
+        if (o > 0) held.set(k, (held.get(k) ?? 0) + o);
       }
     }
     const slept = new Map(); // site -> ms asleep there
@@ -211,9 +218,10 @@ async function measure(source, how, perfFile, giveWay) {
   const bySite = new Map();
   for (const st of stalls) {
     for (const [k, v] of st.held) {
-      const task = sch.tasks.get(k.split(' ')[1]);
-      byClass[task.cls] += v;
-      const label = labelOf(task);
+      const [, key, comm] = k.split('\t');
+      const task = sch.tasks.get(key);
+      byClass[classOf(task, comm)] += v;
+      const label = labelOf(task, comm);
       byTask.set(label, (byTask.get(label) ?? 0) + v);
     }
     for (const [site, v] of st.slept) bySite.set(site, (bySite.get(site) ?? 0) + v);
@@ -234,8 +242,8 @@ async function measure(source, how, perfFile, giveWay) {
 const describe = (row, st) => {
   const held = new Map(); // "cpuN label" -> ms: a process's threads together
   for (const [k, v] of st.held) {
-    const [cpu, key] = k.split(' ');
-    const name = `cpu${cpu} ${labelOf(row.tasks.get(key))}`;
+    const [cpu, key, comm] = k.split('\t');
+    const name = `cpu${cpu} ${labelOf(row.tasks.get(key), comm)}`;
     held.set(name, (held.get(name) ?? 0) + v);
   }
   return `on a CPU ${ms(st.onCpu)} (GC ${ms(st.gc)}), waiting ${ms(st.waiting)} (queued on an idle CPU ${ms(st.idleQueued)}), asleep ${ms(st.asleep)}, unrecorded ${ms(st.unknown)}` +
@@ -278,7 +286,9 @@ const lines = [
   '  within microseconds, so one that stays idle is a CPU the VM\'s host is not running), asleep (where: the call chain of its switch-out), and unrecorded: perf drops every event of a',
   '  task it cannot see (one in another PID namespace), so a switch from such a task to the main thread, or its wakeup on a CPU such a task held,',
   '  is missing. The four add up to the gap plus the 1 ms the timer waits anyway (mostly asleep in `epoll_pwait`). While the loop waits,',
-  `  the ${cores} CPUs hold ${cores} × that time between them; the last columns split it by what ran.`,
+  `  the ${cores} CPUs hold ${cores} × that time between them; the last columns split it by what ran: of this process, the sample's threads (by`,
+  '  the names they carry while they work: `netsnap-sample`, the libuv thread that runs it, and `netsnap-worker`, the threads it makes) apart',
+  '  from its other threads (V8\'s platform workers, which do its GC\'s parallel and concurrent work, and libuv\'s, all named `node`).',
   '',
   '| variant | ms/sample | GCs (major), ms | lag p50 | lag p99 | lag max | stalls | stall ms | on a CPU (GC) | waiting | of it, queued on an idle CPU | asleep | unrecorded | ' + CLASSES.map((c) => CLASS_NAMES[c]).join(' | ') + ' |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ' + CLASSES.map(() => '---:').join(' | ') + ' |',

@@ -29,6 +29,7 @@ struct Start {
 void* thread_main(void* arg) {
   const Start* s = static_cast<const Start*>(arg);
   const GiveWayScope give_way_to(s->loop);
+  pthread_setname_np(pthread_self(), kWorkerThreadName);
   s->body(s->ctx, s->worker);
   return nullptr;
 }
@@ -43,6 +44,15 @@ unsigned hardware_threads() {
   if (n == 0) n = std::thread::hardware_concurrency();
   if (n == 0) n = 1;
   return n < kMaxThreads ? n : kMaxThreads;
+}
+
+ThreadNameScope::ThreadNameScope(const char* name) {
+  saved_[0] = '\0';
+  named_ = pthread_getname_np(pthread_self(), saved_, sizeof saved_) == 0 && pthread_setname_np(pthread_self(), name) == 0;
+}
+
+ThreadNameScope::~ThreadNameScope() {
+  if (named_) pthread_setname_np(pthread_self(), saved_);
 }
 
 void set_thread_override(unsigned n) { g_override.store(n, std::memory_order_relaxed); }

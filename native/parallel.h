@@ -38,6 +38,25 @@ unsigned run_workers(unsigned threads, Fn& fn) {
       threads, [](void* ctx, unsigned worker) { (*static_cast<Fn*>(ctx))(worker); }, &fn);
 }
 
+// The names the sample's threads carry while they work (what `top -H`, perf and /proc/PID/task/*/comm
+// show): the threads run_workers() creates, and the libuv pool thread that runs sampleAsync.
+constexpr const char* kWorkerThreadName = "netsnap-worker";
+constexpr const char* kSampleThreadName = "netsnap-sample";
+
+// Names the calling thread `name` (at most 15 bytes) until the scope ends, then gives it back the
+// name it had: a pool thread that is not ours keeps its own name outside our work.
+class ThreadNameScope {
+ public:
+  explicit ThreadNameScope(const char* name);
+  ~ThreadNameScope();
+  ThreadNameScope(const ThreadNameScope&) = delete;
+  ThreadNameScope& operator=(const ThreadNameScope&) = delete;
+
+ private:
+  char saved_[16];
+  bool named_ = false;
+};
+
 // Read buffers for the helper threads, kept between samples so steady polling reads into
 // memory it already has (the calling thread keeps its own thread_local buffer). Taking and
 // giving back lock a mutex once per worker per sample; at most kMaxThreads buffers are kept.

@@ -810,6 +810,7 @@ class SampleWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     baton_->leave_a_cpu = true;
+    const ThreadNameScope name(kSampleThreadName);
     const GiveWayScope give_way_to(g_give_way.load(std::memory_order_relaxed) ? &loop_ : nullptr);
     run_sample(*baton_);
     // Recorded as data; OnError() turns it into the same RangeError sample() would throw.

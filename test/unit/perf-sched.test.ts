@@ -139,6 +139,22 @@ describe('a scheduler trace, read for the event loop thread', () => {
     expect(queuedOnIdle(parsePerfSched(trace('window'), 10076), 0, Infinity)).toBe(0);
   });
 
+  it('names each span as its thread was named when it left the CPU (a libuv thread that took a sample\'s name meanwhile)', () => {
+    const text = [
+      '    0/0     [001]  200.000000: sched:sched_switch: prev_comm=swapper/1 prev_pid=0 prev_prio=120 prev_state=R ==> next_comm=node next_pid=51 next_prio=120',
+      '   51/51    [001]  200.004000: sched:sched_switch: prev_comm=netsnap-sample prev_pid=51 prev_prio=120 prev_state=R ==> next_comm=node next_pid=52 next_prio=120',
+      '   50/52    [001]  200.005000: sched:sched_switch: prev_comm=node prev_pid=52 prev_prio=120 prev_state=S ==> next_comm=netsnap-sample next_pid=51 next_prio=120',
+      '   50/51    [001]  200.009000: sched:sched_switch: prev_comm=node prev_pid=51 prev_prio=120 prev_state=S ==> next_comm=swapper/1 next_pid=0 next_prio=120',
+    ].join('\n');
+    const s = parsePerfSched(text, 50);
+    expect(s.spans.map((sp) => `${sp.key} ${sp.comm} ${round(sp.from)}-${round(sp.to)}`)).toEqual([
+      '0 swapper/1 200000-200000',
+      '51 netsnap-sample 200000-200004',
+      '52 node 200004-200005',
+      '51 node 200005-200009',
+    ]);
+  });
+
   it('reads nothing from text that is not a trace, and survives a truncated one', () => {
     expect(parsePerfSched('', 1).events).toBe(0);
     expect(parsePerfSched('not perf output\n\tffff x\n', 1).spans).toEqual([]);
