@@ -146,21 +146,46 @@ bool get_boolean(Napi::Env env, Napi::Value v, const char* what, bool* out) {
   return true;
 }
 
-// RawTcpExtensions (src/model/tcp_info.ts) from columns that finish() laid out column-major.
-napi_value extensions_to_js(Napi::Env env, TcpExtensions& ext) {
+// Column k (ReusableColumn) of a table for JavaScript: when fill_reused_columns() put it into the
+// lent table's column (`lent`, read_request checked its type), a view of its elements at the start of
+// that very memory, no new ArrayBuffer; otherwise its own vector, adopted.
+template <typename T, typename A>
+napi_value column_to_js(Napi::Env env, const Table& table, unsigned k, napi_typedarray_type type, std::vector<T, A>&& v,
+                        Napi::Value lent) {
+  if ((table.columns_reused & (1u << k)) == 0) return vector_to_typed_array(env, type, std::move(v));
+  napi_value ab = nullptr;
+  size_t offset = 0;
+  if (!check(env, napi_get_typedarray_info(env, lent, nullptr, nullptr, nullptr, &ab, &offset))) return nullptr;
+  napi_value out = nullptr;
+  return check(env, napi_create_typedarray(env, type, table.reused_elements[k], ab, offset, &out)) ? out : nullptr;
+}
+
+// lent[name], or undefined when `lent` is none.
+Napi::Value lent_column(Napi::Env env, Napi::Value lent, const char* name) {
+  if (!lent.IsObject()) return env.Undefined();
+  return lent.As<Napi::Object>().Get(name);
+}
+
+// RawTcpExtensions (src/model/tcp_info.ts) from columns that finish() laid out column-major; `lent`,
+// the lent table's ext, or undefined.
+napi_value extensions_to_js(Napi::Env env, Table& table, Napi::Value lent) {
+  TcpExtensions& ext = table.ext;
   Napi::Object obj = Napi::Object::New(env);
-  set(env, obj, "infoLen", vector_to_typed_array(env, napi_uint16_array, std::move(ext.info_len)));
-  set(env, obj, "infoU32", vector_to_typed_array(env, napi_uint32_array, std::move(ext.info_u32)));
-  set(env, obj, "infoF64", vector_to_typed_array(env, napi_float64_array, std::move(ext.info_f64)));
-  set(env, obj, "cong", vector_to_typed_array(env, napi_uint8_array, std::move(ext.cong)));
+  auto column = [&](unsigned k, const char* name, napi_typedarray_type type, auto& v) {
+    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name)));
+  };
+  column(kReuseInfoLen, "infoLen", napi_uint16_array, ext.info_len);
+  column(kReuseInfoU32, "infoU32", napi_uint32_array, ext.info_u32);
+  column(kReuseInfoF64, "infoF64", napi_float64_array, ext.info_f64);
+  column(kReuseCong, "cong", napi_uint8_array, ext.cong);
   if (env.IsExceptionPending()) return nullptr;
   Napi::Array names = Napi::Array::New(env, ext.cong_names.size());
   for (size_t k = 0; k < ext.cong_names.size() && !env.IsExceptionPending(); k++) {
     names.Set(static_cast<uint32_t>(k), Napi::String::New(env, ext.cong_names[k]));
   }
   set(env, obj, "congNames", names);
-  set(env, obj, "memCount", vector_to_typed_array(env, napi_uint8_array, std::move(ext.mem_count)));
-  set(env, obj, "mem", vector_to_typed_array(env, napi_uint32_array, std::move(ext.mem)));
+  column(kReuseMemCount, "memCount", napi_uint8_array, ext.mem_count);
+  column(kReuseMem, "mem", napi_uint32_array, ext.mem);
   if (!ext.fields().empty()) {
     Column<uint8_t> fields(ext.fields().begin(), ext.fields().end());
     set(env, obj, "fields", vector_to_typed_array(env, napi_uint8_array, std::move(fields)));
@@ -195,15 +220,18 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   set(env, obj, "capacity", number(env, static_cast<double>(table.capacity)));
   set(env, obj, "count", number(env, static_cast<double>(table.count)));
   set(env, obj, "problems", vector_to_typed_array(env, napi_uint32_array, std::move(table.problems)));
-  if (table.has_backlog) {
-    set(env, obj, "backlog", vector_to_typed_array(env, napi_uint32_array, std::move(table.backlog)));
-  }
+  // The lent table's columns, when some of this table's went into them.
+  const Napi::Value lent = table.columns_reused != 0 ? reuse : env.Undefined();
+  auto column = [&](unsigned k, const char* name, napi_typedarray_type type, auto& v) {
+    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name)));
+  };
+  if (table.has_backlog) column(kReuseBacklog, "backlog", napi_uint32_array, table.backlog);
   if (table.has_ids) {
-    set(env, obj, "cookie", vector_to_typed_array(env, napi_biguint64_array, std::move(table.cookie)));
-    set(env, obj, "cgroupId", vector_to_typed_array(env, napi_biguint64_array, std::move(table.cgroup_id)));
-    set(env, obj, "ifindex", vector_to_typed_array(env, napi_uint32_array, std::move(table.ifindex)));
+    column(kReuseCookie, "cookie", napi_biguint64_array, table.cookie);
+    column(kReuseCgroupId, "cgroupId", napi_biguint64_array, table.cgroup_id);
+    column(kReuseIfindex, "ifindex", napi_uint32_array, table.ifindex);
   }
-  if (table.has_ext) set(env, obj, "ext", extensions_to_js(env, table.ext));
+  if (table.has_ext) set(env, obj, "ext", extensions_to_js(env, table, lent_column(env, lent, "ext")));
   if (table.is_unix) {
     const size_t pool_length = table.pool_length;
     napi_value pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));

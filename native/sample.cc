@@ -480,10 +480,34 @@ void run_sample(SampleBaton& baton) {
       if (f.error == nullptr) trim_table(f.table);
     }
   }
+  // The netlink columns into the tables lent again, here too: what V8 is not handed it does not count.
+  if (ran && !req.reuse.empty()) {
+    std::vector<const Reuse*> lent;
+    for (const Reuse& r : req.reuse) lent.push_back(&r);
+    for (size_t i = 0; i < baton.files.size() && i < req.reuse.size(); i++) {
+      if (baton.files[i].error == nullptr) fill_reused_columns(baton.files[i].table, req.reuse[i], lent);
+    }
+  }
   if (!ran) baton.out_of_memory = true;
 }
 
 namespace {
+
+// The columns a lent table's netlink columns go back into, by ReusableColumn: where in the table
+// (and in its `ext`), and the typed array each must be.
+struct ReusableColumnSpec {
+  const char* name;
+  bool in_ext;
+  napi_typedarray_type type;
+  const char* type_name;
+};
+constexpr ReusableColumnSpec kReusableColumnSpecs[kReusableColumns] = {
+    {"backlog", false, napi_uint32_array, "Uint32Array"},     {"cookie", false, napi_biguint64_array, "BigUint64Array"},
+    {"cgroupId", false, napi_biguint64_array, "BigUint64Array"}, {"ifindex", false, napi_uint32_array, "Uint32Array"},
+    {"infoLen", true, napi_uint16_array, "Uint16Array"},      {"infoU32", true, napi_uint32_array, "Uint32Array"},
+    {"infoF64", true, napi_float64_array, "Float64Array"},    {"cong", true, napi_uint8_array, "Uint8Array"},
+    {"memCount", true, napi_uint8_array, "Uint8Array"},       {"mem", true, napi_uint32_array, "Uint32Array"},
+};
 
 // A typed array of `type` as (data, length in elements); false when `value` is none. A view on a
 // detached buffer reads as empty, as its length does in JavaScript.
@@ -496,6 +520,40 @@ bool typed_array_of(Napi::Env env, Napi::Value value, napi_typedarray_type type,
   *data = d;
   *length = d == nullptr ? 0 : n;
   return true;
+}
+
+size_t element_bytes(napi_typedarray_type type) {
+  switch (type) {
+    case napi_uint8_array: return 1;
+    case napi_uint16_array: return 2;
+    case napi_uint32_array: return 4;
+    default: return 8;  // the 64-bit types of kReusableColumnSpecs
+  }
+}
+
+// The netlink columns of lent table `t` (request.reuse[i], `at`) into r->columns: message for a bad
+// one, or empty. A column that is absent (a /proc table has none), or on a detached buffer, is not
+// lent: that column of the new table is new.
+std::string read_reused_columns(Napi::Env env, Napi::Object t, const std::string& at, Reuse* r) {
+  Napi::Value ext = t.Get("ext");
+  if (env.IsExceptionPending()) return std::string();
+  const bool has_ext = !ext.IsUndefined() && !ext.IsNull();
+  if (has_ext && !ext.IsObject()) return at + ".ext must be an object";
+  for (unsigned k = 0; k < kReusableColumns; k++) {
+    const ReusableColumnSpec& spec = kReusableColumnSpecs[k];
+    if (spec.in_ext && !has_ext) continue;
+    Napi::Value column = (spec.in_ext ? ext.As<Napi::Object>() : t).Get(spec.name);
+    if (env.IsExceptionPending()) return std::string();
+    if (column.IsUndefined() || column.IsNull()) continue;
+    const void* data = nullptr;
+    size_t length = 0;
+    if (!typed_array_of(env, column, spec.type, &data, &length)) {
+      return at + (spec.in_ext ? ".ext." : ".") + spec.name + " must be a " + spec.type_name;
+    }
+    r->columns[k].data = const_cast<uint8_t*>(static_cast<const uint8_t*>(data));
+    r->columns[k].bytes = length * element_bytes(spec.type);
+  }
+  return std::string();
 }
 
 // request.rowText into out->row_*: message for a bad one, or empty.
@@ -740,6 +798,8 @@ std::string read_request(Napi::Env env, Napi::Value value, const std::string& wh
     r.data = static_cast<uint8_t*>(ab.Data());
     r.length = ab.ByteLength();
     r.capacity = static_cast<size_t>(cap);
+    const std::string problem = read_reused_columns(env, t, at, &r);
+    if (env.IsExceptionPending() || !problem.empty()) return problem;
   }
   return std::string();
 }
@@ -763,7 +823,7 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request)
       file.Set("table", env.Null());
     } else {
       Napi::Value reuse;
-      if (outcome.table.buffer_reused) {
+      if (outcome.table.buffer_reused || outcome.table.columns_reused != 0) {
         reuse = request.Get("reuse").As<Napi::Array>().Get(static_cast<uint32_t>(i));
         if (env.IsExceptionPending()) return Napi::Value();
       }

@@ -32,6 +32,9 @@ Table& Table::operator=(Table&& other) noexcept {
     ifindex = std::move(other.ifindex);
     has_ext = other.has_ext;
     ext = std::move(other.ext);
+    columns_reused = other.columns_reused;
+    for (unsigned k = 0; k < kReusableColumns; k++) reused_elements[k] = other.reused_elements[k];
+    other.columns_reused = 0;
     other.byte_length = other.capacity = other.count = other.pool_length = 0;
   }
   return *this;
@@ -269,6 +272,63 @@ void trim_table(Table& t) {
   }
   t.capacity = t.count;
   t.byte_length = length;
+}
+
+namespace {
+
+bool overlaps(const uint8_t* a, size_t an, const uint8_t* b, size_t bn) {
+  if (a == nullptr || b == nullptr || an == 0 || bn == 0) return false;
+  const auto x = reinterpret_cast<uintptr_t>(a);
+  const auto y = reinterpret_cast<uintptr_t>(b);
+  return x < y + bn && y < x + an;
+}
+
+// True when `span` shares no byte with any other span lent by the request (its column buffers and
+// their other columns), itself excepted.
+bool lent_once(const ReuseSpan& span, const Reuse& own, const std::vector<const Reuse*>& others) {
+  auto clear_of = [&](const Reuse& r) {
+    if (overlaps(span.data, span.bytes, r.data, r.length)) return false;
+    for (const ReuseSpan& o : r.columns) {
+      if (&o != &span && overlaps(span.data, span.bytes, o.data, o.bytes)) return false;
+    }
+    return true;
+  };
+  if (!clear_of(own)) return false;
+  for (const Reuse* r : others) {
+    if (r != nullptr && r != &own && r->present && !clear_of(*r)) return false;
+  }
+  return true;
+}
+
+template <typename V>
+void refill(Table& t, V& column, unsigned k, const Reuse& reuse, const std::vector<const Reuse*>& others) {
+  const ReuseSpan& to = reuse.columns[k];
+  const size_t bytes = column.size() * sizeof(typename V::value_type);
+  if (to.data == nullptr || bytes == 0 || bytes > to.bytes || !lent_once(to, reuse, others)) return;
+  std::memcpy(to.data, column.data(), bytes);
+  t.reused_elements[k] = column.size();
+  t.columns_reused |= 1u << k;
+  V().swap(column);  // its memory back to the pool now, on this thread
+}
+
+}  // namespace
+
+void fill_reused_columns(Table& t, const Reuse& reuse, const std::vector<const Reuse*>& others) {
+  if (!reuse.present || t.is_unix) return;
+  if (t.has_backlog) refill(t, t.backlog, kReuseBacklog, reuse, others);
+  if (t.has_ids) {
+    refill(t, t.cookie, kReuseCookie, reuse, others);
+    refill(t, t.cgroup_id, kReuseCgroupId, reuse, others);
+    refill(t, t.ifindex, kReuseIfindex, reuse, others);
+  }
+  if (t.has_ext) {
+    refill(t, t.ext.info_len, kReuseInfoLen, reuse, others);
+    refill(t, t.ext.info_u32, kReuseInfoU32, reuse, others);
+    refill(t, t.ext.info_f64, kReuseInfoF64, reuse, others);
+    refill(t, t.ext.cong, kReuseCong, reuse, others);
+    refill(t, t.ext.mem_count, kReuseMemCount, reuse, others);
+    refill(t, t.ext.mem, kReuseMem, reuse, others);
+  }
 }
 
 }  // namespace netsnap

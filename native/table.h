@@ -16,6 +16,28 @@ namespace netsnap {
 
 struct FilterProgram;  // filter.h
 
+// The columns of a netlink table besides its column buffer that a table lent again may take back
+// (RawInetTable's backlog, cookie, cgroupId, ifindex and ext's columns), in this order.
+enum ReusableColumn : unsigned {
+  kReuseBacklog,
+  kReuseCookie,
+  kReuseCgroupId,
+  kReuseIfindex,
+  kReuseInfoLen,
+  kReuseInfoU32,
+  kReuseInfoF64,
+  kReuseCong,
+  kReuseMemCount,
+  kReuseMem,
+  kReusableColumns
+};
+
+// Where one lent column's elements are: null data when none was lent (or it was unusable).
+struct ReuseSpan {
+  uint8_t* data = nullptr;
+  size_t bytes = 0;
+};
+
 // Memory of an earlier table that JavaScript hands back to be filled again (the sampler's double
 // buffering). The caller keeps the JavaScript objects alive and attached while the table is built.
 struct Reuse {
@@ -23,6 +45,8 @@ struct Reuse {
   uint8_t* data = nullptr;  // the column buffer
   size_t length = 0;        // its byte length
   size_t capacity = 0;      // the row capacity its layout was made for
+  // The table's other columns, each taken back by fill_reused_columns() when the new one fits.
+  ReuseSpan columns[kReusableColumns];
 };
 
 struct Table {
@@ -53,6 +77,10 @@ struct Table {
   // Netlink inet tables of a request with extensions: RawTcpExtensions.
   bool has_ext = false;
   TcpExtensions ext;
+  // Bit k (ReusableColumn): column k went into the lent table's memory (fill_reused_columns), its own
+  // vector emptied; reused_elements[k] is its length in elements.
+  uint32_t columns_reused = 0;
+  size_t reused_elements[kReusableColumns] = {};
 
   Table() = default;
   Table(const Table&) = delete;
@@ -112,6 +140,15 @@ int stream_unix_table(int dir_fd, const char* path, std::vector<uint8_t>& scratc
 // that is never filled again does not need. A reused buffer (not ours) is left as it is. Cannot
 // fail: a block that realloc cannot shrink stays longer than byte_length, which is still valid.
 void trim_table(Table& t);
+
+// Copies each netlink column of a finished table (backlog, ids, extensions) into the same column of
+// the table lent again (`reuse`) when it fits there, and frees its own (back to the recycle pool):
+// a poller's tick then hands V8 no new ArrayBuffer memory for them, which would otherwise count
+// towards the external memory that starts V8's major GCs. A lent span that overlaps another lent
+// span (of this table or of `others`, every other span the request lent) is not written: a request
+// that lends one memory twice gets fresh columns instead of one overwriting the other. Off the event
+// loop (Execute()), after every task of the sample is done.
+void fill_reused_columns(Table& t, const Reuse& reuse, const std::vector<const Reuse*>& others);
 
 }  // namespace netsnap
 

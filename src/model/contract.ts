@@ -270,6 +270,11 @@ export interface SampleRequest {
    * the sampler's double buffering. A table passed here must not be read until this sample is done,
    * and shows the new rows afterwards. A hint: the TypeScript backend's helper threads parse into
    * memory of their own (when they parse a sample's files, the result's tables are new ones).
+   * The native backend also takes back a netlink table's other columns (backlog, cookie, cgroupId,
+   * ifindex, and ext's infoLen, infoU32, infoF64, cong, memCount, mem): each new column that fits in
+   * the lent one's memory is a view of its first elements, so a poller's tick hands V8 no new memory
+   * to count towards its major GCs. Each must then be a typed array of its own type (a TypeError
+   * otherwise); one absent, or lent twice in one request, gives a new column.
    */
   reuse?: Array<RawInetTable | RawUnixTable | null>;
   /**

@@ -291,7 +291,8 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
     const listen = tableOf(addon.sample(request(['tcp'], { extensions: 3, tcpStates: 1 << 10 })), 'tcp');
     expect(listen.ext!.infoLen.length).toBe(listen.count);
     expect(rowsOf(listen).every((r) => r.state === 10 && r.infoLen > 0)).toBe(true);
-    // Filled again in place: the main buffer is reused, the ext columns are new and sized to the rows.
+    // Filled again in place: the main buffer is reused, and the ext columns are sized to the rows
+    // (views of the lent ones' memory when they fit: the next test).
     const again = tableOf(addon.sample(request(['tcp'], { extensions: 3, reuse: [a] })), 'tcp');
     if (again.count <= a.capacity) expect(again.buffer).toBe(a.buffer);
     const n = again.count;
@@ -301,6 +302,79 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
     expect(e.infoF64.length).toBe(n * TCP_INFO_FIELDS.filter((f) => f.kind === 'u64').length);
     expect(e.mem.length).toBe(n * SKMEM_FIELDS.length);
     expect(mine(rowsOf(again)).server.info!.get('bytesReceived')).toBe(1000);
+  });
+
+  // Every netlink column of a lent table, as [where, name, element size]: the table's own and its ext's.
+  const LENT: Array<[('table' | 'ext'), string, number]> = [
+    ['table', 'backlog', 4], ['table', 'cookie', 8], ['table', 'cgroupId', 8], ['table', 'ifindex', 4],
+    ['ext', 'infoLen', 2], ['ext', 'infoU32', 4], ['ext', 'infoF64', 8], ['ext', 'cong', 1], ['ext', 'memCount', 1], ['ext', 'mem', 4],
+  ];
+  type Column = Uint8Array | Uint16Array | Uint32Array | Float64Array | BigUint64Array;
+  const columnOf = (t: RawInetTable, [where, name]: [string, string, number]) =>
+    (where === 'ext' ? (t.ext as unknown as Record<string, Column>)[name] : (t as unknown as Record<string, Column>)[name])!;
+  /** The test's own sockets' netlink values, by role: what a table filled again must still say. */
+  const ownValues = (t: RawInetTable) => Object.fromEntries(Object.entries(mine(rowsOf(t))).map(([role, r]) =>
+    [role, { cookie: r.cookie, cgroupId: r.cgroupId, cong: r.cong, infoLen: r.infoLen, memCount: r.memCount, received: r.info!.get('bytesReceived'), rcvbuf: r.mem.get('rcvbuf') }]));
+
+  it('a lent table takes back its netlink columns: each new one a view of the lent memory, nothing new for V8', async () => {
+    const a = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3 })), 'tcp');
+    const again = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [a] })), 'tcp');
+    const fresh = tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp');
+    const n = again.count;
+    for (const c of LENT) {
+      const got = columnOf(again, c);
+      const perRow = c[1] === 'infoU32' ? TCP_INFO_FIELDS.filter((f) => f.kind !== 'u64').length
+        : c[1] === 'infoF64' ? TCP_INFO_FIELDS.filter((f) => f.kind === 'u64').length : c[1] === 'mem' ? SKMEM_FIELDS.length : 1;
+      expect(got.length, c[1]).toBe(n * perRow);
+      // Other tests' sockets come and go: the lent memory holds the new column when there are no more rows than in a.
+      if (n <= a.count) {
+        expect(got.buffer, c[1]).toBe(columnOf(a, c).buffer);
+        expect(got.byteOffset, c[1]).toBe(columnOf(a, c).byteOffset);
+      } else {
+        expect(got.buffer, c[1]).not.toBe(columnOf(a, c).buffer);
+      }
+    }
+    // The values are the sockets' own, as a sample of new tables says them.
+    expect(ownValues(again)).toEqual(ownValues(fresh));
+    expect(mine(rowsOf(again)).server.info!.get('bytesReceived')).toBe(1000);
+    expect(mine(rowsOf(again)).listener.cookie).toBeGreaterThan(0n);
+  });
+
+  it('gives a new column where the lent one is too small, absent or lent twice, and refuses one of the wrong type', async () => {
+    const own = () => ownValues(tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp'));
+    // cookie lent too small, ifindex not lent, cgroupId lent as it is.
+    const a = tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp');
+    const empty = new BigUint64Array(0);
+    const partly = { ...a, cookie: empty, ifindex: undefined } as unknown as RawInetTable;
+    const again = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [partly] })), 'tcp');
+    expect(again.cookie!.buffer).not.toBe(empty.buffer);
+    expect(again.cookie!.length).toBe(again.count);
+    expect(again.ifindex!.buffer).not.toBe(a.ifindex!.buffer);
+    if (again.count <= a.count) expect(again.cgroupId!.buffer).toBe(a.cgroupId!.buffer);
+    expect(ownValues(again)).toEqual(own());
+
+    // One memory lent as two columns (b's cookie as cookie and as cgroupId): neither is written.
+    const b = tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp');
+    const before = b.cookie!.slice();
+    const twice = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [{ ...b, cgroupId: b.cookie } as RawInetTable] })), 'tcp');
+    expect(twice.cookie!.buffer).not.toBe(b.cookie!.buffer);
+    expect(twice.cgroupId!.buffer).not.toBe(b.cookie!.buffer);
+    expect(b.cookie!).toEqual(before);
+    expect(ownValues(twice)).toEqual(own());
+    // A column lent inside the lent table's own column buffer is not written either: the rows go there.
+    const c = tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp');
+    const inside = new BigUint64Array(c.buffer, 0, Math.floor(c.buffer.byteLength / 8));
+    const overlapping = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [{ ...c, cookie: inside } as RawInetTable] })), 'tcp');
+    expect(overlapping.cookie!.buffer).not.toBe(c.buffer);
+    if (overlapping.count <= c.capacity) expect(overlapping.buffer).toBe(c.buffer);
+    expect(ownValues(overlapping)).toEqual(own());
+    expect(mine(rowsOf(overlapping)).server.localPort).toBe(port);
+
+    // A column of the wrong type: the request is refused, as any bad request is.
+    const wrong = { ...b, cookie: new Uint32Array(b.count) } as unknown as RawInetTable;
+    expect(() => addon.sample(request(['tcp'], { extensions: 3, reuse: [wrong] }))).toThrow(new TypeError('sample: request.reuse[0].cookie must be a BigUint64Array'));
+    await expect(addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [{ ...b, ext: { ...b.ext!, infoF64: new Float32Array(1) } } as unknown as RawInetTable] })))
+      .rejects.toThrow(new TypeError('sampleAsync: request.reuse[0].ext.infoF64 must be a Float64Array'));
   });
 });
 
