@@ -67,6 +67,21 @@ napi_value adopt_vector(Napi::Env env, V&& v) {
                [](napi_env, void*, void* hint) { delete static_cast<Vec*>(hint); }, owned);
 }
 
+// For a vector's storage, all of it: the ArrayBuffer is as long as the vector's capacity (the elements
+// past its size zeroed), so that a sample that lends it back (fill_reused_columns) has the room the
+// table was made with.
+template <typename V>
+napi_value adopt_vector_room(Napi::Env env, V&& v) {
+  using Vec = std::remove_reference_t<V>;
+  using T = typename Vec::value_type;
+  auto* owned = new Vec(std::move(v));
+  const size_t size = owned->size();
+  const size_t room = owned->capacity();
+  if (room > size) std::memset(static_cast<void*>(owned->data() + size), 0, (room - size) * sizeof(T));
+  return adopt(env, owned->data(), room * sizeof(T), [](napi_env, void*, void* hint) { delete static_cast<Vec*>(hint); },
+               owned);
+}
+
 napi_value typed_array(Napi::Env env, napi_typedarray_type type, size_t length, napi_value ab) {
   if (ab == nullptr) return nullptr;
   napi_value out = nullptr;
@@ -149,10 +164,16 @@ bool get_boolean(Napi::Env env, Napi::Value v, const char* what, bool* out) {
 // Column k (ReusableColumn) of a table for JavaScript: when fill_reused_columns() put it into the
 // lent table's column (`lent`, read_request checked its type), a view of its elements at the start of
 // that very memory, no new ArrayBuffer; otherwise its own vector, adopted.
+// `room`: the table was filled into a lent one (a sampler's), so a new column keeps its vector's whole
+// capacity for the sample that lends it back (adopt_vector_room).
 template <typename T, typename A>
 napi_value column_to_js(Napi::Env env, const Table& table, unsigned k, napi_typedarray_type type, std::vector<T, A>&& v,
-                        Napi::Value lent) {
-  if ((table.columns_reused & (1u << k)) == 0) return vector_to_typed_array(env, type, std::move(v));
+                        Napi::Value lent, bool room) {
+  if ((table.columns_reused & (1u << k)) == 0) {
+    if (!room) return vector_to_typed_array(env, type, std::move(v));
+    const size_t length = v.size();
+    return typed_array(env, type, length, adopt_vector_room(env, std::move(v)));
+  }
   napi_value ab = nullptr;
   size_t offset = 0;
   if (!check(env, napi_get_typedarray_info(env, lent, nullptr, nullptr, nullptr, &ab, &offset))) return nullptr;
@@ -168,11 +189,11 @@ Napi::Value lent_column(Napi::Env env, Napi::Value lent, const char* name) {
 
 // RawTcpExtensions (src/model/tcp_info.ts) from columns that finish() laid out column-major; `lent`,
 // the lent table's ext, or undefined.
-napi_value extensions_to_js(Napi::Env env, Table& table, Napi::Value lent) {
+napi_value extensions_to_js(Napi::Env env, Table& table, Napi::Value lent, bool room) {
   TcpExtensions& ext = table.ext;
   Napi::Object obj = Napi::Object::New(env);
   auto column = [&](unsigned k, const char* name, napi_typedarray_type type, auto& v) {
-    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name)));
+    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name), room));
   };
   column(kReuseInfoLen, "infoLen", napi_uint16_array, ext.info_len);
   column(kReuseInfoU32, "infoU32", napi_uint32_array, ext.info_u32);
@@ -220,10 +241,12 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   set(env, obj, "capacity", number(env, static_cast<double>(table.capacity)));
   set(env, obj, "count", number(env, static_cast<double>(table.count)));
   set(env, obj, "problems", vector_to_typed_array(env, napi_uint32_array, std::move(table.problems)));
-  // The lent table's columns, when some of this table's went into them.
+  // The lent table's columns, when some of this table's went into them; a table filled into a lent one
+  // keeps the room of its new columns.
+  const bool room = reuse.IsObject();
   const Napi::Value lent = table.columns_reused != 0 ? reuse : env.Undefined();
   auto column = [&](unsigned k, const char* name, napi_typedarray_type type, auto& v) {
-    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name)));
+    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name), room));
   };
   if (table.has_backlog) column(kReuseBacklog, "backlog", napi_uint32_array, table.backlog);
   if (table.has_ids) {
@@ -231,7 +254,7 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
     column(kReuseCgroupId, "cgroupId", napi_biguint64_array, table.cgroup_id);
     column(kReuseIfindex, "ifindex", napi_uint32_array, table.ifindex);
   }
-  if (table.has_ext) set(env, obj, "ext", extensions_to_js(env, table, lent_column(env, lent, "ext")));
+  if (table.has_ext) set(env, obj, "ext", extensions_to_js(env, table, lent_column(env, lent, "ext"), room));
   if (table.is_unix) {
     const size_t pool_length = table.pool_length;
     napi_value pool = typed_array(env, napi_uint8_array, pool_length, adopt_malloc(env, table.release_pool(), pool_length));

@@ -512,7 +512,7 @@ bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>*
     t->cookie.reserve(t->capacity);
     t->cgroup_id.reserve(t->capacity);
     t->ifindex.reserve(t->capacity);
-    if (t->has_ext) t->ext.reserve(t->capacity);
+    if (t->has_ext) t->ext.reserve(t->capacity, t->buffer_reused);
   }
   return true;
 }

@@ -550,8 +550,20 @@ std::string read_reused_columns(Napi::Env env, Napi::Object t, const std::string
     if (!typed_array_of(env, column, spec.type, &data, &length)) {
       return at + (spec.in_ext ? ".ext." : ".") + spec.name + " must be a " + spec.type_name;
     }
+    if (data == nullptr) continue;  // detached
+    // All of its memory from the view's start, whole elements: a column the addon made keeps the room its
+    // table was made with past the rows it shows (adopt_vector_room in js_api.cc).
+    napi_value ab = nullptr;
+    size_t offset = 0;
+    void* ab_data = nullptr;
+    size_t ab_length = 0;
+    if (napi_get_typedarray_info(env, column, nullptr, nullptr, nullptr, &ab, &offset) != napi_ok ||
+        napi_get_arraybuffer_info(env, ab, &ab_data, &ab_length) != napi_ok || offset > ab_length) {
+      continue;
+    }
+    const size_t size = element_bytes(spec.type);
     r->columns[k].data = const_cast<uint8_t*>(static_cast<const uint8_t*>(data));
-    r->columns[k].bytes = length * element_bytes(spec.type);
+    r->columns[k].bytes = std::max(length, (ab_length - offset) / size) * size;
   }
   return std::string();
 }
@@ -823,7 +835,7 @@ Napi::Value baton_to_js(Napi::Env env, SampleBaton& baton, Napi::Object request)
       file.Set("table", env.Null());
     } else {
       Napi::Value reuse;
-      if (outcome.table.buffer_reused || outcome.table.columns_reused != 0) {
+      if (i < req.reuse.size() && req.reuse[i].present) {
         reuse = request.Get("reuse").As<Napi::Array>().Get(static_cast<uint32_t>(i));
         if (env.IsExceptionPending()) return Napi::Value();
       }

@@ -78,7 +78,8 @@ void TcpExtensions::select(const std::vector<uint8_t>& fields, bool memory) {
   row_bytes_ = fields_.empty() ? kTcpInfoDecodedBytes : at;
 }
 
-void TcpExtensions::reserve(size_t rows) {
+void TcpExtensions::reserve(size_t rows, bool keep_room) {
+  room_rows_ = keep_room ? rows : 0;
   info_len.reserve(rows);
   cong.reserve(rows);
   mem_count.reserve(rows);
@@ -140,7 +141,9 @@ void decode_column(const uint8_t* raw, size_t stride, const uint16_t* lens, size
 template <typename V>
 void transpose(V& v, size_t rows, size_t width) {
   if (rows <= 1) return;  // one row reads the same both ways
-  V out(rows * width);
+  V out;
+  out.reserve(v.capacity());  // the room it was taken with (reserve()) stays
+  out.resize(rows * width);
   for (size_t r = 0; r < rows; r++) {
     const auto* in = &v[r * width];
     for (size_t k = 0; k < width; k++) out[k * rows + r] = in[k];
@@ -195,6 +198,11 @@ void TcpExtensions::finish() {
     if (chosen[n_chosen - 1].size == 8) n_wide++;
     else n_narrow++;
   }
+  // Room for the rows expected (a sampler's table), as the other columns have: a table that lends them
+  // back later (fill_reused_columns) holds that many rows.
+  const size_t room = std::max(n, room_rows_);
+  info_u32.reserve(room * n_narrow);
+  info_f64.reserve(room * n_wide);
   info_u32.assign(n * n_narrow, 0);
   info_f64.assign(n * n_wide, 0.0);
   Column<uint8_t>& bytes = raw();

@@ -97,8 +97,10 @@ struct TcpExtensions {
   void use_scratch(Column<uint8_t>* scratch);
 
   // Room for `rows` rows before the first add_row(), when the caller expects about that many (the
-  // previous table of a sampler): no regrowth, and the raw bytes taken at their final size.
-  void reserve(size_t rows);
+  // previous table of a sampler): no regrowth, and the raw bytes taken at their final size. With
+  // `keep_room` (a table filled into a lent one: a sampler's), finish() takes the tcp_info columns
+  // at that size too, so that they can be lent back later for as many rows.
+  void reserve(size_t rows, bool keep_room = false);
 
   // One row from the last INET_DIAG_INFO, INET_DIAG_CONG and INET_DIAG_SKMEMINFO payloads of a
   // record (null / 0 when the record had none). Before finish() only.
@@ -135,6 +137,7 @@ struct TcpExtensions {
   size_t last_cong_ = 0;  // index + 1 into cong_names of the last name seen: most rows share it
   std::vector<uint8_t> fields_;
   bool memory_ = true;
+  size_t room_rows_ = 0;  // reserve()'s rows with keep_room: finish() takes the tcp_info columns at that size
 };
 
 }  // namespace netsnap

@@ -272,9 +272,11 @@ export interface SampleRequest {
    * memory of their own (when they parse a sample's files, the result's tables are new ones).
    * The native backend also takes back a netlink table's other columns (backlog, cookie, cgroupId,
    * ifindex, and ext's infoLen, infoU32, infoF64, cong, memCount, mem): each new column that fits in
-   * the lent one's memory is a view of its first elements, so a poller's tick hands V8 no new memory
-   * to count towards its major GCs. Each must then be a typed array of its own type (a TypeError
-   * otherwise); one absent, or lent twice in one request, gives a new column.
+   * the lent one's memory (all of its ArrayBuffer from the view's start) is a view of its first
+   * elements, so a poller's tick hands V8 no new memory to count towards its major GCs; a new column of
+   * a table filled into a lent one has the table's capacity of room in its ArrayBuffer (zero past its
+   * rows). Each must be a typed array of its own type (a TypeError otherwise); one absent, or whose
+   * memory overlaps another lent in the request, gives a new column.
    */
   reuse?: Array<RawInetTable | RawUnixTable | null>;
   /**

@@ -340,6 +340,46 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
     expect(mine(rowsOf(again)).listener.cookie).toBeGreaterThan(0n);
   });
 
+  it('a new column of a table filled into a lent one keeps the table\'s room, so more rows fit it the next time', async () => {
+    const a = tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp');
+    // A lent table with room for 4,096 more rows than now, and none of its netlink columns.
+    const capacity = a.count + 4096;
+    const roomy = { buffer: new ArrayBuffer(inetLayout(capacity).byteLength), capacity, count: 0, problems: new Uint32Array(0) } as unknown as RawInetTable;
+    const b = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [roomy] })), 'tcp');
+    expect(b.buffer).toBe(roomy.buffer);
+    for (const c of LENT) {
+      const col = columnOf(b, c);
+      const perRow = col.length / b.count;
+      // New (nothing was lent), with the table's room: as long as `capacity` rows, zero past its own.
+      expect(col.buffer.byteLength, c[1]).toBe(capacity * perRow * c[2]);
+      const Whole = col.constructor as new (buffer: ArrayBufferLike) => Column;
+      const past = new Whole(col.buffer).subarray(col.length);
+      expect([...past].every((v) => v === 0 || v === 0n), c[1]).toBe(true);
+    }
+    // More rows the next time (four more connections, both ends), lending b: every column goes into b's memory.
+    const more: net.Socket[] = [];
+    try {
+      for (let i = 0; i < 4; i++) {
+        const s = net.connect(port, '127.0.0.1');
+        await once(s, 'connect');
+        more.push(s);
+      }
+      const c2 = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [b] })), 'tcp');
+      expect(c2.count).toBeGreaterThan(b.count);
+      expect(c2.buffer).toBe(b.buffer);
+      for (const c of LENT) {
+        expect(columnOf(c2, c).buffer, c[1]).toBe(columnOf(b, c).buffer);
+        expect(columnOf(c2, c).length, c[1]).toBe((columnOf(b, c).length / b.count) * c2.count);
+      }
+      const mineNow = rowsOf(c2).filter((r) => r.remotePort === port && more.some((m) => m.localPort === r.localPort));
+      expect(mineNow).toHaveLength(4);
+      for (const r of mineNow) expect(r.cookie).toBeGreaterThan(0n);
+      expect(ownValues(c2)).toEqual(ownValues(tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp')));
+    } finally {
+      for (const m of more) m.destroy();
+    }
+  });
+
   it('gives a new column where the lent one is too small, absent or lent twice, and refuses one of the wrong type', async () => {
     const own = () => ownValues(tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp'));
     // cookie lent too small, ifindex not lent, cgroupId lent as it is.
