@@ -340,7 +340,7 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
     expect(mine(rowsOf(again)).listener.cookie).toBeGreaterThan(0n);
   });
 
-  it('a new column of a table filled into a lent one keeps the table\'s room, so more rows fit it the next time', async () => {
+  it('a new column of a table filled into a lent one keeps the table\'s room, and a lent column offers all of it', async () => {
     const a = tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp');
     // A lent table with room for 4,096 more rows than now, and none of its netlink columns.
     const capacity = a.count + 4096;
@@ -356,28 +356,22 @@ describe('netlink cookie, cgroup id and extensions on live sockets (native)', ()
       const past = new Whole(col.buffer).subarray(col.length);
       expect([...past].every((v) => v === 0 || v === 0n), c[1]).toBe(true);
     }
-    // More rows the next time (four more connections, both ends), lending b: every column goes into b's memory.
-    const more: net.Socket[] = [];
-    try {
-      for (let i = 0; i < 4; i++) {
-        const s = net.connect(port, '127.0.0.1');
-        await once(s, 'connect');
-        more.push(s);
-      }
-      const c2 = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [b] })), 'tcp');
-      expect(c2.count).toBeGreaterThan(b.count);
-      expect(c2.buffer).toBe(b.buffer);
-      for (const c of LENT) {
-        expect(columnOf(c2, c).buffer, c[1]).toBe(columnOf(b, c).buffer);
-        expect(columnOf(c2, c).length, c[1]).toBe((columnOf(b, c).length / b.count) * c2.count);
-      }
-      const mineNow = rowsOf(c2).filter((r) => r.remotePort === port && more.some((m) => m.localPort === r.localPort));
-      expect(mineNow).toHaveLength(4);
-      for (const r of mineNow) expect(r.cookie).toBeGreaterThan(0n);
-      expect(ownValues(c2)).toEqual(ownValues(tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp')));
-    } finally {
-      for (const m of more) m.destroy();
+    // Lent again as views of no elements (other tests' sockets come and go, so the rows of the next
+    // sample are not known; a view shorter than those rows stands for a tick with more rows than the last):
+    // the room past the view is the lent column's too, and every column goes into b's memory.
+    const none = (col: Column) => col.subarray(0, 0);
+    const shrunk = {
+      ...b, backlog: none(b.backlog!), cookie: none(b.cookie!), cgroupId: none(b.cgroupId!), ifindex: none(b.ifindex!),
+      ext: { ...b.ext!, infoLen: none(b.ext!.infoLen), infoU32: none(b.ext!.infoU32), infoF64: none(b.ext!.infoF64), cong: none(b.ext!.cong), memCount: none(b.ext!.memCount), mem: none(b.ext!.mem) },
+    } as unknown as RawInetTable;
+    const c2 = tableOf(await addon.sampleAsync(request(['tcp'], { extensions: 3, reuse: [shrunk] })), 'tcp');
+    expect(c2.count).toBeLessThanOrEqual(capacity);
+    expect(c2.buffer).toBe(b.buffer);
+    for (const c of LENT) {
+      expect(columnOf(c2, c).buffer, c[1]).toBe(columnOf(b, c).buffer);
+      expect(columnOf(c2, c).length, c[1]).toBe((columnOf(b, c).length / b.count) * c2.count);
     }
+    expect(ownValues(c2)).toEqual(ownValues(tableOf(addon.sample(request(['tcp'], { extensions: 3 })), 'tcp')));
   });
 
   it('gives a new column where the lent one is too small, absent or lent twice, and refuses one of the wrong type', async () => {
