@@ -58,27 +58,18 @@ napi_value adopt_malloc(Napi::Env env, void* data, size_t len) {
   return adopt(env, data, len, [](napi_env, void* d, void*) { std::free(d); }, nullptr);
 }
 
-// For a vector's storage: the vector moves to the heap and dies with the ArrayBuffer.
+// For a vector's storage: the vector moves to the heap and dies with the ArrayBuffer. With `room`, the
+// ArrayBuffer is as long as the vector's capacity (the elements past its size zeroed), so that a sample
+// that lends it back (fill_reused_columns) has the room the table was made with.
 template <typename V>
-napi_value adopt_vector(Napi::Env env, V&& v) {
-  using Vec = std::remove_reference_t<V>;
-  auto* owned = new Vec(std::move(v));
-  return adopt(env, owned->data(), owned->size() * sizeof(typename Vec::value_type),
-               [](napi_env, void*, void* hint) { delete static_cast<Vec*>(hint); }, owned);
-}
-
-// For a vector's storage, all of it: the ArrayBuffer is as long as the vector's capacity (the elements
-// past its size zeroed), so that a sample that lends it back (fill_reused_columns) has the room the
-// table was made with.
-template <typename V>
-napi_value adopt_vector_room(Napi::Env env, V&& v) {
+napi_value adopt_vector(Napi::Env env, V&& v, bool room = false) {
   using Vec = std::remove_reference_t<V>;
   using T = typename Vec::value_type;
   auto* owned = new Vec(std::move(v));
   const size_t size = owned->size();
-  const size_t room = owned->capacity();
-  if (room > size) std::memset(static_cast<void*>(owned->data() + size), 0, (room - size) * sizeof(T));
-  return adopt(env, owned->data(), room * sizeof(T), [](napi_env, void*, void* hint) { delete static_cast<Vec*>(hint); },
+  const size_t length = room ? owned->capacity() : size;
+  if (length > size) std::memset(static_cast<void*>(owned->data() + size), 0, (length - size) * sizeof(T));
+  return adopt(env, owned->data(), length * sizeof(T), [](napi_env, void*, void* hint) { delete static_cast<Vec*>(hint); },
                owned);
 }
 
@@ -89,9 +80,9 @@ napi_value typed_array(Napi::Env env, napi_typedarray_type type, size_t length, 
 }
 
 template <typename T, typename A>
-napi_value vector_to_typed_array(Napi::Env env, napi_typedarray_type type, std::vector<T, A>&& v) {
+napi_value vector_to_typed_array(Napi::Env env, napi_typedarray_type type, std::vector<T, A>&& v, bool room = false) {
   const size_t length = v.size();
-  return typed_array(env, type, length, adopt_vector(env, std::move(v)));
+  return typed_array(env, type, length, adopt_vector(env, std::move(v), room));
 }
 
 // Sets obj[key] = value unless an earlier step already failed (value null, exception pending).
@@ -161,30 +152,34 @@ bool get_boolean(Napi::Env env, Napi::Value v, const char* what, bool* out) {
   return true;
 }
 
-// Column k (ReusableColumn) of a table for JavaScript: when fill_reused_columns() put it into the
-// lent table's column (`lent`, read_request checked its type), a view of its elements at the start of
-// that very memory, no new ArrayBuffer; otherwise its own vector, adopted.
-// `room`: the table was filled into a lent one (a sampler's), so a new column keeps its vector's whole
-// capacity for the sample that lends it back (adopt_vector_room).
-template <typename T, typename A>
-napi_value column_to_js(Napi::Env env, const Table& table, unsigned k, napi_typedarray_type type, std::vector<T, A>&& v,
-                        Napi::Value lent, bool room) {
-  if ((table.columns_reused & (1u << k)) == 0) {
-    if (!room) return vector_to_typed_array(env, type, std::move(v));
-    const size_t length = v.size();
-    return typed_array(env, type, length, adopt_vector_room(env, std::move(v)));
-  }
-  napi_value ab = nullptr;
-  size_t offset = 0;
-  if (!check(env, napi_get_typedarray_info(env, lent, nullptr, nullptr, nullptr, &ab, &offset))) return nullptr;
-  napi_value out = nullptr;
-  return check(env, napi_create_typedarray(env, type, table.reused_elements[k], ab, offset, &out)) ? out : nullptr;
-}
-
 // lent[name], or undefined when `lent` is none.
 Napi::Value lent_column(Napi::Env env, Napi::Value lent, const char* name) {
   if (!lent.IsObject()) return env.Undefined();
   return lent.As<Napi::Object>().Get(name);
+}
+
+// obj[name] = column k (ReusableColumn) of a table, named and typed by kReusableColumnSpecs: when
+// fill_reused_columns() put it into the lent table's column, a view of its elements at the start of that
+// very memory, no new ArrayBuffer; otherwise its own vector, adopted. `lent` is the lent table (its `ext`
+// for the ext columns), or undefined. `room`: the table was filled into a lent one (a sampler's), so a
+// new column keeps its vector's whole capacity for the sample that lends it back (adopt_vector).
+template <typename T, typename A>
+void set_column(Napi::Env env, Napi::Object obj, const Table& table, unsigned k, std::vector<T, A>& v, Napi::Value lent,
+                bool room) {
+  const ReusableColumnSpec& spec = kReusableColumnSpecs[k];
+  if ((table.columns_reused & (1u << k)) == 0) {
+    set(env, obj, spec.name, vector_to_typed_array(env, spec.type, std::move(v), room));
+    return;
+  }
+  const Napi::Value column = lent_column(env, lent, spec.name);
+  napi_value ab = nullptr;
+  size_t offset = 0;
+  napi_value out = nullptr;
+  if (env.IsExceptionPending() || !check(env, napi_get_typedarray_info(env, column, nullptr, nullptr, nullptr, &ab, &offset)) ||
+      !check(env, napi_create_typedarray(env, spec.type, table.reused_elements[k], ab, offset, &out))) {
+    return;
+  }
+  set(env, obj, spec.name, out);
 }
 
 // RawTcpExtensions (src/model/tcp_info.ts) from columns that finish() laid out column-major; `lent`,
@@ -192,21 +187,18 @@ Napi::Value lent_column(Napi::Env env, Napi::Value lent, const char* name) {
 napi_value extensions_to_js(Napi::Env env, Table& table, Napi::Value lent, bool room) {
   TcpExtensions& ext = table.ext;
   Napi::Object obj = Napi::Object::New(env);
-  auto column = [&](unsigned k, const char* name, napi_typedarray_type type, auto& v) {
-    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name), room));
-  };
-  column(kReuseInfoLen, "infoLen", napi_uint16_array, ext.info_len);
-  column(kReuseInfoU32, "infoU32", napi_uint32_array, ext.info_u32);
-  column(kReuseInfoF64, "infoF64", napi_float64_array, ext.info_f64);
-  column(kReuseCong, "cong", napi_uint8_array, ext.cong);
+  set_column(env, obj, table, kReuseInfoLen, ext.info_len, lent, room);
+  set_column(env, obj, table, kReuseInfoU32, ext.info_u32, lent, room);
+  set_column(env, obj, table, kReuseInfoF64, ext.info_f64, lent, room);
+  set_column(env, obj, table, kReuseCong, ext.cong, lent, room);
   if (env.IsExceptionPending()) return nullptr;
   Napi::Array names = Napi::Array::New(env, ext.cong_names.size());
   for (size_t k = 0; k < ext.cong_names.size() && !env.IsExceptionPending(); k++) {
     names.Set(static_cast<uint32_t>(k), Napi::String::New(env, ext.cong_names[k]));
   }
   set(env, obj, "congNames", names);
-  column(kReuseMemCount, "memCount", napi_uint8_array, ext.mem_count);
-  column(kReuseMem, "mem", napi_uint32_array, ext.mem);
+  set_column(env, obj, table, kReuseMemCount, ext.mem_count, lent, room);
+  set_column(env, obj, table, kReuseMem, ext.mem, lent, room);
   if (!ext.fields().empty()) {
     Column<uint8_t> fields(ext.fields().begin(), ext.fields().end());
     set(env, obj, "fields", vector_to_typed_array(env, napi_uint8_array, std::move(fields)));
@@ -245,14 +237,11 @@ Napi::Value table_to_js(Napi::Env env, Table& table, Napi::Value reuse) {
   // keeps the room of its new columns.
   const bool room = reuse.IsObject();
   const Napi::Value lent = table.columns_reused != 0 ? reuse : env.Undefined();
-  auto column = [&](unsigned k, const char* name, napi_typedarray_type type, auto& v) {
-    set(env, obj, name, column_to_js(env, table, k, type, std::move(v), lent_column(env, lent, name), room));
-  };
-  if (table.has_backlog) column(kReuseBacklog, "backlog", napi_uint32_array, table.backlog);
+  if (table.has_backlog) set_column(env, obj, table, kReuseBacklog, table.backlog, lent, room);
   if (table.has_ids) {
-    column(kReuseCookie, "cookie", napi_biguint64_array, table.cookie);
-    column(kReuseCgroupId, "cgroupId", napi_biguint64_array, table.cgroup_id);
-    column(kReuseIfindex, "ifindex", napi_uint32_array, table.ifindex);
+    set_column(env, obj, table, kReuseCookie, table.cookie, lent, room);
+    set_column(env, obj, table, kReuseCgroupId, table.cgroup_id, lent, room);
+    set_column(env, obj, table, kReuseIfindex, table.ifindex, lent, room);
   }
   if (table.has_ext) set(env, obj, "ext", extensions_to_js(env, table, lent_column(env, lent, "ext"), room));
   if (table.is_unix) {

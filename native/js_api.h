@@ -15,6 +15,24 @@
 namespace netsnap {
 namespace js {
 
+// The JavaScript side of each ReusableColumn (table.h): its property (of the table, or of its `ext`)
+// and the typed array it is. read_request checks a lent table's columns by it; table_to_js names the
+// new table's columns by it.
+struct ReusableColumnSpec {
+  const char* name;
+  bool in_ext;
+  napi_typedarray_type type;
+  const char* type_name;
+  size_t element_bytes;
+};
+constexpr ReusableColumnSpec kReusableColumnSpecs[kReusableColumns] = {
+    {"backlog", false, napi_uint32_array, "Uint32Array", 4},     {"cookie", false, napi_biguint64_array, "BigUint64Array", 8},
+    {"cgroupId", false, napi_biguint64_array, "BigUint64Array", 8}, {"ifindex", false, napi_uint32_array, "Uint32Array", 4},
+    {"infoLen", true, napi_uint16_array, "Uint16Array", 2},      {"infoU32", true, napi_uint32_array, "Uint32Array", 4},
+    {"infoF64", true, napi_float64_array, "Float64Array", 8},    {"cong", true, napi_uint8_array, "Uint8Array", 1},
+    {"memCount", true, napi_uint8_array, "Uint8Array", 1},       {"mem", true, napi_uint32_array, "Uint32Array", 4},
+};
+
 void throw_type_error(Napi::Env env, const std::string& message);
 // What V8 throws when an ArrayBuffer cannot be allocated, so both backends fail alike.
 void throw_allocation_failed(Napi::Env env);

@@ -493,22 +493,6 @@ void run_sample(SampleBaton& baton) {
 
 namespace {
 
-// The columns a lent table's netlink columns go back into, by ReusableColumn: where in the table
-// (and in its `ext`), and the typed array each must be.
-struct ReusableColumnSpec {
-  const char* name;
-  bool in_ext;
-  napi_typedarray_type type;
-  const char* type_name;
-};
-constexpr ReusableColumnSpec kReusableColumnSpecs[kReusableColumns] = {
-    {"backlog", false, napi_uint32_array, "Uint32Array"},     {"cookie", false, napi_biguint64_array, "BigUint64Array"},
-    {"cgroupId", false, napi_biguint64_array, "BigUint64Array"}, {"ifindex", false, napi_uint32_array, "Uint32Array"},
-    {"infoLen", true, napi_uint16_array, "Uint16Array"},      {"infoU32", true, napi_uint32_array, "Uint32Array"},
-    {"infoF64", true, napi_float64_array, "Float64Array"},    {"cong", true, napi_uint8_array, "Uint8Array"},
-    {"memCount", true, napi_uint8_array, "Uint8Array"},       {"mem", true, napi_uint32_array, "Uint32Array"},
-};
-
 // A typed array of `type` as (data, length in elements); false when `value` is none. A view on a
 // detached buffer reads as empty, as its length does in JavaScript.
 bool typed_array_of(Napi::Env env, Napi::Value value, napi_typedarray_type type, const void** data, size_t* length) {
@@ -522,15 +506,6 @@ bool typed_array_of(Napi::Env env, Napi::Value value, napi_typedarray_type type,
   return true;
 }
 
-size_t element_bytes(napi_typedarray_type type) {
-  switch (type) {
-    case napi_uint8_array: return 1;
-    case napi_uint16_array: return 2;
-    case napi_uint32_array: return 4;
-    default: return 8;  // the 64-bit types of kReusableColumnSpecs
-  }
-}
-
 // The netlink columns of lent table `t` (request.reuse[i], `at`) into r->columns: message for a bad
 // one, or empty. A column that is absent (a /proc table has none), or on a detached buffer, is not
 // lent: that column of the new table is new.
@@ -540,30 +515,26 @@ std::string read_reused_columns(Napi::Env env, Napi::Object t, const std::string
   const bool has_ext = !ext.IsUndefined() && !ext.IsNull();
   if (has_ext && !ext.IsObject()) return at + ".ext must be an object";
   for (unsigned k = 0; k < kReusableColumns; k++) {
-    const ReusableColumnSpec& spec = kReusableColumnSpecs[k];
+    const js::ReusableColumnSpec& spec = js::kReusableColumnSpecs[k];
     if (spec.in_ext && !has_ext) continue;
     Napi::Value column = (spec.in_ext ? ext.As<Napi::Object>() : t).Get(spec.name);
     if (env.IsExceptionPending()) return std::string();
     if (column.IsUndefined() || column.IsNull()) continue;
-    const void* data = nullptr;
-    size_t length = 0;
-    if (!typed_array_of(env, column, spec.type, &data, &length)) {
-      return at + (spec.in_ext ? ".ext." : ".") + spec.name + " must be a " + spec.type_name;
-    }
-    if (data == nullptr) continue;  // detached
-    // All of its memory from the view's start, whole elements: a column the addon made keeps the room its
-    // table was made with past the rows it shows (adopt_vector_room in js_api.cc).
+    napi_typedarray_type type;
+    void* data = nullptr;
     napi_value ab = nullptr;
     size_t offset = 0;
+    if (!column.IsTypedArray() || napi_get_typedarray_info(env, column, &type, nullptr, &data, &ab, &offset) != napi_ok ||
+        type != spec.type) {
+      return at + (spec.in_ext ? ".ext." : ".") + spec.name + " must be a " + spec.type_name;
+    }
+    // All of its memory from the view's start, whole elements: a column the addon made keeps the room its
+    // table was made with past the rows it shows (adopt_vector in js_api.cc). Detached: not lent.
     void* ab_data = nullptr;
     size_t ab_length = 0;
-    if (napi_get_typedarray_info(env, column, nullptr, nullptr, nullptr, &ab, &offset) != napi_ok ||
-        napi_get_arraybuffer_info(env, ab, &ab_data, &ab_length) != napi_ok || offset > ab_length) {
-      continue;
-    }
-    const size_t size = element_bytes(spec.type);
-    r->columns[k].data = const_cast<uint8_t*>(static_cast<const uint8_t*>(data));
-    r->columns[k].bytes = std::max(length, (ab_length - offset) / size) * size;
+    if (data == nullptr || napi_get_arraybuffer_info(env, ab, &ab_data, &ab_length) != napi_ok || offset > ab_length) continue;
+    r->columns[k].data = static_cast<uint8_t*>(data);
+    r->columns[k].bytes = (ab_length - offset) / spec.element_bytes * spec.element_bytes;
   }
   return std::string();
 }

@@ -13,19 +13,11 @@
 #include <cstring>
 #include <vector>
 
+#include "checks.h"
 #include "netlink_diag.h"
 #include "problems.h"
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const char* name, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "%s: %s\n", name, what);
-    failures++;
-  }
-}
 
 // One SOCK_DIAG_BY_FAMILY record of an established IPv4 TCP socket (sequence 1, no attributes).
 void add_record(std::vector<uint8_t>* buf, uint64_t cookie, uint16_t sport, uint32_t inode) {

@@ -7,22 +7,10 @@
 #include <cstring>
 #include <vector>
 
+#include "checks.h"
 #include "table.h"
 
 namespace {
-
-int failures = 0;
-
-void check(bool ok, const char* name, const char* what) {
-  if (!ok) {
-    std::fprintf(stderr, "%s: %s\n", name, what);
-    failures++;
-  }
-}
-
-void report(const char* name, int before) {
-  if (failures == before) std::printf("%s pass\n", name);
-}
 
 // A netlink table of `rows` rows with ids, backlog and extensions (two u32 fields per row, column-major).
 netsnap::Table table_of(size_t rows) {
