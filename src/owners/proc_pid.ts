@@ -7,17 +7,24 @@
 export const PID_MAX = 0x7fffffff;
 
 /**
- * 1..10 decimal digits, no leading zero (the kernel never writes one), at most 0x7fffffff (PID_MAX).
- * Self-contained (no name from outside but globals): the TypeScript backend's scan threads run its
- * source (backends/js/scan_threads.ts).
+ * The number a /proc entry names: 1..10 decimal digits, no leading zero (the kernel never writes
+ * one), at most 0x7fffffff (PID_MAX); -1 for any other name. Self-contained (no name from outside
+ * but globals): the TypeScript backend's scan threads run its source (backends/js/scan_threads.ts).
  */
-function isSmallNumber(name: string): boolean {
-  if (name.length === 0 || name.length > 10 || (name.charCodeAt(0) === 48 && name.length > 1)) return false;
-  for (let i = 0; i < name.length; i++) {
+export function smallNumber(name: string): number {
+  const len = name.length;
+  if (len === 0 || len > 10 || (name.charCodeAt(0) === 48 && len > 1)) return -1;
+  let v = 0;
+  for (let i = 0; i < len; i++) {
     const c = name.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+    if (c < 48 || c > 57) return -1;
+    v = v * 10 + (c - 48);
   }
-  return Number(name) <= 0x7fffffff;
+  return v <= 0x7fffffff ? v : -1;
+}
+
+function isSmallNumber(name: string): boolean {
+  return smallNumber(name) >= 0;
 }
 
 /** A /proc entry that names a process. */

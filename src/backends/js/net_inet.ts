@@ -79,8 +79,8 @@ class InetBuilder implements LineSink {
   private readonly wantDrops: boolean;
   private readonly needed: number;
 
-  constructor(proto: InetProto, private readonly littleEndian: boolean, private readonly reuse: RawInetTable | null | undefined,
-    private readonly stateMask: number | undefined, private readonly program?: Float64Array) {
+  constructor(proto: InetProto, private readonly littleEndian: boolean, private reuse: RawInetTable | null | undefined,
+    private readonly stateMask: number | undefined, private program?: Float64Array) {
     this.wantDrops = proto !== 'tcp';
     this.needed = this.wantDrops ? 13 : 10;
   }
@@ -177,8 +177,10 @@ class InetBuilder implements LineSink {
       const f = filterRow;
       f.family[0] = local >>> 16;
       f.state[0] = st;
-      f.localAddr.set(addrScratch.subarray(0, 16));
-      f.remoteAddr.set(addrScratch.subarray(16, 32));
+      for (let i = 0; i < 16; i++) {
+        f.localAddr[i] = addrScratch[i]!;
+        f.remoteAddr[i] = addrScratch[16 + i]!;
+      }
       f.localPort[0] = local & 0xffff;
       f.remotePort[0] = remote & 0xffff;
       f.uid[0] = u;
@@ -190,8 +192,13 @@ class InetBuilder implements LineSink {
     const r = this.count++;
     this.family[r] = local >>> 16;
     this.state[r] = st;
-    this.localAddr.set(addrScratch.subarray(0, 16), r * 16);
-    this.remoteAddr.set(addrScratch.subarray(16, 32), r * 16);
+    // Byte by byte: a subarray() for set() would be two objects a row.
+    const la = this.localAddr;
+    const ra = this.remoteAddr;
+    for (let i = 0, at = r * 16; i < 16; i++, at++) {
+      la[at] = addrScratch[i]!;
+      ra[at] = addrScratch[16 + i]!;
+    }
     this.localPort[r] = local & 0xffff;
     this.remotePort[r] = remote & 0xffff;
     this.txQueue[r] = tx;
@@ -205,21 +212,38 @@ class InetBuilder implements LineSink {
     this.drops[r] = dr;
   }
 
-  table(): RawInetTable {
-    return { buffer: this.buffer, capacity: this.capacity, count: this.count, problems: Uint32Array.from(this.problems) };
+  /** The table, handed over: the builder lets go of it and of the request (see keptBuilder). */
+  finish(): RawInetTable {
+    const table: RawInetTable = { buffer: this.buffer, capacity: this.capacity, count: this.count, problems: Uint32Array.from(this.problems) };
+    this.attach(NO_ROWS, 0);
+    this.count = 0;
+    this.problems = [];
+    this.reuse = null;
+    this.program = undefined;
+    keptBuilder = this;
+    return table;
   }
 }
+
+const NO_ROWS = new ArrayBuffer(0);
+
+/**
+ * The last builder, kept (holding nothing of its table) until the next one finishes. V8's
+ * optimized code for line() is tied to the builders' hidden class, which a full GC drops when no
+ * builder is alive; the code goes with it, and the next parse starts unoptimized again.
+ */
+let keptBuilder: InetBuilder | null = null;
 
 /** Parses a whole inet file in memory. */
 export function parseInet(bytes: Uint8Array, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number): RawInetTable {
   const b = new InetBuilder(proto, littleEndian, reuse, stateMask);
   memoryLines(bytes, INET_LINE_MAX, b);
-  return b.table();
+  return b.finish();
 }
 
 /** Streams the inet file at `path` (chunk by chunk) into a table; an errno name when unreadable. */
 export function streamInet(path: string, proto: InetProto, littleEndian: boolean, reuse?: RawInetTable | null, stateMask?: number, program?: Float64Array): RawInetTable | string {
   const b = new InetBuilder(proto, littleEndian, reuse, stateMask, program);
   const err = streamLines(path, INET_LINE_MAX, b);
-  return err ?? b.table();
+  return err ?? b.finish();
 }

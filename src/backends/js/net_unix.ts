@@ -27,7 +27,7 @@ class UnixBuilder implements LineSink {
   private type!: Uint16Array;
   private state!: Uint8Array;
 
-  constructor(private readonly reuse: RawUnixTable | null | undefined) {}
+  constructor(private reuse: RawUnixTable | null | undefined) {}
 
   begin(first: Uint8Array): void {
     let capacity = initialCapacity(first);
@@ -112,20 +112,34 @@ class UnixBuilder implements LineSink {
     }
   }
 
-  table(): RawUnixTable {
-    return { buffer: this.buffer, capacity: this.capacity, count: this.count, problems: Uint32Array.from(this.problems), pool: this.pool.slice(0, this.poolUsed) };
+  /** The table, handed over: the builder lets go of it and of the request (see keptBuilder). */
+  finish(): RawUnixTable {
+    const table: RawUnixTable = { buffer: this.buffer, capacity: this.capacity, count: this.count, problems: Uint32Array.from(this.problems), pool: this.pool.slice(0, this.poolUsed) };
+    this.attach(NO_ROWS, 0);
+    this.count = 0;
+    this.problems = [];
+    this.pool = new Uint8Array(0);
+    this.poolUsed = 0;
+    this.reuse = null;
+    keptBuilder = this;
+    return table;
   }
 }
+
+const NO_ROWS = new ArrayBuffer(0);
+
+/** The last builder, kept as net_inet.ts keeps its own: so that a full GC keeps line()'s optimized code. */
+let keptBuilder: UnixBuilder | null = null;
 
 export function parseUnix(bytes: Uint8Array, reuse?: RawUnixTable | null): RawUnixTable {
   const b = new UnixBuilder(reuse);
   memoryLines(bytes, UNIX_LINE_MAX, b);
-  return b.table();
+  return b.finish();
 }
 
 /** Streams /proc/net/unix at `path` into a table; an errno name when unreadable. */
 export function streamUnix(path: string, reuse?: RawUnixTable | null): RawUnixTable | string {
   const b = new UnixBuilder(reuse);
   const err = streamLines(path, UNIX_LINE_MAX, b);
-  return err ?? b.table();
+  return err ?? b.finish();
 }

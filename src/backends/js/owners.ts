@@ -94,7 +94,14 @@ export function ownersOf(procRoot: string, parts: Links[], keep?: (inode: number
     pids[i] = fPid[k]!;
     fdsCol[i] = fFd[k]!;
   }
-  const owningPids = [...new Set(fPid.subarray(0, m))].sort((a, b) => a - b);
+  // A thread appends a process's links together: a Set of each run's pid, not of every link's.
+  const distinct = new Set<number>();
+  for (let i = 0, last = -1; i < m; i++) {
+    const pid = fPid[i]!;
+    if (pid !== last) distinct.add(pid);
+    last = pid;
+  }
+  const owningPids = [...distinct].sort((a, b) => a - b);
   const procPids = Int32Array.from(owningPids);
   const records = owningPids.map((pid) => processRecord(`${procRoot}/${pid}`, head));
   const { procUids, nameStart, nameLen, commStart, commLen, strings } = packProcesses(records);

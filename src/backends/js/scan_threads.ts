@@ -16,7 +16,7 @@ import * as fs from 'node:fs';
 import type { MessagePort, Worker } from 'node:worker_threads';
 import type { RawFileResult } from '../../model/contract';
 import { parseSocketLinkText } from '../../owners/fd_link';
-import { isFdName, isPidName } from '../../owners/proc_pid';
+import { isPidName, smallNumber } from '../../owners/proc_pid';
 import { parseFile, parseModulePath, type ParseSpec } from './parse_task';
 
 /** The CPUs this process may use; node:os is loaded on first use (a listing on the addon never loads it). */
@@ -66,6 +66,17 @@ const FINISHED = 2;
 /** A helper that joined a synchronous scan and gives no sign for this long is given up on. */
 const STALL_MS = 30_000;
 
+/**
+ * The last listing a thread read and its last entry, kept until the next: Node's optimized code
+ * for reading a directory is tied to the hidden classes of its Dir and Dirent objects, which a full
+ * GC drops when none is alive, and the code with them (as net_inet.ts keeps its last builder).
+ */
+export interface KeptListing {
+  dir: unknown;
+  entry: unknown;
+}
+const keptListing: KeptListing = { dir: null, entry: null };
+
 /** Empty link columns. Self-contained: the helper threads run its source. */
 export function newLinks(): Links {
   return { inode: new Float64Array(1024), pid: new Int32Array(1024), fd: new Int32Array(1024), n: 0, scanned: 0, vanished: 0, denied: 0 };
@@ -77,10 +88,13 @@ export function newLinks(): Links {
  * the helper threads run its source.
  */
 export function scanTasks(
-  fsm: Pick<typeof fs, 'opendirSync' | 'readlinkSync'>, isFd: (name: string) => boolean, parseLink: (link: string) => number,
-  procRoot: string, tasks: Tasks, state: Int32Array, out: Links,
+  fsm: Pick<typeof fs, 'opendirSync' | 'readlinkSync'>, fdOf: (name: string) => number, parseLink: (link: string) => number,
+  procRoot: string, tasks: Tasks, state: Int32Array, out: Links, kept: KeptListing,
 ): void {
   const count = tasks.pid.length;
+  // One options object for every readlink: given only the encoding's name, readlinkSync makes a
+  // new options object for each call.
+  const linkOptions: { encoding: 'latin1' } = { encoding: 'latin1' };
   for (;;) {
     const i = Atomics.add(state, 0, 1);
     if (i >= count) return;
@@ -98,16 +112,18 @@ export function scanTasks(
     let failed: unknown = null;
     try {
       listing = fsm.opendirSync(dir, { bufferSize: 128 });
+      kept.dir = listing;
       for (let entry = listing.readSync(); entry !== null; entry = listing.readSync()) {
+        kept.entry = entry;
         const name = entry.name;
-        if (!isFd(name)) continue;
-        const fd = Number(name);
+        const fd = fdOf(name);
+        if (fd < 0) continue;
         // Only procfs processes are cut into ranges, and procfs lists fds in ascending order.
         if (fd >= hi) break;
         if (fd < lo) continue;
         let link: string;
         try {
-          link = fsm.readlinkSync(`${dir}/${name}`, 'latin1');
+          link = fsm.readlinkSync(`${dir}/${name}`, linkOptions);
         } catch {
           continue; // the fd was closed, or is not a link
         }
@@ -152,9 +168,10 @@ function helperSource(): string {
   return `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const fs = require('node:fs');
-const isFd = (${isFdName.toString()});
+const fdOf = (${smallNumber.toString()});
 const parseLink = (${parseSocketLinkText.toString()});
 const scanTasks = (${scanTasks.toString()});
+const kept = { dir: null, entry: null };
 const newLinks = (${newLinks.toString()});
 parentPort.on('message', (job) => {
   const state = new Int32Array(job.state);
@@ -173,7 +190,7 @@ parentPort.on('message', (job) => {
         transfer.push(...m.transferables(result));
       }
     }
-    scanTasks(fs, isFd, parseLink, job.procRoot, job.tasks, state, out);
+    scanTasks(fs, fdOf, parseLink, job.procRoot, job.tasks, state, out, kept);
   } catch (err) {
     error = String((err && err.stack) || err);
   }
@@ -425,7 +442,7 @@ export function joinScan(scan: SyncScan): Links[] {
   const files: Array<RawFileResult | undefined> = [];
   if (scan.parse !== null) parseHere(scan.parse, files);
   const mine = newLinks();
-  scanTasks(fs, isFdName, parseSocketLinkText, scan.procRoot, scan.tasks, state, mine);
+  scanTasks(fs, smallNumber, parseSocketLinkText, scan.procRoot, scan.tasks, state, mine, keptListing);
   if (used.length === 0) return [mine];
   // Every task is taken: wait for the helpers that joined before that (one that joins later finds
   // none: its claims come after the last one), and take their replies.
