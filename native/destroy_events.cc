@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -27,7 +28,8 @@ constexpr int kDrainMax = 1024;
 }  // namespace
 
 DestroyRows::DestroyRows(size_t max_rows)
-    : max_rows_(max_rows == 0 || max_rows > kDestroyMaxRows ? kDestroyMaxRows : max_rows) {
+    : max_rows_(max_rows == 0 || max_rows > kDestroyMaxRows ? kDestroyMaxRows : max_rows),
+      room_(std::min(kDestroyFirstRoom, max_rows_)) {
   reset();
 }
 
@@ -37,6 +39,7 @@ void DestroyRows::reset() {
   table_.has_backlog = true;
   table_.has_ids = true;
   table_.has_ext = true;
+  reserve_inet_rows(&table_, room_);
   received_ = dropped_ = overflows_ = 0;
 }
 
@@ -56,6 +59,7 @@ void DestroyRows::add_datagram(const uint8_t* data, size_t len) {
 }
 
 void DestroyRows::take(DestroyBatch* out) {
+  room_ = std::min(max_rows_, std::max(kDestroyFirstRoom, 2 * table_.count));
   out->table = std::move(table_);
   out->received = received_;
   out->dropped = dropped_;
@@ -195,6 +199,8 @@ bool DestroySubscription::read(DestroyBatch* out) {
     rows_.take(out);
   }
   out->table.ext.finish();
+  // Down to its rows: the room left for the reader is not handed to JavaScript.
+  trim_table(out->table);
   const uint32_t drops = kernel_drops();
   out->lost = static_cast<uint32_t>(drops - drops_seen_);  // the kernel's counter is a 32-bit one
   drops_seen_ = drops;

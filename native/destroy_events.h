@@ -63,6 +63,11 @@ namespace netsnap {
 // At most this many rows wait between two reads (the rest are counted as dropped): a row is
 // ~0.4 KB until it is read (the tcp_info bytes are decoded when it is), so ~400 MB at most.
 constexpr size_t kDestroyMaxRows = 1000000;
+// Rows the reader's table has room for after a read: twice the rows of the read before, at least
+// this many, at most max_rows. A table that grew while the reader thread filled it moved all of its
+// rows (hundreds of megabytes at half a million closes), and meanwhile nobody drained the socket:
+// under heavy churn its buffer filled and the kernel dropped closes (bench/RESULTS-top.md).
+constexpr size_t kDestroyFirstRoom = 65536;
 // SO_RCVBUF asked for by default: the kernel holds about 16 MB of events (it doubles this) while the
 // reader thread is not scheduled, where SO_RCVBUFFORCE is allowed; net.core.rmem_max otherwise.
 constexpr int kDestroyDefaultRcvbuf = 8 << 20;
@@ -95,6 +100,7 @@ class DestroyRows {
  private:
   void reset();
   size_t max_rows_;
+  size_t room_;  // rows reset() makes room for
   Table table_;
   uint64_t received_ = 0, dropped_ = 0, overflows_ = 0;
 };

@@ -519,6 +519,18 @@ bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>*
 
 }  // namespace
 
+bool reserve_inet_rows(Table* t, size_t rows) {
+  if (t->count != 0 || rows <= t->capacity || !grow_table(t, rows)) return false;
+  if (t->has_backlog) t->backlog.reserve(rows);
+  if (t->has_ids) {
+    t->cookie.reserve(rows);
+    t->cgroup_id.reserve(rows);
+    t->ifindex.reserve(rows);
+  }
+  if (t->has_ext) t->ext.reserve(rows);
+  return true;
+}
+
 int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFilterOutcome* filter) {
   const bool with_bytecode = request.bytecode != nullptr && request.bytecode_len > 0;
   if (with_bytecode && request.bytecode_len > kMaxBytecode) return EMSGSIZE;
