@@ -456,7 +456,10 @@ async function churnRun(bin, reader) {
     readerDone = Promise.resolve();
   } else {
     const tp = createThroughput({ interval, owners: true });
-    let stop = false;
+    // The last tick is the first whose sample was taken at or after stopAt (its read of the events
+    // comes after its sample): a tick that was already under way when the churn ended (they take
+    // seconds under this churn) has not read the last closes yet. Bounded: 60 s past stopAt.
+    let stopAt = null;
     let last = null;
     readerDone = (async () => {
       for await (const t of tp) {
@@ -464,14 +467,14 @@ async function churnRun(bin, reader) {
         last = t.events;
         maxBatch = Math.max(maxBatch, t.totals.closed ?? 0);
         if (churning) tickMs.push(t.intervalMs);
-        if (stop) {
+        if (stopAt !== null && (t.time >= stopAt || Date.now() > stopAt + 60_000)) {
           readerMs = eventsThreadMs(t0Threads); // before the break closes the subscription
           break;
         }
       }
     })();
     stopReader = async () => {
-      stop = true;
+      stopAt = Date.now();
       await readerDone;
       Object.assign(counters, last);
     };
@@ -860,7 +863,7 @@ function report() {
       ...churnResults.map((r, i) => `| ${r.reader} | ${Math.floor(i / 2) + 1} | ${fmtN(r.churnRate)} | ${fmtN(r.subRate)} | ${fmtN(r.received)} / ${fmtN(r.expected)} | ${r.overflows} | ${r.lost} | ${r.dropped} | ${fmtN(r.maxBatch)} | ${r.reader === 'subscription' ? `${ms(r.readP99)} / ${ms(r.readMax)}` : `${r.ticksDuring}, ${ms(r.tickP50)} / ${ms(r.tickMax)}, ${ms(r.drainMs)}`} | ${ms((r.readerCpuMs * 1000) / Math.max(1, r.received))} | ${cores(r.processCpu)} | ${pc(r.machineBusy)} | ${r.load0} → ${r.load1} |`),
       ...['subscription', 'top'].filter((x) => by(x).length).map((x) => `| **${x}: median** | | **${fmtN(median(by(x).map((r) => r.churnRate)))}** | **${fmtN(median(by(x).map((r) => r.subRate)))}** | | **${by(x).reduce((a, r) => a + r.overflows, 0)}** (all runs) | **${by(x).reduce((a, r) => a + r.lost, 0)}** | **${by(x).reduce((a, r) => a + r.dropped, 0)}** | | | | | | |`),
       '',
-      `("largest batch" for top: the most closes one tick counted; its ticks were asked every ${interval * 1000} ms, so a tick of the churn's closes should hold about closes/s × ${interval} of them. The last read of the subscription variant is 500 ms after the churn ended, as a timer; the top variant's is its next tick after that.)`,
+      `("largest batch" for top: the most closes one tick counted; its ticks were asked every ${interval * 1000} ms, so a tick of the churn's closes should hold about closes/s × ${interval} of them. The last read of the subscription variant is 500 ms after the churn ended, as a timer; the top variant's is its first tick whose sample was taken after that (its read of the events follows its sample).)`,
       '',
     );
   }
