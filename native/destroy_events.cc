@@ -9,7 +9,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstring>
 #include <utility>
 #include <vector>
@@ -28,18 +27,22 @@ constexpr int kDrainMax = 1024;
 }  // namespace
 
 DestroyRows::DestroyRows(size_t max_rows)
-    : max_rows_(max_rows == 0 || max_rows > kDestroyMaxRows ? kDestroyMaxRows : max_rows),
-      room_(std::min(kDestroyFirstRoom, max_rows_)) {
+    : max_rows_(max_rows == 0 || max_rows > kDestroyMaxRows ? kDestroyMaxRows : max_rows) {
   reset();
 }
 
-void DestroyRows::reset() {
+void DestroyRows::new_part() {
   table_ = Table();
   // The shape of a netlink dump's table with tcp_info asked: the JavaScript side reads both alike.
   table_.has_backlog = true;
   table_.has_ids = true;
   table_.has_ext = true;
-  reserve_inet_rows(&table_, room_);
+}
+
+void DestroyRows::reset() {
+  new_part();
+  parts_.clear();
+  part_rows_ = 0;
   received_ = dropped_ = overflows_ = 0;
 }
 
@@ -50,21 +53,52 @@ void DestroyRows::add_datagram(const uint8_t* data, size_t len) {
   sink.drops = false;  // TCP: no drops column, as in a dump
   sink.extensions = kExtTcpInfo;
   sink.multicast = true;
-  sink.max_rows = max_rows_;
+  // The cap counts the full parts' rows too (never 0 here, which would mean none: see below).
+  sink.max_rows = max_rows_ - part_rows_;
   const int rc = parse_diag_messages(data, len, &sink);
   received_ += sink.records;
   dropped_ += sink.dropped;
   // The table could not grow: the record that found it full is lost (counted in records).
   if (rc == -ENOMEM) dropped_++;
+  // A full part is set aside, never moved again, while rows are still wanted.
+  if (table_.count >= kDestroyPartRows && part_rows_ + table_.count < max_rows_) {
+    part_rows_ += table_.count;
+    parts_.push_back(std::move(table_));
+    new_part();
+  }
 }
 
-void DestroyRows::take(DestroyBatch* out) {
-  room_ = std::min(max_rows_, std::max(kDestroyFirstRoom, 2 * table_.count));
-  out->table = std::move(table_);
+void DestroyRows::take_parts(DestroyBatch* out, std::vector<Table>* parts) {
+  parts->clear();
+  if (parts_.empty()) {
+    out->table = std::move(table_);
+  } else {
+    out->table = std::move(parts_.front());
+    for (size_t k = 1; k < parts_.size(); k++) parts->push_back(std::move(parts_[k]));
+    parts->push_back(std::move(table_));
+  }
   out->received = received_;
   out->dropped = dropped_;
   out->overflows = overflows_;
   reset();
+}
+
+void DestroyRows::join(DestroyBatch* out, std::vector<Table>* parts) {
+  if (parts->empty()) return;
+  std::vector<Table> all;
+  all.reserve(parts->size() + 1);
+  all.push_back(std::move(out->table));
+  for (Table& t : *parts) all.push_back(std::move(t));
+  parts->clear();
+  size_t rows = 0;
+  for (const Table& t : all) rows += t.count;
+  if (!join_inet_tables(&all, &out->table)) out->dropped += rows - out->table.count;
+}
+
+void DestroyRows::take(DestroyBatch* out) {
+  std::vector<Table> parts;
+  take_parts(out, &parts);
+  join(out, &parts);
 }
 
 int DestroySubscription::open(const DestroyOptions& options, std::unique_ptr<DestroySubscription>* out,
@@ -194,12 +228,14 @@ uint32_t DestroySubscription::kernel_drops() const {
 
 bool DestroySubscription::read(DestroyBatch* out) {
   if (closed_) return false;
+  std::vector<Table> parts;
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    rows_.take(out);
+    rows_.take_parts(out, &parts);
   }
+  // Joined here, on the reading thread: the reader thread goes on draining the socket meanwhile.
+  DestroyRows::join(out, &parts);
   out->table.ext.finish();
-  // Down to its rows: the room left for the reader is not handed to JavaScript.
   trim_table(out->table);
   const uint32_t drops = kernel_drops();
   out->lost = static_cast<uint32_t>(drops - drops_seen_);  // the kernel's counter is a 32-bit one

@@ -55,6 +55,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <vector>
 
 #include "table.h"
 
@@ -63,11 +64,11 @@ namespace netsnap {
 // At most this many rows wait between two reads (the rest are counted as dropped): a row is
 // ~0.4 KB until it is read (the tcp_info bytes are decoded when it is), so ~400 MB at most.
 constexpr size_t kDestroyMaxRows = 1000000;
-// Rows the reader's table has room for after a read: twice the rows of the read before, at least
-// this many, at most max_rows. A table that grew while the reader thread filled it moved all of its
-// rows (hundreds of megabytes at half a million closes), and meanwhile nobody drained the socket:
-// under heavy churn its buffer filled and the kernel dropped closes (bench/RESULTS-top.md).
-constexpr size_t kDestroyFirstRoom = 65536;
+// The reader fills tables of about this many rows, one after the other, which a read joins into
+// one. A single table grows by doubling and moves every row each time: at half a million closes
+// that is hundreds of megabytes, during which nobody drained the socket, whose buffer then
+// overflowed under heavy churn (bench/RESULTS-top.md). A part moves at most this many rows.
+constexpr size_t kDestroyPartRows = 16384;
 // SO_RCVBUF asked for by default: the kernel holds about 16 MB of events (it doubles this) while the
 // reader thread is not scheduled, where SO_RCVBUFFORCE is allowed; net.core.rmem_max otherwise.
 constexpr int kDestroyDefaultRcvbuf = 8 << 20;
@@ -96,12 +97,19 @@ class DestroyRows {
   // Moves the rows and counters into *out and starts afresh. The ext columns are left row-major:
   // the caller calls out->table.ext.finish() (outside the lock).
   void take(DestroyBatch* out);
+  // take() in two steps: the rows as they were gathered, in parts (`parts`, the rows after those
+  // of out->table), then join() into out->table, which can run outside the lock (the rows are
+  // copied once there). A part that cannot be joined for want of memory counts as dropped.
+  void take_parts(DestroyBatch* out, std::vector<Table>* parts);
+  static void join(DestroyBatch* out, std::vector<Table>* parts);
 
  private:
   void reset();
+  void new_part();
   size_t max_rows_;
-  size_t room_;  // rows reset() makes room for
   Table table_;
+  std::vector<Table> parts_;  // full parts before table_'s rows
+  size_t part_rows_ = 0;      // their rows
   uint64_t received_ = 0, dropped_ = 0, overflows_ = 0;
 };
 

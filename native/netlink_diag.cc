@@ -519,16 +519,36 @@ bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>*
 
 }  // namespace
 
-bool reserve_inet_rows(Table* t, size_t rows) {
-  if (t->count != 0 || rows <= t->capacity || !grow_table(t, rows)) return false;
-  if (t->has_backlog) t->backlog.reserve(rows);
-  if (t->has_ids) {
-    t->cookie.reserve(rows);
-    t->cgroup_id.reserve(rows);
-    t->ifindex.reserve(rows);
+bool join_inet_tables(std::vector<Table>* parts, Table* out) {
+  if (parts->empty()) {
+    *out = Table();
+    return true;
   }
-  if (t->has_ext) t->ext.reserve(rows);
-  return true;
+  *out = std::move(parts->front());
+  size_t total = out->count;
+  for (size_t k = 1; k < parts->size(); k++) total += (*parts)[k].count;
+  bool ok = true;
+  if (total > out->capacity && !grow_table(out, total)) ok = false;
+  for (size_t k = 1; ok && k < parts->size(); k++) {
+    Table& from = (*parts)[k];
+    if (from.count > 0) {
+      const auto src = inet_columns(inet_layout(from.capacity));
+      const auto dst = inet_columns(inet_layout(out->capacity));
+      for (size_t c = 0; c < src.size(); c++) {
+        std::memcpy(out->buffer + dst[c].offset + dst[c].width * out->count, from.buffer + src[c].offset,
+                    src[c].width * from.count);
+      }
+      out->count += from.count;
+    }
+    out->problems.insert(out->problems.end(), from.problems.begin(), from.problems.end());
+    out->backlog.insert(out->backlog.end(), from.backlog.begin(), from.backlog.end());
+    out->cookie.insert(out->cookie.end(), from.cookie.begin(), from.cookie.end());
+    out->cgroup_id.insert(out->cgroup_id.end(), from.cgroup_id.begin(), from.cgroup_id.end());
+    out->ifindex.insert(out->ifindex.end(), from.ifindex.begin(), from.ifindex.end());
+    out->ext.append(from.ext);
+  }
+  parts->clear();
+  return ok;
 }
 
 int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFilterOutcome* filter) {

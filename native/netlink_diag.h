@@ -211,12 +211,11 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
 int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const Reuse* reuse4, const Reuse* reuse6,
                    DumpFilterOutcome* filter);
 
-// Room for `rows` rows in an empty netlink inet table of the shape parse_diag_messages() fills
-// (has_backlog, has_ids, and has_ext with its selection made): its column buffer and columns are
-// taken at that size, so that the rows appended after move nothing while they fit. The memory is
-// asked for, not touched: the kernel gives the pages as rows are written. False (the table as it
-// was, growing as it fills) when the column buffer cannot be had.
-bool reserve_inet_rows(Table* t, size_t rows);
+// The rows of `parts` (netlink inet tables of one request's shape, their ext not finished), in
+// order, as one table in *out: the first part's, grown once to hold them all, the others' rows
+// appended after. Returns false when that memory cannot be had: *out is then the first part alone.
+// `parts` is left empty.
+bool join_inet_tables(std::vector<Table>* parts, Table* out);
 
 // Makes `n` NETLINK_SOCK_DIAG sockets inside the network namespace at `netns_path` (e.g.
 // /proc/PID/ns/net or /run/netns/NAME) into fds[0..n). A netlink socket stays bound to the

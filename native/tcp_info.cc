@@ -176,6 +176,23 @@ void TcpExtensions::remove_rows(const std::vector<size_t>& rows) {
   if (memory_) erase_rows(mem, kSkMemFields, rows);
 }
 
+void TcpExtensions::append(const TcpExtensions& other) {
+  const size_t n = other.rows();
+  if (n == 0) return;
+  info_len.insert(info_len.end(), other.info_len.begin(), other.info_len.end());
+  const Column<uint8_t>& from = other.scratch_ != nullptr ? *other.scratch_ : other.own_raw_;
+  Column<uint8_t>& bytes = raw();
+  bytes.insert(bytes.end(), from.begin(), from.end());
+  uint8_t renumber[kCongNamesMax + 1] = {};
+  for (size_t k = 0; k < other.cong_names.size() && k < kCongNamesMax; k++) {
+    const std::string& name = other.cong_names[k];
+    renumber[k + 1] = cong_index(reinterpret_cast<const uint8_t*>(name.data()), name.size());
+  }
+  for (size_t r = 0; r < n; r++) cong.push_back(renumber[other.cong[r]]);
+  mem_count.insert(mem_count.end(), other.mem_count.begin(), other.mem_count.end());
+  mem.insert(mem.end(), other.mem.begin(), other.mem.end());
+}
+
 void TcpExtensions::finish() {
   if (column_major) return;
   column_major = true;

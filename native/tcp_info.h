@@ -107,6 +107,10 @@ struct TcpExtensions {
   void add_row(const uint8_t* info, size_t info_len, const uint8_t* cong, size_t cong_len, const uint8_t* mem,
                size_t mem_len);
   void finish();
+  // Before finish(), both: appends `other`'s rows after this one's (the same selection and memory
+  // setting: the same request's). Its congestion names join this one's, its rows' indexes renumbered
+  // (a name past the 255 the column holds reads as none, as in add_row()).
+  void append(const TcpExtensions& other);
   // Before finish(): removes the rows at `rows` (increasing, each below rows()).
   void remove_rows(const std::vector<size_t>& rows);
 

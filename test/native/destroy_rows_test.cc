@@ -1,8 +1,8 @@
 // DestroyRows (native/destroy_events.h), what the destroy-event reader thread fills: records of the
 // datagrams it is given become rows, and its counters say what was received, dropped (past the cap)
-// and overflowed; take() hands them over and starts afresh, with room for twice the rows it handed
-// over (at least kDestroyFirstRoom, at most the cap), so that the reader thread moves no rows while
-// it fills the next table. Built with g++, ASan and UBSan by test/unit/destroy-rows.test.ts; prints "NAME pass" per check.
+// and overflowed; take() hands them over and starts afresh. Rows past kDestroyPartRows go into
+// parts that are never moved while the reader fills them, and take() joins them in order: the
+// columns, the raw tcp_info (decoded after the join) and the congestion names of every part. Built with g++, ASan and UBSan by test/unit/destroy-rows.test.ts; prints "NAME pass" per check.
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -19,12 +19,29 @@
 
 namespace {
 
+void add_attr(std::vector<uint8_t>* buf, uint16_t type, const void* payload, size_t len) {
+  const size_t at = buf->size();
+  const uint16_t rta_len = static_cast<uint16_t>(4 + len);
+  buf->resize(at + ((4 + len + 3) & ~static_cast<size_t>(3)), 0);
+  std::memcpy(buf->data() + at, &rta_len, 2);
+  std::memcpy(buf->data() + at + 2, &type, 2);
+  std::memcpy(buf->data() + at + 4, payload, len);
+}
+
 // One datagram as the kernel multicasts a close: a SOCK_DIAG_BY_FAMILY record of a TCP socket in
-// state 7, sequence 0, no flags, no attributes.
-std::vector<uint8_t> close_datagram(uint64_t cookie, uint16_t sport) {
+// state 7, sequence 0, no flags; with `rto`, an INET_DIAG_INFO of 16 bytes whose tcpi_rto (offset 8)
+// is it, and with `cong`, an INET_DIAG_CONG naming it.
+std::vector<uint8_t> close_datagram(uint64_t cookie, uint16_t sport, uint32_t rto = 0, const char* cong = nullptr) {
+  std::vector<uint8_t> attrs;
+  if (rto != 0) {
+    uint8_t info[16] = {};
+    std::memcpy(info + 8, &rto, 4);
+    add_attr(&attrs, INET_DIAG_INFO, info, sizeof info);
+  }
+  if (cong != nullptr) add_attr(&attrs, INET_DIAG_CONG, cong, std::strlen(cong) + 1);
   nlmsghdr h;
   std::memset(&h, 0, sizeof h);
-  h.nlmsg_len = NLMSG_LENGTH(sizeof(inet_diag_msg));
+  h.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(inet_diag_msg)) + attrs.size());
   h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
   inet_diag_msg m;
   std::memset(&m, 0, sizeof m);
@@ -39,6 +56,7 @@ std::vector<uint8_t> close_datagram(uint64_t cookie, uint16_t sport) {
   std::vector<uint8_t> buf(NLMSG_ALIGN(h.nlmsg_len), 0);
   std::memcpy(buf.data(), &h, sizeof h);
   std::memcpy(buf.data() + NLMSG_HDRLEN, &m, sizeof m);
+  if (!attrs.empty()) std::memcpy(buf.data() + NLMSG_LENGTH(sizeof(inet_diag_msg)), attrs.data(), attrs.size());
   return buf;
 }
 
@@ -90,36 +108,67 @@ void capped() {
   report("capped", before);
 }
 
-void room() {
+// The u32 column of tcpi_rto (offset 8): after the seven one-byte fields.
+constexpr size_t kRtoColumn = 7;
+
+void parts() {
   const int before = failures;
   netsnap::DestroyRows rows(0);  // the default cap
-  const std::vector<uint8_t> a = close_datagram(41, 4001);
-  rows.add_datagram(a.data(), a.size());
-  netsnap::DestroyBatch first;
-  rows.take(&first);
-  check(first.table.capacity == netsnap::kDestroyFirstRoom, "room", "the first table has the first room");
-  // More rows than the first room: the table grows once past it, and the next has room for twice.
-  const size_t many = netsnap::kDestroyFirstRoom + 1000;
+  // Two and a half parts: cookies, tcp_info and congestion names that say which row they were.
+  const size_t many = 2 * netsnap::kDestroyPartRows + netsnap::kDestroyPartRows / 2;
+  const char* names[3] = {"cubic", "bbr", "reno"};
   for (size_t i = 0; i < many; i++) {
-    const std::vector<uint8_t> d = close_datagram(100 + i, static_cast<uint16_t>(i));
+    // The first part names only cubic; bbr first appears in the second, reno in the third.
+    const size_t part = i / netsnap::kDestroyPartRows;
+    const char* cong = names[i % (part + 1)];
+    const std::vector<uint8_t> d = close_datagram(1000 + i, static_cast<uint16_t>(i), static_cast<uint32_t>(5000 + i), cong);
     rows.add_datagram(d.data(), d.size());
   }
-  netsnap::DestroyBatch second;
-  rows.take(&second);
-  check(second.table.count == many && second.received == many, "room", "every row kept");
-  check(second.table.cookie.size() == many && second.table.cookie[many - 1] == 100 + many - 1, "room", "the last cookie");
-  netsnap::DestroyBatch third;
-  rows.take(&third);
-  check(third.table.capacity == 2 * many && third.table.count == 0, "room", "room for twice the rows of the read before");
-  netsnap::DestroyBatch fourth;
-  rows.take(&fourth);
-  check(fourth.table.capacity == netsnap::kDestroyFirstRoom, "room", "back to the first room after an empty read");
-  // Under a cap the room is the cap.
-  netsnap::DestroyRows capped_rows(5);
-  netsnap::DestroyBatch small;
-  capped_rows.take(&small);
-  check(small.table.capacity == 5, "room", "at most the cap");
-  report("room", before);
+  netsnap::DestroyBatch out;
+  rows.take(&out);
+  const netsnap::Table& t = out.table;
+  check(t.count == many && out.received == many && out.dropped == 0, "parts", "every row joined");
+  bool cookies = t.cookie.size() == many && t.backlog.size() == many && t.cgroup_id.size() == many && t.ifindex.size() == many;
+  for (size_t i = 0; cookies && i < many; i++) cookies = t.cookie[i] == 1000 + i;
+  check(cookies, "parts", "the cookies in the order they came");
+  out.table.ext.finish();
+  const netsnap::TcpExtensions& e = out.table.ext;
+  bool rto = e.info_u32.size() == many * netsnap::kTcpInfoU32Columns;
+  for (size_t i = 0; rto && i < many; i++) rto = e.info_u32[kRtoColumn * many + i] == 5000 + i;
+  check(rto, "parts", "each row's own tcp_info");
+  check(e.cong_names.size() == 3 && e.cong_names[0] == "cubic" && e.cong_names[1] == "bbr" && e.cong_names[2] == "reno",
+        "parts", "the congestion names of every part, once each");
+  bool cong = e.cong.size() == many;
+  for (size_t i = 0; cong && i < many; i++) {
+    const size_t part = i / netsnap::kDestroyPartRows;
+    cong = e.cong_names[e.cong[i] - 1] == names[i % (part + 1)];
+  }
+  check(cong, "parts", "each row's congestion name");
+  check(e.mem_count.size() == many && e.mem.size() == many * netsnap::kSkMemFields, "parts", "memory columns per row");
+  report("parts", before);
+}
+
+void parts_capped() {
+  const int before = failures;
+  // The cap counts the rows of every part: past it, rows are dropped, not put into another part.
+  const size_t cap = netsnap::kDestroyPartRows + 10;
+  netsnap::DestroyRows rows(cap);
+  const size_t sent = 2 * netsnap::kDestroyPartRows;
+  for (size_t i = 0; i < sent; i++) {
+    const std::vector<uint8_t> d = close_datagram(7000 + i, static_cast<uint16_t>(i));
+    rows.add_datagram(d.data(), d.size());
+  }
+  netsnap::DestroyBatch out;
+  rows.take(&out);
+  check(out.table.count == cap && out.received == sent && out.dropped == sent - cap, "parts-capped", "the cap over all parts");
+  check(out.table.cookie.size() == cap && out.table.cookie[cap - 1] == 7000 + cap - 1, "parts-capped", "the first rows kept");
+  // And the next batch starts afresh, with the whole cap again.
+  const std::vector<uint8_t> d = close_datagram(9, 9);
+  rows.add_datagram(d.data(), d.size());
+  netsnap::DestroyBatch next;
+  rows.take(&next);
+  check(next.table.count == 1 && next.received == 1 && next.dropped == 0, "parts-capped", "afresh after take()");
+  report("parts-capped", before);
 }
 
 }  // namespace
@@ -128,7 +177,8 @@ int main() {
   counts();
   afresh();
   capped();
-  room();
+  parts();
+  parts_capped();
   if (failures != 0) return 1;
   std::printf("ok\n");
   return 0;
