@@ -15,48 +15,27 @@
 #include <vector>
 
 #include "checks.h"
+#include "diag_records.h"
 #include "destroy_events.h"
 
 namespace {
-
-void add_attr(std::vector<uint8_t>* buf, uint16_t type, const void* payload, size_t len) {
-  const size_t at = buf->size();
-  const uint16_t rta_len = static_cast<uint16_t>(4 + len);
-  buf->resize(at + ((4 + len + 3) & ~static_cast<size_t>(3)), 0);
-  std::memcpy(buf->data() + at, &rta_len, 2);
-  std::memcpy(buf->data() + at + 2, &type, 2);
-  std::memcpy(buf->data() + at + 4, payload, len);
-}
 
 // One datagram as the kernel multicasts a close: a SOCK_DIAG_BY_FAMILY record of a TCP socket in
 // state 7, sequence 0, no flags; with `rto`, an INET_DIAG_INFO of 16 bytes whose tcpi_rto (offset 8)
 // is it, and with `cong`, an INET_DIAG_CONG naming it.
 std::vector<uint8_t> close_datagram(uint64_t cookie, uint16_t sport, uint32_t rto = 0, const char* cong = nullptr) {
-  std::vector<uint8_t> attrs;
+  DiagRecord r;
+  r.cookie = cookie;
+  r.sport = sport;
+  r.state = 7;
   if (rto != 0) {
     uint8_t info[16] = {};
     std::memcpy(info + 8, &rto, 4);
-    add_attr(&attrs, INET_DIAG_INFO, info, sizeof info);
+    add_attr(&r.attrs, INET_DIAG_INFO, info, sizeof info);
   }
-  if (cong != nullptr) add_attr(&attrs, INET_DIAG_CONG, cong, std::strlen(cong) + 1);
-  nlmsghdr h;
-  std::memset(&h, 0, sizeof h);
-  h.nlmsg_len = static_cast<uint32_t>(NLMSG_LENGTH(sizeof(inet_diag_msg)) + attrs.size());
-  h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  inet_diag_msg m;
-  std::memset(&m, 0, sizeof m);
-  m.idiag_family = AF_INET;
-  m.idiag_state = 7;
-  m.id.idiag_sport = htons(sport);
-  m.id.idiag_dport = htons(80);
-  m.id.idiag_src[0] = htonl(0x7f000001);
-  m.id.idiag_dst[0] = htonl(0x7f000001);
-  m.id.idiag_cookie[0] = static_cast<uint32_t>(cookie);
-  m.id.idiag_cookie[1] = static_cast<uint32_t>(cookie >> 32);
-  std::vector<uint8_t> buf(NLMSG_ALIGN(h.nlmsg_len), 0);
-  std::memcpy(buf.data(), &h, sizeof h);
-  std::memcpy(buf.data() + NLMSG_HDRLEN, &m, sizeof m);
-  if (!attrs.empty()) std::memcpy(buf.data() + NLMSG_LENGTH(sizeof(inet_diag_msg)), attrs.data(), attrs.size());
+  if (cong != nullptr) add_attr(&r.attrs, INET_DIAG_CONG, cong, std::strlen(cong) + 1);
+  std::vector<uint8_t> buf;
+  add_record(&buf, r);
   return buf;
 }
 

@@ -14,34 +14,21 @@
 #include <vector>
 
 #include "checks.h"
+#include "diag_records.h"
 #include "netlink_diag.h"
 #include "problems.h"
 
 namespace {
 
-// One SOCK_DIAG_BY_FAMILY record of an established IPv4 TCP socket (sequence 1, no attributes).
+// One SOCK_DIAG_BY_FAMILY record of a dump: an established IPv4 TCP socket (sequence 1, no attributes).
 void add_record(std::vector<uint8_t>* buf, uint64_t cookie, uint16_t sport, uint32_t inode) {
-  nlmsghdr h;
-  std::memset(&h, 0, sizeof h);
-  h.nlmsg_len = NLMSG_LENGTH(sizeof(inet_diag_msg));
-  h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
-  h.nlmsg_flags = NLM_F_MULTI;
-  h.nlmsg_seq = 1;
-  inet_diag_msg m;
-  std::memset(&m, 0, sizeof m);
-  m.idiag_family = AF_INET;
-  m.idiag_state = 1;
-  m.id.idiag_sport = htons(sport);
-  m.id.idiag_dport = htons(80);
-  m.id.idiag_src[0] = htonl(0x7f000001);
-  m.id.idiag_dst[0] = htonl(0x7f000001);
-  m.id.idiag_cookie[0] = static_cast<uint32_t>(cookie);
-  m.id.idiag_cookie[1] = static_cast<uint32_t>(cookie >> 32);
-  m.idiag_inode = inode;
-  const size_t at = buf->size();
-  buf->resize(at + NLMSG_ALIGN(h.nlmsg_len), 0);
-  std::memcpy(buf->data() + at, &h, sizeof h);
-  std::memcpy(buf->data() + at + NLMSG_HDRLEN, &m, sizeof m);
+  DiagRecord r;
+  r.cookie = cookie;
+  r.sport = sport;
+  r.inode = inode;
+  r.seq = 1;
+  r.flags = NLM_F_MULTI;
+  add_record(buf, r);
 }
 
 struct Result {
