@@ -84,15 +84,9 @@ void DestroyRows::take_parts(DestroyBatch* out, std::vector<Table>* parts) {
 }
 
 void DestroyRows::join(DestroyBatch* out, std::vector<Table>* parts) {
-  if (parts->empty()) return;
-  std::vector<Table> all;
-  all.reserve(parts->size() + 1);
-  all.push_back(std::move(out->table));
-  for (Table& t : *parts) all.push_back(std::move(t));
-  parts->clear();
   size_t rows = 0;
-  for (const Table& t : all) rows += t.count;
-  if (!join_inet_tables(&all, &out->table)) out->dropped += rows - out->table.count;
+  for (const Table& t : *parts) rows += t.count;
+  if (!append_inet_tables(&out->table, parts)) out->dropped += rows;
 }
 
 void DestroyRows::take(DestroyBatch* out) {

@@ -519,33 +519,27 @@ bool open_table(const DumpRequest& request, const Reuse* reuse, Column<uint8_t>*
 
 }  // namespace
 
-bool join_inet_tables(std::vector<Table>* parts, Table* out) {
-  if (parts->empty()) {
-    *out = Table();
-    return true;
-  }
-  *out = std::move(parts->front());
-  size_t total = out->count;
-  for (size_t k = 1; k < parts->size(); k++) total += (*parts)[k].count;
-  bool ok = true;
-  if (total > out->capacity && !grow_table(out, total)) ok = false;
-  for (size_t k = 1; ok && k < parts->size(); k++) {
+bool append_inet_tables(Table* into, std::vector<Table>* parts) {
+  size_t total = into->count;
+  for (const Table& t : *parts) total += t.count;
+  const bool ok = total <= into->capacity || grow_table(into, total);
+  for (size_t k = 0; ok && k < parts->size(); k++) {
     Table& from = (*parts)[k];
     if (from.count > 0) {
       const auto src = inet_columns(inet_layout(from.capacity));
-      const auto dst = inet_columns(inet_layout(out->capacity));
+      const auto dst = inet_columns(inet_layout(into->capacity));
       for (size_t c = 0; c < src.size(); c++) {
-        std::memcpy(out->buffer + dst[c].offset + dst[c].width * out->count, from.buffer + src[c].offset,
+        std::memcpy(into->buffer + dst[c].offset + dst[c].width * into->count, from.buffer + src[c].offset,
                     src[c].width * from.count);
       }
-      out->count += from.count;
+      into->count += from.count;
     }
-    out->problems.insert(out->problems.end(), from.problems.begin(), from.problems.end());
-    out->backlog.insert(out->backlog.end(), from.backlog.begin(), from.backlog.end());
-    out->cookie.insert(out->cookie.end(), from.cookie.begin(), from.cookie.end());
-    out->cgroup_id.insert(out->cgroup_id.end(), from.cgroup_id.begin(), from.cgroup_id.end());
-    out->ifindex.insert(out->ifindex.end(), from.ifindex.begin(), from.ifindex.end());
-    out->ext.append(from.ext);
+    into->problems.insert(into->problems.end(), from.problems.begin(), from.problems.end());
+    into->backlog.insert(into->backlog.end(), from.backlog.begin(), from.backlog.end());
+    into->cookie.insert(into->cookie.end(), from.cookie.begin(), from.cookie.end());
+    into->cgroup_id.insert(into->cgroup_id.end(), from.cgroup_id.begin(), from.cgroup_id.end());
+    into->ifindex.insert(into->ifindex.end(), from.ifindex.begin(), from.ifindex.end());
+    into->ext.append(from.ext);
   }
   parts->clear();
   return ok;

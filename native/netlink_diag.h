@@ -211,11 +211,10 @@ int dump_inet(const DumpRequest& request, Table* out, const Reuse* reuse, DumpFi
 int dump_inet_pair(const DumpRequest& request, Table* out4, Table* out6, const Reuse* reuse4, const Reuse* reuse6,
                    DumpFilterOutcome* filter);
 
-// The rows of `parts` (netlink inet tables of one request's shape, their ext not finished), in
-// order, as one table in *out: the first part's, grown once to hold them all, the others' rows
-// appended after. Returns false when that memory cannot be had: *out is then the first part alone.
-// `parts` is left empty.
-bool join_inet_tables(std::vector<Table>* parts, Table* out);
+// Appends the rows of `parts` (netlink inet tables of `into`'s request, their ext not finished), in
+// order, after `into`'s, which grows once to hold them all. Returns false when that memory cannot be
+// had: `into` then keeps only its own rows. `parts` is left empty.
+bool append_inet_tables(Table* into, std::vector<Table>* parts);
 
 // Makes `n` NETLINK_SOCK_DIAG sockets inside the network namespace at `netns_path` (e.g.
 // /proc/PID/ns/net or /run/netns/NAME) into fds[0..n). A netlink socket stays bound to the
