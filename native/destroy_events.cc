@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "netlink_diag.h"
+#include "parallel.h"
 #include "tcp_info.h"
 
 namespace netsnap {
@@ -144,12 +145,8 @@ int DestroySubscription::open(const DestroyOptions& options, std::unique_ptr<Des
   s->wake_ = wake;
   s->rcvbuf_ = granted;
   s->drops_seen_ = s->kernel_drops();
-  // Every signal blocked in the reader, so they keep going to Node's threads (as parallel.cc does).
-  sigset_t all, old;
-  sigfillset(&all);
-  const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
-  const int rc = pthread_create(&s->thread_, nullptr, reader_main, s.get());
-  if (masked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  // Every signal blocked in the reader, so they keep going to Node's threads.
+  const int rc = create_quiet_thread(&s->thread_, reader_main, s.get());
   if (rc != 0) {
     *step = "thread";
     return rc;  // s's destructor closes both descriptors

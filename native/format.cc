@@ -4,9 +4,12 @@
 #include "format.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "layout.h"
+#include "tcp_info.h"
 
 namespace netsnap {
 
@@ -232,7 +235,309 @@ ROW_WRITER void put_program(Out* out, const OwnerColumns& o, const OwnerLookup& 
 // 2^53: every integer up to it is a double.
 constexpr double kExact = 9007199254740992.0;
 
+// ---- the detail line (format_detail_line) ----
+
+// Indexes into kTcpInfoFields (TCP_INFO_FIELDS' order) of the fields the line shows.
+enum TcpInfoIndex : size_t {
+  kOptions = 4, kWscale = 5, kFlags = 6, kRto = 7, kAto = 8, kMss = 9, kRcvMss = 10, kUnacked = 11,
+  kSacked = 12, kLost = 13, kRetrans = 14, kLastSend = 15, kLastRecv = 16, kLastAck = 17, kPmtu = 18,
+  kRcvSsthresh = 19, kRtt = 20, kRttVar = 21, kSsthresh = 22, kCwnd = 23, kAdvmss = 24, kReordering = 25,
+  kRcvRtt = 26, kRcvSpace = 27, kTotalRetrans = 28, kPacing = 29, kMaxPacing = 30, kBytesAcked = 31,
+  kBytesReceived = 32, kSegsOut = 33, kSegsIn = 34, kNotsent = 35, kMinRtt = 36, kDataSegsIn = 37,
+  kDataSegsOut = 38, kDelivery = 39, kBusy = 40, kRwndLimited = 41, kSndbufLimited = 42, kDelivered = 43,
+  kDeliveredCe = 44, kBytesSent = 45, kBytesRetrans = 46, kDsackDups = 47, kReordSeen = 48, kRcvOooPack = 49,
+  kSndWnd = 50, kRcvWnd = 51, kBackoff = 3,
+};
+static_assert(kTcpInfoFields[kRtt].offset == 68 && kTcpInfoFields[kBytesSent].offset == 200 &&
+                  kTcpInfoFields[kRcvWnd].offset == 232 && kTcpInfoFields[kBackoff].offset == 4,
+              "TcpInfoIndex follows kTcpInfoFields");
+
+// Each field's column among those of its width (the u32 or the f64 columns), and where it ends in
+// struct tcp_info: worked out once, at compile time.
+struct FieldPlace {
+  size_t column[kTcpInfoFieldCount];
+  uint32_t end[kTcpInfoFieldCount];
+};
+constexpr FieldPlace field_places() {
+  FieldPlace p{};
+  for (size_t k = 0; k < kTcpInfoFieldCount; k++) {
+    p.column[k] = tcp_info_column(k);
+    p.end[k] = kTcpInfoFields[k].offset + kTcpInfoFields[k].size;
+  }
+  return p;
+}
+constexpr FieldPlace kPlace = field_places();
+
+// Row r's tcp_info, as ss reads it: a field the kernel did not send is 0 (ss zero-fills a short
+// struct).
+struct InfoRow {
+  const DetailColumns& d;
+  size_t r;
+  uint32_t len;
+  uint32_t u(size_t k) const { return len >= kPlace.end[k] ? d.info_u32[kPlace.column[k] * d.rows + r] : 0; }
+  double f(size_t k) const { return len >= kPlace.end[k] ? d.info_f64[kPlace.column[k] * d.rows + r] : 0; }
+};
+
+// A u64 kept as a double (exact below 2^53) as %llu prints it; 2^64, where the largest u64s round
+// to, as the largest.
+uint64_t u64_of(double v) {
+  if (!(v > 0)) return 0;
+  return v >= 18446744073709551616.0 ? UINT64_MAX : static_cast<uint64_t>(v);
+}
+
+void put_text(Out* out, const char* s) { out->append(s, std::strlen(s)); }
+
+void put_signed(Out* out, int64_t v) {
+  if (v < 0) {
+    out->push_back('-');
+    put_decimal(out, 0 - static_cast<uint64_t>(v));
+  } else {
+    put_decimal(out, static_cast<uint64_t>(v));
+  }
+}
+
+// ` key:v` for v != 0 (ss prints nothing for 0): %u.
+void put_kv(Out* out, const char* key, uint64_t v) {
+  if (v == 0) return;
+  out->push_back(' ');
+  put_text(out, key);
+  out->push_back(':');
+  put_decimal(out, v);
+}
+
+// The same for ss's %d of a u32 field (a value past 2^31 - 1 prints negative, as in ss).
+void put_kv_int(Out* out, const char* key, uint32_t v) {
+  if (v == 0) return;
+  out->push_back(' ');
+  put_text(out, key);
+  out->push_back(':');
+  put_signed(out, static_cast<int32_t>(v));
+}
+
+// printf("%g", us / 1000.0): for us < 10^6 the value has at most six significant digits, which %g
+// prints exactly (the double's distance from us/1000 is far below its last digit), without the
+// trailing zeros; above, printf itself.
+void put_ms(Out* out, uint32_t us) {
+  if (us >= 1000000) {
+    char b[32];
+    const int n = std::snprintf(b, sizeof b, "%g", us / 1000.0);
+    if (n > 0) out->append(b, std::min<size_t>(static_cast<size_t>(n), sizeof b - 1));
+    return;
+  }
+  put_decimal(out, us / 1000);
+  unsigned frac = us % 1000;
+  if (frac == 0) return;
+  out->push_back('.');
+  char digits[3] = {static_cast<char>('0' + frac / 100), static_cast<char>('0' + frac / 10 % 10), static_cast<char>('0' + frac % 10)};
+  size_t n = 3;
+  while (digits[n - 1] == '0') n--;
+  out->append(digits, n);
+}
+
+// ss's sprint_bw(): bits/s, %.0f with -n (a whole number below 2^63 rounds as printf rounds: to
+// nearest, ties to even), else %.3g with k/M/G/T (and %g below 1000).
+void put_bw(Out* out, double bw, bool numeric) {
+  char b[64];
+  int n;
+  if (numeric) {
+    if (bw >= 0 && bw < 9223372036854775808.0) {
+      put_decimal(out, static_cast<uint64_t>(std::nearbyint(bw)));
+      return;
+    }
+    n = std::snprintf(b, sizeof b, "%.0f", bw);
+  } else if (bw >= 1e12) {
+    n = std::snprintf(b, sizeof b, "%.3gT", bw / 1e12);
+  } else if (bw >= 1e9) {
+    n = std::snprintf(b, sizeof b, "%.3gG", bw / 1e9);
+  } else if (bw >= 1e6) {
+    n = std::snprintf(b, sizeof b, "%.3gM", bw / 1e6);
+  } else if (bw >= 1e3) {
+    n = std::snprintf(b, sizeof b, "%.3gk", bw / 1e3);
+  } else {
+    n = std::snprintf(b, sizeof b, "%g", bw);
+  }
+  if (n > 0) out->append(b, std::min<size_t>(static_cast<size_t>(n), sizeof b - 1));
+}
+
+// " rwnd_limited:Nms(P%)" of ss.
+void put_limited(Out* out, const char* key, uint64_t limited, uint64_t busy) {
+  if (limited == 0) return;
+  out->push_back(' ');
+  put_text(out, key);
+  out->push_back(':');
+  put_decimal(out, limited / 1000);
+  put_text(out, "ms(");
+  char b[48];
+  const int n = std::snprintf(b, sizeof b, "%.1f", 100.0 * static_cast<double>(limited) / static_cast<double>(busy));
+  if (n > 0) out->append(b, std::min<size_t>(static_cast<size_t>(n), sizeof b - 1));
+  put_text(out, "%)");
+}
+
+constexpr uint32_t kTcpiOptWscale = 4;
+constexpr uint8_t kTcpListen = 10;
+
+// tcp_stats_print() of the fields netsnap decodes, in its order and with its omissions.
+void put_tcp_info(Out* out, const DetailColumns& d, size_t r) {
+  const uint8_t c = d.cong[r];
+  if (c != 0 && c <= d.cong_names) {
+    const uint32_t from = c == 1 ? 0 : d.cong_ends[c - 2], to = d.cong_ends[c - 1];
+    if (to > from && to - from <= kCongNameMax) {
+      out->push_back(' ');
+      out->append(reinterpret_cast<const char*>(d.cong_text) + from, to - from);
+    }
+  }
+  const InfoRow v{d, r, d.info_len[r]};
+  if (v.len == 0) return;
+  if (v.u(kOptions) & kTcpiOptWscale) {
+    put_text(out, " wscale:");
+    put_decimal(out, v.u(kWscale) & 0x0f);
+    out->push_back(',');
+    put_decimal(out, v.u(kWscale) >> 4);
+  }
+  const uint32_t rto = v.u(kRto);
+  if (rto != 0 && rto != 3000000) {
+    put_text(out, " rto:");
+    put_ms(out, rto);
+  }
+  put_kv(out, "backoff", v.u(kBackoff));
+  const uint32_t rtt = v.u(kRtt);
+  if (rtt != 0) {
+    put_text(out, " rtt:");
+    put_ms(out, rtt);
+    out->push_back('/');
+    put_ms(out, v.u(kRttVar));
+  }
+  if (v.u(kAto) != 0) {
+    put_text(out, " ato:");
+    put_ms(out, v.u(kAto));
+  }
+  const uint32_t mss = v.u(kMss), cwnd = v.u(kCwnd), ssthresh = v.u(kSsthresh);
+  put_kv_int(out, "mss", mss);
+  put_kv(out, "pmtu", v.u(kPmtu));
+  put_kv_int(out, "rcvmss", v.u(kRcvMss));
+  put_kv_int(out, "advmss", v.u(kAdvmss));
+  put_kv(out, "cwnd", cwnd);
+  if (ssthresh < 0xffff) put_kv_int(out, "ssthresh", ssthresh);
+  put_kv(out, "bytes_sent", u64_of(v.f(kBytesSent)));
+  put_kv(out, "bytes_retrans", u64_of(v.f(kBytesRetrans)));
+  put_kv(out, "bytes_acked", u64_of(v.f(kBytesAcked)));
+  put_kv(out, "bytes_received", u64_of(v.f(kBytesReceived)));
+  put_kv(out, "segs_out", v.u(kSegsOut));
+  put_kv(out, "segs_in", v.u(kSegsIn));
+  put_kv(out, "data_segs_out", v.u(kDataSegsOut));
+  put_kv(out, "data_segs_in", v.u(kDataSegsIn));
+  if (rtt > 0 && mss > 0 && cwnd > 0) {
+    put_text(out, " send ");
+    put_bw(out, static_cast<double>(cwnd) * static_cast<double>(mss) * 8000000. / static_cast<double>(rtt), d.numeric);
+    put_text(out, "bps");
+  }
+  put_kv(out, "lastsnd", v.u(kLastSend));
+  put_kv(out, "lastrcv", v.u(kLastRecv));
+  put_kv(out, "lastack", v.u(kLastAck));
+  // The kernel's ~0 ("unlimited") reads as 2^64 here.
+  const double pacing = v.f(kPacing), max_pacing = v.f(kMaxPacing);
+  if (pacing != 0 && pacing < 18446744073709551616.0) {
+    put_text(out, " pacing_rate ");
+    put_bw(out, pacing * 8., d.numeric);
+    put_text(out, "bps");
+    if (max_pacing != 0 && max_pacing < 18446744073709551616.0) {
+      put_text(out, "/");
+      put_bw(out, max_pacing * 8., d.numeric);
+      put_text(out, "bps");
+    }
+  }
+  const double delivery = v.f(kDelivery);
+  if (delivery != 0) {
+    put_text(out, " delivery_rate ");
+    put_bw(out, delivery * 8., d.numeric);
+    put_text(out, "bps");
+  }
+  put_kv(out, "delivered", v.u(kDelivered));
+  put_kv(out, "delivered_ce", v.u(kDeliveredCe));
+  if (v.u(kFlags) & 1) put_text(out, " app_limited");
+  const uint64_t busy = u64_of(v.f(kBusy));
+  if (busy != 0) {
+    put_text(out, " busy:");
+    put_decimal(out, busy / 1000);
+    put_text(out, "ms");
+    put_limited(out, "rwnd_limited", u64_of(v.f(kRwndLimited)), busy);
+    put_limited(out, "sndbuf_limited", u64_of(v.f(kSndbufLimited)), busy);
+  }
+  put_kv(out, "unacked", v.u(kUnacked));
+  const uint32_t retrans = v.u(kRetrans), total = v.u(kTotalRetrans);
+  if (retrans != 0 || total != 0) {
+    put_text(out, " retrans:");
+    put_decimal(out, retrans);
+    out->push_back('/');
+    put_decimal(out, total);
+  }
+  put_kv(out, "lost", v.u(kLost));
+  if (d.state[r] != kTcpListen) put_kv(out, "sacked", v.u(kSacked));
+  put_kv(out, "dsack_dups", v.u(kDsackDups));
+  if (v.u(kReordering) != 3) {  // 0 included, as ss prints it
+    put_text(out, " reordering:");
+    put_signed(out, static_cast<int32_t>(v.u(kReordering)));
+  }
+  put_kv_int(out, "reord_seen", v.u(kReordSeen));
+  if (v.u(kRcvRtt) != 0) {
+    put_text(out, " rcv_rtt:");
+    put_ms(out, v.u(kRcvRtt));
+  }
+  put_kv_int(out, "rcv_space", v.u(kRcvSpace));
+  put_kv(out, "rcv_ssthresh", v.u(kRcvSsthresh));
+  put_kv(out, "notsent", v.u(kNotsent));
+  const uint32_t min_rtt = v.u(kMinRtt);
+  if (min_rtt != 0 && min_rtt != UINT32_MAX) {
+    put_text(out, " minrtt:");
+    put_ms(out, min_rtt);
+  }
+  put_kv(out, "rcv_ooopack", v.u(kRcvOooPack));
+  put_kv(out, "snd_wnd", v.u(kSndWnd));
+  put_kv(out, "rcv_wnd", v.u(kRcvWnd));
+}
+
+// print_skmeminfo(): the seven values (0 for one not sent), then bl and d where sent.
+void put_skmem(Out* out, const DetailColumns& d, size_t r) {
+  const size_t m = d.mem_count[r];
+  if (m == 0 || d.mem == nullptr) return;
+  static const char* const kKeys[] = {" skmem:(r", ",rb", ",t", ",tb", ",f", ",w", ",o", ",bl", ",d"};
+  for (size_t k = 0; k < kSkMemFields; k++) {
+    if (k >= 7 && k >= m) break;
+    put_text(out, kKeys[k]);
+    put_decimal(out, k < m ? d.mem[k * d.rows + r] : 0);
+  }
+  out->push_back(')');
+}
+
+void put_cgroup(Out* out, const DetailColumns& d, size_t r) {
+  const uint64_t id = d.cgroup_id[r];
+  if (id == 0) return;
+  put_text(out, " cgroup:");
+  const long k = first_index(d.cgroup_ids, 0, d.cgroups, id);
+  if (k >= 0) {
+    const uint32_t from = k == 0 ? 0 : d.cgroup_ends[k - 1], to = d.cgroup_ends[k];
+    if (to > from && to - from <= d.cgroup_text_max) out->append(reinterpret_cast<const char*>(d.cgroup_text) + from, to - from);
+    return;
+  }
+  // An id the caller did not name: what the listing says of a group it cannot find.
+  put_text(out, "unreachable:");
+  int shift = 60;
+  while (shift > 0 && ((id >> shift) & 15) == 0) shift -= 4;
+  for (; shift >= 0; shift -= 4) out->push_back(kHex[(id >> shift) & 15]);
+}
+
 }  // namespace
+
+size_t format_detail_line(const DetailColumns& d, size_t r, char* buffer) {
+  Out o{buffer, buffer};
+  o.push_back('\t');
+  if (d.cgroup && d.cgroup_id != nullptr) put_cgroup(&o, d, r);
+  if (d.memory) put_skmem(&o, d, r);
+  if (d.info && d.tcp) put_tcp_info(&o, d, r);
+  if (o.size() == 1) return 0;
+  o.push_back('\n');
+  return o.size();
+}
 
 bool OwnerLookup::bounds() {
   if (entries_ == 0 || entries_ > UINT32_MAX) return false;  // starts are 32-bit
@@ -357,6 +662,7 @@ size_t format_inet_rows(const InetColumns& c, const RowFormat& f, char* buffer, 
       put_program(out, *f.owners, lookup, c.inode[i]);
     }
     out->push_back('\n');
+    if (f.details != nullptr) out->p += format_detail_line(*f.details, f.detail_first + i, out->p);
   }
   return o.size();
 }

@@ -43,6 +43,8 @@ struct OwnerColumns {
   const uint8_t* strings = nullptr;
 };
 
+struct DetailColumns;
+
 enum class RowProto { kTcp, kUdp, kRaw };
 // netstat's -a, -l or neither: every row, the servers, or the others (inetRowShown).
 enum class RowShow { kAll, kServers, kOthers };
@@ -57,7 +59,52 @@ struct RowFormat {
   RowShow show = RowShow::kAll;
   bool wide = false;
   const OwnerColumns* owners = nullptr;  // non-null: the "PID/Program name" column (-p)
+  // Non-null: each row is followed by its detail line (format_detail_line), row i of the columns
+  // being row detail_first + i of `details`; the caller's room per row grows by detail_room().
+  const DetailColumns* details = nullptr;
+  size_t detail_first = 0;
 };
+
+// The detail line that --info, --memory and --cgroup print under a TCP row, in ss's words, order
+// and number formats (iproute2 misc/ss.c: tcp_stats_print, print_skmeminfo and the cgroup column):
+// `\t cgroup:/x skmem:(r0,rb131072,...) cubic wscale:7,7 rto:204 rtt:0.03/0.015 ...\n`. Times are
+// ms with C's %g, rates bits/s (sprint_bw: %.0f with -n, else 3 significant digits and k/M/G/T).
+// The columns are a netlink table's RawTcpExtensions (src/model/tcp_info.ts), all of them decoded,
+// column-major with `rows` rows; the caller (js_api.cc) checked every length.
+struct DetailColumns {
+  size_t rows = 0;
+  const uint8_t* state = nullptr;      // rows
+  const uint16_t* info_len = nullptr;  // rows: INET_DIAG_INFO bytes (0: none)
+  const uint32_t* info_u32 = nullptr;  // kTcpInfoU32Columns * rows
+  const double* info_f64 = nullptr;    // kTcpInfoF64Columns * rows
+  const uint8_t* cong = nullptr;       // rows: 0 none, else name cong - 1
+  // The congestion control names: name k is cong_text[cong_ends[k - 1] (0 for k = 0), cong_ends[k]).
+  size_t cong_names = 0;
+  const uint8_t* cong_text = nullptr;
+  const uint32_t* cong_ends = nullptr;
+  const uint8_t* mem_count = nullptr;  // rows: SK_MEMINFO values sent (0: none)
+  const uint32_t* mem = nullptr;       // kSkMemFields * rows, or null (not asked: no skmem)
+  const uint64_t* cgroup_id = nullptr;  // rows, or null (no cgroup ids)
+  // The text shown for each cgroup id (its path, escaped as the listing escapes, or
+  // `unreachable:<hex>`): cgroup_ids increasing, text k at [cgroup_ends[k - 1], cgroup_ends[k]).
+  size_t cgroups = 0;
+  const uint64_t* cgroup_ids = nullptr;
+  const uint32_t* cgroup_ends = nullptr;
+  const uint8_t* cgroup_text = nullptr;
+  size_t cgroup_text_max = 0;  // the longest of those texts
+  bool info = false, memory = false, cgroup = false;
+  bool numeric = false;  // -n: rates as whole bits/s
+  bool tcp = true;       // the tcp_info part is TCP's alone
+};
+
+// The most one detail line takes beyond its cgroup text (every field at its longest, %.0f rates of
+// 2^64 included): src/model/contract.ts's FORMAT_DETAIL_MAX.
+constexpr size_t kDetailMax = 1536;
+inline size_t detail_room(const DetailColumns& d) { return kDetailMax + d.cgroup_text_max; }
+
+// Writes row r's detail line (r < d.rows) at `out`, which has room for detail_room(d) bytes;
+// returns its length, 0 for a row with nothing to show (TIME_WAIT and request sockets).
+size_t format_detail_line(const DetailColumns& d, size_t r, char* out);
 
 // The most one row takes beyond its label: queues (10 digits each) and spaces, two endpoints (a wide
 // IPv6 one is 45 + 1 + 5 bytes), the state cell, " PID/Program name" and the newline: 159 bytes.

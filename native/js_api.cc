@@ -613,23 +613,127 @@ namespace {
 // `what` and returns null otherwise. A detached or empty view is valid only when need is 0. Runs no
 // JavaScript (the caller has read every value first: a getter could detach a buffer).
 const void* view_of(Napi::Env env, Napi::Value v, const char* what, napi_typedarray_type type, size_t need,
-                    size_t* length = nullptr) {
+                    size_t* length = nullptr, const char* fn = "formatInetRows") {
   napi_typedarray_type actual;
   size_t n = 0;
   void* d = nullptr;
   if (!v.IsTypedArray() || napi_get_typedarray_info(env, v, &actual, &n, &d, nullptr, nullptr) != napi_ok ||
       actual != type) {
-    throw_type_error(env, std::string("formatInetRows: ") + what + " must be a typed array of its column's type");
+    throw_type_error(env, std::string(fn) + ": " + what + " must be a typed array of its column's type");
     return nullptr;
   }
   if (d == nullptr) n = 0;
   if (n < need) {
-    throw_type_error(env, std::string("formatInetRows: ") + what + " is shorter than the rows asked for");
+    throw_type_error(env, std::string(fn) + ": " + what + " is shorter than the rows asked for");
     return nullptr;
   }
   if (length != nullptr) *length = n;
   static uint8_t none = 0;  // never written: a view of 0 elements is asked for 0 rows
   return d != nullptr ? d : &none;
+}
+
+// A DetailSpec (src/model/contract.ts) as read from JavaScript: every value first, then the views
+// (take_details), so that no getter runs once a data pointer is held.
+struct DetailValues {
+  static constexpr const char* kArrays[] = {"state", "infoLen", "infoU32", "infoF64", "cong", "congText", "congEnds",
+                                            "memCount", "mem", "cgroupId", "cgroupIds", "cgroupEnds", "cgroupText"};
+  static constexpr size_t kCount = sizeof kArrays / sizeof kArrays[0];
+  Napi::Value rows, fields;
+  Napi::Value arrays[kCount];
+  bool info = false, memory = false, cgroup = false, numeric = false, tcp = false;
+};
+
+DetailValues detail_values(Napi::Object o) {
+  DetailValues v;
+  v.rows = o.Get("rows");
+  v.fields = o.Get("fields");
+  for (size_t k = 0; k < DetailValues::kCount; k++) v.arrays[k] = o.Get(DetailValues::kArrays[k]);
+  v.info = o.Get("info").ToBoolean().Value();
+  v.memory = o.Get("memory").ToBoolean().Value();
+  v.cgroup = o.Get("cgroup").ToBoolean().Value();
+  v.numeric = o.Get("numeric").ToBoolean().Value();
+  v.tcp = o.Get("tcp").ToBoolean().Value();
+  return v;
+}
+
+// Ends of texts: increasing, the last within `len`.
+bool ends_fit(const uint32_t* ends, size_t n, size_t len, size_t* longest) {
+  uint32_t prev = 0;
+  *longest = 0;
+  for (size_t k = 0; k < n; k++) {
+    if (ends[k] < prev || ends[k] > len) return false;
+    *longest = std::max<size_t>(*longest, ends[k] - prev);
+    prev = ends[k];
+  }
+  return true;
+}
+
+// The extension columns of a DetailSpec (details.infoLen and the rest) into `d`.
+bool take_ext(Napi::Env env, const Napi::Value* a, size_t n, DetailColumns* d, const char* fn) {
+  if (!(d->info_len = static_cast<const uint16_t*>(view_of(env, a[1], "details.infoLen", napi_uint16_array, n, nullptr, fn)))) return false;
+  if (!(d->info_u32 = static_cast<const uint32_t*>(view_of(env, a[2], "details.infoU32", napi_uint32_array, kTcpInfoU32Columns * n, nullptr, fn)))) return false;
+  if (!(d->info_f64 = static_cast<const double*>(view_of(env, a[3], "details.infoF64", napi_float64_array, kTcpInfoF64Columns * n, nullptr, fn)))) return false;
+  if (!(d->cong = static_cast<const uint8_t*>(view_of(env, a[4], "details.cong", napi_uint8_array, n, nullptr, fn)))) return false;
+  size_t text_len = 0, names = 0, longest = 0;
+  if (!(d->cong_text = static_cast<const uint8_t*>(view_of(env, a[5], "details.congText", napi_uint8_array, 0, &text_len, fn)))) return false;
+  if (!(d->cong_ends = static_cast<const uint32_t*>(view_of(env, a[6], "details.congEnds", napi_uint32_array, 0, &names, fn)))) return false;
+  if (!ends_fit(d->cong_ends, names, text_len, &longest)) {
+    throw_type_error(env, std::string(fn) + ": details.congEnds must increase within details.congText");
+    return false;
+  }
+  d->cong_names = names;
+  if (!(d->mem_count = static_cast<const uint8_t*>(view_of(env, a[7], "details.memCount", napi_uint8_array, n, nullptr, fn)))) return false;
+  size_t mem_len = 0;
+  const void* mem = view_of(env, a[8], "details.mem", napi_uint32_array, 0, &mem_len, fn);
+  if (mem == nullptr) return false;
+  if (mem_len != 0 && mem_len < kSkMemFields * n) {
+    throw_type_error(env, std::string(fn) + ": details.mem is shorter than the rows asked for");
+    return false;
+  }
+  d->mem = mem_len == 0 ? nullptr : static_cast<const uint32_t*>(mem);
+  return true;
+}
+
+// The views of a DetailSpec into `d`, every length checked; false with a TypeError thrown.
+bool take_details(Napi::Env env, const DetailValues& v, DetailColumns* d, const char* fn) {
+  const double rows = v.rows.IsNumber() ? v.rows.As<Napi::Number>().DoubleValue() : -1;
+  if (!(rows >= 0 && rows <= 1e9) || rows != static_cast<double>(static_cast<size_t>(rows))) {
+    throw_type_error(env, std::string(fn) + ": details.rows must be a whole number of rows");
+    return false;
+  }
+  if (!v.fields.IsUndefined()) {
+    throw_type_error(env, std::string(fn) + ": the table decoded only some tcp_info fields (infoFields); a detail line needs them all");
+    return false;
+  }
+  const size_t n = static_cast<size_t>(rows);
+  const Napi::Value* a = v.arrays;
+  d->rows = n;
+  if (!(d->state = static_cast<const uint8_t*>(view_of(env, a[0], "details.state", napi_uint8_array, n, nullptr, fn)))) return false;
+  // A table without extension columns (--cgroup alone) shows its cgroups only.
+  const bool ext = !a[1].IsUndefined();
+  if (ext && !take_ext(env, a, n, d, fn)) return false;
+  size_t text_len = 0, longest = 0;
+  if (!a[9].IsUndefined() && !a[9].IsNull()) {
+    if (!(d->cgroup_id = static_cast<const uint64_t*>(view_of(env, a[9], "details.cgroupId", napi_biguint64_array, n, nullptr, fn)))) return false;
+  }
+  size_t ids = 0, ends = 0;
+  if (!(d->cgroup_ids = static_cast<const uint64_t*>(view_of(env, a[10], "details.cgroupIds", napi_biguint64_array, 0, &ids, fn)))) return false;
+  if (!(d->cgroup_ends = static_cast<const uint32_t*>(view_of(env, a[11], "details.cgroupEnds", napi_uint32_array, ids, &ends, fn)))) return false;
+  if (!(d->cgroup_text = static_cast<const uint8_t*>(view_of(env, a[12], "details.cgroupText", napi_uint8_array, 0, &text_len, fn)))) return false;
+  bool increasing = true;
+  for (size_t k = 1; k < ids; k++) increasing = increasing && d->cgroup_ids[k - 1] < d->cgroup_ids[k];
+  if (!increasing || !ends_fit(d->cgroup_ends, ids, text_len, &longest) || longest > (1u << 20)) {
+    throw_type_error(env, std::string(fn) + ": details.cgroupIds must increase, with their texts (at most 1 MiB each) within details.cgroupText");
+    return false;
+  }
+  d->cgroups = ids;
+  d->cgroup_text_max = longest;
+  d->info = v.info && ext;
+  d->memory = v.memory && ext;
+  d->cgroup = v.cgroup;
+  d->numeric = v.numeric;
+  d->tcp = v.tcp;
+  return true;
 }
 
 }  // namespace
@@ -657,7 +761,7 @@ size_t format_rows_parallel(const InetColumns& c, const RowFormat& f, char* out,
           ? OwnerLookup(f.owners->inodes, f.owners->entries, kept.starts, kept.n_starts, kept.lo, kept.shift)
           : OwnerLookup(f.owners->inodes, f.owners->entries, owner_lookup_pays(f.owners->entries, c.count));
   if (parts <= 1) return format_inet_rows(c, f, out, &lookup);
-  const size_t room = f.label_len + kRowMax;
+  const size_t room = f.label_len + kRowMax + (f.details != nullptr ? detail_room(*f.details) : 0);
   std::vector<size_t> first(parts + 1), used(parts, 0);
   for (unsigned k = 0; k <= parts; k++) first[k] = c.count * k / parts;
   std::atomic<unsigned> next{0};
@@ -675,7 +779,9 @@ size_t format_rows_parallel(const InetColumns& c, const RowFormat& f, char* out,
       part.tx_queue += r;
       part.rx_queue += r;
       part.inode += r;
-      used[k] = format_inet_rows(part, f, out + r * room, &lookup);
+      RowFormat pf = f;
+      pf.detail_first += r;
+      used[k] = format_inet_rows(part, pf, out + r * room, &lookup);
     }
   };
   run_workers(parts, body);  // a worker that cannot start leaves its parts to the others
@@ -761,6 +867,11 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
   const std::string proto = fo.Get("proto").ToString().Utf8Value();
   const std::string show = fo.Get("show").ToString().Utf8Value();
   const bool wide = fo.Get("wide").ToBoolean().Value();
+  const Napi::Value details_arg = fo.Get("details");
+  const Napi::Value detail_first_arg = fo.Get("detailFirst");
+  const bool with_details = details_arg.IsObject();
+  DetailValues detail_vals;
+  if (with_details) detail_vals = detail_values(details_arg.As<Napi::Object>());
   if (env.IsExceptionPending()) return Napi::Value();
 
   RowFormat f;
@@ -815,13 +926,27 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
     f.owners = &owners;
   }
 
+  DetailColumns details;
+  if (with_details) {
+    if (!take_details(env, detail_vals, &details, "formatInetRows")) return Napi::Value();
+    const double first = detail_first_arg.IsNumber() ? detail_first_arg.As<Napi::Number>().DoubleValue() : -1;
+    if (!(first >= 0 && first <= static_cast<double>(details.rows)) || first != static_cast<double>(static_cast<size_t>(first)) ||
+        details.rows - static_cast<size_t>(first) < n) {
+      throw_type_error(env, "formatInetRows: format.detailFirst + count must lie within details.rows");
+      return Napi::Value();
+    }
+    f.details = &details;
+    f.detail_first = static_cast<size_t>(first);
+  }
+
   // The rows go straight into `out`, which must have room for the longest rows (format.h): the
   // caller keeps one such buffer and hands it over chunk after chunk (netstat.ts FAST_CHUNK: 16,384 rows).
-  if (f.label_len > kMaxRowLabel || n > SIZE_MAX / (f.label_len + kRowMax)) {
+  const size_t per_row = f.label_len + kRowMax + (with_details ? detail_room(details) : 0);
+  if (f.label_len > kMaxRowLabel || n > SIZE_MAX / per_row) {
     throw_type_error(env, "formatInetRows: too many rows or too long a label");
     return Napi::Value();
   }
-  char* out = static_cast<char*>(const_cast<void*>(view_of(env, info[4], "out", napi_uint8_array, n * (f.label_len + kRowMax))));
+  char* out = static_cast<char*>(const_cast<void*>(view_of(env, info[4], "out", napi_uint8_array, n * per_row)));
   if (out == nullptr) return Napi::Value();
   KeptTable kept;
   if (with_lookup && kept_lo.IsNumber() && kept_shift.IsNumber()) {
@@ -835,6 +960,45 @@ Napi::Value FormatInetRows(const Napi::CallbackInfo& info) {
     }
   }
   return Napi::Number::New(env, static_cast<double>(format_rows_parallel(cols, f, out, kept)));
+}
+
+// formatDetailLines(details, first, count, out, ends) -> bytes written into out: the detail lines
+// of rows [first, first + count) of a DetailSpec (format.h, format_detail_line), one after the
+// other; ends[i] is where row first + i's line ends (equal to the one before for a row without
+// one). `out` holds at least count * (FORMAT_DETAIL_MAX + the longest cgroup text) bytes.
+Napi::Value FormatDetailLines(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  constexpr const char* kFn = "formatDetailLines";
+  if (info.Length() < 5 || !info[0].IsObject() || !info[1].IsNumber() || !info[2].IsNumber()) {
+    throw_type_error(env, "formatDetailLines(details, first, count, out, ends) needs a DetailSpec, two row numbers, out and ends");
+    return Napi::Value();
+  }
+  const DetailValues vals = detail_values(info[0].As<Napi::Object>());
+  if (env.IsExceptionPending()) return Napi::Value();
+  DetailColumns d;
+  if (!take_details(env, vals, &d, kFn)) return Napi::Value();
+  const double first_arg = info[1].As<Napi::Number>().DoubleValue(), count_arg = info[2].As<Napi::Number>().DoubleValue();
+  const auto whole = [](double x) { return x >= 0 && x <= 1e9 && x == static_cast<double>(static_cast<size_t>(x)); };
+  if (!whole(first_arg) || !whole(count_arg) || static_cast<size_t>(first_arg) + static_cast<size_t>(count_arg) > d.rows) {
+    throw_type_error(env, "formatDetailLines: first + count must lie within details.rows");
+    return Napi::Value();
+  }
+  const size_t first = static_cast<size_t>(first_arg), n = static_cast<size_t>(count_arg);
+  const size_t room = detail_room(d);
+  char* out = static_cast<char*>(const_cast<void*>(view_of(env, info[3], "out", napi_uint8_array, n * room, nullptr, kFn)));
+  if (out == nullptr) return Napi::Value();
+  uint32_t* ends = static_cast<uint32_t*>(const_cast<void*>(view_of(env, info[4], "ends", napi_uint32_array, n, nullptr, kFn)));
+  if (ends == nullptr) return Napi::Value();
+  if (n * room > UINT32_MAX) {
+    throw_type_error(env, "formatDetailLines: too many rows for one call");
+    return Napi::Value();
+  }
+  size_t at = 0;
+  for (size_t i = 0; i < n; i++) {
+    at += format_detail_line(d, first + i, out + at);
+    ends[i] = static_cast<uint32_t>(at);
+  }
+  return Napi::Number::New(env, static_cast<double>(at));
 }
 
 }  // namespace js

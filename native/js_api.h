@@ -77,6 +77,7 @@ Napi::Value TcpInfoFields(const Napi::CallbackInfo& info);
 Napi::Value OpenDestroyEvents(const Napi::CallbackInfo& info);
 Napi::Value FormatInetRows(const Napi::CallbackInfo& info);
 Napi::Value OwnerLookupTable(const Napi::CallbackInfo& info);
+Napi::Value FormatDetailLines(const Napi::CallbackInfo& info);
 
 }  // namespace js
 }  // namespace netsnap

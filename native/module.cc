@@ -20,6 +20,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   // Not part of Backend: numeric netstat rows for the command line (format.h).
   exports.Set("formatInetRows", Napi::Function::New(env, js::FormatInetRows, "formatInetRows"));
   exports.Set("ownerLookup", Napi::Function::New(env, js::OwnerLookupTable, "ownerLookup"));
+  exports.Set("formatDetailLines", Napi::Function::New(env, js::FormatDetailLines, "formatDetailLines"));
   // Native-only test and benchmark hooks (not part of Backend).
   exports.Set("scanOwnersThreads", Napi::Function::New(env, js::ScanOwnersThreads, "scanOwnersThreads"));
   exports.Set("setThreads", Napi::Function::New(env, js::SetThreads, "setThreads"));
@@ -30,6 +31,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setFeedLockstep", Napi::Function::New(env, SetFeedLockstep, "setFeedLockstep"));
   exports.Set("setGiveWay", Napi::Function::New(env, SetGiveWay, "setGiveWay"));
   exports.Set("giveWayCounts", Napi::Function::New(env, GiveWayCounts, "giveWayCounts"));
+  exports.Set("parseAsideDumps", Napi::Function::New(env, ParseAsideDumps, "parseAsideDumps"));
   return exports;
 }
 

@@ -17,10 +17,13 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 #include "filter.h"
 #include "give_way.h"
+#include "parallel.h"
 #include "layout.h"
 #include "net_inet.h"
 #include "problems.h"
@@ -382,6 +385,122 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
 
 namespace {
 
+// Whether parse_diag_messages() would end the dump at these bytes (the same walk without taking a
+// record): NLMSG_DONE or a failing NLMSG_ERROR of the dump's sequence, or bytes it cannot walk.
+bool ends_dump(const uint8_t* data, size_t len, uint32_t seq) {
+  size_t off = 0;
+  while (off < len) {
+    if (len - off < sizeof(nlmsghdr)) return true;
+    const nlmsghdr h = load<nlmsghdr>(data + off);
+    if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > len - off) return true;
+    if (h.nlmsg_seq == seq) {
+      if (h.nlmsg_type == NLMSG_DONE) return true;
+      if (h.nlmsg_type == NLMSG_ERROR) {
+        const size_t plen = h.nlmsg_len - NLMSG_HDRLEN;
+        if (plen < sizeof(int) || load<int>(data + off + NLMSG_HDRLEN) != 0) return true;
+      }
+    }
+    const size_t step = NLMSG_ALIGN(h.nlmsg_len);
+    if (step >= len - off) break;
+    off += step;
+  }
+  return false;
+}
+
+// receive_aside()'s answer when its thread could not be made: the caller receives as usual.
+constexpr int kAsideUnavailable = -1;
+
+// The batches between the receiving thread and the parsing one: kAsideSlots buffers, filled in
+// turn; `head` counts the batches received, `tail` those parsed.
+constexpr size_t kAsideSlots = 8;
+struct Aside {
+  std::mutex mu;
+  std::condition_variable filled, emptied;
+  std::vector<uint8_t> slots[kAsideSlots];
+  size_t len[kAsideSlots] = {};
+  size_t head = 0, tail = 0;
+  bool closed = false;  // no batch will follow
+  bool stopped = false;  // the parser ended: the dump's end, or an error
+  int rc = kDiagMore;    // the parser's last answer
+  DiagSink* sink = nullptr;
+};
+
+void* parse_aside_main(void* arg) {
+  Aside& a = *static_cast<Aside*>(arg);
+  const ThreadNameScope name(kWorkerThreadName);
+  for (;;) {
+    size_t slot, n;
+    {
+      std::unique_lock<std::mutex> lock(a.mu);
+      a.filled.wait(lock, [&] { return a.head != a.tail || a.closed; });
+      if (a.head == a.tail) return nullptr;
+      slot = a.tail % kAsideSlots;
+      n = a.len[slot];
+    }
+    const int rc = parse_diag_messages(a.slots[slot].data(), n, a.sink);
+    {
+      std::lock_guard<std::mutex> lock(a.mu);
+      a.tail++;
+      if (rc != kDiagMore) {
+        a.rc = rc;
+        a.stopped = true;
+      }
+    }
+    a.emptied.notify_one();
+    if (rc != kDiagMore) return nullptr;
+  }
+}
+
+// The reply of a dump already asked for, received on this thread and parsed on another
+// (DumpRequest.parse_aside): the kernel fills the next batch of records inside recv(), which then
+// overlaps the parse of the one before instead of waiting for it. The same answers as the serial
+// loop of run_dump(); kAsideUnavailable when the thread could not be made (nothing received yet).
+std::atomic<uint64_t> g_aside_dumps{0};
+
+int receive_aside(int fd, DiagSink* sink) {
+  Aside a;
+  a.sink = sink;
+  for (auto& slot : a.slots) slot.resize(kRecvBuffer);
+  pthread_t parser;
+  if (create_quiet_thread(&parser, parse_aside_main, &a) != 0) return kAsideUnavailable;
+  g_aside_dumps.fetch_add(1, std::memory_order_relaxed);
+  int err = 0;
+  for (;;) {
+    size_t slot;
+    {
+      std::unique_lock<std::mutex> lock(a.mu);
+      a.emptied.wait(lock, [&] { return a.head - a.tail < kAsideSlots || a.stopped; });
+      if (a.stopped) break;
+      slot = a.head % kAsideSlots;
+    }
+    give_way();
+    const ssize_t n = recv(fd, a.slots[slot].data(), kRecvBuffer, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      err = n == 0 ? EBADMSG : errno;  // 0: the dump ended without NLMSG_DONE
+      break;
+    }
+    const bool last = ends_dump(a.slots[slot].data(), static_cast<size_t>(n), sink->seq);
+    {
+      std::lock_guard<std::mutex> lock(a.mu);
+      a.len[slot] = static_cast<size_t>(n);
+      a.head++;
+    }
+    a.filled.notify_one();
+    if (last) break;
+  }
+  {
+    std::lock_guard<std::mutex> lock(a.mu);
+    a.closed = true;
+  }
+  a.filled.notify_one();
+  pthread_join(parser, nullptr);
+  // The first failure in the order of the bytes: the parser's, of what was received before.
+  if (a.stopped && a.rc < 0) return -a.rc;
+  if (a.stopped) return 0;  // kDiagDone
+  return err != 0 ? err : EBADMSG;
+}
+
 // One dump request on `fd` (with the bytecode when `bytecode_len` > 0) and its reply into sink->table.
 // Returns 0 or an errno; sink->kernel_error and sink->records tell a refusal of the request (an
 // NLMSG_ERROR before any record) from a dump that failed on the way.
@@ -461,6 +580,10 @@ int run_dump(int fd, const DumpRequest& request, const uint8_t* bytecode, size_t
   sink->record_type = pair ? TCPDIAG_GETSOCK : SOCK_DIAG_BY_FAMILY;
   sink->extensions = request.extensions;
   sink->filter = request.filter;
+  if (request.parse_aside && sink->feed == nullptr) {
+    const int rc = receive_aside(fd, sink);
+    if (rc != kAsideUnavailable) return rc;
+  }
   for (;;) {
     give_way();
     const ssize_t n = recv(fd, buf.data(), buf.size(), 0);
@@ -711,16 +834,13 @@ void* make_sockets_in_netns(void* arg) {
 
 int diag_sockets_in_netns(const char* netns_path, size_t n, int* fds) {
   NetnsJob job{netns_path, n, fds, 0};
-  // All signals blocked in the helper, so they keep going to Node's threads (as parallel.cc does).
-  sigset_t all, old;
-  sigfillset(&all);
-  const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
   pthread_t id;
-  const int rc = pthread_create(&id, nullptr, make_sockets_in_netns, &job);
-  if (masked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  const int rc = create_quiet_thread(&id, make_sockets_in_netns, &job);
   if (rc != 0) return rc;
   pthread_join(id, nullptr);
   return job.err;
 }
+
+uint64_t parse_aside_dumps() { return g_aside_dumps.load(std::memory_order_relaxed); }
 
 }  // namespace netsnap

@@ -171,10 +171,18 @@ struct DumpRequest {
   // times. A count too small only means growing from there; too big, pages never touched (but a
   // sample that is not trimmed hands V8 the whole buffer to count).
   size_t expect4 = 0, expect6 = 0;
+  // The reply's records parsed on a second thread while this one receives the next batch (which the
+  // kernel fills inside recv()): for a big table when a CPU would otherwise idle (sample.cc: a sync
+  // sample on two CPUs or more). Not with a feed; the result is the serial loop's.
+  bool parse_aside = false;
   // dump_inet_pair only: the feed through which another thread reads the rows as they come
   // (row_feed.h), closed before the tables change or leave; its `intact` set at the end.
   RowFeed* feed = nullptr;
 };
+
+// How many dumps of this process had their records parsed aside (DumpRequest.parse_aside, its thread
+// made): for tests.
+uint64_t parse_aside_dumps();
 
 // The longest bytecode an rtattr can carry (its rta_len is 16 bits and counts its 4-byte header).
 constexpr size_t kMaxBytecode = 0xffff - 4;

@@ -58,6 +58,15 @@ ThreadNameScope::~ThreadNameScope() {
 void set_thread_override(unsigned n) { g_override.store(n, std::memory_order_relaxed); }
 unsigned thread_override() { return g_override.load(std::memory_order_relaxed); }
 
+int create_quiet_thread(pthread_t* id, void* (*main)(void*), void* arg) {
+  sigset_t all, old;
+  sigfillset(&all);
+  const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
+  const int rc = pthread_create(id, nullptr, main, arg);
+  if (masked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return rc;
+}
+
 unsigned run_workers(unsigned threads, void (*body)(void* ctx, unsigned worker), void* ctx) {
   if (threads <= 1) {
     body(ctx, 0);
@@ -66,18 +75,14 @@ unsigned run_workers(unsigned threads, void (*body)(void* ctx, unsigned worker),
   std::vector<pthread_t> ids(threads - 1);
   std::vector<Start> starts(threads - 1);
   std::vector<bool> created(threads - 1, false);
-  sigset_t all, old;
-  sigfillset(&all);
-  const bool masked = pthread_sigmask(SIG_SETMASK, &all, &old) == 0;
   unsigned ran = 1;
   for (unsigned i = 0; i + 1 < threads; i++) {
     starts[i] = Start{body, ctx, i + 1, give_way_loop()};
-    if (pthread_create(&ids[i], nullptr, thread_main, &starts[i]) == 0) {
+    if (create_quiet_thread(&ids[i], thread_main, &starts[i]) == 0) {
       created[i] = true;
       ran++;
     }
   }
-  if (masked) pthread_sigmask(SIG_SETMASK, &old, nullptr);
   body(ctx, 0);
   for (unsigned i = 0; i + 1 < threads; i++) {
     if (created[i]) pthread_join(ids[i], nullptr);

@@ -6,6 +6,8 @@
 #ifndef NETSNAP_PARALLEL_H_
 #define NETSNAP_PARALLEL_H_
 
+#include <pthread.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -37,6 +39,10 @@ unsigned run_workers(unsigned threads, Fn& fn) {
   return run_workers(
       threads, [](void* ctx, unsigned worker) { (*static_cast<Fn*>(ctx))(worker); }, &fn);
 }
+
+// pthread_create() with every signal blocked in the new thread (its mask is inherited), so that
+// signals keep going to Node's threads. Returns pthread_create()'s answer.
+int create_quiet_thread(pthread_t* id, void* (*main)(void*), void* arg);
 
 // The names the sample's threads carry while they work (what `top -H`, perf and /proc/PID/task/*/comm
 // show): the threads run_workers() creates, and the libuv pool thread that runs sampleAsync.

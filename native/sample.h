@@ -104,7 +104,14 @@ struct DiagSocket {
 // (DumpRequest.expect4/expect6, from sockstat); 0: none.
 struct RowsExpected {
   size_t tcp4 = 0, tcp6 = 0;
+  // A CPU may take the parse of a big TCP dump's records aside (DumpRequest.parse_aside): a sync
+  // sample on two workers or more. sampleAsync leaves its CPU to the event loop instead.
+  bool parse_aside = false;
 };
+
+// The fewest rows a dump expects for its records to be parsed aside: below, the thread costs more
+// than the overlap gives.
+constexpr size_t kParseAsideMinRows = 4096;
 
 // One file of a validated request (index i) into *outcome, using `scratch` as the read buffer.
 // False only when a table could not be allocated.
@@ -126,6 +133,7 @@ Napi::Value SetFeedLockstep(const Napi::CallbackInfo& info);
 // they slept for it.
 Napi::Value SetGiveWay(const Napi::CallbackInfo& info);
 Napi::Value GiveWayCounts(const Napi::CallbackInfo& info);
+Napi::Value ParseAsideDumps(const Napi::CallbackInfo& info);
 
 // sample(request) -> RawSample and sampleAsync(request) -> Promise<RawSample>.
 Napi::Value Sample(const Napi::CallbackInfo& info);

@@ -20,6 +20,34 @@ constexpr bool fields_within_decoded_bytes() {
 }
 static_assert(fields_within_decoded_bytes(), "kTcpInfoFields ends within kTcpInfoDecodedBytes");
 
+// Fields K.. of one row's payload (`len` bytes) into their columns: `u` and `f` point at the row in
+// the first u32 and f64 column, each column `stride` further. A field the payload does not hold
+// whole is 0, never a value made of some of its bytes. Unrolled at compile time.
+template <size_t K>
+inline void decode_fields(const uint8_t* info, size_t len, uint32_t* u, double* f, size_t stride) {
+  if constexpr (K < kTcpInfoFieldCount) {
+    constexpr TcpInfoField field = kTcpInfoFields[K];
+    constexpr size_t column = tcp_info_column(K);
+    const bool whole = field.offset + field.size <= len;
+    if constexpr (field.size == 8) {
+      uint64_t v = 0;
+      if (whole) std::memcpy(&v, info + field.offset, 8);
+      f[column * stride] = static_cast<double>(v);
+    } else if constexpr (field.size == 4) {
+      uint32_t v = 0;
+      if (whole) std::memcpy(&v, info + field.offset, 4);
+      u[column * stride] = v;
+    } else if constexpr (field.size == 2) {
+      uint16_t v = 0;
+      if (whole) std::memcpy(&v, info + field.offset, 2);
+      u[column * stride] = v;
+    } else {
+      u[column * stride] = whole ? info[field.offset] : 0;
+    }
+    decode_fields<K + 1>(info, len, u, f, stride);
+  }
+}
+
 }  // namespace
 
 size_t decode_skmeminfo(const uint8_t* mem, size_t len, uint32_t* out) {
@@ -43,6 +71,16 @@ size_t sanitize_cong_name(const uint8_t* name, size_t len, char* out) {
 }
 
 uint8_t TcpExtensions::cong_index(const uint8_t* name, size_t len) {
+  // Most rows name the row before's algorithm: the same bytes, ended by the payload or by a byte
+  // sanitize_cong_name() stops at.
+  if (last_cong_ > 0) {
+    const std::string& last = cong_names[last_cong_ - 1];
+    const size_t n = last.size();
+    if (len >= n && std::memcmp(name, last.data(), n) == 0 &&
+        (len == n || n == kCongNameMax || name[n] < 0x21 || name[n] > 0x7e)) {
+      return static_cast<uint8_t>(last_cong_);
+    }
+  }
   char clean[kCongNameMax];
   const size_t n = sanitize_cong_name(name, len, clean);
   if (n == 0) return 0;
@@ -76,6 +114,41 @@ void TcpExtensions::select(const std::vector<uint8_t>& fields, bool memory) {
     at += kTcpInfoFields[k].size;
   }
   row_bytes_ = fields_.empty() ? kTcpInfoDecodedBytes : at;
+  direct_ = fields_.empty();
+}
+
+void TcpExtensions::flush_tile() {
+  if (tile_rows_ == 0) return;
+  const size_t first = rows() - tile_rows_;
+  if (first + tile_rows_ > stride_) set_stride(std::max<size_t>({1024, 2 * stride_, first + tile_rows_}));
+  for (size_t c = 0; c < kTcpInfoU32Columns; c++) {
+    uint32_t* to = info_u32.data() + c * stride_ + first;
+    for (size_t t = 0; t < tile_rows_; t++) to[t] = tile_u32_[t * kTcpInfoU32Columns + c];
+  }
+  for (size_t c = 0; c < kTcpInfoF64Columns; c++) {
+    double* to = info_f64.data() + c * stride_ + first;
+    for (size_t t = 0; t < tile_rows_; t++) to[t] = tile_f64_[t * kTcpInfoF64Columns + c];
+  }
+  tile_rows_ = 0;
+}
+
+void TcpExtensions::set_stride(size_t stride) {
+  // Column c's rows move from c * stride_ to c * stride: up the vector when it grows (the last
+  // column first), down when it shrinks (the first first); the room between is left as it was.
+  // The rows in the tile are not in the columns yet.
+  const size_t n = rows() - tile_rows_;
+  auto move_columns = [&](auto& v, size_t columns) {
+    if (stride > stride_) {
+      v.resize(columns * stride);
+      for (size_t c = columns; c-- > 1;) std::memmove(v.data() + c * stride, v.data() + c * stride_, n * sizeof(v[0]));
+    } else {
+      for (size_t c = 1; c < columns && n > 0; c++) std::memmove(v.data() + c * stride, v.data() + c * stride_, n * sizeof(v[0]));
+      v.resize(columns * stride);
+    }
+  };
+  move_columns(info_u32, kTcpInfoU32Columns);
+  move_columns(info_f64, kTcpInfoF64Columns);
+  stride_ = stride;
 }
 
 void TcpExtensions::reserve(size_t rows, bool keep_room) {
@@ -84,7 +157,11 @@ void TcpExtensions::reserve(size_t rows, bool keep_room) {
   cong.reserve(rows);
   mem_count.reserve(rows);
   if (memory_) mem.reserve(rows * kSkMemFields);
-  raw().reserve(rows * row_bytes_);
+  if (direct_) {
+    if (rows > stride_) set_stride(rows);  // the tile is empty: reserve() comes before add_row()
+  } else {
+    raw().reserve(rows * row_bytes_);
+  }
 }
 
 void TcpExtensions::use_scratch(Column<uint8_t>* scratch) {
@@ -97,21 +174,22 @@ void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_
   // An attribute payload is at most 0xffff - 4 bytes (rta_len is 16 bits), so it fits the u16.
   info_len.push_back(static_cast<uint16_t>(info_bytes > 0xffff ? 0xffff : info_bytes));
   const size_t r = info_len.size() - 1;
-  Column<uint8_t>& bytes = raw();
-  if (!picks_.empty()) {
+  if (direct_) {
+    if (tile_u32_.empty()) {
+      tile_u32_.resize(kTileRows * kTcpInfoU32Columns);
+      tile_f64_.resize(kTileRows * kTcpInfoF64Columns);
+    }
+    decode_fields<0>(info, info_bytes, &tile_u32_[tile_rows_ * kTcpInfoU32Columns], &tile_f64_[tile_rows_ * kTcpInfoF64Columns], 1);
+    if (++tile_rows_ == kTileRows) flush_tile();
+  } else {
     // The selected fields' bytes; a field the payload does not hold whole is 0.
+    Column<uint8_t>& bytes = raw();
     const size_t at = bytes.size();
     bytes.insert(bytes.end(), row_bytes_, 0);
     uint8_t* row = &bytes[at];
     for (const Pick& p : picks_) {
       if (p.offset + p.size <= info_bytes) std::memcpy(row + p.at, info + p.offset, p.size);
     }
-  } else {
-    // The known prefix, zero past the payload; finish() decodes it into the columns.
-    const size_t keep = info_bytes < kTcpInfoDecodedBytes ? info_bytes : kTcpInfoDecodedBytes;
-    // Appended as copied bytes and zeros: each byte written once.
-    if (keep > 0) bytes.insert(bytes.end(), info, info + keep);
-    bytes.insert(bytes.end(), kTcpInfoDecodedBytes - keep, 0);
   }
   cong.push_back(cong_bytes > 0 ? cong_index(cong_name, cong_bytes) : 0);
   if (!memory_) {
@@ -168,21 +246,53 @@ void erase_rows(V& v, size_t width, const std::vector<size_t>& rows) {
 void TcpExtensions::remove_rows(const std::vector<size_t>& rows) {
   if (column_major || rows.empty()) return;
   const size_t n = info_len.size();
+  if (direct_) flush_tile();
   erase_rows(info_len, 1, rows);
+  if (direct_) {
+    // Each column on its own; the room after its rows stays.
+    for (size_t c = 0; c < kTcpInfoU32Columns && n <= stride_; c++) {
+      compact_rows(reinterpret_cast<uint8_t*>(&info_u32[c * stride_]), n, sizeof(uint32_t), rows);
+    }
+    for (size_t c = 0; c < kTcpInfoF64Columns && n <= stride_; c++) {
+      compact_rows(reinterpret_cast<uint8_t*>(&info_f64[c * stride_]), n, sizeof(double), rows);
+    }
+  }
   Column<uint8_t>& bytes = raw();
-  if (bytes.size() >= n * row_bytes_) erase_rows(bytes, row_bytes_, rows);
+  if (!direct_ && bytes.size() >= n * row_bytes_) erase_rows(bytes, row_bytes_, rows);
   erase_rows(cong, 1, rows);
   erase_rows(mem_count, 1, rows);
   if (memory_) erase_rows(mem, kSkMemFields, rows);
 }
 
-void TcpExtensions::append(const TcpExtensions& other) {
+void TcpExtensions::append(TcpExtensions& other) {
   const size_t n = other.rows();
   if (n == 0) return;
+  if (direct_) flush_tile();
+  const size_t at = rows();
+  if (direct_) {
+    // The same request's tables (other.direct_), both finish()ed or both not: each column's rows go
+    // after this one's.
+    other.flush_tile();
+    if (at + n > stride_) set_stride(std::max(at + n, 2 * stride_));
+    // Columns `other` does not have (a selection's table: never the same request's) read as 0.
+    const bool has = other.direct_ && other.stride_ >= n && other.info_u32.size() >= kTcpInfoU32Columns * other.stride_ &&
+                     other.info_f64.size() >= kTcpInfoF64Columns * other.stride_;
+    for (size_t c = 0; c < kTcpInfoU32Columns; c++) {
+      uint32_t* to = info_u32.data() + c * stride_ + at;
+      if (has) std::memcpy(to, other.info_u32.data() + c * other.stride_, n * sizeof(uint32_t));
+      else std::fill(to, to + n, 0u);
+    }
+    for (size_t c = 0; c < kTcpInfoF64Columns; c++) {
+      double* to = info_f64.data() + c * stride_ + at;
+      if (has) std::memcpy(to, other.info_f64.data() + c * other.stride_, n * sizeof(double));
+      else std::fill(to, to + n, 0.0);
+    }
+  } else {
+    const Column<uint8_t>& from = other.scratch_ != nullptr ? *other.scratch_ : other.own_raw_;
+    Column<uint8_t>& bytes = raw();
+    bytes.insert(bytes.end(), from.begin(), from.end());
+  }
   info_len.insert(info_len.end(), other.info_len.begin(), other.info_len.end());
-  const Column<uint8_t>& from = other.scratch_ != nullptr ? *other.scratch_ : other.own_raw_;
-  Column<uint8_t>& bytes = raw();
-  bytes.insert(bytes.end(), from.begin(), from.end());
   uint8_t renumber[kCongNamesMax + 1] = {};
   for (size_t k = 0; k < other.cong_names.size() && k < kCongNamesMax; k++) {
     const std::string& name = other.cong_names[k];
@@ -197,6 +307,13 @@ void TcpExtensions::finish() {
   if (column_major) return;
   column_major = true;
   const size_t n = rows();
+  if (direct_) {
+    // The columns closed up to the rows; what was reserved stays their capacity (keep_room).
+    flush_tile();
+    set_stride(n);
+    if (memory_) transpose(mem, n, kSkMemFields);
+    return;
+  }
   // The fields decoded: all (at their offsets in tcp_info), or the selection (at theirs in a row).
   struct Chosen {
     size_t size;

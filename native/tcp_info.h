@@ -47,6 +47,14 @@ constexpr size_t count_wide(bool wide) {
   return n;
 }
 
+// Field k's column among the fields of its width: info_u32's for 1, 2 and 4 bytes, info_f64's for 8
+// (TCP_INFO_COLUMN). A loop: callers that need it per row take it at compile time.
+constexpr size_t tcp_info_column(size_t k) {
+  size_t c = 0;
+  for (size_t j = 0; j < k; j++) c += (kTcpInfoFields[j].size == 8) == (kTcpInfoFields[k].size == 8) ? 1 : 0;
+  return c;
+}
+
 // TCP_INFO_U32_COLUMNS and TCP_INFO_F64_COLUMNS.
 constexpr size_t kTcpInfoU32Columns = count_wide(false);
 constexpr size_t kTcpInfoF64Columns = count_wide(true);
@@ -74,11 +82,11 @@ constexpr uint32_t kExtTcpInfo = 1;  // INET_DIAG_INFO and INET_DIAG_CONG
 constexpr uint32_t kExtMemory = 2;   // INET_DIAG_SKMEMINFO
 constexpr uint32_t kExtAll = kExtTcpInfo | kExtMemory;
 
-// The extension columns of one table. Rows are appended during the dump (tcp_info as its raw known
-// prefix, socket memory row-major); finish() decodes and lays them out column-major, field k of row
-// i at [k * rows + i], as RawTcpExtensions wants them: the fields of kTcpInfoFields that lie within
-// a row's INET_DIAG_INFO payload, u8/u16/u32 into info_u32 and u64 into info_f64 (as double: exact
-// below 2^53), the others 0.
+// The extension columns of one table. Rows are appended during the dump (every tcp_info field
+// decoded at once into its column, or with a selection the raw bytes of the selected fields; socket
+// memory row-major); finish() lays them out column-major, field k of row i at [k * rows + i], as
+// RawTcpExtensions wants them: the fields of kTcpInfoFields that lie within a row's INET_DIAG_INFO
+// payload, u8/u16/u32 into info_u32 and u64 into info_f64 (as double: exact below 2^53), the others 0.
 struct TcpExtensions {
   Column<uint16_t> info_len;
   Column<uint32_t> info_u32;  // after finish()
@@ -108,9 +116,10 @@ struct TcpExtensions {
                size_t mem_len);
   void finish();
   // Before finish(), both: appends `other`'s rows after this one's (the same selection and memory
-  // setting: the same request's). Its congestion names join this one's, its rows' indexes renumbered
-  // (a name past the 255 the column holds reads as none, as in add_row()).
-  void append(const TcpExtensions& other);
+  // setting: the same request's; `other` keeps its rows, its tile emptied into its columns). Its
+  // congestion names join this one's, its rows' indexes renumbered (a name past the 255 the column
+  // holds reads as none, as in add_row()).
+  void append(TcpExtensions& other);
   // Before finish(): removes the rows at `rows` (increasing, each below rows()).
   void remove_rows(const std::vector<size_t>& rows);
 
@@ -136,6 +145,18 @@ struct TcpExtensions {
   };
   std::vector<Pick> picks_;
   size_t row_bytes_ = kTcpInfoDecodedBytes;
+  // All fields (no selection): add_row() decodes each row into a tile of kTileRows rows (row-major,
+  // small enough for the cache), and each full tile goes into info_u32 / info_f64 column by column,
+  // a run of rows per column. The columns have stride_ rows of room each (grown by doubling;
+  // reserve() sets it), and finish() closes them up to rows(). The raw bytes are for a selection only.
+  static constexpr size_t kTileRows = 64;
+  bool direct_ = true;
+  size_t stride_ = 0;
+  std::vector<uint32_t> tile_u32_;  // kTileRows x kTcpInfoU32Columns, once used
+  std::vector<double> tile_f64_;    // kTileRows x kTcpInfoF64Columns
+  size_t tile_rows_ = 0;            // rows in the tile, the last of rows()
+  void set_stride(size_t stride);
+  void flush_tile();
   Column<uint8_t>* scratch_ = nullptr;
   Column<uint8_t> own_raw_;
   size_t last_cong_ = 0;  // index + 1 into cong_names of the last name seen: most rows share it

@@ -4,7 +4,7 @@
 #   npm run fuzz -- [--seconds N] [--harness NAME[,NAME...]] [--jobs J] [--standalone] [--build-only]
 #
 #   --seconds N     run each harness for N seconds (default 60)
-#   --harness NAME  only these harnesses (default all: inet unix link netlink filter format btf); repeatable
+#   --harness NAME  only these harnesses (default all: inet unix link netlink filter format detail btf); repeatable
 #   --jobs J        libFuzzer -fork=J: J fuzzing processes per harness (default 1)
 #   --standalone    no libFuzzer: build the harnesses with g++ (or clang++) and ASan/UBSan and run
 #                   every corpus and regression file through them once (no clang needed)
@@ -26,7 +26,7 @@ JOBS=1
 HARNESSES=()
 STANDALONE=0
 BUILD_ONLY=0
-ALL=(inet unix link netlink filter format btf)
+ALL=(inet unix link netlink filter format detail btf)
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) SECONDS_EACH=${2:?--seconds needs a number}; shift 2 ;;
@@ -53,9 +53,10 @@ sources() {
     inet) echo "$N/fuzz/inet_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     unix) echo "$N/fuzz/unix_fuzz.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     link) echo "$N/fuzz/link_fuzz.cc $N/fd_link.cc $N/proc_pid.cc $N/sockstat.cc" ;;
-    netlink) echo "$N/fuzz/netlink_fuzz.cc $N/netlink_diag.cc $N/destroy_events.cc $N/tcp_info.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
+    netlink) echo "$N/fuzz/netlink_fuzz.cc $N/netlink_diag.cc $N/destroy_events.cc $N/parallel.cc $N/tcp_info.cc $N/table.cc $N/net_inet.cc $N/net_unix.cc $N/filter.cc" ;;
     filter) echo "$N/fuzz/filter_fuzz.cc $N/filter.cc" ;;
     format) echo "$N/fuzz/format_fuzz.cc $N/format.cc" ;;
+    detail) echo "$N/fuzz/detail_fuzz.cc $N/format.cc" ;;
     btf) echo "$N/fuzz/btf_fuzz.cc $N/bpf_fds.cc $N/read.cc" ;;
   esac
 }
@@ -67,6 +68,7 @@ max_len() {
     netlink) echo 262144 ;;
     filter) echo 8192 ;;
     format) echo 65536 ;;
+    detail) echo 65536 ;;
     btf) echo 65536 ;;
   esac
 }

@@ -8,7 +8,7 @@
 // file) is recorded and the next one is tried.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { Backend, DestroyEventsOptions, DestroySubscription, InetProto, InetRowColumns, InetRowFormat, RawOwners, RawSample, SampleRequest } from '../model/contract';
+import type { Backend, DestroyEventsOptions, DestroySubscription, DetailSpec, InetProto, InetRowColumns, InetRowFormat, RawOwners, RawSample, SampleRequest } from '../model/contract';
 
 /** The package's root (dist/backends/ or src/backends/ is two levels below it). */
 const ROOT = path.join(__dirname, '..', '..');
@@ -96,6 +96,8 @@ interface Addon {
   sampleAsync(request: SampleRequest): Promise<RawSample>;
   openDestroyEvents(options?: DestroyEventsOptions): DestroySubscription;
   formatInetRows(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null, out: Uint8Array, lookup?: OwnerLookupTable | null): number;
+  /** Absent in earlier builds. */
+  formatDetailLines?(details: DetailSpec, first: number, count: number, out: Uint8Array, ends: Uint32Array): number;
   /** The owner lookup table over a RawOwners' inodes that formatInetRows takes (null: not sorted whole numbers); absent in earlier builds. */
   ownerLookup?(inodes: Float64Array): OwnerLookupTable | null;
   /** Native only, for tests: the decoder's struct tcp_info table, [offset, size] per field in TCP_INFO_FIELDS order. */
@@ -194,6 +196,7 @@ export function loadNativeFrom(options: LoaderOptions = {}): NativeLoad {
       openDestroyEvents: (o) => addon.openDestroyEvents(o),
       // An addon of an earlier build (NETSNAP_ADDON) may lack it: then the rows are formatted in TypeScript.
       ...(typeof addon.formatInetRows === 'function' ? { formatInetRows: rowFormatter(addon) } : {}),
+      ...(typeof addon.formatDetailLines === 'function' ? { formatDetailLines: (d, first, n, out, ends) => addon.formatDetailLines!(d, first, n, out, ends) } : {}),
     };
     const what = candidate.kind === 'build' ? `built from source: ${shown(candidate.path, root)}` : name;
     const before = [...failed, ...(candidate.kind === 'build' ? missing.filter((m) => m !== 'not built') : [])];

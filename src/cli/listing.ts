@@ -11,7 +11,7 @@ import type { InetTable, UnixTable } from '../model/columns';
 import { NetsnapError } from '../model/errors';
 import type { CompiledFilter } from '../filter/compile';
 
-import { detailLine, type DetailOptions } from '../format/ss_detail';
+import { detailFormatter, detailLines, detailSpec, type DetailOptions } from '../format/ss_detail';
 import { byteSink, shownText, SILENT, utf8, type Output } from './output';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
@@ -215,14 +215,23 @@ export async function runListing(o: CliOptions, io: Output, fmt: NetstatListingO
           continue;
         }
         // The rows in one call of the addon when it can (a short listing would run this loop once,
-        // on a cold JIT), else one by one.
-        if (!details && writeInetRowsFast(w, t, fmt, fastShow, snap.owners, formatRows, snap.rowText(file))) continue;
-        for (let i = 0; i < t.count; i++) {
-          if (!shown(t, i)) continue;
-          writeInetRow(w, t, i, fmt, snap.owners);
-          if (details) {
-            const line = detailLine(t, i, details, snap.cgroupPath);
-            if (line !== '') w.text(utf8(line));
+        // on a cold JIT), else one by one. Detail lines come from the addon either way.
+        const spec = details ? detailSpec(t, details, snap.cgroupPath) : null;
+        if (spec !== null) detailFormatter(getBackend().formatDetailLines);
+        if (writeInetRowsFast(w, t, fmt, fastShow, snap.owners, formatRows, details ? null : snap.rowText(file), spec)) continue;
+        if (spec === null) {
+          for (let i = 0; i < t.count; i++) if (shown(t, i)) writeInetRow(w, t, i, fmt, snap.owners);
+          continue;
+        }
+        const lines = detailLines(spec, getBackend().formatDetailLines);
+        for (let s = 0; s < t.count; s += lines.chunk) {
+          const n = Math.min(lines.chunk, t.count - s);
+          lines.format(s, n);
+          for (let i = s; i < s + n; i++) {
+            if (!shown(t, i)) continue;
+            writeInetRow(w, t, i, fmt, snap.owners);
+            const from = i === s ? 0 : lines.ends[i - s - 1]!;
+            if (lines.ends[i - s]! > from) w.bytes(lines.out, from, lines.ends[i - s]!);
           }
         }
       }

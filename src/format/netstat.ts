@@ -10,7 +10,7 @@ import { userName } from '../names/users';
 import type { Names } from '../names/names';
 import { inetSprint } from './hosts';
 import { terminalSafeBinary, terminalSafeBytes } from '../bytes/escape';
-import { FORMAT_ROW_MAX, type Backend, type InetProto, type InetRowFormat, type RawOwners, type RowTextRequest } from '../model/contract';
+import { detailRoom, FORMAT_ROW_MAX, type Backend, type DetailSpec, type InetProto, type InetRowFormat, type RawOwners, type RowTextRequest } from '../model/contract';
 
 export interface NetstatListingOptions {
   all: boolean;
@@ -340,6 +340,8 @@ const NEWLINE = 0x0a;
  * index (native.ts).
  */
 const FAST_CHUNK = 16384;
+/** The output buffer's size for rows with detail lines (their room per row is some 1.7 KB). */
+const DETAIL_CHUNK_BYTES = 32 << 20;
 let fastOut = new Uint8Array(0);
 /** formatInetRows' State cells of each state byte (length, then bytes, 16 a slot), per kind of table (built once). */
 const STATE_CELLS = new Map<string, Uint8Array>();
@@ -386,23 +388,31 @@ export function inetRowTextRequest(o: NetstatListingOptions, show: InetRowFormat
  * cold JIT's cost per row) when it has one and the options need nothing it lacks: -n (numeric hosts
  * and ports), no -e, no -o, nothing to escape. Returns false, having written nothing, otherwise.
  * `text`: the sample's text of t's first rows (Snapshot.rowText, asked as inetRowTextRequest(o, show)
- * gives), written as it is; the rows after it are formatted here.
+ * gives), written as it is; the rows after it are formatted here. `details`: each row followed by its
+ * detail line (--info, --memory, --cgroup; src/format/ss_detail.ts), written by the addon too (then
+ * no `text`: it has none).
  */
 export function writeInetRowsFast(w: ByteWriter, t: InetTable, o: NetstatListingOptions, show: InetRowFormat['show'],
-  owners: OwnerIndex | null, format: Backend['formatInetRows'], text: { bytes: Uint8Array; rows: number } | null = null): boolean {
+  owners: OwnerIndex | null, format: Backend['formatInetRows'], text: { bytes: Uint8Array; rows: number } | null = null,
+  details: DetailSpec | null = null): boolean {
   if (!fastFormatFits(o, format)) return false;
   const kind = t.proto === 'tcp' ? 'tcp' : t.proto === 'raw' ? 'raw' : 'udp';
   const f: InetRowFormat = { label: labelCell(t), stateCells: stateCells(kind === 'raw' ? 'udp' : kind), proto: kind, show, wide: o.wide };
   const raw = o.programs ? owners?.raw ?? NO_OWNERS : null;
   let first = 0;
-  if (text !== null && o.programs && text.rows <= t.count) {
+  if (text !== null && o.programs && text.rows <= t.count && details === null) {
     w.bytes(text.bytes, 0, text.bytes.length);
     first = text.rows;
   }
-  const room = Math.min(t.count - first, FAST_CHUNK) * (f.label.length + FORMAT_ROW_MAX);
+  // With detail lines a row may take a few kilobytes: fewer rows per call, within DETAIL_CHUNK_BYTES.
+  const perRow = f.label.length + FORMAT_ROW_MAX + (details !== null ? detailRoom(details) : 0);
+  const chunk = details !== null ? Math.max(1, Math.min(FAST_CHUNK, Math.floor(DETAIL_CHUNK_BYTES / perRow))) : FAST_CHUNK;
+  if (details !== null) f.details = details;
+  const room = Math.min(t.count - first, chunk) * perRow;
   if (fastOut.length < room) fastOut = new Uint8Array(room);
-  for (let s = first; s < t.count; s += FAST_CHUNK) {
-    const e = Math.min(t.count, s + FAST_CHUNK);
+  for (let s = first; s < t.count; s += chunk) {
+    const e = Math.min(t.count, s + chunk);
+    if (details !== null) f.detailFirst = s;
     const columns = {
       family: t.family.subarray(s, e), state: t.state.subarray(s, e), localAddr: t.localAddr.subarray(16 * s, 16 * e),
       remoteAddr: t.remoteAddr.subarray(16 * s, 16 * e), localPort: t.localPort.subarray(s, e), remotePort: t.remotePort.subarray(s, e),

@@ -1,9 +1,13 @@
-// The detail line that --info, --memory and --cgroup print under a socket row, in ss's words and
-// order (iproute2 misc/ss.c: tcp_show_info, print_skmeminfo, the cgroup column), so an ss user reads
-// it at a glance: `\t cgroup:/x skmem:(r0,rb131072,...) cubic wscale:7,7 rto:204 rtt:0.03/0.015 ...`.
-// Values are ss's: times in ms with C's %g, rates in bits/s (the kernel keeps bytes/s).
+// The detail line that --info, --memory and --cgroup print under a socket row, in ss's words, order
+// and number formats (iproute2 misc/ss.c: tcp_stats_print, print_skmeminfo, the cgroup column), so
+// an ss user reads it at a glance: `\t cgroup:/x skmem:(r0,rb131072,...) cubic wscale:7,7 rto:204 ...`.
+// Only a netlink table has what it shows, so only the addon writes it (native/format.cc,
+// format_detail_line): this module hands it the table's columns (a DetailSpec) and the text of each
+// cgroup id, which it resolves and escapes here.
+import { detailRoom, type Backend, type DetailSpec } from '../model/contract';
 import type { InetTable } from '../model/columns';
-import { TCP_INFO_INDEX, type TcpInfoColumns } from '../model/tcp_info';
+import { NetsnapError } from '../model/errors';
+import { HOST_LITTLE_ENDIAN } from '../model/address';
 
 export interface DetailOptions {
   info: boolean;
@@ -15,149 +19,109 @@ export interface DetailOptions {
   show?: (text: string) => string;
 }
 
-const TCPI_OPT_WSCALE = 4;
-const TCP_LISTEN = 10;
-const U32_MAX = 0xffffffff;
+const encoder = new TextEncoder();
+const NO_IDS = new BigUint64Array(0);
+const NO_ENDS = new Uint32Array(0);
+const NO_BYTES = new Uint8Array(0);
 
-/** C's printf("%g"): 6 significant digits, trailing zeros dropped, exponent outside 1e-4..1e6. */
-export function cG(x: number): string {
-  if (x === 0) return '0';
-  if (!Number.isFinite(x)) return x > 0 ? 'inf' : x < 0 ? '-inf' : 'nan';
-  let exp = Math.floor(Math.log10(Math.abs(x)));
-  // Rounding to 6 digits can carry into the next power of ten (999999.5 -> 1e+06).
-  if (Math.abs(Number(x.toPrecision(6))) >= 10 ** (exp + 1)) exp++;
-  if (exp < -4 || exp >= 6) {
-    const [m, e] = x.toExponential(5).split('e') as [string, string];
-    const mant = m.includes('.') ? m.replace(/0+$/, '').replace(/\.$/, '') : m;
-    const n = Number(e);
-    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+/** Texts one after the other, and where each ends. */
+function joined(texts: readonly string[]): { text: Uint8Array; ends: Uint32Array } {
+  const parts = texts.map((t) => encoder.encode(t));
+  const ends = new Uint32Array(parts.length);
+  let at = 0;
+  parts.forEach((p, k) => {
+    at += p.length;
+    ends[k] = at;
+  });
+  const text = new Uint8Array(at);
+  at = 0;
+  for (const p of parts) {
+    text.set(p, at);
+    at += p.length;
   }
-  const fixed = x.toFixed(Math.max(0, 5 - exp));
-  return fixed.includes('.') ? fixed.replace(/0+$/, '').replace(/\.$/, '') : fixed;
+  return { text, ends };
 }
 
-/** ss's sprint_bw(): bits/s. */
-export function bitsPerSecond(bps: number, numeric: boolean): string {
-  if (numeric) return bps.toFixed(0);
-  const units: Array<[number, string]> = [[1e12, 'T'], [1e9, 'G'], [1e6, 'M'], [1e3, 'k']];
-  for (const [scale, unit] of units) if (bps >= scale) return `${Number((bps / scale).toPrecision(3))}${unit}`;
-  return `${Number(bps.toPrecision(3))}`;
-}
-
-function skmem(ext: TcpInfoColumns, i: number): string {
-  const m = ext.memory(i);
-  if (m === null) return '';
-  let s = ` skmem:(r${m.rmemAlloc ?? 0},rb${m.rcvbuf ?? 0},t${m.wmemAlloc ?? 0},tb${m.sndbuf ?? 0},f${m.fwdAlloc ?? 0},w${m.wmemQueued ?? 0},o${m.optmem ?? 0}`;
-  if (m.backlog !== undefined) s += `,bl${m.backlog}`;
-  if (m.drops !== undefined) s += `,d${m.drops}`;
-  return `${s})`;
-}
-
-const K = (() => {
-  const idx = (name: string): number => {
-    const k = TCP_INFO_INDEX.get(name);
-    if (k === undefined) throw new Error(`no tcp_info field ${name}`);
-    return k;
-  };
-  return {
-    options: idx('options'), wscale: idx('wscaleByte'), flags: idx('flagsByte'), rto: idx('rtoUs'), backoff: idx('backoff'),
-    rtt: idx('rttUs'), rttVar: idx('rttVarUs'), ato: idx('atoUs'), mss: idx('mss'), pmtu: idx('pmtu'), rcvMss: idx('rcvMss'),
-    advmss: idx('advmss'), cwnd: idx('cwnd'), ssthresh: idx('ssthresh'), bytesSent: idx('bytesSent'), bytesRetrans: idx('bytesRetrans'),
-    bytesAcked: idx('bytesAcked'), bytesReceived: idx('bytesReceived'), segsOut: idx('segsOut'), segsIn: idx('segsIn'),
-    dataSegsOut: idx('dataSegsOut'), dataSegsIn: idx('dataSegsIn'), lastSend: idx('lastSendMs'), lastRecv: idx('lastRecvMs'),
-    lastAck: idx('lastAckMs'), pacing: idx('pacingRateBytesPerSec'), maxPacing: idx('maxPacingRateBytesPerSec'),
-    delivery: idx('deliveryRateBytesPerSec'), delivered: idx('delivered'), deliveredCe: idx('deliveredCe'), busy: idx('busyUs'),
-    rwndLimited: idx('rwndLimitedUs'), sndbufLimited: idx('sndbufLimitedUs'), unacked: idx('unacked'), retrans: idx('retrans'),
-    totalRetrans: idx('totalRetrans'), lost: idx('lost'), sacked: idx('sacked'), dsackDups: idx('dsackDups'),
-    reordering: idx('reordering'), reordSeen: idx('reordSeen'), rcvRtt: idx('rcvRttUs'), rcvSpace: idx('rcvSpace'),
-    rcvSsthresh: idx('rcvSsthresh'), notsent: idx('notsentBytes'), minRtt: idx('minRttUs'), rcvOooPack: idx('rcvOooPack'),
-    sndWnd: idx('sndWnd'), rcvWnd: idx('rcvWnd'),
-  };
-})();
-
-/** ` key:n`, or '' for 0 (ss leaves zeros out). */
-function kv(key: string, n: number): string {
-  return n === 0 ? '' : ` ${key}:${n}`;
-}
-
-/** The tcp_info part, as tcp_show_info() orders and omits it. */
-function tcpInfo(ext: TcpInfoColumns, i: number, state: number, numeric: boolean): string {
-  let s = '';
-  const cong = ext.congestion(i);
-  if (cong !== null) s += ` ${cong}`;
-  if (!ext.hasInfo(i)) return s;
-  const v = (k: number) => ext.at(k, i);
-  if (v(K.options) & TCPI_OPT_WSCALE) s += ` wscale:${v(K.wscale) & 0x0f},${v(K.wscale) >> 4}`;
-  const rto = v(K.rto);
-  if (rto !== 0 && rto !== 3000000) s += ` rto:${cG(rto / 1000)}`;
-  s += kv('backoff', v(K.backoff));
-  const rtt = v(K.rtt);
-  if (rtt !== 0) s += ` rtt:${cG(rtt / 1000)}/${cG(v(K.rttVar) / 1000)}`;
-  const ato = v(K.ato);
-  if (ato !== 0) s += ` ato:${cG(ato / 1000)}`;
-  const mss = v(K.mss);
-  const cwnd = v(K.cwnd);
-  s += kv('mss', mss) + kv('pmtu', v(K.pmtu)) + kv('rcvmss', v(K.rcvMss)) + kv('advmss', v(K.advmss)) + kv('cwnd', cwnd);
-  const ssthresh = v(K.ssthresh);
-  if (ssthresh < 0xffff) s += kv('ssthresh', ssthresh);
-  s += kv('bytes_sent', v(K.bytesSent)) + kv('bytes_retrans', v(K.bytesRetrans)) + kv('bytes_acked', v(K.bytesAcked))
-    + kv('bytes_received', v(K.bytesReceived)) + kv('segs_out', v(K.segsOut)) + kv('segs_in', v(K.segsIn))
-    + kv('data_segs_out', v(K.dataSegsOut)) + kv('data_segs_in', v(K.dataSegsIn));
-  if (rtt > 0 && mss > 0 && cwnd > 0) s += ` send ${bitsPerSecond((cwnd * mss * 8e6) / rtt, numeric)}bps`;
-  s += kv('lastsnd', v(K.lastSend)) + kv('lastrcv', v(K.lastRecv)) + kv('lastack', v(K.lastAck));
-  const pacing = v(K.pacing);
-  if (pacing !== 0 && pacing < 2 ** 64) {
-    s += ` pacing_rate ${bitsPerSecond(pacing * 8, numeric)}bps`;
-    const max = v(K.maxPacing);
-    if (max !== 0 && max < 2 ** 64) s += `/${bitsPerSecond(max * 8, numeric)}bps`;
+/** The ids of `ids` but 0, once each, increasing; read as 32-bit halves (a BigInt per row costs). */
+function distinctIds(ids: BigUint64Array): bigint[] {
+  const halves = new Uint32Array(ids.buffer, ids.byteOffset, ids.length * 2);
+  const seen = new Set<number>();
+  const big = new Set<bigint>();
+  const [lo, hi] = HOST_LITTLE_ENDIAN ? [0, 1] : [1, 0];
+  for (let i = 0; i < ids.length; i++) {
+    const h = halves[2 * i + hi]!;
+    const l = halves[2 * i + lo]!;
+    if (h < 0x200000) {
+      seen.add(h * 0x100000000 + l);
+    } else {
+      big.add(ids[i]!);
+    }
   }
-  const delivery = v(K.delivery);
-  if (delivery !== 0) s += ` delivery_rate ${bitsPerSecond(delivery * 8, numeric)}bps`;
-  s += kv('delivered', v(K.delivered)) + kv('delivered_ce', v(K.deliveredCe));
-  if (v(K.flags) & 1) s += ' app_limited';
-  const busy = v(K.busy);
-  if (busy !== 0) {
-    s += ` busy:${Math.floor(busy / 1000)}ms`;
-    const rwnd = v(K.rwndLimited);
-    if (rwnd !== 0) s += ` rwnd_limited:${Math.floor(rwnd / 1000)}ms(${((100 * rwnd) / busy).toFixed(1)}%)`;
-    const sndbuf = v(K.sndbufLimited);
-    if (sndbuf !== 0) s += ` sndbuf_limited:${Math.floor(sndbuf / 1000)}ms(${((100 * sndbuf) / busy).toFixed(1)}%)`;
-  }
-  s += kv('unacked', v(K.unacked));
-  const retrans = v(K.retrans);
-  const totalRetrans = v(K.totalRetrans);
-  if (retrans !== 0 || totalRetrans !== 0) s += ` retrans:${retrans}/${totalRetrans}`;
-  s += kv('lost', v(K.lost));
-  if (state !== TCP_LISTEN) s += kv('sacked', v(K.sacked));
-  s += kv('dsack_dups', v(K.dsackDups));
-  const reordering = v(K.reordering);
-  if (reordering !== 3) s += kv('reordering', reordering);
-  s += kv('reord_seen', v(K.reordSeen));
-  const rcvRtt = v(K.rcvRtt);
-  if (rcvRtt !== 0) s += ` rcv_rtt:${cG(rcvRtt / 1000)}`;
-  s += kv('rcv_space', v(K.rcvSpace)) + kv('rcv_ssthresh', v(K.rcvSsthresh)) + kv('notsent', v(K.notsent));
-  const minRtt = v(K.minRtt);
-  if (minRtt !== 0 && minRtt !== U32_MAX) s += ` minrtt:${cG(minRtt / 1000)}`;
-  return s + kv('rcv_ooopack', v(K.rcvOooPack)) + kv('snd_wnd', v(K.sndWnd)) + kv('rcv_wnd', v(K.rcvWnd));
+  seen.delete(0);
+  return [...[...seen].map((n) => BigInt(n)), ...big].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
- * The detail line of row i (tab, fields, newline), or '' when the row has nothing to show: a
- * socket the kernel told nothing about (TIME_WAIT, request sockets) gets no line.
+ * What formatDetailLines needs for the rows of `t` (null: nothing to show, as for a table the
+ * kernel sent none of it in). Each distinct cgroup id of the table is resolved once.
  */
-export function detailLine(t: InetTable, i: number, o: DetailOptions, cgroupPath: ((id: bigint) => string | null) | null): string {
-  let s = '';
-  if (o.cgroup && t.cgroupId) {
-    const id = t.cgroupId[i]!;
-    if (id !== 0n) {
+export function detailSpec(t: InetTable, o: DetailOptions, cgroupPath: ((id: bigint) => string | null) | null): DetailSpec | null {
+  const ext = t.raw.ext;
+  const ids = o.cgroup ? t.cgroupId : null;
+  if (!ext && !ids) return null;
+  if (ext?.fields !== undefined) throw new TypeError('a detail line needs every tcp_info field: this table decoded only some (infoFields)');
+  let cgroupIds: BigUint64Array = NO_IDS;
+  let cgroupEnds: Uint32Array = NO_ENDS;
+  let cgroupText: Uint8Array = NO_BYTES;
+  if (ids) {
+    const distinct = distinctIds(ids);
+    const texts = distinct.map((id) => {
       const path = cgroupPath?.(id);
-      s += ` cgroup:${path != null ? (o.show?.(path) ?? path) : `unreachable:${id.toString(16)}`}`;
-    }
+      return path != null ? (o.show?.(path) ?? path) : `unreachable:${id.toString(16)}`;
+    });
+    const j = joined(texts);
+    cgroupIds = BigUint64Array.from(distinct);
+    cgroupEnds = j.ends;
+    cgroupText = j.text;
   }
-  const ext = t.ext;
-  if (ext !== null) {
-    if (o.memory) s += skmem(ext, i);
-    if (o.info && t.proto === 'tcp') s += tcpInfo(ext, i, t.state[i]!, o.numeric);
-  }
-  return s === '' ? '' : `\t${s}\n`;
+  const names = joined(ext?.congNames ?? []);
+  const spec: DetailSpec = {
+    rows: t.count, state: t.state, congText: names.text, congEnds: names.ends,
+    cgroupIds, cgroupEnds, cgroupText, info: o.info, memory: o.memory, cgroup: o.cgroup, numeric: o.numeric, tcp: t.proto === 'tcp',
+  };
+  if (ext) Object.assign(spec, { infoLen: ext.infoLen, infoU32: ext.infoU32, infoF64: ext.infoF64, cong: ext.cong, memCount: ext.memCount, mem: ext.mem });
+  if (ids) spec.cgroupId = ids;
+  return spec;
+}
+
+/** The output buffer's size per call of formatDetailLines (its room per row is some 1.5 KB). */
+const CHUNK_BYTES = 8 << 20;
+
+export interface DetailLines {
+  /** Rows per format() call. */
+  readonly chunk: number;
+  /** After format(first, n): the lines of rows first..first+n-1, row first + i's ending at ends[i]. */
+  readonly out: Uint8Array;
+  readonly ends: Uint32Array;
+  format(first: number, n: number): void;
+}
+
+/**
+ * The addon's formatDetailLines, or a NetsnapError: only an addon of an earlier build (NETSNAP_ADDON)
+ * lacks it (and its formatInetRows would leave the lines out); the TypeScript backend has no tables
+ * with details.
+ */
+export function detailFormatter(format: Backend['formatDetailLines']): NonNullable<Backend['formatDetailLines']> {
+  if (format) return format;
+  throw new NetsnapError('ERR_NEEDS_NATIVE', 'this addon cannot write the detail lines of --info, --memory and --cgroup: it is of an earlier build (rebuild it: npm rebuild netsnap)');
+}
+
+/** The detail lines of `spec`'s rows, a chunk at a time, from the addon. */
+export function detailLines(spec: DetailSpec, format: Backend['formatDetailLines']): DetailLines {
+  const write = detailFormatter(format);
+  const room = detailRoom(spec);
+  const chunk = Math.max(1, Math.min(spec.rows, Math.floor(CHUNK_BYTES / room)));
+  const out = new Uint8Array(chunk * room);
+  const ends = new Uint32Array(chunk);
+  return { chunk, out, ends, format: (first, n) => void write(spec, first, n, out, ends) };
 }

@@ -477,6 +477,59 @@ export interface Backend {
    * columns shorter than `count` or too small an `out`.
    */
   formatInetRows?(columns: InetRowColumns, count: number, format: InetRowFormat, owners: RawOwners | null, out: Uint8Array): number;
+  /**
+   * The detail lines of --info, --memory and --cgroup (native only: only a netlink table has what
+   * they show) for rows [first, first + count) of `details`, one after the other into `out`, which
+   * holds at least count * detailRoom(details) bytes; ends[i] is where row first + i's line ends
+   * (equal to the one before for a row without one). Returns the bytes written. Throws a TypeError
+   * for columns shorter than details.rows or too small an `out`.
+   */
+  formatDetailLines?(details: DetailSpec, first: number, count: number, out: Uint8Array, ends: Uint32Array): number;
+}
+
+/**
+ * What a detail line shows of a netlink table's rows (native/format.h's DetailColumns): the table's
+ * RawTcpExtensions (every tcp_info field decoded: the addon refuses a `fields` property), its states
+ * and cgroup ids, and the text of each
+ * cgroup id (its path as the listing shows it, or `unreachable:<hex>`).
+ */
+export interface DetailSpec {
+  rows: number;
+  state: Uint8Array;
+  /** RawTcpExtensions' columns; absent (all five) for a table without them: then only cgroups show. */
+  infoLen?: Uint16Array;
+  infoU32?: Uint32Array;
+  infoF64?: Float64Array;
+  cong?: Uint8Array;
+  memCount?: Uint8Array;
+  /** Empty when socket memory was not asked. */
+  mem?: Uint32Array;
+  /** The congestion control names, one after the other; name k ends at congEnds[k]. */
+  congText: Uint8Array;
+  congEnds: Uint32Array;
+  /** Absent: the table has no cgroup ids. */
+  cgroupId?: BigUint64Array;
+  /** Increasing; the text of cgroupIds[k] ends at cgroupEnds[k] in cgroupText. */
+  cgroupIds: BigUint64Array;
+  cgroupEnds: Uint32Array;
+  cgroupText: Uint8Array;
+  info: boolean;
+  memory: boolean;
+  cgroup: boolean;
+  /** -n: rates as whole bits/s (ss -n); otherwise 3 significant digits with k/M/G/T. */
+  numeric: boolean;
+  /** The tcp_info part is shown for TCP tables only. */
+  tcp: boolean;
+}
+
+/** The most bytes a detail line takes beyond its cgroup text (native/format.h's kDetailMax). */
+export const FORMAT_DETAIL_MAX = 1536;
+
+/** The room formatDetailLines (and formatInetRows with details) needs per row for `d`. */
+export function detailRoom(d: DetailSpec): number {
+  let longest = 0;
+  for (let k = 0, prev = 0; k < d.cgroupEnds.length; prev = d.cgroupEnds[k]!, k++) longest = Math.max(longest, d.cgroupEnds[k]! - prev);
+  return FORMAT_DETAIL_MAX + longest;
 }
 
 /** The most bytes formatInetRows writes for one row beyond its label (native/format.h's kRowMax). */
@@ -504,4 +557,10 @@ export interface InetRowFormat {
   /** netstat's -a (all), -l (servers) or neither (others). */
   show: 'all' | 'servers' | 'others';
   wide: boolean;
+  /**
+   * Each row followed by its detail line (formatDetailLines), the columns' row i being row
+   * detailFirst + i of `details`; `out` then needs detailRoom(details) more bytes per row.
+   */
+  details?: DetailSpec;
+  detailFirst?: number;
 }

@@ -78,7 +78,7 @@ function inputs(harness: string): string[] {
 
 describe('fuzz corpus and regressions: native equals TypeScript', () => {
   it('has a seed corpus for every harness', () => {
-    for (const h of ['inet', 'unix', 'link', 'netlink', 'filter', 'format', 'btf']) expect(inputs(h).length, h).toBeGreaterThan(5);
+    for (const h of ['inet', 'unix', 'link', 'netlink', 'filter', 'format', 'detail', 'btf']) expect(inputs(h).length, h).toBeGreaterThan(5);
   });
 
   it('checks the program of every filter input as programProblem() does', () => {

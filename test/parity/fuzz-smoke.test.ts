@@ -16,7 +16,7 @@ function unsanitized(): NodeJS.ProcessEnv {
   return env;
 }
 
-const HARNESSES = ['inet', 'unix', 'link', 'netlink', 'filter', 'format', 'btf'];
+const HARNESSES = ['inet', 'unix', 'link', 'netlink', 'filter', 'format', 'detail', 'btf'];
 const SECONDS = 15;
 const OUT = path.join(ROOT, 'build', 'fuzz-smoke');
 
@@ -28,7 +28,7 @@ describe('fuzz smoke (libFuzzer, ASan, UBSan)', () => {
       cwd: ROOT,
       env: { ...unsanitized(), NETSNAP_FUZZ_OUT: OUT },
       encoding: 'utf8',
-      timeout: 200_000,
+      timeout: 260_000,
     });
     const output = `${run.stdout}\n${run.stderr}`;
     if (run.status === 3) {
@@ -46,5 +46,5 @@ describe('fuzz smoke (libFuzzer, ASan, UBSan)', () => {
     }
     const crashes = fs.existsSync(path.join(OUT, 'crashes')) ? fs.readdirSync(path.join(OUT, 'crashes')) : [];
     expect(crashes).toEqual([]);
-  }, 210_000);
+  }, 270_000);
 });

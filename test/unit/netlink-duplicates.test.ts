@@ -8,7 +8,7 @@ import { runNativeCheck } from '../helpers/native-check';
 
 describe('duplicate sockets in a netlink dump', () => {
   it('the second listing is dropped, counted and noted as a problem with its record number', () => {
-    const lines = runNativeCheck({ name: 'diag_dedupe_test', native: ['netlink_diag', 'tcp_info', 'table', 'net_inet', 'net_unix', 'filter'] });
+    const lines = runNativeCheck({ name: 'diag_dedupe_test', native: ['netlink_diag', 'parallel', 'tcp_info', 'table', 'net_inet', 'net_unix', 'filter'] });
     expect(lines).toEqual(['second-listing-dropped pass', 'no-cookie-kept pass', 'unchecked-without-set pass', 'grows pass', 'reset-forgets pass', 'ok']);
   });
 
