@@ -274,8 +274,17 @@ struct InfoRow {
   const DetailColumns& d;
   size_t r;
   uint32_t len;
-  uint32_t u(size_t k) const { return len >= kPlace.end[k] ? d.info_u32[kPlace.column[k] * d.rows + r] : 0; }
-  double f(size_t k) const { return len >= kPlace.end[k] ? d.info_f64[kPlace.column[k] * d.rows + r] : 0; }
+  // Field K of a u32 column (1, 2 or 4 bytes) and of an f64 column (8 bytes).
+  template <size_t K>
+  uint32_t u() const {
+    static_assert(kTcpInfoFields[K].size != 8, "a u64 field is in the f64 columns");
+    return len >= kPlace.end[K] ? d.info_u32[kPlace.column[K] * d.rows + r] : 0;
+  }
+  template <size_t K>
+  double f() const {
+    static_assert(kTcpInfoFields[K].size == 8, "only u64 fields are in the f64 columns");
+    return len >= kPlace.end[K] ? d.info_f64[kPlace.column[K] * d.rows + r] : 0;
+  }
 };
 
 // A u64 kept as a double (exact below 2^53) as %llu prints it; 2^64, where the largest u64s round
@@ -388,54 +397,54 @@ void put_tcp_info(Out* out, const DetailColumns& d, size_t r) {
   }
   const InfoRow v{d, r, d.info_len[r]};
   if (v.len == 0) return;
-  if (v.u(kOptions) & kTcpiOptWscale) {
+  if (v.u<kOptions>() & kTcpiOptWscale) {
     put_text(out, " wscale:");
-    put_decimal(out, v.u(kWscale) & 0x0f);
+    put_decimal(out, v.u<kWscale>() & 0x0f);
     out->push_back(',');
-    put_decimal(out, v.u(kWscale) >> 4);
+    put_decimal(out, v.u<kWscale>() >> 4);
   }
-  const uint32_t rto = v.u(kRto);
+  const uint32_t rto = v.u<kRto>();
   if (rto != 0 && rto != 3000000) {
     put_text(out, " rto:");
     put_ms(out, rto);
   }
-  put_kv(out, "backoff", v.u(kBackoff));
-  const uint32_t rtt = v.u(kRtt);
+  put_kv(out, "backoff", v.u<kBackoff>());
+  const uint32_t rtt = v.u<kRtt>();
   if (rtt != 0) {
     put_text(out, " rtt:");
     put_ms(out, rtt);
     out->push_back('/');
-    put_ms(out, v.u(kRttVar));
+    put_ms(out, v.u<kRttVar>());
   }
-  if (v.u(kAto) != 0) {
+  if (v.u<kAto>() != 0) {
     put_text(out, " ato:");
-    put_ms(out, v.u(kAto));
+    put_ms(out, v.u<kAto>());
   }
-  const uint32_t mss = v.u(kMss), cwnd = v.u(kCwnd), ssthresh = v.u(kSsthresh);
+  const uint32_t mss = v.u<kMss>(), cwnd = v.u<kCwnd>(), ssthresh = v.u<kSsthresh>();
   put_kv_int(out, "mss", mss);
-  put_kv(out, "pmtu", v.u(kPmtu));
-  put_kv_int(out, "rcvmss", v.u(kRcvMss));
-  put_kv_int(out, "advmss", v.u(kAdvmss));
+  put_kv(out, "pmtu", v.u<kPmtu>());
+  put_kv_int(out, "rcvmss", v.u<kRcvMss>());
+  put_kv_int(out, "advmss", v.u<kAdvmss>());
   put_kv(out, "cwnd", cwnd);
   if (ssthresh < 0xffff) put_kv_int(out, "ssthresh", ssthresh);
-  put_kv(out, "bytes_sent", u64_of(v.f(kBytesSent)));
-  put_kv(out, "bytes_retrans", u64_of(v.f(kBytesRetrans)));
-  put_kv(out, "bytes_acked", u64_of(v.f(kBytesAcked)));
-  put_kv(out, "bytes_received", u64_of(v.f(kBytesReceived)));
-  put_kv(out, "segs_out", v.u(kSegsOut));
-  put_kv(out, "segs_in", v.u(kSegsIn));
-  put_kv(out, "data_segs_out", v.u(kDataSegsOut));
-  put_kv(out, "data_segs_in", v.u(kDataSegsIn));
+  put_kv(out, "bytes_sent", u64_of(v.f<kBytesSent>()));
+  put_kv(out, "bytes_retrans", u64_of(v.f<kBytesRetrans>()));
+  put_kv(out, "bytes_acked", u64_of(v.f<kBytesAcked>()));
+  put_kv(out, "bytes_received", u64_of(v.f<kBytesReceived>()));
+  put_kv(out, "segs_out", v.u<kSegsOut>());
+  put_kv(out, "segs_in", v.u<kSegsIn>());
+  put_kv(out, "data_segs_out", v.u<kDataSegsOut>());
+  put_kv(out, "data_segs_in", v.u<kDataSegsIn>());
   if (rtt > 0 && mss > 0 && cwnd > 0) {
     put_text(out, " send ");
     put_bw(out, static_cast<double>(cwnd) * static_cast<double>(mss) * 8000000. / static_cast<double>(rtt), d.numeric);
     put_text(out, "bps");
   }
-  put_kv(out, "lastsnd", v.u(kLastSend));
-  put_kv(out, "lastrcv", v.u(kLastRecv));
-  put_kv(out, "lastack", v.u(kLastAck));
+  put_kv(out, "lastsnd", v.u<kLastSend>());
+  put_kv(out, "lastrcv", v.u<kLastRecv>());
+  put_kv(out, "lastack", v.u<kLastAck>());
   // The kernel's ~0 ("unlimited") reads as 2^64 here.
-  const double pacing = v.f(kPacing), max_pacing = v.f(kMaxPacing);
+  const double pacing = v.f<kPacing>(), max_pacing = v.f<kMaxPacing>();
   if (pacing != 0 && pacing < 18446744073709551616.0) {
     put_text(out, " pacing_rate ");
     put_bw(out, pacing * 8., d.numeric);
@@ -446,54 +455,54 @@ void put_tcp_info(Out* out, const DetailColumns& d, size_t r) {
       put_text(out, "bps");
     }
   }
-  const double delivery = v.f(kDelivery);
+  const double delivery = v.f<kDelivery>();
   if (delivery != 0) {
     put_text(out, " delivery_rate ");
     put_bw(out, delivery * 8., d.numeric);
     put_text(out, "bps");
   }
-  put_kv(out, "delivered", v.u(kDelivered));
-  put_kv(out, "delivered_ce", v.u(kDeliveredCe));
-  if (v.u(kFlags) & 1) put_text(out, " app_limited");
-  const uint64_t busy = u64_of(v.f(kBusy));
+  put_kv(out, "delivered", v.u<kDelivered>());
+  put_kv(out, "delivered_ce", v.u<kDeliveredCe>());
+  if (v.u<kFlags>() & 1) put_text(out, " app_limited");
+  const uint64_t busy = u64_of(v.f<kBusy>());
   if (busy != 0) {
     put_text(out, " busy:");
     put_decimal(out, busy / 1000);
     put_text(out, "ms");
-    put_limited(out, "rwnd_limited", u64_of(v.f(kRwndLimited)), busy);
-    put_limited(out, "sndbuf_limited", u64_of(v.f(kSndbufLimited)), busy);
+    put_limited(out, "rwnd_limited", u64_of(v.f<kRwndLimited>()), busy);
+    put_limited(out, "sndbuf_limited", u64_of(v.f<kSndbufLimited>()), busy);
   }
-  put_kv(out, "unacked", v.u(kUnacked));
-  const uint32_t retrans = v.u(kRetrans), total = v.u(kTotalRetrans);
+  put_kv(out, "unacked", v.u<kUnacked>());
+  const uint32_t retrans = v.u<kRetrans>(), total = v.u<kTotalRetrans>();
   if (retrans != 0 || total != 0) {
     put_text(out, " retrans:");
     put_decimal(out, retrans);
     out->push_back('/');
     put_decimal(out, total);
   }
-  put_kv(out, "lost", v.u(kLost));
-  if (d.state[r] != kTcpListen) put_kv(out, "sacked", v.u(kSacked));
-  put_kv(out, "dsack_dups", v.u(kDsackDups));
-  if (v.u(kReordering) != 3) {  // 0 included, as ss prints it
+  put_kv(out, "lost", v.u<kLost>());
+  if (d.state[r] != kTcpListen) put_kv(out, "sacked", v.u<kSacked>());
+  put_kv(out, "dsack_dups", v.u<kDsackDups>());
+  if (v.u<kReordering>() != 3) {  // 0 included, as ss prints it
     put_text(out, " reordering:");
-    put_signed(out, static_cast<int32_t>(v.u(kReordering)));
+    put_signed(out, static_cast<int32_t>(v.u<kReordering>()));
   }
-  put_kv_int(out, "reord_seen", v.u(kReordSeen));
-  if (v.u(kRcvRtt) != 0) {
+  put_kv_int(out, "reord_seen", v.u<kReordSeen>());
+  if (v.u<kRcvRtt>() != 0) {
     put_text(out, " rcv_rtt:");
-    put_ms(out, v.u(kRcvRtt));
+    put_ms(out, v.u<kRcvRtt>());
   }
-  put_kv_int(out, "rcv_space", v.u(kRcvSpace));
-  put_kv(out, "rcv_ssthresh", v.u(kRcvSsthresh));
-  put_kv(out, "notsent", v.u(kNotsent));
-  const uint32_t min_rtt = v.u(kMinRtt);
+  put_kv_int(out, "rcv_space", v.u<kRcvSpace>());
+  put_kv(out, "rcv_ssthresh", v.u<kRcvSsthresh>());
+  put_kv(out, "notsent", v.u<kNotsent>());
+  const uint32_t min_rtt = v.u<kMinRtt>();
   if (min_rtt != 0 && min_rtt != UINT32_MAX) {
     put_text(out, " minrtt:");
     put_ms(out, min_rtt);
   }
-  put_kv(out, "rcv_ooopack", v.u(kRcvOooPack));
-  put_kv(out, "snd_wnd", v.u(kSndWnd));
-  put_kv(out, "rcv_wnd", v.u(kRcvWnd));
+  put_kv(out, "rcv_ooopack", v.u<kRcvOooPack>());
+  put_kv(out, "snd_wnd", v.u<kSndWnd>());
+  put_kv(out, "rcv_wnd", v.u<kRcvWnd>());
 }
 
 // print_skmeminfo(): the seven values (0 for one not sent), then bl and d where sent.
