@@ -318,64 +318,19 @@ bool CookieSet::insert(uint64_t key) {
 
 namespace {
 
-// The cookie bits' words of a buffer's records, asked for before the records are taken (one pass
-// over the headers, bounds as parse_diag_messages checks them; it stops where that would fail).
-void prefetch_cookies(const uint8_t* data, size_t len, const DiagSink& sink) {
-  size_t off = 0;
-  while (len - off >= sizeof(nlmsghdr)) {
-    const nlmsghdr h = load<nlmsghdr>(data + off);
-    if (h.nlmsg_len < NLMSG_HDRLEN + sizeof(inet_diag_msg) || h.nlmsg_len > len - off) return;
-    if (h.nlmsg_type == sink.record_type) {
-      const inet_diag_msg m = load<inet_diag_msg>(data + off + NLMSG_HDRLEN);
-      sink.bits->prefetch((static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0]);
-    }
-    const size_t step = NLMSG_ALIGN(h.nlmsg_len);
-    if (step >= len - off) return;
-    off += step;
-  }
-}
-
-}  // namespace
-
-int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
-  if (sink->bits != nullptr && !sink->multicast) prefetch_cookies(data, len, *sink);
+// Walks the netlink messages of a buffer in order: fn(header, payload, payload bytes) for each,
+// until fn answers other than kDiagMore, which is then the answer; -EBADMSG where the bytes are not
+// whole messages. The one walk of parse_diag_messages, prefetch_cookies and ends_dump.
+template <typename Fn>
+int walk_messages(const uint8_t* data, size_t len, Fn&& fn) {
   size_t off = 0;
   while (off < len) {
     if (len - off < sizeof(nlmsghdr)) return -EBADMSG;
     const nlmsghdr h = load<nlmsghdr>(data + off);
     if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > len - off) return -EBADMSG;
-    const uint8_t* payload = data + off + NLMSG_HDRLEN;
     const size_t plen = h.nlmsg_len >= NLMSG_HDRLEN ? h.nlmsg_len - NLMSG_HDRLEN : 0;
-    if (sink->multicast) {
-      if (h.nlmsg_type == SOCK_DIAG_BY_FAMILY) {
-        if (plen < sizeof(inet_diag_msg)) return -EBADMSG;
-        const int rc = take_record(payload, plen, sink);
-        if (rc < 0) return rc;
-      }
-    } else if (h.nlmsg_seq == sink->seq) {
-      if (h.nlmsg_type == NLMSG_DONE) {
-        // A dump that failed half-way ends with DONE carrying the negative errno.
-        if (plen >= sizeof(int)) {
-          const int err = load<int>(payload);
-          if (err < 0) return err;
-        }
-        return kDiagDone;
-      }
-      if (h.nlmsg_type == NLMSG_ERROR) {
-        if (plen < sizeof(int)) return -EBADMSG;
-        const int err = load<int>(payload);
-        if (err < 0) {
-          sink->kernel_error = true;
-          return err;
-        }
-        if (err > 0) return -EBADMSG;
-        // 0 is an acknowledgement: nothing to take.
-      } else if (h.nlmsg_type == sink->record_type) {
-        if (plen < sizeof(inet_diag_msg)) return -EBADMSG;
-        const int rc = take_record(payload, plen, sink);
-        if (rc < 0) return rc;
-      }
-    }
+    const int rc = fn(h, data + off + NLMSG_HDRLEN, plen);
+    if (rc != kDiagMore) return rc;
     const size_t step = NLMSG_ALIGN(h.nlmsg_len);
     if (step >= len - off) break;
     off += step;
@@ -383,28 +338,71 @@ int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
   return kDiagMore;
 }
 
+// What a message of the dump's own sequence says of the dump's end: kDiagDone for NLMSG_DONE; the
+// negative errno of a dump that failed half-way (a DONE carrying it) or of an NLMSG_ERROR (then
+// *refused: the kernel's answer to the request), -EBADMSG for a malformed one; kDiagMore for
+// anything else (a record, an acknowledgement).
+int dump_end(const nlmsghdr& h, const uint8_t* payload, size_t plen, bool* refused) {
+  if (h.nlmsg_type == NLMSG_DONE) {
+    if (plen >= sizeof(int)) {
+      const int err = load<int>(payload);
+      if (err < 0) return err;
+    }
+    return kDiagDone;
+  }
+  if (h.nlmsg_type == NLMSG_ERROR) {
+    if (plen < sizeof(int)) return -EBADMSG;
+    const int err = load<int>(payload);
+    if (err < 0) {
+      *refused = true;
+      return err;
+    }
+    if (err > 0) return -EBADMSG;
+  }
+  return kDiagMore;
+}
+
+// The cookie bits' words of a buffer's records, asked for before the records are taken (one pass
+// over the headers; it stops at the first message too short for a record).
+void prefetch_cookies(const uint8_t* data, size_t len, const DiagSink& sink) {
+  walk_messages(data, len, [&](const nlmsghdr& h, const uint8_t* payload, size_t plen) {
+    if (plen < sizeof(inet_diag_msg)) return kDiagDone;
+    if (h.nlmsg_type == sink.record_type) {
+      const inet_diag_msg m = load<inet_diag_msg>(payload);
+      sink.bits->prefetch((static_cast<uint64_t>(m.id.idiag_cookie[1]) << 32) | m.id.idiag_cookie[0]);
+    }
+    return kDiagMore;
+  });
+}
+
+}  // namespace
+
+int parse_diag_messages(const uint8_t* data, size_t len, DiagSink* sink) {
+  if (sink->bits != nullptr && !sink->multicast) prefetch_cookies(data, len, *sink);
+  return walk_messages(data, len, [&](const nlmsghdr& h, const uint8_t* payload, size_t plen) {
+    // Multicast (destroy events): every record, whatever its sequence; a dump: its own sequence's.
+    const bool record = sink->multicast ? h.nlmsg_type == SOCK_DIAG_BY_FAMILY
+                                        : h.nlmsg_seq == sink->seq && h.nlmsg_type == sink->record_type;
+    if (record) {
+      if (plen < sizeof(inet_diag_msg)) return -EBADMSG;
+      const int rc = take_record(payload, plen, sink);
+      return rc < 0 ? rc : kDiagMore;
+    }
+    if (sink->multicast || h.nlmsg_seq != sink->seq) return kDiagMore;
+    return dump_end(h, payload, plen, &sink->kernel_error);
+  });
+}
+
 namespace {
 
-// Whether parse_diag_messages() would end the dump at these bytes (the same walk without taking a
-// record): NLMSG_DONE or a failing NLMSG_ERROR of the dump's sequence, or bytes it cannot walk.
+// Whether parse_diag_messages() ends the dump at these bytes for what they say of its end (the same
+// walk and rule, without taking a record): its NLMSG_DONE or a failing NLMSG_ERROR, or bytes that are
+// not whole messages.
 bool ends_dump(const uint8_t* data, size_t len, uint32_t seq) {
-  size_t off = 0;
-  while (off < len) {
-    if (len - off < sizeof(nlmsghdr)) return true;
-    const nlmsghdr h = load<nlmsghdr>(data + off);
-    if (h.nlmsg_len < sizeof(nlmsghdr) || h.nlmsg_len > len - off) return true;
-    if (h.nlmsg_seq == seq) {
-      if (h.nlmsg_type == NLMSG_DONE) return true;
-      if (h.nlmsg_type == NLMSG_ERROR) {
-        const size_t plen = h.nlmsg_len - NLMSG_HDRLEN;
-        if (plen < sizeof(int) || load<int>(data + off + NLMSG_HDRLEN) != 0) return true;
-      }
-    }
-    const size_t step = NLMSG_ALIGN(h.nlmsg_len);
-    if (step >= len - off) break;
-    off += step;
-  }
-  return false;
+  bool refused = false;
+  return walk_messages(data, len, [&](const nlmsghdr& h, const uint8_t* payload, size_t plen) {
+           return h.nlmsg_seq == seq ? dump_end(h, payload, plen, &refused) : kDiagMore;
+         }) != kDiagMore;
 }
 
 // receive_aside()'s answer when its thread could not be made: the caller receives as usual.

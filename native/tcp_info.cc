@@ -113,8 +113,7 @@ void TcpExtensions::select(const std::vector<uint8_t>& fields, bool memory) {
     picks_.push_back(Pick{kTcpInfoFields[k].offset, kTcpInfoFields[k].size, at});
     at += kTcpInfoFields[k].size;
   }
-  row_bytes_ = fields_.empty() ? kTcpInfoDecodedBytes : at;
-  direct_ = fields_.empty();
+  row_bytes_ = at;
 }
 
 void TcpExtensions::flush_tile() {
@@ -157,7 +156,7 @@ void TcpExtensions::reserve(size_t rows, bool keep_room) {
   cong.reserve(rows);
   mem_count.reserve(rows);
   if (memory_) mem.reserve(rows * kSkMemFields);
-  if (direct_) {
+  if (direct()) {
     if (rows > stride_) set_stride(rows);  // the tile is empty: reserve() comes before add_row()
   } else {
     raw().reserve(rows * row_bytes_);
@@ -174,7 +173,7 @@ void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_
   // An attribute payload is at most 0xffff - 4 bytes (rta_len is 16 bits), so it fits the u16.
   info_len.push_back(static_cast<uint16_t>(info_bytes > 0xffff ? 0xffff : info_bytes));
   const size_t r = info_len.size() - 1;
-  if (direct_) {
+  if (direct()) {
     if (tile_u32_.empty()) {
       tile_u32_.resize(kTileRows * kTcpInfoU32Columns);
       tile_f64_.resize(kTileRows * kTcpInfoF64Columns);
@@ -202,15 +201,13 @@ void TcpExtensions::add_row(const uint8_t* info, size_t info_bytes, const uint8_
 
 namespace {
 
-// One tcp_info field of every row (`stride` bytes each) into its column: the value where the row's
-// payload holds all of its bytes (end <= infoLen), else 0, never a value made of some of its bytes.
-// `lens` null: the rows hold the selected fields only, already 0 where the payload fell short.
+// One selected field of every row (`stride` bytes each, the field at `offset`; add_row() left it 0
+// where the payload fell short) into its column.
 template <typename T, typename Out>
-void decode_column(const uint8_t* raw, size_t stride, const uint16_t* lens, size_t rows, size_t offset, Out* out) {
-  const size_t end = offset + sizeof(T);
+void decode_column(const uint8_t* raw, size_t stride, size_t rows, size_t offset, Out* out) {
   for (size_t i = 0; i < rows; i++) {
-    T v = 0;
-    if (lens == nullptr || end <= lens[i]) std::memcpy(&v, raw + i * stride + offset, sizeof v);
+    T v;
+    std::memcpy(&v, raw + i * stride + offset, sizeof v);
     out[i] = static_cast<Out>(v);
   }
 }
@@ -246,9 +243,9 @@ void erase_rows(V& v, size_t width, const std::vector<size_t>& rows) {
 void TcpExtensions::remove_rows(const std::vector<size_t>& rows) {
   if (column_major || rows.empty()) return;
   const size_t n = info_len.size();
-  if (direct_) flush_tile();
+  if (direct()) flush_tile();
   erase_rows(info_len, 1, rows);
-  if (direct_) {
+  if (direct()) {
     // Each column on its own; the room after its rows stays.
     for (size_t c = 0; c < kTcpInfoU32Columns && n <= stride_; c++) {
       compact_rows(reinterpret_cast<uint8_t*>(&info_u32[c * stride_]), n, sizeof(uint32_t), rows);
@@ -258,7 +255,7 @@ void TcpExtensions::remove_rows(const std::vector<size_t>& rows) {
     }
   }
   Column<uint8_t>& bytes = raw();
-  if (!direct_ && bytes.size() >= n * row_bytes_) erase_rows(bytes, row_bytes_, rows);
+  if (!direct() && bytes.size() >= n * row_bytes_) erase_rows(bytes, row_bytes_, rows);
   erase_rows(cong, 1, rows);
   erase_rows(mem_count, 1, rows);
   if (memory_) erase_rows(mem, kSkMemFields, rows);
@@ -267,15 +264,15 @@ void TcpExtensions::remove_rows(const std::vector<size_t>& rows) {
 void TcpExtensions::append(TcpExtensions& other) {
   const size_t n = other.rows();
   if (n == 0) return;
-  if (direct_) flush_tile();
+  if (direct()) flush_tile();
   const size_t at = rows();
-  if (direct_) {
-    // The same request's tables (other.direct_), both finish()ed or both not: each column's rows go
-    // after this one's.
+  if (direct()) {
+    // The same request's tables (both decode every field), both finish()ed or both not: each column's
+    // rows go after this one's.
     other.flush_tile();
     if (at + n > stride_) set_stride(std::max(at + n, 2 * stride_));
     // Columns `other` does not have (a selection's table: never the same request's) read as 0.
-    const bool has = other.direct_ && other.stride_ >= n && other.info_u32.size() >= kTcpInfoU32Columns * other.stride_ &&
+    const bool has = other.direct() && other.stride_ >= n && other.info_u32.size() >= kTcpInfoU32Columns * other.stride_ &&
                      other.info_f64.size() >= kTcpInfoF64Columns * other.stride_;
     for (size_t c = 0; c < kTcpInfoU32Columns; c++) {
       uint32_t* to = info_u32.data() + c * stride_ + at;
@@ -307,31 +304,16 @@ void TcpExtensions::finish() {
   if (column_major) return;
   column_major = true;
   const size_t n = rows();
-  if (direct_) {
+  if (direct()) {
     // The columns closed up to the rows; what was reserved stays their capacity (keep_room).
     flush_tile();
     set_stride(n);
     if (memory_) transpose(mem, n, kSkMemFields);
     return;
   }
-  // The fields decoded: all (at their offsets in tcp_info), or the selection (at theirs in a row).
-  struct Chosen {
-    size_t size;
-    size_t offset;
-  };
-  Chosen chosen[kTcpInfoFieldCount];
-  size_t n_chosen = 0, n_narrow = 0, n_wide = 0;
-  const bool compact = !picks_.empty();
-  for (size_t k = 0; k < kTcpInfoFieldCount; k++) {
-    if (compact) {
-      if (k >= picks_.size()) break;
-      chosen[n_chosen++] = Chosen{picks_[k].size, picks_[k].at};
-    } else {
-      chosen[n_chosen++] = Chosen{kTcpInfoFields[k].size, kTcpInfoFields[k].offset};
-    }
-    if (chosen[n_chosen - 1].size == 8) n_wide++;
-    else n_narrow++;
-  }
+  // A selection: its fields' bytes at their place in each row.
+  size_t n_narrow = 0, n_wide = 0;
+  for (const Pick& p : picks_) (p.size == 8 ? n_wide : n_narrow)++;
   // Room for the rows expected (a sampler's table), as the other columns have: a table that lends them
   // back later (fill_reused_columns) holds that many rows.
   const size_t room = std::max(n, room_rows_);
@@ -342,24 +324,21 @@ void TcpExtensions::finish() {
   Column<uint8_t>& bytes = raw();
   // A tile of rows at a time, so the rows' bytes stay in cache while every field is taken from them
   // (column after column over the whole table would fetch each row's bytes once per field).
-  constexpr size_t kTileRows = 64;
   for (size_t b = 0; b < n; b += kTileRows) {
     const size_t m = n - b < kTileRows ? n - b : kTileRows;
     const uint8_t* raw = &bytes[b * row_bytes_];
-    const uint16_t* lens = compact ? nullptr : &info_len[b];
     size_t narrow = 0, wide = 0;
-    for (size_t c = 0; c < n_chosen; c++) {
-      const Chosen& f = chosen[c];
-      switch (f.size) {
-        case 1: decode_column<uint8_t>(raw, row_bytes_, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
-        case 2: decode_column<uint16_t>(raw, row_bytes_, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
-        case 4: decode_column<uint32_t>(raw, row_bytes_, lens, m, f.offset, &info_u32[narrow++ * n + b]); break;
-        default: decode_column<uint64_t>(raw, row_bytes_, lens, m, f.offset, &info_f64[wide++ * n + b]); break;
+    for (const Pick& p : picks_) {
+      switch (p.size) {
+        case 1: decode_column<uint8_t>(raw, row_bytes_, m, p.at, &info_u32[narrow++ * n + b]); break;
+        case 2: decode_column<uint16_t>(raw, row_bytes_, m, p.at, &info_u32[narrow++ * n + b]); break;
+        case 4: decode_column<uint32_t>(raw, row_bytes_, m, p.at, &info_u32[narrow++ * n + b]); break;
+        default: decode_column<uint64_t>(raw, row_bytes_, m, p.at, &info_f64[wide++ * n + b]); break;
       }
     }
   }
   // JavaScript gets the columns; the bytes can go, or wait in the scratch for the next table when
-  // they are few (a table of 100,000 sockets would keep ~25 MB per thread).
+  // they are few.
   constexpr size_t kKeepScratch = 4u << 20;
   if (scratch_ == nullptr || bytes.capacity() > kKeepScratch) Column<uint8_t>().swap(bytes);
   else bytes.clear();

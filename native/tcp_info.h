@@ -99,15 +99,15 @@ struct TcpExtensions {
 
   size_t rows() const { return info_len.size(); }
 
-  // Before the first add_row(): where the rows' raw tcp_info bytes wait for finish(), such as a
+  // Before the first add_row(): where a selection's raw bytes wait for finish(), such as a
   // thread's buffer kept between dumps (cleared here, left grown but for a big table's); without
   // one, memory of this object's own.
   void use_scratch(Column<uint8_t>* scratch);
 
   // Room for `rows` rows before the first add_row(), when the caller expects about that many (the
-  // previous table of a sampler): no regrowth, and the raw bytes taken at their final size. With
-  // `keep_room` (a table filled into a lent one: a sampler's), finish() takes the tcp_info columns
-  // at that size too, so that they can be lent back later for as many rows.
+  // previous table of a sampler): no regrowth, the columns (or a selection's raw bytes) taken at
+  // their final size. With `keep_room` (a table filled into a lent one: a sampler's), finish() takes
+  // the tcp_info columns at that size too, so that they can be lent back later for as many rows.
   void reserve(size_t rows, bool keep_room = false);
 
   // One row from the last INET_DIAG_INFO, INET_DIAG_CONG and INET_DIAG_SKMEMINFO payloads of a
@@ -134,23 +134,23 @@ struct TcpExtensions {
  private:
   uint8_t cong_index(const uint8_t* name, size_t len);
   Column<uint8_t>& raw() { return scratch_ != nullptr ? *scratch_ : own_raw_; }
-  // Before finish(): row_bytes_ per row. All fields: the payload's first kTcpInfoDecodedBytes, zero
-  // past it. A selection (select()): only the selected fields' bytes, one after the other in the
-  // selection's order (picks_), each zero unless the payload holds all of its bytes; a row is then
-  // a few bytes instead of 248, which a poller writes for every socket of every tick.
+  // A selection (select()), before finish(): row_bytes_ per row, the selected fields' bytes one after
+  // the other in the selection's order (picks_), each zero unless the payload holds all of its bytes:
+  // a few bytes a row, which a poller writes for every socket of every tick.
   struct Pick {
     size_t offset;  // in struct tcp_info
     size_t size;
     size_t at;  // in the row
   };
   std::vector<Pick> picks_;
-  size_t row_bytes_ = kTcpInfoDecodedBytes;
-  // All fields (no selection): add_row() decodes each row into a tile of kTileRows rows (row-major,
-  // small enough for the cache), and each full tile goes into info_u32 / info_f64 column by column,
-  // a run of rows per column. The columns have stride_ rows of room each (grown by doubling;
-  // reserve() sets it), and finish() closes them up to rows(). The raw bytes are for a selection only.
+  size_t row_bytes_ = 0;
+  // All fields (no selection, direct()): add_row() decodes each row into a tile of kTileRows rows
+  // (row-major, small enough for the cache), and each full tile goes into info_u32 / info_f64 column
+  // by column, a run of rows per column. The columns have stride_ rows of room each (grown by
+  // doubling; reserve() sets it), and finish() closes them up to rows(). The raw bytes are for a
+  // selection only, which finish() decodes a tile of kTileRows rows at a time.
   static constexpr size_t kTileRows = 64;
-  bool direct_ = true;
+  bool direct() const { return picks_.empty(); }
   size_t stride_ = 0;
   std::vector<uint32_t> tile_u32_;  // kTileRows x kTcpInfoU32Columns, once used
   std::vector<double> tile_f64_;    // kTileRows x kTcpInfoF64Columns

@@ -31,14 +31,6 @@ namespace {
 
 using netsnap_ref::Reader;
 
-#define CHECK(cond)                                                     \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
-      std::fprintf(stderr, "detail_fuzz: check failed: %s\n", #cond); \
-      std::abort();                                                     \
-    }                                                                   \
-  } while (0)
-
 // Texts one after the other and where each ends.
 struct Texts {
   std::vector<uint8_t> bytes;
@@ -125,10 +117,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (size_t i = 0; i < n; i++) {
     std::vector<char> out(room);  // exactly the room: a byte more is ASan's
     const size_t len = format_detail_line(d, i, out.data());
-    CHECK(len <= room);
+    REF_CHECK(len <= room, "row %zu: a line of %zu bytes in a room of %zu", i, len, room);
     if (len > 0) {
-      CHECK(out[0] == '\t' && out[len - 1] == '\n');
-      CHECK(std::count(out.begin(), out.begin() + static_cast<long>(len), '\n') == 1);
+      REF_CHECK(out[0] == '\t' && out[len - 1] == '\n', "row %zu: not a tab, fields and a newline", i);
+      REF_CHECK(std::count(out.begin(), out.begin() + static_cast<long>(len), '\n') == 1, "row %zu: more than one line", i);
     }
     lines[i].assign(out.data(), len);
   }
@@ -169,7 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     want += lines[i];
     at = end;
   }
-  CHECK(at == plain_len);
-  CHECK(both_len == want.size() && std::memcmp(both.data(), want.data(), both_len) == 0);
+  REF_CHECK(at == plain_len, "%zu rows end at %zu of %zu bytes", n, at, plain_len);
+  REF_CHECK(both_len == want.size() && std::memcmp(both.data(), want.data(), both_len) == 0,
+            "rows with details: %zu bytes, the two calls apart %zu", both_len, want.size());
   return 0;
 }
